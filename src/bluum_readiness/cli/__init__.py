@@ -1,0 +1,1 @@
+"""The ``bluum-readiness`` command line."""

@@ -1,0 +1,46 @@
+"""``bluum-readiness``: the entry point. Each subcommand lives in its own module with ``add_parser``/``run``.
+
+Exit codes: 0 ready/ok, 1 a required item failed, 2 usage or configuration error, 3 target unreachable or
+credentials rejected. User mistakes end with one clear line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bluum_readiness import __version__
+from bluum_readiness.cli import sandbox
+from bluum_readiness.errors import HarnessError
+
+COMMANDS = (sandbox,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bluum-readiness",
+        description="Prove a Bluum Finance API integration is ready for production access.",
+    )
+    parser.add_argument("--version", action="version", version=f"bluum-readiness {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except HarnessError as exc:
+        print(f"bluum-readiness: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""``bluum-readiness sandbox``: run the embedded sandbox twin in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+import uvicorn
+
+from bluum_readiness._serving import bind
+from bluum_readiness.errors import ConfigError
+from bluum_readiness.twin import Twin, TwinSettings, create_app
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "sandbox",
+        help="run the embedded Bluum sandbox twin",
+        description="Run a local, faithful emulator of the Bluum sandbox API (see docs/sandbox-twin.md). "
+        "BLUUM_API_KEY and BLUUM_API_SECRET in the environment seed the tenant key pair.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8787, help="port to listen on, 0 for any free port (default: 8787)")
+    p.add_argument(
+        "--db",
+        default="bluum-sandbox.sqlite3",
+        help="SQLite file for all state, or :memory: (default: %(default)s)",
+    )
+    p.add_argument("--rate-limit", type=float, default=10.0, help="requests/s per key pair (default: 10)")
+    p.add_argument(
+        "--lenient-idempotency",
+        action="store_true",
+        help="accept deposits and withdrawals without an Idempotency-Key",
+    )
+    p.add_argument("--fast", action="store_true", help="no artificial delays (KYC, transfers, fills) and quick retries")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port} is not a port; use 0-65535")
+    overrides: dict[str, Any] = {
+        "db_path": args.db,
+        "rate_limit_per_s": args.rate_limit,
+        "lenient_idempotency": args.lenient_idempotency,
+    }
+    settings = TwinSettings.fast(**overrides) if args.fast else TwinSettings.from_mapping(overrides)
+    sock = bind(args.host, args.port)
+    twin = Twin(settings)
+    key, secret = os.environ.get("BLUUM_API_KEY"), os.environ.get("BLUUM_API_SECRET")
+    if bool(key) != bool(secret):
+        raise ConfigError("set both BLUUM_API_KEY and BLUUM_API_SECRET to seed the twin's key pair, or neither")
+    created = twin.ensure_tenant(key=key, secret=secret)
+    host, port = sock.getsockname()[:2]
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"Bluum sandbox twin listening on http://{shown_host}:{port}/v1  (state: {settings.db_path})")
+    if created is not None and not key:
+        print("A tenant key pair was created. The secret is shown once; keep it in your secret manager:")
+        print(f"  BLUUM_API_KEY={created.key}")
+        print(f"  BLUUM_API_SECRET={created.secret}")
+    elif key:
+        print("Using the key pair from BLUUM_API_KEY / BLUUM_API_SECRET.")
+    sys.stdout.flush()
+    server = uvicorn.Server(uvicorn.Config(create_app(twin=twin), log_level="warning", lifespan="on"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        twin.close()
+    return 0

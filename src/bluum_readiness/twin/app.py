@@ -1,0 +1,140 @@
+"""The twin's ASGI app: ``create_app(settings)`` wires middleware, routes, errors and the background loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from types import ModuleType
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount
+
+from bluum_readiness.clock import Clock
+from bluum_readiness.twin import dispatcher
+from bluum_readiness.twin.engine import Twin
+from bluum_readiness.twin.errors import ApiError
+from bluum_readiness.twin.middleware import (
+    AuthMiddleware,
+    IdempotencyMiddleware,
+    RateLimitMiddleware,
+    RequestIdMiddleware,
+)
+from bluum_readiness.twin.resources import (
+    api_keys,
+    assets,
+    deposits,
+    documents,
+    funding,
+    investors,
+    openapi,
+    orders,
+    positions,
+    sandbox,
+    sandbox_money,
+    sandbox_trading,
+    sandbox_webhooks,
+    wallets,
+    webhooks,
+    withdrawals,
+)
+from bluum_readiness.twin.settings import TwinSettings
+
+__all__ = ["API_MODULES", "SANDBOX_MODULES", "create_app"]
+
+log = logging.getLogger("bluum_readiness.twin")
+
+API_MODULES: tuple[ModuleType, ...] = (
+    investors,
+    documents,
+    funding,
+    wallets,
+    deposits,
+    withdrawals,
+    orders,
+    positions,
+    assets,
+    api_keys,
+    webhooks,
+    openapi,
+)
+SANDBOX_MODULES: tuple[ModuleType, ...] = (sandbox, sandbox_money, sandbox_trading, sandbox_webhooks)
+
+
+def api_routes() -> list[BaseRoute]:
+    return [route for module in API_MODULES for route in module.routes]
+
+
+def sandbox_routes() -> list[BaseRoute]:
+    return [route for module in SANDBOX_MODULES for route in module.routes]
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405):
+        error = ApiError(
+            "BLUM-404-002",
+            f"No endpoint {request.method} {request.url.path}; see /v1/openapi.json for the implemented surface.",
+        )
+    else:
+        error = ApiError("BLUM-400-001", str(exc.detail))
+    return JSONResponse(error.body(), status_code=error.status)
+
+
+async def _background(twin: Twin, stop: asyncio.Event) -> None:
+    """Advance state machines and deliver webhooks every tick until stopped."""
+    while not stop.is_set():
+        try:
+            twin.scheduler.run_due()
+            await dispatcher.dispatch_due(twin)
+        except Exception:  # keep the loop alive; the failure is in the log
+            log.exception("background tick failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=twin.settings.tick_interval_s)
+
+
+def create_app(
+    settings: TwinSettings | None = None,
+    *,
+    clock: Clock | None = None,
+    twin: Twin | None = None,
+    background: bool = True,
+) -> Starlette:
+    """A twin app. Pass ``twin`` to share an engine with the caller; ``background=False`` leaves advancing
+    time to the caller (``twin.scheduler.run_due()``, ``dispatcher.dispatch_due``) for deterministic tests."""
+    engine = twin or Twin(settings, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(_background(engine, stop)) if background else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+
+    app = Starlette(
+        routes=[Mount("/v1", routes=api_routes()), Mount("/_sandbox", routes=sandbox_routes())],
+        middleware=[
+            Middleware(RequestIdMiddleware, ids=engine.ids),
+            Middleware(AuthMiddleware, twin=engine),
+            Middleware(RateLimitMiddleware, twin=engine),
+            Middleware(IdempotencyMiddleware, twin=engine),
+        ],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.twin = engine
+    return app

@@ -1,0 +1,1 @@
+"""The twin's HTTP resources, one module per group; each exports ``routes`` (paths relative to /v1)."""

@@ -1,0 +1,160 @@
+"""Request validation: pydantic models for bodies, mapped onto Bluum's 400 codes.
+
+Field types below raise errors whose pydantic ``type`` *is* the Bluum code
+(e.g. ``BLUM-400-005`` for a bad amount), so mapping a validation failure to
+the API's answer is one table lookup. Unknown body fields are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic_core import PydanticCustomError
+
+from bluum_readiness.twin.errors import ApiError
+from bluum_readiness.twin.ids import is_id, looks_like_uuid
+
+__all__ = [
+    "Amount",
+    "Body",
+    "Country",
+    "Currency",
+    "Email",
+    "IsoDate",
+    "Phone",
+    "PositiveDecimal",
+    "Quantity",
+    "api_error_from",
+    "parse_json_body",
+    "prefixed_id",
+]
+
+_AMOUNT_RE = re.compile(r"^\d+(\.\d{1,2})?$")
+_DECIMAL_RE = re.compile(r"^\d+(\.\d+)?$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _amount(value: Any) -> str:
+    if not isinstance(value, str) or not _AMOUNT_RE.match(value) or Decimal(value) <= 0:
+        raise PydanticCustomError(
+            "BLUM-400-005", 'must be a positive decimal string with at most 2 decimal places, e.g. "100.00"'
+        )
+    return value
+
+
+def _quantity(value: Any) -> str:
+    if not isinstance(value, str) or not _DECIMAL_RE.match(value) or Decimal(value) <= 0:
+        raise PydanticCustomError("BLUM-400-006", 'must be a positive decimal string, e.g. "1" or "0.5"')
+    return value
+
+
+def _positive_decimal(value: Any) -> str:
+    if not isinstance(value, str) or not _DECIMAL_RE.match(value) or Decimal(value) <= 0:
+        raise PydanticCustomError("BLUM-400-003", 'must be a positive decimal string, e.g. "178.50"')
+    return value
+
+
+def _pattern(regex: re.Pattern[str], what: str, transform: Any = None) -> Any:
+    def check(value: Any) -> str:
+        if isinstance(value, str) and transform is not None:
+            value = transform(value)
+        if not isinstance(value, str) or not regex.match(value):
+            raise PydanticCustomError("BLUM-400-003", f"must be {what}")
+        return value
+
+    return check
+
+
+Amount = Annotated[str, BeforeValidator(_amount)]
+Quantity = Annotated[str, BeforeValidator(_quantity)]
+PositiveDecimal = Annotated[str, BeforeValidator(_positive_decimal)]
+IsoDate = Annotated[str, BeforeValidator(_pattern(_DATE_RE, "a date in YYYY-MM-DD format"))]
+Phone = Annotated[str, BeforeValidator(_pattern(_PHONE_RE, "an E.164 phone number, e.g. +14155550123"))]
+Country = Annotated[str, BeforeValidator(_pattern(_COUNTRY_RE, "an ISO 3166-1 alpha-2 country code, e.g. US"))]
+Currency = Annotated[
+    str, BeforeValidator(_pattern(_CURRENCY_RE, "an ISO 4217 currency code, e.g. USD", transform=str.upper))
+]
+Email = Annotated[str, BeforeValidator(_pattern(_EMAIL_RE, "an email address"))]
+
+
+class Body(BaseModel):
+    """Base of every request body model: unknown fields ignored, strict types, no coercion."""
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+_CODE_BY_PYDANTIC_TYPE = {
+    "missing": "BLUM-400-002",
+    "literal_error": "BLUM-400-004",
+    "enum": "BLUM-400-004",
+}
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc) if loc else "body"
+
+
+def api_error_from(exc: ValidationError) -> ApiError:
+    """The first validation error as an ApiError with the right Bluum code and ``param``."""
+    err = exc.errors()[0]
+    param = _loc(tuple(err["loc"]))
+    kind = err["type"]
+    if kind.startswith("BLUM-"):
+        code = kind
+    else:
+        code = _CODE_BY_PYDANTIC_TYPE.get(kind, "BLUM-400-001")
+    if code == "BLUM-400-002":
+        message = f"Missing required field '{param}'."
+    elif code == "BLUM-400-004" and "expected" in (err.get("ctx") or {}):
+        message = f"Invalid value for '{param}': expected {err['ctx']['expected']}."
+    else:
+        message = f"Invalid value for '{param}': {err['msg']}."
+    return ApiError(code, message, param=param)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_json_body(raw: bytes, model: type[M]) -> M:
+    """Parse and validate a JSON request body, or raise the API's 400."""
+    if not raw.strip():
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ApiError("BLUM-400-001", f"The request body is not valid JSON ({exc}); send a JSON object.") from exc
+    if not isinstance(data, dict):
+        raise ApiError("BLUM-400-001", "The request body must be a JSON object.")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise api_error_from(exc) from None
+
+
+def prefixed_id(value: str, prefix: str, param: str) -> str:
+    """Accept ``<prefix>_…`` ids; a raw UUID is 400 BLUM-400-003 as Bluum documents; other junk is not found."""
+    if is_id(value, prefix):
+        return value
+    if looks_like_uuid(value):
+        raise ApiError(
+            "BLUM-400-003",
+            f"'{param}' must be a prefixed id ({prefix}_…), not a raw UUID.",
+            param=param,
+        )
+    raise ApiError("BLUM-404-001", f"No such resource: {value!r} is not a valid {prefix}_ id.", param=param)
+
+
+def decimal_of(value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation as exc:  # pragma: no cover - validated upstream
+        raise ApiError("BLUM-400-001", f"{value!r} is not a decimal") from exc
