@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import ModuleType
 
 from starlette.applications import Starlette
@@ -91,16 +91,27 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(error.body(), status_code=error.status)
 
 
-async def _background(twin: Twin, stop: asyncio.Event) -> None:
-    """Advance state machines and deliver webhooks every tick until stopped."""
+async def _every_tick(twin: Twin, stop: asyncio.Event, work: Callable[[], Awaitable[object]], what: str) -> None:
+    """Run ``work`` every tick until stopped; a failure is logged and the loop goes on."""
     while not stop.is_set():
         try:
-            twin.scheduler.run_due()
-            await dispatcher.dispatch_due(twin)
-        except Exception:  # keep the loop alive; the failure is in the log
-            log.exception("background tick failed")
+            await work()
+        except Exception:
+            log.exception("background %s failed", what)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=twin.settings.tick_interval_s)
+
+
+async def _run_jobs(twin: Twin) -> int:
+    return twin.scheduler.run_due()
+
+
+def _background(twin: Twin, stop: asyncio.Event) -> list[asyncio.Task[None]]:
+    """Two loops, so a slow webhook receiver never holds up KYC, transfers or fills."""
+    return [
+        asyncio.create_task(_every_tick(twin, stop, lambda: _run_jobs(twin), "jobs")),
+        asyncio.create_task(_every_tick(twin, stop, lambda: dispatcher.dispatch_due(twin), "webhook delivery")),
+    ]
 
 
 def create_app(
@@ -117,13 +128,12 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(_background(engine, stop)) if background else None
+        tasks = _background(engine, stop) if background else []
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
-                await task
+            await asyncio.gather(*tasks)
 
     app = Starlette(
         routes=[Mount("/v1", routes=api_routes()), Mount("/_sandbox", routes=sandbox_routes())],

@@ -117,3 +117,9 @@ CREATE TABLE IF NOT EXISTS counters (
     name   TEXT PRIMARY KEY,
     value  INTEGER NOT NULL
 );
+
+-- Uploaded document bytes (the document resource holds the metadata); removed with the document.
+CREATE TABLE IF NOT EXISTS document_blobs (
+    id       TEXT PRIMARY KEY REFERENCES resources(id) ON DELETE CASCADE,
+    content  BLOB NOT NULL
+);

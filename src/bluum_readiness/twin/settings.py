@@ -35,6 +35,7 @@ class TwinSettings:
     :param manual_deposit_expiry_s: manual bank transfer deposits expire (fail) after this long.
     :param webhook_retry_schedule_s: waits between delivery attempts; after the last, a delivery is parked.
     :param webhook_timeout_s: how long the dispatcher waits for a receiver's response.
+    :param webhook_ca_file: a PEM CA bundle the dispatcher trusts for https receivers (e.g. a local CA).
     :param tick_interval_s: how often the background scheduler looks for due work.
     :param kyc_declined_tax_id: the test tax_id whose KYC is declined.
     :param kyc_documents_last_name: the test last_name whose KYC waits for a document.
@@ -55,6 +56,7 @@ class TwinSettings:
     manual_deposit_expiry_s: float = 7 * 24 * 3600.0
     webhook_retry_schedule_s: tuple[float, ...] = (60.0, 300.0, 1800.0, 7200.0, 28800.0)
     webhook_timeout_s: float = 30.0
+    webhook_ca_file: str | None = None
     tick_interval_s: float = 0.05
     kyc_declined_tax_id: str = "999-99-9999"
     kyc_documents_last_name: str = "Documents"

@@ -14,7 +14,7 @@ __all__ = ["register_jobs"]
 
 
 def register_jobs(twin: Twin) -> None:
-    from bluum_readiness.twin.domain import kyc, trading, transfers
+    from bluum_readiness.twin.domain import documents, kyc, trading, transfers
 
-    for module in (kyc, trading, transfers):
+    for module in (kyc, trading, transfers, documents):
         module.register_jobs(twin)

@@ -10,7 +10,7 @@ releases the key so a retry is processed afresh. A duplicate that arrives
 while the original is in flight waits for it, then replays it, or gets 409
 BLUM-409-003 after ``idempotency_wait_s``. Scope: key pair + method + path.
 The body is compared after canonicalising JSON (key order and whitespace do
-not matter); other bodies are compared byte for byte.
+not matter) and multipart boundaries; other bodies are compared byte for byte.
 """
 
 from __future__ import annotations
@@ -32,12 +32,28 @@ HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
 
 
-def request_hash(body: bytes) -> str:
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        canonical = body
+def request_hash(body: bytes, content_type: str | None = None) -> str:
+    """A digest of the request body that ignores JSON key order and whitespace, and multipart boundaries
+    (clients pick a fresh boundary on every retry of the same upload)."""
+    boundary = _multipart_boundary(content_type)
+    if boundary:
+        canonical = body.replace(boundary, b"BOUNDARY")
+    else:
+        try:
+            canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            canonical = body
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _multipart_boundary(content_type: str | None) -> bytes | None:
+    if not content_type or not content_type.lower().startswith("multipart/"):
+        return None
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.lower() == "boundary" and value:
+            return value.strip('"').encode("latin-1")
+    return None
 
 
 @dataclass
@@ -81,7 +97,7 @@ class IdempotencyMiddleware:
             await send_error(scope, receive, send, error)
             return
         body = await _read_body(receive)
-        digest = request_hash(body)
+        digest = request_hash(body, _header(scope, b"content-type"))
         scope_key = f"{caller.key_id} POST {scope['path']}"
         db = self.twin.db
         settings = self.twin.settings

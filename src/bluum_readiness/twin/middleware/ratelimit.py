@@ -37,7 +37,7 @@ class TokenBuckets:
             bucket = self._buckets[key] = _Bucket(tokens=self.rate, updated=now)
         bucket.tokens = min(self.rate, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
-        if bucket.tokens >= 1.0:
+        if bucket.tokens >= 1.0 - 1e-6:  # tolerate float rounding of large timestamps
             bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) / self.rate

@@ -1,5 +1,80 @@
-"""Placeholder: routes of this resource group are added by its work package."""
+"""Withdrawals: create (Idempotency-Key required; the amount is held at once), list, retrieve, cancel."""
 
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
-routes: list[Route] = []
+from bluum_readiness.twin import http
+from bluum_readiness.twin.domain import kyc, transfers
+from bluum_readiness.twin.resources.deposits import (
+    funding_source_param,
+    list_transfers,
+    require_currency,
+    require_idempotency_key,
+    transfer_of,
+)
+from bluum_readiness.twin.validation import Amount, Body, Currency
+from bluum_readiness.twin.values import cents
+
+
+class CreateWithdrawal(Body):
+    amount: Amount
+    currency: Currency = "USD"
+    method: Literal["ach", "wire", "manual_bank_transfer"]
+    funding_source_id: str
+    description: str | None = Field(default=None, max_length=500)
+
+
+async def create_withdrawal(request: Request) -> Response:
+    investor = http.investor_of(request)
+    require_idempotency_key(request, "withdrawals")
+    req = await http.body(request, CreateWithdrawal)
+    require_currency(req.currency)
+    source_id = funding_source_param(req.funding_source_id)
+    twin = http.twin(request)
+    tenant = http.principal(request).tenant_id
+    with twin.db.tx():
+        investor = twin.store.require(tenant, "investor", investor["id"], param="investor_id")
+        kyc.require_active(investor)
+        transfers.require_funding_source(twin, tenant, investor["id"], source_id)
+        withdrawal = transfers.create_withdrawal(
+            twin,
+            tenant,
+            investor,
+            amount_cents=cents(req.amount),
+            currency=req.currency,
+            method=req.method,
+            funding_source_id=source_id,
+            description=req.description,
+        )
+        return http.commit(request, withdrawal, 201)
+
+
+async def list_withdrawals(request: Request) -> Response:
+    return list_transfers(request, "withdrawal", transfers.WITHDRAWAL_METHODS)
+
+
+async def get_withdrawal(request: Request) -> Response:
+    _, withdrawal = transfer_of(request, "withdrawal", "withdrawal_id", "wd")
+    return http.json(withdrawal)
+
+
+async def cancel_withdrawal(request: Request) -> Response:
+    twin = http.twin(request)
+    with twin.db.tx():
+        tenant, withdrawal = transfer_of(request, "withdrawal", "withdrawal_id", "wd")
+        transfers.cancel(twin, tenant, withdrawal)
+        return http.commit(request, withdrawal, 200)
+
+
+routes = [
+    Route("/investors/{investor_id}/withdrawals", create_withdrawal, methods=["POST"]),
+    Route("/investors/{investor_id}/withdrawals", list_withdrawals, methods=["GET"]),
+    Route("/investors/{investor_id}/withdrawals/{withdrawal_id}", get_withdrawal, methods=["GET"]),
+    Route("/investors/{investor_id}/withdrawals/{withdrawal_id}/cancel", cancel_withdrawal, methods=["POST"]),
+]
