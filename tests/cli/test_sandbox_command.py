@@ -101,7 +101,9 @@ def test_kill_9_and_restart_loses_nothing_acknowledged(tmp_path, processes, seed
     first = SandboxProcess(db, "--fast", env=seeded_env)
     processes.append(first)
     with httpx.Client(base_url=first.base_url, auth=(KEY, SECRET)) as c:
-        created = [c.post("/investors", json=investor_profile(), headers={"Idempotency-Key": f"inv-{i}"}) for i in range(5)]
+        created = [
+            c.post("/investors", json=investor_profile(), headers={"Idempotency-Key": f"inv-{i}"}) for i in range(5)
+        ]
         assert all(r.status_code == 201 for r in created)
     first.kill9()
 

@@ -35,7 +35,9 @@ def deposit(client: httpx.Client, investor_id: str, amount: str = "100.00", **fi
     return client.post(f"/investors/{investor_id}/deposits", json=body, headers=key())
 
 
-def withdraw(client: httpx.Client, investor_id: str, amount: str, funding_source_id: str, **fields: Any) -> httpx.Response:
+def withdraw(
+    client: httpx.Client, investor_id: str, amount: str, funding_source_id: str, **fields: Any
+) -> httpx.Response:
     body = {"amount": amount, "method": "ach", "funding_source_id": funding_source_id, **fields}
     return client.post(f"/investors/{investor_id}/withdrawals", json=body, headers=key())
 
@@ -61,14 +63,14 @@ def wallet(client: httpx.Client, investor_id: str) -> dict[str, Any]:
 
 
 def ledger(client: httpx.Client, **params: str) -> list[dict[str, Any]]:
-    r = client.get(str(client.base_url).replace("/v1", "/_sandbox") + "/ledger", params=params)
+    r = client.get(client.base_url.join("/_sandbox/ledger"), params=params)
     assert r.status_code == 200, r.text
     rows: list[dict[str, Any]] = r.json()["data"]
     return rows
 
 
 def sandbox(client: httpx.Client, path: str, **kwargs: Any) -> httpx.Response:
-    return client.post(str(client.base_url).replace("/v1", "/_sandbox") + path, **kwargs)
+    return client.post(client.base_url.join("/_sandbox" + path), **kwargs)
 
 
 def events(inproc: Any, event_type: str) -> list[dict[str, Any]]:

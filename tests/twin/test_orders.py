@@ -103,7 +103,7 @@ def test_cancel_of_a_filled_order_is_409(inproc):
 
 def test_notional_buy_buys_a_fraction_for_exactly_the_notional(inproc):
     inv = funded_investor(inproc)
-    order = place(inproc, inv, notional="100.00")
+    order = place(inproc, inv, notional="100")
     assert order["status"] == "filled" and order["notional"] == "100.00"
     assert order["filled_quantity"] == "0.526315789" == order["quantity"]
     assert wallet_figures(inproc, inv)[0] == 1_000_000 - 10_000
@@ -217,6 +217,9 @@ def test_order_errors(inproc):
 
     for bad in ("0", "-1", "abc", 1, "1.0000000001"):
         _error(post(quantity=bad), 400, "BLUM-400-006", "quantity")
+    _error(post(quantity="1000000001"), 400, "BLUM-400-006", "quantity")
+    _error(post(type="limit", limit_price="1.00001"), 400, "BLUM-400-003", "limit_price")
+    _error(post(type="stop", stop_price="0"), 400, "BLUM-400-003", "stop_price")
     _error(post(quantity=None), 400, "BLUM-400-001", "quantity")
     _error(post(notional="10.00"), 400, "BLUM-400-001", "notional")
     _error(post(side="sell", quantity=None, notional="10.00"), 400, "BLUM-400-001", "notional")
@@ -359,6 +362,8 @@ def test_sandbox_prices(inproc):
     _error(inproc.client.put(f"{SANDBOX}/prices/NOPE", json={"price": "1"}), 404, "BLUM-404-003")
     _error(inproc.client.put(f"{SANDBOX}/prices/AAPL", json={"price": "-1"}), 400, "BLUM-400-003", "price")
     _error(inproc.client.put(f"{SANDBOX}/prices/AAPL", json={}), 400, "BLUM-400-002", "price")
+    _error(inproc.client.put(f"{SANDBOX}/prices/AAPL", json={"price": "0.00001"}), 400, "BLUM-400-003", "price")
+    _error(inproc.client.put(f"{SANDBOX}/prices/AAPL", json={"price": 12.5}), 400, "BLUM-400-003", "price")
 
 
 def test_prices_are_per_tenant(inproc):

@@ -84,3 +84,17 @@ def test_an_investor_with_a_position_cannot_be_closed(inproc):
     place(inproc, inv, quantity="1")
     r = inproc.client.post(f"/investors/{inv}/close", json={})
     assert r.status_code == 409 and r.json()["error"]["code"] == "BLUM-409-003"
+
+
+def test_fills_show_in_transactions_and_wallet_equity(inproc):
+    inv = funded_investor(inproc)
+    place(inproc, inv, quantity="2")  # 380.00
+    set_price(inproc, "AAPL", "200")
+    r = inproc.client.get(f"/investors/{inv}/transactions", params={"type": "buy"})
+    assert r.status_code == 200, r.text
+    [txn] = r.json()["data"]
+    assert (txn["type"], txn["status"], txn["amount"], txn["currency"]) == ("buy", "completed", "380.00", "USD")
+    assert txn["id"].startswith("txn_") and "AAPL" in txn["description"]
+    [wallet] = inproc.client.get(f"/investors/{inv}/wallets").json()["data"]
+    assert wallet["balance"] == "9620.00"
+    assert wallet["equity"] == "10020.00"  # cash + 2 × 200.00

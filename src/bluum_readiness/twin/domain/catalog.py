@@ -22,6 +22,7 @@ __all__ = [
     "Asset",
     "current_price",
     "find",
+    "parse_price",
     "price_text",
     "render",
     "require",
@@ -124,6 +125,21 @@ def price_text(value: Decimal) -> str:
     if q == q.quantize(_CENT):
         return str(q.quantize(_CENT))
     return format(q.normalize(), "f")
+
+
+MAX_PRICE = Decimal(1_000_000_000)
+
+
+def parse_price(value: str, param: str) -> Decimal:
+    """A positive price with at most four decimal places (sub-cent prices are quoted to 0.0001), or 400."""
+    price = Decimal(value)
+    if price != price.quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP) or not 0 < price <= MAX_PRICE:
+        raise ApiError(
+            "BLUM-400-003",
+            f"'{param}' must be a positive price of at most {MAX_PRICE:,} with at most 4 decimal places.",
+            param=param,
+        )
+    return price
 
 
 def find(symbol: str) -> Asset | None:

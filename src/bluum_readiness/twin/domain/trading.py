@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from bluum_readiness.twin.domain import catalog, kyc, ledger
+from bluum_readiness.twin.domain import catalog, kyc, ledger, transfers
 from bluum_readiness.twin.domain import transitions as tr
 from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.events import emit
@@ -45,6 +45,8 @@ __all__ = [
 
 EVALUATE_JOB = "order.evaluate"
 QUANTITY_PLACES = 9
+MAX_QUANTITY = Decimal(1_000_000_000)
+MAX_NOTIONAL = Decimal(1_000_000_000_000)
 _QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 _CENT = Decimal("0.01")
 
@@ -76,12 +78,21 @@ def check_shape(
             "'notional' is allowed only on buy market orders; send 'quantity' for sells and priced orders.",
             param="notional",
         )
-    if quantity is not None and Decimal(quantity) != Decimal(quantity).quantize(_QUANTUM, rounding=ROUND_DOWN):
+    if quantity is not None and (
+        Decimal(quantity) > MAX_QUANTITY
+        or Decimal(quantity) != Decimal(quantity).quantize(_QUANTUM, rounding=ROUND_DOWN)
+    ):
         raise ApiError(
             "BLUM-400-006",
-            f"'quantity' may have at most {QUANTITY_PLACES} decimal places.",
+            f"'quantity' must be at most {MAX_QUANTITY:,} with at most {QUANTITY_PLACES} decimal places.",
             param="quantity",
         )
+    if notional is not None and Decimal(notional) > MAX_NOTIONAL:
+        raise ApiError("BLUM-400-005", f"'notional' must be at most {MAX_NOTIONAL:,}.", param="notional")
+    if limit_price is not None:
+        catalog.parse_price(limit_price, "limit_price")
+    if stop_price is not None:
+        catalog.parse_price(stop_price, "stop_price")
     needs_limit = order_type in ("limit", "stop_limit")
     needs_stop = order_type in ("stop", "stop_limit")
     if needs_limit and limit_price is None:
@@ -226,7 +237,7 @@ def place(
         type=order_type,
         time_in_force=time_in_force,
         quantity=qty(Decimal(quantity)) if quantity is not None else None,
-        notional=notional,
+        notional=from_cents(cents(notional)) if notional is not None else None,
         limit_price=catalog.price_text(Decimal(limit_price)) if limit_price is not None else None,
         stop_price=catalog.price_text(Decimal(stop_price)) if stop_price is not None else None,
         trail_percent=None,
@@ -399,35 +410,27 @@ def _fill(twin: Twin, tenant_id: str, order: Resource, asset: catalog.Asset, pri
     if amount > 0:
         ledger.post(twin, tenant_id, investor_id, order["id"], order["side"], amount)
     _apply_fill(twin, tenant_id, order, asset, quantity, price, now)
-    _record_transaction(twin, tenant_id, order, amount, quantity, price, now)
+    _record_transaction(twin, tenant_id, order, amount, quantity, price)
     twin.scheduler.cancel(order["id"], EVALUATE_JOB)
     emit(twin, tenant_id, "order.filled", order)
     return order
 
 
 def _record_transaction(
-    twin: Twin, tenant_id: str, order: Resource, amount: int, quantity: Decimal, price: Decimal, now: float
+    twin: Twin, tenant_id: str, order: Resource, amount: int, quantity: Decimal, price: Decimal
 ) -> None:
-    """The buy/sell transaction of a fill (object "transaction", ``txn_``) for the investor's history."""
-    wallets = twin.store.list(tenant_id, "wallet", investor_id=order["investor_id"])
+    """The buy/sell wallet transaction of a fill (``txn_``, completed), through the transfers package."""
     verb = "Buy" if order["side"] == "buy" else "Sell"
-    txn = twin.new_resource(
-        "txn",
-        "transaction",
-        investor_id=order["investor_id"],
-        wallet_id=wallets[0]["id"] if wallets else None,
+    transfers.record_transaction(
+        twin,
+        tenant_id,
+        order["investor_id"],
         type=order["side"],
+        amount_cents=amount,
         status="completed",
-        amount=from_cents(amount),
-        currency="USD",
-        method=None,
+        operation_id=order["id"],
         description=f"{verb} {qty(quantity)} {order['symbol']} @ {catalog.price_text(price)}",
-        order_id=order["id"],
-        completed_at=iso(now),
-        failed_at=None,
-        failure_reason=None,
     )
-    twin.store.insert(tenant_id, txn)
 
 
 # -- positions -----------------------------------------------------------------------------------------------

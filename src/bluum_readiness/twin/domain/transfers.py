@@ -417,9 +417,9 @@ def _process_job(twin: Twin, job: Job) -> None:
     _set_status(transfer, "processing")
     twin.store.save(job.tenant_id, transfer)
     _sync_transaction(twin, job.tenant_id, transfer)
-    twin.scheduler.schedule(
-        job.tenant_id, _COMPLETE[transfer["object"]], transfer["id"], twin.settings.ach_completion_delay_s
-    )
+    # Timed from when processing was due, not from when this job ran, so a late tick does not stretch the schedule.
+    delay = max(0.0, job.due + twin.settings.ach_completion_delay_s - twin.clock.now())
+    twin.scheduler.schedule(job.tenant_id, _COMPLETE[transfer["object"]], transfer["id"], delay)
 
 
 def _complete_job(twin: Twin, job: Job) -> None:

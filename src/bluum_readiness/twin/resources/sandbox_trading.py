@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -43,10 +42,11 @@ def _price_body(twin: Twin, tenant_id: str, asset: catalog.Asset) -> dict[str, A
 async def put_price(request: Request) -> Response:
     tenant = http.principal(request).tenant_id
     req = await http.body(request, SetPrice)
+    price = catalog.parse_price(req.price, "price")
     asset = catalog.require(request.path_params["symbol"])
     twin = http.twin(request)
     with twin.db.tx():
-        trading.set_price(twin, tenant, asset, Decimal(req.price))
+        trading.set_price(twin, tenant, asset, price)
         return http.json(_price_body(twin, tenant, asset))
 
 

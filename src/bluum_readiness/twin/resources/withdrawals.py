@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from bluum_readiness.twin import http
 from bluum_readiness.twin.domain import kyc, transfers
+from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.resources.deposits import (
     funding_source_param,
     list_transfers,
@@ -26,7 +27,7 @@ class CreateWithdrawal(Body):
     amount: Amount
     currency: Currency = "USD"
     method: Literal["ach", "wire", "manual_bank_transfer"]
-    funding_source_id: str
+    funding_source_id: str | None = None
     description: str | None = Field(default=None, max_length=500)
 
 
@@ -35,6 +36,12 @@ async def create_withdrawal(request: Request) -> Response:
     require_idempotency_key(request, "withdrawals")
     req = await http.body(request, CreateWithdrawal)
     require_currency(req.currency)
+    if req.funding_source_id is None:
+        raise ApiError(
+            "BLUM-400-002",
+            "Missing required field 'funding_source_id': every withdrawal pays out to a connected funding source.",
+            param="funding_source_id",
+        )
     source_id = funding_source_param(req.funding_source_id)
     twin = http.twin(request)
     tenant = http.principal(request).tenant_id
