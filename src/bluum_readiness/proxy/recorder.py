@@ -1,0 +1,199 @@
+"""What the proxy saw: one ``Exchange`` per request, kept by a thread-safe ``Recorder``.
+
+Secrets never enter a record: of ``Authorization`` only the Basic-auth username (the key id) is kept,
+other credential-like headers are masked, and the body is kept only as its SHA-256.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bluum_readiness.proxy.faults.base import Headers
+from bluum_readiness.proxy.rules import compile_glob
+
+__all__ = ["Exchange", "Recorder", "sanitize_headers"]
+
+log = logging.getLogger("bluum_readiness.proxy")
+
+MASK = "***"
+_MASKED = ("cookie", "token", "secret", "api-key", "apikey", "password", "x-api-key")
+
+
+def _key_id(value: str) -> tuple[str, str | None]:
+    """(sanitised Authorization value, Basic-auth username or None)."""
+    scheme, _, credentials = value.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return f"{scheme} {MASK}" if credentials else MASK, None
+    try:
+        decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return f"Basic {MASK}", None
+    username, sep, _ = decoded.partition(":")
+    if not sep:
+        return f"Basic {MASK}", None
+    return f"Basic {username}:{MASK}", username
+
+
+def sanitize_headers(headers: Iterable[tuple[str, str]]) -> tuple[Headers, str | None]:
+    """Headers safe to record, and the Basic-auth key id (``"Basic <key_id>:***"`` replaces the credentials)."""
+    out: list[tuple[str, str]] = []
+    key_id: str | None = None
+    for name, value in headers:
+        lower = name.lower()
+        if lower in ("authorization", "proxy-authorization"):
+            value, user = _key_id(value)
+            key_id = key_id or (user if lower == "authorization" else None)
+        elif any(word in lower for word in _MASKED):
+            value = MASK
+        out.append((name, value))
+    return tuple(out), key_id
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request through a placement and what came of it. Times come from the placement's injected clock.
+
+    :param seq: arrival order, from 1 (per recorder, restarting after ``clear``).
+    :param query: the raw query string ("" when none).
+    :param idempotency_key: the request's ``Idempotency-Key`` header, or None.
+    :param auth_key_id: the Basic-auth username (the API key id); never the secret.
+    :param request_headers: sanitised request headers (``Authorization: Basic <key_id>:***``).
+    :param body_sha256: hex SHA-256 of the request body as sent (``body_size`` bytes).
+    :param status: the status the client received; None when it got no response (timeout, drop, reset).
+    :param request_id: the response's ``X-Request-Id`` (Bluum's, or the one a status fault made up).
+    :param response_headers: the headers the client received (empty when none).
+    :param started: when the complete request had arrived (seconds since the epoch); ``finished``: when the
+        client got its answer or the connection was closed.
+    :param upstream_status: the upstream's status when the request was forwarded and answered, else None.
+    :param upstream_ms: time the upstream took, when it was forwarded.
+    :param upstream_committed: the upstream received and answered the request (its effects happened).
+    :param fault: the name of the rule applied (None: passed through); ``fault_kind`` its registered kind.
+    :param outcome: ``forwarded`` | ``status`` | ``timeout`` | ``dropped`` | ``reset`` | ``upstream_error``.
+    :param error: for ``upstream_error``, what went wrong.
+    """
+
+    seq: int
+    method: str
+    path: str
+    query: str
+    idempotency_key: str | None
+    auth_key_id: str | None
+    request_headers: Headers
+    body_sha256: str
+    body_size: int
+    status: int | None
+    request_id: str | None
+    response_headers: Headers
+    started: float
+    finished: float
+    duration_ms: float
+    upstream_status: int | None
+    upstream_ms: float | None
+    upstream_committed: bool
+    fault: str | None
+    fault_kind: str | None
+    outcome: str
+    error: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """A (sanitised) request header, case-insensitive."""
+        return next((v for k, v in self.request_headers if k.lower() == name.lower()), None)
+
+    def response_header(self, name: str) -> str | None:
+        return next((v for k, v in self.response_headers if k.lower() == name.lower()), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; headers become lists of ``[name, value]`` pairs."""
+        data = dataclasses.asdict(self)
+        data["request_headers"] = [list(h) for h in self.request_headers]
+        data["response_headers"] = [list(h) for h in self.response_headers]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Exchange:
+        """The inverse of ``to_dict`` (e.g. a line of ``bluum-readiness proxy --record``)."""
+        values = dict(data)
+        for key in ("request_headers", "response_headers"):
+            values[key] = tuple((str(k), str(v)) for k, v in values[key])
+        return cls(**values)
+
+
+class Recorder:
+    """Exchanges in arrival order. Thread-safe; listeners are told of each exchange as it is appended."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Exchange] = []
+        self._seq = 0
+        self._listeners: list[Callable[[Exchange], None]] = []
+
+    def next_seq(self) -> int:
+        """Reserve the sequence number of a request that has just arrived."""
+        with self._lock:
+            self._seq += 1
+            return self._seq
+
+    def append(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._items.append(exchange)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(exchange)
+            except Exception:  # a broken sink must not break the proxy
+                log.exception("an exchange listener failed")
+
+    def subscribe(self, listener: Callable[[Exchange], None]) -> Callable[[], None]:
+        """Call ``listener(exchange)`` after each append (on the placement's thread); returns an unsubscriber."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def snapshot(self) -> list[Exchange]:
+        """Every exchange so far, by ``seq``."""
+        with self._lock:
+            return sorted(self._items, key=lambda e: e.seq)
+
+    def filter(
+        self,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        fault: str | None = None,
+        outcome: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> list[Exchange]:
+        """The exchanges matching every criterion given (``path`` is a glob as in rules)."""
+        pattern = compile_glob(path) if path is not None else None
+        return [
+            e
+            for e in self.snapshot()
+            if (method is None or e.method == method.upper())
+            and (pattern is None or pattern.fullmatch(e.path))
+            and (fault is None or e.fault == fault)
+            and (outcome is None or e.outcome == outcome)
+            and (idempotency_key is None or e.idempotency_key == idempotency_key)
+        ]
+
+    def clear(self) -> None:
+        """Forget every exchange; ``seq`` restarts at 1."""
+        with self._lock:
+            self._items.clear()
+            self._seq = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)

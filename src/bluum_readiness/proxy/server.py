@@ -1,0 +1,264 @@
+"""``ProxyServer``: the fault-injecting reverse proxy on a real loopback socket.
+
+Asyncio streams + h11 in a background thread with its own event loop (an ASGI server cannot close a
+connection without answering, nor reset it). Requests are forwarded upstream with ``httpx.AsyncClient``;
+``/__proxy/…`` is the control API (``control.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from concurrent.futures import Future
+from types import TracebackType
+from typing import Any
+
+import h11
+import httpx
+
+from bluum_readiness._serving import bind
+from bluum_readiness.clock import Clock, SystemClock
+from bluum_readiness.errors import ConfigError, HarnessError
+from bluum_readiness.proxy import _http
+from bluum_readiness.proxy.control import PREFIX, handle_control
+from bluum_readiness.proxy.engine import FaultEngine
+from bluum_readiness.proxy.faults import Abort, Hold, ProxyRequest, Respond
+from bluum_readiness.proxy.pipeline import Pipeline, UpstreamError
+from bluum_readiness.proxy.plan import Plan
+from bluum_readiness.proxy.recorder import Exchange, Recorder
+from bluum_readiness.proxy.rules import FaultRule
+
+__all__ = ["ProxyServer", "parse_upstream"]
+
+
+def parse_upstream(upstream: str) -> httpx.URL:
+    """The upstream base URL, e.g. ``http://127.0.0.1:8787/v1``; anything else is a ``ConfigError``."""
+    try:
+        url = httpx.URL(upstream)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ConfigError(f"upstream {upstream!r} is not a URL ({exc}); pass e.g. http://127.0.0.1:8787/v1") from None
+    if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+        raise ConfigError(
+            f"upstream {upstream!r} must be an http(s) URL with a host and no query; pass e.g. http://127.0.0.1:8787/v1"
+        )
+    return url
+
+
+class ProxyServer:
+    """A fault-injecting reverse proxy in front of ``upstream``, on ``host``:``port`` (a context manager).
+
+    Paths map one to one: ``<url>/v1/investors`` is forwarded to ``<upstream origin>/v1/investors``, so
+    ``base_url`` (``url`` + the upstream's path, e.g. ``…/v1``) is what the integration is given.
+
+    :param upstream: the API's base URL (the twin's ``base_url`` or the real sandbox's).
+    :param plan: the initial rules (none: pure pass-through).
+    :param recorder: where exchanges go (a fresh ``Recorder`` by default; share one to merge placements).
+    :param clock: timestamps of recorded exchanges.
+    :param upstream_timeout: how long to wait for the upstream before answering 502.
+    :param max_body_bytes: larger request bodies get 413.
+
+    Thread-safe control from the test's thread: ``set_plan``, ``add_rule``, ``remove_rule``,
+    ``clear_faults``, ``exchanges``, ``reset``.
+    """
+
+    def __init__(
+        self,
+        upstream: str,
+        plan: Plan | None = None,
+        recorder: Recorder | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | None = None,
+        upstream_timeout: float = 60.0,
+        max_body_bytes: int = 32 * 1024 * 1024,
+    ) -> None:
+        self.upstream = parse_upstream(upstream)
+        self.engine = FaultEngine(plan)
+        self.recorder = recorder if recorder is not None else Recorder()
+        self._pipeline = Pipeline(self.engine, self.recorder, clock or SystemClock())
+        self._origin = str(self.upstream.copy_with(raw_path=b"")).rstrip("/")
+        self._timeout = upstream_timeout
+        self._max_body = max_body_bytes
+        self._sock = bind(host, port)
+        self.host = host
+        self.port: int = self._sock.getsockname()[1]
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"http://{shown}:{self.port}"
+        self.base_url = self.url + self.upstream.path.rstrip("/")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.Server | None = None
+        self._client: httpx.AsyncClient | None = None
+        self._connections: set[asyncio.Task[Any]] = set()
+
+    # -- control from Python ------------------------------------------------------------------------------
+
+    def set_plan(self, plan: Plan) -> None:
+        """Replace the rules (counters restart, the RNG is re-seeded from ``plan.seed``)."""
+        self.engine.set_plan(plan)
+
+    def add_rule(self, rule: FaultRule) -> None:
+        self.engine.add_rule(rule)
+
+    def remove_rule(self, name: str) -> bool:
+        return self.engine.remove_rule(name)
+
+    def clear_faults(self) -> None:
+        """Remove every rule; recorded exchanges stay."""
+        self.engine.clear()
+
+    def exchanges(self, settle: float = 0.5) -> list[Exchange]:
+        """Every exchange so far, in arrival order.
+
+        Waits up to ``settle`` seconds for requests in flight to finish first: a client that just timed out
+        during a hold may be a few milliseconds ahead of the proxy noticing it left.
+        """
+        self._pipeline.settle(settle)
+        return self.recorder.snapshot()
+
+    def reset(self) -> None:
+        """Remove every rule and recorded exchange, and re-seed: as freshly started."""
+        self.engine.reset()
+        self.recorder.clear()
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> ProxyServer:
+        if self._thread is not None:
+            raise HarnessError(f"the proxy on {self.url} is already started; start it once")
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=f"proxy:{self.port}", daemon=True)
+        self._thread.start()
+        try:
+            self._call(self._open(), timeout)
+        except Exception as exc:
+            self.stop()
+            raise HarnessError(f"the proxy on {self.url} failed to start: {exc!r}") from exc
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and every connection (holds end at once), then the loop. Idempotent."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            self._sock.close()
+            return
+        if loop.is_running():
+            try:
+                self._call(self._close(), 10.0)
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(timeout=10)
+        if not loop.is_running():
+            loop.close()
+        self._sock.close()
+        self._loop = None
+
+    def _call(self, coro: Any, timeout: float) -> Any:
+        assert self._loop is not None
+        future: Future[Any] = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return future.result(timeout)
+
+    async def _open(self) -> None:
+        self._client = httpx.AsyncClient(timeout=self._timeout, trust_env=False, follow_redirects=False)
+        self._server = await asyncio.start_server(self._serve_connection, sock=self._sock)
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        tasks = list(self._connections)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+    def __enter__(self) -> ProxyServer:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # -- serving ------------------------------------------------------------------------------------------
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        conn = h11.Connection(h11.SERVER)
+        keep = True
+        try:
+            while keep:
+                request = await _http.read_request(conn, reader, writer, self._max_body)
+                if request is None:
+                    break
+                keep = await self._handle(conn, reader, writer, request)
+                if keep and conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+                    conn.start_next_cycle()
+                else:
+                    keep = False
+        except (ConnectionError, h11.ProtocolError):
+            pass
+        except asyncio.CancelledError:  # stop(): end quietly (asyncio logs a cancelled connection task as an error)
+            pass
+        finally:
+            self._connections.discard(task)
+            if not writer.transport.is_closing():
+                writer.close()
+
+    async def _handle(
+        self,
+        conn: h11.Connection,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        req: _http.IncomingRequest,
+    ) -> bool:
+        """Serve one request; False when the connection must end."""
+        if req.path == PREFIX or req.path.startswith(PREFIX + "/"):
+            if req.method == "GET" and req.path.rstrip("/") == PREFIX + "/exchanges":
+                await self._settle(1.0)
+            status, payload = handle_control(self.engine, self.recorder, req.method, req.path, req.body)
+            body = b"" if payload is None else json.dumps(payload).encode()
+            reply = Respond(status, (("Content-Type", "application/json"),) if body else (), body)
+            return await _http.write_response(conn, writer, reply, req.method)
+        request = ProxyRequest(req.method, req.path, req.query, req.headers, req.body, sleep=asyncio.sleep)
+        done = await self._pipeline.process(request, lambda: self._forward(req))
+        outcome = done.outcome
+        try:
+            if isinstance(outcome, Hold):
+                await _http.hold(reader, outcome.seconds)
+        finally:
+            self._pipeline.finish(done)  # before the client can see the outcome: exchanges() is never behind
+        if isinstance(outcome, Respond):
+            return await _http.write_response(conn, writer, outcome, req.method)
+        if isinstance(outcome, Abort):
+            _http.abort(writer)
+        else:
+            writer.close()
+        return False
+
+    async def _settle(self, timeout: float) -> None:
+        """``exchanges(settle=)`` for the control API, without blocking the event loop."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._pipeline.in_flight and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+    async def _forward(self, req: _http.IncomingRequest) -> Respond:
+        assert self._client is not None
+        headers = _http.end_to_end(req.headers, drop=frozenset({"host", "content-length"}))
+        request = httpx.Request(req.method, self._origin + req.target, headers=list(headers), content=req.body or None)
+        try:
+            response = await self._client.send(request, stream=True)
+            try:
+                raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            raise UpstreamError(f"upstream {self._origin} unreachable: {detail}", exc) from exc
+        raw_headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
+        return Respond(response.status_code, raw_headers, raw, upstream=True)
