@@ -1,0 +1,39 @@
+"""The checklist catalogue: the items of Bluum's readiness checklist, loaded from ``checklist.toml``."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from bluum_readiness.errors import ConfigError
+
+__all__ = ["ChecklistItem", "item", "items"]
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str
+    kind: str  # "readiness" | "cut-over"
+    title: str
+    asks: str
+
+
+@cache
+def items() -> tuple[ChecklistItem, ...]:
+    """Every checklist item, in checklist order."""
+    data = tomllib.loads(resources.files(__package__).joinpath("checklist.toml").read_text())
+    return tuple(ChecklistItem(**entry) for entry in data["item"])
+
+
+def item(item_id: str) -> ChecklistItem:
+    """The item with this id, or a ConfigError naming the closest valid id."""
+    for candidate in items():
+        if candidate.id == item_id:
+            return candidate
+    ids = [i.id for i in items()]
+    close = difflib.get_close_matches(item_id, ids, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"unknown checklist item {item_id!r}.{hint} Valid items: {', '.join(ids)}")

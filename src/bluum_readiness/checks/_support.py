@@ -1,0 +1,88 @@
+"""Helpers shared by checks: calling the integration safely, reading exchanges, timing waits."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bluum_readiness.integration import IntegrationError, describe_failure
+from bluum_readiness.proxy.recorder import Exchange
+
+__all__ = ["Call", "call", "coefficient_of_variation", "mean", "require_traffic", "waits"]
+
+DEPOSITS = "/v1/investors/*/deposits"
+WITHDRAWALS = "/v1/investors/*/withdrawals"
+ORDERS = "/v1/investors/*/orders"
+INVESTOR = "/v1/investors/*"
+
+
+@dataclass
+class Call:
+    """What an integration operation did: its result, or the exception it raised, or that it never returned."""
+
+    result: Any = None
+    error: BaseException | None = None
+    finished: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.finished and self.error is None
+
+    def describe(self) -> str:
+        if not self.finished:
+            return "the call had not returned when the suite gave up waiting"
+        if self.error is not None:
+            info = describe_failure(self.error)
+            return f"raised {info['exception']}: {info['message']}"
+        return f"returned {self.result!r}"
+
+
+def call(operation: Callable[[], Any], *, timeout: float = 30.0, give_up: Callable[[], bool] | None = None) -> Call:
+    """Run one integration operation in a worker thread, bounded by ``timeout`` and, when given, until
+    ``give_up()`` says the verdict is already clear (an operation that loops forever must not hang the suite)."""
+    outcome = Call(finished=False)
+
+    def run() -> None:
+        try:
+            outcome.result = operation()
+        except BaseException as exc:  # the integration's failure is data for the check
+            outcome.error = exc
+        outcome.finished = True
+
+    worker = threading.Thread(target=run, name="integration-call", daemon=True)
+    worker.start()
+    deadline = time.monotonic() + timeout
+    while worker.is_alive() and time.monotonic() < deadline:
+        worker.join(0.02)
+        if give_up is not None and give_up():
+            break
+    return outcome
+
+
+def require_traffic(exchanges: Sequence[Exchange], outcome: Call, what: str) -> None:
+    """An operation that succeeded without any request through the proxy ignored ``IntegrationEnv.base_url``."""
+    if not exchanges and outcome.ok:
+        raise IntegrationError(
+            f"{what} succeeded but sent nothing through the suite's proxy: the integration must send every "
+            "Bluum call to IntegrationEnv.base_url (it looks hard-coded to another host)"
+        )
+
+
+def waits(attempts: Sequence[Exchange]) -> list[float]:
+    """Seconds between the end of each attempt and the start of the next."""
+    ordered = sorted(attempts, key=lambda x: x.seq)
+    return [max(0.0, b.started - a.finished) for a, b in zip(ordered, ordered[1:], strict=False)]
+
+
+def mean(values: Sequence[float]) -> float:
+    return statistics.fmean(values) if values else 0.0
+
+
+def coefficient_of_variation(values: Sequence[float]) -> float:
+    if len(values) < 2 or mean(values) == 0:
+        return 0.0
+    return statistics.stdev(values) / mean(values)

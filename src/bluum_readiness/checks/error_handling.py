@@ -1,0 +1,345 @@
+"""Checks of the ``error-handling`` item: 401 refresh, 429 backoff, 4xx not retried, 5xx and timeouts retried."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from bluum_readiness.checks._support import (
+    DEPOSITS,
+    INVESTOR,
+    call,
+    coefficient_of_variation,
+    mean,
+    require_traffic,
+    waits,
+)
+from bluum_readiness.checks.registry import check
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.integration import Credentials
+from bluum_readiness.proxy.faults import HangBeforeFault, StatusFault
+from bluum_readiness.proxy.recorder import Exchange
+from bluum_readiness.proxy.rules import FaultRule
+
+if TYPE_CHECKING:
+    from bluum_readiness.harness import Harness
+
+ITEM = "error-handling"
+BACKOFF_FIX = "retry 429 and 5xx with capped exponential backoff and full jitter: sleep(uniform(0, min(cap, base·2^n)))"
+
+
+def _fail(check_id: str, expected: str, observed: str, fix: str, exchanges: list[Exchange],
+          **evidence: Any) -> ConformanceFailure:  # fmt: skip
+    return ConformanceFailure(
+        checklist_id=ITEM,
+        check=check_id,
+        expected=expected,
+        observed=observed,
+        fix=fix,
+        evidence={"exchanges": [x.to_dict() for x in exchanges], **evidence},
+    )
+
+
+def _kyc_attempts(
+    h: Harness, integration: Any, investor: str, rule: FaultRule, timeout: float = 30.0, most: int | None = None
+) -> tuple[Any, list[Exchange]]:
+    """``kyc_status`` under ``rule``; with ``most``, stop watching once more than that many attempts were made."""
+    mark = h.mark()
+
+    def too_many() -> bool:
+        return most is not None and len(h.proxy.exchanges(settle=0)[mark:]) > most
+
+    with h.faults(rule):
+        outcome = call(lambda: integration.kyc_status(investor), timeout=timeout, give_up=too_many)
+    attempts = h.exchanges_since(mark, method="GET")
+    require_traffic(attempts, outcome, "kyc_status()")
+    return outcome, attempts
+
+
+# -- 401 -----------------------------------------------------------------------------------------------------
+
+
+@check("error-handling.401-refresh", item=ITEM, title="A 401 makes the integration re-read its credentials",
+       twin_only=True)  # fmt: skip
+def refresh_on_401(h: Harness) -> None:
+    integration = h.integration()
+    investor = h.active_investor()
+    warm = call(lambda: integration.kyc_status(investor))
+    if not warm.ok:
+        raise NotVerifiable(f"kyc_status() failed before any fault ({warm.describe()})")
+    old = h.credentials.current
+    fresh = h.sandbox("POST", "/api-keys", json={"name": "suite-401-refresh"})
+    h.credentials.set(Credentials(fresh["key"], fresh["secret"]))
+    h.sandbox("POST", f"/api-keys/{old.key}/revoke")
+    mark = h.mark()
+    outcome = call(lambda: integration.kyc_status(investor))
+    attempts = h.exchanges_since(mark)
+    if not outcome.ok:
+        raise _fail(
+            "error-handling.401-refresh",
+            "after its key pair is rotated and the old one revoked, the next call gets 401, re-reads the credentials "
+            "from the secret source and succeeds",
+            f"the call {outcome.describe()}",
+            "on 401, fetch the current pair from your secret manager again and retry once (bounded)",
+            attempts,
+        )
+
+
+@check("error-handling.401-bounded", item=ITEM, title="A persistent 401 is not retried forever")
+def bounded_on_401(h: Harness) -> None:
+    integration = h.integration()
+    investor = h.active_investor()
+    rule = FaultRule("persistent-401", StatusFault(401), method="GET", path=INVESTOR)
+    outcome, attempts = _kyc_attempts(h, integration, investor, rule, timeout=5.0, most=3)
+    if not outcome.finished or len(attempts) > 3 or outcome.ok:
+        raise _fail(
+            "error-handling.401-bounded",
+            "at most 3 attempts under a persistent 401, then an error to the caller",
+            f"{len(attempts)} attempts and the call {outcome.describe()}",
+            "after one credential refresh, give up on 401 and raise",
+            attempts[:20],
+        )
+
+
+@check("error-handling.secret-never-logged", item=ITEM, title="The API secret never appears in logs or errors")
+def secret_never_logged(h: Harness) -> None:
+    integration = h.integration()
+    investor, bank = h.funded_investor()
+    secret = h.credentials.current.secret
+    pair = h.credentials.current
+    basic = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
+    texts: list[str] = []
+    rules = (
+        FaultRule("log-401", StatusFault(401), method="GET", path=INVESTOR, first=1),
+        FaultRule("log-400", StatusFault(400), method="POST", path=DEPOSITS, first=1),
+    )
+    with h.capture_logs() as logs, h.faults(*rules):
+        for operation in (
+            lambda: integration.kyc_status(investor),
+            lambda: integration.deposit(investor, bank, "1.00"),
+        ):
+            outcome = call(operation)
+            if outcome.error is not None:
+                texts += [str(outcome.error), repr(outcome.error), repr(getattr(outcome.error, "__dict__", ""))]
+    texts.append(logs.text())
+    request_log = getattr(integration, "request_log", None)
+    if callable(request_log):
+        texts.append(repr(request_log()))
+    leaks = [where for where, text in zip(("errors", "logs", "request_log"), texts, strict=False)
+             if secret in text or basic in text]  # fmt: skip
+    if any(secret in t or basic in t for t in texts):
+        raise ConformanceFailure(
+            checklist_id=ITEM,
+            check="error-handling.secret-never-logged",
+            expected="no trace of the API secret (or the Basic authorization header) in logs, errors or request logs",
+            observed=f"the secret appears in the integration's output ({', '.join(leaks) or 'logs'})",
+            fix="never log request headers or credentials; log method, path, status, X-Request-Id and duration only",
+            evidence={"where": leaks},
+        )
+
+
+# -- 429 -----------------------------------------------------------------------------------------------------
+
+
+def _backoff_trials(
+    h: Harness, check_id: str, status: int = 429, failures: int = 3
+) -> tuple[list[list[float]], list[Exchange]]:
+    """Repeated trials of ``failures`` consecutive faults before success; the waits between attempts of each."""
+    integration = h.integration()
+    investor = h.active_investor()
+    trials: list[list[float]] = []
+    everything: list[Exchange] = []
+    for trial in range(h.settings.backoff_trials):
+        rule = FaultRule(f"backoff-{status}-{trial}", StatusFault(status), method="GET", path=INVESTOR, first=failures)
+        outcome, attempts = _kyc_attempts(h, integration, investor, rule, most=failures + h.settings.max_attempts)
+        everything += attempts
+        if len(attempts) == 1 and status != 429:
+            raise NotVerifiable(f"the integration does not retry {status} at all; see error-handling.5xx-retried")
+        if len(attempts) <= failures or not outcome.ok:
+            raise _fail(
+                check_id,
+                f"retries through {failures} consecutive {status}s, then success",
+                f"{len(attempts)} attempts and the call {outcome.describe()}",
+                BACKOFF_FIX,
+                attempts,
+            )
+        trials.append(waits(attempts)[:failures])
+    return trials, everything
+
+
+@check("error-handling.429-backoff-grows", item=ITEM, title="Waits after 429 grow exponentially, and it recovers")
+def backoff_grows(h: Harness) -> None:
+    trials, exchanges = _backoff_trials(h, "error-handling.429-backoff-grows")
+    by_attempt = [mean([t[i] for t in trials]) for i in range(3)]
+    if not by_attempt[2] > by_attempt[0] * 1.4:
+        raise _fail(
+            "error-handling.429-backoff-grows",
+            "the average wait before the third retry to be clearly longer (x1.4) than before the first",
+            f"average waits per retry {[round(w * 1000, 1) for w in by_attempt]} ms over {len(trials)} trials",
+            BACKOFF_FIX,
+            exchanges,
+            waits_s=trials,
+        )
+
+
+@check("error-handling.429-jitter", item=ITEM, title="Waits after 429 are jittered")
+def backoff_jitter(h: Harness) -> None:
+    trials, exchanges = _backoff_trials(h, "error-handling.429-jitter")
+    # Normalise each wait by the average at its position, then pool: equal or full jitter spreads the pooled
+    # values (relative spread ≈ 0.2–0.6); a fixed schedule leaves only scheduling noise (≈ 0.03).
+    position_means = [mean([t[i] for t in trials]) for i in range(3)]
+    if max(position_means) < 0.005:
+        raise NotVerifiable("the waits are too short to judge jitter; see error-handling.backoff-between-retries")
+    pooled = [t[i] / position_means[i] for t in trials for i in range(3)]
+    spread = coefficient_of_variation(pooled)
+    if spread < 0.1:
+        raise _fail(
+            "error-handling.429-jitter",
+            "waits that vary between trials (random jitter), so many clients do not retry in lockstep",
+            f"nearly identical waits across {len(trials)} trials (relative spread {spread:.3f})",
+            BACKOFF_FIX,
+            exchanges,
+            waits_s=trials,
+        )
+
+
+@check("error-handling.429-retry-after", item=ITEM, title="Retry-After is honoured")
+def honours_retry_after(h: Harness) -> None:
+    integration = h.integration()
+    investor = h.active_investor()
+    rule = FaultRule("retry-after", StatusFault(429, retry_after=1), method="GET", path=INVESTOR, first=1)
+    outcome, attempts = _kyc_attempts(h, integration, investor, rule)
+    observed = waits(attempts)
+    if len(attempts) < 2 or observed[0] < 0.95:
+        raise _fail(
+            "error-handling.429-retry-after",
+            "after a 429 with Retry-After: 1, no retry for at least 1 s",
+            f"{len(attempts)} attempts; waits {[round(w, 3) for w in observed]} s; the call {outcome.describe()}",
+            "read Retry-After (seconds) on 429 and wait at least that long before retrying",
+            attempts,
+        )
+
+
+@check("error-handling.429-bounded", item=ITEM, title="A persistent 429 ends in an error after bounded, capped waits")
+def bounded_on_429(h: Harness) -> None:
+    integration = h.integration()
+    investor = h.active_investor()
+    rule = FaultRule("persistent-429", StatusFault(429), method="GET", path=INVESTOR)
+    limit = h.settings.max_attempts
+    outcome, attempts = _kyc_attempts(
+        h, integration, investor, rule, timeout=limit * h.settings.max_backoff_s, most=limit
+    )
+    longest = max(waits(attempts), default=0.0)
+    if not outcome.finished or outcome.ok or len(attempts) > limit or longest > h.settings.max_backoff_s:
+        raise _fail(
+            "error-handling.429-bounded",
+            f"at most {limit} attempts, no wait over {h.settings.max_backoff_s:g} s, then an error to the caller",
+            f"{len(attempts)} attempts, longest wait {longest:.2f} s; the call {outcome.describe()}",
+            "bound the number of attempts and cap each wait",
+            attempts[:20],
+        )
+
+
+# -- 4xx, 5xx, timeouts --------------------------------------------------------------------------------------
+
+
+def _not_retried(h: Harness, check_id: str, statuses: tuple[int, ...]) -> None:
+    integration = h.integration()
+    investor, bank = h.funded_investor()
+    for status in statuses:
+        rule = FaultRule(f"once-{status}", StatusFault(status), method="POST", path=DEPOSITS, first=1)
+        mark = h.mark()
+        with h.faults(rule):
+            outcome = call(lambda: integration.deposit(investor, bank, "3.00"))
+        attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
+        require_traffic(attempts, outcome, "deposit()")
+        if len(attempts) != 1:
+            raise _fail(
+                check_id,
+                f"exactly one attempt for a {status} (it will fail the same way again)",
+                f"{len(attempts)} attempts; the call {outcome.describe()}",
+                f"do not retry {status}: surface it to the caller with its code and X-Request-Id",
+                attempts,
+            )
+        if outcome.ok and not _logged(integration, status, attempts[0].request_id):
+            raise _fail(
+                check_id,
+                f"the {status} surfaced to the caller (an exception) or logged with its code and X-Request-Id",
+                f"the call {outcome.describe()} and no request-log entry shows the {status} with its request id",
+                "raise an error carrying the Bluum code and X-Request-Id, or log them",
+                attempts,
+            )
+
+
+def _logged(integration: Any, status: int, request_id: str | None) -> bool:
+    request_log = getattr(integration, "request_log", None)
+    if not callable(request_log):
+        return False
+    return any(e.get("status") == status and e.get("request_id") == request_id for e in request_log())
+
+
+@check("error-handling.400-not-retried", item=ITEM, title="A 400 is not retried, and surfaces")
+def not_retried_400(h: Harness) -> None:
+    _not_retried(h, "error-handling.400-not-retried", (400,))
+
+
+@check("error-handling.4xx-not-retried", item=ITEM, title="403, 404, 409 and 422 are not retried, and surface")
+def not_retried_4xx(h: Harness) -> None:
+    _not_retried(h, "error-handling.4xx-not-retried", (403, 404, 409, 422))
+
+
+@check("error-handling.5xx-retried", item=ITEM, title="500, 502, 503 and 504 are retried until success")
+def retried_5xx(h: Harness) -> None:
+    integration = h.integration()
+    investor, bank = h.funded_investor()
+    for status in (500, 502, 503, 504):
+        rule = FaultRule(f"once-{status}", StatusFault(status), method="POST", path=DEPOSITS, first=1)
+        mark = h.mark()
+        with h.faults(rule):
+            outcome = call(lambda: integration.deposit(investor, bank, "4.00"))
+        attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
+        require_traffic(attempts, outcome, "deposit()")
+        if len(attempts) < 2 or not outcome.ok:
+            raise _fail(
+                "error-handling.5xx-retried",
+                f"a {status} retried until it succeeds (key reuse is judged by idempotency.same-key-on-retry)",
+                f"{len(attempts)} attempts; the call {outcome.describe()}",
+                BACKOFF_FIX,
+                attempts,
+            )
+
+
+@check("error-handling.backoff-between-retries", item=ITEM, title="Retries wait (backoff), never hammer")
+def backoff_between_retries(h: Harness) -> None:
+    trials, exchanges = _backoff_trials(h, "error-handling.backoff-between-retries", status=503, failures=2)
+    first_waits = [t[0] for t in trials] + [t[1] for t in trials]
+    if mean(first_waits) < 0.005:
+        raise _fail(
+            "error-handling.backoff-between-retries",
+            "a pause before each retry of a 5xx (on average at least 5 ms)",
+            f"retries after {[round(w * 1000, 2) for w in first_waits]} ms",
+            BACKOFF_FIX,
+            exchanges,
+            waits_s=trials,
+        )
+
+
+@check("error-handling.timeout-retried", item=ITEM, title="A request that timed out is retried")
+def timeout_retried(h: Harness) -> None:
+    integration = h.integration()
+    investor, bank = h.funded_investor()
+    hang = HangBeforeFault(seconds=h.settings.request_timeout_s * 3)
+    rule = FaultRule("timeout-before", hang, method="POST", path=DEPOSITS, first=1)
+    mark = h.mark()
+    with h.faults(rule):
+        outcome = call(lambda: integration.deposit(investor, bank, "6.00"))
+    attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
+    require_traffic(attempts, outcome, "deposit()")
+    if len(attempts) < 2 or not outcome.ok:
+        raise _fail(
+            "error-handling.timeout-retried",
+            "a request that timed out retried until it succeeds (key reuse: idempotency.same-key-on-retry)",
+            f"{len(attempts)} attempts; the call {outcome.describe()}",
+            "treat timeouts and dropped connections as retryable; reuse the operation's Idempotency-Key",
+            attempts,
+        )

@@ -1,0 +1,277 @@
+"""The harness a check runs in: a target (twin or real sandbox), the fault proxy in front of it, the
+team's integration behind it, the suite's own API client for setup, and evidence collection.
+
+Checks call the integration (through the proxy) for the behaviour under test, and the suite's own
+client (straight to the target, never faulted) for setup and for reading the truth (ledger, lists).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bluum_readiness.errors import HarnessError, TargetUnavailable
+from bluum_readiness.failures import NotVerifiable
+from bluum_readiness.integration import Credentials, IntegrationEnv, make_integration
+from bluum_readiness.proxy.recorder import Exchange
+from bluum_readiness.proxy.rules import FaultRule
+from bluum_readiness.testing import investor_profile, plaid_bank
+
+__all__ = ["CredentialStore", "Harness", "HarnessSettings", "LogCapture", "Target"]
+
+
+class CredentialStore:
+    """The integration's secret source: ``get`` returns the current pair (and counts reads); the rotation
+    drill and the 401 checks ``set`` a new one."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        self._current = credentials
+        self._lock = threading.Lock()
+        self.reads = 0
+
+    def get(self) -> Credentials:
+        with self._lock:
+            self.reads += 1
+            return self._current
+
+    def set(self, credentials: Credentials) -> None:
+        with self._lock:
+            self._current = credentials
+
+    @property
+    def current(self) -> Credentials:
+        return self._current
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the API lives. ``origin`` + ``/v1`` is the API; ``twin`` targets also have ``/_sandbox``."""
+
+    origin: str
+    twin: bool
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/v1"
+
+
+@dataclass(frozen=True)
+class HarnessSettings:
+    """Thresholds the checks hold integrations to (configurable; defaults are the suite's documented ones).
+
+    :param request_timeout_s: the per-request timeout the integration is told to use.
+    :param max_attempts: the most attempts of one operation a bounded retry policy may make.
+    :param max_backoff_s: the longest single wait between attempts we accept (a cap must exist).
+    :param backoff_trials: repetitions for the statistical backoff checks (growth, jitter).
+    :param settle_timeout_s: how long to wait for the target to settle transfers or fill orders.
+    """
+
+    request_timeout_s: float = 0.5
+    max_attempts: int = 8
+    max_backoff_s: float = 30.0
+    backoff_trials: int = 8
+    settle_timeout_s: float = 15.0
+    seed: int = 0
+
+
+@dataclass
+class LogCapture:
+    """Everything logged (any logger, DEBUG and up) while active, as formatted text."""
+
+    records: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "\n".join(self.records)
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, sink: LogCapture) -> None:
+        super().__init__(logging.DEBUG)
+        self.sink = sink
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.sink.records.append(f"{record.name} {record.levelname} {record.getMessage()}")
+        except Exception:  # a broken log call must not break the check
+            self.sink.records.append(f"{record.name} {record.levelname} {record.msg!r}")
+
+
+class Harness:
+    """One check's world. Use as a context manager; ``close`` closes the integrations it made."""
+
+    def __init__(
+        self,
+        *,
+        target: Target,
+        proxy: Any,
+        factory: Callable[[IntegrationEnv], Any],
+        credentials: CredentialStore,
+        settings: HarnessSettings | None = None,
+    ) -> None:
+        self.target = target
+        self.proxy = proxy
+        self.factory = factory
+        self.credentials = credentials
+        self.settings = settings or HarnessSettings()
+        self.rng = random.Random(self.settings.seed)
+        self.evidence: dict[str, Any] = {}
+        self._integrations: list[Any] = []
+        self.api = httpx.Client(base_url=target.base_url, timeout=10.0, auth=self._auth())
+
+    # -- the integration under test -------------------------------------------------------------------------
+
+    def env(self) -> IntegrationEnv:
+        return IntegrationEnv(
+            base_url=self.proxy.base_url,
+            credentials=self.credentials.get,
+            request_timeout_s=self.settings.request_timeout_s,
+        )
+
+    def integration(self) -> Any:
+        """A fresh integration, made by the team's factory, pointed at the proxy."""
+        made = make_integration(self.factory, self.env())
+        self._integrations.append(made)
+        return made
+
+    def capability(self, integration: Any, name: str) -> Any:
+        """The optional capability, or NotVerifiable naming it."""
+        value = getattr(integration, name, None)
+        if value is None:
+            raise NotVerifiable(f"the integration does not expose {name}() (an optional capability of the adapter)")
+        return value
+
+    # -- the proxy ------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def faults(self, *rules: FaultRule) -> Iterator[None]:
+        """Install fault rules for the duration of the block; record them as evidence."""
+        for rule in rules:
+            self.proxy.add_rule(rule)
+        self.evidence.setdefault("fault_plans", []).extend(rule.to_dict() for rule in rules)
+        try:
+            yield
+        finally:
+            self.proxy.clear_faults()
+
+    def mark(self) -> int:
+        """A position in the exchange record; pass it to ``exchanges_since``."""
+        return len(self.proxy.exchanges())
+
+    def exchanges_since(
+        self, mark: int, *, method: str | None = None, path_endswith: str | None = None
+    ) -> list[Exchange]:
+        found = [x for x in self.proxy.exchanges()[mark:] if method is None or x.method == method]
+        if path_endswith is not None:
+            found = [x for x in found if x.path.endswith(path_endswith)]
+        self.evidence.setdefault("exchanges", []).extend(x.to_dict() for x in found)
+        return found
+
+    # -- logs -----------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def capture_logs(self) -> Iterator[LogCapture]:
+        sink = LogCapture()
+        handler = _ListHandler(sink)
+        root = logging.getLogger()
+        old_level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.DEBUG)
+        try:
+            yield sink
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(old_level)
+
+    # -- setup through the suite's own client (never faulted) ------------------------------------------------
+
+    def _auth(self) -> Callable[[httpx.Request], httpx.Request]:
+        """HTTP Basic with whatever pair is current (the suite follows its own rotations)."""
+        store = self.credentials
+
+        def apply(request: httpx.Request) -> httpx.Request:
+            pair = store.current
+            token = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
+            request.headers["Authorization"] = f"Basic {token}"
+            return request
+
+        return apply
+
+    def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
+        """A setup call straight to the target; an unexpected answer is a harness error."""
+        try:
+            response = self.api.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise TargetUnavailable(f"the target {self.target.origin} did not answer {method} {path}: {exc}") from exc
+        expected = (expect,) if isinstance(expect, int) else expect
+        if response.status_code not in expected:
+            raise HarnessError(
+                f"setup call {method} {path} answered {response.status_code} "
+                f"(request id {response.headers.get('x-request-id')}): {response.text[:300]}"
+            )
+        return response.json() if response.content else None
+
+    def sandbox(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A sandbox control of the twin (``/_sandbox``); NotVerifiable against a real environment."""
+        if not self.target.twin:
+            raise NotVerifiable("this check needs the twin's sandbox controls; it runs in twin mode only")
+        return self.call(method, f"{self.target.origin}/_sandbox{path}", **kwargs)
+
+    def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
+        deadline = time.monotonic() + (timeout or self.settings.settle_timeout_s)
+        while True:
+            result = probe()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                raise HarnessError(f"timed out waiting for {what}")
+            time.sleep(0.02)
+
+    def active_investor(self) -> str:
+        investor_id: str = self.call("POST", "/investors", json=investor_profile())["id"]
+        self.wait_for(
+            f"investor {investor_id} to become active",
+            lambda: self.call("GET", f"/investors/{investor_id}")["status"] == "active",
+        )
+        return investor_id
+
+    def linked_bank(self, investor_id: str) -> str:
+        sources = self.call("POST", f"/investors/{investor_id}/funding-sources/connect", json=plaid_bank())
+        source_id: str = sources["data"][0]["id"]
+        return source_id
+
+    def funded_investor(self, amount: str = "100000.00") -> tuple[str, str]:
+        """An active investor with a linked bank and ``amount`` of settled cash: (investor_id, funding_source_id)."""
+        investor_id = self.active_investor()
+        source_id = self.linked_bank(investor_id)
+        body = {"amount": amount, "currency": "USD", "method": "ach", "funding_source_id": source_id}
+        headers = {"Idempotency-Key": f"suite-{uuid.uuid4()}"}
+        deposit = self.call("POST", f"/investors/{investor_id}/deposits", json=body, headers=headers)
+        self.wait_for(
+            f"setup deposit {deposit['id']} to complete",
+            lambda: self.call("GET", f"/investors/{investor_id}/deposits/{deposit['id']}")["status"] == "completed",
+        )
+        return investor_id, source_id
+
+    def close(self) -> None:
+        for integration in self._integrations:
+            close = getattr(integration, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):
+                    close()
+        self.api.close()
+
+    def __enter__(self) -> Harness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

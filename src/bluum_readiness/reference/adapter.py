@@ -1,0 +1,126 @@
+"""``ReferenceIntegration``: the adapter contract (``bluum_readiness.integration``) on top of ``BluumClient``.
+
+The adapter only translates: contract operations in, Bluum calls out, ids back. Retries, idempotency keys,
+credential refresh and the request log all live in the client, where a team's own code would put them.
+
+Factories for ``--integration``:
+
+- ``bluum_readiness.reference:create``: the production policy (``RetryPolicy()``, with the suite's timeout);
+- ``bluum_readiness.reference:create_fast``: the same behaviour with short backoff windows
+  (``FAST_POLICY``), for runs against the twin where waiting seconds proves nothing more.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from bluum_readiness.integration import IntegrationEnv
+from bluum_readiness.reference._client import BluumClient
+from bluum_readiness.reference._retry import RetryPolicy
+
+__all__ = ["FAST_POLICY", "ReferenceIntegration", "create", "create_fast"]
+
+#: Backoff overrides of ``create_fast``: windows of 20 ms doubling to a 200 ms cap (Retry-After still honoured).
+FAST_POLICY: dict[str, float] = {"base_s": 0.02, "cap_s": 0.2}
+
+
+class ReferenceIntegration:
+    """The project's exemplary integration. Operations raise the ``BluumError`` tree on failure."""
+
+    def __init__(self, client: BluumClient) -> None:
+        self.client = client
+
+    def create_investor(self, profile: dict[str, Any]) -> str:
+        return _id(self.client.create_investor(profile))
+
+    def upload_document(self, investor_id: str, document: dict[str, Any]) -> str:
+        """``document`` is ``{document_type, purpose, file_name, content: bytes}``."""
+        uploaded = self.client.upload_document(
+            investor_id,
+            document_type=document["document_type"],
+            purpose=document["purpose"],
+            file_name=document["file_name"],
+            content=document["content"],
+        )
+        return _id(uploaded)
+
+    def kyc_status(self, investor_id: str) -> str:
+        status: str = self.client.get_investor(investor_id)["status"]
+        return status
+
+    def link_bank_account(self, investor_id: str, bank: dict[str, Any]) -> str:
+        """A Plaid body (``{"type": "plaid", "public_token"}``) or a manual one; returns the first ``fs_`` id."""
+        kind = bank.get("type")
+        if kind == "plaid":
+            # The link token is what a front end hands to Plaid Link, which returns the public token; the
+            # suite supplies a sandbox public token directly, but the order of calls is the real one.
+            self.client.create_plaid_link_token(investor_id)
+            return _id(self.client.connect_plaid(investor_id, bank)[0])
+        if kind == "manual":
+            return _id(self.client.connect_manual(investor_id, bank))
+        raise ValueError(f"bank type {kind!r} is not supported; pass a connect body with type 'plaid' or 'manual'")
+
+    def deposit(self, investor_id: str, funding_source_id: str, amount: str, method: str = "ach") -> str:
+        return _id(self.client.create_deposit(investor_id, amount, method=method, funding_source_id=funding_source_id))
+
+    def withdraw(self, investor_id: str, funding_source_id: str, amount: str, method: str = "ach") -> str:
+        created = self.client.create_withdrawal(investor_id, amount, method=method, funding_source_id=funding_source_id)
+        return _id(created)
+
+    def place_order(self, investor_id: str, order: dict[str, Any]) -> str:
+        return _id(self.client.place_order(investor_id, order))
+
+    def get_order(self, investor_id: str, order_id: str) -> dict[str, Any]:
+        return self.client.get_order(investor_id, order_id)
+
+    def cancel_order(self, investor_id: str, order_id: str) -> None:
+        self.client.cancel_order(investor_id, order_id)
+
+    def positions(self, investor_id: str) -> list[dict[str, Any]]:
+        return self.client.list_positions(investor_id)
+
+    # -- optional capabilities ------------------------------------------------------------------------------
+
+    def request_log(self) -> list[dict[str, Any]]:
+        """One entry per HTTP exchange: method, path, status, request_id, duration_ms, attempt, idempotency_key."""
+        return self.client.log.entries()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __repr__(self) -> str:
+        return f"ReferenceIntegration({self.client!r})"
+
+
+def create(
+    env: IntegrationEnv,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    rng: random.Random | None = None,
+    sleep: Callable[[float], None] | None = None,
+    **policy: Any,
+) -> ReferenceIntegration:
+    """The adapter factory: a ``ReferenceIntegration`` for ``env``.
+
+    :param policy: ``RetryPolicy`` fields to override (``max_attempts``, ``base_s``, ``cap_s``, …);
+        ``timeout_s`` defaults to ``env.request_timeout_s``.
+    :param transport: the httpx transport, rng and sleep are passed to ``BluumClient`` (for tests).
+    """
+    retry_policy = dataclasses.replace(RetryPolicy(timeout_s=env.request_timeout_s), **policy)
+    client = BluumClient(env.base_url, env.credentials, retry_policy, transport=transport, rng=rng, sleep=sleep)
+    return ReferenceIntegration(client)
+
+
+def create_fast(env: IntegrationEnv, **kwargs: Any) -> ReferenceIntegration:
+    """``create`` with ``FAST_POLICY`` (the suite's default against the twin); ``kwargs`` override further."""
+    return create(env, **{**FAST_POLICY, **kwargs})
+
+
+def _id(resource: dict[str, Any]) -> str:
+    identifier: str = resource["id"]
+    return identifier

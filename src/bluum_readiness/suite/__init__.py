@@ -1,0 +1,1 @@
+"""The readiness suite's pytest wiring: options, the ``checklist`` marker, and the harness fixtures."""

@@ -1,0 +1,67 @@
+"""Known-bad integrations (one defect each) and the checks that must flag them; plus correct-but-different ones.
+
+Each entry is usable as ``--integration tests.integrations.variants:<name>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bluum_readiness.integration import IntegrationEnv
+from tests.integrations.configurable import ConfigurableIntegration, Knobs
+
+GOOD = Knobs()
+
+
+def _factory(knobs: Knobs) -> Callable[[IntegrationEnv], Any]:
+    def create(env: IntegrationEnv) -> ConfigurableIntegration:
+        return ConfigurableIntegration(env, knobs)
+
+    return create
+
+
+# A correct integration built differently from the reference (explicit loop, equal jitter, other constants).
+correct_different = _factory(GOOD)
+
+# name -> (factory, the checks that must flag it: exactly these, no others)
+KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
+    "no_key": (_factory(GOOD.but(key_mode="none")), {"idempotency.key-on-every-transfer"}),
+    "new_key_per_retry": (
+        _factory(GOOD.but(key_mode="per_attempt")),
+        {"idempotency.same-key-on-retry", "idempotency.exactly-once"},
+    ),
+    "key_only_on_deposits": (_factory(GOOD.but(key_mode="deposits_only")), {"idempotency.key-on-every-transfer"}),
+    "counter_keys": (_factory(GOOD.but(key_mode="counter")), {"idempotency.unguessable-keys"}),
+    "timestamp_keys": (_factory(GOOD.but(key_mode="timestamp")), {"idempotency.unguessable-keys"}),
+    "retries_a_400": (
+        _factory(GOOD.but(retry_statuses=GOOD.retry_statuses | {400})),
+        {"error-handling.400-not-retried"},
+    ),
+    "no_jitter": (_factory(GOOD.but(jitter=False)), {"error-handling.429-jitter"}),
+    "ignores_retry_after": (_factory(GOOD.but(honour_retry_after=False)), {"error-handling.429-retry-after"}),
+    "no_retry_on_timeout": (_factory(GOOD.but(retry_on_timeout=False)), {"error-handling.timeout-retried"}),
+    "no_backoff": (
+        _factory(GOOD.but(base_s=0.0)),
+        {"error-handling.backoff-between-retries", "error-handling.429-backoff-grows"},
+    ),
+    "one_key_for_everything": (_factory(GOOD.but(key_mode="fixed")), {"idempotency.fresh-key-per-operation"}),
+    "credentials_cached_forever": (
+        _factory(GOOD.but(cache_credentials=True, refresh_on_401=False)),
+        {"error-handling.401-refresh"},
+    ),
+    "retries_forever_on_429": (
+        _factory(GOOD.but(max_attempts=10**6)),
+        {"error-handling.429-bounded"},
+    ),
+    "retries_409_and_422": (
+        _factory(GOOD.but(retry_statuses=GOOD.retry_statuses | {409, 422})),
+        {"error-handling.4xx-not-retried"},
+    ),
+    "no_retry_on_5xx": (_factory(GOOD.but(retry_statuses=frozenset({429}))), {"error-handling.5xx-retried"}),
+    "loops_on_401": (_factory(GOOD.but(max_401_retries=10**6)), {"error-handling.401-bounded"}),
+    "logs_the_secret": (_factory(GOOD.but(log_secret=True)), {"error-handling.secret-never-logged"}),
+}
+
+for _name, (_made, _) in KNOWN_BAD.items():
+    globals()[_name] = _made
