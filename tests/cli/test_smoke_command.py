@@ -1,0 +1,51 @@
+"""``bluum-readiness smoke`` as a user runs it, against a real twin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+
+from bluum_readiness.integration import Credentials
+from bluum_readiness.smoke import smoke_test
+
+
+def _smoke(*args: str, key: str | None, secret: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLUUM_")}
+    if key is not None and secret is not None:
+        env.update(BLUUM_API_KEY=key, BLUUM_API_SECRET=secret)
+    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "smoke", *args],
+                          capture_output=True, text=True, env=env, timeout=30)  # fmt: skip
+
+
+def test_smoke_passes_with_good_credentials(twin_server):
+    result = _smoke("--target", twin_server.base_url, key=twin_server.pair.key, secret=twin_server.pair.secret)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("✓ smoke test GET") and "200 OK" in result.stdout and "req_" in result.stdout
+    assert twin_server.pair.secret not in result.stdout + result.stderr
+
+
+def test_smoke_reports_a_401_as_credentials_not_updated(twin_server):
+    result = _smoke("--target", twin_server.base_url, key=twin_server.pair.key, secret="0" * 64)
+    assert result.returncode == 3
+    assert "401 (BLUM-401-003" in result.stdout and "the key or secret was not updated" in result.stdout
+    assert "0" * 64 not in result.stdout
+
+
+def test_smoke_never_writes(twin_server):
+    with httpx.Client(base_url=twin_server.base_url, auth=twin_server.auth) as c:
+        before = c.get("/investors").json()["data"]
+    smoke_test(twin_server.base_url, Credentials(*twin_server.auth))
+    ledger_events = httpx.get(twin_server.origin + "/_sandbox/events", auth=twin_server.auth).json()["data"]
+    assert ledger_events == [] and before == []
+
+
+def test_smoke_unreachable_and_usage_errors():
+    unreachable = _smoke("--target", "http://127.0.0.1:9/v1", key="k", secret="s")
+    assert unreachable.returncode == 3 and "no answer from http://127.0.0.1:9/v1/assets" in unreachable.stdout
+    missing = _smoke("--target", "http://127.0.0.1:9/v1", key=None, secret=None)
+    assert missing.returncode == 2 and "set BLUUM_API_KEY and BLUUM_API_SECRET" in missing.stderr
+    no_target = _smoke(key="k", secret="s")
+    assert no_target.returncode == 2 and "pass --target" in no_target.stderr
