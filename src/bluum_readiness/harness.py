@@ -22,12 +22,12 @@ import httpx
 
 from bluum_readiness.errors import HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
-from bluum_readiness.integration import Credentials, IntegrationEnv, make_integration
+from bluum_readiness.integration import Credentials, IntegrationEnv, LocalTLS, make_integration
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 from bluum_readiness.testing import investor_profile, plaid_bank
 
-__all__ = ["CredentialStore", "Harness", "HarnessSettings", "LogCapture", "Target"]
+__all__ = ["CredentialStore", "Harness", "HarnessSettings", "LogCapture", "Target", "WebhookSecret"]
 
 
 class CredentialStore:
@@ -53,6 +53,34 @@ class CredentialStore:
         return self._current
 
 
+class WebhookSecret:
+    """The integration's webhook secret source: empty until the suite registers its receiver (or config sets it).
+
+    ``get`` is what ``IntegrationEnv.webhook_secret`` hands the integration; ``repr`` never shows the secret.
+    """
+
+    def __init__(self, secret: str | None = None) -> None:
+        self._secret = secret
+        self._lock = threading.Lock()
+
+    def get(self) -> str:
+        with self._lock:
+            if self._secret is None:
+                raise HarnessError("no webhook is registered for this integration yet, so its secret is unknown")
+            return self._secret
+
+    def set(self, secret: str | None) -> None:
+        with self._lock:
+            self._secret = secret
+
+    @property
+    def known(self) -> bool:
+        return self._secret is not None
+
+    def __repr__(self) -> str:
+        return f"WebhookSecret(known={self.known})"
+
+
 @dataclass(frozen=True)
 class Target:
     """Where the API lives. ``origin`` + ``/v1`` is the API; ``twin`` targets also have ``/_sandbox``."""
@@ -74,6 +102,10 @@ class HarnessSettings:
     :param max_backoff_s: the longest single wait between attempts we accept (a cap must exist).
     :param backoff_trials: repetitions for the statistical backoff checks (growth, jitter).
     :param settle_timeout_s: how long to wait for the target to settle transfers or fill orders.
+    :param webhook_latency_threshold_s: the p95 acknowledgement time of valid webhook deliveries we accept.
+    :param webhook_scheme: the signing scheme the suite's webhook sender uses (``standard-webhooks`` or
+        ``timestamped-hmac``).
+    :param webhook_tolerance_s: the timestamp tolerance receivers are expected to apply (Standard Webhooks: 5 min).
     """
 
     request_timeout_s: float = 0.5
@@ -82,6 +114,9 @@ class HarnessSettings:
     backoff_trials: int = 8
     settle_timeout_s: float = 15.0
     seed: int = 0
+    webhook_latency_threshold_s: float = 5.0
+    webhook_scheme: str = "standard-webhooks"
+    webhook_tolerance_s: float = 300.0
 
 
 @dataclass
@@ -117,6 +152,8 @@ class Harness:
         factory: Callable[[IntegrationEnv], Any],
         credentials: CredentialStore,
         settings: HarnessSettings | None = None,
+        webhook_secret: WebhookSecret | None = None,
+        webhook_tls: LocalTLS | None = None,
     ) -> None:
         self.target = target
         self.proxy = proxy
@@ -126,6 +163,9 @@ class Harness:
         self.rng = random.Random(self.settings.seed)
         self.evidence: dict[str, Any] = {}
         self._integrations: list[Any] = []
+        self._cleanups: list[Callable[[], Any]] = []
+        self.webhook_secret = webhook_secret or WebhookSecret()
+        self._webhook_tls = webhook_tls
         self.api = httpx.Client(base_url=target.base_url, timeout=10.0, auth=self._auth())
 
     # -- the integration under test -------------------------------------------------------------------------
@@ -135,7 +175,23 @@ class Harness:
             base_url=self.proxy.base_url,
             credentials=self.credentials.get,
             request_timeout_s=self.settings.request_timeout_s,
+            webhook_secret=self.webhook_secret.get,
+            webhook_tls=self.webhook_tls,
         )
+
+    @property
+    def webhook_tls(self) -> LocalTLS | None:
+        """In twin mode, a certificate from the suite's local CA (one per process) for a locally served
+        receiver; None against a real environment unless given."""
+        if self._webhook_tls is None and self.target.twin:
+            from bluum_readiness.webhooks.tls import shared_local_tls
+
+            self._webhook_tls = shared_local_tls()
+        return self._webhook_tls
+
+    def on_close(self, cleanup: Callable[[], Any]) -> None:
+        """Run ``cleanup`` when the harness closes, before the integrations are closed (errors suppressed)."""
+        self._cleanups.append(cleanup)
 
     def integration(self) -> Any:
         """A fresh integration, made by the team's factory, pointed at the proxy."""
@@ -263,6 +319,9 @@ class Harness:
         return investor_id, source_id
 
     def close(self) -> None:
+        for cleanup in reversed(self._cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
         for integration in self._integrations:
             close = getattr(integration, "close", None)
             if callable(close):

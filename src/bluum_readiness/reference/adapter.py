@@ -8,6 +8,9 @@ Factories for ``--integration``:
 - ``bluum_readiness.reference:create``: the production policy (``RetryPolicy()``, with the suite's timeout);
 - ``bluum_readiness.reference:create_fast``: the same behaviour with short backoff windows
   (``FAST_POLICY``), for runs against the twin where waiting seconds proves nothing more.
+
+When the suite hands over ``IntegrationEnv.webhook_tls`` and ``webhook_secret`` (twin mode), the integration also
+serves a ``ReferenceReceiver`` (started lazily, on the first read of ``webhook_url``; stopped by ``close``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import httpx
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.reference._client import BluumClient
 from bluum_readiness.reference._retry import RetryPolicy
+from bluum_readiness.webhooks.receiver import ReferenceReceiver
 
 __all__ = ["FAST_POLICY", "ReferenceIntegration", "create", "create_fast"]
 
@@ -32,8 +36,9 @@ FAST_POLICY: dict[str, float] = {"base_s": 0.02, "cap_s": 0.2}
 class ReferenceIntegration:
     """The project's exemplary integration. Operations raise the ``BluumError`` tree on failure."""
 
-    def __init__(self, client: BluumClient) -> None:
+    def __init__(self, client: BluumClient, receiver: ReferenceReceiver | None = None) -> None:
         self.client = client
+        self.receiver = receiver
 
     def create_investor(self, profile: dict[str, Any]) -> str:
         return _id(self.client.create_investor(profile))
@@ -90,7 +95,24 @@ class ReferenceIntegration:
         """One entry per HTTP exchange: method, path, status, request_id, duration_ms, attempt, idempotency_key."""
         return self.client.log.entries()
 
+    @property
+    def webhook_url(self) -> str | None:
+        """The receiver's https URL (starting it on first use), or None when no receiver was configured."""
+        if self.receiver is None:
+            return None
+        return self.receiver.start().url
+
+    def processed_events(self) -> list[str]:
+        """Event ids whose effects the receiver applied, one entry per application."""
+        return self.receiver.processed_events() if self.receiver is not None else []
+
+    def resource_status(self, resource_id: str) -> str | None:
+        """The status the receiver holds for a resource, from the most recent event applied."""
+        return self.receiver.resource_status(resource_id) if self.receiver is not None else None
+
     def close(self) -> None:
+        if self.receiver is not None:
+            self.receiver.stop()
         self.client.close()
 
     def __repr__(self) -> str:
@@ -113,7 +135,10 @@ def create(
     """
     retry_policy = dataclasses.replace(RetryPolicy(timeout_s=env.request_timeout_s), **policy)
     client = BluumClient(env.base_url, env.credentials, retry_policy, transport=transport, rng=rng, sleep=sleep)
-    return ReferenceIntegration(client)
+    receiver = None
+    if env.webhook_tls is not None and env.webhook_secret is not None:
+        receiver = ReferenceReceiver(env.webhook_secret, tls=env.webhook_tls)
+    return ReferenceIntegration(client, receiver)
 
 
 def create_fast(env: IntegrationEnv, **kwargs: Any) -> ReferenceIntegration:

@@ -1,0 +1,301 @@
+"""Checks of the ``webhooks`` item: HTTPS with a valid certificate, signatures verified before processing,
+fast acknowledgement, and duplicate and out-of-order deliveries handled idempotently.
+
+The suite plays Bluum: in twin mode it registers the integration's ``webhook_url`` with the twin (all event
+types), hands the returned secret to the integration through ``IntegrationEnv.webhook_secret``, and sends
+deliveries itself with ``WebhookSender`` (the configured signing scheme). Effects are read through the
+optional ``processed_events()``; without it, the signature checks judge status codes only and say so.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from bluum_readiness.checks.registry import check
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.webhooks.sender import Attempt, WebhookSender
+from bluum_readiness.webhooks.signing import scheme
+from bluum_readiness.webhooks.vectors import Case, replay_case, signature_cases, timestamp_cases
+
+if TYPE_CHECKING:
+    from bluum_readiness.harness import Harness
+
+ITEM = "webhooks"
+NEEDS = ("webhook_url",)
+CERT_MIN_DAYS = 14
+VERIFY_FIX = (
+    "verify the signature over the raw body bytes with a constant-time compare and a timestamp tolerance "
+    "(e.g. standardwebhooks.Webhook(secret).verify(body, headers)) before doing anything with the event"
+)
+
+
+@dataclass
+class _Rig:
+    """The receiver under test, a sender signed with its secret, and its effects (if observable)."""
+
+    h: Harness
+    integration: Any
+    url: str
+    sender: WebhookSender
+    processed: Callable[[], list[str]] | None
+
+    def effects(self) -> list[str] | None:
+        """``processed_events()`` once everything sent so far was processed (a valid barrier event is sent and
+        awaited), or None when the integration does not expose it."""
+        if self.processed is None:
+            self.h.evidence["effects"] = "status-only: the integration does not expose processed_events()"
+            return None
+        self.h.evidence["effects"] = "processed_events()"
+        processed = self.processed
+        barrier = self.sender.delivery(label="barrier", data={"id": "ord_BARRIER", "status": "filled"})
+        if self.sender.send(barrier).accepted:
+            deadline = time.monotonic() + 5.0
+            while barrier.event_id not in processed() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        else:
+            time.sleep(0.2)
+        return list(processed())
+
+    def record(self) -> None:
+        self.h.evidence["deliveries"] = [a.to_dict() for a in self.sender.attempts]
+
+
+def _rig(h: Harness) -> _Rig:
+    integration = h.integration()
+    url = h.capability(integration, "webhook_url")
+    if not isinstance(url, str) or not url:
+        raise NotVerifiable("the integration exposes no webhook_url (an optional capability of the adapter)")
+    if not h.webhook_secret.known:
+        if not h.target.twin:
+            raise NotVerifiable("the webhook's signing secret is unknown: name its source in config ([webhooks])")
+        hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
+        h.webhook_secret.set(hook["secret"])
+        h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}"))
+        h.evidence["webhook"] = {"id": hook["id"], "url": url}
+    tls = h.webhook_tls
+    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.settings.webhook_scheme),
+                           ca_file=tls.ca_file if tls else None)  # fmt: skip
+    h.on_close(sender.close)
+    processed = getattr(integration, "processed_events", None)
+    return _Rig(h, integration, url, sender, processed if callable(processed) else None)
+
+
+def _fail(check_id: str, expected: str, observed: str, fix: str, rig: _Rig | None = None,
+          **evidence: Any) -> ConformanceFailure:  # fmt: skip
+    if rig is not None:
+        rig.record()
+        evidence = {"deliveries": [a.to_dict() for a in rig.sender.attempts], **evidence}
+    return ConformanceFailure(checklist_id=ITEM, check=check_id, expected=expected, observed=observed, fix=fix,
+                              evidence=evidence)  # fmt: skip
+
+
+def _ids(case: Case) -> set[str]:
+    return {case.delivery.event_id, case.delivery.headers.get("webhook-id", case.delivery.event_id)}
+
+
+def _judge(cases: Sequence[Case], attempts: Sequence[Attempt], effects: list[str] | None) -> list[str]:
+    """What went wrong, one line per case: the status class and, when observable, the number of effects."""
+    problems: list[str] = []
+    for case, attempt in zip(cases, attempts, strict=True):
+        answer = attempt.status if attempt.status is not None else attempt.error
+        if case.expect == "accept" and not attempt.accepted:
+            problems.append(f"{case.name}: answered {answer}, expected 2xx")
+        if case.expect == "reject" and not attempt.rejected:
+            problems.append(f"{case.name}: answered {answer}, expected 4xx")
+        if effects is not None:
+            count = sum(effects.count(i) for i in _ids(case))
+            if case.expect == "accept" and count != 1:
+                problems.append(f"{case.name}: took effect {count} times, expected once")
+            if case.expect == "reject" and count:
+                problems.append(f"{case.name}: was processed ({count} effect(s)) although it must be rejected")
+    return problems
+
+
+def _send_cases(rig: _Rig, cases: Sequence[Case]) -> list[str]:
+    attempts = [rig.sender.send(case.delivery) for case in cases]
+    problems = _judge(cases, attempts, rig.effects())
+    rig.record()
+    return problems
+
+
+# -- signatures ----------------------------------------------------------------------------------------------
+
+
+@check("webhooks.signature-verified", item=ITEM, needs=NEEDS,
+       title="Signatures are verified before processing: bad ones get 4xx and have no effect")  # fmt: skip
+def signature_verified(h: Harness) -> None:
+    rig = _rig(h)
+    problems = _send_cases(rig, signature_cases(rig.sender))
+    if problems:
+        raise _fail("webhooks.signature-verified",
+                    "2xx for a valid signature; 4xx and no effect for a missing, malformed, wrong-secret, "
+                    "tampered-body or lifted signature", "; ".join(problems), VERIFY_FIX, rig)  # fmt: skip
+
+
+@check("webhooks.timestamp-tolerance", item=ITEM, needs=NEEDS,
+       title="Deliveries signed outside the timestamp tolerance (past or future) are rejected")  # fmt: skip
+def timestamp_tolerance(h: Harness) -> None:
+    rig = _rig(h)
+    tolerance = h.settings.webhook_tolerance_s
+    problems = _send_cases(rig, timestamp_cases(rig.sender, tolerance))
+    if problems:
+        raise _fail("webhooks.timestamp-tolerance",
+                    f"4xx and no effect for deliveries signed more than {tolerance:g} s before or after now",
+                    "; ".join(problems), f"reject a signature timestamp over {tolerance:g} s from now, both ways",
+                    rig)  # fmt: skip
+
+
+@check("webhooks.replay-rejected", item=ITEM, needs=NEEDS,
+       title="A captured old delivery of an accepted event, re-sent, is rejected")  # fmt: skip
+def replay_rejected(h: Harness) -> None:
+    rig = _rig(h)
+    original = Case("original", "a valid delivery", rig.sender.delivery(label="original"), "accept")
+    replay = replay_case(rig.sender, original.delivery, h.settings.webhook_tolerance_s)
+    first = rig.sender.send(original.delivery)
+    again = rig.sender.send(replay.delivery)
+    effects = rig.effects()
+    problems = _judge([original, replay], [first, again], None)
+    if effects is not None and effects.count(original.delivery.event_id) != 1:
+        problems.append(f"the event took effect {effects.count(original.delivery.event_id)} times, expected once")
+    rig.record()
+    if problems:
+        raise _fail("webhooks.replay-rejected",
+                    "4xx for a correctly signed but stale copy of an event already received (verify first, "
+                    "dedupe second)", "; ".join(problems),
+                    "verify signature and timestamp before looking up the event id; never answer 2xx to an "
+                    "unverified delivery, even for an event you already have", rig)  # fmt: skip
+
+
+# -- duplicates and order ------------------------------------------------------------------------------------
+
+
+@check("webhooks.duplicates-idempotent", item=ITEM, needs=NEEDS,
+       title="The same event delivered 3 times in sequence and 5 times at once takes effect once")  # fmt: skip
+def duplicates_idempotent(h: Harness) -> None:
+    rig = _rig(h)
+    if rig.processed is None:
+        raise NotVerifiable("counting effects needs processed_events() (an optional capability of the adapter)")
+    sequential = rig.sender.delivery(label="sequential-duplicate")
+    concurrent = rig.sender.delivery(label="concurrent-duplicate")
+    attempts = [rig.sender.send(sequential) for _ in range(3)]
+    attempts += rig.sender.send_concurrently([concurrent] * 5)
+    effects = rig.effects() or []
+    problems = [f"{a.label}: answered {a.status or a.error}, expected 2xx" for a in attempts if not a.accepted]
+    for delivery, times in ((sequential, 3), (concurrent, 5)):
+        count = effects.count(delivery.event_id)
+        if count != 1:
+            problems.append(f"{delivery.label} (sent {times} times): took effect {count} times, expected once")
+    rig.record()
+    if problems:
+        raise _fail("webhooks.duplicates-idempotent", "2xx for every copy and exactly one effect per event id",
+                    "; ".join(problems),
+                    "dedupe by event id atomically (a unique constraint or a lock around check-and-insert), "
+                    "and answer 2xx to duplicates", rig)  # fmt: skip
+
+
+@check("webhooks.out-of-order", item=ITEM, needs=NEEDS,
+       title="Out-of-order deliveries are accepted and do not regress state")  # fmt: skip
+def out_of_order(h: Harness) -> None:
+    rig = _rig(h)
+    resource = "ord_" + rig.sender.delivery().event_id[4:]
+    earlier = datetime.now(UTC) - timedelta(seconds=5)
+    filled = rig.sender.delivery("order.filled", {"id": resource, "status": "filled"}, label="newer-first",
+                                 event_at=earlier + timedelta(seconds=1))  # fmt: skip
+    accepted = rig.sender.delivery("order.accepted", {"id": resource, "status": "accepted"}, label="older-second",
+                                   event_at=earlier)  # fmt: skip
+    cases = [Case("newer-first", "order.filled", filled, "accept"),
+             Case("older-second", "order.accepted, older", accepted, "accept")]  # fmt: skip
+    problems = _send_cases(rig, cases)
+    status_of = getattr(rig.integration, "resource_status", None)
+    if callable(status_of):
+        state = status_of(resource)
+        h.evidence["state"] = {"resource": resource, "status": state}
+        if state != "filled":
+            problems.append(f"after order.filled then an older order.accepted, the order is {state!r}, not 'filled'")
+    else:
+        h.evidence["state"] = "not observable: the integration does not expose resource_status()"
+    if problems:
+        raise _fail("webhooks.out-of-order", "both events acknowledged and applied; the newer state kept",
+                    "; ".join(problems),
+                    "order events by their timestamp (or re-fetch the resource) instead of applying the last "
+                    "one received", rig)  # fmt: skip
+
+
+# -- transport -----------------------------------------------------------------------------------------------
+
+
+@check("webhooks.https-only", item=ITEM, needs=NEEDS, title="Every registered webhook URL is https")
+def https_only(h: Harness) -> None:
+    rig = _rig(h)
+    listed = h.call("GET", "/webhooks", params={"limit": 200})
+    urls = [str(w.get("url")) for w in listed.get("data", [])]
+    h.evidence["registered_urls"] = urls
+    plain = sorted({u for u in [*urls, rig.url] if urlsplit(u).scheme != "https"})
+    if plain:
+        raise _fail("webhooks.https-only", "https:// for every webhook URL (production refuses anything else)",
+                    f"non-https webhook URLs: {', '.join(plain)}",
+                    "serve the receiver over HTTPS and register its https:// URL", registered_urls=urls)  # fmt: skip
+
+
+@check("webhooks.tls-certificate", item=ITEM, needs=NEEDS,
+       title="The endpoint completes a TLS 1.2+ handshake with a valid chain not expiring within 14 days")  # fmt: skip
+def tls_certificate(h: Harness) -> None:
+    rig = _rig(h)
+    parts = urlsplit(rig.url)
+    fix = "serve a certificate valid for the receiver's host name from a trusted CA, TLS 1.2 or newer, renewed early"
+    expected = f"a verified TLS 1.2+ handshake for {parts.hostname}, certificate valid for {CERT_MIN_DAYS}+ days"
+    if parts.scheme != "https":
+        raise _fail("webhooks.tls-certificate", expected, f"{rig.url} is not served over TLS at all", fix)
+    tls = h.webhook_tls
+    context = ssl.create_default_context(cafile=tls.ca_file if tls else None)
+    host, port = parts.hostname or "", parts.port or 443
+    try:
+        with socket.create_connection((host, port), timeout=5) as raw, \
+                context.wrap_socket(raw, server_hostname=host) as conn:  # fmt: skip
+            version, cert = conn.version(), conn.getpeercert() or {}
+    except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
+        raise _fail("webhooks.tls-certificate", expected, f"the handshake failed: {exc}", fix) from None
+    not_after = ssl.cert_time_to_seconds(str(cert.get("notAfter"))) if cert.get("notAfter") else 0.0
+    days_left = (not_after - time.time()) / 86400
+    h.evidence["tls"] = {"version": version, "not_after": cert.get("notAfter"), "days_left": round(days_left, 1),
+                         "ca": "the suite's local CA" if tls else "the system trust store"}  # fmt: skip
+    problems = []
+    if version not in ("TLSv1.2", "TLSv1.3"):
+        problems.append(f"negotiated {version}")
+    if days_left < CERT_MIN_DAYS:
+        problems.append(f"the certificate expires in {days_left:.1f} days")
+    if problems:
+        raise _fail("webhooks.tls-certificate", expected, "; ".join(problems), fix, tls=h.evidence["tls"])
+
+
+# -- latency -------------------------------------------------------------------------------------------------
+
+LATENCY_SAMPLES = 5
+
+
+@check("webhooks.fast-ack", item=ITEM, needs=NEEDS,
+       title="Valid deliveries are acknowledged with 2xx quickly (p95 under the threshold)")  # fmt: skip
+def fast_ack(h: Harness) -> None:
+    rig = _rig(h)
+    threshold = h.settings.webhook_latency_threshold_s
+    attempts = [rig.sender.send(rig.sender.delivery(label="latency")) for _ in range(LATENCY_SAMPLES)]
+    latencies = sorted(a.latency_ms / 1000 for a in attempts)
+    p95 = latencies[max(0, math.ceil(0.95 * len(latencies)) - 1)]
+    h.evidence["latency"] = {"p95_s": round(p95, 3), "threshold_s": threshold, "samples_s": latencies}
+    rig.record()
+    refused = [a for a in attempts if not a.accepted]
+    if refused or p95 >= threshold:
+        observed = f"p95 {p95:.3f} s over {len(attempts)} deliveries"
+        if refused:
+            observed += f"; {len(refused)} not acknowledged with 2xx"
+        raise _fail("webhooks.fast-ack", f"2xx with a p95 under {threshold:g} s", observed,
+                    "acknowledge as soon as the event is verified and stored; process it asynchronously", rig,
+                    latency=h.evidence["latency"])  # fmt: skip

@@ -1,0 +1,79 @@
+"""The webhooks checks discriminate: each known-bad receiver is flagged by exactly the checks named for it;
+the reference receiver and one built on the ``standardwebhooks`` library pass every check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bluum_readiness.checks import registry
+from bluum_readiness.harness import HarnessSettings
+from bluum_readiness.suite.session import SuiteSession
+from tests.checks.test_discrimination import _failed, run_all
+from tests.integrations import webhook_variants
+
+ITEMS = ("webhooks",)
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[SuiteSession]:
+    # a 0.2 s latency threshold keeps the slow-ack receiver (0.5 s) quick to catch
+    s = SuiteSession.embedded(settings=HarnessSettings(webhook_latency_threshold_s=0.2))
+    yield s
+    s.close()
+
+
+def test_every_webhooks_check_is_exercised_by_a_known_bad_receiver():
+    flagged = set().union(*(expected for _, expected in webhook_variants.KNOWN_BAD.values()))
+    checks = {c.id for c in registry.for_item("webhooks") if c.severity == "required"}
+    assert checks <= flagged, f"checks with no known-bad receiver proving they catch anything: {checks - flagged}"
+
+
+@pytest.mark.parametrize(
+    "factory",
+    ["bluum_readiness.reference:create_fast", webhook_variants.standardwebhooks_library],
+    ids=["reference", "standardwebhooks-library"],
+)
+def test_correct_receivers_pass_every_check(session, factory):
+    if isinstance(factory, str):
+        from bluum_readiness.integration import load_factory
+
+        factory = load_factory(factory)
+    outcomes = run_all(session, factory, ITEMS)
+    assert outcomes and all(o == "passed" for o in outcomes.values()), outcomes
+
+
+@pytest.mark.parametrize("name", sorted(webhook_variants.KNOWN_BAD))
+def test_known_bad_receiver_is_flagged_by_exactly_its_checks(session, name):
+    factory, expected = webhook_variants.KNOWN_BAD[name]
+    outcomes = run_all(session, factory, ITEMS)
+    assert _failed(outcomes) == expected, outcomes
+    for check in expected:
+        assert f"[webhooks] {check}" in outcomes[check]
+
+
+def test_an_integration_without_a_receiver_is_not_verifiable(session):
+    from bluum_readiness.reference import create_fast
+
+    def no_receiver(env):
+        integration = create_fast(env)
+        integration.receiver = None
+        return integration
+
+    outcomes = run_all(session, no_receiver, ITEMS)
+    assert all(o.startswith("not_verifiable:") for o in outcomes.values()), outcomes
+
+
+def test_no_secret_in_evidence_or_messages(session):
+    from bluum_readiness.integration import load_factory
+
+    session.factory = webhook_variants.no_signature_check  # type: ignore[attr-defined]
+    check = registry.get("webhooks.signature-verified")
+    with session.harness() as h:
+        with pytest.raises(AssertionError) as info:
+            check.run(h)
+        secret = h.webhook_secret.get()
+        assert secret not in str(info.value) and secret not in repr(h.evidence)
+        assert secret[6:] not in str(info.value) and secret[6:] not in repr(h.evidence)
+    session.factory = load_factory("bluum_readiness.reference:create_fast")
