@@ -1,3 +1,2 @@
-"""Wires the readiness suite (checklist/, lifecycle/, errors/, webhooks/) when pytest runs in a checkout."""
-
-pytest_plugins = ["bluum_readiness.suite.plugin"]
+"""The readiness suite (checklist/, lifecycle/, errors/, webhooks/) is wired by the ``bluum_readiness`` pytest plugin,
+which pytest loads through its ``pytest11`` entry point (see pyproject.toml); nothing to load here."""

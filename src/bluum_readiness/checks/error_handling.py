@@ -53,6 +53,8 @@ def _kyc_attempts(
         outcome = call(lambda: integration.kyc_status(investor), timeout=timeout, give_up=too_many)
     attempts = h.exchanges_since(mark, method="GET")
     require_traffic(attempts, outcome, "kyc_status()")
+    if not attempts:
+        raise NotVerifiable(f"kyc_status() sent no request ({outcome.describe()}), so its retries cannot be judged")
     return outcome, attempts
 
 
@@ -113,6 +115,7 @@ def secret_never_logged(h: Harness) -> None:
         FaultRule("log-401", StatusFault(401), method="GET", path=INVESTOR, first=1),
         FaultRule("log-400", StatusFault(400), method="POST", path=DEPOSITS, first=1),
     )
+    mark = h.mark()
     with h.capture_logs() as logs, h.faults(*rules):
         for operation in (
             lambda: integration.kyc_status(investor),
@@ -121,6 +124,8 @@ def secret_never_logged(h: Harness) -> None:
             outcome = call(operation)
             if outcome.error is not None:
                 texts += [str(outcome.error), repr(outcome.error), repr(getattr(outcome.error, "__dict__", ""))]
+    if not h.exchanges_since(mark):
+        raise NotVerifiable("the integration sent no request, so there was nothing it could have logged")
     texts.append(logs.text())
     request_log = getattr(integration, "request_log", None)
     if callable(request_log):

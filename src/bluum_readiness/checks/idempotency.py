@@ -182,6 +182,11 @@ def exactly_once(h: Harness) -> None:
         with h.faults(rule):
             outcomes.append((kind, amount, call(lambda op=operation, a=amount: op(investor, bank, a))))  # type: ignore[misc]
     exchanges = h.exchanges_since(mark, method="POST")
+    if not any(o.ok for _, _, o in outcomes) and not exchanges:
+        raise NotVerifiable(
+            "no deposit or withdrawal reached the target during the storm "
+            f"(the first call {outcomes[0][2].describe()}), so exactly-once could not be observed"
+        )
     for kind in ("deposits", "withdrawals"):
         created = h.call("GET", f"/investors/{investor}/{kind}", params={"limit": 200})["data"]
         for _, amount, outcome in (o for o in outcomes if o[0] == kind):
@@ -212,7 +217,9 @@ def orders_keyed(h: Harness) -> None:
     outcome = call(lambda: integration.place_order(investor, order))
     posts = h.exchanges_since(mark, method="POST", path_endswith="/orders")
     require_traffic(posts, outcome, "place_order()")
-    if posts and not all(x.idempotency_key for x in posts):
+    if not posts:
+        raise NotVerifiable(f"place_order() sent no order ({outcome.describe()}), so its key could not be observed")
+    if not all(x.idempotency_key for x in posts):
         raise ConformanceFailure(
             checklist_id=ITEM, check="idempotency.orders-keyed", severity=Severity.ADVISORY,
             expected="an Idempotency-Key on order placement (Bluum recommends it)",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
@@ -57,6 +58,9 @@ class ProxyServer:
     :param clock: timestamps of recorded exchanges.
     :param upstream_timeout: how long to wait for the upstream before answering 502.
     :param max_body_bytes: larger request bodies get 413.
+    :param pace: called before each request is forwarded upstream (never for faults answered without
+        forwarding); returns the seconds to wait first — a shared rate limiter's ``reserve`` keeps the
+        integration's traffic under the target's rate limit.
 
     Thread-safe control from the test's thread: ``set_plan``, ``add_rule``, ``remove_rule``,
     ``clear_faults``, ``exchanges``, ``reset``.
@@ -73,6 +77,7 @@ class ProxyServer:
         clock: Clock | None = None,
         upstream_timeout: float = 60.0,
         max_body_bytes: int = 32 * 1024 * 1024,
+        pace: Callable[[], float] | None = None,
     ) -> None:
         self.upstream = parse_upstream(upstream)
         self.engine = FaultEngine(plan)
@@ -81,6 +86,7 @@ class ProxyServer:
         self._origin = str(self.upstream.copy_with(raw_path=b"")).rstrip("/")
         self._timeout = upstream_timeout
         self._max_body = max_body_bytes
+        self._pace = pace
         self._sock = bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
@@ -249,6 +255,10 @@ class ProxyServer:
 
     async def _forward(self, req: _http.IncomingRequest) -> Respond:
         assert self._client is not None
+        if self._pace is not None:
+            wait = self._pace()
+            if wait > 0:
+                await asyncio.sleep(wait)
         headers = _http.end_to_end(req.headers, drop=frozenset({"host", "content-length"}))
         request = httpx.Request(req.method, self._origin + req.target, headers=list(headers), content=req.body or None)
         try:

@@ -1,0 +1,702 @@
+"""Checks of the ``lifecycle`` item: the whole journey through the team's integration, the error paths, and
+money invariants under random sequences of operations.
+
+The integration is driven through the fault proxy (no faults are installed here); the suite's own client
+(``h.call``) reads the truth — transfer statuses, wallets, positions — and, in twin mode only, the sandbox
+controls move prices, force KYC outcomes and expose the money ledger. Steps that need those controls are
+skipped on a real sandbox and the skip is written into the evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from bluum_readiness.checks._support import call
+from bluum_readiness.checks.registry import check
+from bluum_readiness.errors import HarnessError
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
+from bluum_readiness.webhooks.sender import WebhookSender
+from bluum_readiness.webhooks.signing import scheme
+
+if TYPE_CHECKING:
+    from bluum_readiness.harness import Harness
+
+ITEM = "lifecycle"
+CENT = Decimal("0.01")
+#: The documented id prefix of what each operation returns.
+PREFIXES = {
+    "create_investor": "inv",
+    "upload_document": "doc",
+    "link_bank_account": "fs",
+    "deposit": "dep",
+    "place_order": "ord",
+    "withdraw": "wd",
+}
+TRANSFER_DONE = frozenset({"completed", "failed", "cancelled", "canceled", "returned", "rejected"})
+ORDER_DONE = frozenset({"filled", "cancelled", "canceled", "rejected", "failed", "expired"})
+STALE_FIX = "return the target's current state on every read (no stale cache)"
+CANCEL_FIX = "send POST …/orders/{id}/cancel and raise if Bluum refuses it"
+KYC_DOCUMENT: dict[str, Any] = {
+    "document_type": "id_verification",
+    "purpose": "KYC",
+    "file_name": "passport.pdf",
+    "content": b"%PDF-1.4\n% bluum-readiness KYC test document\n",
+}
+
+
+def _dec(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value is not None else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float = 0.03) -> Any:
+    """Call ``probe`` until ``done(result)`` or ``timeout``; the last result either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = probe()
+        if done(last) or time.monotonic() > deadline:
+            return last
+        time.sleep(interval)
+
+
+def _order(kind: str, symbol: str, side: str, quantity: str, limit_price: Decimal | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"symbol": symbol, "side": side, "type": kind, "time_in_force": "gtc", "quantity": quantity}
+    if limit_price is not None:
+        body["limit_price"] = f"{limit_price:.2f}"
+    return body
+
+
+def _price(h: Harness, symbol: str) -> Decimal:
+    return _dec(h.call("GET", f"/assets/{symbol}")["price"]).quantize(CENT)
+
+
+def _wallet(h: Harness, investor: str) -> dict[str, Any]:
+    wallets = h.call("GET", f"/investors/{investor}/wallets")["data"]
+    if not wallets:
+        raise HarnessError(f"investor {investor} has no wallet at the target")
+    wallet: dict[str, Any] = wallets[0]
+    return wallet
+
+
+# -- lifecycle.full-journey ----------------------------------------------------------------------------------
+
+
+class _Journey:
+    """Runs the journey's steps through the integration and keeps the trail for the evidence."""
+
+    CHECK = "lifecycle.full-journey"
+
+    def __init__(self, h: Harness) -> None:
+        self.h = h
+        self.timeout = h.settings.settle_timeout_s
+        self.steps: list[dict[str, Any]] = []
+        self.skipped: list[str] = []
+
+    def record(self, step: str, **facts: Any) -> None:
+        self.steps.append({"step": step, **facts})
+
+    def fail(self, step: str, expected: str, observed: str, fix: str, **facts: Any) -> ConformanceFailure:
+        self.record(step, outcome="failed", **facts)
+        return ConformanceFailure(
+            checklist_id=ITEM,
+            check=self.CHECK,
+            expected=f"step '{step}': {expected}",
+            observed=observed,
+            fix=fix,
+            evidence={"failed_step": step, "journey": self.steps, "skipped": self.skipped, **facts},
+        )
+
+    def run(self, step: str, operation: Callable[[], Any]) -> Any:
+        outcome = call(operation, timeout=self.timeout + 15)
+        if not outcome.ok:
+            raise self.fail(
+                step,
+                "the operation to succeed (nothing in this journey should be refused)",
+                f"the call {outcome.describe()}",
+                "make the operation send the documented request and return the target's answer",
+            )
+        return outcome.result
+
+    def new_id(self, step: str, operation: str, value: Any) -> str:
+        prefix = PREFIXES[operation]
+        if not isinstance(value, str) or not value.startswith(prefix + "_") or len(value) <= len(prefix) + 1:
+            raise self.fail(
+                step,
+                f"{operation}() to return the new resource's id, prefixed '{prefix}_'",
+                f"it returned {value!r}",
+                f"return the 'id' field of Bluum's answer to {operation} (a '{prefix}_…' id), not another field",
+                returned=repr(value),
+            )
+        self.record(step, id=value)
+        return value
+
+    def create(self, step: str, operation: str, run: Callable[[], Any]) -> str:
+        """Run a creating operation and check it returned an id with the documented prefix."""
+        return self.new_id(step, operation, self.run(step, run))
+
+    def wait_order(self, integration: Any, investor: str, step: str, order_id: str, status: str,
+                   fix: str = STALE_FIX) -> None:  # fmt: skip
+        """Poll ``get_order`` through the integration until the order has ``status``."""
+        statuses = ("cancelled", "canceled") if status == "cancelled" else (status,)
+        self.poll_integration(step, f"order {order_id} to be '{status}'",
+                              lambda: integration.get_order(investor, order_id),
+                              lambda o: _status(o) in statuses, fix)  # fmt: skip
+        self.record(step, id=order_id, status=status)
+
+    def poll_integration(
+        self, step: str, what: str, probe: Callable[[], Any], done: Callable[[Any], bool], fix: str = STALE_FIX
+    ) -> Any:
+        """Poll an integration read (``kyc_status``, ``get_order``) until ``done``; failures and timeouts fail."""
+        last: Any = None
+
+        def read() -> Any:
+            nonlocal last
+            last = self.run(step, probe)
+            return last
+
+        result = _poll(read, done, self.timeout)
+        if not done(result):
+            raise self.fail(
+                step,
+                what,
+                f"after {self.timeout:g} s the integration still reported {_short(last)}",
+                fix,
+                last=_short(last),
+            )
+        return result
+
+    def poll_target(self, step: str, path: str, want: str, *, resource_id: str) -> dict[str, Any]:
+        """Poll a transfer at the target (the suite's own client) until ``want``."""
+        resource: dict[str, Any] = _poll(
+            lambda: self.h.call("GET", path), lambda r: r.get("status") in TRANSFER_DONE, self.timeout
+        )
+        if resource.get("status") != want:
+            raise self.fail(
+                step,
+                f"{resource_id} to reach '{want}' at the target",
+                f"its status is {resource.get('status')!r} (failure_reason {resource.get('failure_reason')!r})",
+                "send the documented transfer body (amount, currency, method, funding_source_id)",
+                status=resource.get("status"),
+            )
+        self.record(step, id=resource_id, status=want)
+        return resource
+
+
+def _value(order: dict[str, Any]) -> Decimal:
+    """What a filled order moved: filled quantity × average price, to the cent."""
+    return (_dec(order.get("filled_quantity")) * _dec(order.get("average_price"))).quantize(CENT)
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: value.get(k) for k in ("id", "status", "filled_quantity", "average_price") if k in value}
+    return value
+
+
+@check("lifecycle.full-journey", item=ITEM, title="A complete journey from new investor to withdrawal")
+def full_journey(h: Harness) -> None:
+    j = _Journey(h)
+    integration = h.integration()
+    twin = h.target.twin
+    symbol = "MSFT"
+
+    # Investor and KYC. In the twin, last name "Documents" holds KYC until a document is accepted, so the
+    # upload is what unlocks the account; on a real sandbox it is an ordinary name.
+    profile = investor_profile(last_name="Documents") if twin else investor_profile()
+    investor = j.create("create investor", "create_investor", lambda: integration.create_investor(profile))
+    j.create("upload KYC document", "upload_document", lambda: integration.upload_document(investor, {**KYC_DOCUMENT}))
+    j.poll_integration(
+        "KYC approved",
+        "kyc_status() to report 'active' once KYC is approved",
+        lambda: integration.kyc_status(investor),
+        lambda s: s == "active",
+    )
+    j.record("KYC approved", status="active")
+
+    # Banks: one Plaid, one manual; both must be real, distinct funding sources of the right type.
+    plaid = j.create(
+        "link Plaid bank", "link_bank_account", lambda: integration.link_bank_account(investor, plaid_bank())
+    )
+    manual = j.create(
+        "link manual bank", "link_bank_account", lambda: integration.link_bank_account(investor, manual_bank())
+    )
+    for step, source_id, kind in (("link Plaid bank", plaid, "plaid"), ("link manual bank", manual, "manual")):
+        source = h.call("GET", f"/investors/{investor}/funding-sources/{source_id}", expect=(200, 400, 404))
+        found = source.get("type") if isinstance(source, dict) and "id" in source else None
+        if found != kind or (kind == "manual" and manual == plaid):
+            raise j.fail(
+                step,
+                f"a new {kind} funding source (and two distinct ids for the two banks)",
+                f"{source_id} is {'a ' + found + ' source' if found else 'not a funding source of this investor'}"
+                f"{' — the same id as the Plaid bank' if manual == plaid else ''}",
+                "send {'type': 'manual', …} bodies to POST …/funding-sources/connect and return the new source's id",
+                plaid=plaid,
+                manual=manual,
+            )
+
+    # Deposit, settled at the target.
+    deposit_amount = Decimal("10000.00")
+    dep = j.create("deposit", "deposit", lambda: integration.deposit(investor, plaid, f"{deposit_amount:.2f}"))
+    j.poll_target("deposit completes", f"/investors/{investor}/deposits/{dep}", "completed", resource_id=dep)
+
+    # Orders: a market buy fills; a limit buy below the price rests, then (twin) fills when the price crosses.
+    price = _price(h, symbol)
+    market_body = _order("market", symbol, "buy", "2")
+    market = j.create("market buy", "place_order", lambda: integration.place_order(investor, market_body))
+    j.wait_order(integration, investor, "market buy fills", market, "filled")
+    buys = [market]
+    limit_price = (price * Decimal("0.9")).quantize(CENT)
+    limit_body = _order("limit", symbol, "buy", "3", limit_price)
+    limit = j.create("limit buy", "place_order", lambda: integration.place_order(investor, limit_body))
+    j.wait_order(integration, investor, "limit buy rests (below the price)", limit, "open")
+    if twin:
+        crossed = (price * Decimal("0.85")).quantize(CENT)
+        h.sandbox("PUT", f"/prices/{symbol}", json={"price": f"{crossed:.2f}"})
+        try:
+            j.wait_order(
+                integration, investor, f"limit buy fills once the price crossed {limit_price}", limit, "filled"
+            )
+        finally:
+            h.sandbox("DELETE", f"/prices/{symbol}", expect=(200, 204, 404))
+        buys.append(limit)
+    else:
+        j.skipped.append("limit buy fills when the price crosses: needs the twin's price control (real sandbox)")
+
+    # Cancel a resting order far below the price.
+    resting_body = _order("limit", symbol, "buy", "1", Decimal("1.00"))
+    resting = j.create("place order to cancel", "place_order", lambda: integration.place_order(investor, resting_body))
+    j.wait_order(integration, investor, "order to cancel rests at 1.00", resting, "open")
+    j.run("cancel order", lambda: integration.cancel_order(investor, resting))
+    j.wait_order(integration, investor, "order cancelled", resting, "cancelled", fix=CANCEL_FIX)
+    if not twin:  # leave nothing resting on a real sandbox
+        h.call("POST", f"/investors/{investor}/orders/{limit}/cancel", json={}, expect=(200, 201, 409))
+
+    # Withdrawal, settled at the target.
+    withdrawal_amount = Decimal("1000.00")
+    wd = j.create("withdraw", "withdraw", lambda: integration.withdraw(investor, plaid, f"{withdrawal_amount:.2f}"))
+    j.poll_target("withdrawal completes", f"/investors/{investor}/withdrawals/{wd}", "completed", resource_id=wd)
+
+    # Positions and money add up (fills as the integration reports them; cash from the target's wallet).
+    fills = [
+        j.run("read fills", functools.partial(integration.get_order, investor, o))
+        for o in dict.fromkeys([*buys, limit])
+    ]
+    filled = [o for o in fills if isinstance(o, dict) and _status(o) == "filled"]
+    bought = sum((_dec(o.get("filled_quantity")) for o in filled), Decimal(0))
+    cost = sum((_value(o) for o in filled), Decimal(0))
+    held = j.run("positions", lambda: integration.positions(investor))
+    rows = [p for p in held or [] if isinstance(p, dict) and p.get("symbol") == symbol]
+    quantity = sum((_dec(p.get("quantity")) for p in rows), Decimal(0))
+    if quantity != bought:
+        raise j.fail(
+            "position appears",
+            f"positions() to show {bought} {symbol} (the sum of the filled buy quantities)",
+            f"it shows {quantity} {symbol} ({len(rows)} row(s))",
+            "place each order exactly once (use an Idempotency-Key) and return GET …/positions as Bluum gives it",
+            fills=[_short(o) for o in fills],
+            positions=[{k: p.get(k) for k in ("symbol", "quantity")} for p in rows],
+        )
+    j.record("position appears", symbol=symbol, quantity=str(quantity))
+    wallet = _wallet(h, investor)
+    expected_cash = deposit_amount - cost - withdrawal_amount
+    if _dec(wallet.get("balance")) != expected_cash:
+        raise j.fail(
+            "balances add up",
+            f"cash {expected_cash} = deposits {deposit_amount} − buys {cost} − withdrawals {withdrawal_amount}",
+            f"the wallet's balance is {wallet.get('balance')}",
+            "move money exactly once per operation: one deposit, one order, one withdrawal per call",
+            fills=[_short(o) for o in fills],
+            wallet={k: wallet.get(k) for k in ("balance", "available_balance", "buying_power")},
+        )
+    j.record("balances add up", balance=str(wallet.get("balance")), position=str(quantity))
+    h.evidence["journey"] = j.steps
+    if j.skipped:
+        h.evidence["skipped_steps"] = j.skipped
+
+
+def _status(order: Any) -> Any:
+    return order.get("status") if isinstance(order, dict) else None
+
+
+# -- lifecycle.error-paths -----------------------------------------------------------------------------------
+
+
+@check("lifecycle.error-paths", item=ITEM, title="Refusals surface as errors, never as silent successes")
+def error_paths(h: Harness) -> None:
+    integration = h.integration()
+    twin = h.target.twin
+    timeout = h.settings.settle_timeout_s + 15
+    results: list[dict[str, Any]] = []
+    not_verifiable: list[str] = []
+
+    def must_raise(path: str, operation: Callable[[], Any]) -> None:
+        outcome = call(operation, timeout=timeout)
+        results.append({"path": path, "surfaced": outcome.error is not None, "observed": outcome.describe()})
+
+    def twin_only(path: str) -> bool:
+        if not twin:
+            not_verifiable.append(f"{path}: needs the twin's sandbox controls or test values (real sandbox)")
+        return twin
+
+    buy_one = _order("market", "AAPL", "buy", "1")
+    investor, bank = h.funded_investor("1000.00")
+    price = _price(h, "AAPL")
+    too_many = str(int(Decimal("1000.00") / price * 10) + 1)
+    must_raise(
+        "insufficient buying power",
+        lambda: integration.place_order(investor, _order("market", "AAPL", "buy", too_many)),
+    )
+    must_raise("withdrawal above the balance", lambda: integration.withdraw(investor, bank, "1000000.00"))
+    must_raise("unknown symbol", lambda: integration.place_order(investor, {**buy_one, "symbol": "ZZZZZ"}))
+    if twin_only("non-tradable symbol"):
+        must_raise("non-tradable symbol", lambda: integration.place_order(investor, {**buy_one, "symbol": "TWTR"}))
+    must_raise("invalid amount '-5' (deposit)", lambda: integration.deposit(investor, bank, "-5"))
+    must_raise("invalid amount 'abc' (deposit)", lambda: integration.deposit(investor, bank, "abc"))
+    must_raise("invalid amount '-5' (withdrawal)", lambda: integration.withdraw(investor, bank, "-5"))
+
+    # Trading before funds settle: the only money is a manual bank transfer still pending at the target.
+    unsettled = h.active_investor()
+    manual = h.call("POST", f"/investors/{unsettled}/funding-sources/connect", json=manual_bank())
+    manual_id = manual["id"] if "id" in manual else manual["data"][0]["id"]
+    body = {"amount": "5000.00", "currency": "USD", "method": "manual_bank_transfer", "funding_source_id": manual_id}
+    pending = h.call("POST", f"/investors/{unsettled}/deposits", json=body,
+                     headers={"Idempotency-Key": f"suite-{h.rng.getrandbits(128):032x}"})  # fmt: skip
+    must_raise("trading before funds settle", lambda: integration.place_order(unsettled, buy_one))
+    status = h.call("GET", f"/investors/{unsettled}/deposits/{pending['id']}")["status"]
+    if status != "pending":
+        results.pop()
+        not_verifiable.append(f"trading before funds settle: the manual deposit was {status!r}, not pending")
+    elif not twin:
+        h.call("POST", f"/investors/{unsettled}/deposits/{pending['id']}/cancel", json={}, expect=(200, 201, 409))
+
+    # KYC declined (twin test value tax_id 999-99-9999): reported as such, and trading refused.
+    if twin_only("KYC rejected"):
+        outcome = call(lambda: integration.create_investor(investor_profile(tax_id="999-99-9999")), timeout=timeout)
+        declined = outcome.result if outcome.ok and isinstance(outcome.result, str) else None
+        if declined is None:
+            results.append({"path": "KYC rejected", "surfaced": False,
+                            "observed": f"create_investor() {outcome.describe()}"})  # fmt: skip
+        else:
+            last = _poll(lambda: call(lambda: integration.kyc_status(declined)).result, lambda s: s == "declined",
+                         h.settings.settle_timeout_s)  # fmt: skip
+            results.append({"path": "KYC rejected (status)", "surfaced": last == "declined",
+                            "observed": f"kyc_status() reported {last!r}"})  # fmt: skip
+            must_raise("KYC rejected (order)", lambda: integration.place_order(declined, buy_one))
+
+    # Trading before KYC approval: the funded investor is put back under review (twin control).
+    if twin_only("trading before KYC approval"):
+        h.sandbox("POST", f"/investors/{investor}/kyc", json={"status": "under_review"})
+        must_raise("trading before KYC approval", lambda: integration.place_order(investor, buy_one))
+
+    h.evidence["error_paths"] = results
+    if not_verifiable:
+        h.evidence["not_verifiable"] = not_verifiable
+    silent = [r for r in results if not r["surfaced"]]
+    if silent:
+        raise ConformanceFailure(
+            checklist_id=ITEM,
+            check="lifecycle.error-paths",
+            expected="every refusal by Bluum to surface to the caller as an exception (or a local validation error)",
+            observed="; ".join(f"{r['path']}: {r['observed']}" for r in silent),
+            fix="raise on every 4xx (with Bluum's code and X-Request-Id), never return None or a default value",
+            evidence={"paths": results, "not_verifiable": not_verifiable},
+        )
+
+
+# -- lifecycle.money-invariants ------------------------------------------------------------------------------
+
+KINDS = ("deposit", "buy", "buy", "sell", "sell", "limit", "cancel", "withdraw")  # trades weighted up
+SYMBOLS = ("INTC", "BAC")  # cheap, so random sequences can afford several buys
+Step = tuple[str, str, int, int]  # kind, symbol, quantity, amount in units of 25 USD
+
+
+class _Money:
+    """One random sequence through the integration, with the invariants checked against the twin after each step."""
+
+    CHECK = "lifecycle.money-invariants"
+
+    def __init__(self, h: Harness, integration: Any) -> None:
+        self.h = h
+        self.integration = integration
+        self.investor = h.active_investor()
+        self.bank = h.linked_bank(self.investor)
+        self.reported: dict[str, str] = {}  # id the integration returned -> step kind
+        self.history: list[dict[str, Any]] = []
+
+    def path(self, tail: str = "") -> str:
+        return f"/investors/{self.investor}{tail}"
+
+    def run(self, steps: list[Step]) -> None:
+        for number, step in enumerate(steps, 1):
+            self.apply(step)
+            self.settle()
+            self.invariants(number)
+
+    def apply(self, step: Step) -> None:
+        kind, symbol, quantity, units = step
+        amount = f"{units * 25}.00"
+        inv, bank, integration = self.investor, self.bank, self.integration
+        operation: Callable[[], Any]
+        if kind == "deposit":
+            operation, what = (lambda: integration.deposit(inv, bank, amount)), f"deposit {amount}"
+        elif kind == "withdraw":
+            operation, what = (lambda: integration.withdraw(inv, bank, amount)), f"withdraw {amount}"
+        elif kind == "buy":
+            body = _order("market", symbol, "buy", str(quantity))
+            operation, what = (lambda: integration.place_order(inv, body)), f"market buy {quantity} {symbol}"
+        elif kind == "sell":
+            # Sell part of what is held (of this symbol, else of any), so a duplicated sell would still execute.
+            positions = self.positions()
+            symbol = symbol if symbol in positions else next(iter(sorted(positions)), symbol)
+            held = positions.get(symbol, Decimal(0))
+            qty = max(Decimal(1), min(Decimal(quantity), held // 2)) if held else Decimal(quantity)
+            body = _order("market", symbol, "sell", str(qty))
+            operation, what = (lambda: integration.place_order(inv, body)), f"market sell {qty} {symbol}"
+        elif kind == "limit":
+            below = (_price(self.h, symbol) * Decimal("0.5")).quantize(CENT)
+            body = _order("limit", symbol, "buy", str(quantity), below)
+            operation, what = (lambda: integration.place_order(inv, body)), f"limit buy {quantity} {symbol} @ {below}"
+        else:
+            open_orders = [o["id"] for o in self.orders() if o.get("status") == "open" and o["id"] in self.reported]
+            if not open_orders:
+                self.history.append({"step": "cancel (no open order: skipped)"})
+                return
+            target = open_orders[quantity % len(open_orders)]
+            operation, what = (lambda: integration.cancel_order(inv, target)), f"cancel {target}"
+        outcome = call(operation, timeout=self.h.settings.settle_timeout_s + 15)
+        if not outcome.finished:
+            raise ConformanceFailure(
+                checklist_id=ITEM, check=self.CHECK, expected=f"{what} to return or raise",
+                observed="the call never returned", evidence={"steps": self.history + [{"step": what}]},
+            )  # fmt: skip
+        if isinstance(outcome.result, str) and kind != "cancel":
+            self.reported[outcome.result] = kind
+        # A refusal is fine here when it raises; a silent one (None, no money moved) is lifecycle.error-paths'.
+        self.history.append({"step": what, "outcome": outcome.describe()})
+
+    # -- the truth, from the suite's own client ---------------------------------------------------------------
+
+    def orders(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.h.call("GET", self.path("/orders"), params={"limit": 200})["data"]
+        return found
+
+    def transfers(self, kind: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.h.call("GET", self.path(f"/{kind}"), params={"limit": 200})["data"]
+        return found
+
+    def positions(self) -> dict[str, Decimal]:
+        held: dict[str, Decimal] = {}
+        for row in self.h.call("GET", self.path("/positions"))["data"]:
+            held[row["symbol"]] = held.get(row["symbol"], Decimal(0)) + _dec(row["quantity"])
+        return {symbol: q for symbol, q in held.items() if q}
+
+    def settle(self) -> None:
+        def settled() -> bool:
+            busy = [t for kind in ("deposits", "withdrawals") for t in self.transfers(kind)
+                    if t.get("status") not in TRANSFER_DONE]  # fmt: skip
+            return not busy and all(o.get("status") in ORDER_DONE | {"open"} for o in self.orders())
+
+        if not _poll(settled, bool, self.h.settings.settle_timeout_s):
+            raise HarnessError("the twin did not settle transfers and orders in time")
+
+    def invariants(self, number: int) -> None:
+        ledger = self.h.sandbox("GET", "/ledger", params={"investor_id": self.investor})["data"]
+        wallet = _wallet(self.h, self.investor)
+        orders = self.orders()
+        state: dict[str, Any] = {
+            "ledger": [{k: e[k] for k in ("operation_id", "kind", "amount")} for e in ledger],
+            "wallet": {k: wallet.get(k) for k in ("balance", "available_balance")},
+        }
+        problems: list[str] = []
+
+        ledger_sum = sum((_dec(e["amount"]) for e in ledger), Decimal(0))
+        balance, available = _dec(wallet.get("balance")), _dec(wallet.get("available_balance"))
+        if ledger_sum != balance:
+            problems.append(f"the ledger sums to {ledger_sum} but the wallet balance is {balance}")
+        if balance < 0 or available < 0:
+            problems.append(f"negative money: balance {balance}, available {available}")
+
+        counts = Counter(e["operation_id"] for e in ledger)
+        twice = sorted(op for op, n in counts.items() if n > 1)
+        if twice:
+            problems.append(f"operations moved money more than once: {twice}")
+
+        moved = [_dec(t["amount"]) for t in self.transfers("deposits") if t["status"] == "completed"]
+        moved += [-_dec(t["amount"]) for t in self.transfers("withdrawals") if t["status"] == "completed"]
+        moved += [_value(o) * (1 if o["side"] == "sell" else -1) for o in orders if o.get("status") == "filled"]
+        if sum(moved, Decimal(0)) != ledger_sum:
+            problems.append(
+                f"money created or lost: transfers and fills add up to {sum(moved, Decimal(0))}, "
+                f"the ledger to {ledger_sum}"
+            )
+
+        held = self.positions()
+        unreported = sorted(o["id"] for o in orders if o["id"] not in self.reported)
+        if _net_fills(orders) != held:
+            problems.append(f"positions {_fmt(held)} do not equal the fills of the target's orders "
+                            f"{_fmt(_net_fills(orders))}")  # fmt: skip
+        placed = _net_fills([o for o in orders if o["id"] in self.reported])
+        if placed != held:
+            problems.append(
+                f"positions {_fmt(held)} do not equal the fills of the orders the integration placed {_fmt(placed)}"
+                + (f"; orders at the target that the integration never reported: {unreported}" if unreported else "")
+            )
+        if problems:
+            raise ConformanceFailure(
+                checklist_id=ITEM,
+                check=self.CHECK,
+                expected="after every operation: ledger sum = wallet balance, no negative balances, positions = fills "
+                "of the orders the integration placed, each operation in the ledger at most once",
+                observed=f"after step {number} ({self.history[-1]['step']}): " + "; ".join(problems),
+                fix="place each order and transfer exactly once (one Idempotency-Key per logical operation, reused "
+                "only on retries); never re-send an order that was accepted",
+                evidence={"investor_id": self.investor, "steps": self.history, "reported_ids": self.reported, **state},
+            )
+
+
+def _net_fills(orders: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """Net filled quantity per symbol (buys +, sells −), zero entries dropped."""
+    net: dict[str, Decimal] = {}
+    for o in orders:
+        if o.get("status") == "filled":
+            sign = -1 if o["side"] == "sell" else 1
+            net[o["symbol"]] = net.get(o["symbol"], Decimal(0)) + sign * _dec(o["filled_quantity"])
+    return {symbol: q for symbol, q in net.items() if q}
+
+
+def _fmt(held: dict[str, Decimal]) -> str:
+    return "{" + ", ".join(f"{s}: {q}" for s, q in sorted(held.items())) + "}"
+
+
+@check("lifecycle.money-invariants", item=ITEM, title="No money created or lost across random operation sequences",
+       twin_only=True)  # fmt: skip
+def money_invariants(h: Harness) -> None:
+    if not h.target.twin:
+        raise NotVerifiable("money invariants are checked against the twin's ledger; they run in twin mode only")
+    try:
+        from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+        from hypothesis import strategies as st
+    except ImportError as exc:  # a test extra of the package
+        raise HarnessError("lifecycle.money-invariants needs Hypothesis: pip install 'bluum-readiness[test]'") from exc
+
+    integration = h.integration()
+    step = st.tuples(st.sampled_from(KINDS), st.sampled_from(SYMBOLS), st.integers(1, 6), st.integers(1, 40))
+    first = st.integers(8, 40).map(lambda units: ("deposit", SYMBOLS[0], 1, units))
+    sequences = st.tuples(first, st.lists(step, min_size=5, max_size=7)).map(lambda fs: [fs[0], *fs[1]])
+    runs: list[list[dict[str, Any]]] = []
+
+    @seed(h.settings.seed)
+    @settings(max_examples=5, deadline=None, database=None, phases=(Phase.generate,), derandomize=False,
+              suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
+              verbosity=Verbosity.quiet)  # fmt: skip
+    @given(sequences)
+    def random_sequences(steps: list[Step]) -> None:
+        money = _Money(h, integration)
+        runs.append(money.history)
+        money.run(steps)
+        done.append(len(money.reported))
+
+    done: list[int] = []
+    random_sequences()
+    h.evidence["sequences"] = runs
+    if not any(done):
+        raise NotVerifiable("no operation of the random sequences succeeded, so the invariants held vacuously")
+
+
+# -- lifecycle.webhook-events ------------------------------------------------------------------------------
+
+
+def _investor_events(h: Harness, investor: str) -> list[dict[str, Any]]:
+    """The twin's events about one investor and its resources, oldest first."""
+    found: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page = h.sandbox("GET", "/events", params={"limit": 200, "offset": offset})
+        for event in page["data"]:
+            data = event.get("data") or {}
+            if investor in (data.get("id"), data.get("investor_id")):
+                found.append(event)
+        if not page.get("has_more"):
+            return found
+        offset += len(page["data"])
+
+
+@check("lifecycle.webhook-events", item=ITEM, title="Webhook events for each state change reach the receiver",
+       needs=("webhook_url", "processed_events"))  # fmt: skip
+def webhook_events(h: Harness) -> None:
+    integration = h.integration()
+    url = h.capability(integration, "webhook_url")
+    processed = h.capability(integration, "processed_events")
+    if not isinstance(url, str) or not url or not callable(processed):
+        raise NotVerifiable("the integration exposes no webhook_url and processed_events() (optional capabilities)")
+    if not h.target.twin:
+        raise NotVerifiable("matching Bluum's events with the receiver's needs the twin's event log (twin mode only)")
+    if not h.webhook_secret.known:  # the suite plays Bluum: it signs with a secret it hands the integration
+        h.webhook_secret.set("whsec_" + base64.b64encode(os.urandom(24)).decode())
+    tls = h.webhook_tls
+    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.settings.webhook_scheme),
+                           ca_file=tls.ca_file if tls else None)  # fmt: skip
+    h.on_close(sender.close)
+
+    # A short journey through the integration: every state change emits an event.
+    j = _Journey(h)
+    j.CHECK = "lifecycle.webhook-events"
+    investor = j.create("create investor", "create_investor", lambda: integration.create_investor(investor_profile()))
+    j.poll_integration("KYC approved", "kyc_status() to report 'active'", lambda: integration.kyc_status(investor),
+                       lambda s: s == "active")  # fmt: skip
+    bank = j.create(
+        "link Plaid bank", "link_bank_account", lambda: integration.link_bank_account(investor, plaid_bank())
+    )
+    dep = j.create("deposit", "deposit", lambda: integration.deposit(investor, bank, "500.00"))
+    j.poll_target("deposit completes", f"/investors/{investor}/deposits/{dep}", "completed", resource_id=dep)
+    order = j.create("market buy", "place_order",
+                     lambda: integration.place_order(investor, _order("market", "INTC", "buy", "1")))  # fmt: skip
+    j.wait_order(integration, investor, "market buy fills", order, "filled")
+    wd = j.create("withdraw", "withdraw", lambda: integration.withdraw(investor, bank, "100.00"))
+    j.poll_target("withdrawal completes", f"/investors/{investor}/withdrawals/{wd}", "completed", resource_id=wd)
+
+    # Every event the twin emitted about this investor, delivered as Bluum would (signed, the twin's own
+    # payload and event id), must be acknowledged and applied by the receiver exactly once.
+    events = _investor_events(h, investor)
+    for event in events:
+        sender.send(
+            sender.delivery(event["event"], event.get("data") or {}, event_id=event["id"], label=event["event"])
+        )
+
+    applied: list[str] = _poll(
+        lambda: list(processed()), lambda got: all(e["id"] in got for e in events), h.settings.settle_timeout_s
+    )
+    refused = [f"{a.label} ({a.event_id}): {a.status or a.error}" for a in sender.attempts if not a.accepted]
+    missing = [f"{e['event']} ({e['id']})" for e in events if e["id"] not in applied]
+    repeated = [f"{e['event']} ({e['id']}) ×{applied.count(e['id'])}" for e in events if applied.count(e["id"]) > 1]
+    deliveries = [a.to_dict() for a in sender.attempts]
+    h.evidence["webhook_events"] = [{"id": e["id"], "event": e["event"]} for e in events]
+    if not events or refused or missing or repeated:
+        raise ConformanceFailure(
+            checklist_id=ITEM,
+            check="lifecycle.webhook-events",
+            expected="every event of the journey (investor, deposit, order and withdrawal changes), delivered signed "
+            "to the receiver, acknowledged with 2xx and applied exactly once (processed_events())",
+            observed="; ".join(
+                part
+                for part in (
+                    "no event was emitted" if not events else "",
+                    f"not acknowledged with 2xx: {', '.join(refused)}" if refused else "",
+                    f"not applied: {', '.join(missing)}" if missing else "",
+                    f"applied more than once: {', '.join(repeated)}" if repeated else "",
+                )
+                if part
+            ),
+            fix="answer 2xx to every valid, signed delivery and apply each event id once (dedupe on webhook-id)",
+            evidence={"journey": j.steps, "events": h.evidence["webhook_events"], "deliveries": deliveries},
+        )

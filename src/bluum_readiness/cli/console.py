@@ -1,0 +1,132 @@
+"""Console output of ``bluum-readiness run``: one line per finished check, then a summary table.
+
+Rich (colours, a boxed table) on a terminal; plain ASCII text when the output is not a TTY or ``CI`` is set.
+Registered as a pytest plugin object: it implements the suite's ``pytest_readiness_check`` and
+``pytest_readiness_report`` hooks. Every line is scrubbed of the run's secrets before it is printed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TextIO
+
+import pytest
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from bluum_readiness.config import RunConfig
+from bluum_readiness.suite.results import CheckResult, RunReport, scrub
+
+__all__ = ["ConsoleReporter"]
+
+_MARK = {
+    "passed": ("✓", "PASS", "green"),
+    "failed": ("✗", "FAIL", "red"),
+    "broken": ("!", "BROKEN", "magenta"),
+    "not_verifiable": ("?", "N/V", "yellow"),
+    "skipped": ("-", "SKIP", "dim"),
+}
+
+
+class ConsoleReporter:
+    def __init__(self, stream: TextIO, *, secrets: list[str], plain: bool | None = None) -> None:
+        if plain is None:
+            plain = not stream.isatty() or bool(os.environ.get("CI"))
+        self.plain = plain
+        self.console = Console(
+            file=stream,
+            force_terminal=not plain,
+            no_color=plain,
+            highlight=False,
+            soft_wrap=True,
+            width=120 if plain else None,
+        )
+        self.secrets = set(secrets)
+        self.report: RunReport | None = None
+        self.config: pytest.Config | None = None
+
+    def all_secrets(self) -> set[str]:
+        found = set(self.secrets)
+        if self.config is not None:
+            from bluum_readiness.suite.plugin import LISTENER
+
+            listener = self.config.stash.get(LISTENER, None)
+            if listener is not None:
+                found |= listener.all_secrets()
+        return found
+
+    def _print(self, text: str, style: str | None = None) -> None:
+        self.console.print(scrub(text, self.all_secrets()), style=None if self.plain else style, markup=False)
+
+    def _mark(self, status: str) -> tuple[str, str]:
+        symbol, word, style = _MARK.get(status, ("?", status.upper(), "white"))
+        return (f"{word:<6}" if self.plain else symbol), style
+
+    def start(self, config: RunConfig) -> None:
+        target = "the embedded sandbox twin" if config.embedded else config.target
+        only = f"; items: {', '.join(config.only)}" if config.only else ""
+        workers = f"; {config.workers} workers" if config.workers else ""
+        self._print(f"bluum-readiness: checking {config.integration} against {target}{only}{workers}", "bold")
+
+    # -- pytest hooks ---------------------------------------------------------------------------------------
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_readiness_check(self, config: pytest.Config, result: CheckResult) -> None:
+        mark, style = self._mark(result.status)
+        line = f"  {mark} {result.item:<20} {result.id} — {result.title} ({result.duration_s:.1f}s)"
+        self._print(line, style)
+        if result.status in ("failed", "broken", "not_verifiable") and result.message:
+            self._print(f"      {result.message[:400]}", "dim" if result.status == "not_verifiable" else style)
+
+    def pytest_readiness_report(self, config: pytest.Config, report: RunReport) -> None:
+        self.report = report
+
+    # -- the end --------------------------------------------------------------------------------------------
+
+    def summary(self, report: RunReport, json_path: Path) -> None:
+        table = Table(title=None if self.plain else "Readiness", box=box.ASCII if self.plain else box.ROUNDED)
+        for column in ("item", "status", "checks", "note"):
+            table.add_column(column)
+        for item in report.items:
+            passed = sum(1 for c in item.checks if c.status == "passed")
+            counted = f"{passed}/{len(item.checks)} passed" if item.checks else ""
+            note = item.note or ""
+            if item.status == "skipped":
+                note = item.note or "skipped"
+            elif item.id in report.items_without_checks:
+                note = "no checks yet (not verified, not counted)"
+            elif item.status == "failed":
+                note = ", ".join(c.id for c in item.checks if c.status in ("failed", "broken"))
+            elif item.status == "not_verifiable":
+                note = ", ".join(c.id for c in item.checks if c.status == "not_verifiable")
+            _, style = self._mark(item.status)
+            table.add_row(item.id, item.status, counted, note, style=None if self.plain else style)
+        self.console.print()
+        self.console.print(table)
+        for item in report.failed_items:
+            for check in item.checks:
+                if check.status in ("failed", "broken"):
+                    self._print(f"{check.status.upper()} {check.id}: {check.message or ''}", "red")
+                    if check.fix and check.fix not in (check.message or ""):
+                        self._print(f"  fix: {check.fix}")
+        unchecked = [i.id for i in report.items if i.id in report.items_without_checks and i.status != "skipped"]
+        if unchecked:
+            self._print(
+                "The verdict covers the items with checks in this version; not verified yet (no checks): "
+                + ", ".join(unchecked),
+                "yellow",
+            )
+        partial = [
+            i.id for i in report.items if i.status == "not_verifiable" and i.id not in report.items_without_checks
+        ]
+        if partial:
+            self._print(
+                "Not fully verified (some checks could not judge; see the table): " + ", ".join(partial), "yellow"
+            )
+        verdict = "READY" if report.verdict == "ready" else "NOT READY"
+        self._print(f"Verdict: {verdict}", "bold green" if report.verdict == "ready" else "bold red")
+        self._print(f"readiness.json: {json_path}")

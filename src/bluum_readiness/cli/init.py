@@ -1,0 +1,180 @@
+"""``bluum-readiness init``: write a commented starter ``bluum-readiness.toml`` and an adapter template
+``bluum_adapter.py`` into the current directory (never overwriting an existing file)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bluum_readiness.config import CONFIG_FILE
+from bluum_readiness.errors import ConfigError
+
+ADAPTER_FILE = "bluum_adapter.py"
+
+CONFIG_TEMPLATE = """\
+# bluum-readiness configuration (docs: docs/configuration.md). Command-line flags override these settings.
+
+# "embedded" runs against a sandbox twin started for the run (no account, no network);
+# a URL runs against a real Bluum environment, e.g. "https://sandbox.api.bluumfinance.com/v1".
+target = "embedded"
+
+# Your integration adapter, MODULE:FACTORY (see bluum_adapter.py next to this file).
+# The reference integration, which passes everything: "bluum_readiness.reference:create_fast".
+integration = "bluum_adapter:create"
+
+# Checklist items to run (empty: all of them): lifecycle, idempotency, error-handling, webhooks,
+# credentials, smoke-test, credential-rotation, observability.
+only = []
+
+# pytest-xdist processes: 0 for one process, a number, or "auto". The whole run stays under the
+# target's rate limit (10 requests/s against a URL target unless rate_limit_per_s says otherwise).
+workers = 0
+
+# Where readiness.json (and pytest.log) go.
+out = "readiness-out"
+
+# Seeds fault plans and the checks' randomness; recorded in the report so a run can be replayed.
+seed = 0
+
+[credentials]
+# Never put the secret here. source = "env" reads BLUUM_API_KEY / BLUUM_API_SECRET;
+# "file" reads the secret from `path` (chmod 600) and the key from `key` or BLUUM_API_KEY;
+# "command" runs `command` and reads the secret from its output (e.g. a secret-manager CLI).
+source = "env"
+# key = "your-key-id"
+# path = "~/.config/bluum/secret"
+# command = "op read op://bluum/sandbox/secret"
+
+[thresholds]
+# What the checks hold your integration to.
+request_timeout_s = 0.5   # the per-request timeout your integration is told to use
+max_attempts = 8          # the most attempts a bounded retry policy may make
+max_backoff_s = 30.0      # the longest single wait between attempts we accept
+
+[company]
+# For the readiness report and the email draft to support@bluumfinance.com.
+# name = "Acme Invest"
+# dashboard_email = "ops@acme.example"
+# product_description = "Robo-advisor for retail investors"
+# integration_model = "Direct API integration from our Python backend"
+"""
+
+ADAPTER_TEMPLATE = '''\
+"""Our Bluum integration, as bluum-readiness drives it (the adapter contract: docs/adapter-contract.md).
+
+bluum-readiness calls ``create(env)`` and then the operations below. Point every one of them at YOUR
+integration code (your Bluum client, service layer or HTTP backend): the suite proves how *that* code
+behaves through a fault-injecting proxy. Rules of the contract:
+
+- send every Bluum API call to ``env.base_url`` (the suite's proxy), never a hard-coded URL;
+- read credentials with ``env.credentials()`` (the *current* pair; it changes during the rotation drill);
+- use ``env.request_timeout_s`` as your per-request timeout;
+- raise an exception when an operation fails (attributes ``code``, ``status``, ``request_id`` help the report).
+
+Run it: ``bluum-readiness run --integration bluum_adapter:create`` (or set ``integration`` in
+bluum-readiness.toml).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bluum_readiness.integration import IntegrationEnv
+
+
+class BluumAdapter:
+    """Each operation maps to one Bluum API call (documented next to it). Replace the TODOs with calls into
+    your own integration code."""
+
+    def __init__(self, env: IntegrationEnv) -> None:
+        self.env = env
+        # TODO: build your Bluum client here, e.g.
+        #   self.client = MyBluumClient(base_url=env.base_url, credentials=env.credentials,
+        #                               timeout=env.request_timeout_s)
+
+    def create_investor(self, profile: dict[str, Any]) -> str:
+        """POST /investors with ``profile``; return the investor id (inv_…)."""
+        raise NotImplementedError("TODO: create_investor")
+
+    def upload_document(self, investor_id: str, document: dict[str, Any]) -> str:
+        """POST /documents (multipart: document_type, purpose, investor_id, file ``document``); return doc_….
+
+        ``document`` is ``{document_type, purpose, file_name, content: bytes}``.
+        """
+        raise NotImplementedError("TODO: upload_document")
+
+    def kyc_status(self, investor_id: str) -> str:
+        """GET /investors/{investor_id}; return its ``status``."""
+        raise NotImplementedError("TODO: kyc_status")
+
+    def link_bank_account(self, investor_id: str, bank: dict[str, Any]) -> str:
+        """POST /investors/{investor_id}/funding-sources/connect with ``bank``; return the funding source id (fs_…)."""
+        raise NotImplementedError("TODO: link_bank_account")
+
+    def deposit(self, investor_id: str, funding_source_id: str, amount: str, method: str = "ach") -> str:
+        """POST /investors/{investor_id}/deposits with an Idempotency-Key header; return dep_…."""
+        raise NotImplementedError("TODO: deposit")
+
+    def place_order(self, investor_id: str, order: dict[str, Any]) -> str:
+        """POST /investors/{investor_id}/orders with ``order``; return ord_…."""
+        raise NotImplementedError("TODO: place_order")
+
+    def get_order(self, investor_id: str, order_id: str) -> dict[str, Any]:
+        """GET /investors/{investor_id}/orders/{order_id}; return the order."""
+        raise NotImplementedError("TODO: get_order")
+
+    def cancel_order(self, investor_id: str, order_id: str) -> None:
+        """POST /investors/{investor_id}/orders/{order_id}/cancel."""
+        raise NotImplementedError("TODO: cancel_order")
+
+    def positions(self, investor_id: str) -> list[dict[str, Any]]:
+        """GET /investors/{investor_id}/positions (every page); return the positions."""
+        raise NotImplementedError("TODO: positions")
+
+    def withdraw(self, investor_id: str, funding_source_id: str, amount: str, method: str = "ach") -> str:
+        """POST /investors/{investor_id}/withdrawals with an Idempotency-Key header; return wd_…."""
+        raise NotImplementedError("TODO: withdraw")
+
+    # Optional capabilities: checks that need them are "not verifiable" without them (never passed).
+    # def request_log(self) -> list[dict[str, Any]]: ...   # {method, path, status, request_id, duration_ms}
+    # def alerts(self) -> list[dict[str, Any]]: ...        # {kind: "elevated_5xx" | "rate_limited" | ...}
+    # webhook_url: str                                     # your receiver's https URL
+    # def processed_events(self) -> list[str]: ...         # event ids whose effects were applied
+
+    def close(self) -> None:
+        """Release connections (optional)."""
+
+
+def create(env: IntegrationEnv) -> BluumAdapter:
+    """The factory bluum-readiness calls once per check: ``--integration bluum_adapter:create``."""
+    return BluumAdapter(env)
+'''
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "init",
+        help="write a starter bluum-readiness.toml and an adapter template bluum_adapter.py",
+        description=f"Write {CONFIG_FILE} (commented settings) and {ADAPTER_FILE} (every operation of the "
+        "adapter contract, with TODOs) into --dir. Existing files are never overwritten.",
+    )
+    p.add_argument("--dir", default=".", help="where to write them (default: the current directory)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    folder = Path(args.dir)
+    files = {folder / CONFIG_FILE: CONFIG_TEMPLATE, folder / ADAPTER_FILE: ADAPTER_TEMPLATE}
+    existing = [str(path) for path in files if path.exists()]
+    if existing:
+        raise ConfigError(
+            f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; init never overwrites "
+            "files — move or delete them first, or run init in another folder (--dir)"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
+    print(f"next: implement the TODOs in {ADAPTER_FILE}, then run `bluum-readiness run`")
+    return 0

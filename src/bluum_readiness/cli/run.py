@@ -1,0 +1,121 @@
+"""``bluum-readiness run``: run the readiness suite against the team's integration and write readiness.json.
+
+The suite runs in-process through ``pytest.main`` (so ``pytest`` in a checkout runs the very same thing); pytest's
+own output goes to ``OUT/pytest.log`` and the console shows per-check progress and a summary instead.
+Exit codes: 0 ready, 1 an item failed (or nothing could be verified), 2 usage or configuration error,
+3 target unreachable or credentials rejected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bluum_readiness.cli.console import ConsoleReporter
+from bluum_readiness.config import RunConfig, load_config
+from bluum_readiness.errors import ConfigError, TargetUnavailable
+from bluum_readiness.integration import load_factory
+from bluum_readiness.suite.paths import SUITE_FOLDERS, plugin_args, suite_ini, suite_root
+from bluum_readiness.suite.results import scrub
+from bluum_readiness.suite.session import preflight, split_base_url
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "run",
+        help="run the readiness suite against your integration and write readiness.json",
+        description="Run every check of the Bluum readiness checklist against the integration adapter "
+        "(--integration), through the fault proxy, against the embedded sandbox twin or a real Bluum "
+        "environment (--target). Settings come from bluum-readiness.toml or [tool.bluum-readiness] in "
+        "pyproject.toml in the current directory (or --config); flags override them. Exit codes: 0 ready, "
+        "1 an item failed, 2 usage or configuration error, 3 target unreachable or credentials rejected.",
+    )
+    p.add_argument("--config", metavar="FILE", help="the configuration file (default: ./bluum-readiness.toml)")
+    p.add_argument(
+        "--target", help="'embedded' (default) or the API base URL, e.g. https://sandbox.api.bluumfinance.com/v1"
+    )
+    p.add_argument("--integration", metavar="MOD:FACTORY", help="the adapter factory (default: the reference)")
+    p.add_argument("--only", action="append", metavar="ITEM", help="run only this checklist item (repeatable)")
+    p.add_argument("-n", dest="workers", metavar="N|auto", help="run in N processes (pytest-xdist), or 'auto'")
+    p.add_argument("--out", metavar="DIR", help="where readiness.json goes (default: ./readiness-out)")
+    p.set_defaults(handler=run)
+
+
+def resolve(args: argparse.Namespace) -> RunConfig:
+    """The file's settings overridden by the flags, validated (ConfigError: exit 2)."""
+    config = load_config(args.config)
+    return config.override(
+        target=args.target, integration=args.integration, only=args.only, workers=args.workers, out=args.out
+    )
+
+
+def _importable_here() -> None:
+    """Adapters live in the team's project: make the current directory importable, here and in xdist workers."""
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if cwd not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([cwd, *parts])
+
+
+def pytest_args(config: RunConfig, config_file: str | None) -> list[str]:
+    root = suite_root()
+    args = [str(root / name) for name in SUITE_FOLDERS if (root / name).is_dir()]
+    args += ["-c", str(suite_ini()), "--rootdir", str(root), "--confcutdir", str(root), *plugin_args()]
+    args += ["-q", "--checklist-complete", "--no-preflight", "--readiness-out", config.out]
+    args += ["--target", config.target, "--integration", config.integration]
+    if config_file:
+        args += ["--bluum-config", config_file]
+    for item_id in config.only:
+        args += ["--only", item_id]
+    if config.workers:
+        args += ["-n", str(config.workers)]
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    config = resolve(args)
+    _importable_here()
+    load_factory(config.integration)  # a bad adapter is a usage error before anything starts
+    secrets: list[str] = []
+    if not config.embedded:
+        split_base_url(config.target)
+        try:
+            credentials = config.credentials.resolve()
+        except ConfigError:
+            preflight(config.target, None)  # an unreachable target says so (exit 3) before missing credentials
+            raise
+        secrets = [credentials.secret]
+        preflight(config.target, credentials)
+    elif config.credentials.available():
+        secrets = [config.credentials.resolve().secret]
+    reporter = ConsoleReporter(sys.stdout, secrets=secrets)
+    reporter.start(config)
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        code = pytest.main(pytest_args(config, args.config), plugins=[reporter])
+    log_text = scrub(log.getvalue(), reporter.all_secrets())
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "pytest.log").write_text(log_text, encoding="utf-8")
+    report = reporter.report
+    if report is None or code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        tail = "\n".join(log_text.strip().splitlines()[-15:])
+        print(tail, file=sys.stderr)
+        if "TargetUnavailable" in log_text:
+            raise TargetUnavailable(f"the target stopped answering during the run; see {out / 'pytest.log'}")
+        raise ConfigError(f"the suite could not run (pytest exit {int(code)}); see {out / 'pytest.log'}")
+    reporter.summary(report, (out / "readiness.json").resolve())
+    if report.verdict == "ready":
+        return 0
+    if any("TargetUnavailable" in (c.message or "") for c in report.broken):
+        return 3
+    return 1

@@ -1,0 +1,244 @@
+"""Turns pytest events into ``CheckResult``s, merges them across xdist workers, and emits the run's report.
+
+Per test: at collection its checklist item and check go into ``item.stash[META]``; each phase's report folds
+into ``item.stash[RESULT]`` (worst status wins: passed < skipped < not_verifiable < failed < broken), with the
+evidence the harness recorded (``item.stash[EVIDENCE]``, filled by ``run_check``) and a ConformanceFailure's
+expected/observed/fix/evidence. The teardown report carries a short JSON summary in ``user_properties`` so the
+process that shows progress (the xdist controller) sees every outcome live. Workers ship full results, scrubbed
+of their secrets, via ``config.workeroutput``; the controller merges them in ``pytest_testnodedown``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from bluum_readiness import __version__
+from bluum_readiness.checks.registry import Check, registry
+from bluum_readiness.config import RunConfig
+from bluum_readiness.failures import ConformanceFailure
+from bluum_readiness.suite.results import CheckResult, RunReport, build_report, scrub, write_json
+
+__all__ = ["EVIDENCE", "META", "RESULT", "REPORT", "Listener", "Meta", "PROGRESS_PROPERTY"]
+
+MARKER = "checklist"
+PROGRESS_PROPERTY = "bluum_readiness.result"
+WORKER_OUTPUT = "bluum_readiness"
+NOT_VERIFIABLE_PREFIX = "not verifiable:"
+
+
+@dataclass(frozen=True)
+class Meta:
+    item: str
+    check: str
+    title: str
+    severity: str
+
+
+META = pytest.StashKey[Meta]()
+RESULT = pytest.StashKey[CheckResult]()
+EVIDENCE = pytest.StashKey[dict[str, Any]]()
+REPORT = pytest.StashKey[RunReport]()
+
+
+def meta_of(test: pytest.Item) -> Meta | None:
+    """The checklist item and check a test proves (None for a test without the marker)."""
+    marker = test.get_closest_marker(MARKER)
+    if marker is None:
+        return None
+    item_id = str(marker.args[0])
+    callspec = getattr(test, "callspec", None)
+    check = callspec.params.get("check") if callspec is not None else None
+    if isinstance(check, Check):
+        return Meta(item_id, check.id, check.title, check.severity.value)
+    doc = (getattr(getattr(test, "obj", None), "__doc__", None) or "").strip().splitlines()
+    return Meta(item_id, f"{item_id}.{test.name}", doc[0] if doc else test.name, "required")
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return reason.removeprefix("Skipped: ")
+
+
+def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str, dict[str, Any]]:
+    """(status, details) of one phase: conformance findings are failed, anything else raised is broken."""
+    if report.passed:
+        return "passed", {}
+    if report.skipped:
+        reason = _skip_reason(report)
+        if reason.startswith(NOT_VERIFIABLE_PREFIX):
+            return "not_verifiable", {"message": reason.removeprefix(NOT_VERIFIABLE_PREFIX).strip()}
+        return "skipped", {"message": reason}
+    excinfo = call.excinfo
+    exc = excinfo.value if excinfo is not None else None
+    if isinstance(exc, ConformanceFailure):
+        return "failed", {
+            "message": str(exc),
+            "expected": exc.expected,
+            "observed": exc.observed,
+            "fix": exc.fix or None,
+            "evidence": dict(exc.evidence) or None,
+        }
+    if report.when == "call" and isinstance(exc, AssertionError):
+        return "failed", {"message": str(exc) or "assertion failed"}
+    where = "" if report.when == "call" else f" (in {report.when})"
+    text = f"{type(exc).__name__}: {exc}" if exc is not None else report.longreprtext.strip().splitlines()[-1:]
+    return "broken", {"message": f"harness error{where}, not a finding about the integration: {text}"}
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+class Listener:
+    """Registered by the plugin in every process; the controller (or a run without xdist) emits the report."""
+
+    def __init__(self, config: pytest.Config, run: RunConfig, *, complete: bool) -> None:
+        self.config = config
+        self.run = run
+        self.complete = complete
+        self.results: dict[str, CheckResult] = {}
+        self.secrets: set[str] = set()
+        self.started = time.time()
+        self.is_worker = hasattr(config, "workerinput")
+
+    # -- collection -----------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for test in items:
+            meta = meta_of(test)
+            if meta is not None:
+                test.stash[META] = meta
+
+    # -- running --------------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report: pytest.TestReport = yield
+        meta = item.stash.get(META, None)
+        if meta is None:
+            return report
+        result = item.stash.get(RESULT, None)
+        if result is None:
+            result = CheckResult(item.nodeid, meta.item, meta.check, meta.title, severity=meta.severity)
+            result.started = call.start
+            item.stash[RESULT] = result
+        status, details = classify(report, call)
+        result.merge(status, **details)
+        result.duration_s += report.duration
+        if report.when == "teardown":
+            recorded: dict[str, Any] = item.stash.get(EVIDENCE, {})
+            result.evidence = {**recorded, **result.evidence}
+            self.results[item.nodeid] = result
+            summary = {k: getattr(result, k) for k in ("item", "id", "title", "status", "severity", "message")}
+            summary["duration_s"] = result.duration_s
+            report.user_properties.append((PROGRESS_PROPERTY, scrub(json.dumps(summary), self.secrets)))
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Live outcomes on the controller (for xdist workers' tests too), and the ``pytest_readiness_check`` hook."""
+        if report.when != "teardown" or self.is_worker:
+            return
+        for name, value in report.user_properties:
+            if name == PROGRESS_PROPERTY:
+                summary = json.loads(str(value))
+                result = self.results.get(report.nodeid) or CheckResult(nodeid=report.nodeid, **summary)
+                self.results.setdefault(report.nodeid, result)
+                self.config.hook.pytest_readiness_check(config=self.config, result=result)
+
+    # -- xdist ----------------------------------------------------------------------------------------------
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if output:
+            for data in json.loads(output)["results"]:
+                result = CheckResult.from_dict(data)
+                self.results[result.nodeid] = result
+
+    # -- the end --------------------------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.is_worker:
+            shipped = [
+                json.loads(scrub(json.dumps(r.to_dict(), default=str), self.secrets)) for r in self.results.values()
+            ]
+            self.config.workeroutput[WORKER_OUTPUT] = json.dumps({"results": shipped})  # type: ignore[attr-defined]
+            return
+        report = self.report()
+        self.config.stash[REPORT] = report
+        self.config.hook.pytest_readiness_report(config=self.config, report=report)
+        missing = [i.id for i in report.items if any(c.id == f"{i.id}.tests-collected" for c in i.checks)]
+        if missing and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.run.out and self.config.getoption("readiness_out") is not None:
+            self.json_path = write_json(report, self.run.out, self.all_secrets())
+
+    def all_secrets(self) -> set[str]:
+        found = set(self.secrets)
+        if not self.run.embedded or self.run.credentials.available():
+            try:
+                pair = self.run.credentials.resolve()
+            except Exception:  # nothing configured: nothing to scrub
+                return found
+            import base64
+
+            found |= {pair.secret, base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()}
+        return found
+
+    def selected(self) -> list[str] | None:
+        if self.run.only:
+            return list(self.run.only)
+        if self.complete:
+            from bluum_readiness.catalog import items
+
+            return [i.id for i in items()]
+        return None
+
+    def report(self) -> RunReport:
+        finished = time.time()
+        target = "embedded twin" if self.run.embedded else (urlsplit(self.run.target).hostname or self.run.target)
+        metadata = {
+            "suite_version": __version__,
+            "started": _iso(self.started),
+            "finished": _iso(finished),
+            "duration_s": round(finished - self.started, 3),
+            "target": {"mode": "embedded" if self.run.embedded else "remote", "host": target},
+            "integration": self.run.integration,
+            "seed": self.run.seed,
+            "workers": self.run.workers,
+            "selected": self.selected() or sorted({r.item for r in self.results.values()}),
+            "python": platform.python_version(),
+            "pytest": pytest.__version__,
+        }
+        with_checks = sorted({c.item for c in registry})
+        results = [r for r in self.results.values()]
+        return build_report(results, selected=self.selected(), with_checks=with_checks, metadata=metadata)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        report = self.config.stash.get(REPORT, None)
+        if report is None or self.is_worker or not self.results and self.selected() is None:
+            return
+        terminalreporter.section("bluum-readiness")
+        for item in report.items:
+            terminalreporter.write_line(f"{item.status:>15}  {item.id}")
+        if report.items_without_checks:
+            terminalreporter.write_line(
+                f"no checks yet in this version (not verified, not counted): {', '.join(report.items_without_checks)}"
+            )
+        terminalreporter.write_line(f"verdict: {report.verdict}")
+        path = getattr(self, "json_path", None)
+        if path is not None:
+            terminalreporter.write_line(f"readiness.json: {path}")

@@ -1,0 +1,223 @@
+"""The neutral model of a run: one ``CheckResult`` per test, rolled up into items and a verdict (``RunReport``).
+
+The pytest plugin only records ``CheckResult``s; this module decides item statuses and the verdict, and
+``write_json`` renders readiness.json. The rules (also in docs/cli.md):
+
+- a check is ``passed``, ``failed`` (a conformance finding), ``broken`` (a harness problem), ``not_verifiable``
+  (the check could not judge: a missing capability, or a twin-only check against a real environment) or
+  ``skipped``;
+- a *partial* run (pytest on some files, without ``--only`` or ``--checklist-complete``) reports the items it
+  did not touch as ``skipped``;
+- an item is ``failed`` if a *required* check failed or broke; else ``passed`` if every required check passed
+  (advisory checks never fail an item); else ``not_verifiable``. Items without checks in this version are
+  ``not_verifiable`` and listed in ``items_without_checks``; items not selected (``--only``) are ``skipped``;
+- the verdict is ``ready`` iff no selected item failed (no required check failed, no harness error) and at
+  least one check passed: not_verifiable items never make a run ready by themselves, and are listed in the
+  summary so nobody mistakes them for passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bluum_readiness.catalog import items as checklist_items
+
+__all__ = ["SCHEMA_VERSION", "CheckResult", "ItemResult", "RunReport", "build_report", "scrub", "write_json"]
+
+SCHEMA_VERSION = "1"
+CHECK_STATUSES = ("passed", "failed", "broken", "not_verifiable", "skipped")
+_RANK = {status: rank for rank, status in enumerate(("passed", "skipped", "not_verifiable", "failed", "broken"))}
+
+
+@dataclass
+class CheckResult:
+    """One test's outcome, as the plugin recorded it (serialisable: shipped from xdist workers as a dict)."""
+
+    nodeid: str
+    item: str
+    id: str
+    title: str
+    status: str = "passed"
+    severity: str = "required"
+    message: str | None = None
+    expected: str | None = None
+    observed: str | None = None
+    fix: str | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    started: float | None = None
+    duration_s: float = 0.0
+
+    def merge(self, status: str, **details: Any) -> None:
+        """Fold one phase's outcome in: the worst status wins, its details with it."""
+        if _RANK[status] > _RANK[self.status]:
+            self.status = status
+            for key, value in details.items():
+                if value is not None:
+                    setattr(self, key, value)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(**data)
+
+    def for_report(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "title": self.title, "status": self.status, "severity": self.severity}
+        for key in ("message", "expected", "observed", "fix"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        if self.evidence:
+            out["evidence"] = self.evidence
+        out["duration_s"] = round(self.duration_s, 3)
+        out["test"] = self.nodeid
+        return out
+
+
+@dataclass
+class ItemResult:
+    id: str
+    title: str
+    kind: str
+    status: str
+    checks: list[CheckResult] = field(default_factory=list)
+    note: str | None = None
+
+    def for_report(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "title": self.title, "kind": self.kind, "status": self.status}
+        if self.note:
+            out["note"] = self.note
+        out["checks"] = [c.for_report() for c in self.checks]
+        return out
+
+
+@dataclass
+class RunReport:
+    verdict: str
+    items: list[ItemResult]
+    items_without_checks: list[str]
+    metadata: dict[str, Any]
+
+    @property
+    def failed_items(self) -> list[ItemResult]:
+        return [i for i in self.items if i.status == "failed"]
+
+    @property
+    def broken(self) -> list[CheckResult]:
+        return [c for i in self.items for c in i.checks if c.status == "broken"]
+
+    def counts(self) -> dict[str, int]:
+        found = {status: 0 for status in CHECK_STATUSES}
+        for item in self.items:
+            for check in item.checks:
+                found[check.status] += 1
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "verdict": self.verdict,
+            **self.metadata,
+            "items_without_checks": self.items_without_checks,
+            "counts": self.counts(),
+            "items": [i.for_report() for i in self.items],
+        }
+
+
+def _item_status(checks: Sequence[CheckResult]) -> str:
+    required = [c for c in checks if c.severity == "required"]
+    if any(c.status == "failed" for c in required) or any(c.status == "broken" for c in checks):
+        return "failed"  # a broken advisory check is still a harness problem
+    considered = [c for c in required if c.status != "skipped"] or [c for c in checks if c.status != "skipped"]
+    if not considered:
+        return "skipped"
+    if all(c.status == "passed" for c in considered):
+        return "passed"
+    return "not_verifiable"
+
+
+def build_report(
+    results: Iterable[CheckResult],
+    *,
+    selected: Sequence[str] | None,
+    with_checks: Sequence[str],
+    metadata: dict[str, Any],
+) -> RunReport:
+    """Roll results up into items and the verdict.
+
+    :param selected: the item ids the run had to cover (None: a partial pytest run — items without results are
+        reported skipped rather than missing).
+    :param with_checks: the item ids that have checks in this version (the registry).
+    """
+    by_item: dict[str, list[CheckResult]] = {}
+    for result in results:
+        by_item.setdefault(result.item, []).append(result)
+    items: list[ItemResult] = []
+    without: list[str] = []
+    for entry in checklist_items():
+        checks = sorted(by_item.get(entry.id, []), key=lambda c: c.id)
+        chosen = entry.id in selected if selected is not None else bool(checks)
+        if entry.id not in with_checks and not checks:
+            without.append(entry.id)
+            if chosen:
+                placeholder = CheckResult(
+                    nodeid="",
+                    item=entry.id,
+                    id=f"{entry.id}.no-checks-yet",
+                    title="No checks for this item in this version",
+                    status="not_verifiable",
+                    message="not implemented yet: this version of bluum-readiness has no checks for this item, "
+                    "so it is not verified (and never reported as passed)",
+                )
+                items.append(ItemResult(entry.id, entry.title, entry.kind, "not_verifiable", [placeholder]))
+            else:
+                note = "not selected" if selected is not None else "no checks yet; not part of this partial run"
+                items.append(ItemResult(entry.id, entry.title, entry.kind, "skipped", note=note))
+            continue
+        if not chosen:
+            items.append(ItemResult(entry.id, entry.title, entry.kind, "skipped", note="not selected"))
+            continue
+        if not checks:
+            missing = CheckResult(
+                nodeid="",
+                item=entry.id,
+                id=f"{entry.id}.tests-collected",
+                title="The suite has tests for this item",
+                status="broken",
+                message=f"no test tagged @pytest.mark.checklist({entry.id!r}) was collected, though the item was "
+                "selected: the suite folders are incomplete or a file failed to import (see pytest.log)",
+            )
+            checks = [missing]
+        items.append(ItemResult(entry.id, entry.title, entry.kind, _item_status(checks), checks))
+    judged = [i for i in items if i.id not in without]
+    any_passed = any(c.status == "passed" for i in judged for c in i.checks)
+    ready = any_passed and not any(i.status == "failed" for i in judged)
+    return RunReport("ready" if ready else "not_ready", items, without, metadata)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret (of 6+ characters) replaced by ``***``."""
+    for secret in sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+        escaped = json.dumps(secret)[1:-1]
+        if escaped != secret:
+            text = text.replace(escaped, "***")
+    return text
+
+
+def write_json(report: RunReport, out_dir: str | Path, secrets: Iterable[str] = ()) -> Path:
+    """Write ``readiness.json`` into ``out_dir`` (created), after a final scrub of every secret."""
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = scrub(json.dumps(report.to_dict(), indent=2, default=str), secrets)
+    path = folder / "readiness.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

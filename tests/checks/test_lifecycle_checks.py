@@ -1,0 +1,73 @@
+"""The lifecycle checks discriminate: correct integrations pass them, and each known-bad integration in
+``tests/integrations/lifecycle_variants.py`` is flagged by exactly the lifecycle checks named for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bluum_readiness.checks import registry
+from bluum_readiness.harness import HarnessSettings
+from bluum_readiness.integration import load_factory
+from bluum_readiness.suite.session import SuiteSession
+from tests.checks.test_discrimination import run_all
+from tests.integrations import lifecycle_variants
+
+ITEMS = ("lifecycle",)
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[SuiteSession]:
+    # The twin settles in milliseconds; a short settle timeout keeps known-bad integrations (which never reach
+    # the awaited state) fast. seed=0 fixes the random sequences of lifecycle.money-invariants.
+    s = SuiteSession.embedded(settings=HarnessSettings(settle_timeout_s=2.0, seed=0))
+    yield s
+    s.close()
+
+
+def _failed(outcomes: dict[str, str]) -> set[str]:
+    return {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
+
+
+def test_every_lifecycle_check_is_exercised_by_a_known_bad_integration():
+    flagged = set().union(*(expected for _, expected in lifecycle_variants.KNOWN_BAD.values()))
+    checks = {c.id for c in registry.for_item("lifecycle") if c.severity == "required"}
+    assert checks <= flagged, f"checks with no known-bad integration proving they catch anything: {checks - flagged}"
+
+
+@pytest.mark.parametrize(
+    ("spec", "not_verifiable"),
+    [
+        ("bluum_readiness.reference:create_fast", set()),
+        # no webhook receiver (no webhook_url / processed_events): that check is not verifiable, never passed
+        ("tests.integrations.variants:correct_different", {"lifecycle.webhook-events"}),
+    ],
+    ids=["reference", "correct-but-different"],
+)
+def test_correct_integrations_pass_every_lifecycle_check(session, spec, not_verifiable):
+    outcomes = run_all(session, load_factory(spec), ITEMS)
+    assert {c for c, o in outcomes.items() if o != "passed"} == not_verifiable, outcomes
+    assert all(outcomes[c].startswith("not_verifiable") for c in not_verifiable), outcomes
+
+
+@pytest.mark.parametrize("name", sorted(lifecycle_variants.KNOWN_BAD))
+def test_known_bad_integration_is_flagged_by_exactly_its_checks(session, name):
+    factory, expected = lifecycle_variants.KNOWN_BAD[name]
+    outcomes = run_all(session, factory, ITEMS)
+    assert _failed(outcomes) == expected, outcomes
+    for check in expected:
+        assert f"[lifecycle] {check}" in outcomes[check]
+
+
+def test_a_failure_names_the_step_and_carries_evidence(session):
+    session.factory = lifecycle_variants.deposit_returns_investor_id
+    with pytest.raises(AssertionError) as caught:
+        session.run(registry.get("lifecycle.full-journey"))
+    failure = caught.value
+    assert "step 'deposit'" in failure.expected and "dep_" in failure.expected  # type: ignore[attr-defined]
+    assert failure.observed.startswith("it returned 'inv_")  # type: ignore[attr-defined]
+    evidence = failure.evidence  # type: ignore[attr-defined]
+    assert evidence["failed_step"] == "deposit"
+    assert [s["step"] for s in evidence["journey"]][:2] == ["create investor", "upload KYC document"]
+    assert evidence["journey"][0]["id"].startswith("inv_")

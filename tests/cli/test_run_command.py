@@ -1,0 +1,91 @@
+"""``bluum-readiness run`` as a user (or CI) runs it, in a subprocess from the repository root."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bluum_readiness.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
+    clean.pop("CI", None)
+    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "run", *args], cwd=ROOT,
+                          capture_output=True, text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
+
+
+def test_the_reference_is_ready_and_readiness_json_is_written(tmp_path: Path) -> None:
+    result = _run("--only", "idempotency", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "idempotency.key-on-every-transfer" in result.stdout and "Verdict: READY" in result.stdout
+    assert f"readiness.json: {tmp_path / 'readiness.json'}" in result.stdout
+    report = json.loads((tmp_path / "readiness.json").read_text())
+    assert report["schema_version"] == "1" and report["verdict"] == "ready"
+    items = {i["id"]: i for i in report["items"]}
+    assert items["idempotency"]["status"] == "passed" and items["error-handling"]["status"] == "skipped"
+    assert all(c["status"] == "passed" for c in items["idempotency"]["checks"])
+    assert report["integration"] == "bluum_readiness.reference:create_fast"
+    assert report["target"] == {"mode": "embedded", "host": "embedded twin"}
+    assert (tmp_path / "pytest.log").exists()
+
+
+def test_a_known_bad_integration_fails_and_names_the_item_and_why(tmp_path: Path) -> None:
+    secret = "seeded-secret-value-0123456789"
+    env = {"BLUUM_API_KEY": "seeded-key", "BLUUM_API_SECRET": secret}
+    result = _run(
+        "--integration", "tests.integrations.variants:no_key", "--only", "idempotency", "--out", str(tmp_path), env=env
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "idempotency.key-on-every-transfer" in result.stdout and "Idempotency-Key" in result.stdout
+    assert "Verdict: NOT READY" in result.stdout
+    report = json.loads((tmp_path / "readiness.json").read_text())
+    item = next(i for i in report["items"] if i["id"] == "idempotency")
+    failed = [c for c in item["checks"] if c["status"] == "failed" and c["severity"] == "required"]
+    assert item["status"] == "failed" and [c["id"] for c in failed] == ["idempotency.key-on-every-transfer"]
+    assert failed[0]["evidence"]["exchanges"], "the recorded exchanges are the evidence"
+    everything = result.stdout + result.stderr + (tmp_path / "readiness.json").read_text()
+    everything += (tmp_path / "pytest.log").read_text()
+    assert secret not in everything
+
+
+def test_an_unknown_item_is_a_usage_error_naming_the_closest(tmp_path: Path) -> None:
+    result = _run("--only", "idempotncy", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "Did you mean 'idempotency'?" in result.stderr
+    assert not (tmp_path / "readiness.json").exists()
+
+
+def test_an_unreachable_target_exits_3_before_running_anything(tmp_path: Path) -> None:
+    result = _run("--target", "http://127.0.0.1:9/v1", "--out", str(tmp_path), env={"BLUUM_API_KEY": "k"})
+    assert result.returncode == 3, result.stderr
+    assert "unreachable" in result.stderr and "127.0.0.1:9" in result.stderr
+    assert not (tmp_path / "readiness.json").exists()
+
+
+def test_rejected_credentials_exit_3(twin_server, tmp_path: Path) -> None:
+    env = {"BLUUM_API_KEY": twin_server.pair.key, "BLUUM_API_SECRET": "not-the-secret"}
+    result = _run("--target", twin_server.base_url, "--out", str(tmp_path), env=env)
+    assert result.returncode == 3
+    assert "rejected the credentials" in result.stderr and "not-the-secret" not in result.stderr
+
+
+def test_bad_config_exits_2_naming_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    (tmp_path / "bluum-readiness.toml").write_text("[thresholds]\nmax_atempts = 3\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "max_atempts" in err and "Did you mean 'max_attempts'?" in err
+
+
+def test_a_bad_integration_spec_exits_2(tmp_path: Path) -> None:
+    result = _run("--integration", "no_such_module:create", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "cannot import integration module 'no_such_module'" in result.stderr

@@ -1,0 +1,150 @@
+"""The evidence plugin, run with pytester: statuses, evidence, collection rules, and the xdist merge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bluum_readiness.suite.paths import plugin_args
+
+pytest_plugins = ["pytester"]
+
+STATUSES = '''
+import pytest
+from bluum_readiness.errors import HarnessError
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+
+
+@pytest.mark.checklist("idempotency")
+def test_good():
+    """A check that passes."""
+
+
+@pytest.mark.checklist("idempotency")
+def test_finding():
+    raise ConformanceFailure(checklist_id="idempotency", check="idempotency.x", expected="a key",
+                             observed="none", fix="send one", evidence={"exchanges": [{"seq": 1}]})
+
+
+@pytest.mark.checklist("error-handling")
+def test_cannot_tell():
+    raise NotVerifiable("the adapter has no request_log()")
+
+
+@pytest.mark.checklist("error-handling")
+def test_plain_skip():
+    pytest.skip("not today")
+
+
+@pytest.mark.checklist("webhooks")
+def test_harness_bug():
+    raise HarnessError("the twin did not start")
+
+
+@pytest.mark.checklist("webhooks")
+def test_plain_assert():
+    assert 1 == 2
+'''
+
+
+def _run(pytester: pytest.Pytester, *args: str, subprocess: bool = False) -> tuple[Any, dict[str, Any]]:
+    argv = [*plugin_args(), "-p", "no:cacheprovider", "--readiness-out", "out", *args]
+    result = pytester.runpytest_subprocess(*argv) if subprocess else pytester.runpytest(*argv)
+    path = Path(pytester.path, "out", "readiness.json")
+    return result, json.loads(path.read_text()) if path.exists() else {}
+
+
+def _checks(report: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["status"] for item in report["items"] for c in item["checks"]}
+
+
+def test_statuses_failed_broken_not_verifiable_and_skipped_are_told_apart(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_statuses=STATUSES)
+    result, report = _run(pytester)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert _checks(report) | {} == {
+        "idempotency.test_good": "passed",
+        "idempotency.test_finding": "failed",
+        "error-handling.test_cannot_tell": "not_verifiable",
+        "error-handling.test_plain_skip": "skipped",
+        "webhooks.test_harness_bug": "broken",
+        "webhooks.test_plain_assert": "failed",
+    }
+    items = {i["id"]: i for i in report["items"]}
+    finding = next(c for c in items["idempotency"]["checks"] if c["status"] == "failed")
+    assert finding["expected"] == "a key" and finding["observed"] == "none" and finding["fix"] == "send one"
+    assert finding["evidence"] == {"exchanges": [{"seq": 1}]}
+    assert items["idempotency"]["status"] == "failed" and items["webhooks"]["status"] == "failed"
+    assert items["error-handling"]["status"] == "not_verifiable"
+    assert "harness error" in next(c for c in items["webhooks"]["checks"] if c["status"] == "broken")["message"]
+    assert report["verdict"] == "not_ready" and report["schema_version"] == "1"
+    assert {"started", "finished", "suite_version", "target", "integration", "seed"} <= set(report)
+
+
+def test_an_unknown_checklist_id_is_a_collection_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("import pytest\n\n@pytest.mark.checklist('idempotncy')\ndef test_x():\n    pass\n")
+    result, _ = _run(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown checklist item 'idempotncy'*Did you mean 'idempotency'?*"])
+
+
+def test_a_selected_item_without_tests_fails_the_run(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("import pytest\n\n@pytest.mark.checklist('idempotency')\ndef test_x():\n    pass\n")
+    result, report = _run(pytester, "--only", "idempotency", "--only", "error-handling")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    items = {i["id"]: i for i in report["items"]}
+    assert items["idempotency"]["status"] == "passed"
+    assert items["error-handling"]["status"] == "failed"
+    assert items["error-handling"]["checks"][0]["id"] == "error-handling.tests-collected"
+    assert items["lifecycle"]["status"] == "skipped"
+    assert report["verdict"] == "not_ready"
+
+
+def test_a_complete_run_reports_items_without_checks_as_not_verifiable(pytester: pytest.Pytester) -> None:
+    tests = "\n".join(
+        f"@pytest.mark.checklist({item!r})\ndef test_{n}():\n    pass\n"
+        for n, item in enumerate(["lifecycle", "idempotency", "error-handling", "webhooks", "smoke-test"])
+    )
+    pytester.makepyfile("import pytest\n\n" + tests)
+    result, report = _run(pytester, "--checklist-complete")
+    assert result.ret == pytest.ExitCode.OK
+    assert report["items_without_checks"] == ["credentials", "credential-rotation", "observability"]
+    items = {i["id"]: i["status"] for i in report["items"]}
+    assert items["credentials"] == items["observability"] == "not_verifiable"
+    assert report["verdict"] == "ready"
+
+
+def test_evidence_recorded_by_the_harness_reaches_the_report(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("""
+import pytest
+from bluum_readiness.checks.registry import Check
+
+
+def tiny(h):
+    h.evidence["note"] = "seen"
+    h.call("GET", "/assets", params={"limit": 1})
+
+
+@pytest.mark.checklist("idempotency")
+@pytest.mark.parametrize("check", [Check("idempotency.tiny", "idempotency", "A tiny check", tiny)], ids=str)
+def test_it(check, run_check, request):
+    run_check(check)
+""")
+    result, report = _run(pytester)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    (check,) = [c for i in report["items"] for c in i["checks"]]
+    assert check["id"] == "idempotency.tiny" and check["title"] == "A tiny check"
+    assert check["evidence"] == {"seed": 0, "note": "seen"}
+
+
+def test_xdist_workers_ship_results_to_the_controller(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_statuses=STATUSES)
+    _, alone = _run(pytester)
+    _, parallel = _run(pytester, "-n", "2", subprocess=True)
+    assert _checks(parallel) == _checks(alone)
+    assert [(i["id"], i["status"]) for i in parallel["items"]] == [(i["id"], i["status"]) for i in alone["items"]]
+    finding = next(c for i in parallel["items"] for c in i["checks"] if c["id"] == "idempotency.test_finding")
+    assert finding["evidence"] == {"exchanges": [{"seq": 1}]}
