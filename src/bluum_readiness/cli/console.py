@@ -76,7 +76,8 @@ class ConsoleReporter:
         self.config = config
 
     def pytest_readiness_check(self, config: pytest.Config, result: CheckResult) -> None:
-        mark, style = self._mark(result.status)
+        advisory = result.status == "failed" and result.severity != "required"
+        mark, style = ((f"{'WARN':<6}" if self.plain else "△"), "yellow") if advisory else self._mark(result.status)
         line = f"  {mark} {result.item:<20} {result.id} — {result.title} ({result.duration_s:.1f}s)"
         self._print(line, style)
         if result.status in ("failed", "broken", "not_verifiable") and result.message:
