@@ -148,7 +148,10 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     ),
     "racy_dedupe": (_factory(RacyDedupe), {"webhooks.duplicates-idempotent"}),
     "slow_ack": (_factory(SlowAck), {"webhooks.fast-ack"}),
-    "plain_http": (_factory(ReferenceReceiver, tls=False), {"webhooks.https-only", "webhooks.tls-certificate"}),
+    "plain_http": (
+        _factory(ReferenceReceiver, tls=False),
+        {"webhooks.https-only", "webhooks.tls-certificate", "webhooks.end-to-end"},
+    ),
     "accepts_replay": (_factory(AcceptsReplay), {"webhooks.replay-rejected"}),
     "processes_before_verifying": (
         _factory(ProcessesBeforeVerifying),

@@ -9,9 +9,7 @@ skipped on a real sandbox and the skip is written into the evidence.
 
 from __future__ import annotations
 
-import base64
 import functools
-import os
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,8 +21,6 @@ from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
-from bluum_readiness.webhooks.sender import WebhookSender
-from bluum_readiness.webhooks.signing import scheme
 
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
@@ -641,12 +637,12 @@ def webhook_events(h: Harness) -> None:
         raise NotVerifiable("the integration exposes no webhook_url and processed_events() (optional capabilities)")
     if not h.target.twin:
         raise NotVerifiable("matching Bluum's events with the receiver's needs the twin's event log (twin mode only)")
-    if not h.webhook_secret.known:  # the suite plays Bluum: it signs with a secret it hands the integration
-        h.webhook_secret.set("whsec_" + base64.b64encode(os.urandom(24)).decode())
-    tls = h.webhook_tls
-    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.settings.webhook_scheme),
-                           ca_file=tls.ca_file if tls else None)  # fmt: skip
-    h.on_close(sender.close)
+    if h.webhook_secret.known:
+        raise NotVerifiable("the receiver's secret is configured, so the twin (it issues its own) cannot sign for it")
+    # The twin delivers, as Bluum would: register the receiver (it trusts the suite's local CA).
+    hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
+    h.webhook_secret.set(hook["secret"])
+    h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}"))
 
     # A short journey through the integration: every state change emits an event.
     j = _Journey(h)
@@ -665,21 +661,25 @@ def webhook_events(h: Harness) -> None:
     wd = j.create("withdraw", "withdraw", lambda: integration.withdraw(investor, bank, "100.00"))
     j.poll_target("withdrawal completes", f"/investors/{investor}/withdrawals/{wd}", "completed", resource_id=wd)
 
-    # Every event the twin emitted about this investor, delivered as Bluum would (signed, the twin's own
-    # payload and event id), must be acknowledged and applied by the receiver exactly once.
+    # Every event the twin emitted about this investor, delivered by the twin (signed, its own payload and
+    # event id), must be acknowledged and applied by the receiver exactly once.
     events = _investor_events(h, investor)
-    for event in events:
-        sender.send(
-            sender.delivery(event["event"], event.get("data") or {}, event_id=event["id"], label=event["event"])
-        )
+    wanted = {e["id"] for e in events}
 
-    applied: list[str] = _poll(
-        lambda: list(processed()), lambda got: all(e["id"] in got for e in events), h.settings.settle_timeout_s
-    )
-    refused = [f"{a.label} ({a.event_id}): {a.status or a.error}" for a in sender.attempts if not a.accepted]
+    def settled() -> list[dict[str, Any]]:
+        page = h.sandbox("GET", "/webhook-deliveries", params={"webhook_id": hook["id"], "limit": 200})
+        return [d for d in page["data"] if d["event_id"] in wanted]
+
+    def done(got: list[str]) -> bool:
+        states = settled()
+        return len(states) == len(wanted) and all(d["status"] != "pending" for d in states) and wanted <= set(got)
+
+    applied: list[str] = _poll(lambda: list(processed()), done, h.settings.settle_timeout_s)
+    found = settled()
+    refused = [f"{d['event_type']} ({d['event_id']}): {d['status']}" for d in found if d["status"] != "delivered"]
     missing = [f"{e['event']} ({e['id']})" for e in events if e["id"] not in applied]
     repeated = [f"{e['event']} ({e['id']}) ×{applied.count(e['id'])}" for e in events if applied.count(e["id"]) > 1]
-    deliveries = [a.to_dict() for a in sender.attempts]
+    deliveries = found
     h.evidence["webhook_events"] = [{"id": e["id"], "event": e["event"]} for e in events]
     if not events or refused or missing or repeated:
         raise ConformanceFailure(

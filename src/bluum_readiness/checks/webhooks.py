@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import httpx
+
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.webhooks.sender import Attempt, WebhookSender
@@ -299,3 +301,174 @@ def fast_ack(h: Harness) -> None:
         raise _fail("webhooks.fast-ack", f"2xx with a p95 under {threshold:g} s", observed,
                     "acknowledge as soon as the event is verified and stored; process it asynchronously", rig,
                     latency=h.evidence["latency"])  # fmt: skip
+
+
+# -- end to end: the twin delivers -------------------------------------------------------------------------
+
+
+class _FailOnceRelay:
+    """An HTTPS relay (the suite's local CA) in front of the receiver: it answers 500 to the first attempt of
+    each event id without forwarding it, and forwards later attempts byte-for-byte (body and ``webhook-*``
+    headers) to ``target``, answering what the receiver answered."""
+
+    def __init__(self, target: str, ca_file: str | None) -> None:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        from bluum_readiness._serving import BackgroundServer
+        from bluum_readiness.webhooks.tls import shared_local_tls
+
+        self.failed: set[str] = set()
+        self.forwarded: list[tuple[str, int | None]] = []
+        self._target = target
+        self._verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+
+        async def relay(request: Request) -> Response:
+            event_id = request.headers.get("webhook-id", "")
+            body = await request.body()
+            if event_id not in self.failed:
+                self.failed.add(event_id)
+                return Response('{"error": "relay: first attempt fails"}', status_code=500,
+                                media_type="application/json")  # fmt: skip
+            headers = {k: v for k, v in request.headers.items() if k.startswith("webhook-") or k == "content-type"}
+            async with httpx.AsyncClient(verify=self._verify, timeout=5.0, trust_env=False) as client:
+                try:
+                    answer = await client.post(self._target, content=body, headers=headers)
+                except httpx.HTTPError as exc:
+                    self.forwarded.append((event_id, None))
+                    return Response(f"relay: {type(exc).__name__}", status_code=502)
+            self.forwarded.append((event_id, answer.status_code))
+            return Response(answer.content, status_code=answer.status_code,
+                            media_type=answer.headers.get("content-type"))  # fmt: skip
+
+        tls = shared_local_tls()  # a certificate for 127.0.0.1 from the CA the twin trusts
+        app = Starlette(routes=[Route("/", relay, methods=["POST"])])
+        self.server = BackgroundServer(app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file).start()
+        self.url = self.server.url + "/"
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _deliveries(h: Harness, webhook_id: str) -> list[dict[str, Any]]:
+    page = h.sandbox("GET", "/webhook-deliveries", params={"webhook_id": webhook_id, "limit": 200})
+    found: list[dict[str, Any]] = page.get("data", [])
+    return found
+
+
+def _events_about(h: Harness, investor: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page = h.sandbox("GET", "/events", params={"limit": 200, "offset": offset})
+        for event in page["data"]:
+            data = event.get("data") or {}
+            if investor in (data.get("id"), data.get("investor_id")):
+                found.append(event)
+        if not page.get("has_more") or not page["data"]:
+            return found
+        offset += len(page["data"])
+
+
+def _settled(h: Harness, webhook_id: str, event_ids: set[str], processed: Callable[[], list[str]],
+             timeout: float) -> tuple[dict[str, dict[str, Any]], list[str]]:  # fmt: skip
+    """Wait (bounded) until every event's delivery is no longer pending and each was processed; returns the
+    deliveries by event id and ``processed_events()`` as last read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        by_event = {d["event_id"]: d for d in _deliveries(h, webhook_id) if d["event_id"] in event_ids}
+        done = [d for d in by_event.values() if d["status"] != "pending"]
+        applied = list(processed())
+        if (len(done) == len(event_ids) and all(e in applied for e in event_ids)) or time.monotonic() > deadline:
+            time.sleep(0.1)  # let a late duplicate effect show up
+            return by_event, list(processed())
+        time.sleep(0.05)
+
+
+def _problems(event_ids: Sequence[str], by_event: dict[str, dict[str, Any]], applied: list[str],
+              names: dict[str, str]) -> list[str]:  # fmt: skip
+    problems: list[str] = []
+    for event_id in event_ids:
+        label = f"{names.get(event_id, 'event')} ({event_id})"
+        delivery = by_event.get(event_id)
+        if delivery is None:
+            problems.append(f"{label}: the twin made no delivery")
+        elif delivery["status"] != "delivered":
+            codes = [a["status_code"] or a["error"] for a in delivery.get("attempts", [])]
+            problems.append(f"{label}: not acknowledged with 2xx ({delivery['status']}; attempts: {codes})")
+        count = applied.count(event_id)
+        if count != 1:
+            problems.append(f"{label}: processed {count} times, expected once")
+    return problems
+
+
+@check("webhooks.end-to-end", item=ITEM, needs=("webhook_url", "processed_events"), twin_only=True,
+       title="Events the twin delivers over HTTPS, redeliveries after a 500 included, take effect once")  # fmt: skip
+def end_to_end(h: Harness) -> None:
+    from bluum_readiness.testing import investor_profile, plaid_bank
+
+    integration = h.integration()
+    url = h.capability(integration, "webhook_url")
+    processed = h.capability(integration, "processed_events")
+    if not isinstance(url, str) or not url or not callable(processed):
+        raise NotVerifiable("the integration exposes no webhook_url and processed_events() (optional capabilities)")
+    if h.webhook_secret.known:
+        raise NotVerifiable(
+            "the receiver's secret is configured, so the twin (which issues its own) cannot sign for it"
+        )
+    hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
+    h.webhook_secret.set(hook["secret"])
+    h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}"))
+    h.evidence["webhook"] = {"id": hook["id"], "url": url}
+    problems: list[str] = (
+        [] if urlsplit(url).scheme == "https" else [f"{url} is not https: Bluum delivers to https only"]
+    )
+    timeout = h.settings.settle_timeout_s
+
+    # 1. a short lifecycle through the integration; the twin delivers every event about the investor
+    investor = str(integration.create_investor(investor_profile()))
+    h.wait_for(f"investor {investor} to become active", lambda: integration.kyc_status(investor) == "active")
+    bank = str(integration.link_bank_account(investor, plaid_bank()))
+    deposit = str(integration.deposit(investor, bank, "500.00"))
+    h.wait_for(f"deposit {deposit} to complete",
+               lambda: h.call("GET", f"/investors/{investor}/deposits/{deposit}")["status"] == "completed")  # fmt: skip
+    events = _events_about(h, investor)
+    names = {e["id"]: e["event"] for e in events}
+    ids = [e["id"] for e in events]
+    by_event, applied = _settled(h, hook["id"], set(ids), processed, timeout)
+    h.evidence["lifecycle"] = {"investor": investor, "events": [{"id": e["id"], "event": e["event"]} for e in events],
+                               "deliveries": list(by_event.values())}  # fmt: skip
+    if not events:
+        problems.append("the lifecycle emitted no event")
+    problems += _problems(ids, by_event, applied, names)
+
+    # 2. redelivery: the first attempt of a new event answers 500 (a relay in front of the receiver)
+    tls = h.webhook_tls
+    relay = _FailOnceRelay(url, tls.ca_file if tls else None)
+    h.on_close(relay.stop)
+    h.call("PATCH", f"/webhooks/{hook['id']}", json={"url": relay.url})  # the same webhook: the same secret
+    again = str(integration.deposit(investor, bank, "25.00"))
+    h.wait_for(f"deposit {again} to complete",
+               lambda: h.call("GET", f"/investors/{investor}/deposits/{again}")["status"] == "completed")  # fmt: skip
+    fresh = [e for e in _events_about(h, investor) if e["id"] not in names]
+    names.update({e["id"]: e["event"] for e in fresh})
+    fresh_ids = [e["id"] for e in fresh]
+    by_event, applied = _settled(h, hook["id"], set(fresh_ids), processed, timeout)
+    h.evidence["redelivery"] = {"relay": relay.url, "events": [{"id": e["id"], "event": e["event"]} for e in fresh],
+                                "deliveries": list(by_event.values()), "forwarded": relay.forwarded}  # fmt: skip
+    if not fresh:
+        problems.append("the second deposit emitted no event")
+    problems += _problems(fresh_ids, by_event, applied, names)
+    not_retried = [names[i] for i in fresh_ids if i in by_event and by_event[i]["attempt_count"] < 2]
+    if not_retried:
+        problems.append(f"no redelivery after the 500 for: {', '.join(not_retried)}")
+    if problems:
+        raise _fail("webhooks.end-to-end",
+                    "every event the twin delivered for the journey acknowledged with 2xx and processed exactly "
+                    "once, also when the first attempt failed with 500 and the twin redelivered",
+                    "; ".join(problems),
+                    "serve the receiver over https, answer 2xx once the event is verified and stored, and apply "
+                    "each event id once (a redelivery after a failure must be processed, not dropped)",
+                    lifecycle=h.evidence["lifecycle"], redelivery=h.evidence.get("redelivery"))  # fmt: skip

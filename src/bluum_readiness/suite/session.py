@@ -92,7 +92,11 @@ class SuiteSession:
         session = cls(factory=load_factory(integration), settings=settings or HarnessSettings(), limiter=limiter)
         session.integration_spec = integration
         key, secret = (credentials.key, credentials.secret) if credentials else (None, None)
-        session.twin = TwinServer(twin_settings or TwinSettings.fast(), key=key, secret=secret).start()
+        if twin_settings is None:  # the twin trusts the suite's local CA, so it can deliver to local receivers
+            from bluum_readiness.webhooks.tls import shared_local_tls
+
+            twin_settings = TwinSettings.fast(webhook_ca_file=shared_local_tls().ca_file)
+        session.twin = TwinServer(twin_settings, key=key, secret=secret).start()
         try:
             session.credentials = CredentialStore(Credentials(session.twin.pair.key, session.twin.pair.secret))
             session.proxy = ProxyServer(session.twin.base_url, pace=session._pace()).start()
