@@ -27,7 +27,17 @@ from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 from bluum_readiness.testing import investor_profile, plaid_bank
 
-__all__ = ["CredentialStore", "Harness", "HarnessSettings", "LogCapture", "Target", "WebhookSecret"]
+__all__ = ["CredentialStore", "Harness", "HarnessSettings", "LogCapture", "Target", "poll", "WebhookSecret"]
+
+
+def poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float = 0.02) -> Any:
+    """Call ``probe`` until ``done(result)`` or ``timeout`` seconds pass; return the last result either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        last = probe()
+        if done(last) or time.monotonic() > deadline:
+            return last
+        time.sleep(interval)
 
 
 class CredentialStore:
@@ -283,14 +293,10 @@ class Harness:
         return self.call(method, f"{self.target.origin}/_sandbox{path}", **kwargs)
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
-        deadline = time.monotonic() + (timeout or self.settings.settle_timeout_s)
-        while True:
-            result = probe()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                raise HarnessError(f"timed out waiting for {what}")
-            time.sleep(0.02)
+        result = poll(probe, bool, timeout or self.settings.settle_timeout_s)
+        if not result:
+            raise HarnessError(f"timed out waiting for {what}")
+        return result
 
     def active_investor(self) -> str:
         investor_id: str = self.call("POST", "/investors", json=investor_profile())["id"]

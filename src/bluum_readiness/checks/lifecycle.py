@@ -10,7 +10,6 @@ skipped on a real sandbox and the skip is written into the evidence.
 from __future__ import annotations
 
 import functools
-import time
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -20,6 +19,7 @@ from bluum_readiness.checks._support import call
 from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.harness import poll
 from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
 
 if TYPE_CHECKING:
@@ -53,16 +53,6 @@ def _dec(value: Any) -> Decimal:
         return Decimal(str(value)) if value is not None else Decimal(0)
     except InvalidOperation:
         return Decimal(0)
-
-
-def _poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float = 0.03) -> Any:
-    """Call ``probe`` until ``done(result)`` or ``timeout``; the last result either way."""
-    deadline = time.monotonic() + timeout
-    while True:
-        last = probe()
-        if done(last) or time.monotonic() > deadline:
-            return last
-        time.sleep(interval)
 
 
 def _order(kind: str, symbol: str, side: str, quantity: str, limit_price: Decimal | None = None) -> dict[str, Any]:
@@ -160,7 +150,7 @@ class _Journey:
             last = self.run(step, probe)
             return last
 
-        result = _poll(read, done, self.timeout)
+        result = poll(read, done, self.timeout)
         if not done(result):
             raise self.fail(
                 step,
@@ -173,7 +163,7 @@ class _Journey:
 
     def poll_target(self, step: str, path: str, want: str, *, resource_id: str) -> dict[str, Any]:
         """Poll a transfer at the target (the suite's own client) until ``want``."""
-        resource: dict[str, Any] = _poll(
+        resource: dict[str, Any] = poll(
             lambda: self.h.call("GET", path), lambda r: r.get("status") in TRANSFER_DONE, self.timeout
         )
         if resource.get("status") != want:
@@ -383,7 +373,7 @@ def error_paths(h: Harness) -> None:
             results.append({"path": "KYC rejected", "surfaced": False,
                             "observed": f"create_investor() {outcome.describe()}"})  # fmt: skip
         else:
-            last = _poll(lambda: call(lambda: integration.kyc_status(declined)).result, lambda s: s == "declined",
+            last = poll(lambda: call(lambda: integration.kyc_status(declined)).result, lambda s: s == "declined",
                          h.settings.settle_timeout_s)  # fmt: skip
             results.append({"path": "KYC rejected (status)", "surfaced": last == "declined",
                             "observed": f"kyc_status() reported {last!r}"})  # fmt: skip
@@ -502,7 +492,7 @@ class _Money:
                     if t.get("status") not in TRANSFER_DONE]  # fmt: skip
             return not busy and all(o.get("status") in ORDER_DONE | {"open"} for o in self.orders())
 
-        if not _poll(settled, bool, self.h.settings.settle_timeout_s):
+        if not poll(settled, bool, self.h.settings.settle_timeout_s):
             raise HarnessError("the twin did not settle transfers and orders in time")
 
     def invariants(self, number: int) -> None:
@@ -674,7 +664,7 @@ def webhook_events(h: Harness) -> None:
         states = settled()
         return len(states) == len(wanted) and all(d["status"] != "pending" for d in states) and wanted <= set(got)
 
-    applied: list[str] = _poll(lambda: list(processed()), done, h.settings.settle_timeout_s)
+    applied: list[str] = poll(lambda: list(processed()), done, h.settings.settle_timeout_s)
     found = settled()
     refused = [f"{d['event_type']} ({d['event_id']}): {d['status']}" for d in found if d["status"] != "delivered"]
     missing = [f"{e['event']} ({e['id']})" for e in events if e["id"] not in applied]

@@ -23,6 +23,7 @@ import httpx
 
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.harness import poll
 from bluum_readiness.webhooks.sender import Attempt, WebhookSender
 from bluum_readiness.webhooks.signing import scheme
 from bluum_readiness.webhooks.vectors import Case, replay_case, signature_cases, timestamp_cases
@@ -59,9 +60,7 @@ class _Rig:
         processed = self.processed
         barrier = self.sender.delivery(label="barrier", data={"id": "ord_BARRIER", "status": "filled"})
         if self.sender.send(barrier).accepted:
-            deadline = time.monotonic() + 5.0
-            while barrier.event_id not in processed() and time.monotonic() < deadline:
-                time.sleep(0.01)
+            poll(lambda: barrier.event_id in processed(), bool, 5.0, interval=0.01)
         else:
             time.sleep(0.2)
         return list(processed())
@@ -376,15 +375,19 @@ def _settled(h: Harness, webhook_id: str, event_ids: set[str], processed: Callab
              timeout: float) -> tuple[dict[str, dict[str, Any]], list[str]]:  # fmt: skip
     """Wait (bounded) until every event's delivery is no longer pending and each was processed; returns the
     deliveries by event id and ``processed_events()`` as last read."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def read() -> tuple[dict[str, dict[str, Any]], list[str]]:
         by_event = {d["event_id"]: d for d in _deliveries(h, webhook_id) if d["event_id"] in event_ids}
+        return by_event, list(processed())
+
+    def complete(state: tuple[dict[str, dict[str, Any]], list[str]]) -> bool:
+        by_event, applied = state
         done = [d for d in by_event.values() if d["status"] != "pending"]
-        applied = list(processed())
-        if (len(done) == len(event_ids) and all(e in applied for e in event_ids)) or time.monotonic() > deadline:
-            time.sleep(0.1)  # let a late duplicate effect show up
-            return by_event, list(processed())
-        time.sleep(0.05)
+        return len(done) == len(event_ids) and all(e in applied for e in event_ids)
+
+    by_event, _ = poll(read, complete, timeout, interval=0.05)
+    time.sleep(0.1)  # let a late duplicate effect show up
+    return by_event, list(processed())
 
 
 def _problems(event_ids: Sequence[str], by_event: dict[str, dict[str, Any]], applied: list[str],
