@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -26,6 +26,9 @@ from bluum_readiness.integration import Credentials, IntegrationEnv, LocalTLS, m
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 from bluum_readiness.testing import investor_profile, plaid_bank
+
+if TYPE_CHECKING:
+    from bluum_readiness.config import RunConfig
 
 __all__ = ["CredentialStore", "Harness", "HarnessSettings", "LogCapture", "Target", "poll", "WebhookSecret"]
 
@@ -164,8 +167,10 @@ class Harness:
         settings: HarnessSettings | None = None,
         webhook_secret: WebhookSecret | None = None,
         webhook_tls: LocalTLS | None = None,
+        run_config: RunConfig | None = None,
     ) -> None:
         self.target = target
+        self._run_config = run_config
         self.proxy = proxy
         self.factory = factory
         self.credentials = credentials
@@ -177,6 +182,16 @@ class Harness:
         self.webhook_secret = webhook_secret or WebhookSecret()
         self._webhook_tls = webhook_tls
         self.api = httpx.Client(base_url=target.base_url, timeout=10.0, auth=self._auth())
+
+    @property
+    def config(self) -> RunConfig:
+        """The run's configuration (``bluum-readiness.toml``): scan paths, credential source, webhooks, company…
+        Defaults when the harness was built without one (as in the project's own tests)."""
+        if self._run_config is None:
+            from bluum_readiness.config import RunConfig
+
+            self._run_config = RunConfig()
+        return self._run_config
 
     # -- the integration under test -------------------------------------------------------------------------
 

@@ -156,8 +156,13 @@ def make_session(run: RunConfig) -> SuiteSession:
     limiter = _limiter(run)
     if run.embedded:
         seeded = run.credentials.resolve() if run.credentials.available() else None
-        return SuiteSession.embedded(run.integration, run.thresholds, credentials=seeded, limiter=limiter)
-    return SuiteSession.against(run.target, run.credentials.resolve(), run.integration, run.thresholds, limiter=limiter)
+        session = SuiteSession.embedded(run.integration, run.thresholds, credentials=seeded, limiter=limiter)
+    else:
+        session = SuiteSession.against(
+            run.target, run.credentials.resolve(), run.integration, run.thresholds, limiter=limiter
+        )
+    session.run_config = run
+    return session
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from bluum_readiness.checks.registry import Check
-from bluum_readiness.config import DEFAULT_INTEGRATION
+from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig
 from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.harness import CredentialStore, Harness, HarnessSettings, Target
@@ -76,6 +76,7 @@ class SuiteSession:
     remote: Target | None = None
     limiter: SharedRateLimiter | None = None
     integration_spec: str = DEFAULT_INTEGRATION
+    run_config: RunConfig | None = None  # what the checks read as ``h.config`` (None: defaults)
 
     @classmethod
     def embedded(
@@ -151,6 +152,7 @@ class SuiteSession:
             factory=self.factory,
             credentials=self.credentials,
             settings=self.settings,
+            run_config=self.run_config,
         )
         h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
         h.evidence["seed"] = self.settings.seed
