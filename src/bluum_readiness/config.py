@@ -10,7 +10,9 @@ the file itself, only a *source* of them (the environment, a 0600 file, or a com
     workers = 2                               # or "auto"; 0/absent: one process
     out = "readiness-out"
     [credentials]
-    source = "env"                            # env | file | command
+    source = "env"                            # env | file | command | aws
+    [scan]
+    paths = ["."]                             # where the secret scan looks (default: the current directory)
     [thresholds]
     request_timeout_s = 0.5
     [company]
@@ -44,6 +46,8 @@ __all__ = [
     "CompanyConfig",
     "CredentialsConfig",
     "RunConfig",
+    "ScanConfig",
+    "WebhooksConfig",
     "find_config",
     "load_config",
 ]
@@ -87,7 +91,10 @@ class CredentialsConfig:
 
     :param source: ``env`` (``key_env``/``secret_env``), ``file`` (``path`` holds the secret, mode 0600) or
         ``command`` (``command`` prints the secret on stdout, e.g. a secret-manager CLI).
-    :param key: the key id for ``file``/``command`` (not secret); default: ``$BLUUM_API_KEY``.
+    :param key: the key id for ``file``/``command``/``aws`` (not secret); default: ``$BLUUM_API_KEY``.
+    :param secret_id, region, endpoint_url: for ``aws`` (AWS Secrets Manager through boto3, the ``aws`` extra):
+        the secret's name or ARN, its region (default: the AWS environment), an endpoint override.
+    :param rotation_period_days: the current key must be younger than this (``credentials.key-age``).
     """
 
     source: str = "env"
@@ -96,21 +103,33 @@ class CredentialsConfig:
     secret_env: str = "BLUUM_API_SECRET"
     path: str | None = None
     command: tuple[str, ...] = ()
+    secret_id: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    rotation_period_days: int = 90
 
-    SOURCES = ("env", "file", "command")
+    SOURCES = ("env", "file", "command", "aws")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> CredentialsConfig:
         if "secret" in values:
             raise ConfigError(
-                'credentials.secret: never put a secret in the config file; use source = "env", "file" or "command"'
+                "credentials.secret: never put a secret in the config file; "
+                'use source = "env", "file", "command" or "aws"'
             )
-        _check_keys(values, "[credentials]", ["source", "key", "key_env", "secret_env", "path", "command"])
-        source = _expect(values.get("source", "env"), str, "credentials.source", '"env", "file" or "command"')
+        _check_keys(
+            values,
+            "[credentials]",
+            [
+                *("source", "key", "key_env", "secret_env", "path", "command"),
+                *("secret_id", "region", "endpoint_url", "rotation_period_days"),
+            ],
+        )
+        source = _expect(values.get("source", "env"), str, "credentials.source", '"env", "file", "command" or "aws"')
         if source not in cls.SOURCES:
             close = difflib.get_close_matches(source, cls.SOURCES, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ConfigError(f'credentials.source {source!r} is not one of "env", "file", "command".{hint}')
+            raise ConfigError(f'credentials.source {source!r} is not one of "env", "file", "command", "aws".{hint}')
         command = values.get("command", [])
         if isinstance(command, str):
             command = tuple(shlex.split(command))
@@ -129,7 +148,16 @@ class CredentialsConfig:
             ),
             path=_optional_str(values, "path", "credentials"),
             command=command,
+            secret_id=_optional_str(values, "secret_id", "credentials"),
+            region=_optional_str(values, "region", "credentials"),
+            endpoint_url=_optional_str(values, "endpoint_url", "credentials"),
+            rotation_period_days=_rotation_period(values.get("rotation_period_days", 90)),
         )
+        if source == "aws" and not made.secret_id:
+            raise ConfigError(
+                'credentials.source = "aws" needs credentials.secret_id (the secret\'s name or ARN in AWS Secrets '
+                'Manager), e.g. secret_id = "bluum/sandbox"'
+            )
         if source == "file" and not made.path:
             raise ConfigError(
                 'credentials.source = "file" needs credentials.path (a file holding the secret, mode 0600)'
@@ -146,7 +174,7 @@ class CredentialsConfig:
 
     def available(self) -> bool:
         """Whether to use credentials where they are optional (embedded mode, which then seeds the twin):
-        a ``file``/``command`` source, or an ``env`` source whose variables are set."""
+        a ``file``/``command``/``aws`` source, or an ``env`` source whose variables are set."""
         return self.source != "env" or self.configured_in_env()
 
     def resolve(self) -> Credentials:
@@ -159,6 +187,8 @@ class CredentialsConfig:
                     '[credentials] source = "file" or "command"; credentials are never taken from the command line'
                 )
             return Credentials(key, secret)
+        if self.source == "aws":
+            return self._aws_pair()
         key = self.key or os.environ.get(self.key_env)
         if not key:
             raise ConfigError(
@@ -167,36 +197,154 @@ class CredentialsConfig:
         secret = self._file_secret() if self.source == "file" else self._command_secret()
         return Credentials(key, secret)
 
+    def _aws_pair(self) -> Credentials:
+        from bluum_readiness.credentials.sources import read_aws_secret
+
+        assert self.secret_id is not None
+        found = read_aws_secret(self.secret_id, region=self.region, endpoint_url=self.endpoint_url)
+        key = self.key or found.key or os.environ.get(self.key_env)
+        if not key:
+            raise ConfigError(
+                f'credentials.source = "aws": the secret {self.secret_id!r} holds no "key" field; set '
+                f"credentials.key (the key id, not secret) or {self.key_env}"
+            )
+        return Credentials(key, found.secret)
+
     def _file_secret(self) -> str:
         assert self.path is not None
-        path = Path(self.path).expanduser()
-        try:
-            mode = path.stat().st_mode
-        except OSError as exc:
-            raise ConfigError(f"credentials.path {self.path!r} cannot be read ({exc.strerror}); fix the path") from None
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise ConfigError(
-                f"credentials.path {self.path!r} is readable by others (mode {stat.S_IMODE(mode):o}); "
-                f"run `chmod 600 {self.path}`"
-            )
-        secret = path.read_text(encoding="utf-8").strip()
-        if not secret:
-            raise ConfigError(f"credentials.path {self.path!r} is empty; it must hold the API secret")
-        return secret
+        return read_secret_file(self.path, "credentials.path", "the API secret")
 
     def _command_secret(self) -> str:
-        try:
-            done = subprocess.run(list(self.command), capture_output=True, text=True, timeout=30, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        return read_secret_command(self.command, "credentials.command")
+
+
+def read_secret_file(path_text: str, setting: str, what: str) -> str:
+    """The secret held in ``path_text`` (stripped); ConfigError if unreadable, empty, or readable by others."""
+    path = Path(path_text).expanduser()
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise ConfigError(f"{setting} {path_text!r} cannot be read ({exc.strerror}); fix the path") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"{setting} {path_text!r} is readable by others (mode {stat.S_IMODE(mode):o}); run `chmod 600 {path_text}`"
+        )
+    secret = path.read_text(encoding="utf-8").strip()
+    if not secret:
+        raise ConfigError(f"{setting} {path_text!r} is empty; it must hold {what}")
+    return secret
+
+
+def read_secret_command(command: tuple[str, ...], setting: str) -> str:
+    """What ``command`` prints on stdout (stripped): e.g. a secret-manager CLI. ConfigError if it fails."""
+    try:
+        done = subprocess.run(list(command), capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ConfigError(f"{setting} {command[0]!r} could not run ({exc}); fix the command") from None
+    if done.returncode != 0 or not done.stdout.strip():
+        raise ConfigError(
+            f"{setting} {command[0]!r} exited {done.returncode} without printing a secret; run it yourself to see why"
+        )
+    return done.stdout.strip()
+
+
+def _command(value: Any, setting: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(shlex.split(value))
+    if isinstance(value, list) and all(isinstance(part, str) for part in value):
+        return tuple(value)
+    raise ConfigError(
+        f'{setting} must be a string or a list of strings (got {value!r}); e.g. command = "op read op://bluum/secret"'
+    )
+
+
+@dataclass(frozen=True)
+class WebhooksConfig:
+    """The team's webhook endpoint, when it runs somewhere the suite should reach (``[webhooks]``).
+
+    Without ``url`` the suite tests the receiver the adapter serves itself (``webhook_url``); in twin mode it
+    registers it with the twin, which issues the signing secret. With ``url`` the suite sends its signed
+    deliveries there, signed with the secret from ``secret_env``, ``secret_file`` (mode 0600) or
+    ``secret_command`` (never the config file itself).
+
+    :param url: the https endpoint registered with Bluum.
+    :param secret_env: an environment variable holding the endpoint's signing secret (e.g. ``whsec_…``).
+    :param secret_file: a file holding it (mode 0600).
+    :param secret_command: a command printing it (e.g. a secret-manager CLI).
+    :param ca_file: a CA bundle (PEM) to trust for the endpoint's certificate; default: the system store.
+    """
+
+    url: str | None = None
+    secret_env: str | None = None
+    secret_file: str | None = None
+    secret_command: tuple[str, ...] = ()
+    ca_file: str | None = None
+
+    # keys of [webhooks] that are thresholds of the webhook checks (also accepted in [thresholds] as webhook_*)
+    THRESHOLDS = {
+        "scheme": "webhook_scheme",
+        "tolerance_s": "webhook_tolerance_s",
+        "latency_threshold_s": "webhook_latency_threshold_s",
+    }
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> WebhooksConfig:
+        if "secret" in values:
             raise ConfigError(
-                f"credentials.command {self.command[0]!r} could not run ({exc}); fix the command"
-            ) from None
-        if done.returncode != 0 or not done.stdout.strip():
-            raise ConfigError(
-                f"credentials.command {self.command[0]!r} exited {done.returncode} without printing a secret; "
-                "run it yourself to see why"
+                "webhooks.secret: never put a secret in the config file; use secret_env, secret_file or secret_command"
             )
-        return done.stdout.strip()
+        own = ["url", "secret_env", "secret_file", "secret_command", "ca_file"]
+        _check_keys(values, "[webhooks]", [*own, *cls.THRESHOLDS])
+        sources = [key for key in ("secret_env", "secret_file", "secret_command") if key in values]
+        if len(sources) > 1:
+            raise ConfigError(f"[webhooks] names {' and '.join(sources)}: keep exactly one source of the secret")
+        made = cls(
+            url=_optional_str(values, "url", "webhooks"),
+            secret_env=_optional_str(values, "secret_env", "webhooks"),
+            secret_file=_optional_str(values, "secret_file", "webhooks"),
+            secret_command=_command(values["secret_command"], "webhooks.secret_command")
+            if "secret_command" in values
+            else (),
+            ca_file=_optional_str(values, "ca_file", "webhooks"),
+        )
+        if made.url is not None:
+            if not made.url.startswith(("https://", "http://")):
+                raise ConfigError(
+                    f"webhooks.url {made.url!r} is not a URL; use the endpoint's https:// URL, e.g. https://hooks.example.com/bluum"
+                )
+            if not sources:
+                raise ConfigError(
+                    "webhooks.url is set but not the endpoint's signing secret: add secret_env, secret_file or "
+                    'secret_command to [webhooks], e.g. secret_env = "BLUUM_WEBHOOK_SECRET"'
+                )
+        elif sources:
+            raise ConfigError(
+                f"[webhooks] {sources[0]} is set without webhooks.url: add the url of the endpoint it belongs to"
+            )
+        if made.ca_file is not None and not Path(made.ca_file).expanduser().is_file():
+            raise ConfigError(f"webhooks.ca_file {made.ca_file!r}: no such file; give the PEM CA bundle's path")
+        return made
+
+    @property
+    def external(self) -> bool:
+        """True when the suite tests an endpoint at a configured URL rather than the adapter's own receiver."""
+        return self.url is not None
+
+    def resolve_secret(self) -> str | None:
+        """The endpoint's signing secret read from its source now, or None when no endpoint is configured."""
+        if self.secret_env is not None:
+            secret = os.environ.get(self.secret_env)
+            if not secret:
+                raise ConfigError(
+                    f"set {self.secret_env} to the webhook endpoint's signing secret (webhooks.secret_env), "
+                    "e.g. from your secret manager"
+                )
+            return secret
+        if self.secret_file is not None:
+            return read_secret_file(self.secret_file, "webhooks.secret_file", "the webhook signing secret")
+        if self.secret_command:
+            return read_secret_command(self.secret_command, "webhooks.secret_command")
+        return None
 
 
 @dataclass(frozen=True)
@@ -218,6 +366,80 @@ class CompanyConfig:
         return made
 
 
+def _rotation_period(value: Any) -> int:
+    days = _expect(value, int, "credentials.rotation_period_days", "a whole number of days, e.g. 90")
+    if days < 1:
+        raise ConfigError(f"credentials.rotation_period_days must be >= 1 (got {days!r}); e.g. 90")
+    return int(days)
+
+
+def _str_list(values: Mapping[str, Any], key: str, section: str, example: str) -> tuple[str, ...] | None:
+    value = values.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{section}.{key} must be a list of strings (got {value!r}); e.g. {key} = {example}")
+    return tuple(value)
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """What the ``credentials`` secret scan looks at (see ``bluum_readiness.credentials.scan``).
+
+    :param paths: files and folders to scan, relative to the current directory (default: the current directory).
+    :param exclude: extra glob patterns to skip (matched against the path relative to the scanned folder and
+        against each path component), on top of the built-in ones (.git, .venv, node_modules, readiness-out…).
+    :param baseline: a detect-secrets ``.secrets.baseline`` of reviewed findings to accept; default: the
+        ``.secrets.baseline`` of the current directory when there is one.
+    :param max_file_kb: files larger than this are skipped (and counted in the evidence).
+    :param include_ignored: in a git work tree, also scan the files git ignores (a local ``.env``…).
+    """
+
+    paths: tuple[str, ...] = (".",)
+    exclude: tuple[str, ...] = ()
+    baseline: str | None = None
+    max_file_kb: int = 1024
+    include_ignored: bool = False
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> ScanConfig:
+        _check_keys(values, "[scan]", [f.name for f in dataclasses.fields(cls)])
+        paths = _str_list(values, "paths", "scan", '["src", "config"]')
+        if paths is not None and not paths:
+            raise ConfigError('scan.paths is empty; name at least one file or folder, e.g. paths = ["."]')
+        max_kb = _expect(values.get("max_file_kb", 1024), int, "scan.max_file_kb", "a whole number, e.g. 1024")
+        if max_kb < 1:
+            raise ConfigError(f"scan.max_file_kb must be >= 1 (got {max_kb!r}); e.g. max_file_kb = 1024")
+        return cls(
+            paths=paths or (".",),
+            exclude=_str_list(values, "exclude", "scan", '["fixtures/**", "*.min.js"]') or (),
+            baseline=_optional_str(values, "baseline", "scan"),
+            max_file_kb=max_kb,
+            include_ignored=_expect(
+                values.get("include_ignored", False), bool, "scan.include_ignored", "true or false"
+            ),
+        )
+
+
+def rotation_from_mapping(values: Mapping[str, Any]) -> CredentialsConfig:
+    """``[rotation]``: where the rotation drill reads the *second* key pair against a real environment (created in
+    the dashboard). The keys of ``[credentials]``; the env source defaults to BLUUM_NEXT_API_KEY/_SECRET."""
+    if "rotation_period_days" in values:
+        raise ConfigError("rotation.rotation_period_days belongs in [credentials]; [rotation] names a source only")
+    defaults = {"key_env": "BLUUM_NEXT_API_KEY", "secret_env": "BLUUM_NEXT_API_SECRET"}
+    try:
+        return CredentialsConfig.from_mapping({**defaults, **values})
+    except ConfigError as exc:
+        raise ConfigError(rotation_message(str(exc))) from None
+
+
+def rotation_message(text: str) -> str:
+    """A ``[credentials]`` error message, said of ``[rotation]``."""
+    return text.replace("credentials.", "rotation.").replace("[credentials]", "[rotation]")
+
+
 def thresholds_from_mapping(values: Mapping[str, Any], seed: int | None) -> HarnessSettings:
     """``[thresholds]`` → ``HarnessSettings`` (every field but ``seed``, which is top-level)."""
     fields = {f.name: f for f in dataclasses.fields(HarnessSettings) if f.name != "seed"}
@@ -237,6 +459,8 @@ def thresholds_from_mapping(values: Mapping[str, Any], seed: int | None) -> Harn
             kwargs[key] = number
         else:
             kwargs[key] = _expect(value, str, f"thresholds.{key}", f'a string, e.g. {key} = "{default}"')
+            if key == "webhook_scheme":
+                _known_scheme(kwargs[key])
     if seed is not None:
         kwargs["seed"] = seed
     return HarnessSettings(**kwargs)
@@ -266,10 +490,20 @@ class RunConfig:
     credentials: CredentialsConfig = field(default_factory=CredentialsConfig)
     thresholds: HarnessSettings = field(default_factory=HarnessSettings)
     company: CompanyConfig = field(default_factory=CompanyConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    scan: ScanConfig = field(default_factory=ScanConfig)
+    rotation: CredentialsConfig | None = None  # the second pair for the rotation drill against a real environment
     source: str | None = None  # the file it came from
 
     KEYS = ("target", "integration", "only", "workers", "out", "rate_limit_per_s", "seed")
-    SECTIONS = ("credentials", "thresholds", "company")
+    SECTIONS = ("credentials", "thresholds", "company", "webhooks", "scan", "rotation")
+
+    @property
+    def source_file(self) -> Path | None:
+        """The config file this came from (``source`` without its ``[tool.bluum-readiness]`` suffix), or None."""
+        if self.source is None:
+            return None
+        return Path(self.source.removesuffix(f" [{PYPROJECT_TABLE}]"))
 
     @property
     def embedded(self) -> bool:
@@ -295,8 +529,11 @@ class RunConfig:
             credentials=CredentialsConfig.from_mapping(values["credentials"])
             if "credentials" in values
             else CredentialsConfig(),
-            thresholds=thresholds_from_mapping(values.get("thresholds", {}), seed),
+            thresholds=thresholds_from_mapping(_with_webhook_thresholds(values), seed),
             company=CompanyConfig.from_mapping(values.get("company", {})),
+            scan=ScanConfig.from_mapping(values.get("scan", {})),
+            webhooks=WebhooksConfig.from_mapping(values.get("webhooks", {})),
+            rotation=rotation_from_mapping(values["rotation"]) if "rotation" in values else None,
             seed=seed,
             source=source,
         )
@@ -331,6 +568,29 @@ class RunConfig:
             changes["seed"] = _expect(changes["seed"], int, "seed", "a whole number")
             changes["thresholds"] = dataclasses.replace(self.thresholds, seed=changes["seed"])
         return dataclasses.replace(self, **changes)
+
+
+def _known_scheme(name: str) -> None:
+    from bluum_readiness.webhooks.signing import SCHEMES
+
+    if name not in SCHEMES:
+        close = difflib.get_close_matches(name, list(SCHEMES), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"webhook signing scheme {name!r} is not one of {', '.join(sorted(SCHEMES))}.{hint}")
+
+
+def _with_webhook_thresholds(values: Mapping[str, Any]) -> dict[str, Any]:
+    """``[thresholds]`` plus the thresholds given in ``[webhooks]`` (scheme, tolerance_s, latency_threshold_s)."""
+    thresholds = dict(values.get("thresholds", {}))
+    webhooks = values.get("webhooks", {})
+    for key, field_name in WebhooksConfig.THRESHOLDS.items():
+        if key in webhooks:
+            if field_name in thresholds:
+                raise ConfigError(
+                    f"webhooks.{key} and thresholds.{field_name} are both set; keep one (they are the same setting)"
+                )
+            thresholds[field_name] = webhooks[key]
+    return thresholds
 
 
 def _target(value: Any) -> str:

@@ -49,6 +49,7 @@ class CredentialStore:
 
     def __init__(self, credentials: Credentials) -> None:
         self._current = credentials
+        self._held = [credentials]
         self._lock = threading.Lock()
         self.reads = 0
 
@@ -60,6 +61,13 @@ class CredentialStore:
     def set(self, credentials: Credentials) -> None:
         with self._lock:
             self._current = credentials
+            self._held.append(credentials)
+
+    @property
+    def held(self) -> list[Credentials]:
+        """Every pair this store has held, oldest first (all of them must be scrubbed from reports)."""
+        with self._lock:
+            return list(self._held)
 
     @property
     def current(self) -> Credentials:
@@ -119,6 +127,8 @@ class HarnessSettings:
     :param webhook_scheme: the signing scheme the suite's webhook sender uses (``standard-webhooks`` or
         ``timestamped-hmac``).
     :param webhook_tolerance_s: the timestamp tolerance receivers are expected to apply (Standard Webhooks: 5 min).
+    :param alert_timeout_s: how long the observability checks wait for an alert once its cause is in place (the
+        adapter handed to the suite must use alert thresholds shorter than this).
     """
 
     request_timeout_s: float = 0.5
@@ -130,6 +140,7 @@ class HarnessSettings:
     webhook_latency_threshold_s: float = 5.0
     webhook_scheme: str = "standard-webhooks"
     webhook_tolerance_s: float = 300.0
+    alert_timeout_s: float = 10.0
 
 
 @dataclass

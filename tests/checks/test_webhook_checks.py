@@ -53,6 +53,14 @@ def test_known_bad_receiver_is_flagged_by_exactly_its_checks(session, name):
         assert f"[webhooks] {check}" in outcomes[check]
 
 
+def test_end_to_end_catches_a_redelivery_processed_twice(session):
+    """The exactly-once branch: after a lost acknowledgement the twin redelivers; without dedupe it counts twice."""
+    factory, _ = webhook_variants.KNOWN_BAD["no_dedupe"]
+    outcomes = run_all(session, factory, ITEMS)
+    assert "processed 2 times, expected once" in outcomes["webhooks.end-to-end"], outcomes["webhooks.end-to-end"]
+    assert "not https" not in outcomes["webhooks.end-to-end"]
+
+
 def test_an_integration_without_a_receiver_is_not_verifiable(session):
     from bluum_readiness.reference import create_fast
 

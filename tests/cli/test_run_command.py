@@ -33,7 +33,7 @@ def test_the_reference_is_ready_and_readiness_json_is_written(tmp_path: Path) ->
     assert items["idempotency"]["status"] == "passed" and items["error-handling"]["status"] == "skipped"
     assert all(c["status"] == "passed" for c in items["idempotency"]["checks"])
     assert report["integration"] == "bluum_readiness.reference:create_fast"
-    assert report["target"] == {"mode": "embedded", "host": "embedded twin"}
+    assert report["target"] == {"mode": "embedded", "host": "embedded twin", "environment": "embedded_twin"}
     assert (tmp_path / "pytest.log").exists()
 
 
@@ -89,3 +89,21 @@ def test_a_bad_integration_spec_exits_2(tmp_path: Path) -> None:
     result = _run("--integration", "no_such_module:create", "--out", str(tmp_path))
     assert result.returncode == 2
     assert "cannot import integration module 'no_such_module'" in result.stderr
+
+
+def test_a_rendering_failure_keeps_the_verdict_and_says_how_to_re_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bluum_readiness.cli.run as run_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a renderer bug")
+
+    monkeypatch.setattr(run_module, "render_all", broken)
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--only", "smoke-test", "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    assert "rendering the report failed (RuntimeError: a renderer bug)" in captured.err
+    assert "bluum-readiness report" in captured.err and "Verdict: READY" in captured.out
+    assert (tmp_path / "out" / "readiness.json").is_file()

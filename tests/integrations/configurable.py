@@ -37,6 +37,8 @@ class Knobs:
     max_401_retries: int = 1  # a large number = "loops on 401"
     log_secret: bool = False
     cache_credentials: bool = False
+    log_request_ids: bool = True  # False: the request log has no X-Request-Id
+    log_auth_header: bool = False  # True: the request log keeps the Authorization header (the secret)
 
     def but(self, **changes: Any) -> Knobs:
         return replace(self, **changes)
@@ -104,7 +106,8 @@ class ConfigurableIntegration:
                     raise
                 time.sleep(self._wait(attempt, None))
                 continue
-            self._record(method, path, response.status_code, response.headers.get("x-request-id"), started)
+            self._record(method, path, response.status_code, response.headers.get("x-request-id"), started,
+                         response.request.headers.get("authorization"))  # fmt: skip
             if response.status_code == 401 and self.knobs.refresh_on_401 and refreshes < self.knobs.max_401_retries:
                 refreshes += 1
                 auth = self._credentials(refresh=True)
@@ -119,9 +122,13 @@ class ConfigurableIntegration:
                                  response.headers.get("x-request-id"))  # fmt: skip
             return response.json() if response.content else None
 
-    def _record(self, method: str, path: str, status: int | None, request_id: str | None, started: float) -> None:
-        entry = {"method": method, "path": path, "status": status, "request_id": request_id,
-                 "duration_ms": (time.monotonic() - started) * 1000}  # fmt: skip
+    def _record(self, method: str, path: str, status: int | None, request_id: str | None, started: float,
+                authorization: str | None = None) -> None:  # fmt: skip
+        entry: dict[str, Any] = {"method": method, "path": path, "status": status,
+                                 "request_id": request_id if self.knobs.log_request_ids else None,
+                                 "duration_ms": (time.monotonic() - started) * 1000}  # fmt: skip
+        if self.knobs.log_auth_header:
+            entry["headers"] = {"Authorization": authorization}
         self._log.append(entry)
         log.info("%s %s -> %s (%s)", method, path, status, request_id)
 

@@ -107,6 +107,14 @@ class LastWriteWins(ReferenceReceiver):
             self._status[str(data.get("id"))] = (str(event.get("timestamp")), str(data.get("status")))
 
 
+class NoDedupe(ReferenceReceiver):
+    """Processes every verified delivery: a redelivery after a lost acknowledgement takes effect twice."""
+
+    async def accept(self, event: dict[str, Any]) -> Response:
+        self._queue.put(event)
+        return JSONResponse({"received": True})
+
+
 class StandardWebhooksLibrary(ReferenceReceiver):
     """A correct receiver verifying with the ``standardwebhooks`` library instead of our own code."""
 
@@ -158,6 +166,7 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
         {"webhooks.signature-verified", "webhooks.timestamp-tolerance"},
     ),
     "regresses_on_out_of_order": (_factory(LastWriteWins), {"webhooks.out-of-order"}),
+    "no_dedupe": (_factory(NoDedupe), {"webhooks.duplicates-idempotent", "webhooks.end-to-end"}),
 }
 
 for _name, (_made, _) in KNOWN_BAD.items():

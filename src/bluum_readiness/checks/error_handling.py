@@ -154,6 +154,8 @@ def _backoff_trials(
     investor = h.active_investor()
     trials: list[list[float]] = []
     everything: list[Exchange] = []
+    # the report charts these waits against the allowed envelope (the list fills as the trials run)
+    h.evidence["backoff"] = {"status": status, "waits_s": trials, "max_backoff_s": h.settings.max_backoff_s}
     for trial in range(h.settings.backoff_trials):
         rule = FaultRule(f"backoff-{status}-{trial}", StatusFault(status), method="GET", path=INVESTOR, first=failures)
         outcome, attempts = _kyc_attempts(h, integration, investor, rule, most=failures + h.settings.max_attempts)

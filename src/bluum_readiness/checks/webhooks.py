@@ -49,6 +49,7 @@ class _Rig:
     url: str
     sender: WebhookSender
     processed: Callable[[], list[str]] | None
+    own: bool  # the endpoint is the adapter's own receiver, so its state (effects, statuses) is observable
 
     def effects(self) -> list[str] | None:
         """``processed_events()`` once everything sent so far was processed (a valid barrier event is sent and
@@ -71,7 +72,13 @@ class _Rig:
 
 def _rig(h: Harness) -> _Rig:
     integration = h.integration()
-    url = h.capability(integration, "webhook_url")
+    configured = h.config.webhooks
+    own_url = getattr(integration, "webhook_url", None)
+    if configured.external:  # the team's endpoint elsewhere, its secret from config ([webhooks])
+        url: Any = configured.url
+        h.evidence["webhook"] = {"url": url, "source": "config [webhooks]"}
+    else:
+        url = h.capability(integration, "webhook_url")
     if not isinstance(url, str) or not url:
         raise NotVerifiable("the integration exposes no webhook_url (an optional capability of the adapter)")
     if not h.webhook_secret.known:
@@ -81,12 +88,22 @@ def _rig(h: Harness) -> _Rig:
         h.webhook_secret.set(hook["secret"])
         h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}"))
         h.evidence["webhook"] = {"id": hook["id"], "url": url}
-    tls = h.webhook_tls
-    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.settings.webhook_scheme),
-                           ca_file=tls.ca_file if tls else None)  # fmt: skip
+    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.settings.webhook_scheme), ca_file=_ca_file(h))
     h.on_close(sender.close)
-    processed = getattr(integration, "processed_events", None)
-    return _Rig(h, integration, url, sender, processed if callable(processed) else None)
+    own = url == own_url  # effects are observable only on the adapter's own receiver
+    processed = getattr(integration, "processed_events", None) if own else None
+    return _Rig(h, integration, url, sender, processed if callable(processed) else None, own)
+
+
+def _ca_file(h: Harness) -> str | None:
+    """The CA to trust for the endpoint: ``[webhooks] ca_file``, else the suite's local CA in twin mode (a
+    locally served receiver), else None (the system trust store)."""
+    if h.config.webhooks.ca_file:
+        return h.config.webhooks.ca_file
+    if h.config.webhooks.external:
+        return None
+    tls = h.webhook_tls
+    return tls.ca_file if tls else None
 
 
 def _fail(check_id: str, expected: str, observed: str, fix: str, rig: _Rig | None = None,
@@ -183,7 +200,12 @@ def replay_rejected(h: Harness) -> None:
 def duplicates_idempotent(h: Harness) -> None:
     rig = _rig(h)
     if rig.processed is None:
-        raise NotVerifiable("counting effects needs processed_events() (an optional capability of the adapter)")
+        raise NotVerifiable(
+            "counting effects needs processed_events() (an optional capability of the adapter)"
+            if rig.own
+            else f"counting effects needs processed_events() of the receiver at {rig.url}, and it is not the "
+            "adapter's own webhook_url, so the suite cannot observe its effects"
+        )
     sequential = rig.sender.delivery(label="sequential-duplicate")
     concurrent = rig.sender.delivery(label="concurrent-duplicate")
     attempts = [rig.sender.send(sequential) for _ in range(3)]
@@ -215,14 +237,14 @@ def out_of_order(h: Harness) -> None:
     cases = [Case("newer-first", "order.filled", filled, "accept"),
              Case("older-second", "order.accepted, older", accepted, "accept")]  # fmt: skip
     problems = _send_cases(rig, cases)
-    status_of = getattr(rig.integration, "resource_status", None)
+    status_of = getattr(rig.integration, "resource_status", None) if rig.own else None
     if callable(status_of):
         state = status_of(resource)
         h.evidence["state"] = {"resource": resource, "status": state}
         if state != "filled":
             problems.append(f"after order.filled then an older order.accepted, the order is {state!r}, not 'filled'")
     else:
-        h.evidence["state"] = "not observable: the integration does not expose resource_status()"
+        h.evidence["state"] = "not observable: no resource_status() on the adapter for this endpoint"
     if problems:
         raise _fail("webhooks.out-of-order", "both events acknowledged and applied; the newer state kept",
                     "; ".join(problems),
@@ -255,8 +277,8 @@ def tls_certificate(h: Harness) -> None:
     expected = f"a verified TLS 1.2+ handshake for {parts.hostname}, certificate valid for {CERT_MIN_DAYS}+ days"
     if parts.scheme != "https":
         raise _fail("webhooks.tls-certificate", expected, f"{rig.url} is not served over TLS at all", fix)
-    tls = h.webhook_tls
-    context = ssl.create_default_context(cafile=tls.ca_file if tls else None)
+    ca_file = _ca_file(h)
+    context = ssl.create_default_context(cafile=ca_file)
     host, port = parts.hostname or "", parts.port or 443
     try:
         with socket.create_connection((host, port), timeout=5) as raw, \
@@ -267,7 +289,7 @@ def tls_certificate(h: Harness) -> None:
     not_after = ssl.cert_time_to_seconds(str(cert.get("notAfter"))) if cert.get("notAfter") else 0.0
     days_left = (not_after - time.time()) / 86400
     h.evidence["tls"] = {"version": version, "not_after": cert.get("notAfter"), "days_left": round(days_left, 1),
-                         "ca": "the suite's local CA" if tls else "the system trust store"}  # fmt: skip
+                         "ca": ca_file or "the system trust store"}  # fmt: skip
     problems = []
     if version not in ("TLSv1.2", "TLSv1.3"):
         problems.append(f"negotiated {version}")
@@ -305,10 +327,18 @@ def fast_ack(h: Harness) -> None:
 # -- end to end: the twin delivers -------------------------------------------------------------------------
 
 
-class _FailOnceRelay:
-    """An HTTPS relay (the suite's local CA) in front of the receiver: it answers 500 to the first attempt of
-    each event id without forwarding it, and forwards later attempts byte-for-byte (body and ``webhook-*``
-    headers) to ``target``, answering what the receiver answered."""
+class _FlakyRelay:
+    """An HTTPS relay (the suite's local CA) in front of the receiver that fails the first two attempts of each
+    event id in the two ways a redelivery follows in production:
+
+    1. *lost delivery*: answers 500 without forwarding (the receiver never saw it; the redelivery must be
+       processed);
+    2. *lost acknowledgement*: forwards byte-for-byte (body and ``webhook-*`` headers), then answers 500
+       whatever the receiver said (the receiver did process it; the redelivery must not be processed again).
+
+    Later attempts are forwarded and the receiver's answer passed back."""
+
+    LOST_DELIVERY, LOST_ACK = 1, 2
 
     def __init__(self, target: str, ca_file: str | None) -> None:
         from starlette.applications import Starlette
@@ -319,7 +349,7 @@ class _FailOnceRelay:
         from bluum_readiness._serving import BackgroundServer
         from bluum_readiness.webhooks.tls import shared_local_tls
 
-        self.failed: set[str] = set()
+        self.attempts: dict[str, int] = {}
         self.forwarded: list[tuple[str, int | None]] = []
         self._target = target
         self._verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
@@ -327,10 +357,9 @@ class _FailOnceRelay:
         async def relay(request: Request) -> Response:
             event_id = request.headers.get("webhook-id", "")
             body = await request.body()
-            if event_id not in self.failed:
-                self.failed.add(event_id)
-                return Response('{"error": "relay: first attempt fails"}', status_code=500,
-                                media_type="application/json")  # fmt: skip
+            attempt = self.attempts[event_id] = self.attempts.get(event_id, 0) + 1
+            if attempt == self.LOST_DELIVERY:
+                return Response('{"error": "relay: lost delivery"}', status_code=500, media_type="application/json")
             headers = {k: v for k, v in request.headers.items() if k.startswith("webhook-") or k == "content-type"}
             async with httpx.AsyncClient(verify=self._verify, timeout=5.0, trust_env=False) as client:
                 try:
@@ -339,6 +368,9 @@ class _FailOnceRelay:
                     self.forwarded.append((event_id, None))
                     return Response(f"relay: {type(exc).__name__}", status_code=502)
             self.forwarded.append((event_id, answer.status_code))
+            if attempt == self.LOST_ACK:
+                return Response('{"error": "relay: lost acknowledgement"}', status_code=500,
+                                media_type="application/json")  # fmt: skip
             return Response(answer.content, status_code=answer.status_code,
                             media_type=answer.headers.get("content-type"))  # fmt: skip
 
@@ -408,7 +440,7 @@ def _problems(event_ids: Sequence[str], by_event: dict[str, dict[str, Any]], app
 
 
 @check("webhooks.end-to-end", item=ITEM, needs=("webhook_url", "processed_events"), twin_only=True,
-       title="Events the twin delivers over HTTPS, redeliveries after a 500 included, take effect once")  # fmt: skip
+       title="Twin-delivered events take effect once, also redelivered after a lost delivery or ack")  # fmt: skip
 def end_to_end(h: Harness) -> None:
     from bluum_readiness.testing import investor_profile, plaid_bank
 
@@ -447,9 +479,10 @@ def end_to_end(h: Harness) -> None:
         problems.append("the lifecycle emitted no event")
     problems += _problems(ids, by_event, applied, names)
 
-    # 2. redelivery: the first attempt of a new event answers 500 (a relay in front of the receiver)
+    # 2. redelivery: a relay in front of the receiver loses the first attempt of each new event, and the
+    #    acknowledgement of the second (both answer 500): the third must be acknowledged, one effect in all
     tls = h.webhook_tls
-    relay = _FailOnceRelay(url, tls.ca_file if tls else None)
+    relay = _FlakyRelay(url, tls.ca_file if tls else None)
     h.on_close(relay.stop)
     h.call("PATCH", f"/webhooks/{hook['id']}", json={"url": relay.url})  # the same webhook: the same secret
     again = str(integration.deposit(investor, bank, "25.00"))
@@ -464,14 +497,18 @@ def end_to_end(h: Harness) -> None:
     if not fresh:
         problems.append("the second deposit emitted no event")
     problems += _problems(fresh_ids, by_event, applied, names)
-    not_retried = [names[i] for i in fresh_ids if i in by_event and by_event[i]["attempt_count"] < 2]
+    not_retried = [
+        names[i] for i in fresh_ids if i in by_event and by_event[i]["attempt_count"] < _FlakyRelay.LOST_ACK + 1
+    ]
     if not_retried:
-        problems.append(f"no redelivery after the 500 for: {', '.join(not_retried)}")
+        problems.append(f"not redelivered after a lost delivery and a lost acknowledgement: {', '.join(not_retried)}")
     if problems:
         raise _fail("webhooks.end-to-end",
                     "every event the twin delivered for the journey acknowledged with 2xx and processed exactly "
-                    "once, also when the first attempt failed with 500 and the twin redelivered",
+                    "once, also when an attempt was lost (500, never reached the receiver) or its acknowledgement "
+                    "was lost (processed, but the twin saw 500) and the twin redelivered",
                     "; ".join(problems),
                     "serve the receiver over https, answer 2xx once the event is verified and stored, and apply "
-                    "each event id once (a redelivery after a failure must be processed, not dropped)",
+                    "each event id once: dedupe on the event id (webhook-id), which stays the same across "
+                    "redeliveries, not on the signature or timestamp, which change with every attempt",
                     lifecycle=h.evidence["lifecycle"], redelivery=h.evidence.get("redelivery"))  # fmt: skip

@@ -8,6 +8,7 @@ Registered as a pytest plugin object: it implements the suite's ``pytest_readine
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -88,7 +89,9 @@ class ConsoleReporter:
 
     # -- the end --------------------------------------------------------------------------------------------
 
-    def summary(self, report: RunReport, json_path: Path) -> None:
+    def summary(
+        self, report: RunReport, json_path: Path, files: Sequence[Path] = (), email_note: str | None = None
+    ) -> None:
         table = Table(title=None if self.plain else "Readiness", box=box.ASCII if self.plain else box.ROUNDED)
         for column in ("item", "status", "checks", "note"):
             table.add_column(column)
@@ -131,3 +134,7 @@ class ConsoleReporter:
         verdict = "READY" if report.verdict == "ready" else "NOT READY"
         self._print(f"Verdict: {verdict}", "bold green" if report.verdict == "ready" else "bold red")
         self._print(f"readiness.json: {json_path}")
+        for path in files:
+            self._print(f"{path.name}{'/' if path.is_dir() else ''}: {path.resolve()}")
+        if email_note:
+            self._print(email_note, "yellow")

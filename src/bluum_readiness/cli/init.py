@@ -40,17 +40,36 @@ seed = 0
 [credentials]
 # Never put the secret here. source = "env" reads BLUUM_API_KEY / BLUUM_API_SECRET;
 # "file" reads the secret from `path` (chmod 600) and the key from `key` or BLUUM_API_KEY;
-# "command" runs `command` and reads the secret from its output (e.g. a secret-manager CLI).
+# "command" runs `command` and reads the secret from its output (e.g. a secret-manager CLI);
+# "aws" reads AWS Secrets Manager (pip install 'bluum-readiness[aws]'): the secret alone, or
+# JSON {"key": "…", "secret": "…"}.
 source = "env"
 # key = "your-key-id"
 # path = "~/.config/bluum/secret"
 # command = "op read op://bluum/sandbox/secret"
+# secret_id = "bluum/sandbox"       # for "aws"; region = "eu-west-1"; endpoint_url = "…" (optional)
+# rotation_period_days = 90         # the current key must be younger than this
+
+[scan]
+# The secret scan of the credentials item (detect-secrets plus Bluum key patterns). Files git ignores are
+# skipped; reviewed false positives go into .secrets.baseline (python -m bluum_readiness.credentials baseline)
+# or get a `# pragma: allowlist secret` comment.
+paths = ["."]
+# exclude = ["fixtures/**"]
+# baseline = ".secrets.baseline"   # the default when the file exists
 
 [thresholds]
 # What the checks hold your integration to.
 request_timeout_s = 0.5   # the per-request timeout your integration is told to use
 max_attempts = 8          # the most attempts a bounded retry policy may make
 max_backoff_s = 30.0      # the longest single wait between attempts we accept
+
+[webhooks]
+# Leave empty to test the receiver your adapter serves (webhook_url). To test an endpoint that runs
+# elsewhere, give its https URL and ONE source of its signing secret (never the secret itself):
+# url = "https://hooks.staging.acme.example/bluum"
+# secret_env = "ACME_BLUUM_WEBHOOK_SECRET"     # or secret_file = "…" (chmod 600) or secret_command = "…"
+# ca_file = "certs/ca.pem"                     # a CA to trust for it (default: the system store)
 
 [company]
 # For the readiness report and the email draft to support@bluumfinance.com.

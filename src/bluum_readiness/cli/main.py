@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from bluum_readiness import __version__
-from bluum_readiness.cli import init, proxy, run, sandbox, smoke, tour
+from bluum_readiness.cli import init, proxy, report, run, sandbox, smoke, tour
 from bluum_readiness.errors import HarnessError
 
-COMMANDS = (run, init, sandbox, tour, proxy, smoke)
+COMMANDS = (run, report, init, sandbox, tour, proxy, smoke)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,7 @@
-"""``bluum-readiness run``: run the readiness suite against the team's integration and write readiness.json.
+"""``bluum-readiness run``: run the readiness suite against the team's integration and write the report.
+
+readiness.json comes from the suite's listener; then ``report.render_all`` writes the HTML, PDF, Markdown, JUnit,
+Allure and email files from it into the same folder (docs/reports.md).
 
 The suite runs in-process through ``pytest.main`` (so ``pytest`` in a checkout runs the very same thing); pytest's
 own output goes to ``OUT/pytest.log`` and the console shows per-check progress and a summary instead.
@@ -22,6 +25,8 @@ from bluum_readiness.cli.console import ConsoleReporter
 from bluum_readiness.config import RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.integration import load_factory
+from bluum_readiness.report.model import load_report
+from bluum_readiness.report.render import render_all
 from bluum_readiness.suite.paths import SUITE_FOLDERS, plugin_args, suite_ini, suite_root
 from bluum_readiness.suite.results import scrub
 from bluum_readiness.suite.session import preflight, split_base_url
@@ -44,7 +49,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--integration", metavar="MOD:FACTORY", help="the adapter factory (default: the reference)")
     p.add_argument("--only", action="append", metavar="ITEM", help="run only this checklist item (repeatable)")
     p.add_argument("-n", dest="workers", metavar="N|auto", help="run in N processes (pytest-xdist), or 'auto'")
-    p.add_argument("--out", metavar="DIR", help="where readiness.json goes (default: ./readiness-out)")
+    p.add_argument("--out", metavar="DIR", help="where the report files go (default: ./readiness-out)")
     p.set_defaults(handler=run)
 
 
@@ -97,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
         preflight(config.target, credentials)
     elif config.credentials.available():
         secrets = [config.credentials.resolve().secret]
+    webhook_secret = config.webhooks.resolve_secret()
+    if webhook_secret:
+        secrets.append(webhook_secret)
     reporter = ConsoleReporter(sys.stdout, secrets=secrets)
     reporter.start(config)
     log = io.StringIO()
@@ -113,7 +121,20 @@ def run(args: argparse.Namespace) -> int:
         if "TargetUnavailable" in log_text:
             raise TargetUnavailable(f"the target stopped answering during the run; see {out / 'pytest.log'}")
         raise ConfigError(f"the suite could not run (pytest exit {int(code)}); see {out / 'pytest.log'}")
-    reporter.summary(report, (out / "readiness.json").resolve())
+    json_path = (out / "readiness.json").resolve()
+    try:
+        rendered = render_all(load_report(json_path), out, config.company)
+        files, note = rendered.files, rendered.email_skipped
+    except Exception as exc:  # a rendering bug must not hide the verdict: readiness.json is already complete
+        files, note = [], None
+        why = scrub(str(exc), reporter.all_secrets())
+        print(
+            f"bluum-readiness: rendering the report failed ({type(exc).__name__}: {why}); "
+            f"{json_path} is complete — re-render with `bluum-readiness report {json_path} --out {out}` "
+            "and please report this as a bug",
+            file=sys.stderr,
+        )
+    reporter.summary(report, json_path, files, note)
     if report.verdict == "ready":
         return 0
     if any("TargetUnavailable" in (c.message or "") for c in report.broken):

@@ -1,8 +1,8 @@
 """``ProxyServer``: the fault-injecting reverse proxy on a real loopback socket.
 
 Asyncio streams + h11 in a background thread with its own event loop (an ASGI server cannot close a
-connection without answering, nor reset it). Requests are forwarded upstream with ``httpx.AsyncClient``;
-``/__proxy/…`` is the control API (``control.py``).
+connection without answering, nor reset it). Requests are forwarded upstream by ``UpstreamClient`` (h11,
+keep-alive; ``_upstream.py``); ``/__proxy/…`` is the control API (``control.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bluum_readiness._serving import bind
 from bluum_readiness.clock import Clock, SystemClock
 from bluum_readiness.errors import ConfigError, HarnessError
 from bluum_readiness.proxy import _http
+from bluum_readiness.proxy._upstream import UpstreamClient
 from bluum_readiness.proxy.control import PREFIX, handle_control
 from bluum_readiness.proxy.engine import FaultEngine
 from bluum_readiness.proxy.faults import Abort, Hold, ProxyRequest, Respond
@@ -96,7 +97,7 @@ class ProxyServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
-        self._client: httpx.AsyncClient | None = None
+        self._client: UpstreamClient | None = None
         self._connections: set[asyncio.Task[Any]] = set()
 
     # -- control from Python ------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ class ProxyServer:
         return future.result(timeout)
 
     async def _open(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self._timeout, trust_env=False, follow_redirects=False)
+        self._client = UpstreamClient(self.upstream, self._timeout)
         self._server = await asyncio.start_server(self._serve_connection, sock=self._sock)
 
     async def _close(self) -> None:
@@ -260,15 +261,9 @@ class ProxyServer:
             if wait > 0:
                 await asyncio.sleep(wait)
         headers = _http.end_to_end(req.headers, drop=frozenset({"host", "content-length"}))
-        request = httpx.Request(req.method, self._origin + req.target, headers=list(headers), content=req.body or None)
         try:
-            response = await self._client.send(request, stream=True)
-            try:
-                raw = b"".join([chunk async for chunk in response.aiter_raw()])
-            finally:
-                await response.aclose()
+            response = await self._client.send(req.method, req.target, headers, req.body)
         except httpx.HTTPError as exc:
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise UpstreamError(f"upstream {self._origin} unreachable: {detail}", exc) from exc
-        raw_headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
-        return Respond(response.status_code, raw_headers, raw, upstream=True)
+        return Respond(response.status, response.headers, response.body, upstream=True)

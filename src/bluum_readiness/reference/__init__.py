@@ -9,12 +9,14 @@ own. How each readiness behaviour is done, and where: docs/reference-integration
     _retry.py        RetryPolicy: what is retried, full-jitter backoff, Retry-After (the loop is tenacity's)
     _auth.py         RotatingBasicAuth: credentials read per request, one refresh on 401
     _log.py          RequestLog, LoggingTransport: one structured entry per HTTP exchange
+    _alerts.py       AlertMonitor, AlertPolicy: elevated 5xx, 429s, stuck orders, missing webhooks -> alerts()
     _exceptions.py   the BluumError tree
     _translate.py    the boundary: error responses and transport exceptions -> the tree
 """
 
 from __future__ import annotations
 
+from bluum_readiness.reference._alerts import FAST_ALERTS, AlertMonitor, AlertPolicy
 from bluum_readiness.reference._client import BluumClient, new_idempotency_key
 from bluum_readiness.reference._exceptions import (
     AccountNotApproved,
@@ -49,6 +51,8 @@ from bluum_readiness.reference.adapter import FAST_POLICY, ReferenceIntegration,
 __all__ = [
     "APIError",
     "AccountNotApproved",
+    "AlertMonitor",
+    "AlertPolicy",
     "AssetNotFound",
     "AssetNotTradable",
     "AuthenticationError",
@@ -58,6 +62,7 @@ __all__ = [
     "Conflict",
     "ConnectionDropped",
     "DuplicateResource",
+    "FAST_ALERTS",
     "FAST_POLICY",
     "IdempotencyConflict",
     "InsufficientFunds",

@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -65,10 +65,20 @@ class RequestLog:
     def __init__(self, maxlen: int = 10_000) -> None:
         self._entries: deque[Exchange] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[Exchange], None]] = []
+
+    def subscribe(self, listener: Callable[[Exchange], None]) -> None:
+        """Call ``listener`` with every exchange recorded from now on (e.g. the alert monitor)."""
+        self._listeners.append(listener)
 
     def record(self, exchange: Exchange) -> None:
         with self._lock:
             self._entries.append(exchange)
+        for listener in self._listeners:
+            try:
+                listener(exchange)
+            except Exception:  # a broken listener must not break the request
+                logger.exception("request log listener %r failed", listener)
         level = logging.INFO if exchange.status is not None and exchange.status < 400 else logging.WARNING
         logger.log(
             level,

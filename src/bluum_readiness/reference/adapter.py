@@ -11,6 +11,9 @@ Factories for ``--integration``:
 
 When the suite hands over ``IntegrationEnv.webhook_tls`` and ``webhook_secret`` (twin mode), the integration also
 serves a ``ReferenceReceiver`` (started lazily, on the first read of ``webhook_url``; stopped by ``close``).
+
+``alerts()`` comes from an ``AlertMonitor`` fed by the request log (5xx, 429), by the order operations and order
+webhooks (stuck orders) and by creates versus received webhooks (webhook failures); see ``_alerts``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from typing import Any
 import httpx
 
 from bluum_readiness.integration import IntegrationEnv
+from bluum_readiness.reference._alerts import FAST_ALERTS, AlertMonitor, AlertPolicy
 from bluum_readiness.reference._client import BluumClient
+from bluum_readiness.reference._log import Exchange
 from bluum_readiness.reference._retry import RetryPolicy
 from bluum_readiness.webhooks.receiver import ReferenceReceiver
 
@@ -36,9 +41,16 @@ FAST_POLICY: dict[str, float] = {"base_s": 0.02, "cap_s": 0.2}
 class ReferenceIntegration:
     """The project's exemplary integration. Operations raise the ``BluumError`` tree on failure."""
 
-    def __init__(self, client: BluumClient, receiver: ReferenceReceiver | None = None) -> None:
+    def __init__(
+        self, client: BluumClient, receiver: ReferenceReceiver | None = None, monitor: AlertMonitor | None = None
+    ) -> None:
         self.client = client
         self.receiver = receiver
+        self.monitor = monitor if monitor is not None else AlertMonitor()
+        client.log.subscribe(self._observe)
+
+    def _observe(self, exchange: Exchange) -> None:
+        self.monitor.observe(exchange.method, exchange.path, exchange.status, exchange.request_id)
 
     def create_investor(self, profile: dict[str, Any]) -> str:
         return _id(self.client.create_investor(profile))
@@ -71,20 +83,32 @@ class ReferenceIntegration:
         raise ValueError(f"bank type {kind!r} is not supported; pass a connect body with type 'plaid' or 'manual'")
 
     def deposit(self, investor_id: str, funding_source_id: str, amount: str, method: str = "ach") -> str:
-        return _id(self.client.create_deposit(investor_id, amount, method=method, funding_source_id=funding_source_id))
+        deposit_id = _id(
+            self.client.create_deposit(investor_id, amount, method=method, funding_source_id=funding_source_id)
+        )
+        self.monitor.expect_webhook(deposit_id, "deposit")
+        return deposit_id
 
     def withdraw(self, investor_id: str, funding_source_id: str, amount: str, method: str = "ach") -> str:
         created = self.client.create_withdrawal(investor_id, amount, method=method, funding_source_id=funding_source_id)
+        self.monitor.expect_webhook(_id(created), "withdrawal")
         return _id(created)
 
     def place_order(self, investor_id: str, order: dict[str, Any]) -> str:
-        return _id(self.client.place_order(investor_id, order))
+        placed = self.client.place_order(investor_id, order)
+        self.monitor.order_placed(investor_id, {"type": order.get("type"), **placed})
+        self.monitor.expect_webhook(_id(placed), "order")
+        return _id(placed)
 
     def get_order(self, investor_id: str, order_id: str) -> dict[str, Any]:
-        return self.client.get_order(investor_id, order_id)
+        order = self.client.get_order(investor_id, order_id)
+        self.monitor.order_seen(order_id, str(order.get("status")))
+        return order
 
     def cancel_order(self, investor_id: str, order_id: str) -> None:
-        self.client.cancel_order(investor_id, order_id)
+        cancelled = self.client.cancel_order(investor_id, order_id)
+        if "status" in cancelled:
+            self.monitor.order_seen(order_id, str(cancelled["status"]))
 
     def positions(self, investor_id: str) -> list[dict[str, Any]]:
         return self.client.list_positions(investor_id)
@@ -100,7 +124,9 @@ class ReferenceIntegration:
         """The receiver's https URL (starting it on first use), or None when no receiver was configured."""
         if self.receiver is None:
             return None
-        return self.receiver.start().url
+        url = self.receiver.start().url
+        self.monitor.webhooks_expected = True  # from now on, a create without its webhook is news
+        return url
 
     def processed_events(self) -> list[str]:
         """Event ids whose effects the receiver applied, one entry per application."""
@@ -109,6 +135,17 @@ class ReferenceIntegration:
     def resource_status(self, resource_id: str) -> str | None:
         """The status the receiver holds for a resource, from the most recent event applied."""
         return self.receiver.resource_status(resource_id) if self.receiver is not None else None
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """What fired, oldest first: ``{kind, at, message, …}`` (kinds: elevated_5xx, rate_limited, stuck_order,
+        webhook_failure). Sweeps first, as a scheduler would, so overdue orders and webhooks are current."""
+        received = self.receiver.resource_status if self.receiver is not None else None
+        self.monitor.sweep(self._order_status, received)
+        return self.monitor.alerts()
+
+    def _order_status(self, investor_id: str, order_id: str) -> str | None:
+        status = self.client.get_order(investor_id, order_id).get("status")
+        return str(status) if status is not None else None
 
     def close(self) -> None:
         if self.receiver is not None:
@@ -125,6 +162,8 @@ def create(
     transport: httpx.BaseTransport | None = None,
     rng: random.Random | None = None,
     sleep: Callable[[float], None] | None = None,
+    alerts: AlertPolicy | None = None,
+    clock: Callable[[], float] | None = None,
     **policy: Any,
 ) -> ReferenceIntegration:
     """The adapter factory: a ``ReferenceIntegration`` for ``env``.
@@ -132,18 +171,22 @@ def create(
     :param policy: ``RetryPolicy`` fields to override (``max_attempts``, ``base_s``, ``cap_s``, …);
         ``timeout_s`` defaults to ``env.request_timeout_s``.
     :param transport: the httpx transport, rng and sleep are passed to ``BluumClient`` (for tests).
+    :param alerts: when alerts fire (default: ``AlertPolicy()``, production thresholds); ``clock`` is the alert
+        monitor's time source (seconds since the epoch; tests inject one).
     """
     retry_policy = dataclasses.replace(RetryPolicy(timeout_s=env.request_timeout_s), **policy)
     client = BluumClient(env.base_url, env.credentials, retry_policy, transport=transport, rng=rng, sleep=sleep)
+    monitor = AlertMonitor(alerts, clock=clock) if clock is not None else AlertMonitor(alerts)
     receiver = None
     if env.webhook_tls is not None and env.webhook_secret is not None:
         receiver = ReferenceReceiver(env.webhook_secret, tls=env.webhook_tls)
-    return ReferenceIntegration(client, receiver)
+    return ReferenceIntegration(client, receiver, monitor)
 
 
 def create_fast(env: IntegrationEnv, **kwargs: Any) -> ReferenceIntegration:
-    """``create`` with ``FAST_POLICY`` (the suite's default against the twin); ``kwargs`` override further."""
-    return create(env, **{**FAST_POLICY, **kwargs})
+    """``create`` with ``FAST_POLICY`` and ``FAST_ALERTS`` (the suite's default against the twin); ``kwargs``
+    override further."""
+    return create(env, **{"alerts": FAST_ALERTS, **FAST_POLICY, **kwargs})
 
 
 def _id(resource: dict[str, Any]) -> str:

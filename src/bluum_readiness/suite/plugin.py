@@ -77,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(item): ties a test to a Bluum readiness checklist item")
     try:
         run = resolve_run_config(config)
+        run.webhooks.resolve_secret()  # a missing webhook secret is a usage error, before anything starts
     except ConfigError as exc:
         raise pytest.UsageError(f"bluum-readiness: {exc}") from None
     config.stash[RUN_CONFIG] = run
@@ -162,17 +163,32 @@ def make_session(run: RunConfig) -> SuiteSession:
             run.target, run.credentials.resolve(), run.integration, run.thresholds, limiter=limiter
         )
     session.run_config = run
+    session.webhook_secret = run.webhooks.resolve_secret()
     return session
 
 
 @pytest.fixture(scope="session")
 def suite_session(request: pytest.FixtureRequest) -> Iterator[SuiteSession]:
     """The target, proxy and integration factory for this run (an embedded twin by default)."""
-    session = make_session(request.config.stash[RUN_CONFIG])
+    run = request.config.stash[RUN_CONFIG]
+    session = make_session(run)
     request.config.stash[LISTENER].secrets.update(session.secrets())
+    _scan_ahead(request, run)
     yield session
     request.config.stash[LISTENER].secrets.update(session.secrets())  # a rotation drill may have changed it
     session.close()
+
+
+def _scan_ahead(request: pytest.FixtureRequest, run: RunConfig) -> None:
+    """The secret scan is CPU work while most checks wait on the network: start it now when this process runs
+    the credentials checks (one process only: under xdist the worker that runs them scans when it gets there)."""
+    if hasattr(request.config, "workerinput"):
+        return
+    if any((m := t.get_closest_marker(MARKER)) is not None and m.args[:1] == ("credentials",)
+           for t in request.session.items):  # fmt: skip
+        from bluum_readiness.credentials.scan import prefetch_scan
+
+        prefetch_scan(run)
 
 
 @pytest.fixture

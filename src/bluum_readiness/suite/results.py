@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bluum_readiness.catalog import items as checklist_items
+from bluum_readiness.report.digest import evidence_digest
 
 __all__ = ["SCHEMA_VERSION", "CheckResult", "ItemResult", "RunReport", "build_report", "scrub", "write_json"]
 
@@ -73,6 +74,8 @@ class CheckResult:
             value = getattr(self, key)
             if value:
                 out[key] = value
+        if self.status != "passed" and self.message:
+            out["reason"] = self.message
         if self.evidence:
             out["evidence"] = self.evidence
         out["duration_s"] = round(self.duration_s, 3)
@@ -93,8 +96,25 @@ class ItemResult:
         out: dict[str, Any] = {"id": self.id, "title": self.title, "kind": self.kind, "status": self.status}
         if self.note:
             out["note"] = self.note
+        if self.status != "passed":
+            out["reason"] = self.reason()
         out["checks"] = [c.for_report() for c in self.checks]
         return out
+
+    def reason(self) -> str:
+        """Why the item is not passed: the note, or the checks that decided its status."""
+        if self.note:
+            return self.note
+        if self.status == "failed":
+            return "failed: " + ", ".join(c.id for c in self.checks if c.status in ("failed", "broken"))
+        unjudged = [c for c in self.checks if c.status == "not_verifiable"]
+        if not unjudged:
+            return self.status.replace("_", " ")
+        reasons = {c.message for c in unjudged if c.message}
+        if len(reasons) == 1:
+            return f"not verifiable: {reasons.pop()}"
+        named = ", ".join(c.id for c in unjudged[:3]) + (", ..." if len(unjudged) > 3 else "")
+        return f"not verifiable: {len(unjudged)} checks could not judge ({named})"
 
 
 @dataclass
@@ -124,10 +144,29 @@ class RunReport:
             "schema_version": SCHEMA_VERSION,
             "verdict": self.verdict,
             **self.metadata,
+            "target": _with_environment(self.metadata.get("target")),
             "items_without_checks": self.items_without_checks,
             "counts": self.counts(),
             "items": [i.for_report() for i in self.items],
         }
+
+
+def environment_of(target: dict[str, Any]) -> str:
+    """``embedded_twin``, ``sandbox`` or ``production`` from the target's mode and host; ``custom`` otherwise."""
+    host = str(target.get("host") or "").lower()
+    if target.get("mode") == "embedded":
+        return "embedded_twin"
+    if host.startswith("sandbox.") or ".sandbox." in host:
+        return "sandbox"
+    if host in ("api.bluumfinance.com", "bluumfinance.com") or host.endswith(".api.bluumfinance.com"):
+        return "production"
+    return "custom"
+
+
+def _with_environment(target: Any) -> Any:
+    if not isinstance(target, dict):
+        return target
+    return {**target, "environment": target.get("environment") or environment_of(target)}
 
 
 def _item_status(checks: Sequence[CheckResult]) -> str:
@@ -215,7 +254,9 @@ def write_json(report: RunReport, out_dir: str | Path, secrets: Iterable[str] = 
     """Write ``readiness.json`` into ``out_dir`` (created), after a final scrub of every secret."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    text = scrub(json.dumps(report.to_dict(), indent=2, default=str), secrets)
+    scrubbed = json.loads(scrub(json.dumps(report.to_dict(), default=str), secrets))
+    scrubbed["digest"] = evidence_digest(scrubbed)  # over what is written, so a reader can recompute it
+    text = json.dumps(scrubbed, indent=2, ensure_ascii=False)
     path = folder / "readiness.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(text + "\n", encoding="utf-8")

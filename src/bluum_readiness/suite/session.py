@@ -18,7 +18,7 @@ from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig
 from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
-from bluum_readiness.harness import CredentialStore, Harness, HarnessSettings, Target
+from bluum_readiness.harness import CredentialStore, Harness, HarnessSettings, Target, WebhookSecret
 from bluum_readiness.integration import Credentials, IntegrationEnv, load_factory
 from bluum_readiness.proxy.server import ProxyServer
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
@@ -77,6 +77,8 @@ class SuiteSession:
     limiter: SharedRateLimiter | None = None
     integration_spec: str = DEFAULT_INTEGRATION
     run_config: RunConfig | None = None  # what the checks read as ``h.config`` (None: defaults)
+    webhook_secret: str | None = None  # the configured endpoint's signing secret ([webhooks]), if any
+    _seen_webhook_secrets: set[str] = field(default_factory=set)  # secrets of webhooks the checks registered
 
     @classmethod
     def embedded(
@@ -136,12 +138,15 @@ class SuiteSession:
         return Target(origin=self.twin.origin, twin=True)
 
     def secrets(self) -> list[str]:
-        """Texts that must never reach a report: the current secret, and its HTTP Basic token."""
+        """Texts that must never reach a report: every API secret the session's store held (a rotation drill or
+        a 401 refresh changes it) with its HTTP Basic token, and every webhook signing secret seen."""
         if self.credentials is None:
             return []
-        pair = self.credentials.current
-        token = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
-        return [pair.secret, token]
+        found: list[str] = []
+        for pair in self.credentials.held:
+            found += [pair.secret, base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()]
+        found += [s for s in (self.webhook_secret, *self._seen_webhook_secrets) if s]
+        return list(dict.fromkeys(found))
 
     def harness(self) -> Harness:
         assert self.proxy is not None and self.credentials is not None
@@ -153,6 +158,7 @@ class SuiteSession:
             credentials=self.credentials,
             settings=self.settings,
             run_config=self.run_config,
+            webhook_secret=WebhookSecret(self.webhook_secret),
         )
         h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
         h.evidence["seed"] = self.settings.seed
@@ -173,6 +179,8 @@ class SuiteSession:
             try:
                 check.run(h)
             finally:
+                if h.webhook_secret.known:
+                    self._seen_webhook_secrets.add(h.webhook_secret.get())
                 if evidence is not None:
                     evidence.update(h.evidence)
 

@@ -23,6 +23,7 @@ from bluum_readiness.twin.middleware import (
     AuthMiddleware,
     IdempotencyMiddleware,
     RateLimitMiddleware,
+    RequestCounts,
     RequestIdMiddleware,
 )
 from bluum_readiness.twin.resources import (
@@ -124,6 +125,7 @@ def create_app(
     """A twin app. Pass ``twin`` to share an engine with the caller; ``background=False`` leaves advancing
     time to the caller (``twin.scheduler.run_due()``, ``dispatcher.dispatch_due``) for deterministic tests."""
     engine = twin or Twin(settings, clock=clock)
+    counts = RequestCounts()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -138,7 +140,7 @@ def create_app(
     app = Starlette(
         routes=[Mount("/v1", routes=api_routes()), Mount("/_sandbox", routes=sandbox_routes())],
         middleware=[
-            Middleware(RequestIdMiddleware, ids=engine.ids),
+            Middleware(RequestIdMiddleware, ids=engine.ids, counts=counts),
             Middleware(AuthMiddleware, twin=engine),
             Middleware(RateLimitMiddleware, twin=engine),
             Middleware(IdempotencyMiddleware, twin=engine),
@@ -147,4 +149,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.twin = engine
+    app.state.request_counts = counts  # responses by area and status (benchmarks/full_run.py reads them)
     return app

@@ -53,6 +53,7 @@ class Operation:
     query: tuple[str, ...] = ()
     idempotency: str | None = None  # "required" | "recommended" | None
     extra: dict[str, Any] = field(default_factory=dict)
+    media_type: str = "application/json"  # of the success response ("*/*": the stored file's own type)
 
 
 _INV = "/investors/{investor_id}"
@@ -79,7 +80,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         query=("investor_id", "purpose", "status", "document_type", "limit", "starting_after"),
     ),
     ("GET", "/documents/{document_id}"): Operation("Retrieve a document", "Documents"),
-    ("GET", "/documents/{document_id}/download"): Operation("Download a document", "Documents"),
+    ("GET", "/documents/{document_id}/download"): Operation("Download a document", "Documents", media_type="*/*"),
     ("DELETE", "/documents/{document_id}"): Operation("Delete a document", "Documents"),
     ("POST", f"{_INV}/funding-sources/plaid/link-token"): Operation(
         "Create a Plaid link token", "Funding sources", body=funding.LinkTokenRequest
@@ -198,8 +199,9 @@ def _responses(op: Operation) -> dict[str, Any]:
         "description": "A Bluum error",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    success = {"type": "object"} if op.media_type == "application/json" else {"type": "string", "format": "binary"}
     return {
-        str(op.status): {"description": "Success", "content": {"application/json": {"schema": {"type": "object"}}}},
+        str(op.status): {"description": "Success", "content": {op.media_type: {"schema": success}}},
         "4XX": error,
         "5XX": error,
     }

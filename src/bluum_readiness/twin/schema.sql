@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS resources (
     data         TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS resources_by_owner ON resources (tenant_id, object, investor_id, seq);
+-- Store.find(..., "_operation_id", ...): a wallet transaction by its operation (every transfer and fill)
+CREATE INDEX IF NOT EXISTS resources_by_operation ON resources (tenant_id, object, json_extract(data, '$._operation_id'), investor_id);
 
 -- Every money movement, with the operation (dep_/wd_/ord_) that caused it.
 CREATE TABLE IF NOT EXISTS ledger (

@@ -1,7 +1,14 @@
-"""The twin on a real socket: ``TwinServer`` (background thread, for tests and the suite)."""
+"""The twin on a real socket: ``TwinServer`` (background thread, for tests and the suite).
+
+With ``BLUUM_READINESS_TWIN_STATS`` set to a file path, ``stop()`` appends one JSON line with the responses the
+twin sent (``RequestCounts.snapshot()``): how benchmarks/full_run.py counts the API requests of a readiness run,
+whose every xdist worker has its own twin.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from types import TracebackType
 
 from bluum_readiness._serving import BackgroundServer
@@ -10,7 +17,9 @@ from bluum_readiness.twin.app import create_app
 from bluum_readiness.twin.engine import KeyPair, Twin
 from bluum_readiness.twin.settings import TwinSettings
 
-__all__ = ["TwinServer"]
+__all__ = ["STATS_ENV_VAR", "TwinServer"]
+
+STATS_ENV_VAR = "BLUUM_READINESS_TWIN_STATS"
 
 
 class TwinServer:
@@ -52,9 +61,18 @@ class TwinServer:
         self._server.start()
         return self
 
+    def request_counts(self) -> dict[str, int]:
+        """Responses sent so far, by area and status (see ``RequestCounts.snapshot``)."""
+        return dict(self.app.state.request_counts.snapshot())
+
     def stop(self) -> None:
         self._server.stop()
         self.twin.close()
+        stats_file = os.environ.get(STATS_ENV_VAR)
+        if stats_file:
+            line = json.dumps({"pid": os.getpid(), "responses": self.request_counts()}) + "\n"
+            with open(stats_file, "a", encoding="utf-8") as handle:  # one short append per twin: workers don't mix
+                handle.write(line)
 
     def __enter__(self) -> TwinServer:
         return self.start()

@@ -132,6 +132,8 @@ def parse_json_body(raw: bytes, model: type[M]) -> M:
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ApiError("BLUM-400-001", f"The request body is not valid JSON ({exc}); send a JSON object.") from exc
+        except RecursionError:  # found by tests/reliability: nesting deeper than the parser's stack was a 500
+            raise ApiError("BLUM-400-001", "The request body is nested too deeply; send a flat JSON object.") from None
     if not isinstance(data, dict):
         raise ApiError("BLUM-400-001", "The request body must be a JSON object.")
     try:

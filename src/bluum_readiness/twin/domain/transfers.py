@@ -120,9 +120,7 @@ def record_transaction(
     if type not in TRANSACTION_TYPES:
         raise ValueError(f"unknown transaction type {type!r}")
     now = iso(twin.clock.now())
-    found = twin.store.list(
-        tenant_id, "transaction", investor_id=investor_id, where=lambda t: t.get("_operation_id") == operation_id
-    )
+    found = twin.store.find(tenant_id, "transaction", "_operation_id", operation_id, investor_id=investor_id)
     if found:
         txn = found[0]
     else:

@@ -41,7 +41,7 @@ def request_hash(body: bytes, content_type: str | None = None) -> str:
     else:
         try:
             canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # the handler answers the 400
             canonical = body
     return hashlib.sha256(canonical).hexdigest()
 

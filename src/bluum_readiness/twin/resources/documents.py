@@ -84,7 +84,7 @@ def _metadata_field(form: FormData) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise ApiError(

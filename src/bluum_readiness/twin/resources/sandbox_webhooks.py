@@ -5,6 +5,7 @@
 - ``POST /webhook-deliveries/{id}/retry``: queue a parked or pending delivery for now.
 - ``POST/GET /api-keys``, ``POST /api-keys/{id}/revoke|deactivate|activate``: tenant key pairs for the
   rotation drill; every BLUM-401 code can be produced (revoked → 003, inactive → 004, ``expires_at`` past → 005).
+  ``created`` (unix seconds or ISO 8601, not in the future) back-dates a new pair, for the key-age check.
 """
 
 from __future__ import annotations
@@ -126,9 +127,10 @@ async def retry_delivery(request: Request) -> Response:
 class CreateTenantKey(Body):
     name: str | None = Field(default=None, max_length=120)
     expires_at: str | int | float | None = None
+    created: str | int | float | None = None
 
 
-def _expiry(value: str | int | float | None) -> float | None:
+def _expiry(value: str | int | float | None, param: str = "expires_at") -> float | None:
     """Unix seconds from a unix number or an ISO 8601 timestamp (a past time is allowed: 401-005 drills)."""
     if value is None:
         return None
@@ -139,8 +141,8 @@ def _expiry(value: str | int | float | None) -> float | None:
     except ValueError:
         raise ApiError(
             "BLUM-400-003",
-            "'expires_at' must be unix seconds or an ISO 8601 timestamp, e.g. 2026-06-15T14:30:00Z.",
-            param="expires_at",
+            f"'{param}' must be unix seconds or an ISO 8601 timestamp, e.g. 2026-06-15T14:30:00Z.",
+            param=param,
         ) from None
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
@@ -178,10 +180,15 @@ async def create_tenant_key(request: Request) -> Response:
     req = await http.body(request, CreateTenantKey)
     expires_at = _expiry(req.expires_at)
     twin = http.twin(request)
+    created = _expiry(req.created, "created")
+    if created is not None and created > twin.clock.now():
+        raise ApiError("BLUM-400-003", "'created' must not be in the future.", param="created")
     with twin.db.tx():
         pair = twin.create_tenant_key(caller.tenant_id, name=req.name)
         if expires_at is not None:
             twin.db.execute("UPDATE api_keys SET expires_at = ? WHERE public_key = ?", (expires_at, pair.key))
+        if created is not None:
+            twin.db.execute("UPDATE api_keys SET created = ? WHERE public_key = ?", (created, pair.key))
         row = _tenant_key(twin, caller.tenant_id, pair.key)
         return http.commit(request, _render_key(twin, row, pair.secret), 201)
 

@@ -1,0 +1,144 @@
+"""Benchmark 1: the full readiness run (``bluum-readiness run``, embedded twin, reference integration).
+
+    .venv/bin/python benchmarks/full_run.py [--repeat 3] [--workers 0,2] [--quick] [--json FILE]
+
+Runs the real command in a subprocess from an empty folder (so no bluum-readiness.toml is picked up), serial
+and with ``-n 2``, interleaved (serial, -n 2, serial, -n 2, …) so both modes see the same background load;
+reports the median of the repetitions. Per check and per item it reads ``duration_s`` from readiness.json.
+The API requests are counted by the twin itself: with ``BLUUM_READINESS_TWIN_STATS`` set, every worker's
+twin appends the responses it sent, by area and status, when it stops. ``/v1`` requests are what a run
+would spend against the real sandbox (10 requests/s per key pair: 0.1 s each); ``/_sandbox`` controls exist
+only on the twin. Faults the proxy answers itself never reach the twin and cost nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from _common import cli_command, load_note, machine, median
+
+SANDBOX_RATE = 10.0  # requests/s per key pair on the real sandbox
+
+
+def one_run(workers: int, only: list[str], scratch: Path, tag: str) -> dict[str, Any]:
+    out = scratch / f"out-{tag}"
+    stats = scratch / f"stats-{tag}.jsonl"
+    cmd = [*cli_command(), "run", "--out", str(out)]
+    cmd += ["-n", str(workers)] if workers else []
+    for item in only:
+        cmd += ["--only", item]
+    env = {**os.environ, "BLUUM_READINESS_TWIN_STATS": str(stats)}
+    for name in ("BLUUM_API_KEY", "BLUUM_API_SECRET"):  # the run makes its own twin key pair
+        env.pop(name, None)
+    load = load_note()
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=scratch, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode not in (0, 1) or not (out / "readiness.json").exists():  # 1: ran, verdict not ready
+        raise SystemExit(f"`{' '.join(cmd)}` exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    report = json.loads((out / "readiness.json").read_text())
+    if proc.returncode == 1:
+        print(f"  note: the run's verdict was {report.get('verdict')!r} (exit 1); its timings still count")
+    responses: dict[str, int] = defaultdict(int)
+    twins = 0
+    for line in stats.read_text().splitlines() if stats.exists() else []:
+        twins += 1
+        for key, n in json.loads(line)["responses"].items():
+            responses[key] += n
+    return {"workers": workers, "wall_s": wall, "report": report, "responses": dict(responses), "twins": twins,
+            "load": load}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions of each mode (median reported)")
+    parser.add_argument("--workers", default="0,2", help="comma-separated worker counts, 0 = serial (default 0,2)")
+    parser.add_argument("--only", action="append", default=[], metavar="ITEM", help="only this checklist item")
+    parser.add_argument("--quick", action="store_true", help="one serial run of the smoke-test item (a smoke test)")
+    parser.add_argument("--json", metavar="FILE", help="also write the raw figures as JSON")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    try:
+        modes = [int(w) for w in args.workers.split(",")]
+    except ValueError:
+        parser.error(f"--workers {args.workers!r} must be comma-separated integers, e.g. 0,2")
+    if args.quick:
+        args.repeat, modes, args.only = 1, [0], args.only or ["smoke-test"]
+
+    print(machine())
+    only = "".join(f" --only {i}" for i in args.only)
+    print(f"command: bluum-readiness run [-n N]{only} (embedded twin, reference integration)")
+    print(f"method: {args.repeat} repetition(s), modes interleaved {modes}; wall time = perf_counter around the "
+          "subprocess (includes interpreter start, pytest collection, twin/proxy start-up and teardown)")  # fmt: skip
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="bluum-bench-") as tmp:
+        for rep in range(args.repeat):
+            for workers in modes:
+                r = one_run(workers, args.only, Path(tmp), f"{rep}-{workers}")
+                runs.append(r)
+                print(f"  run {rep + 1} -n {workers}: {r['wall_s']:.2f} s wall "
+                      f"(readiness.json duration_s {r['report']['duration_s']:.2f}); {r['load']}")  # fmt: skip
+
+    print("\nwall time (median of repetitions):")
+    for workers in modes:
+        walls = [r["wall_s"] for r in runs if r["workers"] == workers]
+        label = "serial" if workers == 0 else f"-n {workers}"
+        spread = f"min {min(walls):.2f}, max {max(walls):.2f}, n={len(walls)}"
+        print(f"  {label:8s} median {median(walls):6.2f} s  ({spread})")
+    if 0 in modes and len(modes) > 1:
+        for workers in modes[1:]:
+            ratio = median([r["wall_s"] for r in runs if r["workers"] == 0]) / median(
+                [r["wall_s"] for r in runs if r["workers"] == workers]
+            )
+            print(f"  speed-up of -n {workers} over serial: {ratio:.2f}x")
+
+    base = [r for r in runs if r["workers"] == modes[0]]
+    per_check: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in base:
+        for item in r["report"]["items"]:
+            for check in item["checks"]:
+                per_check[(item["id"], check["id"])].append(float(check.get("duration_s") or 0.0))
+    label = "serial" if modes[0] == 0 else f"-n {modes[0]}"
+    print(f"\ntime per checklist item and check ({label}, median of {len(base)} run(s), readiness.json duration_s):")
+    items: dict[str, float] = defaultdict(float)
+    for (item_id, _), values in per_check.items():
+        items[item_id] += median(values)
+    for item_id, total in sorted(items.items(), key=lambda kv: -kv[1]):
+        print(f"  {item_id:22s} {total:6.2f} s")
+        checks = [(c, median(v)) for (i, c), v in per_check.items() if i == item_id]
+        for check_id, value in sorted(checks, key=lambda kv: -kv[1]):
+            print(f"      {check_id:48s} {value:6.3f} s")
+    print(f"  {'sum of checks':22s} {sum(items.values()):6.2f} s")
+
+    print("\nrequests the run made (counted by the twin(s) of one run; faults answered by the proxy not included):")
+    for workers in modes:
+        r = next(r for r in runs if r["workers"] == workers)
+        resp = r["responses"]
+        api, sandbox = resp.get("api", 0), resp.get("sandbox", 0)
+        label = "serial" if workers == 0 else f"-n {workers}"
+        print(f"  {label:8s} {api} API requests (/v1) + {sandbox} sandbox controls (/_sandbox, twin only) "
+              f"across {r['twins']} twin(s); 429s answered by the twin: {resp.get('api 429', 0)}")  # fmt: skip
+    api = next(r for r in runs if r["workers"] == modes[0])["responses"].get("api", 0)
+    print(f"  at the real sandbox's {SANDBOX_RATE:g} requests/s the API requests alone need "
+          f">= {api / SANDBOX_RATE:.1f} s of rate-limit budget (0.1 s each), "
+          "whatever the number of workers")  # fmt: skip
+
+    if args.json:
+        slim = [{k: v for k, v in r.items() if k != "report"} | {"duration_s": r["report"]["duration_s"]} for r in runs]
+        per_check_out = {f"{i}/{c}": median(v) for (i, c), v in per_check.items()}
+        Path(args.json).write_text(json.dumps({"runs": slim, "per_check_s": per_check_out}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

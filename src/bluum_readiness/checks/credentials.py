@@ -1,0 +1,217 @@
+"""Checks of the ``credentials`` item: no secret in the code or config, credentials from a source, key age.
+
+- ``no-secrets-in-code``: the secret scan (``bluum_readiness.credentials.scan``) of ``[scan] paths``;
+- ``secret-source``: the config file holds no literal secret, and the integration takes its pair from
+  ``IntegrationEnv.credentials`` — the suite hands it a fresh pair and reads which key its requests carry;
+- ``key-age``: the current tenant key is younger than the rotation period (twin: the key's creation time).
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import stat
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bluum_readiness.checks._support import call, require_traffic
+from bluum_readiness.checks.registry import check
+from bluum_readiness.credentials.scan import Finding, scan_configured_ahead
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.integration import Credentials
+from bluum_readiness.testing import investor_profile
+
+if TYPE_CHECKING:
+    from bluum_readiness.config import CredentialsConfig
+    from bluum_readiness.harness import Harness
+
+ITEM = "credentials"
+SHOWN_FINDINGS = 10
+MIN_SECRET_CHARS = 8
+_PROBE_INVESTOR = "inv_" + "0" * 26  # well-formed and unknown: against a real target the 401 comes first
+
+
+def _failure(check_id: str, *, expected: str, observed: str, fix: str, evidence: dict[str, Any]) -> ConformanceFailure:
+    return ConformanceFailure(
+        checklist_id=ITEM, check=check_id, expected=expected, observed=observed, fix=fix, evidence=evidence
+    )
+
+
+# -- no secrets in the code ---------------------------------------------------------------------------------
+
+
+def _listing(findings: list[Finding]) -> str:
+    shown = "; ".join(str(f) for f in findings[:SHOWN_FINDINGS])
+    more = len(findings) - SHOWN_FINDINGS
+    return shown + (f"; and {more} more (see the evidence)" if more > 0 else "")
+
+
+@check(
+    "credentials.no-secrets-in-code",
+    item=ITEM,
+    title="No API key or secret in the code or config files (secret scan)",
+)
+def no_secrets_in_code(h: Harness) -> None:
+    result = scan_configured_ahead(h.config)  # started ahead by the plugin when the run includes this item
+    h.evidence["secret_scan"] = result.evidence()
+    if result.files_scanned == 0:
+        raise NotVerifiable(
+            f"the secret scan found no files to scan in {', '.join(result.paths)}: run from your project's folder "
+            "or name your code and config folders in [scan] paths"
+        )
+    if result.findings:
+        raise _failure(
+            "credentials.no-secrets-in-code",
+            expected=f"no API key, secret or other credential in the {result.files_scanned} scanned files",
+            observed=f"{len(result.findings)} potential secret(s): {_listing(result.findings)}",
+            fix="remove each one from the code and read it from your secret source instead, and rotate any real "
+            "key that was committed; a reviewed false positive gets a `# pragma: allowlist secret` comment on its "
+            "line, or goes into .secrets.baseline (`python -m bluum_readiness.credentials baseline`)",
+            evidence=dict(h.evidence),
+        )
+
+
+# -- credentials from a source ------------------------------------------------------------------------------
+
+
+def _describe_source(source: CredentialsConfig) -> dict[str, Any]:
+    """The configured source, without anything secret."""
+    described: dict[str, Any] = {"source": source.source}
+    if source.source == "env":
+        described |= {"key_env": source.key_env, "secret_env": source.secret_env, "set": source.configured_in_env()}
+    elif source.source == "file" and source.path:
+        path = Path(source.path).expanduser()
+        described["path"] = source.path
+        if path.exists():
+            described["mode"] = f"{stat.S_IMODE(path.stat().st_mode):o}"
+    elif source.source == "command" and source.command:
+        described["command"] = source.command[0]
+    elif source.source == "aws":
+        described |= {"secret_id": source.secret_id, "region": source.region}
+    return described
+
+
+def _literal_in_config(h: Harness) -> str | None:
+    """The first line (``path:line``) of the run's config file holding the secret in use, or None. Secrets
+    shorter than ``MIN_SECRET_CHARS`` are not searched for (they would match ordinary text)."""
+    file = h.config.source_file
+    if file is None or not file.is_file():
+        return None
+    pair = h.credentials.current
+    if len(pair.secret) < MIN_SECRET_CHARS:
+        return None
+    token = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
+    for number, line in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if pair.secret in line or token in line:
+            return f"{file}:{number}"
+    return None
+
+
+def _fresh_pair(h: Harness) -> tuple[Credentials, Callable[[], None]]:
+    """A pair the integration has never seen, and how to retire it. Twin: a real new tenant pair (so the
+    secret is proven too); elsewhere: a well-formed unknown pair (its requests get 401s; only the key id counts)."""
+    if h.target.twin:
+        made = h.sandbox("POST", "/api-keys", json={"name": "bluum-readiness secret-source probe"})
+        return Credentials(made["key"], made["secret"]), lambda: h.sandbox("POST", f"/api-keys/{made['id']}/revoke")
+    return Credentials(f"test_bluum_{secrets.token_hex(32)}", secrets.token_hex(32)), lambda: None
+
+
+@check(
+    "credentials.secret-source",
+    item=ITEM,
+    title="Credentials come from the configured source, not a literal",
+)
+def secret_source(h: Harness) -> None:
+    check_id = "credentials.secret-source"
+    h.evidence["credential_source"] = _describe_source(h.config.credentials)
+    literal = _literal_in_config(h)
+    if literal is not None:
+        raise _failure(
+            check_id,
+            expected="the config file names where the secret comes from, never the secret itself",
+            observed=f"the API secret in use appears literally in the config file at {literal}",
+            fix='remove it, rotate the pair, and use [credentials] source = "env", "file" (chmod 600), "command" '
+            'or "aws" (docs/configuration.md)',
+            evidence=dict(h.evidence),
+        )
+    investor_id = h.call("POST", "/investors", json=investor_profile())["id"] if h.target.twin else _PROBE_INVESTOR
+    original = h.credentials.current
+    pair, retire = _fresh_pair(h)
+    h.credentials.set(pair)
+    try:
+        integration = h.integration()
+        mark = h.mark()
+        outcome = call(lambda: integration.kyc_status(investor_id), timeout=h.settings.settle_timeout_s)
+        exchanges = h.exchanges_since(mark)
+    finally:
+        h.credentials.set(original)
+        retire()
+    require_traffic(exchanges, outcome, "kyc_status()")
+    if not exchanges:
+        raise NotVerifiable(
+            f"kyc_status() sent no request (it {outcome.describe()}), so which credentials the integration uses "
+            "cannot be seen"
+        )
+    used = sorted({x.auth_key_id or "(none)" for x in exchanges})
+    h.evidence["probe"] = {"handed_key": pair.key, "keys_sent": used, "statuses": [x.status for x in exchanges]}
+    if used != [pair.key]:
+        others = [k for k in used if k != pair.key]
+        before = " (the pair it was handed earlier: a cached or hard-coded pair)" if original.key in others else ""
+        raise _failure(
+            check_id,
+            expected=f"every request carries the pair IntegrationEnv.credentials() returns now (key {pair.key})",
+            observed=f"after a new pair was handed over, its requests carried key {', '.join(others)}{before}",
+            fix="read the key pair from your secret source (IntegrationEnv.credentials() in the adapter) when "
+            "building the client and again after a 401; never hard-code or bundle a pair",
+            evidence=dict(h.evidence),
+        )
+    if h.target.twin and any(x.status == 401 for x in exchanges):
+        raise _failure(
+            check_id,
+            expected="the secret of the handed pair with its key (the twin accepts the new pair)",
+            observed="its requests carried the new key but were refused with 401: the secret came from elsewhere",
+            fix="take the secret from the same source as the key (IntegrationEnv.credentials().secret)",
+            evidence=dict(h.evidence),
+        )
+
+
+# -- key age ------------------------------------------------------------------------------------------------
+
+
+@check(
+    "credentials.key-age",
+    item=ITEM,
+    title="The current key is younger than the rotation period",
+)
+def key_age(h: Harness) -> None:
+    period_days = h.config.credentials.rotation_period_days
+    if not h.target.twin:
+        raise NotVerifiable(
+            "the Bluum API does not say when a tenant key was created; check the key's age in the dashboard "
+            f"(rotate at least every {period_days} days)"
+        )
+    current = h.credentials.current.key
+    keys = h.sandbox("GET", "/api-keys")["data"]
+    entry = next((k for k in keys if k["key"] == current), None)
+    if entry is None:
+        raise NotVerifiable(f"the target does not list the key in use ({current}) among the tenant's keys")
+    created = float(entry["created"])
+    age_days = (time.time() - created) / 86400
+    h.evidence["key_age"] = {
+        "key": current,
+        "created": datetime.fromtimestamp(created, UTC).isoformat(),
+        "age_days": round(age_days, 1),
+        "rotation_period_days": period_days,
+    }
+    if age_days >= period_days:
+        raise _failure(
+            "credentials.key-age",
+            expected=f"the key in use is younger than the rotation period ({period_days} days)",
+            observed=f"key {current} was created {h.evidence['key_age']['created']} ({age_days:.0f} days ago)",
+            fix="rotate it: create a new pair in the Bluum dashboard, deploy it to your secret source, verify, then "
+            "revoke the old pair (the credential-rotation item drills this)",
+            evidence=dict(h.evidence),
+        )

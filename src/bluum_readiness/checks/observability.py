@@ -1,0 +1,396 @@
+"""Checks of the ``observability`` item: a complete request log without secrets, and alerts that fire for the
+right reasons.
+
+- ``request-log``: every exchange the proxy saw is in ``request_log()`` — matched by X-Request-Id — with its
+  method, path, status and a duration (retries, errors and faulted answers included).
+- ``no-secrets-in-logs``: neither the API secret, its Basic token nor the webhook secret appear in the request
+  log, in anything logged through Python ``logging``, in alerts or in exception texts.
+- ``alert-5xx``, ``alert-429``, ``alert-stuck-order``, ``alert-webhook-failure``: ``alerts()`` stays quiet in
+  normal weather, then fires the named kind once its cause is in place (within ``alert_timeout_s``).
+
+Without ``request_log()`` / ``alerts()`` / ``webhook_url`` the checks that need them are *not verifiable*.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from bluum_readiness.checks._support import INVESTOR, call
+from bluum_readiness.checks.registry import check
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.harness import poll
+from bluum_readiness.proxy.faults import StatusFault
+from bluum_readiness.proxy.recorder import Exchange
+from bluum_readiness.proxy.rules import FaultRule
+
+if TYPE_CHECKING:
+    from bluum_readiness.harness import Harness
+
+ITEM = "observability"
+BURST_5XX = 10  # a burst: this many 5xx answers within a few seconds
+HITS_429 = 3
+LOG_FIX = (
+    "record one entry per HTTP exchange (every retry too) with method, path, status, the response's X-Request-Id "
+    "and the duration; quote the request id to Bluum support"
+)
+
+
+def _fail(check_id: str, expected: str, observed: str, fix: str, **evidence: Any) -> ConformanceFailure:
+    return ConformanceFailure(checklist_id=ITEM, check=check_id, expected=expected, observed=observed, fix=fix,
+                              evidence=evidence)  # fmt: skip
+
+
+# -- the request log -----------------------------------------------------------------------------------------
+
+
+def _mixed_traffic(h: Harness, integration: Any) -> list[Exchange]:
+    """Reads, writes, a retried 503 and a refused 400 through the integration; the exchanges the proxy saw."""
+    investor, bank = h.funded_investor()
+    mark = h.mark()
+    rules = (
+        FaultRule("log-503", StatusFault(503), method="GET", path=INVESTOR, first=1),
+        FaultRule("log-400", StatusFault(400), method="POST", path="/v1/investors/*/deposits", nth=2),
+    )
+    with h.faults(*rules):
+        for operation in (
+            lambda: integration.kyc_status(investor),
+            lambda: integration.deposit(investor, bank, "2.00"),
+            lambda: integration.deposit(investor, bank, "3.00"),  # refused: 400
+            lambda: integration.positions(investor),
+        ):
+            call(operation, timeout=30.0)
+    exchanges = h.exchanges_since(mark)
+    if not exchanges:
+        raise NotVerifiable("the integration sent no request, so there was nothing it could have logged")
+    return exchanges
+
+
+def _path(value: Any) -> str:
+    text = str(value or "")
+    return urlsplit(text).path if "://" in text else text.split("?", 1)[0]
+
+
+def _same_path(logged: Any, seen: str) -> bool:
+    path = _path(logged)
+    return path == seen or (path.startswith("/") and len(path) > 1 and seen.endswith(path))
+
+
+def _entry_problems(exchange: Exchange, entry: dict[str, Any] | None) -> list[str]:
+    label = f"{exchange.method} {exchange.path} -> {exchange.status} ({exchange.request_id})"
+    if entry is None:
+        return [f"{label}: no entry with this X-Request-Id"]
+    problems = []
+    if str(entry.get("method", "")).upper() != exchange.method:
+        problems.append(f"{label}: method logged as {entry.get('method')!r}")
+    if not _same_path(entry.get("path"), exchange.path):
+        problems.append(f"{label}: path logged as {entry.get('path')!r}")
+    if entry.get("status") != exchange.status:
+        problems.append(f"{label}: status logged as {entry.get('status')!r}")
+    duration = entry.get("duration_ms")
+    if (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not math.isfinite(duration)
+        or duration < 0
+    ):
+        problems.append(f"{label}: duration_ms logged as {duration!r}")
+    return problems
+
+
+@check("observability.request-log", item=ITEM, needs=("request_log",),
+       title="Every exchange is in the request log with method, path, status, X-Request-Id and duration")  # fmt: skip
+def request_log(h: Harness) -> None:
+    integration = h.integration()
+    read_log = h.capability(integration, "request_log")
+    exchanges = _mixed_traffic(h, integration)
+    entries = [e for e in read_log() if isinstance(e, dict)]
+    by_id = {str(e["request_id"]): e for e in entries if e.get("request_id")}
+    answered = [x for x in exchanges if x.status is not None and x.request_id]
+    problems = [p for x in answered for p in _entry_problems(x, by_id.get(str(x.request_id)))]
+    h.evidence["request_log"] = {"exchanges": len(answered), "entries": len(entries), "sample": entries[-5:]}
+    if problems:
+        raise _fail(
+            "observability.request-log",
+            "one request-log entry per exchange the proxy saw, matched by X-Request-Id, with method, path, status "
+            "and duration_ms",
+            f"{len(problems)} problem(s) over {len(answered)} exchanges: " + "; ".join(problems[:6]),
+            LOG_FIX,
+            problems=problems[:50],
+        )
+
+
+# -- secrets -------------------------------------------------------------------------------------------------
+
+
+def _register_receiver(h: Harness, integration: Any) -> None:
+    """In twin mode, register the integration's receiver so it holds (and could leak) a webhook secret."""
+    url = getattr(integration, "webhook_url", None)
+    if not h.target.twin or not isinstance(url, str) or not url or h.webhook_secret.known:
+        return
+    hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
+    h.webhook_secret.set(hook["secret"])
+    h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}", expect=(200, 204, 404)))
+
+
+@check("observability.no-secrets-in-logs", item=ITEM,
+       title="No API secret, Basic token or webhook secret in the request log, logging output or alerts")  # fmt: skip
+def no_secrets_in_logs(h: Harness) -> None:
+    integration = h.integration()
+    _register_receiver(h, integration)
+    pair = h.credentials.current
+    secrets = {
+        "the API secret": pair.secret,
+        "the Basic authorization token": base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode(),
+    }
+    if h.webhook_secret.known:
+        secrets["the webhook secret"] = h.webhook_secret.get()
+    texts: dict[str, str] = {}
+    with h.capture_logs() as logs:
+        exchanges = _mixed_traffic(h, integration)
+        for name in ("request_log", "alerts"):
+            read = getattr(integration, name, None)
+            if callable(read):
+                texts[f"{name}()"] = json.dumps(read(), default=repr)
+    texts["Python logging"] = logs.text()
+    h.evidence["scanned"] = sorted(texts)
+    leaks = [f"{what} in {where}" for where, text in texts.items() for what, value in secrets.items() if value in text]
+    if leaks:
+        raise _fail(
+            "observability.no-secrets-in-logs",
+            "no trace of the API secret, its Basic token or the webhook secret in logs or alerts",
+            "; ".join(leaks),
+            "log method, path, status, X-Request-Id and duration only — never request headers, credentials or "
+            "webhook secrets",
+            where=leaks,
+            exchanges=len(exchanges),
+        )
+
+
+# -- alerts --------------------------------------------------------------------------------------------------
+
+
+def _alerts_reader(h: Harness, integration: Any) -> Callable[[], list[dict[str, Any]]]:
+    read = h.capability(integration, "alerts")
+
+    def alerts() -> list[dict[str, Any]]:
+        found = read()
+        if not isinstance(found, list) or not all(isinstance(a, dict) for a in found):
+            raise NotVerifiable(f"alerts() returned {type(found).__name__}, not a list of dicts with a 'kind'")
+        return found
+
+    return alerts
+
+
+def _of(alerts: Sequence[dict[str, Any]], kind: str, about: str | None = None) -> list[dict[str, Any]]:
+    return [a for a in alerts if a.get("kind") == kind and (about is None or about in json.dumps(a, default=str))]
+
+
+def _wait_for_alert(h: Harness, alerts: Callable[[], list[dict[str, Any]]], kind: str, before: int,
+                    about: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Poll ``alerts()`` until more alerts of ``kind`` (about ``about``) than ``before`` exist, or time runs out."""
+    found: list[dict[str, Any]] = poll(lambda: _of(alerts(), kind, about), lambda a: len(a) > before,
+                                       h.settings.alert_timeout_s, interval=0.1)  # fmt: skip
+    return found[before:]
+
+
+def _alert_failure(check_id: str, kind: str, cause: str, timeout: float, seen: list[dict[str, Any]],
+                   fix: str) -> ConformanceFailure:  # fmt: skip
+    kinds = sorted({str(a.get("kind")) for a in seen})
+    return _fail(check_id, f"a {kind!r} alert within {timeout:g} s of {cause}",
+                 f"no such alert; alerts() holds {len(seen)} alert(s) of kinds {kinds}",
+                 f"{fix} (the suite waits alert_timeout_s = {timeout:g} s: the adapter you hand it needs alert "
+                 "thresholds below that, e.g. a factory parameter for tests)", alerts=seen[-10:])  # fmt: skip
+
+
+def _quiet(check_id: str, kind: str, alerts: list[dict[str, Any]], normal: str) -> None:
+    if _of(alerts, kind):
+        raise _fail(check_id, f"no {kind!r} alert during {normal}", f"alerts() already holds {_of(alerts, kind)[:3]}",
+                    f"fire {kind} only when its cause is there: an alert that always fires is ignored",
+                    alerts=alerts[-10:])  # fmt: skip
+
+
+def _burst(h: Harness, integration: Any, investor: str, rule: FaultRule, hits: int) -> int:
+    """Call ``kyc_status`` until the proxy answered ``hits`` faults under ``rule`` (at most ``hits`` calls)."""
+    mark = h.mark()
+    with h.faults(rule):
+        for _ in range(hits):
+            call(lambda: integration.kyc_status(investor), timeout=30.0)
+            if len([x for x in h.proxy.exchanges(settle=0)[mark:] if x.fault == rule.name]) >= hits:
+                break
+    return len([x for x in h.exchanges_since(mark) if x.fault == rule.name])
+
+
+@check("observability.alert-5xx", item=ITEM, needs=("alerts",),
+       title="An alert fires on a burst of 5xx (and not on one retried 5xx)")  # fmt: skip
+def alert_5xx(h: Harness) -> None:
+    integration = h.integration()
+    alerts = _alerts_reader(h, integration)
+    investor = h.active_investor()
+    single = FaultRule("single-503", StatusFault(503), method="GET", path=INVESTOR, first=1)
+    if _burst(h, integration, investor, single, 1) == 0:
+        raise NotVerifiable("kyc_status() sent no request, so no 5xx could reach the integration")
+    for _ in range(2):
+        call(lambda: integration.kyc_status(investor))
+    _quiet("observability.alert-5xx", "elevated_5xx", alerts(), "normal traffic with one retried 503")
+    burst = FaultRule("burst-5xx", StatusFault(503), method="GET", path=INVESTOR, first=BURST_5XX)
+    answered = _burst(h, integration, investor, burst, BURST_5XX)
+    fired = _wait_for_alert(h, alerts, "elevated_5xx", 0)
+    h.evidence["alerts"] = {"burst_5xx": answered, "fired": fired}
+    if not fired:
+        raise _alert_failure("observability.alert-5xx", "elevated_5xx", f"a burst of {answered} 503 answers",
+                             h.settings.alert_timeout_s, alerts(),
+                             "count 5xx answers (every attempt) in a sliding window; alert over a limit")  # fmt: skip
+
+
+@check("observability.alert-429", item=ITEM, needs=("alerts",), title="An alert fires when Bluum answers 429")
+def alert_429(h: Harness) -> None:
+    integration = h.integration()
+    alerts = _alerts_reader(h, integration)
+    investor = h.active_investor()
+    for _ in range(3):
+        call(lambda: integration.kyc_status(investor))
+    _quiet("observability.alert-429", "rate_limited", alerts(), "normal traffic")
+    rule = FaultRule("hits-429", StatusFault(429, retry_after=0), method="GET", path=INVESTOR, first=HITS_429)
+    answered = _burst(h, integration, investor, rule, HITS_429)
+    if answered == 0:
+        raise NotVerifiable("kyc_status() sent no request, so no 429 could reach the integration")
+    fired = _wait_for_alert(h, alerts, "rate_limited", 0)
+    h.evidence["alerts"] = {"answered_429": answered, "fired": fired}
+    if not fired:
+        raise _alert_failure("observability.alert-429", "rate_limited", f"{answered} 429 answers",
+                             h.settings.alert_timeout_s, alerts(),
+                             "alert on 429s: the integration is over its rate limit and users wait")  # fmt: skip
+
+
+def _order_status(h: Harness, investor: str, order_id: str) -> str:
+    status: str = h.call("GET", f"/investors/{investor}/orders/{order_id}")["status"]
+    return status
+
+
+@check("observability.alert-stuck-order", item=ITEM, needs=("alerts",), twin_only=True,
+       title="An alert fires for an order held non-terminal past the threshold (not for one that filled)")  # fmt: skip
+def alert_stuck_order(h: Harness) -> None:
+    integration = h.integration()
+    alerts = _alerts_reader(h, integration)
+    investor, _ = h.funded_investor()
+    symbol = "MSFT"
+    price = Decimal(str(h.call("GET", f"/assets/{symbol}")["price"]))
+    market_body = {"symbol": symbol, "side": "buy", "type": "market", "time_in_force": "day", "quantity": "1"}
+    placed = call(lambda: integration.place_order(investor, market_body))
+    if not placed.ok or not str(placed.result).startswith("ord_"):
+        raise NotVerifiable(f"place_order() did not place a market order ({placed.describe()})")
+    market = str(placed.result)
+    h.wait_for(f"market order {market} to fill", lambda: _order_status(h, investor, market) == "filled")
+    limit_body = {"symbol": symbol, "side": "buy", "type": "limit", "time_in_force": "gtc", "quantity": "1",
+                  "limit_price": f"{(price / 2):.2f}"}  # fmt: skip
+    placed = call(lambda: integration.place_order(investor, limit_body))
+    if not placed.ok or not str(placed.result).startswith("ord_"):
+        raise NotVerifiable(f"place_order() did not place a limit order ({placed.describe()})")
+    held = str(placed.result)
+    h.sandbox("POST", f"/orders/{held}/hold")
+    h.on_close(lambda: h.call("POST", f"/investors/{investor}/orders/{held}/cancel", expect=(200, 201, 409)))
+    fired = _wait_for_alert(h, alerts, "stuck_order", 0, about=held)
+    seen = alerts()
+    false_alarm = _of(seen, "stuck_order", about=market)
+    h.evidence["alerts"] = {"held_order": held, "filled_order": market, "fired": _of(seen, "stuck_order")}
+    if false_alarm:
+        raise _fail("observability.alert-stuck-order", f"no stuck_order alert for {market}, which filled at once",
+                    f"alerts() reports it stuck: {false_alarm[:2]}",
+                    "re-read an order before alerting; only orders still non-terminal past the threshold are stuck",
+                    alerts=seen[-10:])  # fmt: skip
+    if not fired:
+        raise _alert_failure("observability.alert-stuck-order", "stuck_order",
+                             f"order {held} being held open at the target (the alert must name it)",
+                             h.settings.alert_timeout_s, seen,
+                             "watch the orders you placed (webhooks or polling) and alert when one stays non-terminal "
+                             "longer than expected")  # fmt: skip
+
+
+class _FailingEndpoint:
+    """An HTTPS endpoint (the suite's local CA, which the twin trusts) that answers 503 to every delivery: the
+    integration's receiver behind a broken gateway."""
+
+    def __init__(self) -> None:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import Response
+        from starlette.routing import Route
+
+        from bluum_readiness._serving import BackgroundServer
+        from bluum_readiness.webhooks.tls import shared_local_tls
+
+        self.hits = 0
+
+        async def fail(request: Request) -> Response:
+            self.hits += 1
+            return Response('{"error": "gateway down"}', status_code=503, media_type="application/json")
+
+        tls = shared_local_tls()
+        app = Starlette(routes=[Route("/", fail, methods=["POST"])])
+        self.server = BackgroundServer(app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file).start()
+        self.url = self.server.url + "/"
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _deliveries(h: Harness, webhook_id: str, after: int = 0) -> list[dict[str, Any]]:
+    """The twin's deliveries to this webhook (registered by the check, so only events since then), from ``after``."""
+    page = h.sandbox("GET", "/webhook-deliveries", params={"webhook_id": webhook_id, "limit": 200})
+    found: list[dict[str, Any]] = page.get("data", [])
+    return found[after:]
+
+
+@check("observability.alert-webhook-failure", item=ITEM, needs=("alerts", "webhook_url"), twin_only=True,
+       title="An alert fires when webhook deliveries to the integration fail")  # fmt: skip
+def alert_webhook_failure(h: Harness) -> None:
+    integration = h.integration()
+    alerts = _alerts_reader(h, integration)
+    url = h.capability(integration, "webhook_url")
+    if not isinstance(url, str) or not url:
+        raise NotVerifiable("the integration exposes no webhook_url (an optional capability of the adapter)")
+    if h.webhook_secret.known:
+        raise NotVerifiable(
+            "the receiver's secret is configured, so the twin (which issues its own) cannot sign for it"
+        )
+    investor, bank = h.funded_investor()
+    hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
+    h.webhook_secret.set(hook["secret"])
+    h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}", expect=(200, 204, 404)))
+
+    # normal weather: a deposit whose events are delivered and acknowledged
+    first = call(lambda: integration.deposit(investor, bank, "5.00"))
+    if not first.ok:
+        raise NotVerifiable(f"deposit() failed ({first.describe()}), so no webhook could follow it")
+    delivered = poll(lambda: _deliveries(h, hook["id"]),
+                     lambda ds: bool(ds) and all(d["status"] == "delivered" for d in ds),
+                     h.settings.settle_timeout_s)  # fmt: skip
+    if not delivered or not all(d["status"] == "delivered" for d in delivered):
+        raise NotVerifiable(f"the twin could not deliver to the receiver at {url} (see webhooks.end-to-end)")
+    _quiet("observability.alert-webhook-failure", "webhook_failure", alerts(), "deliveries that succeed")
+
+    # the endpoint fails: every delivery answers 503 until the twin parks it
+    endpoint = _FailingEndpoint()
+    h.on_close(endpoint.stop)
+    h.call("PATCH", f"/webhooks/{hook['id']}", json={"url": endpoint.url})
+    second = call(lambda: integration.deposit(investor, bank, "6.00"))
+    if not second.ok:
+        raise NotVerifiable(f"deposit() failed ({second.describe()}), so no webhook could follow it")
+    failing = poll(lambda: _deliveries(h, hook["id"], after=len(delivered)),
+                   lambda ds: any(a["status_code"] == 503 for d in ds for a in d["attempts"]),
+                   h.settings.settle_timeout_s)  # fmt: skip
+    fired = _wait_for_alert(h, alerts, "webhook_failure", 0)
+    h.evidence["alerts"] = {"failing_endpoint": endpoint.url, "failed_attempts": endpoint.hits,
+                            "deliveries": failing, "fired": fired}  # fmt: skip
+    if not fired:
+        raise _alert_failure("observability.alert-webhook-failure", "webhook_failure",
+                             f"the twin's deliveries failing ({endpoint.hits} attempts answered 503)",
+                             h.settings.alert_timeout_s, alerts(),
+                             "notice missing webhooks: expect an event for every deposit, withdrawal and order you "
+                             "create, and alert when none arrives within a grace period")  # fmt: skip

@@ -1,0 +1,276 @@
+"""The ``credential-rotation`` drill: rotate the key pair under live traffic, and prove nothing failed.
+
+While a background thread runs a bounded stream of reads and writes through the integration, the drill
+creates a new pair, proves it works on its own, hands it to the integration's secret source
+(``h.credentials``, which the suite's own client follows too), watches the integration adopt it (the proxy
+records each request's key id), revokes the old pair, and keeps the traffic going a little longer.
+
+It passes when the old pair then gets 401, the new one works, and no operation failed from the hand-over to
+the end. The session's credential store keeps the new pair, so later checks run with it (and the suite's
+report scrubs it like the first). The report carries the runbook (``RUNBOOK``; docs/rotation-runbook.md).
+
+In twin mode the twin's sandbox controls create and revoke the pair. Against a real environment the team
+supplies the second pair (``[rotation]`` in the configuration, created in the dashboard); the suite cannot
+revoke the old one there, so after a clean switch the drill is *not verifiable* and says what to do by hand.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from bluum_readiness.checks.registry import check
+from bluum_readiness.config import rotation_message
+from bluum_readiness.errors import ConfigError
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.harness import poll
+from bluum_readiness.integration import Credentials, describe_failure
+
+if TYPE_CHECKING:
+    from bluum_readiness.harness import Harness
+
+__all__ = ["RUNBOOK", "drill"]
+
+ITEM = "credential-rotation"
+CHECK = "credential-rotation.drill"
+WARM_UP_OPS = 4  # successful operations with the old pair before the drill starts
+AFTER_REVOKE_OPS = 6  # operations started after the revocation, all of which must succeed
+MAX_OPS = 1000  # the traffic is bounded whatever happens (at most ~20 operations a second)
+
+#: The rotation runbook, as the report shows it (docs/rotation-runbook.md is the long form).
+RUNBOOK: dict[str, Any] = {
+    "title": "Rotating the Bluum API key pair without downtime (every 90 days)",
+    "document": "docs/rotation-runbook.md",
+    "steps": [
+        "Create the new key pair in the Bluum dashboard; paste the secret straight into your secret manager as a "
+        "new version (it is shown once; never in a ticket, chat or config file).",
+        "Verify the new pair on its own: `bluum-readiness smoke` with it answers 200.",
+        "Make the new version current in the secret manager; every instance picks it up on its next read or "
+        "cache expiry, without a restart.",
+        "Watch adoption: your request log shows the new key id on every instance, and no 401s.",
+        "Revoke the old pair in the dashboard; a straggler gets 401, re-reads the secret and retries once.",
+        "Confirm: `bluum-readiness smoke` with the old pair answers 401, error rates and alerts stay quiet; note "
+        "the date — the next rotation is due in 90 days.",
+    ],
+    "rollback": "Until the old pair is revoked, make the old version current again. After revocation there is no "
+    "way back: create another pair and repeat from step 1.",
+}
+
+
+@dataclass
+class _Op:
+    name: str
+    phase: str
+    started: float
+    finished: float = 0.0
+    error: str | None = None
+
+
+@dataclass
+class _Traffic:
+    """A background stream of the integration's reads and writes, each recorded with the drill phase it began in."""
+
+    operations: list[tuple[str, Callable[[], Any]]]
+    pause_s: float = 0.05
+    phase: str = "warm-up"
+    ops: list[_Op] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._run, name="rotation-traffic", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        for n in range(MAX_OPS):
+            if self.stop.is_set():
+                return
+            name, operation = self.operations[n % len(self.operations)]
+            op = _Op(name, self.phase, time.time())
+            self.ops.append(op)
+            try:
+                operation()
+            except Exception as exc:  # the integration's failure is what the drill looks for
+                info = describe_failure(exc)
+                op.error = f"{info['exception']}: {info['message']}"[:300]
+            op.finished = time.time()
+            self.stop.wait(self.pause_s)
+
+    def done(self, phase: str) -> list[_Op]:
+        return [op for op in list(self.ops) if op.phase == phase and op.finished]
+
+    def halt(self, timeout: float) -> bool:
+        """Stop after the operation in progress; False if it did not return within ``timeout``."""
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout)
+            return not self.thread.is_alive()
+        return True
+
+
+def _masked(key: str) -> str:
+    """A key id as dashboards show it: enough to recognise, too little to match a secret scanner's pattern."""
+    return f"{key[:15]}…{key[-4:]}" if len(key) > 24 else key
+
+
+def _status_with(h: Harness, pair: Credentials) -> int:
+    """The status of ``GET /assets?limit=1`` straight to the target with ``pair`` (never through the proxy)."""
+    with httpx.Client(timeout=10.0) as client:
+        response = client.get(f"{h.target.base_url}/assets", params={"limit": "1"}, auth=(pair.key, pair.secret))
+    return response.status_code
+
+
+def _second_pair(h: Harness) -> Callable[[], Credentials]:
+    """How to get the new pair: the twin creates it when asked; for a real environment the team's configured pair
+    is read now, so a missing or broken source is reported before any traffic."""
+    if h.target.twin:
+
+        def create() -> Credentials:
+            made = h.sandbox("POST", "/api-keys", json={"name": "bluum-readiness rotation drill"})
+            return Credentials(str(made["key"]), str(made["secret"]))
+
+        return create
+    source = h.config.rotation
+    if source is None:
+        raise NotVerifiable(
+            "against a real environment the drill needs a second key pair: create one in the Bluum dashboard and "
+            'name its source in [rotation] (e.g. source = "env" with BLUUM_NEXT_API_KEY / BLUUM_NEXT_API_SECRET)'
+        )
+    try:
+        pair: Credentials = source.resolve()
+    except ConfigError as exc:
+        raise ConfigError(rotation_message(str(exc))) from None
+    if pair.key == h.credentials.current.key:
+        raise NotVerifiable("the [rotation] pair is the current pair; create a second pair in the dashboard")
+    return lambda: pair
+
+
+def _order(h: Harness) -> dict[str, Any]:
+    """A small market buy (a write that is cheap to repeat)."""
+    price = Decimal(str(h.call("GET", "/assets/AAPL")["price"]))
+    quantity = (Decimal(5) / price).quantize(Decimal("0.0001"))  # about $5
+    return {"symbol": "AAPL", "side": "buy", "type": "market", "time_in_force": "day", "quantity": str(quantity)}
+
+
+@check(CHECK, item=ITEM, title="Rotating the key pair under live traffic: old pair 401, new pair works, no failed "
+       "operation")  # fmt: skip
+def drill(h: Harness) -> None:
+    next_pair = _second_pair(h)
+    integration = h.integration()
+    investor, bank = h.funded_investor()
+    order = _order(h)
+    traffic = _Traffic([
+        ("kyc_status", lambda: integration.kyc_status(investor)),
+        ("deposit", lambda: integration.deposit(investor, bank, "1.00")),
+        ("positions", lambda: integration.positions(investor)),
+        ("place_order", lambda: integration.place_order(investor, dict(order))),
+    ])  # fmt: skip
+    old = h.credentials.current
+    steps: list[dict[str, Any]] = []
+    evidence: dict[str, Any] = {"old_key": _masked(old.key), "steps": steps}
+    h.evidence["rotation"] = evidence
+    h.evidence["runbook"] = RUNBOOK
+    timeout = h.settings.settle_timeout_s
+
+    started = time.time()
+
+    def step(name: str, **details: Any) -> None:
+        steps.append({"step": name, "t_s": round(time.time() - started, 3), **details})
+
+    traffic.start()
+    h.on_close(lambda: traffic.halt(1.0))
+    poll(lambda: traffic.done("warm-up"), lambda ops: len(ops) >= WARM_UP_OPS or any(o.error for o in ops), timeout)
+    warm = traffic.done("warm-up")
+    failed_early = [o for o in warm if o.error]
+    if failed_early or len(warm) < WARM_UP_OPS:
+        traffic.halt(timeout)
+        why = failed_early[0].error if failed_early else f"only {len(warm)} operations finished in {timeout:g} s"
+        raise NotVerifiable(f"the integration's operations fail before any rotation ({why}); fix that first")
+    step("traffic running", operations=len(warm))
+
+    # 1. a new pair, proved on its own before anyone depends on it
+    new = next_pair()
+    evidence["new_key"] = _masked(new.key)
+    status = _status_with(h, new)
+    step("new pair created and verified on its own", status=status)
+    if status != 200:
+        traffic.halt(timeout)
+        raise NotVerifiable(f"the new key pair is refused by the target (HTTP {status}); check the [rotation] source")
+
+    # 2. hand it to the integration's secret source, and watch it being adopted
+    mark = h.mark()
+    traffic.phase = "handed-over"
+    h.credentials.set(new)
+    step("new pair handed to the secret source")
+    adopted = poll(
+        lambda: [x for x in h.proxy.exchanges(settle=0)[mark:] if x.auth_key_id == new.key and (x.status or 500) < 400],
+        bool,
+        min(timeout, 5.0),
+    )
+    step("integration adopted the new pair" if adopted else "integration had not adopted the new pair; revoking anyway")
+
+    # 3. revoke the old pair, and keep going
+    if not h.target.twin:
+        traffic.phase = "switched"
+        step("traffic continues with the new pair (the old pair can only be revoked in the dashboard)")
+        poll(lambda: traffic.done("switched"), lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
+             timeout)  # fmt: skip
+    else:
+        h.sandbox("POST", f"/api-keys/{old.key}/revoke")
+        traffic.phase = "revoked"
+        step("old pair revoked")
+        poll(lambda: traffic.done("revoked"), lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
+             timeout)  # fmt: skip
+    returned = traffic.halt(timeout)
+    after = [o for o in traffic.ops if o.phase != "warm-up"]
+    failed = [o for o in after if o.error]
+    last_phase = "revoked" if h.target.twin else "switched"
+    later = [o for o in after if o.phase == last_phase and o.finished]
+    evidence["operations"] = {
+        phase: sum(1 for o in traffic.ops if o.phase == phase) for phase in dict.fromkeys(o.phase for o in traffic.ops)
+    }
+    evidence["failed_operations"] = [
+        {"operation": o.name, "phase": o.phase, "error": o.error, "t_s": round(o.started - started, 3)}
+        for o in failed[:20]
+    ]
+    evidence["adopted_before_revocation"] = bool(adopted)
+    new_status = _status_with(h, new)
+    old_status = _status_with(h, old) if h.target.twin else None
+    step("final probe", new_pair_status=new_status, old_pair_status=old_status)
+
+    problems: list[str] = []
+    if failed:
+        first = failed[0]
+        problems.append(f"{len(failed)} of {len(after)} operations failed during the drill, the first "
+                        f"{first.name}() ({first.phase}): {first.error}")  # fmt: skip
+    if not returned:
+        problems.append(f"an operation had not returned {timeout:g} s after the drill ended")
+    if len([o for o in later if not o.error]) < 1:
+        problems.append(f"no operation succeeded after the {'revocation' if h.target.twin else 'switch'}")
+    if new_status != 200:
+        problems.append(f"the new pair answers HTTP {new_status} at the end")
+    if old_status is not None and old_status != 401:
+        problems.append(f"the old pair still answers HTTP {old_status} after revocation (expected 401)")
+    if problems:
+        raise ConformanceFailure(
+            checklist_id=ITEM,
+            check=CHECK,
+            expected="with a new pair handed to the secret source and the old pair revoked: the old pair gets 401, "
+            "the new one works, and not one operation of the continuous traffic fails",
+            observed="; ".join(problems),
+            fix="read the pair from your secret source for every request (or cache it briefly) and, on 401, read it "
+            "again and retry once — see the rotation runbook in this report",
+            evidence=dict(h.evidence),
+        )
+    if not h.target.twin:
+        raise NotVerifiable(
+            "the switch to the new pair caused no failed operation, but the suite cannot revoke the old pair in a "
+            "real environment: revoke it in the Bluum dashboard, then `bluum-readiness smoke` with the old pair must "
+            "answer 401 (the runbook is in the evidence)"
+        )

@@ -1,0 +1,81 @@
+"""``bluum-readiness report``: re-render every report file from a readiness.json, or verify its digest.
+
+``bluum-readiness report readiness.json --out DIR`` writes readiness.html, .pdf, .md, junit.xml, allure-results/
+and the email (with the ``[company]`` details from bluum-readiness.toml) into DIR (default: the JSON's folder).
+``bluum-readiness report --verify readiness.json`` recomputes the SHA-256 digest: exit 0 when it matches, 1 when
+the report was altered after the run, 2 when the file is not a readiness report. See docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from bluum_readiness.config import load_config
+from bluum_readiness.errors import ConfigError
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "report",
+        help="re-render the report files from readiness.json, or --verify its evidence digest",
+        description="Re-render readiness.html, readiness.pdf, readiness.md, junit.xml, allure-results/ and the "
+        "production-access email (email.eml, email.txt) from a readiness.json, with the [company] details of "
+        "bluum-readiness.toml; or, with --verify, check that the report was not altered since the run (exit 0 "
+        "intact, 1 altered, 2 not a readiness report).",
+    )
+    p.add_argument("report", metavar="READINESS_JSON", help="the readiness.json a run wrote (or its folder)")
+    p.add_argument("--out", metavar="DIR", help="where to write the files (default: the folder of READINESS_JSON)")
+    p.add_argument(
+        "--config", metavar="FILE", help="the configuration file with [company] (default: ./bluum-readiness.toml)"
+    )
+    p.add_argument("--verify", action="store_true", help="only recompute the SHA-256 digest and compare")
+    p.set_defaults(handler=run)
+
+
+def verify(path: str) -> int:
+    from bluum_readiness.report.model import load_report, verify_digest
+
+    document = load_report(path)
+    ok, recorded, now = verify_digest(document)
+    if ok:
+        print(f"{path}: intact (sha256:{now}; verdict {document['verdict']})")
+        return 0
+    print(
+        f"{path}: ALTERED - the report does not match its digest (recorded sha256:{recorded or 'none'}, "
+        f"recomputed sha256:{now}); its evidence or verdict changed after the run: do not trust it, "
+        "re-run bluum-readiness run",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.verify:
+        if args.out:
+            raise ConfigError("--verify only checks the digest; drop --out (or drop --verify to re-render)")
+        return verify(args.report)
+    from bluum_readiness.report.model import load_report, verify_digest
+    from bluum_readiness.report.render import render_all
+
+    company = load_config(args.config).company
+    document = load_report(args.report)
+    ok, _, _ = verify_digest(document)
+    if not ok:
+        raise ConfigError(
+            f"{args.report} does not match its digest (altered after the run); refusing to render it. "
+            "Re-run bluum-readiness run (check with: bluum-readiness report --verify FILE)"
+        )
+    source = Path(args.report)
+    out = Path(args.out) if args.out else (source if source.is_dir() else source.parent)
+    rendered = render_all(document, out, company)
+    for path in rendered.files:
+        print(f"{path.name}{'/' if path.is_dir() else ''}: {path.resolve()}")
+    if rendered.email_skipped:
+        print(f"bluum-readiness: error: {rendered.email_skipped}", file=sys.stderr)
+        return 2
+    return 0

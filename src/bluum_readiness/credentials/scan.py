@@ -1,0 +1,469 @@
+"""The secret scan of the ``credentials`` item: detect-secrets' standard plugins plus the Bluum rules
+(``plugins.py``) over the files the config names, minus what a baseline or an inline allow-list accepts.
+
+What is scanned: every file under ``[scan] paths`` (default: the current directory), except
+
+- built-in excludes (``.git``, ``.venv``/``venv`` and any folder holding a ``pyvenv.cfg``, ``node_modules``,
+  caches, ``dist``/``build``, ``readiness-out``, the baseline itself…) and the config's ``exclude`` globs;
+- in a git work tree, files git ignores (unless ``include_ignored``): they are not part of the code;
+- files over ``max_file_kb`` and binary files (a NUL byte in the first 8 KiB): skipped and counted.
+
+What is accepted: findings recorded in a detect-secrets baseline (``.secrets.baseline``: matched by file and
+hashed secret, so moved lines stay accepted; entries audited as real secrets, ``"is_secret": true``, are not),
+lines carrying detect-secrets' inline ``pragma: allowlist secret`` comment, and hashes the caller accepts (the
+key id the config names). A keyword match whose value is an environment variable's name (``secret_env =
+"ACME_BLUUM_SECRET"``) is not a finding. A ``Finding`` gives file, line and rule — never the secret.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import subprocess
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bluum_readiness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from bluum_readiness.config import RunConfig
+
+__all__ = [
+    "BASELINE_FILE",
+    "DEFAULT_EXCLUDES",
+    "Baseline",
+    "Finding",
+    "ScanResult",
+    "hash_secret",
+    "load_baseline",
+    "prefetch_scan",
+    "scan",
+    "scan_configured",
+    "scan_configured_ahead",
+    "write_baseline",
+]
+
+BASELINE_FILE = ".secrets.baseline"
+DEFAULT_EXCLUDES = (
+    ".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".tox", ".nox", ".hypothesis", ".idea", ".vscode", "*.egg-info", "dist", "build",
+    "readiness-out", BASELINE_FILE,
+)  # fmt: skip
+PLUGINS_FILE = Path(__file__).with_name("plugins.py")
+CUSTOM_PLUGINS = (
+    "BluumSandboxKeyDetector",
+    "BluumSecretDetector",
+    "BasicAuthorizationDetector",
+    "WebhookSecretDetector",
+)
+_BINARY_PROBE = 8192
+_LOCK = threading.Lock()  # detect-secrets keeps its settings in module globals
+
+
+def hash_secret(secret: str) -> str:
+    """The SHA-1 hex digest detect-secrets records for a secret (``hashed_secret`` in a baseline)."""
+    return hashlib.sha1(secret.encode("utf-8")).hexdigest()  # noqa: S324 - detect-secrets' baseline format
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """A potential secret: where it is and which rule found it. Never the secret itself.
+
+    :param file: the path as given (relative to the current directory when below it).
+    :param hashed_secret: SHA-1 of the secret, as a baseline records it (for matching; kept out of reports).
+    """
+
+    file: str
+    line: int
+    rule: str
+    hashed_secret: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.rule}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "rule": self.rule}
+
+
+@dataclass
+class ScanResult:
+    """What one scan found and what it looked at."""
+
+    findings: list[Finding]
+    accepted: list[Finding]
+    files_scanned: int
+    skipped_large: list[str]
+    skipped_binary: int
+    paths: tuple[str, ...]
+    baseline: str | None
+
+    def evidence(self, limit: int = 50) -> dict[str, Any]:
+        """JSON-ready, for the report: findings (file, line, rule), counts, what was skipped."""
+        return {
+            "paths": list(self.paths),
+            "baseline": self.baseline,
+            "files_scanned": self.files_scanned,
+            "findings": [f.to_dict() for f in self.findings[:limit]],
+            "findings_total": len(self.findings),
+            "accepted_by_baseline_or_allowlist": len(self.accepted),
+            "skipped_too_large": self.skipped_large[:limit],
+            "skipped_binary": self.skipped_binary,
+        }
+
+
+# -- the files to scan ------------------------------------------------------------------------------------
+
+
+def _excluded(relative: str, patterns: Iterable[str]) -> bool:
+    parts = relative.split("/")
+    return any(fnmatch.fnmatch(relative, p) or any(fnmatch.fnmatch(part, p) for part in parts) for p in patterns)
+
+
+def _git_visible(folder: Path) -> set[str] | None:
+    """Files under ``folder`` git does not ignore (tracked or not), relative to it; None outside a work tree."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(folder), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    return {name for name in done.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
+
+
+def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool) -> Iterator[Path]:
+    visible = None if include_ignored else _git_visible(folder)
+    for root, dirs, files in os.walk(folder):
+        here = Path(root)
+        rel_root = here.relative_to(folder).as_posix()
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not _excluded(d if rel_root == "." else f"{rel_root}/{d}", patterns)
+            and not (here / d / "pyvenv.cfg").exists()
+            and not (here / d).is_symlink()
+        )
+        for name in sorted(files):
+            relative = name if rel_root == "." else f"{rel_root}/{name}"
+            if _excluded(relative, patterns) or (visible is not None and relative not in visible):
+                continue
+            path = here / name
+            if path.is_file() and not path.is_symlink():
+                yield path
+
+
+def _files(paths: Iterable[Path], patterns: tuple[str, ...], include_ignored: bool) -> Iterator[Path]:
+    seen: set[Path] = set()
+    for path in paths:
+        found = [path] if path.is_file() else _walk(path, patterns, include_ignored)
+        for file in found:
+            resolved = file.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                yield file
+
+
+def _is_binary(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return b"\0" in handle.read(_BINARY_PROBE)
+
+
+def _display(path: Path, cwd: Path) -> str:
+    try:
+        return path.resolve().relative_to(cwd.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# -- baselines --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A detect-secrets baseline: accepted (absolute file, hashed secret) pairs, and the file-exclusion
+    regexes it records (``detect_secrets.filters.regex.should_exclude_files``, i.e. ``--exclude-files``),
+    matched against paths relative to the baseline's folder."""
+
+    path: Path
+    accepted: frozenset[tuple[Path, str]]
+    exclude_files: tuple[re.Pattern[str], ...]
+
+    def excludes(self, file: Path) -> bool:
+        try:
+            relative = file.resolve().relative_to(self.path.parent.resolve()).as_posix()
+        except ValueError:
+            return False
+        return any(pattern.search(relative) for pattern in self.exclude_files)
+
+    def accepts(self, file: Path, hashed_secret: str) -> bool:
+        return (file.resolve(), hashed_secret) in self.accepted
+
+
+def _exclude_patterns(filters: Any) -> tuple[re.Pattern[str], ...]:
+    patterns: list[re.Pattern[str]] = []
+    for entry in filters or []:
+        if entry.get("path") == "detect_secrets.filters.regex.should_exclude_files":
+            given = entry.get("pattern", [])
+            patterns += [re.compile(p) for p in ([given] if isinstance(given, str) else given)]
+    return tuple(patterns)
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a detect-secrets baseline (ConfigError if it cannot be read or is not one).
+
+    File names are relative to the baseline's folder (detect-secrets writes them relative to where it ran,
+    normally the repository root, next to the baseline). Entries audited as real (``is_secret: true``) are left
+    out: a real secret stays a finding until it is removed and rotated.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        results = data["results"]
+        if not isinstance(results, dict):
+            raise TypeError("results is not an object")
+        accepted = frozenset(
+            ((path.parent / name).resolve(), str(entry["hashed_secret"]))
+            for name, entries in results.items()
+            for entry in entries
+            if entry.get("is_secret") is not True
+        )
+        baseline = Baseline(path, accepted, _exclude_patterns(data.get("filters_used")))
+    except OSError as exc:
+        raise ConfigError(f"scan.baseline {str(path)!r} cannot be read ({exc.strerror}); fix the path") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(
+            f"scan.baseline {str(path)!r} is not a detect-secrets baseline ({exc}); regenerate it with "
+            "`python -m bluum_readiness.credentials baseline`"
+        ) from None
+    return baseline
+
+
+def write_baseline(result: ScanResult, path: Path, cwd: Path | None = None) -> int:
+    """Record every finding of ``result`` (and the ones it accepted) in a detect-secrets baseline at ``path``,
+    keeping the audit fields of entries already there. Returns the number of entries written."""
+    here = (cwd or Path.cwd()).resolve()
+    previous: dict[tuple[str, str], dict[str, Any]] = {}
+    filters: list[Any] = []
+    if path.exists():
+        try:
+            old_document = json.loads(path.read_text(encoding="utf-8"))
+            old = old_document.get("results", {})
+            previous = {(name, e["hashed_secret"]): e for name, entries in old.items() for e in entries}
+            filters = list(old_document.get("filters_used", []))
+        except (ValueError, AttributeError, KeyError, TypeError):
+            previous = {}
+    results: dict[str, list[dict[str, Any]]] = {}
+    for finding in sorted({*result.findings, *result.accepted}):
+        absolute = (here / finding.file).resolve()
+        name = os.path.relpath(absolute, path.parent.resolve()).replace(os.sep, "/")
+        entry = {"type": finding.rule, "filename": name, "hashed_secret": finding.hashed_secret, "is_verified": False,
+                 "line_number": finding.line}  # fmt: skip
+        kept = previous.get((name, finding.hashed_secret), {})
+        if "is_secret" in kept:
+            entry["is_secret"] = kept["is_secret"]
+        results.setdefault(name, []).append(entry)
+    from detect_secrets.__version__ import VERSION
+
+    document = {
+        "version": VERSION,
+        "plugins_used": [{"name": name} for name in _builtin_plugins()]
+        + [{"name": name, "path": f"file://{_plugins_path(path.parent)}"} for name in CUSTOM_PLUGINS],
+        "filters_used": _filters_used(filters),
+        "results": results,
+        "generated_by": "bluum-readiness (python -m bluum_readiness.credentials baseline)",
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    return sum(len(v) for v in results.values())
+
+
+def _filters_used(kept: list[Any]) -> list[Any]:
+    """detect-secrets' default filters (so its own tools apply the same heuristics) plus the ones kept."""
+    from detect_secrets.settings import Settings
+
+    paths = {entry.get("path") for entry in kept if isinstance(entry, dict)}
+    defaults = [{"path": p} for p in sorted(set(Settings().filters) - Settings.DEFAULT_FILTERS) if p not in paths]
+    return sorted([*defaults, *kept], key=lambda entry: str(entry.get("path", "")).lower())
+
+
+def _plugins_path(folder: Path) -> str:
+    """Where the Bluum plugins are, relative to ``folder`` when below it (a portable baseline in this repo)."""
+    try:
+        return PLUGINS_FILE.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return str(PLUGINS_FILE)
+
+
+# -- detect-secrets ---------------------------------------------------------------------------------------
+
+
+def _builtin_plugins() -> list[str]:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
+    get_mapping_from_secret_type_to_class.cache_clear()
+    classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    return sorted(cls.__name__ for cls in classes if cls.__module__.startswith("detect_secrets.plugins"))
+
+
+@contextmanager
+def _detect_secrets() -> Iterator[Any]:
+    """detect-secrets configured with every built-in plugin, the Bluum plugins and its default filters
+    (heuristics against false positives, the inline allow-list). Never its verification (no network)."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.core.scan import scan_file
+    from detect_secrets.settings import transient_settings
+
+    with _LOCK:
+        plugins = [{"name": name} for name in _builtin_plugins()]
+        plugins += [{"name": name, "path": f"file://{PLUGINS_FILE}"} for name in CUSTOM_PLUGINS]
+        get_mapping_from_secret_type_to_class.cache_clear()
+        try:
+            with transient_settings({"plugins_used": plugins}):
+                yield scan_file
+        finally:
+            get_mapping_from_secret_type_to_class.cache_clear()
+
+
+_VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+
+
+def _names_a_variable(secret: Any) -> bool:
+    """A keyword match whose value is an environment variable's name (``secret_env = "ACME_BLUUM_SECRET"``)
+    says where the secret is, not what it is."""
+    value = getattr(secret, "secret_value", None)
+    return secret.type == "Secret Keyword" and isinstance(value, str) and bool(_VARIABLE_NAME.fullmatch(value))
+
+
+def scan(
+    paths: Iterable[str | Path],
+    *,
+    exclude: Iterable[str] = (),
+    baseline: str | Path | None = None,
+    max_file_bytes: int = 1024 * 1024,
+    include_ignored: bool = False,
+    accept_hashes: Iterable[str] = (),
+    cwd: Path | None = None,
+) -> ScanResult:
+    """Scan ``paths`` (files or folders, relative to ``cwd``) for secrets.
+
+    :param exclude: glob patterns skipped on top of ``DEFAULT_EXCLUDES``.
+    :param baseline: a detect-secrets baseline whose entries are accepted (ConfigError if unreadable).
+    :param accept_hashes: SHA-1 hashes (``hash_secret``) of values that are not findings (e.g. the key id the
+        config names on purpose).
+    """
+    here = cwd or Path.cwd()
+    roots: list[Path] = []
+    for given in paths:
+        path = Path(given).expanduser()
+        path = path if path.is_absolute() else here / path
+        if not path.exists():
+            raise ConfigError(f"scan.paths: {str(given)!r} does not exist; fix [scan] paths in the config")
+        roots.append(path)
+    patterns = (*DEFAULT_EXCLUDES, *exclude)
+    known = load_baseline(Path(baseline)) if baseline is not None else None
+    accepted_hashes = set(accept_hashes)
+    result = ScanResult([], [], 0, [], 0, tuple(str(p) for p in paths), None if baseline is None else str(baseline))
+    with _detect_secrets() as scan_file:
+        for path in _files(roots, patterns, include_ignored):
+            shown = _display(path, here)
+            if known is not None and known.excludes(path):
+                continue
+            try:
+                if path.stat().st_size > max_file_bytes:
+                    result.skipped_large.append(shown)
+                    continue
+                if _is_binary(path):
+                    result.skipped_binary += 1
+                    continue
+            except OSError:
+                continue
+            result.files_scanned += 1
+            for secret in scan_file(str(path)):
+                if _names_a_variable(secret):
+                    continue
+                finding = Finding(shown, int(secret.line_number), str(secret.type), str(secret.secret_hash))
+                ok = finding.hashed_secret in accepted_hashes or (
+                    known is not None and known.accepts(path, finding.hashed_secret)
+                )
+                (result.accepted if ok else result.findings).append(finding)
+    result.findings.sort()
+    result.accepted.sort()
+    return result
+
+
+def scan_configured(config: RunConfig, cwd: Path | None = None) -> ScanResult:
+    """The scan the run's configuration asks for: ``[scan]`` paths, excludes (plus the run's ``out`` folder) and
+    baseline (default: ``.secrets.baseline`` in ``cwd`` when present). The key id ``[credentials] key`` names on
+    purpose is not a finding (it is not secret; the secret never is in the config)."""
+    here = cwd or Path.cwd()
+    settings = config.scan
+    baseline: Path | None = None
+    if settings.baseline is not None:
+        baseline = Path(settings.baseline).expanduser()
+        baseline = baseline if baseline.is_absolute() else here / baseline
+        if not baseline.is_file():
+            raise ConfigError(
+                f"scan.baseline {settings.baseline!r} does not exist; create it with "
+                "`python -m bluum_readiness.credentials baseline` or remove the setting"
+            )
+    elif (here / BASELINE_FILE).is_file():
+        baseline = here / BASELINE_FILE
+    accept = [hash_secret(config.credentials.key)] if config.credentials.key else []
+    return scan(
+        settings.paths,
+        exclude=(*settings.exclude, config.out),
+        baseline=baseline,
+        max_file_bytes=settings.max_file_kb * 1024,
+        include_ignored=settings.include_ignored,
+        accept_hashes=accept,
+        cwd=here,
+    )
+
+
+# -- scanning ahead -----------------------------------------------------------------------------------------
+
+_AHEAD: dict[tuple[Any, ...], Future[ScanResult]] = {}
+_AHEAD_LOCK = threading.Lock()
+
+
+def _ahead_key(config: RunConfig, cwd: Path) -> tuple[Any, ...]:
+    return (config.scan, config.out, config.credentials.key, str(cwd.resolve()))
+
+
+def prefetch_scan(config: RunConfig, cwd: Path | None = None) -> None:
+    """Start ``scan_configured`` in a background thread, so it overlaps with the checks' network waits; the
+    next ``scan_configured_ahead`` for the same configuration and folder takes its result (once)."""
+    here = cwd or Path.cwd()
+    future: Future[ScanResult] = Future()
+    with _AHEAD_LOCK:
+        key = _ahead_key(config, here)
+        if key in _AHEAD:
+            return
+        _AHEAD[key] = future
+
+    def work() -> None:
+        try:
+            future.set_result(scan_configured(config, here))
+        except BaseException as exc:  # delivered to whoever takes the result
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="secret-scan-ahead", daemon=True).start()
+
+
+def scan_configured_ahead(config: RunConfig, cwd: Path | None = None) -> ScanResult:
+    """The result of a prefetched scan of this configuration and folder (waiting for it), else a scan now.
+    A prefetched result serves one caller only, so a later scan sees later files."""
+    here = cwd or Path.cwd()
+    with _AHEAD_LOCK:
+        future = _AHEAD.pop(_ahead_key(config, here), None)
+    return future.result() if future is not None else scan_configured(config, here)

@@ -1,0 +1,61 @@
+"""readiness.html: one self-contained page (inline CSS and SVG, no scripts, no network) from the report model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from bluum_readiness.catalog import items as checklist_items
+from bluum_readiness.report import charts, model
+
+__all__ = ["render_html", "write_html"]
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("bluum_readiness.report", "templates"),
+    autoescape=jinja2.select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def verdict_sentence(document: dict[str, Any]) -> str:
+    counts = document["counts"]
+    if document["verdict"] == "ready":
+        unverified = [i["id"] for i in document["items"] if i["status"] == "not_verifiable"]
+        tail = f" Not verified by this version (confirm them yourself): {', '.join(unverified)}." if unverified else ""
+        return f"Every selected checklist item with checks passed ({counts['passed']} checks).{tail}"
+    failed = [i["id"] for i in document["items"] if i["status"] == "failed"]
+    if failed:
+        return f"Not ready: {', '.join(failed)} failed. See “What to fix” below."
+    return "Not ready: no check passed, so nothing was proven."
+
+
+def _other_evidence(check: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in (check.get("evidence") or {}).items() if k not in ("exchanges", "seed")}
+
+
+def render_html(document: dict[str, Any], company_name: str | None = None) -> str:
+    template = _ENV.get_template("report.html.j2")
+    return template.render(
+        r=document,
+        company_name=company_name,
+        verdict_word="READY" if document["verdict"] == "ready" else "NOT READY",
+        verdict_sentence=verdict_sentence(document),
+        environment=model.environment_label(document),
+        digest=model.short_digest(document),
+        labels=model.STATUS_LABELS,
+        findings=model.findings(document),
+        charts=charts.charts(document),
+        asks={i.id: i.asks for i in checklist_items()},
+        reference=lambda check: model.check_reference(document, check),
+        transcript=model.exchange_rows,
+        other_evidence=_other_evidence,
+    )
+
+
+def write_html(document: dict[str, Any], out_dir: Path, company_name: str | None = None) -> Path:
+    path = out_dir / "readiness.html"
+    path.write_text(render_html(document, company_name), encoding="utf-8")
+    return path

@@ -1,0 +1,161 @@
+"""readiness.json read back: schema validation, the digest check, and the views every renderer shares.
+
+The JSON document is the report's model: renderers take the parsed dict (validated against
+``report-schema.json``, the same file as docs/report-schema.json) so ``bluum-readiness report`` re-renders exactly
+what ``bluum-readiness run`` rendered. Helpers here derive what several renderers show (labels, the failed
+findings, exchange rows, the evidence reference of a check).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]  # no stubs; the API used is small
+
+from bluum_readiness.errors import ConfigError
+from bluum_readiness.report.digest import recompute
+
+__all__ = [
+    "ENVIRONMENTS",
+    "NotAReport",
+    "STATUS_LABELS",
+    "check_reference",
+    "exchange_rows",
+    "findings",
+    "load_report",
+    "schema",
+    "validate",
+    "verify_digest",
+]
+
+Report = dict[str, Any]
+
+ENVIRONMENTS = {
+    "embedded_twin": "embedded sandbox twin (local)",
+    "sandbox": "Bluum sandbox",
+    "production": "Bluum production",
+    "custom": "custom URL",
+}
+STATUS_LABELS = {
+    "passed": "PASSED",
+    "failed": "FAILED",
+    "broken": "BROKEN",
+    "not_verifiable": "NOT VERIFIABLE",
+    "skipped": "SKIPPED",
+}
+NOT_PASSED = ("failed", "broken", "not_verifiable")
+
+
+class NotAReport(ConfigError):
+    """The file is not a readiness report this version can read (exit 2)."""
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of readiness.json (shipped in the package; docs/report-schema.json is the same file)."""
+    text = resources.files("bluum_readiness.report").joinpath("report-schema.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def validate(document: Any, source: str = "readiness.json") -> Report:
+    """``document`` if it is a valid report; else NotAReport naming the first problem and where it is."""
+    if not isinstance(document, dict) or "schema_version" not in document or "items" not in document:
+        raise NotAReport(f"{source} is not a bluum-readiness report (no schema_version/items); pass a readiness.json")
+    validator = jsonschema.Draft202012Validator(schema())
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise NotAReport(
+            f"{source} does not match the report schema version {document.get('schema_version')!r} at {where}: "
+            f"{error.message[:300]}; re-run `bluum-readiness run` to produce a fresh report"
+        )
+    return document
+
+
+def load_report(path: str | Path) -> Report:
+    """Read and validate a readiness.json (NotAReport, exit 2, for anything else)."""
+    file = Path(path)
+    if file.is_dir() and (file / "readiness.json").is_file():
+        file = file / "readiness.json"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotAReport(f"{path}: no such file; pass the readiness.json that `bluum-readiness run` wrote") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotAReport(f"{path}: cannot read it as text ({exc}); pass a readiness.json") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotAReport(f"{path} is not JSON ({exc.msg} at line {exc.lineno}); pass a readiness.json") from None
+    return validate(document, str(path))
+
+
+def verify_digest(document: Report) -> tuple[bool, str, str]:
+    """(matches, recorded, recomputed) for the report's SHA-256 digest."""
+    recorded = str(document.get("digest", {}).get("value", ""))
+    now = recompute(document)
+    return recorded == now, recorded, now
+
+
+def checks(document: Report) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every (item, check) pair in report order."""
+    return [(item, check) for item in document["items"] for check in item["checks"]]
+
+
+def findings(document: Report) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The checks that did not pass (failed and broken first), with their item."""
+    found = [(i, c) for i, c in checks(document) if c["status"] in NOT_PASSED]
+    order = {"failed": 0, "broken": 1, "not_verifiable": 2}
+    return sorted(found, key=lambda pair: order[pair[1]["status"]])
+
+
+def exchange_rows(check: dict[str, Any]) -> list[dict[str, Any]]:
+    """The check's HTTP exchanges as transcript rows: method, path, status, request id, timing, fault."""
+    rows = []
+    for x in check.get("evidence", {}).get("exchanges", []) or []:
+        status = x.get("status")
+        outcome = x.get("outcome") or ""
+        rows.append(
+            {
+                "seq": x.get("seq"),
+                "method": x.get("method", ""),
+                "path": x.get("path", "") + (f"?{x['query']}" if x.get("query") else ""),
+                "status": "-" if status is None else str(status),
+                "request_id": x.get("request_id") or "-",
+                "ms": "-" if x.get("duration_ms") is None else f"{float(x['duration_ms']):.1f}",
+                "fault": x.get("fault") or "",
+                "note": outcome if outcome not in ("", "ok", "status", "forwarded") else "",
+                "idempotency_key": x.get("idempotency_key") or "",
+            }
+        )
+    return rows
+
+
+def check_reference(document: Report, check: dict[str, Any]) -> str:
+    """How to find a check's evidence: ``readiness.json#<check id>`` with what it holds and the digest prefix."""
+    evidence = check.get("evidence") or {}
+    parts = []
+    if evidence.get("exchanges"):
+        parts.append(f"{len(evidence['exchanges'])} exchanges")
+    if evidence.get("fault_plans"):
+        parts.append(f"{len(evidence['fault_plans'])} fault plans")
+    other = sorted(k for k in evidence if k not in ("exchanges", "fault_plans", "seed"))
+    parts += other
+    held = f" ({', '.join(parts)})" if parts else ""
+    return f"readiness.json#{check['id']}{held}"
+
+
+def environment_label(document: Report) -> str:
+    target = document["target"]
+    label = ENVIRONMENTS.get(target.get("environment", ""), target.get("environment", ""))
+    host = target.get("host", "")
+    return label if target.get("mode") == "embedded" else f"{label} ({host})"
+
+
+def short_digest(document: Report) -> str:
+    return f"sha256:{document['digest']['value']}"

@@ -1,0 +1,276 @@
+"""readiness.pdf: the report to attach to the production-access email, laid out with fpdf2 (pure Python).
+
+Title page (verdict, environment, run, digest, the checklist at a glance), then one section per item: each check
+with its status and evidence reference, and for each finding expected / observed / fix and the exchange
+transcript; then the charts (the same SVG as the HTML). fpdf2's core fonts are Latin-1 only, so text goes
+through ``latin1`` (typographic punctuation and arrows become ASCII, anything else outside Latin-1 becomes
+``?``): no font file is needed, so a fresh ``pip install`` writes the PDF too.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF, XPos, YPos
+from fpdf.fonts import FontFace
+
+from bluum_readiness.catalog import items as checklist_items
+from bluum_readiness.report import charts, model
+
+__all__ = ["latin1", "render_pdf", "write_pdf"]
+
+MAX_ROWS = 30  # transcript rows per finding; the rest stay in readiness.json
+MAX_ROWS_PASSED = 8  # a passed check's first exchanges: request ids Bluum can match in its logs
+_ASCII = str.maketrans(
+    {
+        "—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "→": "->", "←": "<-", "≥": ">=", "≤": "<=",
+        "…": "...", "·": "-", "•": "-", "✓": "v", "✗": "x", "×": "x", "≈": "~", "‑": "-", "\u00a0": " ",
+        "²": "2", "⁰": "0",
+    }
+)  # fmt: skip
+_COLOUR = {
+    "passed": (21, 128, 61),
+    "failed": (185, 28, 28),
+    "broken": (126, 34, 206),
+    "not_verifiable": (161, 98, 7),
+    "skipped": (107, 114, 128),
+    "ready": (21, 128, 61),
+    "not_ready": (185, 28, 28),
+}
+_FILL = {"ready": (220, 252, 231), "not_ready": (254, 226, 226)}
+INK = (17, 24, 39)
+MUTED = (107, 114, 128)
+
+
+def latin1(text: Any) -> str:
+    """``text`` in the core fonts' Latin-1: punctuation mapped to ASCII, anything else unknown as ``?``."""
+    return str(text).translate(_ASCII).encode("latin-1", "replace").decode("latin-1")
+
+
+class _Pdf(FPDF):
+    def __init__(self, footer_text: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.footer_text = footer_text
+        self.set_margins(15, 15, 15)
+        self.set_auto_page_break(auto=True, margin=16)
+
+    def footer(self) -> None:
+        self.set_y(-11)
+        self.set_font("helvetica", size=7.5)
+        self.set_text_color(*MUTED)
+        self.cell(0, 5, latin1(self.footer_text), align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 5, f"page {self.page_no()}/{{nb}}", align="R")
+
+    def heading(self, text: str, size: float = 15, colour: tuple[int, int, int] = INK) -> None:
+        self.set_font("helvetica", "B", size)
+        self.set_text_color(*colour)
+        self.multi_cell(0, size * 0.5, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1.5)
+
+    def para(self, text: str, size: float = 9.5, colour: tuple[int, int, int] = INK, style: str = "") -> None:
+        self.set_font("helvetica", style, size)
+        self.set_text_color(*colour)
+        self.multi_cell(0, size * 0.48, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def labelled(self, label: str, text: str, colour: tuple[int, int, int] = INK) -> None:
+        self.set_font("helvetica", "B", 9.5)
+        self.set_text_color(*colour)
+        self.cell(22, 4.6, latin1(label))
+        self.set_font("helvetica", "", 9.5)
+        self.set_text_color(*INK)
+        self.multi_cell(0, 4.6, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(0.6)
+
+    def status_word(self, status: str, size: float = 9) -> None:
+        self.set_font("helvetica", "B", size)
+        self.set_text_color(*_COLOUR.get(status, INK))
+        self.cell(30, size * 0.5, model.STATUS_LABELS.get(status, status))
+        self.set_text_color(*INK)
+
+
+def _title_page(pdf: _Pdf, document: dict[str, Any], company_name: str | None) -> None:
+    pdf.add_page()
+    pdf.heading("Bluum production readiness", 22)
+    if company_name:
+        pdf.heading(company_name, 14, MUTED)
+    verdict = document["verdict"]
+    pdf.ln(2)
+    pdf.set_fill_color(*_FILL[verdict])
+    pdf.set_draw_color(*_COLOUR[verdict])
+    pdf.set_font("helvetica", "B", 26)
+    pdf.set_text_color(*_COLOUR[verdict])
+    pdf.cell(0, 18, "READY" if verdict == "ready" else "NOT READY", border=1, fill=True, align="C",
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
+    pdf.set_fill_color(255, 255, 255)
+    pdf.set_draw_color(209, 213, 219)
+    from bluum_readiness.report.html import verdict_sentence
+
+    pdf.ln(2)
+    pdf.para(verdict_sentence(document), 10)
+    pdf.ln(3)
+    rows = [
+        ("Environment", model.environment_label(document)),
+        ("Target host", document["target"]["host"]),
+        ("Integration", document["integration"]),
+        ("Run", f"{document['started']} -> {document['finished']} ({document.get('duration_s', 0):.1f} s)"),
+        ("Seed", str(document["seed"])),
+        ("Suite", f"bluum-readiness {document['suite_version']}"),
+        ("Checks", ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in document["counts"].items() if n)),
+        ("Evidence digest", model.short_digest(document)),
+    ]
+    pdf.set_font("helvetica", size=9)
+    pdf.set_text_color(*INK)
+    with pdf.table(col_widths=(35, 145), first_row_as_headings=False, line_height=5,
+                   borders_layout="HORIZONTAL_LINES", text_align="LEFT") as table:  # fmt: skip
+        for label, value in rows:
+            row = table.row()
+            row.cell(latin1(label), style=FontFace(emphasis="BOLD"))
+            row.cell(latin1(value))
+    pdf.ln(5)
+    pdf.heading("The checklist at a glance", 12)
+    pdf.set_font("helvetica", size=8.5)
+    heading_style = FontFace(emphasis="BOLD", fill_color=(243, 244, 246))
+    with pdf.table(col_widths=(60, 26, 18, 76), line_height=4.6, headings_style=heading_style,
+                   text_align="LEFT", borders_layout="HORIZONTAL_LINES") as table:  # fmt: skip
+        head = table.row()
+        for text in ("Item", "Status", "Checks", "Why"):
+            head.cell(text)
+        for item in document["items"]:
+            passed = sum(1 for c in item["checks"] if c["status"] == "passed")
+            row = table.row()
+            row.cell(latin1(f"{item['title']} ({item['id']})"))
+            row.cell(
+                model.STATUS_LABELS[item["status"]], style=FontFace(emphasis="BOLD", color=_COLOUR[item["status"]])
+            )
+            row.cell(f"{passed}/{len(item['checks'])}")
+            row.cell(latin1(item.get("reason", "")))
+    pdf.ln(3)
+    pdf.para(
+        "Every finding below names what was expected, what was observed, how to fix it, and the HTTP exchanges "
+        "(method, path, status, X-Request-Id, time) it rests on. The complete evidence is in readiness.json; "
+        "`bluum-readiness report --verify readiness.json` checks it against the digest above.",
+        8.5,
+        MUTED,
+    )
+
+
+def _transcript(pdf: _Pdf, check: dict[str, Any], most: int = MAX_ROWS) -> None:
+    rows = model.exchange_rows(check)
+    if not rows:
+        return
+    pdf.ln(1)
+    pdf.set_font("courier", size=6.5)
+    pdf.set_text_color(*INK)
+    heading_style = FontFace(emphasis="BOLD", fill_color=(243, 244, 246))
+    with pdf.table(col_widths=(8, 12, 64, 12, 44, 8, 32), line_height=3.3, headings_style=heading_style,
+                   borders_layout="SINGLE_TOP_LINE", text_align="LEFT") as table:  # fmt: skip
+        head = table.row()
+        for text in ("#", "method", "path", "status", "X-Request-Id", "ms", "fault / note"):
+            head.cell(text)
+        for x in rows[:most]:
+            row = table.row()
+            note = " ".join(p for p in (x["fault"], x["note"]) if p)
+            for value in (x["seq"], x["method"], x["path"], x["status"], x["request_id"], x["ms"], note):
+                row.cell(latin1("" if value is None else value))
+    if len(rows) > most:
+        pdf.para(f"... and {len(rows) - most} more exchanges in readiness.json", 7.5, MUTED)
+
+
+def _check(pdf: _Pdf, document: dict[str, Any], check: dict[str, Any]) -> None:
+    status = check["status"]
+    if pdf.will_page_break(14):
+        pdf.add_page()
+    pdf.set_x(pdf.l_margin)
+    pdf.status_word(status, 8.5)
+    pdf.set_font("helvetica", "B" if status != "passed" else "", 9.5)
+    advisory = " (advisory)" if check["severity"] != "required" else ""
+    pdf.multi_cell(0, 4.6, latin1(f"{check['title']}{advisory}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_x(pdf.l_margin + 30)
+    pdf.set_font("courier", size=7.5)
+    pdf.set_text_color(*MUTED)
+    ref = model.check_reference(document, check)
+    pdf.multi_cell(0, 3.6, latin1(f"{check['id']} - evidence: {ref}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if status in model.NOT_PASSED:
+        pdf.ln(1)
+        if check.get("expected"):
+            pdf.labelled("Expected", check["expected"])
+        if check.get("observed"):
+            pdf.labelled("Observed", check["observed"], _COLOUR["failed"])
+        if check.get("fix"):
+            pdf.labelled("Fix", check["fix"], _COLOUR["passed"])
+        if check.get("reason") and not check.get("observed"):
+            pdf.labelled("Reason", check["reason"])
+        if status != "not_verifiable":
+            _transcript(pdf, check)
+    elif status == "passed":
+        _transcript(pdf, check, MAX_ROWS_PASSED)
+    pdf.ln(1.8)
+
+
+def _items(pdf: _Pdf, document: dict[str, Any]) -> None:
+    asks = {i.id: i.asks for i in checklist_items()}
+    first = True
+    for item in document["items"]:
+        if not item["checks"]:
+            continue  # not selected / no checks: the title page's table says so
+        if first or pdf.will_page_break(60):
+            pdf.add_page()
+        else:
+            pdf.ln(6)
+            pdf.set_draw_color(209, 213, 219)
+            pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+            pdf.ln(4)
+        first = False
+        pdf.heading(f"{item['title']}", 15)
+        pdf.set_x(pdf.l_margin)
+        pdf.status_word(item["status"], 11)
+        pdf.set_font("courier", size=9)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(0, 5.5, latin1(f"{item['id']} ({item['kind']} item)"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if asks.get(item["id"]):
+            pdf.para(f"Bluum asks: {asks[item['id']]}", 9, MUTED, "I")
+        if item.get("reason"):
+            pdf.para(item["reason"], 9)
+        pdf.ln(3)
+        ordered = sorted(item["checks"], key=lambda c: (c["status"] == "passed", c["id"]))
+        for check in ordered:
+            _check(pdf, document, check)
+
+
+def _charts(pdf: _Pdf, document: dict[str, Any]) -> None:
+    found = charts.charts(document)
+    if not found:
+        return
+    pdf.add_page()
+    pdf.heading("Charts", 15)
+    for chart in found:
+        if pdf.will_page_break(95):
+            pdf.add_page()
+        pdf.heading(chart.title, 11)
+        pdf.image(io.BytesIO(chart.svg.encode("utf-8")), w=170)
+        pdf.para(chart.caption, 8.5, MUTED)
+        pdf.ln(4)
+
+
+def render_pdf(document: dict[str, Any], company_name: str | None = None) -> bytes:
+    pdf = _Pdf(f"bluum-readiness {document['suite_version']} - {model.short_digest(document)[:23]}...")
+    pdf.set_title(latin1(f"Bluum production readiness: {document['verdict']}"))
+    pdf.set_author(latin1(company_name or "bluum-readiness"))
+    pdf.set_subject(latin1(model.short_digest(document)))
+    pdf.set_creator(f"bluum-readiness {document['suite_version']}")
+    pdf.set_creation_date(datetime.fromisoformat(document["finished"]))
+    pdf.alias_nb_pages()
+    _title_page(pdf, document, company_name)
+    _items(pdf, document)
+    _charts(pdf, document)
+    return bytes(pdf.output())
+
+
+def write_pdf(document: dict[str, Any], out_dir: Path, company_name: str | None = None) -> Path:
+    path = out_dir / "readiness.pdf"
+    path.write_bytes(render_pdf(document, company_name))
+    return path

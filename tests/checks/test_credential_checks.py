@@ -1,0 +1,125 @@
+"""The credentials checks discriminate: each known-bad case is flagged by exactly its checks, and the reference
+(clean project, fresh key) passes all of them. Findings never carry the secret."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bluum_readiness.checks import registry
+from bluum_readiness.config import RunConfig, ScanConfig, load_config
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.integration import Credentials
+from bluum_readiness.suite.session import SuiteSession
+from tests.integrations import credential_variants
+from tests.integrations.credential_variants import HARD_CODED, Case
+
+CHECKS = registry.for_item("credentials")
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[SuiteSession]:
+    s = SuiteSession.embedded("bluum_readiness.reference:create_fast", credentials=HARD_CODED)
+    yield s
+    s.close()
+
+
+def run_case(session: SuiteSession, case: Case, project: Path) -> dict[str, str]:
+    """Lay out the case's project, point the config's scan at it, run every credentials check."""
+    for name, text in case.project.items():
+        path = project / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.replace("{key}", HARD_CODED.key).replace("{secret}", HARD_CODED.secret))
+    config_file = project / "bluum-readiness.toml"
+    config = load_config(config_file) if config_file.exists() else RunConfig()
+    session.run_config = dataclasses.replace(config, scan=ScanConfig(paths=(str(project),)))
+    session.factory = case.factory
+    original = session.credentials.current
+    if case.key_age_days is not None:
+        with session.harness() as h:
+            made = h.sandbox("POST", "/api-keys", json={"created": time.time() - case.key_age_days * 86400})
+        session.credentials.set(Credentials(made["key"], made["secret"]))
+    outcomes: dict[str, str] = {}
+    try:
+        for check in CHECKS:
+            try:
+                session.run(check)
+            except ConformanceFailure as exc:
+                outcomes[check.id] = f"failed: {exc}"
+            except NotVerifiable as exc:
+                outcomes[check.id] = f"not_verifiable: {exc.reason}"
+            else:
+                outcomes[check.id] = "passed"
+    finally:
+        session.credentials.set(original)
+        session.run_config = None
+    return outcomes
+
+
+def test_every_credentials_check_is_proven_by_a_known_bad_case() -> None:
+    flagged = set().union(*(case.expected for case in credential_variants.KNOWN_BAD.values()))
+    assert {c.id for c in CHECKS} == flagged
+
+
+@pytest.mark.parametrize("name", sorted(credential_variants.GOOD))
+def test_correct_cases_pass_every_check(session: SuiteSession, tmp_path: Path, name: str) -> None:
+    outcomes = run_case(session, credential_variants.GOOD[name], tmp_path)
+    assert all(outcome == "passed" for outcome in outcomes.values()), outcomes
+
+
+@pytest.mark.parametrize("name", sorted(credential_variants.KNOWN_BAD))
+def test_known_bad_case_is_flagged_by_exactly_its_checks(session: SuiteSession, tmp_path: Path, name: str) -> None:
+    case = credential_variants.KNOWN_BAD[name]
+    outcomes = run_case(session, case, tmp_path)
+    assert {c for c, o in outcomes.items() if o.startswith("failed")} == case.expected, outcomes
+    assert all(o == "passed" for c, o in outcomes.items() if c not in case.expected), outcomes
+    text = " ".join(outcomes.values())
+    assert HARD_CODED.secret not in text
+    for check in case.expected:
+        assert f"[credentials] {check}" in outcomes[check]
+
+
+def test_a_scan_finding_names_file_line_and_rule(session: SuiteSession, tmp_path: Path) -> None:
+    outcomes = run_case(session, credential_variants.KNOWN_BAD["hard_coded_key_in_source"], tmp_path)
+    failure = outcomes["credentials.no-secrets-in-code"]
+    assert f"{tmp_path}/app/settings.py:1: Bluum sandbox API key" in failure
+
+
+def test_the_probe_restores_the_pair_and_revokes_its_own(session: SuiteSession, tmp_path: Path) -> None:
+    before = session.credentials.current
+    run_case(session, credential_variants.GOOD["reference"], tmp_path)
+    assert session.credentials.current == before
+    with session.harness() as h:
+        probes = [
+            k for k in h.sandbox("GET", "/api-keys")["data"] if k["name"] == "bluum-readiness secret-source probe"
+        ]
+    assert probes and all(k["status"] == "revoked" for k in probes)
+
+
+def test_an_empty_project_is_not_verifiable_rather_than_passed(session: SuiteSession, tmp_path: Path) -> None:
+    outcomes = run_case(session, Case(credential_variants.reference, set(), project={}), tmp_path)
+    assert outcomes["credentials.no-secrets-in-code"].startswith("not_verifiable: the secret scan found no files")
+
+
+def test_key_age_is_not_verifiable_against_a_real_target(tmp_path: Path) -> None:
+    twin = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    try:
+        assert twin.twin is not None and twin.credentials is not None
+        remote = SuiteSession.against(f"{twin.twin.origin}/v1", twin.credentials.current)
+        try:
+            with pytest.raises(NotVerifiable, match="does not say when a tenant key was created"):
+                remote.run(registry.get("credentials.key-age"))
+        finally:
+            remote.close()
+    finally:
+        twin.close()
+
+
+def test_the_twin_refuses_a_key_created_in_the_future(session: SuiteSession) -> None:
+    with session.harness() as h:
+        answer = h.sandbox("POST", "/api-keys", json={"created": time.time() + 3600}, expect=400)
+    assert answer["error"]["code"] == "BLUM-400-003" and answer["error"]["param"] == "created"

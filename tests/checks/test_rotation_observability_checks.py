@@ -1,0 +1,71 @@
+"""The ``credential-rotation`` and ``observability`` checks discriminate: correct integrations pass them (or, without
+``alerts()``, are told the alert checks are not verifiable), and each known-bad integration in
+``tests/integrations/cutover_variants.py`` is flagged by exactly the checks named for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bluum_readiness.checks import registry
+from bluum_readiness.harness import HarnessSettings
+from bluum_readiness.integration import load_factory
+from bluum_readiness.suite.session import SuiteSession
+from tests.checks.test_discrimination import run_all
+from tests.integrations import cutover_variants
+
+ITEMS = ("credential-rotation", "observability")
+ALERT_CHECKS = {
+    "observability.alert-5xx",
+    "observability.alert-429",
+    "observability.alert-stuck-order",
+    "observability.alert-webhook-failure",
+}
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[SuiteSession]:
+    # the reference's fast alert thresholds are 1 s; a known-bad integration waits out the whole alert timeout
+    s = SuiteSession.embedded(settings=HarnessSettings(alert_timeout_s=4.0, settle_timeout_s=5.0))
+    yield s
+    s.close()
+
+
+def _failed(outcomes: dict[str, str]) -> set[str]:
+    return {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
+
+
+def test_every_check_of_these_items_is_exercised_by_a_known_bad_integration():
+    flagged = set().union(*(expected for _, expected in cutover_variants.KNOWN_BAD.values()))
+    checks = {c.id for item in ITEMS for c in registry.for_item(item) if c.severity == "required"}
+    assert checks <= flagged, f"checks with no known-bad integration proving they catch anything: {checks - flagged}"
+
+
+@pytest.mark.parametrize(
+    ("spec", "not_verifiable"),
+    [
+        ("bluum_readiness.reference:create_fast", set()),
+        # no alerts(): the alert checks say so, never pass
+        ("tests.integrations.cutover_variants:correct_different", ALERT_CHECKS),
+        ("tests.integrations.cutover_variants:caches_but_refreshes_on_401", ALERT_CHECKS),
+    ],
+    ids=["reference", "correct-but-different", "caches-but-refreshes"],
+)
+def test_correct_integrations_pass(session, spec, not_verifiable):
+    outcomes = run_all(session, load_factory(spec), ITEMS)
+    assert {c for c, o in outcomes.items() if o != "passed"} == not_verifiable, outcomes
+    for check in not_verifiable:
+        assert (
+            outcomes[check] == "not_verifiable: the integration does not expose alerts() (an optional capability "
+            "of the adapter)"
+        )
+
+
+@pytest.mark.parametrize("name", sorted(cutover_variants.KNOWN_BAD))
+def test_known_bad_integration_is_flagged_by_exactly_its_checks(session, name):
+    factory, expected = cutover_variants.KNOWN_BAD[name]
+    outcomes = run_all(session, factory, ITEMS)
+    assert _failed(outcomes) == expected, outcomes
+    for check in expected:
+        assert f"[{check.split('.')[0]}] {check}" in outcomes[check]

@@ -1,0 +1,59 @@
+"""The [scan] section and the credentials keys the credentials item reads: defaults, values, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bluum_readiness.config import RunConfig, ScanConfig, load_config
+from bluum_readiness.errors import ConfigError
+
+
+def load(tmp_path: Path, text: str) -> RunConfig:
+    (tmp_path / "bluum-readiness.toml").write_text(text)
+    return load_config(cwd=tmp_path)
+
+
+def test_defaults() -> None:
+    config = RunConfig()
+    assert config.scan == ScanConfig(paths=(".",), exclude=(), baseline=None, max_file_kb=1024, include_ignored=False)
+    assert config.credentials.rotation_period_days == 90
+    assert config.source_file is None
+
+
+def test_scan_values(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        '[scan]\npaths = ["src", "config"]\nexclude = "fixtures/**"\nbaseline = "b.json"\nmax_file_kb = 64\n'
+        "include_ignored = true\n[credentials]\nrotation_period_days = 30\n",
+    )
+    assert config.scan == ScanConfig(("src", "config"), ("fixtures/**",), "b.json", 64, True)
+    assert config.credentials.rotation_period_days == 30
+    assert config.source_file == tmp_path / "bluum-readiness.toml"
+
+
+def test_source_file_of_a_pyproject_table(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.bluum-readiness.scan]\npaths = ["app"]\n')
+    config = load_config(cwd=tmp_path)
+    assert config.scan.paths == ("app",)
+    assert config.source_file == tmp_path / "pyproject.toml"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[scan]\npath = ['src']", "unknown key 'path' in [scan]. Did you mean 'paths'?"),
+        ("[scan]\npaths = []", "scan.paths is empty"),
+        ("[scan]\npaths = [1]", "scan.paths must be a list of strings"),
+        ("[scan]\nexclude = 3", "scan.exclude must be a list of strings"),
+        ("[scan]\nmax_file_kb = 0", "scan.max_file_kb must be >= 1"),
+        ("[scan]\nmax_file_kb = 1.5", "scan.max_file_kb must be a whole number"),
+        ("[scan]\ninclude_ignored = 'yes'", "scan.include_ignored must be true or false"),
+        ("scan = 1", "scan must be a table"),
+    ],
+)
+def test_scan_errors_name_the_key_and_the_fix(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")) as error:
+        load(tmp_path, text)
+    assert "bluum-readiness.toml" in str(error.value)

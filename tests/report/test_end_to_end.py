@@ -1,0 +1,114 @@
+"""A real ``bluum-readiness run`` (embedded twin, a known-bad integration, a team webhook endpoint) as a user runs
+it, from their own folder: every report file is written, and no secret appears in any of them or on the console."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import subprocess
+import sys
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from bluum_readiness.report import model
+from bluum_readiness.webhooks.receiver import ReferenceReceiver
+from bluum_readiness.webhooks.tls import LocalCA
+
+ROOT = Path(__file__).resolve().parents[2]
+API_KEY = "e2e-known-key-id"
+API_SECRET = "e2e-known-api-secret-5f1c2a9d"
+WEBHOOK_SECRET = "whsec_ZTJlLWtub3duLXdlYmhvb2stc2VjcmV0LTc3"
+BASIC = base64.b64encode(f"{API_KEY}:{API_SECRET}".encode()).decode()
+OUTPUTS = {"readiness.json", "readiness.html", "readiness.pdf", "readiness.md", "junit.xml", "email.eml", "email.txt"}
+
+
+def _run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
+    clean.pop("CI", None)
+    clean["PYTHONPATH"] = str(ROOT)  # the known-bad integrations live in tests/integrations
+    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", *args], cwd=cwd, capture_output=True,
+                          text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
+
+
+def _texts(out: Path) -> dict[str, str]:
+    """Every output file as text a reader would see: raw bytes, the PDF's extracted text, the email decoded."""
+    texts: dict[str, str] = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        raw = path.read_bytes()
+        texts[str(path.relative_to(out))] = raw.decode("utf-8", "replace")
+        if path.suffix == ".pdf":
+            texts[f"{path.name} (text)"] = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(raw)).pages)
+        if path.suffix == ".eml":
+            message = message_from_bytes(raw, policy=policy.default)
+            for part in message.walk():
+                content = part.get_content() if not part.is_multipart() else ""
+                if isinstance(content, bytes):
+                    pdf = pypdf.PdfReader(io.BytesIO(content))
+                    content = "\n".join(p.extract_text() for p in pdf.pages)
+                texts[f"{path.name} part {part.get_content_type()}"] = str(content)
+    return texts
+
+
+@pytest.fixture(scope="module")
+def team_endpoint():  # type: ignore[no-untyped-def]
+    ca = LocalCA()
+    receiver = ReferenceReceiver(lambda: WEBHOOK_SECRET, tls=ca.issue(stem="e2e")).start()
+    yield receiver.url, ca.ca_file
+    receiver.stop()
+    ca.cleanup()
+
+
+def test_a_failing_run_writes_every_file_and_no_secret_anywhere(team_endpoint, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    url, ca_file = team_endpoint
+    (tmp_path / "bluum-readiness.toml").write_text(
+        f"""[company]
+name = "Acme Invest"
+dashboard_email = "ops@acme.example"
+product_description = "Robo-advisor app"
+integration_model = "server-to-server"
+
+[webhooks]
+url = "{url}"
+secret_env = "ACME_WEBHOOK_SECRET"
+ca_file = "{ca_file}"
+""",
+        encoding="utf-8",
+    )
+    env = {"BLUUM_API_KEY": API_KEY, "BLUUM_API_SECRET": API_SECRET, "ACME_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    args = ("run", "--integration", "tests.integrations.variants:no_key", "--out", "out")
+    result = _run(tmp_path, *args, "--only", "smoke-test", "--only", "idempotency", "--only", "webhooks", env=env)
+    console = result.stdout + result.stderr
+    assert result.returncode == 1, console
+    out = tmp_path / "out"
+    assert OUTPUTS <= {p.name for p in out.iterdir()} and list((out / "allure-results").glob("*-result.json"))
+    for name in OUTPUTS - {"readiness.json"}:
+        assert f"{name}: {out / name}" in result.stdout, name
+    document = model.load_report(out / "readiness.json")
+    assert document["verdict"] == "not_ready" and model.verify_digest(document)[0]
+    failed = [
+        c for i in document["items"] for c in i["checks"] if c["status"] == "failed" and c["severity"] == "required"
+    ]
+    assert [c["id"] for c in failed] == ["idempotency.key-on-every-transfer"]
+    assert failed[0]["fix"] and failed[0]["evidence"]["exchanges"][0]["request_id"].startswith("req_")
+    webhooks = next(i for i in document["items"] if i["id"] == "webhooks")
+    assert any(c["status"] == "passed" for c in webhooks["checks"]), "the deliveries reached the team endpoint"
+    texts = _texts(out)
+    texts["console"] = console
+    for secret in (API_SECRET, WEBHOOK_SECRET, BASIC):
+        leaks = [where for where, text in texts.items() if secret in text]
+        assert not leaks, f"a secret appears in {leaks}"
+    assert API_KEY in texts["readiness.json"], "the seeded pair was used (its key id, not secret, is evidence)"
+    assert _run(tmp_path, "report", "--verify", "out/readiness.json").returncode == 0
+
+
+def test_a_run_without_company_details_says_how_to_add_them(tmp_path: Path) -> None:
+    result = _run(tmp_path, "run", "--only", "smoke-test", "--out", "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if "email.eml/email.txt not written" in line)
+    assert "missing name, dashboard_email, product_description, integration_model" in line
+    assert "bluum-readiness.toml" in line and "bluum-readiness report out/readiness.json --out out" in line
+    assert (tmp_path / "out" / "readiness.pdf").exists() and not (tmp_path / "out" / "email.eml").exists()

@@ -1,0 +1,155 @@
+"""Each rendered file, read back the way its consumer reads it: JUnit and Allure tools, Markdown, a mail client
+(email.parser), a PDF reader (pypdf). A failing run must make the fix obvious in every one of them."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import pypdf
+import pytest
+
+from bluum_readiness.report import mail, model
+from bluum_readiness.report.render import render_all
+from tests.report.conftest import COMPANY, find_check
+
+JITTER = "error-handling.429-jitter"
+
+
+@pytest.fixture
+def rendered(not_ready_json: Path) -> tuple[Path, dict[str, Any]]:
+    document = model.load_report(not_ready_json)
+    render_all(document, not_ready_json.parent, COMPANY)
+    return not_ready_json.parent, document
+
+
+def test_junit_has_a_suite_per_item_and_a_case_per_check(rendered: tuple[Path, dict[str, Any]]) -> None:
+    folder, document = rendered
+    root = ET.parse(folder / "junit.xml").getroot()
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert list(suites) == [i["id"] for i in document["items"]]
+    for item in document["items"]:
+        cases = suites[item["id"]].findall("testcase")
+        assert [c.get("name") for c in cases] == [c["id"] for c in item["checks"]]
+        assert all(c.get("classname") == item["id"] for c in cases)
+    total = sum(len(i["checks"]) for i in document["items"])
+    assert int(root.get("tests", "0")) == total and root.get("failures") == "1"
+    jitter = next(c for c in suites["error-handling"].findall("testcase") if c.get("name") == JITTER)
+    failure = jitter.find("failure")
+    assert failure is not None and "full jitter" in (failure.text or "") and "expected:" in (failure.text or "")
+    out = jitter.findtext("system-out") or ""
+    assert "GET /v1/investors/inv_01synthetic -> 429 req_synthetic_0001" in out
+    nv = next(c for c in suites["idempotency"].findall("testcase") if c.get("name") == "idempotency.orders-keyed")
+    skipped = nv.find("skipped")
+    assert skipped is not None and "does not place orders" in skipped.get("message", "")
+
+
+def test_allure_has_one_result_per_check_with_the_item_as_feature(rendered: tuple[Path, dict[str, Any]]) -> None:
+    folder, document = rendered
+    results = [json.loads(p.read_text()) for p in (folder / "allure-results").glob("*-result.json")]
+    checks = {c["id"]: (i, c) for i in document["items"] for c in i["checks"]}
+    assert sorted(r["testCaseId"] for r in results) == sorted(checks)
+    for result in results:
+        item, check = checks[result["testCaseId"]]
+        labels = {label["name"]: label["value"] for label in result["labels"]}
+        assert labels["feature"] == item["title"] and labels["story"] == check["title"]
+        for attachment in result.get("attachments", []):
+            assert (folder / "allure-results" / attachment["source"]).is_file()
+    jitter = next(r for r in results if r["testCaseId"] == JITTER)
+    assert jitter["status"] == "failed" and "full jitter" in jitter["statusDetails"]["trace"]
+    names = {a["name"]: a for a in jitter["attachments"]}
+    evidence = json.loads((folder / "allure-results" / names["evidence"]["source"]).read_text())
+    assert evidence == find_check(document, JITTER)["evidence"]
+    assert "req_synthetic_0002" in (folder / "allure-results" / names["transcript"]["source"]).read_text()
+    assert "verdict=not_ready" in (folder / "allure-results" / "environment.properties").read_text()
+
+
+def test_markdown_shows_the_verdict_and_the_finding(rendered: tuple[Path, dict[str, Any]]) -> None:
+    folder, document = rendered
+    text = (folder / "readiness.md").read_text()
+    assert text.startswith("# Bluum production readiness — Acme Invest: **NOT READY**")
+    assert "## What to fix" in text and f"`{JITTER}`" in text
+    for line in ("**Expected:** waits that vary", "**Observed:** nearly identical", "**Fix:** retry 429"):
+        assert line in text
+    assert "| 1 | GET | `/v1/investors/inv_01synthetic` | 429 | `req_synthetic_0001` | 1.2 | backoff-429-0 |" in text
+    assert document["digest"]["value"] in text
+
+
+def test_the_email_goes_to_support_with_the_pdf_and_a_line_per_item(ready_json: Path) -> None:
+    document = model.load_report(ready_json)
+    render_all(document, ready_json.parent, COMPANY)
+    message = message_from_bytes((ready_json.parent / "email.eml").read_bytes(), policy=policy.default)
+    assert message["To"] == mail.SUPPORT and message["From"] == COMPANY.dashboard_email
+    assert "Acme Invest" in message["Subject"] and "READY" in message["Subject"]
+    assert "DRAFT" not in message["Subject"] and "X-Unsent" not in message
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    for value in (COMPANY.name, COMPANY.dashboard_email, COMPANY.product_description, COMPANY.integration_model):
+        assert str(value) in text
+    lines = [line for line in text.splitlines() if line.startswith(("[x]", "[ ]"))]
+    assert len(lines) == len(document["items"])
+    assert any(line.startswith("[x] Smoke test (smoke-test): confirmed") for line in lines)
+    assert any("smoke-test.read-only-200" in line for line in lines)
+    assert all("readiness.json" in line for line in lines if line.startswith("[x]"))
+    unverified = next(line for line in lines if "(idempotency)" in line)
+    assert unverified.startswith("[ ]") and "not verified" in unverified
+    assert document["digest"]["value"] in text
+    attachments = list(message.iter_attachments())
+    assert [a.get_filename() for a in attachments] == ["readiness.pdf"]
+    pdf_bytes = attachments[0].get_content()
+    assert pdf_bytes == (ready_json.parent / "readiness.pdf").read_bytes()
+    assert (ready_json.parent / "email.txt").read_text().startswith(f"To: {mail.SUPPORT}\nSubject: ")
+
+
+def test_a_not_ready_email_is_a_draft_that_lists_what_failed(rendered: tuple[Path, dict[str, Any]]) -> None:
+    folder, _ = rendered
+    message = message_from_bytes((folder / "email.eml").read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("DRAFT - DO NOT SEND") and message["X-Unsent"] == "1"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert text.startswith("DO NOT SEND. This run is NOT READY: error-handling failed.")
+    assert "requests production access" not in text
+    assert "[ ] Error handling is robust (error-handling): FAILED - error-handling.429-jitter" in text
+
+
+def test_the_pdf_reads_title_page_then_items_with_the_finding(rendered: tuple[Path, dict[str, Any]]) -> None:
+    folder, document = rendered
+    reader = pypdf.PdfReader(io.BytesIO((folder / "readiness.pdf").read_bytes()))
+    pages = [page.extract_text() for page in reader.pages]
+    assert "NOT READY" in pages[0] and "embedded sandbox twin" in pages[0] and "Acme Invest" in pages[0]
+    assert document["digest"]["value"] in pages[0]
+    text = "\n".join(pages[1:])
+    for needed in ("Error handling is robust", JITTER, "Expected", "waits that vary between trials", "Observed",
+                   "Fix", "full jitter", "req_synthetic_0001", "backoff-429-0", "Charts"):  # fmt: skip
+        assert needed in text, needed
+    assert reader.metadata is not None and reader.metadata.title == "Bluum production readiness: not_ready"
+
+
+def test_text_outside_latin1_does_not_break_the_pdf(not_ready_json: Path) -> None:
+    from bluum_readiness.report.pdf import latin1, render_pdf
+
+    assert latin1("a → b — “c” ≥ 1 日本") == 'a -> b - "c" >= 1 ??'
+    document = model.load_report(not_ready_json)
+    reader = pypdf.PdfReader(io.BytesIO(render_pdf(document, "株式会社 Acme — Invest")))
+    assert "Acme - Invest" in reader.pages[0].extract_text()
+
+
+def test_markdown_carries_the_rotation_runbook(rendered: tuple[Path, dict[str, Any]]) -> None:
+    import copy
+
+    from bluum_readiness.checks.rotation import RUNBOOK
+    from bluum_readiness.report.markdown import render_markdown
+
+    _, document = rendered
+    with_runbook = copy.deepcopy(document)
+    with_runbook["items"][0]["checks"][0].setdefault("evidence", {})["runbook"] = RUNBOOK
+    text = render_markdown(with_runbook)
+    assert f"## Runbook: {RUNBOOK['title']}" in text
+    assert f"1. {RUNBOOK['steps'][0]}" in text and "**Rollback:**" in text
+    assert "## Runbook" not in render_markdown(document)

@@ -1,0 +1,101 @@
+"""``bluum-readiness report``: --verify's exit codes and messages, and re-rendering from the JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bluum_readiness.cli.main import main
+from bluum_readiness.config import CompanyConfig
+from bluum_readiness.report.render import render_all
+from tests.report.conftest import COMPANY, find_check
+
+COMPANY_TOML = """[company]
+name = "Acme Invest"
+dashboard_email = "ops@acme.example"
+product_description = "Robo-advisor app for US retail investors — goals-based portfolios"
+integration_model = "server-to-server, one Bluum investor per end customer"
+"""
+
+
+def test_verify_an_intact_report_exits_0(not_ready_json: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--verify", str(not_ready_json)]) == 0
+    assert "intact" in capsys.readouterr().out
+
+
+def test_verify_a_tampered_evidence_field_exits_1_and_says_so(
+    not_ready_json: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(not_ready_json.read_text())
+    exchange = find_check(document, "error-handling.429-jitter")["evidence"]["exchanges"][0]
+    exchange["request_id"] = "req_forged"
+    not_ready_json.write_text(json.dumps(document, indent=2))
+    assert main(["report", "--verify", str(not_ready_json)]) == 1
+    err = capsys.readouterr().err
+    assert "ALTERED" in err and "does not match its digest" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("content", ['{"hello": 1}', "not json at all", '{"schema_version": "1", "items": 3}'])
+def test_verify_a_file_that_is_not_a_report_exits_2(
+    tmp_path: Path, content: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "other.json"
+    path.write_text(content)
+    assert main(["report", "--verify", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bluum-readiness: error: ") and len(err.strip().splitlines()) == 1
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_re_rendering_from_the_json_gives_the_same_files(
+    not_ready_json: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = render_all(json.loads(not_ready_json.read_text()), not_ready_json.parent, COMPANY)
+    assert first.email_skipped is None
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bluum-readiness.toml").write_text(COMPANY_TOML, encoding="utf-8")
+    again = tmp_path / "again"
+    assert main(["report", str(not_ready_json), "--out", str(again)]) == 0
+    printed = capsys.readouterr().out
+    assert f"readiness.pdf: {again / 'readiness.pdf'}" in printed
+    before = {k: v for k, v in _tree(not_ready_json.parent).items() if k != "readiness.json"}
+    after = _tree(again)
+    expected = {"readiness.html", "readiness.pdf", "readiness.md", "junit.xml", "email.eml", "email.txt"}
+    assert expected <= set(after) and any(k.startswith("allure-results/") for k in after)
+    assert before == after
+
+
+def test_report_without_company_details_writes_the_rest_and_names_the_missing_keys(
+    not_ready_json: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bluum-readiness.toml").write_text('[company]\nname = "Acme Invest"\n', encoding="utf-8")
+    (not_ready_json.parent / "email.eml").write_text("stale")  # from an earlier render: must not survive
+    assert main(["report", str(not_ready_json)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "[company] is missing dashboard_email, product_description, integration_model." in err
+    assert "bluum-readiness.toml" in err and f"bluum-readiness report {not_ready_json}" in err
+    assert (not_ready_json.parent / "readiness.pdf").exists() and not (not_ready_json.parent / "email.eml").exists()
+
+
+def test_a_tampered_report_is_not_re_rendered(not_ready_json: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = json.loads(not_ready_json.read_text())
+    document["verdict"] = "ready"
+    not_ready_json.write_text(json.dumps(document))
+    assert main(["report", str(not_ready_json)]) == 2
+    assert "altered" in capsys.readouterr().err
+    assert not (not_ready_json.parent / "readiness.html").exists()
+
+
+def test_render_all_without_company_skips_only_the_email(ready_json: Path) -> None:
+    done = render_all(json.loads(ready_json.read_text()), ready_json.parent, CompanyConfig())
+    assert done.email_skipped and "name, dashboard_email, product_description, integration_model" in done.email_skipped
+    assert {p.name for p in done.files} == {
+        "readiness.html", "readiness.pdf", "readiness.md", "junit.xml", "allure-results"
+    }  # fmt: skip
