@@ -153,6 +153,7 @@ def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool) -> Ite
             for d in dirs
             if not _excluded(d if rel_root == "." else f"{rel_root}/{d}", patterns)
             and not (here / d / "pyvenv.cfg").exists()
+            and not _is_report_folder(here / d)
             and not (here / d).is_symlink()
         )
         for name in sorted(files):
@@ -162,6 +163,11 @@ def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool) -> Ite
             path = here / name
             if path.is_file() and not path.is_symlink():
                 yield path
+
+
+def _is_report_folder(folder: Path) -> bool:
+    """A folder a ``bluum-readiness run`` wrote (any ``--out``): evidence, not the team's code or config."""
+    return (folder / "readiness.json").is_file() and (folder / "pytest.log").is_file()
 
 
 def _files(paths: Iterable[Path], patterns: tuple[str, ...], include_ignored: bool) -> Iterator[Path]:
