@@ -79,8 +79,18 @@ def test_markdown_shows_the_verdict_and_the_finding(rendered: tuple[Path, dict[s
     assert document["digest"]["value"] in text
 
 
+def _every_item_passed(document: dict[str, Any]) -> dict[str, Any]:
+    complete = json.loads(json.dumps(document))
+    for item in complete["items"]:
+        item["status"] = "passed"
+        item.pop("reason", None)
+        for check in item["checks"]:
+            check["status"] = "passed"
+    return complete
+
+
 def test_the_email_goes_to_support_with_the_pdf_and_a_line_per_item(ready_json: Path) -> None:
-    document = model.load_report(ready_json)
+    document = _every_item_passed(model.load_report(ready_json))
     render_all(document, ready_json.parent, COMPANY)
     message = message_from_bytes((ready_json.parent / "email.eml").read_bytes(), policy=policy.default)
     assert message["To"] == mail.SUPPORT and message["From"] == COMPANY.dashboard_email
@@ -95,15 +105,29 @@ def test_the_email_goes_to_support_with_the_pdf_and_a_line_per_item(ready_json: 
     assert len(lines) == len(document["items"])
     assert any(line.startswith("[x] Smoke test (smoke-test): confirmed") for line in lines)
     assert any("smoke-test.read-only-200" in line for line in lines)
-    assert all("readiness.json" in line for line in lines if line.startswith("[x]"))
-    unverified = next(line for line in lines if "(idempotency)" in line)
-    assert unverified.startswith("[ ]") and "not verified" in unverified
+    assert all(line.startswith("[x]") and "readiness.json" in line for line in lines)
     assert document["digest"]["value"] in text
     attachments = list(message.iter_attachments())
     assert [a.get_filename() for a in attachments] == ["readiness.pdf"]
     pdf_bytes = attachments[0].get_content()
     assert pdf_bytes == (ready_json.parent / "readiness.pdf").read_bytes()
     assert (ready_json.parent / "email.txt").read_text().startswith(f"To: {mail.SUPPORT}\nSubject: ")
+
+
+def test_a_ready_run_that_does_not_confirm_every_item_is_a_draft(ready_json: Path) -> None:
+    document = model.load_report(ready_json)
+    assert document["verdict"] == "ready"
+    render_all(document, ready_json.parent, COMPANY)
+    message = message_from_bytes((ready_json.parent / "email.eml").read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("DRAFT - DO NOT SEND") and "incomplete" in message["Subject"]
+    assert message["X-Unsent"] == "1"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert text.startswith("DO NOT SEND. Bluum asks for every checklist item") and "idempotency" in text.splitlines()[0]
+    assert "requests production access" not in text
+    unverified = next(line for line in text.splitlines() if line.startswith("[ ]") and "(idempotency)" in line)
+    assert "not verified" in unverified
 
 
 def test_a_not_ready_email_is_a_draft_that_lists_what_failed(rendered: tuple[Path, dict[str, Any]]) -> None:

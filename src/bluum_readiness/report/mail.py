@@ -4,7 +4,9 @@ Bluum asks for the company name, the dashboard account email, a description of t
 model, and confirmation of the checklist. Each checklist item gets one line: its status and its evidence
 reference (the check ids, in readiness.json / readiness.pdf, under the report digest). Nothing is claimed that
 the run did not prove: items without checks or not selected say so. A ``not_ready`` run writes a *draft* marked
-DO NOT SEND that lists what failed instead of confirming anything (docs/reports.md).
+DO NOT SEND that lists what failed instead of confirming anything, and so does a ready run that does not confirm
+every item (a partial ``--only`` run, or not-verifiable checks): Bluum asks for the whole checklist
+(docs/reports.md).
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from typing import Any
 from bluum_readiness.config import CompanyConfig
 from bluum_readiness.report import model
 
-__all__ = ["SUPPORT", "MissingCompany", "build_email", "missing_company_keys", "missing_company_message"]
+__all__ = [
+    "SUPPORT",
+    "MissingCompany",
+    "build_email",
+    "is_request",
+    "missing_company_keys",
+    "missing_company_message",
+]
 
 SUPPORT = "support@bluumfinance.com"
 COMPANY_KEYS = ("name", "dashboard_email", "product_description", "integration_model")
@@ -73,23 +82,45 @@ def _item_line(item: dict[str, Any], digest: str) -> str:
     )
 
 
+def is_request(document: dict[str, Any]) -> bool:
+    """Whether the email may ask for production access: the run is ready and confirms every checklist item.
+    Anything less is a draft marked DO NOT SEND."""
+    return document["verdict"] == "ready" and all(i["status"] == "passed" for i in document["items"])
+
+
 def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, str]:
     """(subject, body) of the request."""
     digest = model.short_digest(document)
-    ready = document["verdict"] == "ready"
+    verdict_ready = document["verdict"] == "ready"
+    unconfirmed = [i["id"] for i in document["items"] if i["status"] != "passed"]
+    ready = is_request(document)
     name = company.name or ""
     if ready:
         subject = f"Production access request: {name} - Bluum readiness checklist READY"
+    elif verdict_ready:
+        confirmed = len(document["items"]) - len(unconfirmed)
+        subject = (
+            f"DRAFT - DO NOT SEND: {name} - Bluum readiness incomplete ({confirmed} of "
+            f"{len(document['items'])} items confirmed)"
+        )
     else:
         subject = f"DRAFT - DO NOT SEND: {name} - Bluum readiness NOT READY"
     lines = []
-    if not ready:
+    if not verdict_ready:
         failed = [i["id"] for i in document["items"] if i["status"] == "failed"]
         lines += [
             "DO NOT SEND. This run is NOT READY"
             + (f": {', '.join(failed)} failed." if failed else ": no check passed."),
             "Fix what failed (readiness.html or readiness.pdf shows expected, observed and the fix for each "
             "finding), run `bluum-readiness run` again, and send the email that run writes.",
+            "",
+        ]
+    elif not ready:
+        lines += [
+            f"DO NOT SEND. Bluum asks for every checklist item; this run does not confirm {', '.join(unconfirmed)} "
+            "(not selected, or a check could not judge: readiness.html says why).",
+            "Run `bluum-readiness run` on every item (no --only), give the adapter the capabilities the "
+            "not-verifiable checks name, and send the email that run writes.",
             "",
         ]
     lines += [
@@ -136,7 +167,7 @@ def build_email(document: dict[str, Any], company: CompanyConfig, pdf: bytes) ->
     message["Subject"] = subject
     message["Date"] = format_datetime(datetime.fromisoformat(document["finished"]))
     message["Message-ID"] = f"<readiness-{document['digest']['value'][:32]}@bluum-readiness.local>"
-    if document["verdict"] != "ready":
+    if not is_request(document):
         message["X-Unsent"] = "1"  # opens as an unsent draft in mail clients that honour it
     message["X-Bluum-Readiness-Digest"] = model.short_digest(document)
     message.set_content(body)
