@@ -8,8 +8,8 @@ from a separate process pinned to CPU 1 (``benchmarks/_loadgen.py``: raw asyncio
 connections, closed loop, ``--connections`` requests in flight at most). Scenarios, each for ``--seconds``
 after a one-second warm-up, repeated ``--repeat`` times (median reported):
 
-- ``read``: ``GET /v1/investors/{id}`` of an investor without deposits (a read sums the investor's ledger,
-  so its cost grows with the investor's history: see docs/performance.md);
+- ``read``: ``GET /v1/investors/{id}`` of an investor without deposits (its balance is a row kept by triggers,
+  so a read costs the same whatever the investor's history: see docs/performance.md);
 - ``deposit``: ``POST /v1/investors/{id}/deposits`` (ACH, 1.00 USD) with a fresh ``Idempotency-Key``, all on
   a second investor;
 - ``lifecycle``: create an investor, read it until active, link a bank, deposit, list deposits, wallets and

@@ -13,13 +13,21 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from bluum_readiness.errors import ConfigError
 
-__all__ = ["Database"]
+__all__ = ["Database", "StepCount"]
+
+
+@dataclass
+class StepCount:
+    """SQLite virtual-machine instructions run so far inside ``Database.counting_steps()``."""
+
+    count: int = 0
 
 
 class Database:
@@ -75,6 +83,27 @@ class Database:
                 self._conn.execute("COMMIT")
             finally:
                 self._depth = 0
+
+    @contextmanager
+    def counting_steps(self) -> Iterator[StepCount]:
+        """Count the SQLite VM instructions every statement runs inside the block (on any thread).
+
+        A measure of work that does not depend on the machine's load: cost-regression tests compare it between
+        a small and a large history instead of timing anything.
+        """
+        steps = StepCount()
+
+        def tick() -> int:
+            steps.count += 1
+            return 0  # 0: go on
+
+        with self._lock:
+            self._conn.set_progress_handler(tick, 1)
+        try:
+            yield steps
+        finally:
+            with self._lock:
+                self._conn.set_progress_handler(None, 0)
 
     def execute(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Cursor:
         with self._lock:

@@ -92,16 +92,21 @@ def _verify(settings_ca_file: str | None) -> ssl.SSLContext | bool:
     return ssl.create_default_context(cafile=settings_ca_file)
 
 
-async def dispatch_due(twin: Twin, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
+async def dispatch_due(
+    twin: Twin, *, transport: httpx.AsyncBaseTransport | None = None, tenant_id: str | None = None
+) -> int:
     """Send every due delivery once; returns the number of attempts made.
 
     :param transport: an httpx transport to send through instead of the network (tests).
+    :param tenant_id: send only this tenant's deliveries (``POST /_sandbox/tick``); None: every tenant's.
     """
+    only_tenant = "" if tenant_id is None else "AND d.tenant_id = ? "
     rows = twin.db.all(
         "SELECT d.id, d.tenant_id, d.event_id, d.webhook_id, d.attempts, e.body FROM deliveries d "
         "JOIN events e ON e.id = d.event_id "
-        "WHERE d.status = 'pending' AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.created LIMIT ?",
-        (twin.clock.now(), MAX_BATCH),
+        f"WHERE d.status = 'pending' AND d.next_attempt_at <= ? {only_tenant}"
+        "ORDER BY d.next_attempt_at, d.created LIMIT ?",
+        (twin.clock.now(), MAX_BATCH) if tenant_id is None else (twin.clock.now(), tenant_id, MAX_BATCH),
     )
     if not rows:
         return 0

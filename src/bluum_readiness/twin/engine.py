@@ -63,8 +63,10 @@ class Twin:
         self.store = Store(self.db)
         self.scheduler = Scheduler(self)
         from bluum_readiness.twin.domain import register_jobs
+        from bluum_readiness.twin.domain.upgrades import upgrade
 
         register_jobs(self)
+        upgrade(self)
 
     def close(self) -> None:
         self.db.close()

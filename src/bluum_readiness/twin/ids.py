@@ -26,7 +26,13 @@ def _encode(value: int, length: int) -> str:
 
 
 class IdGenerator:
-    """Makes prefixed, time-ordered ids; seeded for reproducible runs, OS randomness otherwise."""
+    """Makes prefixed, time-ordered ids (their random part seeded for reproducible runs, OS randomness
+    otherwise) and secrets.
+
+    Secrets and tokens (``token_hex``, ``token_bytes``: key pairs, webhook signing secrets, reference codes,
+    account numbers) always come from the OS CSPRNG (``secrets``), seed or not: a seeded generator replays its
+    sequence in every process, so seeded secrets would repeat after a restart on the same database.
+    """
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
@@ -43,11 +49,12 @@ class IdGenerator:
         return f"{prefix}_{_encode((millis << 80) | self._random_bits(80), 26)}"
 
     def token_hex(self, nbytes: int) -> str:
-        """Random hex string (API keys, secrets, reference codes)."""
-        return f"{self._random_bits(nbytes * 8):0{nbytes * 2}x}"
+        """A random hex string from the CSPRNG, never from the seed (API keys, secrets, reference codes)."""
+        return secrets.token_hex(nbytes)
 
     def token_bytes(self, nbytes: int) -> bytes:
-        return self._random_bits(nbytes * 8).to_bytes(nbytes, "big")
+        """Random bytes from the CSPRNG, never from the seed (webhook signing secrets)."""
+        return secrets.token_bytes(nbytes)
 
 
 def is_id(value: str, prefix: str) -> bool:

@@ -60,19 +60,22 @@ class Scheduler:
         else:
             self._twin.db.execute("DELETE FROM jobs WHERE ref = ? AND kind = ?", (ref, kind))
 
-    def run_due(self, limit: int = 500) -> int:
-        """Run every job due by now (jobs a handler schedules for now run too). Returns how many ran."""
+    def run_due(self, limit: int = 500, *, tenant_id: str | None = None) -> int:
+        """Run every job due by now (jobs a handler schedules for now run too). Returns how many ran.
+
+        :param tenant_id: run only this tenant's jobs (``POST /_sandbox/tick``); None: every tenant's.
+        """
         ran = 0
         db = self._twin.db
+        sql = "SELECT id, due, kind, tenant_id, ref, payload FROM jobs WHERE due <= ?"
+        if tenant_id is not None:
+            sql += " AND tenant_id = ?"
         while ran < limit:
             job: Job | None = None
             try:
                 with db.tx():
-                    row = db.one(
-                        "SELECT id, due, kind, tenant_id, ref, payload FROM jobs "
-                        "WHERE due <= ? ORDER BY due, id LIMIT 1",
-                        (self._twin.clock.now(),),
-                    )
+                    now = self._twin.clock.now()
+                    row = db.one(sql + " ORDER BY due, id LIMIT 1", (now,) if tenant_id is None else (now, tenant_id))
                     if row is None:
                         return ran
                     job = Job(row[0], row[1], row[2], row[3], row[4], json.loads(row[5]))

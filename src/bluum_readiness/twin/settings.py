@@ -40,7 +40,8 @@ class TwinSettings:
     :param kyc_declined_tax_id: the test tax_id whose KYC is declined.
     :param kyc_documents_last_name: the test last_name whose KYC waits for a document.
     :param max_upload_bytes: the largest accepted document upload.
-    :param seed: seeds id generation and webhook secrets for reproducible runs (None: OS randomness).
+    :param seed: seeds the random part of ids for reproducible runs (None: OS randomness). Secrets (key pairs,
+        webhook secrets) and reference codes always come from the OS CSPRNG, so they never repeat.
     """
 
     db_path: str = ":memory:"

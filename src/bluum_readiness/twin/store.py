@@ -96,7 +96,7 @@ class Store:
 
         Like ``list(where=lambda r: r.get(field) == value)``, but SQLite compares (``json_extract``) so only
         the matches are decoded: a lookup no longer costs a JSON decode per resource of that kind (and with an
-        index on the expression, as ``transactions_by_operation`` in schema.sql, no scan at all).
+        index on the expression, as ``resources_by_operation`` in schema.sql, no scan at all).
         """
         if not field.isidentifier():
             raise ValueError(f"field {field!r} must be a plain top-level key")

@@ -16,7 +16,15 @@ if TYPE_CHECKING:
     from bluum_readiness.twin.engine import Twin
     from bluum_readiness.twin.scheduler import Job
 
-__all__ = ["FORCEABLE_STATUSES", "document_accepted", "register_jobs", "require_active", "set_status", "start"]
+__all__ = [
+    "FORCEABLE_STATUSES",
+    "document_accepted",
+    "email_key",
+    "register_jobs",
+    "require_active",
+    "set_status",
+    "start",
+]
 
 STATUSES = (
     "onboarding",
@@ -29,6 +37,11 @@ STATUSES = (
     "setup_failed",
 )
 FORCEABLE_STATUSES = tuple(s for s in STATUSES if s != "closed")
+
+
+def email_key(email: str) -> str:
+    """What makes two investors' e-mails the same (case-insensitive): stored as the investor's ``_email_key``."""
+    return email.lower()
 
 
 def register_jobs(twin: Twin) -> None:

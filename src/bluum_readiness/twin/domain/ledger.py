@@ -6,8 +6,9 @@ Contract for the other domain modules:
 - money set aside but not yet moved (a pending withdrawal, an open buy order) is a *hold*: the resource carries
   an internal ``_hold_cents`` field, set when reserving and set to 0 when released or captured.
 
-Figures: balance = ledger sum; reserved = sum of holds; available = balance − reserved;
-buying_power = cash_withdrawable = available; equity = balance + market value of positions.
+Figures: balance = ledger sum (kept per investor in ``ledger_balances``); reserved = sum of holds;
+available = balance − reserved; buying_power = cash_withdrawable = available; equity = balance + market value of
+positions.
 """
 
 from __future__ import annotations
@@ -46,19 +47,21 @@ def post(twin: Twin, tenant_id: str, investor_id: str, operation_id: str, kind: 
 
 
 def balance_cents(twin: Twin, tenant_id: str, investor_id: str) -> int:
+    """The sum of the investor's ledger entries, read from ``ledger_balances`` (kept by triggers, see schema.sql)."""
     row = twin.db.one(
-        "SELECT COALESCE(SUM(amount_cents), 0) FROM ledger WHERE tenant_id = ? AND investor_id = ?",
-        (tenant_id, investor_id),
+        "SELECT cents FROM ledger_balances WHERE tenant_id = ? AND investor_id = ?", (tenant_id, investor_id)
     )
     return int(row[0]) if row else 0
 
 
 def reserved_cents(twin: Twin, tenant_id: str, investor_id: str) -> int:
-    total = 0
-    for obj in HOLDING_OBJECTS:
-        for resource in twin.store.list(tenant_id, obj, investor_id=investor_id):
-            total += int(resource.get("_hold_cents") or 0)
-    return total
+    """The sum of the holds of the investor's withdrawals and orders (index ``resources_holding``: open holds only)."""
+    row = twin.db.one(
+        "SELECT COALESCE(SUM(json_extract(data, '$._hold_cents')), 0) FROM resources "
+        "WHERE tenant_id = ? AND investor_id = ? AND object IN (?, ?) AND json_extract(data, '$._hold_cents') > 0",
+        (tenant_id, investor_id, *HOLDING_OBJECTS),
+    )
+    return int(row[0]) if row else 0
 
 
 def available_cents(twin: Twin, tenant_id: str, investor_id: str) -> int:

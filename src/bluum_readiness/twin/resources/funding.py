@@ -149,7 +149,7 @@ def _connect_plaid(request: Request, twin: Twin, tenant: str, investor: Resource
             f"public_token must be a Plaid sandbox public token ({PLAID_TOKEN_PREFIX}…) from Plaid Link.",
             param="public_token",
         )
-    if twin.store.list(tenant, "funding_source", where=lambda s: s.get("_public_token") == token):
+    if twin.store.find(tenant, "funding_source", "_public_token", token):  # index resources_by_public_token
         raise ApiError(
             "BLUM-400-001",
             "This public_token was already exchanged; public tokens are single-use, run Plaid Link again for a "

@@ -122,8 +122,9 @@ async def create_investor(request: Request) -> Response:
     twin = http.twin(request)
     fields = req.model_dump(exclude={"tax_id", "metadata", "trusted_contact"})
     with twin.db.tx():
-        email = req.email.lower()
-        if twin.store.list(caller.tenant_id, "investor", where=lambda i: i["email"].lower() == email):
+        email_key = kyc.email_key(req.email)
+        # One index lookup (resources_by_email); investors of an older database get the key at start-up.
+        if twin.store.find(caller.tenant_id, "investor", "_email_key", email_key):
             raise ApiError("BLUM-409-001", f"An investor with email {req.email} already exists.", param="email")
         investor = twin.new_resource(
             "inv",
@@ -135,6 +136,7 @@ async def create_investor(request: Request) -> Response:
             currency="USD",
             trusted_contact=req.trusted_contact.model_dump() if req.trusted_contact else None,
             _tax_id=req.tax_id,
+            _email_key=email_key,
         )
         investor["metadata"] = req.metadata
         twin.store.insert(caller.tenant_id, investor)

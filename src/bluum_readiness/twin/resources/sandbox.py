@@ -17,7 +17,16 @@ from bluum_readiness.twin import dispatcher, http
 from bluum_readiness.twin.domain import kyc, ledger
 from bluum_readiness.twin.validation import Body, prefixed_id
 
-_TENANT_TABLES = ("resources", "ledger", "jobs", "events", "deliveries", "delivery_attempts", "prices")
+_TENANT_TABLES = (
+    "resources",
+    "ledger",
+    "ledger_balances",
+    "jobs",
+    "events",
+    "deliveries",
+    "delivery_attempts",
+    "prices",
+)
 
 
 class ForceKyc(Body):
@@ -56,10 +65,15 @@ async def force_kyc(request: Request) -> Response:
 
 
 async def tick(request: Request) -> Response:
-    """Run all due scheduled work and webhook deliveries now (handy with long delays or a paused loop)."""
+    """Run the caller's due scheduled work and webhook deliveries now (handy with long delays or a paused loop).
+
+    Only the calling tenant's: jobs and deliveries carry their tenant, and one partner's tick must not move
+    another's state machines (the background loop still runs everyone's).
+    """
     twin = http.twin(request)
-    jobs = twin.scheduler.run_due()
-    delivered = await dispatcher.dispatch_due(twin)
+    tenant_id = http.principal(request).tenant_id
+    jobs = twin.scheduler.run_due(tenant_id=tenant_id)
+    delivered = await dispatcher.dispatch_due(twin, tenant_id=tenant_id)
     return http.json({"object": "sandbox_tick", "jobs_run": jobs, "deliveries_attempted": delivered})
 
 

@@ -1,4 +1,8 @@
-"""Withdrawals: create (Idempotency-Key required; the amount is held at once), list, retrieve, cancel."""
+"""Withdrawals: create (Idempotency-Key required; the amount is held at once), list, retrieve, cancel.
+
+This module parses and checks the create request; ``transfer_requests`` provides what deposits and withdrawals
+share (list, retrieve, cancel).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,15 @@ from typing import Literal
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from bluum_readiness.twin import http
 from bluum_readiness.twin.domain import kyc, transfers
 from bluum_readiness.twin.errors import ApiError
-from bluum_readiness.twin.resources.deposits import (
+from bluum_readiness.twin.resources.transfer_requests import (
     funding_source_param,
-    list_transfers,
     require_currency,
     require_idempotency_key,
-    transfer_of,
+    transfer_routes,
 )
 from bluum_readiness.twin.validation import Amount, Body, Currency
 from bluum_readiness.twin.values import cents
@@ -62,26 +64,4 @@ async def create_withdrawal(request: Request) -> Response:
         return http.commit(request, withdrawal, 201)
 
 
-async def list_withdrawals(request: Request) -> Response:
-    return list_transfers(request, "withdrawal", transfers.WITHDRAWAL_METHODS)
-
-
-async def get_withdrawal(request: Request) -> Response:
-    _, withdrawal = transfer_of(request, "withdrawal", "withdrawal_id", "wd")
-    return http.json(withdrawal)
-
-
-async def cancel_withdrawal(request: Request) -> Response:
-    twin = http.twin(request)
-    with twin.db.tx():
-        tenant, withdrawal = transfer_of(request, "withdrawal", "withdrawal_id", "wd")
-        transfers.cancel(twin, tenant, withdrawal)
-        return http.commit(request, withdrawal, 200)
-
-
-routes = [
-    Route("/investors/{investor_id}/withdrawals", create_withdrawal, methods=["POST"]),
-    Route("/investors/{investor_id}/withdrawals", list_withdrawals, methods=["GET"]),
-    Route("/investors/{investor_id}/withdrawals/{withdrawal_id}", get_withdrawal, methods=["GET"]),
-    Route("/investors/{investor_id}/withdrawals/{withdrawal_id}/cancel", cancel_withdrawal, methods=["POST"]),
-]
+routes = transfer_routes("withdrawal", "wd", transfers.WITHDRAWAL_METHODS, create_withdrawal)
