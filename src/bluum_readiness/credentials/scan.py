@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bluum_readiness.credentials.scan_cache import ScanCache
 from bluum_readiness.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -181,9 +182,8 @@ def _files(paths: Iterable[Path], patterns: tuple[str, ...], include_ignored: bo
                 yield file
 
 
-def _is_binary(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return b"\0" in handle.read(_BINARY_PROBE)
+def _is_binary(data: bytes) -> bool:
+    return b"\0" in data[:_BINARY_PROBE]
 
 
 def _display(path: Path, cwd: Path) -> str:
@@ -359,6 +359,7 @@ def scan(
     include_ignored: bool = False,
     accept_hashes: Iterable[str] = (),
     cwd: Path | None = None,
+    cache: ScanCache | None = None,
 ) -> ScanResult:
     """Scan ``paths`` (files or folders, relative to ``cwd``) for secrets.
 
@@ -366,7 +367,9 @@ def scan(
     :param baseline: a detect-secrets baseline whose entries are accepted (ConfigError if unreadable).
     :param accept_hashes: SHA-1 hashes (``hash_secret``) of values that are not findings (e.g. the key id the
         config names on purpose).
+    :param cache: per-file results by content (default: ``ScanCache.default()``; see ``scan_cache``).
     """
+    results_cache = cache if cache is not None else ScanCache.default()
     here = cwd or Path.cwd()
     roots: list[Path] = []
     for given in paths:
@@ -388,16 +391,24 @@ def scan(
                 if path.stat().st_size > max_file_bytes:
                     result.skipped_large.append(shown)
                     continue
-                if _is_binary(path):
-                    result.skipped_binary += 1
-                    continue
+                data = path.read_bytes()
             except OSError:
                 continue
+            if _is_binary(data):
+                result.skipped_binary += 1
+                continue
             result.files_scanned += 1
-            for secret in scan_file(str(path)):
-                if _names_a_variable(secret):
-                    continue
-                finding = Finding(shown, int(secret.line_number), str(secret.type), str(secret.secret_hash))
+            key = results_cache.key(path.name, data)
+            hits = results_cache.get(key)
+            if hits is None:
+                hits = [
+                    (int(secret.line_number), str(secret.type), str(secret.secret_hash))
+                    for secret in scan_file(str(path))
+                    if not _names_a_variable(secret)
+                ]
+                results_cache.put(key, hits)
+            for line, rule, hashed in hits:
+                finding = Finding(shown, line, rule, hashed)
                 ok = finding.hashed_secret in accepted_hashes or (
                     known is not None and known.accepts(path, finding.hashed_secret)
                 )

@@ -1,0 +1,94 @@
+"""Per-file results of the secret scan, cached by what determines them: the file's name and bytes, and the rules.
+
+detect-secrets costs ~20 ms a file, so a large project would pay it on every run; an unchanged file is not
+scanned again. The key is SHA-256 over the rules' version (our Bluum plugins' source, the detect-secrets version,
+``FORMAT``), the file's name (detect-secrets' heuristics look at its extension) and its bytes, so any change to the
+file or the rules misses the cache. Entries hold line numbers, rule names and the SHA-1 detect-secrets records —
+never a secret. The baseline and the inline allow-list are applied after, as for a fresh scan.
+
+Where: ``$BLUUM_READINESS_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/bluum-readiness/scan``, else
+``~/.cache/bluum-readiness/scan``. A cache that cannot be read or written is ignored (the file is scanned).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+
+__all__ = ["ENV_VAR", "Hit", "ScanCache"]
+
+ENV_VAR = "BLUUM_READINESS_CACHE_DIR"
+FORMAT = "1"
+Hit = tuple[int, str, str]  # line number, rule, hashed secret
+
+
+@cache
+def _rules_version() -> str:
+    import detect_secrets
+
+    plugins = Path(__file__).with_name("plugins.py").read_bytes()
+    scan = Path(__file__).with_name("scan.py").read_bytes()  # the filters applied before caching live there
+    version = getattr(detect_secrets, "__version__", None) or _installed_version()
+    return hashlib.sha256(b"\0".join([FORMAT.encode(), version.encode(), plugins, scan])).hexdigest()
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("detect-secrets")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+class ScanCache:
+    """Scan results by file content. ``folder=None``: a cache that never hits and stores nothing."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    @classmethod
+    def default(cls) -> ScanCache:
+        configured = os.environ.get(ENV_VAR)
+        if configured == "off":
+            return cls(None)
+        if configured:
+            return cls(Path(configured).expanduser())
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return cls(Path(base) / "bluum-readiness" / "scan")
+
+    def key(self, name: str, data: bytes) -> str:
+        digest = hashlib.sha256(_rules_version().encode())
+        digest.update(b"\0" + name.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(data)
+        return digest.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        assert self.folder is not None
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> list[Hit] | None:
+        if self.folder is None:
+            return None
+        try:
+            raw = json.loads(self._path(key).read_text(encoding="utf-8"))
+            return [(int(line), str(rule), str(hashed)) for line, rule, hashed in raw]
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def put(self, key: str, hits: list[Hit]) -> None:
+        if self.folder is None:
+            return
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(hits, out)
+            os.replace(temp, path)  # atomic: a concurrent reader sees the old entry or the new, never half
+        except OSError:
+            return
