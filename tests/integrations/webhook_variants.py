@@ -115,6 +115,25 @@ class NoDedupe(ReferenceReceiver):
         return JSONResponse({"received": True})
 
 
+class DedupesOnTheSignature(ReferenceReceiver):
+    """Dedupes on ``webhook-signature`` instead of the event id: identical copies of one delivery are caught, but
+    a redelivery — re-signed with a later timestamp — is processed again."""
+
+    async def receive(self, request: Request) -> Response:
+        body = await request.body()
+        try:
+            event = self.verify(request.headers, body)
+        except SignatureError as exc:
+            return JSONResponse({"error": exc.reason}, status_code=400)
+        key = request.headers.get("webhook-signature", "")
+        with self.lock:
+            duplicate = key in self.seen
+            self.seen.add(key)
+        if not duplicate:
+            self._queue.put(event)
+        return JSONResponse({"received": True, "duplicate": duplicate})
+
+
 class StandardWebhooksLibrary(ReferenceReceiver):
     """A correct receiver verifying with the ``standardwebhooks`` library instead of our own code."""
 
@@ -167,6 +186,7 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     ),
     "regresses_on_out_of_order": (_factory(LastWriteWins), {"webhooks.out-of-order"}),
     "no_dedupe": (_factory(NoDedupe), {"webhooks.duplicates-idempotent", "webhooks.end-to-end"}),
+    "dedupes_on_the_signature": (_factory(DedupesOnTheSignature), {"webhooks.end-to-end"}),
 }
 
 for _name, (_made, _) in KNOWN_BAD.items():

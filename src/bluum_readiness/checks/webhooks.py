@@ -9,6 +9,7 @@ optional ``processed_events()``; without it, the signature checks judge status c
 
 from __future__ import annotations
 
+import asyncio
 import math
 import socket
 import ssl
@@ -336,7 +337,10 @@ class _FlakyRelay:
     2. *lost acknowledgement*: forwards byte-for-byte (body and ``webhook-*`` headers), then answers 500
        whatever the receiver said (the receiver did process it; the redelivery must not be processed again).
 
-    Later attempts are forwarded and the receiver's answer passed back."""
+    Later attempts are forwarded and the receiver's answer passed back. The lost acknowledgement is answered
+    only once the clock has passed into the next second: Bluum's retries come minutes apart, each re-signed with
+    its own timestamp, and the twin's fast retries must not hide a receiver that dedupes on the signature (which
+    changes with every attempt) instead of the event id (which does not)."""
 
     LOST_DELIVERY, LOST_ACK = 1, 2
 
@@ -369,6 +373,7 @@ class _FlakyRelay:
                     return Response(f"relay: {type(exc).__name__}", status_code=502)
             self.forwarded.append((event_id, answer.status_code))
             if attempt == self.LOST_ACK:
+                await asyncio.sleep(_until_next_second())  # the redelivery is signed in a later second
                 return Response('{"error": "relay: lost acknowledgement"}', status_code=500,
                                 media_type="application/json")  # fmt: skip
             return Response(answer.content, status_code=answer.status_code,
@@ -381,6 +386,12 @@ class _FlakyRelay:
 
     def stop(self) -> None:
         self.server.stop()
+
+
+def _until_next_second() -> float:
+    """Seconds until the wall clock (Standard Webhooks timestamps are whole seconds) starts its next second."""
+    now = time.time()
+    return math.floor(now) + 1.0 - now + 0.01
 
 
 def _deliveries(h: Harness, webhook_id: str) -> list[dict[str, Any]]:
