@@ -130,15 +130,7 @@ class CredentialsConfig:
             close = difflib.get_close_matches(source, cls.SOURCES, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(f'credentials.source {source!r} is not one of "env", "file", "command", "aws".{hint}')
-        command = values.get("command", [])
-        if isinstance(command, str):
-            command = tuple(shlex.split(command))
-        elif isinstance(command, list) and all(isinstance(part, str) for part in command):
-            command = tuple(command)
-        else:
-            raise ConfigError(
-                f'credentials.command must be a string or a list of strings (got {command!r}); e.g. command = "op read op://bluum/secret"'
-            )
+        command = _command(values.get("command", []), "credentials.command")
         made = cls(
             source=source,
             key=_optional_str(values, "key", "credentials"),

@@ -318,6 +318,17 @@ class Harness:
             raise NotVerifiable("this check needs the twin's sandbox controls; it runs in twin mode only")
         return self.call(method, f"{self.target.origin}/_sandbox{path}", **kwargs)
 
+    def register_webhook(self, url: str) -> str:
+        """Register ``url`` at the target for every event type, as Bluum's dashboard would; the secret it issues
+        becomes the integration's (``webhook_secret``); the webhook is deleted when the harness closes. Returns
+        its id (recorded in the evidence with the URL)."""
+        hook = self.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
+        self.webhook_secret.set(hook["secret"])
+        self.on_close(lambda: self.call("DELETE", f"/webhooks/{hook['id']}", expect=(200, 204, 404)))
+        self.evidence["webhook"] = {"id": hook["id"], "url": url}
+        hook_id: str = hook["id"]
+        return hook_id
+
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
         result = poll(probe, bool, timeout or self.settings.settle_timeout_s)
         if not result:

@@ -7,10 +7,13 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.integration import IntegrationError, describe_failure
 from bluum_readiness.proxy.recorder import Exchange
+
+if TYPE_CHECKING:
+    from bluum_readiness.harness import Harness
 
 __all__ = ["Call", "call", "coefficient_of_variation", "mean", "require_traffic", "waits"]
 
@@ -86,3 +89,28 @@ def coefficient_of_variation(values: Sequence[float]) -> float:
     if len(values) < 2 or mean(values) == 0:
         return 0.0
     return statistics.stdev(values) / mean(values)
+
+
+# -- what the twin recorded (sandbox controls: twin mode only) ------------------------------------------------
+
+
+def twin_deliveries(h: Harness, webhook_id: str) -> list[dict[str, Any]]:
+    """The twin's deliveries to one webhook, oldest first (``/_sandbox/webhook-deliveries``)."""
+    page = h.sandbox("GET", "/webhook-deliveries", params={"webhook_id": webhook_id, "limit": 200})
+    found: list[dict[str, Any]] = page.get("data", [])
+    return found
+
+
+def investor_events(h: Harness, investor: str) -> list[dict[str, Any]]:
+    """The twin's events about one investor and its resources, oldest first (``/_sandbox/events``, every page)."""
+    found: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page = h.sandbox("GET", "/events", params={"limit": 200, "offset": offset})
+        for event in page["data"]:
+            data = event.get("data") or {}
+            if investor in (data.get("id"), data.get("investor_id")):
+                found.append(event)
+        if not page.get("has_more") or not page["data"]:
+            return found
+        offset += len(page["data"])

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from bluum_readiness.checks._support import call
+from bluum_readiness.checks._support import call, investor_events, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
@@ -602,21 +602,6 @@ def money_invariants(h: Harness) -> None:
 # -- lifecycle.webhook-events ------------------------------------------------------------------------------
 
 
-def _investor_events(h: Harness, investor: str) -> list[dict[str, Any]]:
-    """The twin's events about one investor and its resources, oldest first."""
-    found: list[dict[str, Any]] = []
-    offset = 0
-    while True:
-        page = h.sandbox("GET", "/events", params={"limit": 200, "offset": offset})
-        for event in page["data"]:
-            data = event.get("data") or {}
-            if investor in (data.get("id"), data.get("investor_id")):
-                found.append(event)
-        if not page.get("has_more"):
-            return found
-        offset += len(page["data"])
-
-
 @check("lifecycle.webhook-events", item=ITEM, title="Webhook events for each state change reach the receiver",
        needs=("webhook_url", "processed_events"))  # fmt: skip
 def webhook_events(h: Harness) -> None:
@@ -630,9 +615,7 @@ def webhook_events(h: Harness) -> None:
     if h.webhook_secret.known:
         raise NotVerifiable("the receiver's secret is configured, so the twin (it issues its own) cannot sign for it")
     # The twin delivers, as Bluum would: register the receiver (it trusts the suite's local CA).
-    hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
-    h.webhook_secret.set(hook["secret"])
-    h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}"))
+    hook_id = h.register_webhook(url)
 
     # A short journey through the integration: every state change emits an event.
     j = _Journey(h)
@@ -653,12 +636,11 @@ def webhook_events(h: Harness) -> None:
 
     # Every event the twin emitted about this investor, delivered by the twin (signed, its own payload and
     # event id), must be acknowledged and applied by the receiver exactly once.
-    events = _investor_events(h, investor)
+    events = investor_events(h, investor)
     wanted = {e["id"] for e in events}
 
     def settled() -> list[dict[str, Any]]:
-        page = h.sandbox("GET", "/webhook-deliveries", params={"webhook_id": hook["id"], "limit": 200})
-        return [d for d in page["data"] if d["event_id"] in wanted]
+        return [d for d in twin_deliveries(h, hook_id) if d["event_id"] in wanted]
 
     def done(got: list[str]) -> bool:
         states = settled()

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from bluum_readiness.checks._support import INVESTOR, call
+from bluum_readiness.checks._support import INVESTOR, call, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.harness import poll
@@ -133,9 +133,7 @@ def _register_receiver(h: Harness, integration: Any) -> None:
     url = getattr(integration, "webhook_url", None)
     if not h.target.twin or not isinstance(url, str) or not url or h.webhook_secret.known:
         return
-    hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
-    h.webhook_secret.set(hook["secret"])
-    h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}", expect=(200, 204, 404)))
+    h.register_webhook(url)
 
 
 @check("observability.no-secrets-in-logs", item=ITEM,
@@ -340,13 +338,6 @@ class _FailingEndpoint:
         self.server.stop()
 
 
-def _deliveries(h: Harness, webhook_id: str, after: int = 0) -> list[dict[str, Any]]:
-    """The twin's deliveries to this webhook (registered by the check, so only events since then), from ``after``."""
-    page = h.sandbox("GET", "/webhook-deliveries", params={"webhook_id": webhook_id, "limit": 200})
-    found: list[dict[str, Any]] = page.get("data", [])
-    return found[after:]
-
-
 @check("observability.alert-webhook-failure", item=ITEM, needs=("alerts", "webhook_url"), twin_only=True,
        title="An alert fires when webhook deliveries to the integration fail")  # fmt: skip
 def alert_webhook_failure(h: Harness) -> None:
@@ -360,15 +351,13 @@ def alert_webhook_failure(h: Harness) -> None:
             "the receiver's secret is configured, so the twin (which issues its own) cannot sign for it"
         )
     investor, bank = h.funded_investor()
-    hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
-    h.webhook_secret.set(hook["secret"])
-    h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}", expect=(200, 204, 404)))
+    hook_id = h.register_webhook(url)
 
     # normal weather: a deposit whose events are delivered and acknowledged
     first = call(lambda: integration.deposit(investor, bank, "5.00"))
     if not first.ok:
         raise NotVerifiable(f"deposit() failed ({first.describe()}), so no webhook could follow it")
-    delivered = poll(lambda: _deliveries(h, hook["id"]),
+    delivered = poll(lambda: twin_deliveries(h, hook_id),
                      lambda ds: bool(ds) and all(d["status"] == "delivered" for d in ds),
                      h.settings.settle_timeout_s)  # fmt: skip
     if not delivered or not all(d["status"] == "delivered" for d in delivered):
@@ -378,11 +367,11 @@ def alert_webhook_failure(h: Harness) -> None:
     # the endpoint fails: every delivery answers 503 until the twin parks it
     endpoint = _FailingEndpoint()
     h.on_close(endpoint.stop)
-    h.call("PATCH", f"/webhooks/{hook['id']}", json={"url": endpoint.url})
+    h.call("PATCH", f"/webhooks/{hook_id}", json={"url": endpoint.url})
     second = call(lambda: integration.deposit(investor, bank, "6.00"))
     if not second.ok:
         raise NotVerifiable(f"deposit() failed ({second.describe()}), so no webhook could follow it")
-    failing = poll(lambda: _deliveries(h, hook["id"], after=len(delivered)),
+    failing = poll(lambda: twin_deliveries(h, hook_id)[len(delivered) :],
                    lambda ds: any(a["status_code"] == 503 for d in ds for a in d["attempts"]),
                    h.settings.settle_timeout_s)  # fmt: skip
     fired = _wait_for_alert(h, alerts, "webhook_failure", 0)

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bluum_readiness.checks._support import investor_events, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.harness import poll
@@ -85,10 +86,7 @@ def _rig(h: Harness) -> _Rig:
     if not h.webhook_secret.known:
         if not h.target.twin:
             raise NotVerifiable("the webhook's signing secret is unknown: name its source in config ([webhooks])")
-        hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
-        h.webhook_secret.set(hook["secret"])
-        h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}"))
-        h.evidence["webhook"] = {"id": hook["id"], "url": url}
+        h.register_webhook(url)
     sender = WebhookSender(url, h.webhook_secret.get, scheme(h.settings.webhook_scheme), ca_file=_ca_file(h))
     h.on_close(sender.close)
     own = url == own_url  # effects are observable only on the adapter's own receiver
@@ -394,33 +392,13 @@ def _until_next_second() -> float:
     return math.floor(now) + 1.0 - now + 0.01
 
 
-def _deliveries(h: Harness, webhook_id: str) -> list[dict[str, Any]]:
-    page = h.sandbox("GET", "/webhook-deliveries", params={"webhook_id": webhook_id, "limit": 200})
-    found: list[dict[str, Any]] = page.get("data", [])
-    return found
-
-
-def _events_about(h: Harness, investor: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    offset = 0
-    while True:
-        page = h.sandbox("GET", "/events", params={"limit": 200, "offset": offset})
-        for event in page["data"]:
-            data = event.get("data") or {}
-            if investor in (data.get("id"), data.get("investor_id")):
-                found.append(event)
-        if not page.get("has_more") or not page["data"]:
-            return found
-        offset += len(page["data"])
-
-
 def _settled(h: Harness, webhook_id: str, event_ids: set[str], processed: Callable[[], list[str]],
              timeout: float) -> tuple[dict[str, dict[str, Any]], list[str]]:  # fmt: skip
     """Wait (bounded) until every event's delivery is no longer pending and each was processed; returns the
     deliveries by event id and ``processed_events()`` as last read."""
 
     def read() -> tuple[dict[str, dict[str, Any]], list[str]]:
-        by_event = {d["event_id"]: d for d in _deliveries(h, webhook_id) if d["event_id"] in event_ids}
+        by_event = {d["event_id"]: d for d in twin_deliveries(h, webhook_id) if d["event_id"] in event_ids}
         return by_event, list(processed())
 
     def complete(state: tuple[dict[str, dict[str, Any]], list[str]]) -> bool:
@@ -464,10 +442,7 @@ def end_to_end(h: Harness) -> None:
         raise NotVerifiable(
             "the receiver's secret is configured, so the twin (which issues its own) cannot sign for it"
         )
-    hook = h.call("POST", "/webhooks", json={"url": url, "eventTypeNames": ["*"], "name": "bluum-readiness"})
-    h.webhook_secret.set(hook["secret"])
-    h.on_close(lambda: h.call("DELETE", f"/webhooks/{hook['id']}"))
-    h.evidence["webhook"] = {"id": hook["id"], "url": url}
+    hook_id = h.register_webhook(url)
     problems: list[str] = (
         [] if urlsplit(url).scheme == "https" else [f"{url} is not https: Bluum delivers to https only"]
     )
@@ -480,10 +455,10 @@ def end_to_end(h: Harness) -> None:
     deposit = str(integration.deposit(investor, bank, "500.00"))
     h.wait_for(f"deposit {deposit} to complete",
                lambda: h.call("GET", f"/investors/{investor}/deposits/{deposit}")["status"] == "completed")  # fmt: skip
-    events = _events_about(h, investor)
+    events = investor_events(h, investor)
     names = {e["id"]: e["event"] for e in events}
     ids = [e["id"] for e in events]
-    by_event, applied = _settled(h, hook["id"], set(ids), processed, timeout)
+    by_event, applied = _settled(h, hook_id, set(ids), processed, timeout)
     h.evidence["lifecycle"] = {"investor": investor, "events": [{"id": e["id"], "event": e["event"]} for e in events],
                                "deliveries": list(by_event.values())}  # fmt: skip
     if not events:
@@ -495,14 +470,14 @@ def end_to_end(h: Harness) -> None:
     tls = h.webhook_tls
     relay = _FlakyRelay(url, tls.ca_file if tls else None)
     h.on_close(relay.stop)
-    h.call("PATCH", f"/webhooks/{hook['id']}", json={"url": relay.url})  # the same webhook: the same secret
+    h.call("PATCH", f"/webhooks/{hook_id}", json={"url": relay.url})  # the same webhook: the same secret
     again = str(integration.deposit(investor, bank, "25.00"))
     h.wait_for(f"deposit {again} to complete",
                lambda: h.call("GET", f"/investors/{investor}/deposits/{again}")["status"] == "completed")  # fmt: skip
-    fresh = [e for e in _events_about(h, investor) if e["id"] not in names]
+    fresh = [e for e in investor_events(h, investor) if e["id"] not in names]
     names.update({e["id"]: e["event"] for e in fresh})
     fresh_ids = [e["id"] for e in fresh]
-    by_event, applied = _settled(h, hook["id"], set(fresh_ids), processed, timeout)
+    by_event, applied = _settled(h, hook_id, set(fresh_ids), processed, timeout)
     h.evidence["redelivery"] = {"relay": relay.url, "events": [{"id": e["id"], "event": e["event"]} for e in fresh],
                                 "deliveries": list(by_event.values()), "forwarded": relay.forwarded}  # fmt: skip
     if not fresh:

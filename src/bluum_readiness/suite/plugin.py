@@ -31,6 +31,7 @@ from bluum_readiness.suite.ratelimit import ENV_VAR, SharedRateLimiter
 from bluum_readiness.suite.session import SuiteSession, preflight
 
 RUN_CONFIG = pytest.StashKey[RunConfig]()
+WEBHOOK_SECRET = pytest.StashKey[str | None]()  # [webhooks]' secret, read once per process
 LISTENER = pytest.StashKey[Listener]()
 
 
@@ -77,10 +78,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(item): ties a test to a Bluum readiness checklist item")
     try:
         run = resolve_run_config(config)
-        run.webhooks.resolve_secret()  # a missing webhook secret is a usage error, before anything starts
+        webhook_secret = run.webhooks.resolve_secret()  # missing: a usage error, before anything starts
     except ConfigError as exc:
         raise pytest.UsageError(f"bluum-readiness: {exc}") from None
     config.stash[RUN_CONFIG] = run
+    config.stash[WEBHOOK_SECRET] = webhook_secret
     complete = bool(config.getoption("checklist_complete")) or config.args_source == pytest.Config.ArgsSource.TESTPATHS
     listener = Listener(config, run, complete=complete)
     config.stash[LISTENER] = listener
@@ -152,8 +154,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
         pytest.skip(f"{NOT_VERIFIABLE_PREFIX} {exc.reason}")
 
 
-def make_session(run: RunConfig) -> SuiteSession:
-    """The SuiteSession this run's configuration asks for (a twin per process in embedded mode)."""
+def make_session(run: RunConfig, webhook_secret: str | None = None) -> SuiteSession:
+    """The SuiteSession this run's configuration asks for (a twin per process in embedded mode); ``webhook_secret``
+    is the [webhooks] endpoint's secret, read once in ``pytest_configure``."""
     limiter = _limiter(run)
     if run.embedded:
         seeded = run.credentials.resolve() if run.credentials.available() else None
@@ -163,7 +166,7 @@ def make_session(run: RunConfig) -> SuiteSession:
             run.target, run.credentials.resolve(), run.integration, run.thresholds, limiter=limiter
         )
     session.run_config = run
-    session.webhook_secret = run.webhooks.resolve_secret()
+    session.webhook_secret = webhook_secret
     return session
 
 
@@ -171,7 +174,7 @@ def make_session(run: RunConfig) -> SuiteSession:
 def suite_session(request: pytest.FixtureRequest) -> Iterator[SuiteSession]:
     """The target, proxy and integration factory for this run (an embedded twin by default)."""
     run = request.config.stash[RUN_CONFIG]
-    session = make_session(run)
+    session = make_session(run, request.config.stash[WEBHOOK_SECRET])
     request.config.stash[LISTENER].secrets.update(session.secrets())
     _scan_ahead(request, run)
     yield session
