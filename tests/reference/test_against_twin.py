@@ -3,7 +3,6 @@ contract, errors surfacing as the right classes, and a key rotation."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -11,6 +10,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from bluum_readiness.harness import poll
 from bluum_readiness.integration import Credentials, Integration, IntegrationEnv
 from bluum_readiness.reference import (
     AccountNotApproved,
@@ -29,13 +29,9 @@ T = TypeVar("T")
 
 def _eventually(probe: Callable[[], T], until: Callable[[T], bool], timeout: float = 5.0) -> T:
     """Poll ``probe`` until its value satisfies ``until`` (bounded)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if until(value):
-            return value
-        assert time.monotonic() < deadline, f"still {value!r} after {timeout} s"
-        time.sleep(0.02)
+    value: T = poll(probe, until, timeout)
+    assert until(value), f"still {value!r} after {timeout} s"
+    return value
 
 
 class Secrets:

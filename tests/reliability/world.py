@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
 
+from bluum_readiness.harness import poll
 from bluum_readiness.testing import investor_profile
 from tests.twin.money_helpers import connect_plaid, key
 
@@ -16,14 +16,10 @@ T = TypeVar("T")
 
 def wait_for(check: Callable[[], T | None], what: str, timeout: float = 10.0) -> T:
     """Poll ``check`` (bounded) until it returns something truthy; fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s")
-        time.sleep(0.01)
+    result: T | None = poll(check, bool, timeout, interval=0.01)
+    if not result:
+        raise AssertionError(f"{what} did not happen within {timeout} s")
+    return result
 
 
 def status_of(client: httpx.Client, path: str, wanted: tuple[str, ...]) -> dict[str, Any] | None:

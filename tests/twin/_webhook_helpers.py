@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bluum_readiness._serving import BackgroundServer
+from bluum_readiness.harness import poll as bounded_poll
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,10 @@ def receiver(plan: list[int] | None = None, default: int = 200, **server: Any) -
 
 def poll(check: Callable[[], Any], timeout: float = 5.0) -> Any:
     """Poll (bounded) until ``check()`` returns something truthy; return it."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(0.01)
+    result = bounded_poll(check, bool, timeout, interval=0.01)
+    if not result:
+        raise AssertionError(f"condition not met within {timeout} s")
+    return result
 
 
 def expected_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:

@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from standardwebhooks import Webhook
 
+from bluum_readiness.harness import poll
 from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
 from tests.twin._webhook_helpers import receiver
 
 
 def _wait(client: httpx.Client, path: str, status: str, timeout: float = 5.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        body: dict[str, Any] = client.get(path).json()
-        if body["status"] == status:
-            return body
-        assert time.monotonic() < deadline, f"{path} stayed {body['status']!r}, expected {status!r}"
-        time.sleep(0.01)
+    body: dict[str, Any] = poll(lambda: client.get(path).json(), lambda b: b["status"] == status, timeout, 0.01)
+    assert body["status"] == status, f"{path} stayed {body['status']!r}, expected {status!r}"
+    return body
 
 
 def test_full_lifecycle_with_verified_webhooks(twin_server, client):
