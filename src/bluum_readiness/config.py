@@ -13,6 +13,7 @@ the file itself, only a *source* of them (the environment, a 0600 file, or a com
     source = "env"                            # env | file | command | aws
     [scan]
     paths = ["."]                             # where the secret scan looks (default: the current directory)
+    history_depth = 1000                      # and how many commits of its git history (history = false: none)
     [thresholds]
     request_timeout_s = 0.5
     [company]

@@ -2,11 +2,12 @@
 commit of the history scan, its id (commits are immutable), the rules and the settings that choose its files.
 
 detect-secrets costs ~20 ms a file, so a large project would pay it on every run; an unchanged file is not
-scanned again. The key is SHA-256 over the rules' version (our Bluum plugins' source, the detect-secrets version,
-``FORMAT``), the file's name (detect-secrets' heuristics look at its extension) and its bytes, so any change to the
-file or the rules misses the cache. A commit's key is SHA-256 over the rules' version, the history settings'
-digest and the commit id. Entries hold paths, line numbers, rule names and the SHA-1 detect-secrets records —
-never a secret. The baseline and the inline allow-list are applied after, as for a fresh scan.
+scanned again. The key is SHA-256 over the rules' version (the source of the modules in ``RULE_MODULES``, the
+detect-secrets version, ``FORMAT``), the file's name (detect-secrets' heuristics look at its extension) and its
+bytes, so any change to the file or the rules misses the cache. A commit's key is SHA-256 over the rules' version,
+the history settings' digest and the commit id. Entries hold paths, line numbers, rule names and the SHA-1
+detect-secrets records — never a secret. The baseline and the inline allow-list are applied after, as for a fresh
+scan.
 
 Where: ``$BLUUM_READINESS_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/bluum-readiness/scan``, else
 ``~/.cache/bluum-readiness/scan``. A cache that cannot be read or written is ignored (the file is scanned).
