@@ -22,13 +22,18 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
                           capture_output=True, text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
 
 
-def test_the_reference_is_ready_and_readiness_json_is_written(tmp_path: Path) -> None:
+def test_a_passing_subset_exits_0_but_is_not_called_ready(tmp_path: Path) -> None:
+    """READY means all eight items ran and passed (what the email claims); one item passing is PASSED (1 of 8)."""
     result = _run("--only", "idempotency", "--out", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "idempotency.key-on-every-transfer" in result.stdout and "Verdict: READY" in result.stdout
+    assert "idempotency.key-on-every-transfer" in result.stdout
+    assert "Verdict: PASSED (1 of 8 items passed; 7 not run)" in result.stdout
+    assert "Verdict: READY" not in result.stdout
     assert f"readiness.json: {tmp_path / 'readiness.json'}" in result.stdout
     report = json.loads((tmp_path / "readiness.json").read_text())
-    assert report["schema_version"] == "1" and report["verdict"] == "ready"
+    assert report["schema_version"] == "2" and report["verdict"] == "passed"
+    assert report["verdict_line"] == "PASSED (1 of 8 items passed; 7 not run)"
+    assert report["coverage"]["passed"] == ["idempotency"] and len(report["coverage"]["not_run"]) == 7
     items = {i["id"]: i for i in report["items"]}
     assert items["idempotency"]["status"] == "passed" and items["error-handling"]["status"] == "skipped"
     assert all(c["status"] == "passed" for c in items["idempotency"]["checks"])
@@ -105,5 +110,5 @@ def test_a_rendering_failure_keeps_the_verdict_and_says_how_to_re_render(
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     assert "rendering the report failed (RuntimeError: a renderer bug)" in captured.err
-    assert "bluum-readiness report" in captured.err and "Verdict: READY" in captured.out
+    assert "bluum-readiness report" in captured.err and "Verdict: PASSED (1 of 8 items passed" in captured.out
     assert (tmp_path / "out" / "readiness.json").is_file()

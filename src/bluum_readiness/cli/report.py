@@ -38,12 +38,12 @@ def add_parser(sub: Any) -> None:
 
 
 def verify(path: str) -> int:
-    from bluum_readiness.report.model import load_report, verify_digest
+    from bluum_readiness.report.model import load_report, verdict_line, verify_digest
 
     document = load_report(path)
     ok, recorded, now = verify_digest(document)
     if ok:
-        print(f"{path}: intact (sha256:{now}; verdict {document['verdict']})")
+        print(f"{path}: intact (sha256:{now}; verdict {verdict_line(document)})")
         return 0
     print(
         f"{path}: ALTERED - the report does not match its digest (recorded sha256:{recorded or 'none'}, "

@@ -5,8 +5,9 @@ Allure and email files from it into the same folder (docs/reports.md).
 
 The suite runs in-process through ``pytest.main`` (so ``pytest`` in a checkout runs the very same thing); pytest's
 own output goes to ``OUT/pytest.log`` and the console shows per-check progress and a summary instead.
-Exit codes: 0 ready, 1 an item failed (or nothing could be verified), 2 usage or configuration error,
-3 target unreachable or credentials rejected.
+Exit codes: 0 no failure (verdict ``ready``, or ``passed`` for a subset or a run not fully verified), 1 a required
+item failed (or nothing could be verified), 2 usage or configuration error, 3 target unreachable or credentials
+rejected.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bluum_readiness.integration import load_factory
 from bluum_readiness.report.model import load_report
 from bluum_readiness.report.render import render_all
 from bluum_readiness.suite.paths import SUITE_FOLDERS, plugin_args, suite_ini, suite_root
-from bluum_readiness.suite.results import scrub
+from bluum_readiness.suite.results import RunReport, scrub
 from bluum_readiness.suite.session import preflight, split_base_url
 
 
@@ -39,8 +40,9 @@ def add_parser(sub: Any) -> None:
         description="Run every check of the Bluum readiness checklist against the integration adapter "
         "(--integration), through the fault proxy, against the embedded sandbox twin or a real Bluum "
         "environment (--target). Settings come from bluum-readiness.toml or [tool.bluum-readiness] in "
-        "pyproject.toml in the current directory (or --config); flags override them. Exit codes: 0 ready, "
-        "1 an item failed, 2 usage or configuration error, 3 target unreachable or credentials rejected.",
+        "pyproject.toml in the current directory (or --config); flags override them. Exit codes: 0 no failure "
+        "(READY only when all eight items ran and passed), 1 an item failed, 2 usage or configuration error, "
+        "3 target unreachable or credentials rejected.",
     )
     p.add_argument("--config", metavar="FILE", help="the configuration file (default: ./bluum-readiness.toml)")
     p.add_argument(
@@ -135,7 +137,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     reporter.summary(report, json_path, files, note)
-    if report.verdict == "ready":
+    return exit_code(report)
+
+
+def exit_code(report: RunReport) -> int:
+    """0 no failure (``ready``, ``passed``), 3 the target stopped answering, else 1."""
+    if report.verdict in ("ready", "passed"):
         return 0
     if any("TargetUnavailable" in (c.message or "") for c in report.broken):
         return 3
