@@ -7,7 +7,8 @@ The suite runs in-process through ``pytest.main`` (so ``pytest`` in a checkout r
 own output goes to ``OUT/pytest.log`` and the console shows per-check progress and a summary instead.
 Exit codes: 0 no failure (verdict ``ready``, or ``passed`` for a subset or a run not fully verified), 1 a required
 item failed (or nothing could be verified), 2 usage or configuration error, 3 target unreachable or credentials
-rejected.
+rejected, 130 interrupted (Ctrl-C or SIGTERM: the run stops, writes an interrupted readiness.json and the reports,
+and no email).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.integration import load_factory
 from bluum_readiness.report.model import load_report
 from bluum_readiness.report.render import render_all
+from bluum_readiness.suite.listener import stop_on_sigterm
 from bluum_readiness.suite.paths import SUITE_FOLDERS, plugin_args, suite_ini, suite_root
 from bluum_readiness.suite.results import RunReport, scrub
 from bluum_readiness.suite.session import preflight, split_base_url
@@ -42,7 +44,7 @@ def add_parser(sub: Any) -> None:
         "environment (--target). Settings come from bluum-readiness.toml or [tool.bluum-readiness] in "
         "pyproject.toml in the current directory (or --config); flags override them. Exit codes: 0 no failure "
         "(READY only when all eight items ran and passed), 1 an item failed, 2 usage or configuration error, "
-        "3 target unreachable or credentials rejected.",
+        "3 target unreachable or credentials rejected, 130 interrupted.",
     )
     p.add_argument("--config", metavar="FILE", help="the configuration file (default: ./bluum-readiness.toml)")
     p.add_argument(
@@ -89,6 +91,14 @@ def pytest_args(config: RunConfig, config_file: str | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    restore = stop_on_sigterm()  # SIGTERM stops the run as Ctrl-C does (exit 130, an interrupted record)
+    try:
+        return _run(args)
+    finally:
+        restore()
+
+
+def _run(args: argparse.Namespace) -> int:
     config = resolve(args)
     _importable_here()
     load_factory(config.integration)  # a bad adapter is a usage error before anything starts
@@ -117,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "pytest.log").write_text(log_text, encoding="utf-8")
     report = reporter.report
+    if report is None and code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # stopped before the suite could record anything: main() exits 130
     if report is None or code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         tail = "\n".join(log_text.strip().splitlines()[-15:])
         print(tail, file=sys.stderr)
@@ -141,9 +153,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def exit_code(report: RunReport) -> int:
-    """0 no failure (``ready``, ``passed``), 3 the target stopped answering, else 1."""
+    """0 no failure (``ready``, ``passed``), 130 interrupted, 3 the target stopped answering, else 1."""
     if report.verdict in ("ready", "passed"):
         return 0
+    if report.verdict == "interrupted":
+        return 130
     if any("TargetUnavailable" in (c.message or "") for c in report.broken):
         return 3
     return 1
