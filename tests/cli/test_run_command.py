@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,53 @@ def test_a_rendering_failure_keeps_the_verdict_and_says_how_to_re_render(
     assert "rendering the report failed (RuntimeError: a renderer bug)" in captured.err
     assert "bluum-readiness report" in captured.err and "Verdict: PASSED (1 of 8 items passed" in captured.out
     assert (tmp_path / "out" / "readiness.json").is_file()
+
+
+def _one_line_usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(["run", *argv]) == 2
+    captured = capsys.readouterr()
+    assert "bluum-readiness: checking" not in captured.out, "nothing may run before --out is known writable"
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+def test_a_file_in_the_way_of_out_is_a_one_line_usage_error_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report").write_text("a file, not a folder")
+    line = _one_line_usage_error(capsys, "--out", "report")
+    assert line.startswith("bluum-readiness: error: --out report is a file, not a folder") and "--out" in line
+    line = _one_line_usage_error(capsys, "--out", "report/inside")
+    assert "cannot write into --out report/inside" in line and "Not a directory" in line
+    assert (tmp_path / "report").read_text() == "a file, not a folder"
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody may write into — chmod for a user; for root (who ignores modes), the immutable flag."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    as_root = os.geteuid() == 0
+    if as_root:
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)]).returncode != 0:
+            pytest.skip("running as root without chattr +i on this file system: no read-only folder to test with")
+    else:
+        folder.chmod(0o555)
+    try:
+        yield folder
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_a_read_only_out_is_a_one_line_usage_error_before_anything_runs(
+    read_only_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _one_line_usage_error(capsys, "--out", str(read_only_folder))
+    assert f"cannot write into --out {read_only_folder}" in line and "pass --out a folder you can write to" in line
+    line = _one_line_usage_error(capsys, "--out", str(read_only_folder / "new"))
+    assert f"cannot write into --out {read_only_folder / 'new'}" in line
+    assert list(read_only_folder.iterdir()) == []

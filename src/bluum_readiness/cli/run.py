@@ -6,9 +6,9 @@ Allure and email files from it into the same folder (docs/reports.md).
 The suite runs in-process through ``pytest.main`` (so ``pytest`` in a checkout runs the very same thing); pytest's
 own output goes to ``OUT/pytest.log`` and the console shows per-check progress and a summary instead.
 Exit codes: 0 no failure (verdict ``ready``, or ``passed`` for a subset or a run not fully verified), 1 a required
-item failed (or nothing could be verified), 2 usage or configuration error, 3 target unreachable or credentials
-rejected, 130 interrupted (Ctrl-C or SIGTERM: the run stops, writes an interrupted readiness.json and the reports,
-and no email).
+item failed (or nothing could be verified), 2 usage or configuration error (``--out`` not writable included,
+checked before anything runs), 3 target unreachable or credentials rejected, 130 interrupted (Ctrl-C or SIGTERM:
+the run stops, writes an interrupted readiness.json and the reports, and no email).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.cli.console import ConsoleReporter
 from bluum_readiness.config import RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
@@ -100,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     config = resolve(args)
+    writable_folder(config.out)  # an unwritable --out is a usage error now, not a traceback after the run
     _importable_here()
     load_factory(config.integration)  # a bad adapter is a usage error before anything starts
     secrets: list[str] = []
