@@ -53,6 +53,18 @@ def test_a_run_not_fully_verified_says_so_in_the_verdict_line() -> None:
     assert line == "PASSED, NOT FULLY VERIFIED (7 of 8 items passed; not verified: credentials)"
 
 
+def test_no_item_proven_without_a_failure_is_not_verified_and_never_called_passed() -> None:
+    """init's template adapter with --only credentials: two checks pass, the item as a whole cannot be judged."""
+    half = [
+        CheckResult("t::a", "credentials", "credentials.key-age", "a"),
+        CheckResult("t::b", "credentials", "credentials.no-secrets-in-code", "b", status="not_verifiable"),
+    ]
+    report = build_report(half, selected=["credentials"], with_checks=EVERY, metadata={})
+    assert report.verdict == "passed", "no failure: exit 0, as before"
+    assert report.verdict_line == "NOT VERIFIED (0 of 8 items passed; not verified: credentials; 7 not run)"
+    assert model.verdict_word(report.to_dict()) == "NOT VERIFIED"
+
+
 def test_a_failure_or_nothing_proven_is_not_ready() -> None:
     assert _verdict(_passing(*EVERY, webhooks="failed"), EVERY) == ("not_ready", "NOT READY (failed: webhooks)")
     nothing = _passing("webhooks", webhooks="not_verifiable")

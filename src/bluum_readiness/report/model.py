@@ -119,7 +119,7 @@ def verdict(document: Report) -> str:
 
 def verdict_word(document: Report) -> str:
     """READY, PASSED, NOT READY or INTERRUPTED."""
-    return rules.word(verdict(document))
+    return rules.word(verdict(document), coverage(document))
 
 
 def verdict_line(document: Report) -> str:

@@ -5,7 +5,9 @@ Verdicts (readiness.json ``verdict``, schema version 2; docs/reports.md says why
 
 - ``ready``: every checklist item was selected and passed — exactly what the production-access email claims;
 - ``passed``: nothing failed and at least one check passed, but not every item is proven: a subset ran (``--only``,
-  a partial pytest run), or some items could not be judged (``not_verifiable``) or have no checks;
+  a partial pytest run), or some items could not be judged (``not_verifiable``) or have no checks. When not even
+  one item passed (the checks that passed sit in items that could not be judged as a whole), the word is
+  NOT VERIFIED rather than PASSED;
 - ``not_ready``: a selected item failed (a required check failed, or a check broke), or no check passed at all;
 - ``interrupted``: the run was stopped (SIGINT, SIGTERM) before it finished: what finished is recorded, nothing
   is concluded.
@@ -122,8 +124,11 @@ def decide(cover: Coverage, *, any_check_passed: bool, interrupted: bool = False
     return "passed"
 
 
-def word(verdict: str) -> str:
-    """READY, PASSED, NOT READY or INTERRUPTED (a verdict this version does not know: upper-cased)."""
+def word(verdict: str, cover: Coverage | None = None) -> str:
+    """READY, PASSED, NOT READY or INTERRUPTED — NOT VERIFIED for a ``passed`` run in which no item passed (a
+    verdict this version does not know: upper-cased)."""
+    if verdict == "passed" and cover is not None and not cover.passed:
+        return "NOT VERIFIED"
     return WORDS.get(verdict, verdict.replace("_", " ").upper())
 
 
@@ -153,4 +158,6 @@ def headline(verdict: str, cover: Coverage, *, signal: str | None = None, checks
     if cover.not_run:
         parts.append(f"{len(cover.not_run)} not run")
     head = "PASSED, NOT FULLY VERIFIED" if cover.not_verified else "PASSED"
+    if not cover.passed:
+        head = "NOT VERIFIED"  # no failure, but no item proven either: "PASSED (0 of 8 items passed)" would mislead
     return f"{head} ({'; '.join(parts)})"
