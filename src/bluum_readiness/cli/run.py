@@ -28,6 +28,7 @@ from bluum_readiness.cli.console import ConsoleReporter
 from bluum_readiness.config import RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.integration import load_factory
+from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
 from bluum_readiness.report.render import render_all
 from bluum_readiness.suite.listener import stop_on_sigterm
@@ -103,7 +104,9 @@ def _run(args: argparse.Namespace) -> int:
     config = resolve(args)
     writable_folder(config.out)  # an unwritable --out is a usage error now, not a traceback after the run
     _importable_here()
-    load_factory(config.integration)  # a bad adapter is a usage error before anything starts
+    factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
+    if isinstance(factory, ProgramFactory):
+        factory.probe()  # an exec: program that cannot start or speak the protocol says so before the run
     secrets: list[str] = []
     if not config.embedded:
         split_base_url(config.target)
