@@ -164,3 +164,12 @@ def test_a_read_only_out_is_a_one_line_usage_error_before_anything_runs(
     line = _one_line_usage_error(capsys, "--out", str(read_only_folder / "new"))
     assert f"cannot write into --out {read_only_folder / 'new'}" in line
     assert list(read_only_folder.iterdir()) == []
+
+
+def test_the_out_check_leaves_no_folder_behind_when_the_run_stops_at_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--integration", "no_such_module:create", "--out", "deep/new/out"]) == 2
+    assert "cannot import integration module 'no_such_module'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
