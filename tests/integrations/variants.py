@@ -61,6 +61,11 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "no_retry_on_5xx": (_factory(GOOD.but(retry_statuses=frozenset({429}))), {"error-handling.5xx-retried"}),
     "loops_on_401": (_factory(GOOD.but(max_401_retries=10**6)), {"error-handling.401-bounded"}),
     "logs_the_secret": (_factory(GOOD.but(log_secret=True)), {"error-handling.secret-never-logged"}),
+    # a refusal returns an empty result, and only the INFO access-log line shows its status
+    "swallows_4xx": (
+        _factory(GOOD.but(swallow_4xx=True)),
+        {"error-handling.400-not-retried", "error-handling.4xx-not-retried"},
+    ),
 }
 
 for _name, (_made, _) in KNOWN_BAD.items():
