@@ -103,13 +103,13 @@ def start_proxy_process(upstream: str, src: str | None = None) -> tuple[subproce
 
 
 def find_mitmdump(given: str | None) -> str | None:
+    if given and not (Path(given).is_file() and os.access(given, os.X_OK)):
+        raise SystemExit(f"--mitmdump {given} is not an executable file")
     candidates = [given, os.environ.get("MITMDUMP"), str(Path(sys.executable).parent / "mitmdump"),
                   str(ROOT / ".venv-bench" / "bin" / "mitmdump"), shutil.which("mitmdump")]  # fmt: skip
     for candidate in candidates:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
-    if given:
-        raise SystemExit(f"--mitmdump {given} is not an executable file")
     return None
 
 
@@ -198,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"our proxy: httptools parser, {loop} event loop; recorder on (every exchange recorded, secrets redacted)")
     if mitmdump:
         print(f"mitmproxy: {mitmdump_version(mitmdump)} ({mitmdump}), reverse mode")
+    elif args.no_mitmproxy:
+        print("mitmproxy: left out (--no-mitmproxy)")
     else:
         print("mitmproxy: not found, not measured (see benchmarks/README.md: a separate venv with mitmproxy)")
 
@@ -323,8 +325,8 @@ def report(
           "this process's thread (as the suite runs it)"
           + ("; baseline process = `bluum-readiness proxy` from --baseline-src" if args.baseline_src else "")
           + ("; mitmproxy = mitmdump --mode reverse" if any(p.name == "mitmproxy" for p in paths) else ""))  # fmt: skip
-    busy = median(loads) > 0.5 * (os.cpu_count() or 1)
-    if busy:
+    print("  (this benchmark's own processes add about 1 to the load average while it runs)")
+    if median(loads) > (os.cpu_count() or 1):
         print(f"WARNING: the machine was busy (load {median(loads):.2f} on {os.cpu_count()} CPUs): latencies are "
               "inflated and noisy; instruction counts (--instructions) are not. Rerun on a quiet machine.")  # fmt: skip
     print(f"\nlatency per path (ms), CPU {cpu}:")
@@ -364,7 +366,7 @@ def report(
             verdict = "holds" if times >= TARGET_VS_MITMPROXY else "does NOT hold"
             print(f"  {name:18s} {ours:+7.3f} ms vs mitmproxy {mitm50:+7.3f} ms: {times:5.1f}x less   {verdict}")
     else:
-        print("\nagainst mitmproxy: not measured (mitmdump not found)")
+        print("\nagainst mitmproxy: not measured (mitmdump not found or left out)")
 
     if instructions:
         print(f"\ninstructions per request, user space, whole process (callgrind; load-independent), CPU {cpu}:")
