@@ -39,6 +39,7 @@ class Knobs:
     cache_credentials: bool = False
     log_request_ids: bool = True  # False: the request log has no X-Request-Id
     log_auth_header: bool = False  # True: the request log keeps the Authorization header (the secret)
+    secret_in_errors: bool = False  # True: a refusal's exception quotes the Authorization header (the secret)
 
     def but(self, **changes: Any) -> Knobs:
         return replace(self, **changes)
@@ -118,7 +119,10 @@ class ConfigurableIntegration:
                 continue
             if response.status_code >= 400:
                 error = response.json().get("error", {}) if response.content else {}
-                raise CallFailed(response.status_code, error.get("code"), error.get("message", ""),
+                message = error.get("message", "")
+                if self.knobs.secret_in_errors:
+                    message += f" (sent with Authorization: {response.request.headers.get('authorization')})"
+                raise CallFailed(response.status_code, error.get("code"), message,
                                  response.headers.get("x-request-id"))  # fmt: skip
             return response.json() if response.content else None
 

@@ -61,6 +61,8 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "no_retry_on_5xx": (_factory(GOOD.but(retry_statuses=frozenset({429}))), {"error-handling.5xx-retried"}),
     "loops_on_401": (_factory(GOOD.but(max_401_retries=10**6)), {"error-handling.401-bounded"}),
     "logs_the_secret": (_factory(GOOD.but(log_secret=True)), {"error-handling.secret-never-logged"}),
+    "secret_in_exceptions": (_factory(GOOD.but(secret_in_errors=True)), {"error-handling.secret-never-logged"}),
+    "secret_in_request_log": (_factory(GOOD.but(log_auth_header=True)), {"error-handling.secret-never-logged"}),
 }
 
 for _name, (_made, _) in KNOWN_BAD.items():

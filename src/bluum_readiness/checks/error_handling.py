@@ -103,6 +103,19 @@ def bounded_on_401(h: Harness) -> None:
         )
 
 
+def _exception_text(error: BaseException) -> str:
+    """Everything an exception shows where it travels (logs, error trackers, the caller's own messages): its
+    text, repr and attributes, and those of the exceptions it was raised from."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts += [str(current), repr(current), repr(getattr(current, "__dict__", ""))]
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
+
+
 @check("error-handling.secret-never-logged", item=ITEM, title="The API secret never appears in logs or errors")
 def secret_never_logged(h: Harness) -> None:
     integration = h.integration()
@@ -110,36 +123,37 @@ def secret_never_logged(h: Harness) -> None:
     secret = h.credentials.current.secret
     pair = h.credentials.current
     basic = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
-    texts: list[str] = []
     rules = (
         FaultRule("log-401", StatusFault(401), method="GET", path=INVESTOR, first=1),
         FaultRule("log-400", StatusFault(400), method="POST", path=DEPOSITS, first=1),
     )
+    # (where the text came from, the text): each source is named in the finding exactly as listed here
+    sources: list[tuple[str, str]] = []
     mark = h.mark()
     with h.capture_logs() as logs, h.faults(*rules):
-        for operation in (
-            lambda: integration.kyc_status(investor),
-            lambda: integration.deposit(investor, bank, "1.00"),
+        for name, operation in (
+            ("kyc_status()", lambda: integration.kyc_status(investor)),
+            ("deposit()", lambda: integration.deposit(investor, bank, "1.00")),
         ):
             outcome = call(operation)
             if outcome.error is not None:
-                texts += [str(outcome.error), repr(outcome.error), repr(getattr(outcome.error, "__dict__", ""))]
+                sources.append((f"the exception raised by {name}", _exception_text(outcome.error)))
     if not h.exchanges_since(mark):
         raise NotVerifiable("the integration sent no request, so there was nothing it could have logged")
-    texts.append(logs.text())
+    sources.append(("Python logging", logs.text()))
     request_log = getattr(integration, "request_log", None)
     if callable(request_log):
-        texts.append(repr(request_log()))
-    leaks = [where for where, text in zip(("errors", "logs", "request_log"), texts, strict=False)
-             if secret in text or basic in text]  # fmt: skip
-    if any(secret in t or basic in t for t in texts):
+        sources.append(("request_log()", repr(request_log())))
+    leaks = [where for where, text in sources if secret in text or basic in text]
+    if leaks:
         raise ConformanceFailure(
             checklist_id=ITEM,
             check="error-handling.secret-never-logged",
             expected="no trace of the API secret (or the Basic authorization header) in logs, errors or request logs",
-            observed=f"the secret appears in the integration's output ({', '.join(leaks) or 'logs'})",
-            fix="never log request headers or credentials; log method, path, status, X-Request-Id and duration only",
-            evidence={"where": leaks},
+            observed=f"the secret appears in the integration's output ({', '.join(leaks)})",
+            fix="never log request headers or credentials, nor put them in exception messages; log method, path, "
+            "status, X-Request-Id and duration only",
+            evidence={"where": leaks, "searched": [where for where, _ in sources]},
         )
 
 
