@@ -90,3 +90,11 @@ def test_a_leaked_secret_is_reported_where_it_leaked(session, name, source):
         session.run(registry.get("error-handling.secret-never-logged"))
     assert caught.value.evidence["where"] == [source], caught.value.observed
     assert f"({source})" in caught.value.observed
+
+
+def test_no_request_timeout_is_named(session):
+    factory, _ = variants.KNOWN_BAD["no_request_timeout"]
+    session.factory = factory
+    with pytest.raises(ConformanceFailure) as caught:
+        session.run(registry.get("error-handling.request-timeout"))
+    assert "no request timeout" in caught.value.observed

@@ -39,6 +39,7 @@ class Knobs:
     cache_credentials: bool = False
     log_request_ids: bool = True  # False: the request log has no X-Request-Id
     log_auth_header: bool = False  # True: the request log keeps the Authorization header (the secret)
+    client_timeout: bool = True  # False: the HTTP client has no timeout (a hung request waits forever)
     secret_in_errors: bool = False  # True: a refusal's exception quotes the Authorization header (the secret)
 
     def but(self, **changes: Any) -> Knobs:
@@ -56,7 +57,8 @@ class ConfigurableIntegration:
         self.env = env
         self.knobs = knobs
         self.rng = random.Random(seed)
-        self.http = httpx.Client(base_url=env.base_url, timeout=env.request_timeout_s)
+        timeout = env.request_timeout_s if knobs.client_timeout else None
+        self.http = httpx.Client(base_url=env.base_url, timeout=timeout)
         self._pair = env.credentials()
         self._log: list[dict[str, Any]] = []
 

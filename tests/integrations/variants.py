@@ -41,6 +41,8 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "no_jitter": (_factory(GOOD.but(jitter=False)), {"error-handling.429-jitter"}),
     "ignores_retry_after": (_factory(GOOD.but(honour_retry_after=False)), {"error-handling.429-retry-after"}),
     "no_retry_on_timeout": (_factory(GOOD.but(retry_on_timeout=False)), {"error-handling.timeout-retried"}),
+    # No timeout on its HTTP client: it waits out a hung request (it still retries once the proxy hangs up).
+    "no_request_timeout": (_factory(GOOD.but(client_timeout=False)), {"error-handling.request-timeout"}),
     "no_backoff": (
         _factory(GOOD.but(base_s=0.0)),
         {"error-handling.backoff-between-retries", "error-handling.429-backoff-grows"},

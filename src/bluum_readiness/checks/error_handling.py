@@ -1,8 +1,10 @@
-"""Checks of the ``error-handling`` item: 401 refresh, 429 backoff, 4xx not retried, 5xx and timeouts retried."""
+"""Checks of the ``error-handling`` item: 401 refresh, 429 backoff, 4xx not retried, 5xx and timeouts retried,
+a timeout on every request."""
 
 from __future__ import annotations
 
 import base64
+import time
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks._support import (
@@ -362,5 +364,56 @@ def timeout_retried(h: Harness) -> None:
             "a request that timed out retried until it succeeds (key reuse: idempotency.same-key-on-retry)",
             f"{len(attempts)} attempts; the call {outcome.describe()}",
             "treat timeouts and dropped connections as retryable; reuse the operation's Idempotency-Key",
+            attempts,
+        )
+
+
+def _timeout_bounds(request_timeout_s: float) -> tuple[float, float]:
+    """(longest wait we accept on a request the target never answers, how long the proxy holds it silent).
+
+    The limit sits a wide margin over ``request_timeout_s`` (at least a second), so a loaded machine never
+    pushes a client that honours its timeout over it; the hang outlasts the limit by as much again, so a
+    client without a timeout is seen waiting all of it. Both are bounded: the check never costs more than the
+    hang."""
+    limit = request_timeout_s + max(request_timeout_s, 1.0)
+    return limit, limit + max(request_timeout_s, 0.5)
+
+
+@check("error-handling.request-timeout", item=ITEM, title="Every request has a timeout: a hung request is abandoned")
+def request_timeout(h: Harness) -> None:
+    integration = h.integration()
+    investor = h.active_investor()
+    timeout = h.settings.request_timeout_s
+    limit, hang = _timeout_bounds(timeout)
+    rule = FaultRule("hang-once", HangBeforeFault(seconds=hang), method="GET", path=INVESTOR, first=1)
+    mark = h.mark()
+    with h.faults(rule):
+        began = time.monotonic()
+        outcome = call(lambda: integration.kyc_status(investor), timeout=hang + 10)
+        elapsed = time.monotonic() - began
+    attempts = sorted(h.exchanges_since(mark, method="GET"), key=lambda x: x.seq)
+    require_traffic(attempts, outcome, "kyc_status()")
+    if not attempts:
+        raise NotVerifiable(f"kyc_status() sent no request ({outcome.describe()}), so its timeout cannot be judged")
+    first = attempts[0]
+    # How long the integration waited on the silent request: until it hung up (what the proxy saw), started
+    # its next attempt, or returned to its caller — whichever came first (each is an upper bound).
+    waited = first.duration_ms / 1000
+    if len(attempts) > 1:
+        waited = min(waited, attempts[1].started - first.started)
+    if outcome.finished:
+        waited = min(waited, elapsed)
+    h.evidence["request_timeout"] = {"request_timeout_s": timeout, "limit_s": limit, "hang_s": hang,
+                                     "waited_s": round(waited, 3)}  # fmt: skip
+    if waited > limit:
+        raise _fail(
+            "error-handling.request-timeout",
+            f"a request the target never answers abandoned after about request_timeout_s ({timeout:g} s; at most "
+            f"{limit:g} s accepted)",
+            f"no request timeout: the first attempt waited {waited:.2f} s on a request held silent for {hang:g} s "
+            + ("(until the proxy hung up" if waited >= hang * 0.95 else "(a timeout far over request_timeout_s")
+            + f"; the call {outcome.describe()})",
+            "give every request a timeout, e.g. httpx.Client(timeout=env.request_timeout_s); without one a target "
+            "that never answers blocks the caller (and its worker) forever",
             attempts,
         )
