@@ -92,6 +92,15 @@ def test_a_leaked_secret_is_reported_where_it_leaked(session, name, source):
     assert f"({source})" in caught.value.observed
 
 
+def test_an_operation_reported_failed_after_the_target_committed_it_is_a_finding(session):
+    factory, _ = variants.KNOWN_BAD["no_retry_on_timeout"]
+    session.factory = factory
+    with pytest.raises(ConformanceFailure) as caught:
+        session.run(registry.get("idempotency.exactly-once"))
+    assert "committed at the target but reported as a failure" in caught.value.observed
+    assert "41.00" in caught.value.observed  # the first storm deposit: its response was withheld after the commit
+
+
 def test_no_request_timeout_is_named(session):
     factory, _ = variants.KNOWN_BAD["no_request_timeout"]
     session.factory = factory

@@ -40,7 +40,12 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     ),
     "no_jitter": (_factory(GOOD.but(jitter=False)), {"error-handling.429-jitter"}),
     "ignores_retry_after": (_factory(GOOD.but(honour_retry_after=False)), {"error-handling.429-retry-after"}),
-    "no_retry_on_timeout": (_factory(GOOD.but(retry_on_timeout=False)), {"error-handling.timeout-retried"}),
+    # Gives up on a timeout or a dropped connection and raises, also when the target had committed the deposit:
+    # the caller is told "failed" for money that moved (its resubmission would move it twice).
+    "no_retry_on_timeout": (
+        _factory(GOOD.but(retry_on_timeout=False)),
+        {"error-handling.timeout-retried", "idempotency.exactly-once"},
+    ),
     # No timeout on its HTTP client: it waits out a hung request (it still retries once the proxy hangs up).
     "no_request_timeout": (_factory(GOOD.but(client_timeout=False)), {"error-handling.request-timeout"}),
     "no_backoff": (
