@@ -10,6 +10,7 @@ import asyncio
 import binascii
 import json
 import math
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -61,6 +62,26 @@ class SlowAck(ReferenceReceiver):
     async def accept(self, event: dict[str, Any]) -> Response:
         await asyncio.sleep(0.5)
         return await super().accept(event)
+
+
+def slow_receiver(delay_s: float, slow: list[str]) -> Callable[[IntegrationEnv], Any]:
+    """A receiver that processes before answering, ``delay_s`` per valid delivery; it appends the user agent of
+    every delivery it was slow to answer to ``slow`` (the suite's sender is ``bluum-readiness/…``, the twin's
+    ``bluum-readiness-twin/…``), so a test can count how many slow deliveries a check sent."""
+
+    class Slow(ReferenceReceiver):
+        async def receive(self, request: Request) -> Response:
+            started = time.monotonic()
+            response = await super().receive(request)
+            if time.monotonic() - started >= delay_s:
+                slow.append(request.headers.get("user-agent", ""))
+            return response
+
+        async def accept(self, event: dict[str, Any]) -> Response:
+            await asyncio.sleep(delay_s)
+            return await super().accept(event)
+
+    return _factory(Slow)
 
 
 class AcceptsReplay(ReferenceReceiver):
