@@ -107,3 +107,22 @@ def test_no_secret_in_evidence_or_messages(session):
         assert secret not in str(info.value) and secret not in repr(h.evidence)
         assert secret[6:] not in str(info.value) and secret[6:] not in repr(h.evidence)
     session.factory = load_factory("bluum_readiness.reference:create_fast")
+
+
+def test_end_to_end_stops_when_the_twin_gives_up_on_a_slow_receiver():
+    """The twin's own delivery timeout may be shorter than the latency threshold: a delivery it gave up on is a slow
+    acknowledgement too, so end-to-end stops there instead of waiting out every redelivery (twice settle_timeout_s)."""
+    from bluum_readiness.failures import NotVerifiable
+    from bluum_readiness.twin.settings import TwinSettings
+    from bluum_readiness.webhooks.tls import shared_local_tls
+
+    twin = TwinSettings.fast(webhook_ca_file=shared_local_tls().ca_file, webhook_timeout_s=0.2)
+    s = SuiteSession.embedded(settings=HarnessSettings(webhook_latency_threshold_s=1.0), twin_settings=twin)
+    try:
+        s.factory = webhook_variants.slow_receiver(0.5, [])  # under the threshold, over the twin's timeout
+        with pytest.raises(NotVerifiable) as caught:
+            s.run(registry.get("webhooks.end-to-end"))
+    finally:
+        s.close()
+    assert "no answer within the twin's delivery timeout" in caught.value.reason, caught.value.reason
+    assert "delivered by the twin" in caught.value.reason

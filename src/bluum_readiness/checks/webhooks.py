@@ -53,12 +53,12 @@ class SlowAcknowledgement(NotVerifiable):
     every other check stops at the first slow answer instead of waiting out each of its deliveries, and is not
     verifiable with this reason."""
 
-    def __init__(self, attempt: Attempt, threshold_s: float) -> None:
+    def __init__(self, attempt: Attempt, threshold_s: float, why: str | None = None) -> None:
         self.attempt = attempt
-        answer = f"answered {attempt.status}" if attempt.status is not None else f"gave no answer ({attempt.error})"
+        answer = f"answered {attempt.status}" if attempt.status is not None else f"gave no answer: {attempt.error}"
         super().__init__(
-            f"the receiver took {attempt.latency_ms / 1000:.2f} s for delivery '{attempt.label}' ({answer}), over "
-            f"the {threshold_s:g} s acknowledgement threshold, so the rest of this check was not sent: a slow "
+            f"the receiver took {attempt.latency_ms / 1000:.2f} s for delivery '{attempt.label}' ({answer}), "
+            f"{why or f'over the {threshold_s:g} s acknowledgement threshold'}, so the check stopped there: a slow "
             "acknowledgement is judged once, by webhooks.fast-ack"
         )
 
@@ -442,12 +442,14 @@ def _until_next_second() -> float:
 
 
 def _slow_attempt(by_event: dict[str, dict[str, Any]], threshold_s: float) -> Attempt | None:
-    """The first of the twin's delivery attempts answered more slowly than ``threshold_s``, if any."""
+    """The first of the twin's delivery attempts answered more slowly than ``threshold_s``, or not at all within
+    the twin's own delivery timeout (which may be shorter), if any."""
     for delivery in by_event.values():
         for a in delivery.get("attempts", []):
-            if (a.get("latency_ms") or 0) / 1000 >= threshold_s:
+            timed_out = str(a.get("error") or "").startswith("timeout")
+            if timed_out or (a.get("latency_ms") or 0) / 1000 >= threshold_s:
                 return Attempt(f"{delivery.get('event_type', 'event')}, delivered by the twin", delivery["event_id"],
-                               a.get("status_code"), float(a["latency_ms"]), a.get("error"))  # fmt: skip
+                               a.get("status_code"), float(a.get("latency_ms") or 0), a.get("error"))  # fmt: skip
     return None
 
 
@@ -471,7 +473,8 @@ def _settled(h: Harness, webhook_id: str, event_ids: set[str], processed: Callab
     by_event, _ = poll(read, complete, timeout, interval=0.05)
     if slow_s is not None and (slow := _slow_attempt(by_event, slow_s)) is not None:
         h.evidence["deliveries"] = list(by_event.values())
-        raise SlowAcknowledgement(slow, slow_s)
+        late = slow.latency_ms / 1000 >= slow_s
+        raise SlowAcknowledgement(slow, slow_s, None if late else "no answer within the twin's delivery timeout")
     time.sleep(0.1)  # let a late duplicate effect show up
     return by_event, list(processed())
 
