@@ -195,7 +195,6 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
         {"webhooks.timestamp-tolerance", "webhooks.replay-rejected"},
     ),
     "racy_dedupe": (_factory(RacyDedupe), {"webhooks.duplicates-idempotent"}),
-    "slow_ack": (_factory(SlowAck), {"webhooks.fast-ack"}),
     "plain_http": (
         _factory(ReferenceReceiver, tls=False),
         {"webhooks.https-only", "webhooks.tls-certificate", "webhooks.end-to-end"},
@@ -210,5 +209,12 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "dedupes_on_the_signature": (_factory(DedupesOnTheSignature), {"webhooks.end-to-end"}),
 }
 
-for _name, (_made, _) in KNOWN_BAD.items():
+# Slow receivers, judged against a tight latency threshold (the tests use 0.3 s): the other checks stop at their
+# first slow answer and are not verifiable, so a threshold a loaded machine can reach would flake the known-bad
+# receivers above, and a threshold it cannot reach would pass these.
+KNOWN_BAD_SLOW: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
+    "slow_ack": (_factory(SlowAck), {"webhooks.fast-ack"}),
+}
+
+for _name, (_made, _) in {**KNOWN_BAD, **KNOWN_BAD_SLOW}.items():
     globals()[_name] = _made
