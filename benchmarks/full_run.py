@@ -1,10 +1,17 @@
 """Benchmark 1: the full readiness run (``bluum-readiness run``, embedded twin, reference integration).
 
-    .venv/bin/python benchmarks/full_run.py [--repeat 3] [--workers 0,2] [--quick] [--json FILE]
+    .venv/bin/python benchmarks/full_run.py [--repeat 3] [--workers 0,2] [--integration reference,node]
+                                            [--quick] [--json FILE]
 
 Runs the real command in a subprocess from an empty folder (so no bluum-readiness.toml is picked up), serial
 and with ``-n 2``, interleaved (serial, -n 2, serial, -n 2, …) so both modes see the same background load;
-reports the median of the repetitions. Per check and per item it reads ``duration_s`` from readiness.json.
+reports the median of the repetitions. ``--integration`` compares integrations in the same interleaved loop:
+``reference`` (the Python reference, in-process), ``node`` (the Node team's integration of the project's tests,
+``exec:node tests/integrations/node/acme_adapter.mjs``: one program started per integration the suite builds),
+``python-program`` (the reference as a separate Python program), or any ``--integration`` spec. For ``exec:``
+integrations it also counts the programs a run started (from the evidence) and times one start, handshake and
+shutdown on its own, so the share of the run spent starting programs is known.
+Per check and per item it reads ``duration_s`` from readiness.json.
 The API requests are counted by the twin itself: with ``BLUUM_READINESS_TWIN_STATS`` set, every worker's
 twin appends the responses it sent, by area and status, when it stops. ``/v1`` requests are what a run
 would spend against the real sandbox (10 requests/s per key pair: 0.1 s each); ``/_sandbox`` controls exist
@@ -24,15 +31,28 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from _common import cli_command, load_note, machine, median
+from _common import ROOT, cli_command, load_note, machine, median
 
 SANDBOX_RATE = 10.0  # requests/s per key pair on the real sandbox
 
 
-def one_run(workers: int, only: list[str], scratch: Path, tag: str) -> dict[str, Any]:
+INTEGRATIONS = {
+    "reference": None,  # the default: bluum_readiness.reference:create_fast
+    "node": f"exec:node {ROOT / 'tests' / 'integrations' / 'node' / 'acme_adapter.mjs'}",
+    "python-program": f"exec:{sys.executable} {ROOT / 'tests' / 'integrations' / 'program' / 'python_adapter.py'}",
+}
+
+
+def _spec(name: str) -> str | None:
+    return INTEGRATIONS.get(name, name)
+
+
+def one_run(workers: int, only: list[str], scratch: Path, tag: str, integration: str = "reference") -> dict[str, Any]:
     out = scratch / f"out-{tag}"
     stats = scratch / f"stats-{tag}.jsonl"
     cmd = [*cli_command(), "run", "--out", str(out)]
+    spec = _spec(integration)
+    cmd += ["--integration", spec] if spec else []
     cmd += ["-n", str(workers)] if workers else []
     for item in only:
         cmd += ["--only", item]
@@ -54,8 +74,25 @@ def one_run(workers: int, only: list[str], scratch: Path, tag: str) -> dict[str,
         twins += 1
         for key, n in json.loads(line)["responses"].items():
             responses[key] += n
-    return {"workers": workers, "wall_s": wall, "report": report, "responses": dict(responses), "twins": twins,
-            "load": load}  # fmt: skip
+    programs = sum(len((c.get("evidence") or {}).get("integration_stderr") or []) for i in report["items"]
+                   for c in i["checks"])  # fmt: skip
+    return {"workers": workers, "integration": integration, "wall_s": wall, "report": report,
+            "responses": dict(responses), "twins": twins, "load": load, "programs": programs}  # fmt: skip
+
+
+def program_start_s(spec: str, samples: int = 10) -> list[float]:
+    """Seconds to start an ``exec:`` integration, shake hands and shut it down, ``samples`` times."""
+    from bluum_readiness.integration import load_factory
+    from bluum_readiness.protocol import ProgramFactory
+
+    factory = load_factory(spec)
+    assert isinstance(factory, ProgramFactory)
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        factory.probe()
+        timings.append(time.perf_counter() - started)
+    return timings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions of each mode (median reported)")
     parser.add_argument("--workers", default="0,2", help="comma-separated worker counts, 0 = serial (default 0,2)")
     parser.add_argument("--only", action="append", default=[], metavar="ITEM", help="only this checklist item")
+    parser.add_argument("--integration", default="reference", metavar="NAMES",
+                        help="comma-separated integrations to compare: reference, node, python-program, or a spec "
+                        "(default: reference)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="one serial run of the smoke-test item (a smoke test)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures as JSON")
     args = parser.parse_args(argv)
@@ -72,37 +112,62 @@ def main(argv: list[str] | None = None) -> int:
         modes = [int(w) for w in args.workers.split(",")]
     except ValueError:
         parser.error(f"--workers {args.workers!r} must be comma-separated integers, e.g. 0,2")
+    integrations = [name for name in args.integration.split(",") if name]
     if args.quick:
         args.repeat, modes, args.only = 1, [0], args.only or ["smoke-test"]
 
     print(machine())
     only = "".join(f" --only {i}" for i in args.only)
-    print(f"command: bluum-readiness run [-n N]{only} (embedded twin, reference integration)")
+    print(
+        f"command: bluum-readiness run [-n N] [--integration SPEC]{only} (embedded twin); integrations: "
+        + ", ".join(f"{name} ({_spec(name) or 'bluum_readiness.reference:create_fast'})" for name in integrations)
+    )
     print(f"method: {args.repeat} repetition(s), modes interleaved {modes}; wall time = perf_counter around the "
           "subprocess (includes interpreter start, pytest collection, twin/proxy start-up and teardown)")  # fmt: skip
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bluum-bench-") as tmp:
         for rep in range(args.repeat):
-            for workers in modes:
-                r = one_run(workers, args.only, Path(tmp), f"{rep}-{workers}")
-                runs.append(r)
-                print(f"  run {rep + 1} -n {workers}: {r['wall_s']:.2f} s wall "
-                      f"(readiness.json duration_s {r['report']['duration_s']:.2f}); {r['load']}")  # fmt: skip
+            for integration in integrations:
+                for workers in modes:
+                    r = one_run(workers, args.only, Path(tmp), f"{rep}-{integration}-{workers}", integration)
+                    runs.append(r)
+                    print(f"  run {rep + 1} {integration} -n {workers}: {r['wall_s']:.2f} s wall (readiness.json "
+                          f"duration_s {r['report']['duration_s']:.2f}, verdict {r['report']['verdict']}); "
+                          f"{r['load']}")  # fmt: skip
 
     print("\nwall time (median of repetitions):")
-    for workers in modes:
-        walls = [r["wall_s"] for r in runs if r["workers"] == workers]
-        label = "serial" if workers == 0 else f"-n {workers}"
-        spread = f"min {min(walls):.2f}, max {max(walls):.2f}, n={len(walls)}"
-        print(f"  {label:8s} median {median(walls):6.2f} s  ({spread})")
-    if 0 in modes and len(modes) > 1:
-        for workers in modes[1:]:
-            ratio = median([r["wall_s"] for r in runs if r["workers"] == 0]) / median(
-                [r["wall_s"] for r in runs if r["workers"] == workers]
-            )
-            print(f"  speed-up of -n {workers} over serial: {ratio:.2f}x")
+    for integration in integrations:
+        for workers in modes:
+            walls = [r["wall_s"] for r in runs if r["workers"] == workers and r["integration"] == integration]
+            label = f"{integration} " + ("serial" if workers == 0 else f"-n {workers}")
+            spread = f"min {min(walls):.2f}, max {max(walls):.2f}, n={len(walls)}"
+            print(f"  {label:24s} median {median(walls):6.2f} s  ({spread})")
+        if 0 in modes and len(modes) > 1:
+            for workers in modes[1:]:
+                ratio = median([r["wall_s"] for r in runs if r["workers"] == 0 and r["integration"] == integration]) / (
+                    median([r["wall_s"] for r in runs if r["workers"] == workers and r["integration"] == integration])
+                )
+                print(f"  {integration}: speed-up of -n {workers} over serial: {ratio:.2f}x")
+    first = integrations[0]
+    for integration in integrations[1:]:
+        for workers in modes:
+            ratio = median(
+                [r["wall_s"] for r in runs if r["workers"] == workers and r["integration"] == integration]
+            ) / (median([r["wall_s"] for r in runs if r["workers"] == workers and r["integration"] == first]))
+            print(f"  {integration} / {first} (-n {workers}): {ratio:.2f}x the wall time")
+    for integration in integrations:
+        spec = _spec(integration)
+        if not spec or not spec.startswith("exec:"):
+            continue
+        starts = program_start_s(spec)
+        started = median([r["programs"] for r in runs if r["integration"] == integration and r["workers"] == modes[0]])
+        wall = median([r["wall_s"] for r in runs if r["integration"] == integration and r["workers"] == modes[0]])
+        print(f"  {integration}: {started:.0f} programs started per run; one start + handshake + shutdown "
+              f"{median(starts) * 1000:.0f} ms (median of {len(starts)}, min {min(starts) * 1000:.0f}, max "
+              f"{max(starts) * 1000:.0f}) -> ~{started * median(starts):.1f} s, {started * median(starts) / wall:.0%} "
+              f"of the run's {wall:.1f} s")  # fmt: skip
 
-    base = [r for r in runs if r["workers"] == modes[0]]
+    base = [r for r in runs if r["workers"] == modes[0] and r["integration"] == first]
     per_check: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in base:
         for item in r["report"]["items"]:
@@ -122,13 +187,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\nrequests the run made (counted by the twin(s) of one run; faults answered by the proxy not included):")
     for workers in modes:
-        r = next(r for r in runs if r["workers"] == workers)
+        r = next(r for r in runs if r["workers"] == workers and r["integration"] == first)
         resp = r["responses"]
         api, sandbox = resp.get("api", 0), resp.get("sandbox", 0)
         label = "serial" if workers == 0 else f"-n {workers}"
         print(f"  {label:8s} {api} API requests (/v1) + {sandbox} sandbox controls (/_sandbox, twin only) "
               f"across {r['twins']} twin(s); 429s answered by the twin: {resp.get('api 429', 0)}")  # fmt: skip
-    api = next(r for r in runs if r["workers"] == modes[0])["responses"].get("api", 0)
+    api = next(r for r in runs if r["workers"] == modes[0] and r["integration"] == first)["responses"].get("api", 0)
     print(f"  at the real sandbox's {SANDBOX_RATE:g} requests/s the API requests alone need "
           f">= {api / SANDBOX_RATE:.1f} s of rate-limit budget (0.1 s each), "
           "whatever the number of workers")  # fmt: skip

@@ -463,7 +463,8 @@ class RunConfig:
     """Everything ``bluum-readiness run`` (and ``pytest`` on the suite) needs to know.
 
     :param target: ``"embedded"`` (a twin started for the run) or the API base URL ending in ``/v1``.
-    :param integration: the adapter factory, ``MODULE:FACTORY``.
+    :param integration: the adapter factory, ``MODULE:FACTORY``, or ``exec:COMMAND`` for a program in any
+        language driven over the adapter protocol (docs/adapter-protocol.md).
     :param only: checklist item ids to run (empty: every item).
     :param workers: pytest-xdist processes (0: none; ``"auto"``: one per CPU).
     :param out: the folder for readiness.json.
@@ -603,11 +604,16 @@ def _target(value: Any) -> str:
 
 def _integration(value: Any) -> str:
     spec = str(_expect(value, str, "integration", 'MODULE:FACTORY, e.g. integration = "bluum_adapter:create"'))
+    if spec.startswith("exec:"):
+        from bluum_readiness.protocol import parse_command
+
+        parse_command(spec.removeprefix("exec:"))
+        return spec
     module, sep, attr = spec.partition(":")
     if not sep or not module or not attr:
         raise ConfigError(
-            f"integration {spec!r} must be MODULE:FACTORY, e.g. bluum_adapter:create "
-            "(run `bluum-readiness init` for a template)"
+            f"integration {spec!r} must be MODULE:FACTORY, e.g. bluum_adapter:create, or exec:COMMAND, e.g. "
+            '"exec:node bluum_adapter.mjs" (run `bluum-readiness init` for a template)'
         )
     return spec
 

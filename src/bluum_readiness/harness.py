@@ -16,13 +16,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from bluum_readiness.errors import HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.integration import Credentials, IntegrationEnv, LocalTLS, make_integration
+from bluum_readiness.protocol import ProgramIntegration
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 from bluum_readiness.testing import investor_profile, plaid_bank
@@ -30,7 +31,18 @@ from bluum_readiness.testing import investor_profile, plaid_bank
 if TYPE_CHECKING:
     from bluum_readiness.config import RunConfig
 
-__all__ = ["CredentialStore", "Harness", "HarnessSettings", "LogCapture", "Target", "poll", "WebhookSecret"]
+__all__ = [
+    "CredentialStore",
+    "Harness",
+    "HarnessSettings",
+    "LogCapture",
+    "LogLine",
+    "Target",
+    "WebhookSecret",
+    "poll",
+]
+
+T = TypeVar("T")
 
 
 def poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float = 0.02) -> Any:
@@ -43,14 +55,41 @@ def poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, 
         time.sleep(interval)
 
 
+class _Listeners(Generic[T]):
+    """Callbacks told of every new value of a source, in the order they subscribed (``subscribe`` returns the
+    unsubscribe)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[T], None]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Callable[[T], None]) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def notify(self, value: T) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(value)
+
+
 class CredentialStore:
-    """The integration's secret source: ``get`` returns the current pair (and counts reads); the rotation
-    drill and the 401 checks ``set`` a new one."""
+    """The integration's secret source: ``get`` (or calling the store) returns the current pair and counts reads;
+    the rotation drill and the 401 checks ``set`` a new one, and listeners (``subscribe``) hear of it at once (an
+    ``exec:`` integration's credentials file is rewritten that way)."""
 
     def __init__(self, credentials: Credentials) -> None:
         self._current = credentials
         self._held = [credentials]
         self._lock = threading.Lock()
+        self._listeners: _Listeners[Credentials] = _Listeners()
         self.reads = 0
 
     def get(self) -> Credentials:
@@ -58,10 +97,17 @@ class CredentialStore:
             self.reads += 1
             return self._current
 
+    __call__ = get
+
     def set(self, credentials: Credentials) -> None:
         with self._lock:
             self._current = credentials
             self._held.append(credentials)
+        self._listeners.notify(credentials)
+
+    def subscribe(self, listener: Callable[[Credentials], None]) -> Callable[[], None]:
+        """Call ``listener`` with every new pair (synchronously, in ``set``); returns the unsubscribe."""
+        return self._listeners.subscribe(listener)
 
     @property
     def held(self) -> list[Credentials]:
@@ -77,12 +123,14 @@ class CredentialStore:
 class WebhookSecret:
     """The integration's webhook secret source: empty until the suite registers its receiver (or config sets it).
 
-    ``get`` is what ``IntegrationEnv.webhook_secret`` hands the integration; ``repr`` never shows the secret.
+    ``get`` (or calling it) is what ``IntegrationEnv.webhook_secret`` hands the integration; listeners (``subscribe``)
+    hear of a new secret at once; ``repr`` never shows the secret.
     """
 
     def __init__(self, secret: str | None = None) -> None:
         self._secret = secret
         self._lock = threading.Lock()
+        self._listeners: _Listeners[str] = _Listeners()
 
     def get(self) -> str:
         with self._lock:
@@ -90,9 +138,17 @@ class WebhookSecret:
                 raise HarnessError("no webhook is registered for this integration yet, so its secret is unknown")
             return self._secret
 
+    __call__ = get
+
     def set(self, secret: str | None) -> None:
         with self._lock:
             self._secret = secret
+        if secret is not None:
+            self._listeners.notify(secret)
+
+    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener`` with every new secret (synchronously, in ``set``); returns the unsubscribe."""
+        return self._listeners.subscribe(listener)
 
     @property
     def known(self) -> bool:
@@ -143,14 +199,30 @@ class HarnessSettings:
     alert_timeout_s: float = 10.0
 
 
+@dataclass(frozen=True)
+class LogLine:
+    """One line of the integration's log: a Python log record (``source="logging"``, with its level and logger),
+    or a line its program wrote to stderr (``source="stderr"``, an ``exec:`` integration)."""
+
+    source: str
+    text: str
+    level: int | None = None
+    logger: str | None = None
+
+
 @dataclass
 class LogCapture:
-    """Everything logged (any logger, DEBUG and up) while active, as formatted text."""
+    """Everything the integration logged while active: Python logging (any logger, DEBUG and up) and the stderr
+    of every ``exec:`` integration of the harness."""
 
-    records: list[str] = field(default_factory=list)
+    lines: list[LogLine] = field(default_factory=list)
 
-    def text(self) -> str:
-        return "\n".join(self.records)
+    def of(self, source: str) -> list[LogLine]:
+        return [line for line in self.lines if line.source == source]
+
+    def text(self, source: str | None = None) -> str:
+        """The lines as text (of one ``source`` when given)."""
+        return "\n".join(line.text for line in self.lines if source is None or line.source == source)
 
 
 class _ListHandler(logging.Handler):
@@ -160,9 +232,11 @@ class _ListHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.sink.records.append(f"{record.name} {record.levelname} {record.getMessage()}")
+            message = record.getMessage()
         except Exception:  # a broken log call must not break the check
-            self.sink.records.append(f"{record.name} {record.levelname} {record.msg!r}")
+            message = repr(record.msg)
+        line = LogLine("logging", f"{record.name} {record.levelname} {message}", record.levelno, record.name)
+        self.sink.lines.append(line)
 
 
 class Harness:
@@ -209,9 +283,9 @@ class Harness:
     def env(self) -> IntegrationEnv:
         return IntegrationEnv(
             base_url=self.proxy.base_url,
-            credentials=self.credentials.get,
+            credentials=self.credentials,
             request_timeout_s=self.settings.request_timeout_s,
-            webhook_secret=self.webhook_secret.get,
+            webhook_secret=self.webhook_secret,
             webhook_tls=self.webhook_tls,
         )
 
@@ -270,12 +344,18 @@ class Harness:
 
     # -- logs -----------------------------------------------------------------------------------------------
 
+    def _programs(self) -> list[ProgramIntegration]:
+        return [i for i in self._integrations if isinstance(i, ProgramIntegration)]
+
     @contextlib.contextmanager
     def capture_logs(self) -> Iterator[LogCapture]:
+        """The integration's log while the block runs: Python logging, then (when the block ends) what each
+        ``exec:`` integration wrote to stderr meanwhile."""
         sink = LogCapture()
         handler = _ListHandler(sink)
         root = logging.getLogger()
         old_level = root.level
+        marks = {id(program): program.stderr.mark() for program in self._programs()}
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
         try:
@@ -283,6 +363,21 @@ class Harness:
         finally:
             root.removeHandler(handler)
             root.setLevel(old_level)
+            for program in self._programs():
+                program.stderr.settle()
+                sink.lines += [LogLine("stderr", text) for text in program.stderr.since(marks.get(id(program), 0))]
+
+    def keep_integration_output(self, lines: int = 60) -> None:
+        """Put the end of each ``exec:`` integration's stderr in the evidence (the report scrubs secrets)."""
+        kept = []
+        for program in self._programs():
+            program.stderr.settle()
+            log = program.stderr
+            kept.append(
+                {"program": program.name, "lines": log.mark(), "bytes": log.byte_count, "tail": log.tail(lines)}
+            )
+        if kept:
+            self.evidence["integration_stderr"] = kept
 
     # -- setup through the suite's own client (never faulted) ------------------------------------------------
 

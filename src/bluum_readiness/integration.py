@@ -124,12 +124,17 @@ class IntegrationError(HarnessError):
 
 
 def load_factory(spec: str) -> Callable[[IntegrationEnv], Any]:
-    """Resolve ``module:factory`` (e.g. ``bluum_readiness.reference:create``) to a callable."""
+    """Resolve ``module:factory`` (e.g. ``bluum_readiness.reference:create``) to a callable, or
+    ``exec:COMMAND`` to the factory that drives a program in any language over the adapter protocol."""
+    if spec.startswith("exec:"):
+        from bluum_readiness.protocol import ProgramFactory
+
+        return ProgramFactory(spec.removeprefix("exec:"))
     module_name, sep, attr = spec.partition(":")
     if not sep or not module_name or not attr:
         raise ConfigError(
-            f"--integration {spec!r} must be MODULE:FACTORY, e.g. my_team.bluum_adapter:create "
-            "(run `bluum-readiness init` for a template)"
+            f"--integration {spec!r} must be MODULE:FACTORY, e.g. my_team.bluum_adapter:create, or exec:COMMAND, "
+            'e.g. "exec:node bluum_adapter.mjs" (run `bluum-readiness init` for a template)'
         )
     try:
         module = importlib.import_module(module_name)
@@ -173,9 +178,10 @@ def make_integration(factory: Callable[[IntegrationEnv], Any], env: IntegrationE
 
 
 def describe_failure(exc: BaseException) -> dict[str, Any]:
-    """What the suite can read from an operation's exception: code, message, param, status, request id."""
+    """What the suite can read from an operation's exception: code, message, param, status, request id, and the
+    network failure (``transport``) when the API did not answer."""
     info: dict[str, Any] = {"exception": type(exc).__name__, "message": str(exc)}
-    for attr in ("code", "param", "status", "status_code", "request_id"):
+    for attr in ("code", "param", "status", "status_code", "request_id", "transport"):
         value = getattr(exc, attr, None)
         if value is not None:
             info[attr] = value

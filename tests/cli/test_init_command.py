@@ -33,3 +33,32 @@ def test_init_refuses_to_overwrite(tmp_path: Path, capsys) -> None:
     assert "already exists" in err and "never overwrites" in err
     assert (tmp_path / "bluum-readiness.toml").read_text() == "# mine\n"
     assert not (tmp_path / "bluum_adapter.py").exists()
+
+
+def test_init_lang_node_writes_the_protocol_starter_and_a_config_that_runs_it(tmp_path: Path, capsys) -> None:
+    import shutil
+
+    from bluum_readiness.protocol import ProgramFactory
+
+    assert main(["init", "--lang", "node", "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "bluum_adapter.mjs" in out and "docs/adapter-protocol.md" in out
+    assert not (tmp_path / "bluum_adapter.py").exists()
+    config = load_config(cwd=tmp_path)
+    assert config.integration == "exec:node bluum_adapter.mjs"
+    text = (tmp_path / "bluum_adapter.mjs").read_text()
+    assert all(f"async {op}(" in text for op in OPERATIONS) and "TODO" in text
+    assert "import" in text and 'from "node:readline"' in text and "npm" not in text  # no dependencies
+    if shutil.which("node") is None:
+        raise AssertionError("node is needed to prove the starter speaks the protocol (CI installs nodejs)")
+    # the untouched starter already speaks the protocol: it starts, shakes hands and shuts down
+    assert ProgramFactory(f"node {tmp_path / 'bluum_adapter.mjs'}").probe() == "bluum-adapter"
+
+
+def test_init_lang_is_validated(tmp_path: Path, capsys) -> None:
+    import pytest
+
+    with pytest.raises(SystemExit) as exited:
+        main(["init", "--lang", "cobol", "--dir", str(tmp_path)])
+    assert exited.value.code == 2
+    assert "invalid choice: 'cobol'" in capsys.readouterr().err

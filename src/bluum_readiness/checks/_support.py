@@ -46,7 +46,10 @@ class Call:
 
 def call(operation: Callable[[], Any], *, timeout: float = 30.0, give_up: Callable[[], bool] | None = None) -> Call:
     """Run one integration operation in a worker thread, bounded by ``timeout`` and, when given, until
-    ``give_up()`` says the verdict is already clear (an operation that loops forever must not hang the suite)."""
+    ``give_up()`` says the verdict is already clear (an operation that loops forever must not hang the suite).
+
+    An ``IntegrationError`` (the adapter cannot be driven: an ``exec:`` program that exited or broke the
+    protocol) is the harness's problem, not the operation's outcome: it is raised here."""
     outcome = Call(finished=False)
 
     def run() -> None:
@@ -63,6 +66,8 @@ def call(operation: Callable[[], Any], *, timeout: float = 30.0, give_up: Callab
         worker.join(0.02)
         if give_up is not None and give_up():
             break
+    if isinstance(outcome.error, IntegrationError):
+        raise outcome.error
     return outcome
 
 

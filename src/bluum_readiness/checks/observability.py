@@ -155,7 +155,9 @@ def no_secrets_in_logs(h: Harness) -> None:
             read = getattr(integration, name, None)
             if callable(read):
                 texts[f"{name}()"] = json.dumps(read(), default=repr)
-    texts["Python logging"] = logs.text()
+    texts["Python logging"] = logs.text("logging")
+    if logs.of("stderr"):
+        texts["the program's stderr"] = logs.text("stderr")
     h.evidence["scanned"] = sorted(texts)
     leaks = [f"{what} in {where}" for where, text in texts.items() for what, value in secrets.items() if value in text]
     if leaks:

@@ -1,9 +1,12 @@
-"""``bluum-readiness init``: write a commented starter ``bluum-readiness.toml`` and an adapter template
-``bluum_adapter.py`` into the current directory (never overwriting an existing file)."""
+"""``bluum-readiness init``: write a commented starter ``bluum-readiness.toml`` and an adapter template into the
+current directory (never overwriting an existing file): ``bluum_adapter.py`` (``--lang python``, the default) or
+``bluum_adapter.mjs`` (``--lang node``: the adapter protocol's runtime on Node's readline, no dependencies)."""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ from bluum_readiness.config import CONFIG_FILE
 from bluum_readiness.errors import ConfigError
 
 ADAPTER_FILE = "bluum_adapter.py"
+NODE_ADAPTER_FILE = "bluum_adapter.mjs"
 
 CONFIG_TEMPLATE = """\
 # bluum-readiness configuration (docs: docs/configuration.md). Command-line flags override these settings.
@@ -19,9 +23,10 @@ CONFIG_TEMPLATE = """\
 # a URL runs against a real Bluum environment, e.g. "https://sandbox.api.bluumfinance.com/v1".
 target = "embedded"
 
-# Your integration adapter, MODULE:FACTORY (see bluum_adapter.py next to this file).
+# Your integration adapter (see @ADAPTER_FILE@ next to this file): MODULE:FACTORY for a Python adapter, or
+# exec:COMMAND for a program in any language speaking the adapter protocol (docs/adapter-protocol.md).
 # The reference integration, which passes everything: "bluum_readiness.reference:create_fast".
-integration = "bluum_adapter:create"
+integration = "@INTEGRATION@"
 
 # Checklist items to run (empty: all of them): lifecycle, idempotency, error-handling, webhooks,
 # credentials, smoke-test, credential-rotation, observability.
@@ -171,20 +176,56 @@ def create(env: IntegrationEnv) -> BluumAdapter:
 '''
 
 
+@dataclass(frozen=True)
+class Starter:
+    """What ``init --lang LANG`` writes: the adapter file, its text, and the integration setting that runs it."""
+
+    adapter_file: str
+    integration: str
+    next_step: str
+
+    def adapter_text(self) -> str:
+        if self.adapter_file == ADAPTER_FILE:
+            return ADAPTER_TEMPLATE
+        return resources.files("bluum_readiness.protocol").joinpath("starters", self.adapter_file).read_text("utf-8")
+
+    def config_text(self) -> str:
+        return CONFIG_TEMPLATE.replace("@ADAPTER_FILE@", self.adapter_file).replace("@INTEGRATION@", self.integration)
+
+
+STARTERS = {
+    "python": Starter(ADAPTER_FILE, "bluum_adapter:create", f"implement the TODOs in {ADAPTER_FILE}"),
+    "node": Starter(
+        NODE_ADAPTER_FILE,
+        f"exec:node {NODE_ADAPTER_FILE}",
+        f"wire the operations in {NODE_ADAPTER_FILE} to your Bluum client (docs/adapter-protocol.md)",
+    ),
+}
+
+
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "init",
-        help="write a starter bluum-readiness.toml and an adapter template bluum_adapter.py",
-        description=f"Write {CONFIG_FILE} (commented settings) and {ADAPTER_FILE} (every operation of the "
-        "adapter contract, with TODOs) into --dir. Existing files are never overwritten.",
+        help=f"write a starter {CONFIG_FILE} and an adapter template ({ADAPTER_FILE} or {NODE_ADAPTER_FILE})",
+        description=f"Write {CONFIG_FILE} (commented settings) and an adapter template with every operation of the "
+        f"adapter contract as a TODO into --dir: {ADAPTER_FILE} (--lang python, the default) or "
+        f"{NODE_ADAPTER_FILE} (--lang node: the adapter protocol's runtime for a program in any language, on "
+        "Node's readline, no dependencies). Existing files are never overwritten.",
     )
     p.add_argument("--dir", default=".", help="where to write them (default: the current directory)")
+    p.add_argument(
+        "--lang",
+        choices=sorted(STARTERS),
+        default="python",
+        help="the adapter's language (default: python); other languages follow docs/adapter-protocol.md",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
-    files = {folder / CONFIG_FILE: CONFIG_TEMPLATE, folder / ADAPTER_FILE: ADAPTER_TEMPLATE}
+    starter = STARTERS[args.lang]
+    files = {folder / CONFIG_FILE: starter.config_text(), folder / starter.adapter_file: starter.adapter_text()}
     existing = [str(path) for path in files if path.exists()]
     if existing:
         raise ConfigError(
@@ -195,5 +236,5 @@ def run(args: argparse.Namespace) -> int:
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path}")
-    print(f"next: implement the TODOs in {ADAPTER_FILE}, then run `bluum-readiness run`")
+    print(f"next: {starter.next_step}, then run `bluum-readiness run`")
     return 0

@@ -25,6 +25,7 @@ from bluum_readiness.cli.console import ConsoleReporter
 from bluum_readiness.config import RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.integration import load_factory
+from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
 from bluum_readiness.report.render import render_all
 from bluum_readiness.suite.paths import SUITE_FOLDERS, plugin_args, suite_ini, suite_root
@@ -89,7 +90,9 @@ def pytest_args(config: RunConfig, config_file: str | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     config = resolve(args)
     _importable_here()
-    load_factory(config.integration)  # a bad adapter is a usage error before anything starts
+    factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
+    if isinstance(factory, ProgramFactory):
+        factory.probe()  # an exec: program that cannot start or speak the protocol says so before the run
     secrets: list[str] = []
     if not config.embedded:
         split_base_url(config.target)

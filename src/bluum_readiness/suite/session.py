@@ -179,6 +179,7 @@ class SuiteSession:
             try:
                 check.run(h)
             finally:
+                h.keep_integration_output()
                 if h.webhook_secret.known:
                     self._seen_webhook_secrets.add(h.webhook_secret.get())
                 if evidence is not None:

@@ -1,0 +1,69 @@
+"""``bluum-readiness run`` with an ``exec:`` integration, as a user runs it: a Node program named in the config
+file, its stderr kept (redacted) as evidence, and programs that cannot start reported before anything runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ACME = ROOT / "tests" / "integrations" / "node" / "acme_adapter.mjs"
+UNSCRUBBED_BASIC = re.compile(r"Basic [A-Za-z0-9+/]{16,}={0,2}")
+
+
+def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
+    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "run", *args], cwd=cwd,
+                          capture_output=True, text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
+
+
+@pytest.fixture
+def node() -> str:
+    found = shutil.which("node")
+    if found is None:
+        pytest.fail("node is not on PATH: install Node 18+ (CI installs Debian's nodejs)")
+    return found
+
+
+def test_a_node_integration_named_in_the_config_runs_and_its_stderr_is_kept_redacted(tmp_path: Path, node) -> None:
+    secret = "seeded-secret-0123456789abcdef"
+    (tmp_path / "bluum-readiness.toml").write_text(
+        f'integration = "exec:{node} {ACME} --variant=logs-secret"\nonly = ["credentials"]\n', encoding="utf-8"
+    )
+    result = _run("--out", "out", cwd=tmp_path, env={"BLUUM_API_KEY": "seeded-key", "BLUUM_API_SECRET": secret})
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "out" / "readiness.json").read_text())
+    assert report["integration"].startswith("exec:")
+    checks = {c["id"]: c for item in report["items"] for c in item["checks"]}
+    [kept] = checks["credentials.secret-source"]["evidence"]["integration_stderr"]
+    assert kept["program"] == "acme-bluum-logs-secret" and kept["lines"] > 0
+    assert any('"msg":"bluum request headers"' in line and "Basic ***" in line for line in kept["tail"])
+    everything = result.stdout + result.stderr
+    everything += "".join(p.read_text(errors="replace") for p in (tmp_path / "out").rglob("*") if p.is_file()
+                          and p.suffix in (".json", ".html", ".md", ".xml", ".txt", ".log"))  # fmt: skip
+    assert secret not in everything
+    assert not UNSCRUBBED_BASIC.search(everything), UNSCRUBBED_BASIC.search(everything)
+
+
+def test_a_command_that_is_not_there_is_a_usage_error_before_anything_runs(tmp_path: Path) -> None:
+    result = _run("--integration", "exec:no-such-runtime adapter.js", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "bluum-readiness: error: integration 'exec:no-such-runtime adapter.js': 'no-such-runtime' is not on PATH; "
+        "install it or give its full path"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_program_that_dies_at_start_is_reported_with_its_exit_status_and_stderr(tmp_path: Path, node) -> None:
+    result = _run("--integration", f"exec:{node} missing_adapter.mjs", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "exited (exit status 1)" in result.stderr and "Cannot find module" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,165 @@
+"""``Program``: one child process spoken to over JSON-RPC — overlapping requests, late answers, broken programs,
+and its whole process group ended at close. Each case is a small scripted program over real pipes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from bluum_readiness.protocol.program import OutputLog, Program, ProgramBroken, ProgramTimeout
+from tests.protocol.scripted import program
+
+
+def start(tmp_path: Path, body: str) -> Program:
+    return Program(program(tmp_path, body), env=dict(os.environ), label="scripted")
+
+
+def test_overlapping_requests_are_answered_by_id_in_any_order(tmp_path):
+    p = start(
+        tmp_path,
+        """
+        first, second = read(), read()
+        answer(second, "second")   # the later request first
+        answer(first, "first")
+        read()
+        """,
+    )
+    results: dict[str, object] = {}
+    import threading
+
+    def ask(name: str) -> None:
+        results[name] = p.request(name, {}, 5.0).result
+
+    one = threading.Thread(target=ask, args=("one",))
+    one.start()
+    time.sleep(0.05)  # make sure "one" is sent first
+    two = threading.Thread(target=ask, args=("two",))
+    two.start()
+    one.join(5)
+    two.join(5)
+    assert results == {"one": "first", "two": "second"}
+    p.terminate(1.0)
+
+
+def test_a_late_answer_is_ignored_and_the_program_stays_usable(tmp_path):
+    p = start(
+        tmp_path,
+        """
+        slow = read()
+        time.sleep(0.4)
+        answer(slow, "too late")
+        answer(read(), "on time")
+        read()
+        """,
+    )
+    with pytest.raises(ProgramTimeout, match="did not answer slow within 0.1 s"):
+        p.request("slow", {}, 0.1)
+    time.sleep(0.5)
+    assert p.request("next", {}, 5.0).result == "on time"
+    p.terminate(1.0)
+
+
+def test_a_program_that_exits_mid_call_is_broken_with_its_status_and_last_stderr_lines(tmp_path):
+    p = start(
+        tmp_path,
+        """
+        read()
+        print("connecting to the ledger…", file=sys.stderr)
+        print("FATAL: out of cheese", file=sys.stderr, flush=True)
+        sys.exit(3)
+        """,
+    )
+    with pytest.raises(ProgramBroken) as caught:
+        p.request("deposit", {}, 5.0)
+    message = str(caught.value)
+    assert "exited (exit status 3)" in message
+    assert "FATAL: out of cheese" in message and "connecting to the ledger" in message
+    with pytest.raises(ProgramBroken):  # and every later request too, at once
+        p.request("kyc_status", {}, 5.0)
+    p.terminate(1.0)
+
+
+def test_non_protocol_output_breaks_the_program_and_ends_it(tmp_path):
+    p = start(
+        tmp_path,
+        """
+        read()
+        print("Server listening on :3000", flush=True)
+        time.sleep(60)
+        """,
+    )
+    with pytest.raises(ProgramBroken, match=r"not a JSON-RPC response to stdout .*'Server listening on :3000'"):
+        p.request("initialize", {}, 5.0)
+    assert p.returncode == -signal.SIGKILL
+    p.terminate(1.0)
+
+
+def test_an_answer_to_a_request_never_sent_breaks_the_program(tmp_path):
+    p = start(
+        tmp_path,
+        """
+        request = read()
+        request["id"] = 99
+        answer(request, "?")
+        time.sleep(60)
+        """,
+    )
+    with pytest.raises(ProgramBroken, match="a response to request 99, which the suite never sent"):
+        p.request("initialize", {}, 5.0)
+    p.terminate(1.0)
+
+
+def test_terminate_ends_the_whole_process_group_of_a_program_that_ignores_stdin_closing(tmp_path):
+    p = start(
+        tmp_path,
+        """
+        signal_ignored = __import__("signal")
+        signal_ignored.signal(signal_ignored.SIGTERM, signal_ignored.SIG_IGN)
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        answer(read(), child.pid)
+        while True:
+            time.sleep(1)   # never reads stdin again, ignores SIGTERM
+        """,
+    )
+    grandchild = psutil.Process(p.request("spawn", {}, 5.0).result)
+    started = time.monotonic()
+    p.terminate(grace_s=0.2)
+    assert time.monotonic() - started < 5
+    assert not psutil.pid_exists(p.pid) or psutil.Process(p.pid).status() == psutil.STATUS_ZOMBIE
+    gone, alive = psutil.wait_procs([grandchild], timeout=5)
+    assert not alive, "the program's own child survived"
+
+
+def test_a_program_that_exits_when_stdin_closes_is_not_killed(tmp_path):
+    p = start(
+        tmp_path,
+        """
+        while read() is not None:
+            pass
+        sys.exit(0)
+        """,
+    )
+    p.terminate(grace_s=5.0)
+    assert p.returncode == 0
+
+
+def test_a_program_that_cannot_start_says_why(tmp_path):
+    with pytest.raises(ProgramBroken, match="cannot start the integration program `nope`"):
+        Program([str(tmp_path / "missing-binary")], env=dict(os.environ), label="nope")
+
+
+def test_the_output_log_keeps_lines_in_order_and_counts_from_a_mark():
+    log = OutputLog(maxlen=3)
+    for n in range(5):
+        log.append(f"line {n}\n".encode())
+    assert log.tail(2) == ["line 3", "line 4"]
+    assert log.since(3) == ["line 3", "line 4"]
+    assert log.since(0) == ["line 2", "line 3", "line 4"]  # older lines were dropped
+    assert log.mark() == 5 and log.since(5) == []
+    log.append(b"caf\xc3\xa9 \xff\r\n")
+    assert log.tail(1) == ["café \ufffd"]
