@@ -142,7 +142,9 @@ def secret_never_logged(h: Harness) -> None:
                 sources.append((f"the exception raised by {name}", _exception_text(outcome.error)))
     if not h.exchanges_since(mark):
         raise NotVerifiable("the integration sent no request, so there was nothing it could have logged")
-    sources.append(("Python logging", logs.text()))
+    sources.append(("Python logging", logs.text("logging")))
+    if logs.of("stderr"):  # an exec: integration's program: its stderr is its log
+        sources.append(("the program's stderr", logs.text("stderr")))
     request_log = getattr(integration, "request_log", None)
     if callable(request_log):
         sources.append(("request_log()", repr(request_log())))
