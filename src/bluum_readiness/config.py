@@ -13,6 +13,7 @@ the file itself, only a *source* of them (the environment, a 0600 file, or a com
     source = "env"                            # env | file | command | aws
     [scan]
     paths = ["."]                             # where the secret scan looks (default: the current directory)
+    history_depth = 1000                      # and how many commits of its git history (history = false: none)
     [thresholds]
     request_timeout_s = 0.5
     [company]
@@ -387,6 +388,11 @@ class ScanConfig:
         ``.secrets.baseline`` of the current directory when there is one.
     :param max_file_kb: files larger than this are skipped (and counted in the evidence).
     :param include_ignored: in a git work tree, also scan the files git ignores (a local ``.env``…).
+    :param history: in a git repository, also scan the lines added by the commits reachable from HEAD (a key
+        removed from the files is still in every clone); ``false`` turns it off.
+    :param history_depth: at most this many commits, newest first (the evidence says when there are more).
+    :param history_max_mb: at most this much patch text read from git in one scan (the rest is left for the
+        next run; commits already scanned are cached).
     """
 
     paths: tuple[str, ...] = (".",)
@@ -394,6 +400,9 @@ class ScanConfig:
     baseline: str | None = None
     max_file_kb: int = 1024
     include_ignored: bool = False
+    history: bool = True
+    history_depth: int = 1000
+    history_max_mb: int = 32
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> ScanConfig:
@@ -412,7 +421,19 @@ class ScanConfig:
             include_ignored=_expect(
                 values.get("include_ignored", False), bool, "scan.include_ignored", "true or false"
             ),
+            history=_expect(values.get("history", True), bool, "scan.history", "true or false"),
+            history_depth=_at_least_one(values, "history_depth", 1000, "commits"),
+            history_max_mb=_at_least_one(values, "history_max_mb", 32, "megabytes"),
         )
+
+
+def _at_least_one(values: Mapping[str, Any], key: str, default: int, unit: str) -> int:
+    number = _expect(values.get(key, default), int, f"scan.{key}", f"a whole number of {unit}, e.g. {default}")
+    if number < 1:
+        raise ConfigError(
+            f"scan.{key} must be >= 1 (got {number!r}); e.g. {key} = {default}, or history = false to skip history"
+        )
+    return int(number)
 
 
 def rotation_from_mapping(values: Mapping[str, Any]) -> CredentialsConfig:

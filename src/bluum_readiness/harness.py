@@ -14,7 +14,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -208,6 +208,8 @@ class LogLine:
     text: str
     level: int | None = None
     logger: str | None = None
+    message: str | None = None
+    fields: Mapping[str, Any] | None = None  # a record's structured extras (``extra=…``), JSON-safe values only
 
 
 @dataclass
@@ -235,8 +237,23 @@ class _ListHandler(logging.Handler):
             message = record.getMessage()
         except Exception:  # a broken log call must not break the check
             message = repr(record.msg)
-        line = LogLine("logging", f"{record.name} {record.levelname} {message}", record.levelno, record.name)
-        self.sink.lines.append(line)
+        extras = {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRIBUTES and _plain(v)}
+        text = f"{record.name} {record.levelname} {message}"
+        self.sink.lines.append(LogLine("logging", text, record.levelno, record.name, message, extras or None))
+
+
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+
+
+def _plain(value: Any) -> bool:
+    """JSON-like data (what a structured logger puts in ``extra``), not arbitrary objects."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return True
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return False
 
 
 class Harness:

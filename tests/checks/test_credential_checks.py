@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ from bluum_readiness.config import RunConfig, ScanConfig, load_config
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import Credentials
 from bluum_readiness.suite.session import SuiteSession
+from tests.credentials.gitrepo import Repo
 from tests.integrations import credential_variants
 from tests.integrations.credential_variants import HARD_CODED, Case
 
@@ -28,12 +30,23 @@ def session() -> Iterator[SuiteSession]:
     s.close()
 
 
+def _filled(text: str | None) -> str | None:
+    return None if text is None else text.replace("{key}", HARD_CODED.key).replace("{secret}", HARD_CODED.secret)
+
+
 def run_case(session: SuiteSession, case: Case, project: Path) -> dict[str, str]:
-    """Lay out the case's project, point the config's scan at it, run every credentials check."""
+    """Lay out the case's project (its history committed first, in a real git repository), point the config's
+    scan at it, run every credentials check."""
+    repo = Repo(project) if case.history else None
+    for number, state in enumerate(case.history):
+        assert repo is not None
+        repo.commit(f"state {number}", {name: _filled(text) for name, text in state.items()})
     for name, text in case.project.items():
         path = project / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text.replace("{key}", HARD_CODED.key).replace("{secret}", HARD_CODED.secret))
+        path.write_text(_filled(text) or "")
+    if repo is not None:
+        repo.commit("the project as it is", {})
     config_file = project / "bluum-readiness.toml"
     config = load_config(config_file) if config_file.exists() else RunConfig()
     session.run_config = dataclasses.replace(config, scan=ScanConfig(paths=(str(project),)))
@@ -87,6 +100,19 @@ def test_a_scan_finding_names_file_line_and_rule(session: SuiteSession, tmp_path
     outcomes = run_case(session, credential_variants.KNOWN_BAD["hard_coded_key_in_source"], tmp_path)
     failure = outcomes["credentials.no-secrets-in-code"]
     assert f"{tmp_path}/app/settings.py:1: Bluum sandbox API key" in failure
+
+
+def test_a_history_finding_names_commit_file_and_line_and_says_rotate_first(
+    session: SuiteSession, tmp_path: Path
+) -> None:
+    outcomes = run_case(session, credential_variants.KNOWN_BAD["key_removed_but_in_git_history"], tmp_path)
+    failure = outcomes["credentials.no-secrets-in-code"]
+    git = ["git", "-C", str(tmp_path), "rev-list", "--max-parents=0", "HEAD"]
+    first = subprocess.run(git, capture_output=True, text=True, check=True).stdout.strip()  # the key's commit
+    assert f"{tmp_path}/app/settings.py:4 in commit {first[:7]}: Bluum sandbox API key" in failure
+    assert "in git history, no longer in the files" in failure
+    assert "rotate the pair now" in failure and "only then, if your policy requires it, rewrite the history" in failure
+    assert HARD_CODED.key not in failure and HARD_CODED.key[11:] not in failure
 
 
 def test_the_probe_restores_the_pair_and_revokes_its_own(session: SuiteSession, tmp_path: Path) -> None:

@@ -49,8 +49,10 @@ def test_every_check_of_these_items_is_exercised_by_a_known_bad_integration():
         # no alerts(): the alert checks say so, never pass
         ("tests.integrations.cutover_variants:correct_different", ALERT_CHECKS),
         ("tests.integrations.cutover_variants:caches_but_refreshes_on_401", ALERT_CHECKS),
+        # no request_log() either: its plain-text log lines are judged instead
+        ("tests.integrations.cutover_variants:logs_only", ALERT_CHECKS),
     ],
-    ids=["reference", "correct-but-different", "caches-but-refreshes"],
+    ids=["reference", "correct-but-different", "caches-but-refreshes", "logs-only"],
 )
 def test_correct_integrations_pass(session, spec, not_verifiable):
     outcomes = run_all(session, load_factory(spec), ITEMS)

@@ -18,6 +18,7 @@ def load(tmp_path: Path, text: str) -> RunConfig:
 def test_defaults() -> None:
     config = RunConfig()
     assert config.scan == ScanConfig(paths=(".",), exclude=(), baseline=None, max_file_kb=1024, include_ignored=False)
+    assert (config.scan.history, config.scan.history_depth, config.scan.history_max_mb) == (True, 1000, 32)
     assert config.credentials.rotation_period_days == 90
     assert config.source_file is None
 
@@ -26,9 +27,10 @@ def test_scan_values(tmp_path: Path) -> None:
     config = load(
         tmp_path,
         '[scan]\npaths = ["src", "config"]\nexclude = "fixtures/**"\nbaseline = "b.json"\nmax_file_kb = 64\n'
-        "include_ignored = true\n[credentials]\nrotation_period_days = 30\n",
+        "include_ignored = true\nhistory = false\nhistory_depth = 50\nhistory_max_mb = 4\n"
+        "[credentials]\nrotation_period_days = 30\n",
     )
-    assert config.scan == ScanConfig(("src", "config"), ("fixtures/**",), "b.json", 64, True)
+    assert config.scan == ScanConfig(("src", "config"), ("fixtures/**",), "b.json", 64, True, False, 50, 4)
     assert config.credentials.rotation_period_days == 30
     assert config.source_file == tmp_path / "bluum-readiness.toml"
 
@@ -51,6 +53,13 @@ def test_source_file_of_a_pyproject_table(tmp_path: Path) -> None:
         ("[scan]\nmax_file_kb = 1.5", "scan.max_file_kb must be a whole number"),
         ("[scan]\ninclude_ignored = 'yes'", "scan.include_ignored must be true or false"),
         ("scan = 1", "scan must be a table"),
+        ("[scan]\nhistroy = false", "unknown key 'histroy' in [scan]. Did you mean 'history'?"),
+        ("[scan]\nhistory_dept = 10", "unknown key 'history_dept' in [scan]. Did you mean 'history_depth'?"),
+        ("[scan]\nhistory = 'no'", "scan.history must be true or false"),
+        ("[scan]\nhistory_depth = 0", "scan.history_depth must be >= 1"),
+        ("[scan]\nhistory_depth = '100'", "scan.history_depth must be a whole number of commits"),
+        ("[scan]\nhistory_max_mb = -1", "scan.history_max_mb must be >= 1"),
+        ("[scan]\nhistory_max_mb = true", "scan.history_max_mb must be a whole number of megabytes"),
     ],
 )
 def test_scan_errors_name_the_key_and_the_fix(tmp_path: Path, text: str, message: str) -> None:

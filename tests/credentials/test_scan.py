@@ -209,3 +209,83 @@ def test_the_module_command_prints_findings_and_exits_1(
     assert "leak.py:1: Bluum sandbox API key" in out and key not in out
     assert credentials_main(["baseline"]) == 0
     assert credentials_main(["scan"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("client.ts", "const BLUUM_API_SECRET = process.env.BLUUM_API_SECRET ||\n  '{hex}';\n", 2),
+        ("client.js", "const secret = process.env.BLUUM_API_SECRET ??\n  `{hex}`;\n", 2),
+        ("settings.py", 'BLUUM_API_SECRET = (\n    "{hex}"\n)\n', 2),
+        ("settings.py", 'secret = os.environ.get("BLUUM_API_SECRET") or \\\n    "{hex}"\n', 2),
+        ("main.go", 'var bluumSecret =\n\t"{hex}"\n', 2),
+        ("main.go", 'bluumSecret :=\n\t"{hex}"\n', 2),
+        ("Config.java", 'String s = env.getOrDefault("BLUUM_API_SECRET",\n        "{hex}");\n', 2),
+        ("values.yaml", "bluum:\n  base_url: https://x\n  api_secret: {hex}\n", 3),
+        ("values.yaml", "BLUUM_API_SECRET: >-\n  {hex}\n", 1),  # detect-secrets' YAML reading: the key's line
+        ("client.ts", "const bluum = {{\n  apiKey: process.env.K,\n  apiSecret: '{hex}',\n}};\n", 3),
+        ("client.ts", "export const pair = {{\n  key: 'test_bluum_{hex}',\n  secret: '{hex2}',\n}};\n", 3),
+    ],
+)
+def test_the_bluum_secret_rule_sees_the_name_across_a_line_break(
+    tmp_path: Path, name: str, text: str, line: int
+) -> None:
+    write(tmp_path, name, text.format(hex=secrets.token_hex(32), hex2=secrets.token_hex(32)))
+    assert (name, line, "Bluum API secret") in rules(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "const BLUUM_API_SECRET_NAME = 'bluum'; // ||\nconst checksum = '{hex}';\n",  # the name line ends
+        "const bluum = {{}};\nconst digest = '{hex}';\n",  # not inside the bluum block, names no secret
+        "config:\n  bluum: true\nchecksums:\n  sha256: {hex}\n",
+    ],
+)
+def test_a_hex_digest_near_a_bluum_name_is_not_a_bluum_secret(tmp_path: Path, text: str) -> None:
+    write(tmp_path, "file.ts" if "const" in text else "file.yaml", text.format(hex=secrets.token_hex(32)))
+    assert "Bluum API secret" not in {r for (_, _, r) in rules(tmp_path)}
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "const AUTH_KEY = 'bluum_auth_key';",
+        'export const TOKEN_STORAGE_KEY = "bluum.session.token";',
+        "const API_KEY_HEADER = 'X-Api-Key';",
+        'SIGNATURE_HEADER = "X-Bluum-Signature"',
+        'REFRESH_TOKEN = "refresh_token"',
+        'password_field = "password"',
+        'apiSecret: "your-api-secret",',
+        "const BLUUM_API_KEY = process.env.BLUUM_API_KEY!;",
+        'fixture_id = "inv_01hzx3v5k8q2w9m4t7r6y1n0pb"',
+    ],
+)
+def test_labels_references_and_bluum_ids_are_not_secrets(tmp_path: Path, line: str) -> None:
+    write(tmp_path, "app.ts", line + "\n")
+    assert rules(tmp_path) == set()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'password = "hunter2-Corr3ct-h0rse"',
+        'secret_token = "Wq8sLk2mN9xPz4Rt"',
+        'const secret = "QmZpTxRkWbYcXdVf"',
+        'db_password = "password123"',
+    ],
+)
+def test_a_keyword_value_that_is_not_word_like_is_still_a_finding(tmp_path: Path, line: str) -> None:
+    write(tmp_path, "app.py", line + "\n")
+    assert {r for (_, _, r) in rules(tmp_path)} == {"Secret Keyword"}
+
+
+def test_a_fallback_default_inside_a_call_is_found(tmp_path: Path) -> None:
+    write(tmp_path, "settings.py", f'KEY = os.environ.get("BLUUM_API_KEY", "{sandbox_key()}")\n')
+    write(tmp_path, "other.py", 'secret = get_secret("bluum")\npassword = request.headers["x-password"]\n')
+    assert rules(tmp_path) == {("settings.py", 1, "Bluum sandbox API key")}
+
+
+def test_one_finding_per_line_and_secret_under_the_most_specific_rule(tmp_path: Path) -> None:
+    write(tmp_path, "settings.py", f'BLUUM_API_SECRET = "{secrets.token_hex(32)}"\n')
+    assert rules(tmp_path) == {("settings.py", 1, "Bluum API secret")}  # not also Hex High Entropy, Keyword

@@ -1,7 +1,8 @@
 """Known-bad cases of the ``credentials`` item (one defect each) and the checks that must flag them.
 
-A case is an integration plus the project folder it lives in (files the secret scan reads) and, for key age,
-how old the tenant key in use is. Every case runs against a twin seeded with ``HARD_CODED`` (so an integration
+A case is an integration plus the project folder it lives in (files the secret scan reads; with ``history``, a git
+repository whose commits are those states, oldest first, then the project files) and, for key age, how old the
+tenant key in use is. Every case runs against a twin seeded with ``HARD_CODED`` (so an integration
 that carries that pair in its code can talk to it). ``{key}`` and ``{secret}`` in project files are replaced by
 that pair. Integrations are usable as ``--integration tests.integrations.credential_variants:<name>``.
 """
@@ -52,6 +53,7 @@ class Case:
     expected: set[str]  # exactly these checks fail
     project: dict[str, str] = field(default_factory=lambda: dict(CLEAN_PROJECT))
     key_age_days: float | None = None  # use a tenant key created this many days ago
+    history: tuple[dict[str, str | None], ...] = ()  # commits before the project files (None deletes a file)
 
 
 KNOWN_BAD: dict[str, Case] = {
@@ -71,6 +73,15 @@ KNOWN_BAD: dict[str, Case] = {
     "hard_coded_pair": Case(hard_coded_pair, {"credentials.secret-source"}),
     "hard_coded_secret": Case(hard_coded_secret, {"credentials.secret-source"}),
     "key_older_than_rotation_period": Case(reference, {"credentials.key-age"}, key_age_days=120),
+    # the issue's case: a fallback pair committed (the literal on the line below its name), removed later
+    "key_removed_but_in_git_history": Case(
+        reference,
+        {"credentials.no-secrets-in-code"},
+        history=(
+            {"app/settings.py": 'import os\n\nBLUUM_API_KEY = os.environ.get(\n    "BLUUM_API_KEY", "{key}"\n)\n'},
+            {"app/settings.py": None},
+        ),
+    ),
 }
 
 GOOD: dict[str, Case] = {
@@ -79,6 +90,11 @@ GOOD: dict[str, Case] = {
     # reads the source once and never again: the rotation items' concern, not where credentials come from
     "credentials_cached_forever": Case(variants.KNOWN_BAD["credentials_cached_forever"][0], set()),
     "reference_with_a_key_of_89_days": Case(reference, set(), key_age_days=89),
+    "reference_in_a_git_repository_with_a_clean_history": Case(
+        reference,
+        set(),
+        history=({"README.md": "# app\n"}, {"app/util.py": "def add(a, b):\n    return a + b\n"}),
+    ),
     "reference_with_the_key_id_in_its_config": Case(
         reference,
         set(),

@@ -14,7 +14,7 @@ from typing import Any
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.reference import ReferenceIntegration, create_fast
 from bluum_readiness.reference._alerts import FAST_ALERTS, AlertMonitor
-from tests.integrations.configurable import ConfigurableIntegration, Knobs
+from tests.integrations.configurable import ConfigurableIntegration, Knobs, LogsOnly
 
 GOOD = Knobs()
 
@@ -77,6 +77,16 @@ class CriesWolf(AlertMonitor):
 correct_different = _configurable(GOOD)
 caches_but_refreshes_on_401 = _configurable(GOOD.but(cache_credentials=True))
 
+
+def logs_only(env: IntegrationEnv) -> Any:
+    """No request_log(): judged on its log lines (plain text with method, path, status and request id)."""
+    return LogsOnly(env, GOOD)
+
+
+def _logs_only(knobs: Knobs) -> Callable[[IntegrationEnv], Any]:
+    return lambda env: LogsOnly(env, knobs)
+
+
 # name -> (factory, the checks that must flag it: exactly these, no others)
 KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "credentials_cached_forever": (
@@ -84,6 +94,9 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
         {"credential-rotation.drill"},
     ),
     "log_without_request_ids": (_configurable(GOOD.but(log_request_ids=False)), {"observability.request-log"}),
+    # no request_log(): its log lines are judged, and they lack the X-Request-Id
+    "log_lines_without_request_ids": (_logs_only(GOOD.but(log_request_ids=False)), {"observability.request-log"}),
+    "no_failure_logs": (_configurable(GOOD.but(log_failures=False)), {"observability.failures-logged"}),
     "logs_authorization_header": (
         _configurable(GOOD.but(log_auth_header=True)),
         {"observability.no-secrets-in-logs"},

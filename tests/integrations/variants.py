@@ -70,6 +70,11 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "logs_the_secret": (_factory(GOOD.but(log_secret=True)), {"error-handling.secret-never-logged"}),
     "secret_in_exceptions": (_factory(GOOD.but(secret_in_errors=True)), {"error-handling.secret-never-logged"}),
     "secret_in_request_log": (_factory(GOOD.but(log_auth_header=True)), {"error-handling.secret-never-logged"}),
+    # a refusal returns an empty result, and only the INFO access-log line shows its status
+    "swallows_4xx": (
+        _factory(GOOD.but(swallow_4xx=True)),
+        {"error-handling.400-not-retried", "error-handling.4xx-not-retried"},
+    ),
 }
 
 for _name, (_made, _) in KNOWN_BAD.items():

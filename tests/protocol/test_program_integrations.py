@@ -21,14 +21,13 @@ from bluum_readiness.protocol import ProgramBroken, ProgramFactory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.test_discrimination import run_all
 from tests.integrations import variants
-from tests.integrations.configurable import ConfigurableIntegration
+from tests.integrations.configurable import ConfigurableIntegration, LogsOnly
 from tests.protocol.conftest import NODE_DIR, PROGRAM_DIR
 
 ALL_ITEMS = tuple(item.id for item in items())
-# What a program without alerts() and request_log() cannot be judged on (not verifiable, never passed).
-NEEDS_ALERTS_OR_REQUEST_LOG = {
-    check.id for item in ALL_ITEMS for check in registry.for_item(item) if {"alerts", "request_log"} & set(check.needs)
-}
+# What a program without alerts() cannot be judged on (not verifiable, never passed); its request log is judged
+# from its JSON log lines on stderr.
+NEEDS_ALERTS = {check.id for item in ALL_ITEMS for check in registry.for_item(item) if "alerts" in check.needs}
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +58,9 @@ def python_with(**knobs: Any) -> Callable[[IntegrationEnv], Any]:
 
 def test_a_correct_javascript_integration_passes_everything_it_can_be_judged_on(session, node):
     outcomes = run_all(session, acme(node), ALL_ITEMS)
-    assert by_status(outcomes, "not_verifiable") == NEEDS_ALERTS_OR_REQUEST_LOG, outcomes
-    assert by_status(outcomes, "passed") == set(outcomes) - NEEDS_ALERTS_OR_REQUEST_LOG, outcomes
+    assert by_status(outcomes, "not_verifiable") == NEEDS_ALERTS, outcomes
+    assert by_status(outcomes, "passed") == set(outcomes) - NEEDS_ALERTS, outcomes
+    assert "observability.request-log" in by_status(outcomes, "passed")  # from its JSON lines on stderr
     assert not [p for p in psutil.Process().children(recursive=True) if "acme_adapter" in " ".join(p.cmdline())]
 
 
@@ -97,6 +97,17 @@ KNOWN_BAD_JS: dict[str, tuple[tuple[str, ...], set[str], Callable[[IntegrationEn
         ("error-handling", "observability"),
         {"error-handling.secret-never-logged", "observability.no-secrets-in-logs"},
         python_with(log_secret=True),
+    ),
+    "log-without-request-id": (
+        ("observability",),
+        {"observability.request-log"},
+        lambda env: LogsOnly(env, variants.GOOD.but(log_request_ids=False)),
+    ),
+    "no-failure-logs": (("observability",), {"observability.failures-logged"}, python_with(log_failures=False)),
+    "swallows-4xx": (
+        ("error-handling",),
+        {"error-handling.400-not-retried", "error-handling.4xx-not-retried"},
+        python_with(swallow_4xx=True),
     ),
 }
 

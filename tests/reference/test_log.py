@@ -11,7 +11,7 @@ from bluum_readiness.reference import RequestLog
 from bluum_readiness.reference._log import Exchange
 from tests.reference._doubles import error, rig
 
-FIELDS = {"method", "path", "status", "request_id", "duration_ms", "attempt", "idempotency_key"}
+FIELDS = {"method", "path", "status", "request_id", "duration_ms", "attempt", "idempotency_key", "error"}
 
 
 def test_one_entry_per_exchange_with_its_fields():
@@ -24,6 +24,7 @@ def test_one_entry_per_exchange_with_its_fields():
     assert [e["attempt"] for e in entries] == [1, 2, 3]
     assert entries[0]["request_id"].startswith("req_") and entries[1]["request_id"] is None
     assert entries[2]["request_id"].startswith("req_")
+    assert [e["error"] for e in entries] == [None, "ReadTimeout: timed out", None]  # what went wrong, unanswered
     assert len({e["idempotency_key"] for e in entries}) == 1 and entries[0]["idempotency_key"]
     assert all(isinstance(e["duration_ms"], float) and e["duration_ms"] >= 0 for e in entries)
 
@@ -44,7 +45,7 @@ def test_every_exchange_is_one_log_line(caplog):
     assert len(lines) == 3
     assert [rec.levelno for rec in lines] == [logging.WARNING, logging.WARNING, logging.INFO]
     assert "GET /v1/investors/inv_1 -> 429" in lines[0].getMessage()
-    assert "-> no response" in lines[1].getMessage()
+    assert "-> no response (RemoteProtocolError: dropped)" in lines[1].getMessage()
     assert lines[2].__dict__["bluum_exchange"] == r.client.log.entries()[2]  # the entry, for structured handlers
 
 

@@ -1,6 +1,7 @@
 """Checks of the ``credentials`` item: no secret in the code or config, credentials from a source, key age.
 
-- ``no-secrets-in-code``: the secret scan (``bluum_readiness.credentials.scan``) of ``[scan] paths``;
+- ``no-secrets-in-code``: the secret scan (``bluum_readiness.credentials.scan``) of ``[scan] paths`` and, in a git
+  repository, of the lines every commit HEAD reaches added there (``[scan] history``);
 - ``secret-source``: the config file holds no literal secret, and the integration takes its pair from
   ``IntegrationEnv.credentials`` — the suite hands it a fresh pair and reads which key its requests carry;
 - ``key-age``: the current tenant key is younger than the rotation period (twin: the key's creation time).
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks._support import call, require_traffic
 from bluum_readiness.checks.registry import check
-from bluum_readiness.credentials.scan import Finding, scan_configured_ahead
+from bluum_readiness.credentials.scan import Finding, HistoryFinding, ScanResult, scan_configured_ahead
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import Credentials
 from bluum_readiness.testing import investor_profile
@@ -43,34 +44,72 @@ def _failure(check_id: str, *, expected: str, observed: str, fix: str, evidence:
 # -- no secrets in the code ---------------------------------------------------------------------------------
 
 
-def _listing(findings: list[Finding]) -> str:
+def _listing(findings: list[Finding] | list[HistoryFinding]) -> str:
     shown = "; ".join(str(f) for f in findings[:SHOWN_FINDINGS])
     more = len(findings) - SHOWN_FINDINGS
     return shown + (f"; and {more} more (see the evidence)" if more > 0 else "")
 
 
+def _scanned(result: ScanResult) -> str:
+    history = result.history
+    if not history.ran:
+        return f"the {result.files_scanned} scanned files (git history not scanned: {history.status})"
+    more = f", the newest {history.depth} of more" if history.more_than_depth else ""
+    return f"the {result.files_scanned} scanned files and the {history.commits} commits of their git history{more}"
+
+
+def _observed(result: ScanResult) -> str:
+    parts = []
+    if result.findings:
+        parts.append(f"{len(result.findings)} potential secret(s) in the files: {_listing(result.findings)}")
+    if result.history_findings:
+        parts.append(
+            f"{len(result.history_findings)} in git history, no longer in the files: "
+            f"{_listing(result.history_findings)}"
+        )
+    return "; ".join(parts)
+
+
+def _fix(result: ScanResult) -> str:
+    steps = []
+    if result.findings:
+        steps.append("remove each secret from the files and read it from your secret source instead")
+    if result.committed:
+        steps.append(
+            "a secret that was ever committed is compromised (anyone with a clone can read it): rotate the pair now "
+            "— a new pair in the Bluum dashboard, deployed to your secret source, then revoke the old one "
+            "(docs/rotation-runbook.md) — and only then, if your policy requires it, rewrite the history "
+            "(git filter-repo); rewriting alone does not take it back from existing clones"
+        )
+    else:
+        steps.append("rotate any real key that was shared")
+    steps.append(
+        "a reviewed false positive gets a `# pragma: allowlist secret` comment on its line, or goes into "
+        ".secrets.baseline (`python -m bluum_readiness.credentials baseline`, which records history findings too)"
+    )
+    return "; ".join(steps)
+
+
 @check(
     "credentials.no-secrets-in-code",
     item=ITEM,
-    title="No API key or secret in the code or config files (secret scan)",
+    title="No API key or secret in the code, config files or git history (secret scan)",
 )
 def no_secrets_in_code(h: Harness) -> None:
     result = scan_configured_ahead(h.config)  # started ahead by the plugin when the run includes this item
     h.evidence["secret_scan"] = result.evidence()
+    if result.findings or result.history_findings:
+        raise _failure(
+            "credentials.no-secrets-in-code",
+            expected=f"no API key, secret or other credential in {_scanned(result)}",
+            observed=_observed(result),
+            fix=_fix(result),
+            evidence=dict(h.evidence),
+        )
     if result.files_scanned == 0:
         raise NotVerifiable(
             f"the secret scan found no files to scan in {', '.join(result.paths)}: run from your project's folder "
             "or name your code and config folders in [scan] paths"
-        )
-    if result.findings:
-        raise _failure(
-            "credentials.no-secrets-in-code",
-            expected=f"no API key, secret or other credential in the {result.files_scanned} scanned files",
-            observed=f"{len(result.findings)} potential secret(s): {_listing(result.findings)}",
-            fix="remove each one from the code and read it from your secret source instead, and rotate any real "
-            "key that was committed; a reviewed false positive gets a `# pragma: allowlist secret` comment on its "
-            "line, or goes into .secrets.baseline (`python -m bluum_readiness.credentials baseline`)",
-            evidence=dict(h.evidence),
         )
 
 

@@ -7,6 +7,7 @@ import base64
 import time
 from typing import TYPE_CHECKING, Any
 
+from bluum_readiness.checks import _logs
 from bluum_readiness.checks._support import (
     DEPOSITS,
     INVESTOR,
@@ -20,11 +21,13 @@ from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import Credentials
 from bluum_readiness.proxy.faults import HangBeforeFault, StatusFault
+from bluum_readiness.proxy.faults.status import DEFAULT_CODES
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
+from bluum_readiness.twin.errors import CATALOGUE
 
 if TYPE_CHECKING:
-    from bluum_readiness.harness import Harness
+    from bluum_readiness.harness import Harness, LogCapture
 
 ITEM = "error-handling"
 BACKOFF_FIX = "retry 429 and 5xx with capped exponential backoff and full jitter: sleep(uniform(0, min(cap, base·2^n)))"
@@ -272,9 +275,12 @@ def _not_retried(h: Harness, check_id: str, statuses: tuple[int, ...]) -> None:
     integration = h.integration()
     investor, bank = h.funded_investor()
     for status in statuses:
-        rule = FaultRule(f"once-{status}", StatusFault(status), method="POST", path=DEPOSITS, first=1)
+        code = DEFAULT_CODES[status]
+        message = CATALOGUE[code].meaning
+        rule = FaultRule(f"once-{status}", StatusFault(status, code=code, message=message), method="POST",
+                         path=DEPOSITS, first=1)  # fmt: skip
         mark = h.mark()
-        with h.faults(rule):
+        with h.capture_logs() as logs, h.faults(rule):
             outcome = call(lambda: integration.deposit(investor, bank, "3.00"))
         attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
         require_traffic(attempts, outcome, "deposit()")
@@ -286,21 +292,42 @@ def _not_retried(h: Harness, check_id: str, statuses: tuple[int, ...]) -> None:
                 f"do not retry {status}: surface it to the caller with its code and X-Request-Id",
                 attempts,
             )
-        if outcome.ok and not _logged(integration, status, attempts[0].request_id):
-            raise _fail(
-                check_id,
-                f"the {status} surfaced to the caller (an exception) or logged with its code and X-Request-Id",
-                f"the call {outcome.describe()} and no request-log entry shows the {status} with its request id",
-                "raise an error carrying the Bluum code and X-Request-Id, or log them",
-                attempts,
-            )
+        if outcome.ok:
+            _surfaced_in_logs(h, check_id, status, code, message, logs, attempts[0], outcome)
 
 
-def _logged(integration: Any, status: int, request_id: str | None) -> bool:
-    request_log = getattr(integration, "request_log", None)
-    if not callable(request_log):
-        return False
-    return any(e.get("status") == status and e.get("request_id") == request_id for e in request_log())
+def _surfaced_in_logs(h: Harness, check_id: str, status: int, code: str, message: str, logs: LogCapture,
+                      attempt: Exchange, outcome: Any) -> None:  # fmt: skip
+    """An operation that returned after a refusal must have logged it at WARNING or above with Bluum's code or
+    message; an access-log line with the status is not telling anyone the operation failed."""
+    entries = _logs.read(logs.lines)
+    warned = [e for e in entries if _logs.warns_about(e, code, message)]
+    h.evidence.setdefault("refusals_logged", []).append(
+        {
+            "status": status,
+            "code": code,
+            "scanned": _logs.scanned(logs.lines),
+            "lines": [e.describe() for e in warned][:3],
+        }
+    )
+    if warned:
+        return
+    access = [e for e in entries if attempt.request_id and e.mentions(attempt.request_id)]
+    returned = f"deposit() {outcome.describe()} as if it had succeeded"
+    if access:
+        observed = (f"{returned}, while only an access-log line shows the {status} ({access[0].describe(160)}): no "
+                    "error reached the caller or a WARNING-level log")  # fmt: skip
+    else:
+        observed = f"{returned}, and no log line at WARNING or above names {code} or its message"
+    raise _fail(
+        check_id,
+        f"the {status} surfaced to the caller (an exception), or logged at WARNING or above with Bluum's code "
+        f"({code}) or message",
+        observed,
+        "raise an error carrying the Bluum code and X-Request-Id (so the caller knows the operation failed), or at "
+        "least log it at WARNING with the code",
+        [attempt],
+    )
 
 
 @check("error-handling.400-not-retried", item=ITEM, title="A 400 is not retried, and surfaces")

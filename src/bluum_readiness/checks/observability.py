@@ -2,13 +2,19 @@
 right reasons.
 
 - ``request-log``: every exchange the proxy saw is in ``request_log()`` — matched by X-Request-Id — with its
-  method, path, status and a duration (retries, errors and faulted answers included).
+  method, path, status and a duration (retries, errors and faulted answers included); without ``request_log()``,
+  in the integration's log lines (Python logging, or a program's stderr: JSON, logfmt or plain text, read by
+  ``_logs``): one line carrying the exchange's X-Request-Id with its method, path and status (and a duration on a
+  structured line).
+- ``failures-logged``: exchanges that got no answer (a reset, a timeout) are logged with method, path and the
+  failure, retried or not.
 - ``no-secrets-in-logs``: neither the API secret, its Basic token nor the webhook secret appear in the request
-  log, in anything logged through Python ``logging``, in alerts or in exception texts.
+  log, in anything logged through Python ``logging`` or a program's stderr, or in alerts; the evidence says how
+  much was scanned, and a scan of nothing is not verifiable, never a pass.
 - ``alert-5xx``, ``alert-429``, ``alert-stuck-order``, ``alert-webhook-failure``: ``alerts()`` stays quiet in
   normal weather, then fires the named kind once its cause is in place (within ``alert_timeout_s``).
 
-Without ``request_log()`` / ``alerts()`` / ``webhook_url`` the checks that need them are *not verifiable*.
+Without ``alerts()`` / ``webhook_url`` the checks that need them are *not verifiable*.
 """
 
 from __future__ import annotations
@@ -19,13 +25,13 @@ import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from bluum_readiness.checks._support import INVESTOR, call, twin_deliveries
+from bluum_readiness.checks import _logs
+from bluum_readiness.checks._support import DEPOSITS, INVESTOR, call, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.harness import poll
-from bluum_readiness.proxy.faults import StatusFault
+from bluum_readiness.proxy.faults import HangBeforeFault, ResetFault, StatusFault
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 
@@ -71,24 +77,14 @@ def _mixed_traffic(h: Harness, integration: Any) -> list[Exchange]:
     return exchanges
 
 
-def _path(value: Any) -> str:
-    text = str(value or "")
-    return urlsplit(text).path if "://" in text else text.split("?", 1)[0]
-
-
-def _same_path(logged: Any, seen: str) -> bool:
-    path = _path(logged)
-    return path == seen or (path.startswith("/") and len(path) > 1 and seen.endswith(path))
-
-
 def _entry_problems(exchange: Exchange, entry: dict[str, Any] | None) -> list[str]:
-    label = f"{exchange.method} {exchange.path} -> {exchange.status} ({exchange.request_id})"
+    label = _label(exchange)
     if entry is None:
         return [f"{label}: no entry with this X-Request-Id"]
     problems = []
     if str(entry.get("method", "")).upper() != exchange.method:
         problems.append(f"{label}: method logged as {entry.get('method')!r}")
-    if not _same_path(entry.get("path"), exchange.path):
+    if not _logs.same_path(entry.get("path"), exchange.path):
         problems.append(f"{label}: path logged as {entry.get('path')!r}")
     if entry.get("status") != exchange.status:
         problems.append(f"{label}: status logged as {entry.get('status')!r}")
@@ -103,25 +99,120 @@ def _entry_problems(exchange: Exchange, entry: dict[str, Any] | None) -> list[st
     return problems
 
 
-@check("observability.request-log", item=ITEM, needs=("request_log",),
+def _label(exchange: Exchange) -> str:
+    return f"{exchange.method} {exchange.path} -> {exchange.status} ({exchange.request_id})"
+
+
+def _log_line_problems(exchange: Exchange, entries: list[_logs.Entry]) -> tuple[str | None, _logs.Entry | None]:
+    """(why no line logs the exchange, or None; the line that does)."""
+    carrying = [e for e in entries if e.mentions(str(exchange.request_id))]
+    if not carrying:
+        return f"{_label(exchange)}: no log line carries its X-Request-Id", None
+    reasons = []
+    for entry in carrying:
+        problem = _logs.exchange_problem(entry, exchange)
+        if problem is None:
+            return None, entry
+        reasons.append(problem)
+    return f"{_label(exchange)}: a line carries its X-Request-Id but {reasons[0]} ({carrying[0].describe(160)})", None
+
+
+@check("observability.request-log", item=ITEM,
        title="Every exchange is in the request log with method, path, status, X-Request-Id and duration")  # fmt: skip
 def request_log(h: Harness) -> None:
     integration = h.integration()
-    read_log = h.capability(integration, "request_log")
-    exchanges = _mixed_traffic(h, integration)
-    entries = [e for e in read_log() if isinstance(e, dict)]
-    by_id = {str(e["request_id"]): e for e in entries if e.get("request_id")}
+    read_log = getattr(integration, "request_log", None)
+    with h.capture_logs() as logs:
+        exchanges = _mixed_traffic(h, integration)
     answered = [x for x in exchanges if x.status is not None and x.request_id]
-    problems = [p for x in answered for p in _entry_problems(x, by_id.get(str(x.request_id)))]
-    h.evidence["request_log"] = {"exchanges": len(answered), "entries": len(entries), "sample": entries[-5:]}
+    if callable(read_log):
+        entries = [e for e in read_log() if isinstance(e, dict)]
+        by_id = {str(e["request_id"]): e for e in entries if e.get("request_id")}
+        problems = [p for x in answered for p in _entry_problems(x, by_id.get(str(x.request_id)))]
+        h.evidence["request_log"] = {"source": "request_log()", "exchanges": len(answered), "entries": len(entries),
+                                     "sample": entries[-5:]}  # fmt: skip
+        where = "one request-log entry per exchange the proxy saw, matched by X-Request-Id"
+    else:
+        lines = _logs.read(logs.lines)
+        matched: list[dict[str, str]] = []
+        problems = []
+        for exchange in answered:
+            problem, line = _log_line_problems(exchange, lines)
+            if problem is not None:
+                problems.append(problem)
+            elif line is not None:
+                matched.append({"exchange": _label(exchange), "line": line.describe()})
+        h.evidence["request_log"] = {"source": "log lines (no request_log())", "scanned": _logs.scanned(logs.lines),
+                                     "exchanges": len(answered), "matched": matched[:20],
+                                     "unmatched": problems[:50]}  # fmt: skip
+        where = "one log line per exchange the proxy saw, carrying its X-Request-Id"
+        if not logs.lines:
+            problems.insert(0, "the integration wrote no log line at all (Python logging, or a program's stderr) and "
+                            "has no request_log()")  # fmt: skip
     if problems:
         raise _fail(
             "observability.request-log",
-            "one request-log entry per exchange the proxy saw, matched by X-Request-Id, with method, path, status "
-            "and duration_ms",
+            f"{where}, with method, path, status and the duration (required on JSON and other structured lines)",
             f"{len(problems)} problem(s) over {len(answered)} exchanges: " + "; ".join(problems[:6]),
             LOG_FIX,
             problems=problems[:50],
+        )
+
+
+@check("observability.failures-logged", item=ITEM,
+       title="Exchanges that got no answer (reset, timeout) are logged with method, path and the failure")  # fmt: skip
+def failures_logged(h: Harness) -> None:
+    integration = h.integration()
+    investor, bank = h.funded_investor()
+    rules = (
+        FaultRule("log-reset", ResetFault(), method="GET", path=INVESTOR, first=1),
+        FaultRule(
+            "log-timeout",
+            HangBeforeFault(seconds=h.settings.request_timeout_s * 3),
+            method="POST",
+            path=DEPOSITS,
+            first=1,
+        ),  # fmt: skip
+    )
+    mark = h.mark()
+    with h.capture_logs() as logs, h.faults(*rules):
+        for operation in (
+            lambda: integration.kyc_status(investor),
+            lambda: integration.deposit(investor, bank, "4.00"),
+        ):
+            call(operation, timeout=30.0)
+    unanswered = [x for x in h.exchanges_since(mark) if x.status is None and x.fault in {r.name for r in rules}]
+    if not unanswered:
+        raise NotVerifiable(
+            "the integration sent no request into the faults, so no unanswered exchange could be logged"
+        )
+    entries = _logs.read(logs.lines)
+    read_log = getattr(integration, "request_log", None)
+    if callable(read_log):  # an entry with no status is the capability's way of logging "no answer"
+        entries += [_logs.Entry("request_log()", json.dumps(e, default=str), e, None) for e in read_log()
+                    if isinstance(e, dict) and e.get("status") is None]  # fmt: skip
+    used: set[int] = set()
+    matched, missing = [], []
+    for exchange in unanswered:
+        found = next((n for n, e in enumerate(entries) if n not in used
+                      and (e.source == "request_log()" and e.get("method") == exchange.method
+                           and _logs.same_path(e.get("path"), exchange.path)
+                           or _logs.names_failure(e, exchange.method, exchange.path))), None)  # fmt: skip
+        label = f"{exchange.method} {exchange.path} ({exchange.fault}: no answer)"
+        if found is None:
+            missing.append(label)
+        else:
+            used.add(found)
+            matched.append({"exchange": label, "line": entries[found].describe()})
+    h.evidence["failures_logged"] = {"unanswered": len(unanswered), "scanned": _logs.scanned(logs.lines),
+                                     "matched": matched, "missing": missing}  # fmt: skip
+    if missing:
+        raise _fail(
+            "observability.failures-logged",
+            "a log line for every exchange that got no answer, with its method, path and the failure (reset, timeout)",
+            f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: " + "; ".join(missing),
+            "log failed attempts too, not only answered ones — method, path and what went wrong (ECONNRESET, "
+            "a timeout after N ms) — whether or not you retry: they are what on-call needs when Bluum is unreachable",
         )
 
 
@@ -158,7 +249,14 @@ def no_secrets_in_logs(h: Harness) -> None:
     texts["Python logging"] = logs.text("logging")
     if logs.of("stderr"):
         texts["the program's stderr"] = logs.text("stderr")
-    h.evidence["scanned"] = sorted(texts)
+    lines = {"Python logging": len(logs.of("logging")), "the program's stderr": len(logs.of("stderr"))}
+    h.evidence["scanned"] = {where: {"bytes": len(text.encode()), **({"lines": lines[where]} if where in lines else {})}
+                             for where, text in texts.items()}  # fmt: skip
+    if not any(texts.values()):
+        raise NotVerifiable(
+            "the integration logged nothing (no Python log record, no stderr line, no request_log() or alerts()), so "
+            "there was nothing to scan for secrets — a scan of nothing is not a pass"
+        )
     leaks = [f"{what} in {where}" for where, text in texts.items() for what, value in secrets.items() if value in text]
     if leaks:
         raise _fail(

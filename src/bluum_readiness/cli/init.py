@@ -94,7 +94,10 @@ behaves through a fault-injecting proxy. Rules of the contract:
 - send every Bluum API call to ``env.base_url`` (the suite's proxy), never a hard-coded URL;
 - read credentials with ``env.credentials()`` (the *current* pair; it changes during the rotation drill);
 - use ``env.request_timeout_s`` as your per-request timeout;
-- raise an exception when an operation fails (attributes ``code``, ``status``, ``request_id`` help the report).
+- raise an exception when an operation fails (attributes ``code``, ``status``, ``request_id`` help the report);
+- log through Python ``logging``: the suite reads it — one record per HTTP exchange with method, path, status,
+  X-Request-Id and duration, failed attempts with what went wrong, refusals at WARNING with Bluum's code, never
+  a secret (or expose ``request_log()``).
 
 Run it: ``bluum-readiness run --integration bluum_adapter:create`` (or set ``integration`` in
 bluum-readiness.toml).

@@ -1,6 +1,7 @@
 """``python -m bluum_readiness.credentials``: the secret scan on its own.
 
     python -m bluum_readiness.credentials scan [--config FILE]       # findings as file:line: rule; exit 1 if any
+                                                                      # (in git history: file:line in commit ID)
     python -m bluum_readiness.credentials baseline [--config FILE]   # accept today's findings in .secrets.baseline
 
 Both use the ``[scan]`` settings of the configuration (bluum-readiness.toml, or [tool.bluum-readiness]).
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 from bluum_readiness.config import load_config
+from bluum_readiness.credentials.history import HistoryResult
 from bluum_readiness.credentials.scan import BASELINE_FILE, scan_configured, write_baseline
 from bluum_readiness.errors import HarnessError
 
@@ -38,11 +40,22 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     for finding in result.findings:
         print(finding)
+    for past in result.history_findings:
+        print(past)
+    accepted = len(result.accepted) + len(result.history_accepted)
     print(
-        f"{len(result.findings)} potential secret(s) in {result.files_scanned} files "
-        f"({len(result.accepted)} accepted by the baseline or allow-list)"
+        f"{len(result.findings)} potential secret(s) in {result.files_scanned} files, "
+        f"{len(result.history_findings)} more in git history ({_history_summary(result.history)}); "
+        f"{accepted} accepted by the baseline or allow-list"
     )
-    return 1 if result.findings else 0
+    return 1 if result.findings or result.history_findings else 0
+
+
+def _history_summary(history: HistoryResult) -> str:
+    if not history.ran:
+        return f"history not scanned: {history.status}"
+    more = f", more beyond [scan] history_depth = {history.depth}" if history.more_than_depth else ""
+    return f"{history.commits} commits{more}"
 
 
 if __name__ == "__main__":

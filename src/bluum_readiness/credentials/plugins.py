@@ -1,8 +1,11 @@
 """Bluum-specific detect-secrets plugins (also usable on their own: ``detect-secrets scan --plugin <this file>``).
 
 - ``BluumSandboxKeyDetector``: sandbox API keys, ``test_bluum_`` followed by 64 hex digits;
-- ``BluumSecretDetector``: a 64-hex-digit literal on a line that names a Bluum credential
-  (``BLUUM_API_SECRET = "<64 hex>"``, ``bluumApiKey: <64 hex>``, next to a ``test_bluum_`` key);
+- ``BluumSecretDetector``: a 64-hex-digit literal where a Bluum credential is named: on its line
+  (``BLUUM_API_SECRET = "<64 hex>"``, ``bluumApiKey: <64 hex>``, next to a ``test_bluum_`` key), on the line it
+  continues (``BLUUM_API_SECRET = process.env.X ||`` / ``'<64 hex>'``, ``BLUUM_API_SECRET = (`` / ``"<64 hex>"``,
+  a YAML block scalar), or, for a line naming a secret (``apiSecret: <64 hex>``), on the enclosing key
+  (``bluum:`` / ``const bluum = {``) or a sibling line (``apiKey: test_bluum_…``);
 - ``BasicAuthorizationDetector``: a literal HTTP Basic credential (``Authorization: Basic <base64>``,
   ``"Basic <base64>"``) whose base64 decodes to ``user:password``;
 - ``WebhookSecretDetector``: webhook signing secrets, ``whsec_`` followed by base64.
@@ -14,9 +17,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from collections.abc import Generator
+from functools import lru_cache
+from typing import Any
 
+from detect_secrets.core.potential_secret import PotentialSecret
 from detect_secrets.plugins.base import RegexBasedDetector
 
 __all__ = [
@@ -28,6 +35,40 @@ __all__ = [
 
 
 _WORDS = r"secret|key|token|passw(?:or)?d|pwd|credential|auth"
+_HEX64 = re.compile(r"(?<![0-9A-Za-z_])[0-9a-fA-F]{64}(?![0-9A-Za-z])")
+# a line that goes on below: an operator, an opening bracket, an assignment, a YAML block scalar, a backslash
+_CONTINUES = re.compile(r"(?:\|\||\?\?|\bor|[=:(\[{,+?\\]|[|>][-+]?)\s*$")
+_TRAILING_COMMENT = re.compile(r"\s(?://|#).*$")
+_CONTEXT = 5
+_NAMES_A_SECRET = re.compile(rf"(?i)^\s*[\w.$\"'-]*(?:{_WORDS})[\w.$\"'-]*\s*(?::=|[:=])")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _continues(line: str) -> bool:
+    return bool(_CONTINUES.search(_TRAILING_COMMENT.sub("", line)))
+
+
+@lru_cache(maxsize=4)
+def _read_lines(filename: str, mtime_ns: int, size: int) -> list[str]:  # the stat fields key the cache
+    with open(filename, encoding="utf-8", errors="replace") as handle:
+        return handle.read().splitlines()
+
+
+def _raw_lines(filename: str, line_number: int, literal: str) -> tuple[list[str], int] | None:
+    """The file's own lines around ``line_number`` (and its index there) when the file on disk holds ``literal``
+    on that line; None otherwise (lines held in memory, e.g. a commit's hunks: their snippet is already raw)."""
+    try:
+        stat = os.stat(filename)
+        lines = _read_lines(filename, stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        return None
+    if not 0 < line_number <= len(lines) or literal not in lines[line_number - 1]:
+        return None
+    start = max(line_number - 1 - _CONTEXT, 0)
+    return lines[start : line_number + _CONTEXT], line_number - 1 - start
 
 
 class BluumSandboxKeyDetector(RegexBasedDetector):
@@ -47,6 +88,51 @@ class BluumSecretDetector(RegexBasedDetector):
     def analyze_string(self, string: str) -> Generator[str, None, None]:
         if self.names.search(string):
             yield from super().analyze_string(string)
+
+    def analyze_line(
+        self, filename: str, line: str, line_number: int = 0, context: Any = None, **kwargs: Any
+    ) -> set[PotentialSecret]:
+        found: set[PotentialSecret] = super().analyze_line(
+            filename=filename, line=line, line_number=line_number, context=context, **kwargs
+        )
+        if found or context is None or not self._named_nearby(filename, line, line_number, context):
+            return found
+        return {
+            PotentialSecret(type=self.secret_type, filename=filename, secret=match, line_number=line_number)
+            for match in RegexBasedDetector.analyze_string(self, line)
+        }
+
+    def _named_nearby(self, filename: str, line: str, line_number: int, context: Any) -> bool:
+        """The credential's name is on the line this one continues, or (when this line names a secret) on the
+        enclosing key or a sibling line of the code snippet detect-secrets passes (five lines either side)."""
+        literal = _HEX64.search(line)
+        if literal is None:
+            return False
+        lines = [str(text).rstrip("\r\n") for text in getattr(context, "lines", [])]
+        here = getattr(context, "target_index", -1)
+        raw = _raw_lines(filename, line_number, literal.group(0))
+        if raw is not None:  # detect-secrets' YAML reading flattens keys: judge the file as written
+            lines, here = raw
+        if not 0 <= here < len(lines):
+            return False
+        above = [text for text in lines[:here] if text.strip()]
+        if above and _continues(above[-1]) and self.names.search(above[-1]):
+            return True
+        target = lines[here] if literal.group(0) in lines[here] else line
+        if not _NAMES_A_SECRET.search(target):
+            return False
+        indent = _indent(target)
+        for text in reversed(above):  # the enclosing key, passing siblings on the way
+            if _indent(text) < indent:
+                return bool(re.search(r"(?i)bluum", text))
+            if _indent(text) == indent and self.names.search(text):
+                return True
+        for text in lines[here + 1 :]:  # siblings below, until the block ends
+            if text.strip() and _indent(text) < indent:
+                break
+            if _indent(text) == indent and self.names.search(text):
+                return True
+        return False
 
 
 class BasicAuthorizationDetector(RegexBasedDetector):

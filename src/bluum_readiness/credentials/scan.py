@@ -1,5 +1,6 @@
 """The secret scan of the ``credentials`` item: detect-secrets' standard plugins plus the Bluum rules
-(``plugins.py``) over the files the config names, minus what a baseline or an inline allow-list accepts.
+(``plugins.py``) and the label filter (``filters.py``) over the files the config names and, in a git repository,
+the lines added by the commits HEAD reaches (``history.py``), minus what a baseline or an inline allow-list accepts.
 
 What is scanned: every file under ``[scan] paths`` (default: the current directory), except
 
@@ -11,12 +12,18 @@ What is scanned: every file under ``[scan] paths`` (default: the current directo
 What is accepted: findings recorded in a detect-secrets baseline (``.secrets.baseline``: matched by file and
 hashed secret, so moved lines stay accepted; entries audited as real secrets, ``"is_secret": true``, are not),
 lines carrying detect-secrets' inline ``pragma: allowlist secret`` comment, and hashes the caller accepts (the
-key id the config names). A keyword match whose value is an environment variable's name (``secret_env =
-"ACME_BLUUM_SECRET"``) is not a finding. A ``Finding`` gives file, line and rule — never the secret.
+key id the config names). A keyword match whose value is a label (an environment variable's name, a storage key,
+a header name: ``filters.py``) is not a finding. A ``Finding`` gives file, line and rule — never the secret.
+
+What is reported: one finding per file, line and secret (the most specific rule's name: ``Bluum API secret``
+rather than ``Hex High Entropy String``). History findings (``HistoryFinding``) name the commit, file and line
+where a secret was first added, with how many later commits added it again; a secret still in the files is
+reported there once, marked as committed (``Finding.committed_in``), not again from history.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -24,13 +31,14 @@ import os
 import re
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bluum_readiness.credentials.history import SHORT_ID, HistoryResult, Occurrence, scan_history
 from bluum_readiness.credentials.scan_cache import ScanCache
 from bluum_readiness.errors import ConfigError
 
@@ -42,6 +50,7 @@ __all__ = [
     "DEFAULT_EXCLUDES",
     "Baseline",
     "Finding",
+    "HistoryFinding",
     "ScanResult",
     "hash_secret",
     "load_baseline",
@@ -59,6 +68,9 @@ DEFAULT_EXCLUDES = (
     "readiness-out", BASELINE_FILE,
 )  # fmt: skip
 PLUGINS_FILE = Path(__file__).with_name("plugins.py")
+FILTERS_FILE = Path(__file__).with_name("filters.py")
+CUSTOM_FILTERS = ("is_label_not_secret", "is_bluum_id", "is_indirect_reference_of_a_keyword")
+REPLACED_FILTERS = ("detect_secrets.filters.heuristic.is_indirect_reference",)  # by ours, limited to keywords
 CUSTOM_PLUGINS = (
     "BluumSandboxKeyDetector",
     "BluumSecretDetector",
@@ -66,6 +78,7 @@ CUSTOM_PLUGINS = (
     "WebhookSecretDetector",
 )
 _BINARY_PROBE = 8192
+_GENERIC_RULES = {"Secret Keyword": 1, "Base64 High Entropy String": 2, "Hex High Entropy String": 2}
 _LOCK = threading.Lock()  # detect-secrets keeps its settings in module globals
 
 
@@ -86,12 +99,41 @@ class Finding:
     line: int
     rule: str
     hashed_secret: str = field(repr=False)
+    committed_in: str | None = field(default=None, compare=False)  # the oldest commit (short id) that added it
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.rule}"
+        committed = f" (committed: in git history since {self.committed_in})" if self.committed_in else ""
+        return f"{self.file}:{self.line}: {self.rule}{committed}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "rule": self.rule}
+        shown: dict[str, Any] = {"file": self.file, "line": self.line, "rule": self.rule}
+        if self.committed_in:
+            shown["in_history_since"] = self.committed_in
+        return shown
+
+
+@dataclass(frozen=True, order=True)
+class HistoryFinding:
+    """A secret in git history, no longer in the files: the commit (short id), file and line where it was first
+    added (the oldest of the scanned commits), and how many later commits added it again. Never the secret.
+
+    :param file: the path in that commit, shown like a file's (relative to the current directory when below it).
+    """
+
+    commit: str
+    file: str
+    line: int
+    rule: str
+    hashed_secret: str = field(repr=False)
+    later_commits: int = field(default=0, compare=False)
+
+    def __str__(self) -> str:
+        again = f" (and {self.later_commits} later commit{'s' * (self.later_commits != 1)})"
+        return f"{self.file}:{self.line} in commit {self.commit}{again if self.later_commits else ''}: {self.rule}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"commit": self.commit, "file": self.file, "line": self.line, "rule": self.rule,
+                "later_commits": self.later_commits}  # fmt: skip
 
 
 @dataclass
@@ -105,9 +147,25 @@ class ScanResult:
     skipped_binary: int
     paths: tuple[str, ...]
     baseline: str | None
+    history: HistoryResult = field(default_factory=lambda: HistoryResult("off"))
+    history_findings: list[HistoryFinding] = field(default_factory=list)
+    history_accepted: list[HistoryFinding] = field(default_factory=list)
+
+    @property
+    def committed(self) -> bool:
+        """Whether any finding is in git history (so anyone with a clone has it: rotate)."""
+        return bool(self.history_findings) or any(f.committed_in for f in self.findings)
 
     def evidence(self, limit: int = 50) -> dict[str, Any]:
-        """JSON-ready, for the report: findings (file, line, rule), counts, what was skipped."""
+        """JSON-ready, for the report: findings (file, line, rule; commit for history), counts, what was skipped."""
+        history = self.history.evidence(limit)
+        if self.history.ran:
+            history |= {
+                "findings": [f.to_dict() for f in self.history_findings[:limit]],
+                "findings_total": len(self.history_findings),
+                "accepted_by_baseline_or_allowlist": len(self.history_accepted),
+                "also_in_the_files": sum(1 for f in self.findings if f.committed_in),
+            }
         return {
             "paths": list(self.paths),
             "baseline": self.baseline,
@@ -117,6 +175,7 @@ class ScanResult:
             "accepted_by_baseline_or_allowlist": len(self.accepted),
             "skipped_too_large": self.skipped_large[:limit],
             "skipped_binary": self.skipped_binary,
+            "history": history,
         }
 
 
@@ -270,9 +329,15 @@ def write_baseline(result: ScanResult, path: Path, cwd: Path | None = None) -> i
         except (ValueError, AttributeError, KeyError, TypeError):
             previous = {}
     results: dict[str, list[dict[str, Any]]] = {}
-    for finding in sorted({*result.findings, *result.accepted}):
+    history = [Finding(f.file, f.line, f.rule, f.hashed_secret) for f in (*result.history_findings,
+               *result.history_accepted)]  # fmt: skip
+    written: set[tuple[str, str]] = set()
+    for finding in sorted({*result.findings, *result.accepted}) + sorted(history):
         absolute = (here / finding.file).resolve()
         name = os.path.relpath(absolute, path.parent.resolve()).replace(os.sep, "/")
+        if (name, finding.hashed_secret) in written:
+            continue  # one entry accepts a secret in a file, wherever its lines are (and in every commit)
+        written.add((name, finding.hashed_secret))
         entry = {"type": finding.rule, "filename": name, "hashed_secret": finding.hashed_secret, "is_verified": False,
                  "line_number": finding.line}  # fmt: skip
         kept = previous.get((name, finding.hashed_secret), {})
@@ -285,7 +350,7 @@ def write_baseline(result: ScanResult, path: Path, cwd: Path | None = None) -> i
         "version": VERSION,
         "plugins_used": [{"name": name} for name in _builtin_plugins()]
         + [{"name": name, "path": f"file://{_plugins_path(path.parent)}"} for name in CUSTOM_PLUGINS],
-        "filters_used": _filters_used(filters),
+        "filters_used": _filters_used(filters, path.parent),
         "results": results,
         "generated_by": "bluum-readiness (python -m bluum_readiness.credentials baseline)",
     }
@@ -293,21 +358,32 @@ def write_baseline(result: ScanResult, path: Path, cwd: Path | None = None) -> i
     return sum(len(v) for v in results.values())
 
 
-def _filters_used(kept: list[Any]) -> list[Any]:
-    """detect-secrets' default filters (so its own tools apply the same heuristics) plus the ones kept."""
+def _filters_used(kept: list[Any], folder: Path) -> list[Any]:
+    """detect-secrets' default filters with ours (so its own tools apply the same heuristics: ``detect-secrets-hook
+    --baseline``), plus the ones kept from the previous baseline (``--exclude-files`` patterns…)."""
     from detect_secrets.settings import Settings
 
+    def ours_or_replaced(entry: Any) -> bool:
+        path = str(entry.get("path", "")) if isinstance(entry, dict) else ""
+        return path in REPLACED_FILTERS or (path.startswith("file://") and path.rpartition("::")[2] in CUSTOM_FILTERS)
+
+    kept = [entry for entry in kept if not ours_or_replaced(entry)]
     paths = {entry.get("path") for entry in kept if isinstance(entry, dict)}
-    defaults = [{"path": p} for p in sorted(set(Settings().filters) - Settings.DEFAULT_FILTERS) if p not in paths]
-    return sorted([*defaults, *kept], key=lambda entry: str(entry.get("path", "")).lower())
+    ours = [{"path": f"file://{_plugins_path(folder, FILTERS_FILE)}::{name}"} for name in CUSTOM_FILTERS]
+    defaults = [
+        {"path": p}
+        for p in sorted(set(Settings().filters) - Settings.DEFAULT_FILTERS - set(REPLACED_FILTERS))
+        if p not in paths
+    ]
+    return sorted([*defaults, *ours, *kept], key=lambda entry: str(entry.get("path", "")).lower())
 
 
-def _plugins_path(folder: Path) -> str:
-    """Where the Bluum plugins are, relative to ``folder`` when below it (a portable baseline in this repo)."""
+def _plugins_path(folder: Path, file: Path = PLUGINS_FILE) -> str:
+    """Where our plugins (or filters) are, relative to ``folder`` when below it (a portable baseline in this repo)."""
     try:
-        return PLUGINS_FILE.resolve().relative_to(folder.resolve()).as_posix()
+        return file.resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
-        return str(PLUGINS_FILE)
+        return str(file)
 
 
 # -- detect-secrets ---------------------------------------------------------------------------------------
@@ -321,33 +397,85 @@ def _builtin_plugins() -> list[str]:
     return sorted(cls.__name__ for cls in classes if cls.__module__.startswith("detect_secrets.plugins"))
 
 
+class _DetectSecrets:
+    """detect-secrets, configured: ``scan_file`` for a file on disk, ``scan_lines`` for lines held in memory (a
+    commit's hunks: nothing secret is written to disk to scan it) with the same plugins and filters."""
+
+    def __init__(self) -> None:
+        from detect_secrets.core import scan as core
+        from detect_secrets.filters import heuristic
+
+        self._core = core
+        self._heuristic = heuristic
+
+    def scan_file(self, path: Path) -> list[tuple[int, str, str]]:
+        """``(line, rule, hashed secret)`` of a file on disk, one per line and secret."""
+        return _one_per_secret(_hits(self._core.scan_file(str(path))))
+
+    def skip_file(self, name: str) -> bool:
+        """detect-secrets' file-name heuristics (scan_file applies them to files on disk)."""
+        h = self._heuristic
+        return bool(h.is_non_text_file(name) or h.is_lock_file(name) or h.is_swagger_file(name))
+
+    def scan_lines(self, name: str, lines: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
+        """``(line, rule, hashed secret)`` of lines numbered from 1, as if they were the file ``name``."""
+        # what scan_file runs once it has read a file's lines: every plugin on every line, with the line, secret
+        # and context filters (the inline allow-list, the heuristics, ours) and a code snippet for context
+        return _one_per_secret(_hits(self._core._process_line_based_plugins(lines=lines, filename=name)))
+
+
+def _hits(secrets: Iterable[Any]) -> list[tuple[int, str, str]]:
+    return [(int(s.line_number), str(s.type), str(s.secret_hash)) for s in secrets]
+
+
 @contextmanager
-def _detect_secrets() -> Iterator[Any]:
-    """detect-secrets configured with every built-in plugin, the Bluum plugins and its default filters
-    (heuristics against false positives, the inline allow-list). Never its verification (no network)."""
+def _detect_secrets() -> Iterator[_DetectSecrets]:
+    """detect-secrets configured with every built-in plugin, the Bluum plugins, its default filters (heuristics
+    against false positives, the inline allow-list) and our label filter. Never its verification (no network)."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    from detect_secrets.core.scan import scan_file
-    from detect_secrets.settings import transient_settings
+    from detect_secrets.settings import Settings, transient_settings
 
     with _LOCK:
         plugins = [{"name": name} for name in _builtin_plugins()]
         plugins += [{"name": name, "path": f"file://{PLUGINS_FILE}"} for name in CUSTOM_PLUGINS]
+        filters = [{"path": path} for path in sorted(Settings().filters) if path not in REPLACED_FILTERS]
+        filters += [{"path": f"file://{FILTERS_FILE}::{name}"} for name in CUSTOM_FILTERS]
         get_mapping_from_secret_type_to_class.cache_clear()
         try:
-            with transient_settings({"plugins_used": plugins}):
-                yield scan_file
+            with transient_settings({"plugins_used": plugins, "filters_used": filters}):
+                yield _DetectSecrets()
         finally:
             get_mapping_from_secret_type_to_class.cache_clear()
 
 
-_VARIABLE_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+def _specific_first(rule: str) -> tuple[int, str]:
+    """Our rules and detect-secrets' format rules before its keyword rule, entropy rules last."""
+    return (_GENERIC_RULES.get(rule, 0), rule)
 
 
-def _names_a_variable(secret: Any) -> bool:
-    """A keyword match whose value is an environment variable's name (``secret_env = "ACME_BLUUM_SECRET"``)
-    says where the secret is, not what it is."""
-    value = getattr(secret, "secret_value", None)
-    return secret.type == "Secret Keyword" and isinstance(value, str) and bool(_VARIABLE_NAME.fullmatch(value))
+def _one_per_secret(hits: Iterable[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """One ``(line, rule, hash)`` per line and secret, under the most specific rule's name."""
+    best: dict[tuple[int, str], tuple[int, str, str]] = {}
+    for line, rule, hashed in hits:
+        kept = best.get((line, hashed))
+        if kept is None or _specific_first(rule) < _specific_first(kept[1]):
+            best[(line, hashed)] = (line, rule, hashed)
+    return sorted(best.values())
+
+
+def _history_findings(occurrences: Iterable[Occurrence], shown: Callable[[Path], str]) -> list[HistoryFinding]:
+    """One finding per secret: where the oldest scanned commit added it, and how many later commits did."""
+    by_secret: dict[str, list[Occurrence]] = {}
+    for occurrence in occurrences:
+        by_secret.setdefault(occurrence.hashed_secret, []).append(occurrence)
+    findings = []
+    for hashed, found in by_secret.items():
+        first = max(found, key=lambda o: (o.order, _specific_first(o.rule)[0] * -1, o.path, -o.line))
+        later = len({o.commit for o in found}) - 1
+        findings.append(
+            HistoryFinding(first.commit[:SHORT_ID], shown(first.path), first.line, first.rule, hashed, later)
+        )
+    return sorted(findings, key=lambda f: (f.file, f.line, f.commit, f.rule))
 
 
 def scan(
@@ -360,6 +488,8 @@ def scan(
     accept_hashes: Iterable[str] = (),
     cwd: Path | None = None,
     cache: ScanCache | None = None,
+    history_depth: int = 0,
+    history_max_bytes: int = 32 * 1024 * 1024,
 ) -> ScanResult:
     """Scan ``paths`` (files or folders, relative to ``cwd``) for secrets.
 
@@ -367,7 +497,9 @@ def scan(
     :param baseline: a detect-secrets baseline whose entries are accepted (ConfigError if unreadable).
     :param accept_hashes: SHA-1 hashes (``hash_secret``) of values that are not findings (e.g. the key id the
         config names on purpose).
-    :param cache: per-file results by content (default: ``ScanCache.default()``; see ``scan_cache``).
+    :param cache: per-file and per-commit results (default: ``ScanCache.default()``; see ``scan_cache``).
+    :param history_depth: in a git repository, also scan the lines added by up to this many commits HEAD reaches
+        (0: not at all), reading at most ``history_max_bytes`` of patches.
     """
     results_cache = cache if cache is not None else ScanCache.default()
     here = cwd or Path.cwd()
@@ -382,7 +514,7 @@ def scan(
     known = load_baseline(Path(baseline)) if baseline is not None else None
     accepted_hashes = set(accept_hashes)
     result = ScanResult([], [], 0, [], 0, tuple(str(p) for p in paths), None if baseline is None else str(baseline))
-    with _detect_secrets() as scan_file:
+    with _detect_secrets() as detect:
         for path in _files(roots, patterns, include_ignored):
             shown = _display(path, here)
             if known is not None and known.excludes(path):
@@ -401,11 +533,7 @@ def scan(
             key = results_cache.key(path.name, data)
             hits = results_cache.get(key)
             if hits is None:
-                hits = [
-                    (int(secret.line_number), str(secret.type), str(secret.secret_hash))
-                    for secret in scan_file(str(path))
-                    if not _names_a_variable(secret)
-                ]
+                hits = detect.scan_file(path)
                 results_cache.put(key, hits)
             for line, rule, hashed in hits:
                 finding = Finding(shown, line, rule, hashed)
@@ -413,9 +541,72 @@ def scan(
                     known is not None and known.accepts(path, finding.hashed_secret)
                 )
                 (result.accepted if ok else result.findings).append(finding)
+        if history_depth > 0:
+            result.history = scan_history(
+                roots,
+                depth=history_depth,
+                max_bytes=history_max_bytes,
+                max_file_bytes=max_file_bytes,
+                patterns=patterns,
+                baseline_excludes=[p.pattern for p in known.exclude_files] if known is not None else [],
+                excluded=lambda file: _excluded_in_history(file, roots, patterns, known),
+                cache=results_cache,
+                scan_lines=detect.scan_lines,
+                skip_file=detect.skip_file,
+            )
     result.findings.sort()
     result.accepted.sort()
+    if result.history.ran:
+        _fold_history(result, accepted_hashes, known, here)
     return result
+
+
+def _excluded_in_history(file: Path, roots: Iterable[Path], patterns: tuple[str, ...], known: Baseline | None) -> bool:
+    """A file of a commit the scan leaves out: the same excludes as the files (relative to the scanned folder
+    holding it) and the baseline's ``--exclude-files`` patterns."""
+    if known is not None and known.excludes(file):
+        return True
+    for root in roots:
+        try:
+            relative = file.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+        if relative != "." and _excluded(relative, patterns):
+            return True
+    return False
+
+
+def _fold_history(result: ScanResult, accepted_hashes: set[str], known: Baseline | None, here: Path) -> None:
+    """History occurrences into the result: accepted like files' findings (the configured hashes, the baseline
+    by file and hash, or a secret the baseline accepts in the files), a secret still in the files marked on that
+    finding, the rest one ``HistoryFinding`` per secret."""
+    in_files = {f.hashed_secret for f in result.findings}
+    accepted_in_files = {f.hashed_secret for f in result.accepted}
+    pending: list[Occurrence] = []
+    accepted: list[Occurrence] = []
+    oldest: dict[str, Occurrence] = {}
+    for occurrence in result.history.occurrences:
+        hashed = occurrence.hashed_secret
+        ok = (
+            hashed in accepted_hashes
+            or hashed in accepted_in_files
+            or (known is not None and known.accepts(occurrence.path, hashed))
+        )
+        if ok:
+            accepted.append(occurrence)
+        elif hashed in in_files:
+            if hashed not in oldest or occurrence.order > oldest[hashed].order:
+                oldest[hashed] = occurrence
+        else:
+            pending.append(occurrence)
+    result.findings = [
+        dataclasses.replace(f, committed_in=oldest[f.hashed_secret].commit[:SHORT_ID])
+        if f.hashed_secret in oldest
+        else f
+        for f in result.findings
+    ]
+    result.history_findings = _history_findings(pending, lambda p: _display(p, here))
+    result.history_accepted = _history_findings(accepted, lambda p: _display(p, here))
 
 
 def scan_configured(config: RunConfig, cwd: Path | None = None) -> ScanResult:
@@ -444,6 +635,8 @@ def scan_configured(config: RunConfig, cwd: Path | None = None) -> ScanResult:
         include_ignored=settings.include_ignored,
         accept_hashes=accept,
         cwd=here,
+        history_depth=settings.history_depth if settings.history else 0,
+        history_max_bytes=settings.history_max_mb * 1024 * 1024,
     )
 
 

@@ -1,10 +1,13 @@
-"""Per-file results of the secret scan, cached by what determines them: the file's name and bytes, and the rules.
+"""Results of the secret scan, cached by what determines them: per file, its name and bytes and the rules; per
+commit of the history scan, its id (commits are immutable), the rules and the settings that choose its files.
 
 detect-secrets costs ~20 ms a file, so a large project would pay it on every run; an unchanged file is not
-scanned again. The key is SHA-256 over the rules' version (our Bluum plugins' source, the detect-secrets version,
-``FORMAT``), the file's name (detect-secrets' heuristics look at its extension) and its bytes, so any change to the
-file or the rules misses the cache. Entries hold line numbers, rule names and the SHA-1 detect-secrets records —
-never a secret. The baseline and the inline allow-list are applied after, as for a fresh scan.
+scanned again. The key is SHA-256 over the rules' version (the source of the modules in ``RULE_MODULES``, the
+detect-secrets version, ``FORMAT``), the file's name (detect-secrets' heuristics look at its extension) and its
+bytes, so any change to the file or the rules misses the cache. A commit's key is SHA-256 over the rules' version,
+the history settings' digest and the commit id. Entries hold paths, line numbers, rule names and the SHA-1
+detect-secrets records — never a secret. The baseline and the inline allow-list are applied after, as for a fresh
+scan.
 
 Where: ``$BLUUM_READINESS_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/bluum-readiness/scan``, else
 ``~/.cache/bluum-readiness/scan``. A cache that cannot be read or written is ignored (the file is scanned).
@@ -18,22 +21,26 @@ import os
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-__all__ = ["ENV_VAR", "Hit", "ScanCache"]
+__all__ = ["ENV_VAR", "CommitHits", "Hit", "ScanCache"]
 
 ENV_VAR = "BLUUM_READINESS_CACHE_DIR"
-FORMAT = "1"
+FORMAT = "2"
 Hit = tuple[int, str, str]  # line number, rule, hashed secret
+# a commit's findings (path, line number, rule, hashed secret) and the paths skipped as too large or binary
+CommitHits = tuple[list[tuple[str, int, str, str]], list[str], int]
+# the modules whose code decides what is found (rules, filters, how history is read and scanned)
+RULE_MODULES = ("plugins.py", "filters.py", "scan.py", "history.py", "gitlog.py")
 
 
 @cache
 def _rules_version() -> str:
     import detect_secrets
 
-    plugins = Path(__file__).with_name("plugins.py").read_bytes()
-    scan = Path(__file__).with_name("scan.py").read_bytes()  # the filters applied before caching live there
+    sources = [Path(__file__).with_name(name).read_bytes() for name in RULE_MODULES]
     version = getattr(detect_secrets, "__version__", None) or _installed_version()
-    return hashlib.sha256(b"\0".join([FORMAT.encode(), version.encode(), plugins, scan])).hexdigest()
+    return hashlib.sha256(b"\0".join([FORMAT.encode(), version.encode(), *sources])).hexdigest()
 
 
 def _installed_version() -> str:
@@ -67,20 +74,25 @@ class ScanCache:
         digest.update(data)
         return digest.hexdigest()
 
+    def commit_key(self, commit: str, settings: str) -> str:
+        """The key of a commit's history-scan result: ``settings`` digests what chooses its files."""
+        digest = hashlib.sha256(_rules_version().encode())
+        digest.update(b"\0commit\0" + settings.encode() + b"\0" + commit.encode("ascii", "replace"))
+        return digest.hexdigest()
+
     def _path(self, key: str) -> Path:
         assert self.folder is not None
         return self.folder / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> list[Hit] | None:
+    def _load(self, key: str) -> Any:
         if self.folder is None:
             return None
         try:
-            raw = json.loads(self._path(key).read_text(encoding="utf-8"))
-            return [(int(line), str(rule), str(hashed)) for line, rule, hashed in raw]
-        except (OSError, ValueError, TypeError):
+            return json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
             return None
 
-    def put(self, key: str, hits: list[Hit]) -> None:
+    def _store(self, key: str, value: Any) -> None:
         if self.folder is None:
             return
         path = self._path(key)
@@ -88,7 +100,31 @@ class ScanCache:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(hits, out)
+                json.dump(value, out)
             os.replace(temp, path)  # atomic: a concurrent reader sees the old entry or the new, never half
         except OSError:
             return
+
+    def get(self, key: str) -> list[Hit] | None:
+        try:
+            raw = self._load(key)
+            return None if raw is None else [(int(line), str(rule), str(hashed)) for line, rule, hashed in raw]
+        except (ValueError, TypeError):
+            return None
+
+    def put(self, key: str, hits: list[Hit]) -> None:
+        self._store(key, hits)
+
+    def get_commit(self, key: str) -> CommitHits | None:
+        try:
+            raw = self._load(key)
+            if raw is None:
+                return None
+            hits = [(str(file), int(line), str(rule), str(hashed)) for file, line, rule, hashed in raw["hits"]]
+            return hits, [str(name) for name in raw["skipped_large"]], int(raw["skipped_binary"])
+        except (ValueError, TypeError, KeyError):
+            return None
+
+    def put_commit(self, key: str, result: CommitHits) -> None:
+        hits, skipped_large, skipped_binary = result
+        self._store(key, {"hits": hits, "skipped_large": skipped_large, "skipped_binary": skipped_binary})

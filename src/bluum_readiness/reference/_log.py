@@ -1,9 +1,9 @@
 """The structured request log: one entry per HTTP exchange, retries and credential refreshes included.
 
-Each entry is ``{method, path, status, request_id, duration_ms, attempt, idempotency_key}``: ``status`` and
-``request_id`` are None when no response arrived (timeout, dropped connection); ``attempt`` counts the
-exchanges of one logical operation from 1. Every entry is also logged as one line on the
-``bluum_readiness.reference`` logger (INFO below 400, WARNING otherwise).
+Each entry is ``{method, path, status, request_id, duration_ms, attempt, idempotency_key, error}``: ``status``
+and ``request_id`` are None when no response arrived, and ``error`` then names the failure (``ReadTimeout``,
+``RemoteProtocolError: Server disconnected…``); ``attempt`` counts the exchanges of one logical operation from 1.
+Every entry is also logged as one line on the ``bluum_readiness.reference`` logger (INFO below 400, WARNING otherwise).
 
 What is never recorded: headers other than ``X-Request-Id`` and ``Idempotency-Key``, bodies, query strings.
 So the Authorization header (the API secret), webhook secrets and personal data stay out of logs.
@@ -54,6 +54,7 @@ class Exchange:
     duration_ms: float
     attempt: int
     idempotency_key: str | None
+    error: str | None = None  # the failure, when no response arrived
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,7 +86,7 @@ class RequestLog:
             "%s %s -> %s in %.1f ms (request id %s, attempt %d, idempotency key %s)",
             exchange.method,
             exchange.path,
-            exchange.status if exchange.status is not None else "no response",
+            exchange.status if exchange.status is not None else f"no response ({exchange.error})",
             exchange.duration_ms,
             exchange.request_id,
             exchange.attempt,
@@ -114,15 +115,22 @@ class LoggingTransport(httpx.BaseTransport):
         try:
             response = self._inner.handle_request(request)
             response.read()  # the body is part of the exchange: a read timeout is "no response"
-        except BaseException:
+        except BaseException as exc:
             if response is not None:
                 response.close()
-            self._record(request, None, attempt, started)
+            self._record(request, None, attempt, started, error=_failure(exc))
             raise
         self._record(request, response, attempt, started)
         return response
 
-    def _record(self, request: httpx.Request, response: httpx.Response | None, attempt: int, started: float) -> None:
+    def _record(
+        self,
+        request: httpx.Request,
+        response: httpx.Response | None,
+        attempt: int,
+        started: float,
+        error: str | None = None,
+    ) -> None:
         self._log.record(
             Exchange(
                 method=request.method,
@@ -132,8 +140,15 @@ class LoggingTransport(httpx.BaseTransport):
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
                 attempt=attempt,
                 idempotency_key=request.headers.get("Idempotency-Key"),
+                error=error,
             )
         )
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _failure(exc: BaseException) -> str:
+    """What went wrong, for the log: the exception's class and message (httpx's carry no headers or bodies)."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}"[:200] if text else type(exc).__name__

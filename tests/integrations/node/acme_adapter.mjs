@@ -8,6 +8,9 @@
 //   no-retries          one attempt per operation
 //   no-withdrawal-key   withdrawals go out without an Idempotency-Key
 //   logs-secret         logs every request's headers (the Authorization header, so the secret) to stderr
+//   log-without-request-id   its JSON log lines leave out the X-Request-Id
+//   no-failure-logs     attempts that got no answer (reset, timeout) are not logged
+//   swallows-4xx        a refusal (400, 403, 404, 409, 422) returns an empty result; only the access line shows it
 //   request-log         also exposes request_log() (the capability)
 
 import { BLUUM, readCredentials, readWebhookSecret, serve } from "../../../src/bluum_readiness/protocol/starters/bluum_adapter.mjs";
@@ -15,7 +18,17 @@ import { AcmeBluumClient } from "./acme_bluum.mjs";
 import { AcmeWebhookReceiver } from "./acme_webhooks.mjs";
 
 const variant = (process.argv.find((arg) => arg.startsWith("--variant=")) ?? "").slice("--variant=".length);
-const VARIANTS = ["", "env-credentials", "no-retries", "no-withdrawal-key", "logs-secret", "request-log"];
+const VARIANTS = [
+  "",
+  "env-credentials",
+  "no-retries",
+  "no-withdrawal-key",
+  "logs-secret",
+  "log-without-request-id",
+  "no-failure-logs",
+  "swallows-4xx",
+  "request-log",
+];
 if (!VARIANTS.includes(variant)) {
   console.error(`unknown --variant=${variant}; one of ${VARIANTS.join(", ")}`);
   process.exit(64);
@@ -30,6 +43,9 @@ const client = new AcmeBluumClient({
   maxAttempts: variant === "no-retries" ? 1 : 6,
   keyless: new Set(variant === "no-withdrawal-key" ? ["/withdrawals"] : []),
   logHeaders: variant === "logs-secret",
+  logRequestIds: variant !== "log-without-request-id",
+  logFailures: variant !== "no-failure-logs",
+  swallowRefusals: variant === "swallows-4xx",
 });
 
 const receiver = BLUUM.webhookTls.cert

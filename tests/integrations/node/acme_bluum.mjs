@@ -38,6 +38,9 @@ export class AcmeBluumClient {
    * @param {number} [options.baseDelayMs]  the first backoff window; it doubles per retry up to capDelayMs
    * @param {Set<string>} [options.keyless] POST path suffixes sent without an Idempotency-Key (a defect)
    * @param {boolean} [options.logHeaders]  log every request's headers, credentials included (a defect)
+   * @param {boolean} [options.logRequestIds]  false: log lines leave out the X-Request-Id (a defect)
+   * @param {boolean} [options.logFailures]  false: attempts that got no answer are not logged (a defect)
+   * @param {boolean} [options.swallowRefusals]  true: a 4xx refusal returns an empty result (a defect)
    */
   constructor({
     baseUrl,
@@ -49,10 +52,13 @@ export class AcmeBluumClient {
     retryAfterCapMs = 30_000,
     keyless = new Set(),
     logHeaders = false,
+    logRequestIds = true,
+    logFailures = true,
+    swallowRefusals = false,
     logger = jsonLogger(),
   }) {
     Object.assign(this, { baseUrl, credentials, timeoutMs, maxAttempts, baseDelayMs, capDelayMs, retryAfterCapMs });
-    Object.assign(this, { keyless, logHeaders, logger });
+    Object.assign(this, { keyless, logHeaders, logRequestIds, logFailures, swallowRefusals, logger });
     this.exchanges = [];
   }
 
@@ -108,6 +114,7 @@ export class AcmeBluumClient {
         await sleep(Math.max(this.backoffMs(attempt - 1), Math.min(retryAfterMs, this.retryAfterCapMs)));
         continue;
       }
+      if (this.swallowRefusals && response.status < 500 && ![401, 429].includes(response.status)) return {}; // as if it worked
       throw apiError(method, path, response.status, text, requestId);
     }
   }
@@ -116,8 +123,10 @@ export class AcmeBluumClient {
     const entry = { method, path, status, request_id: requestId, duration_ms: performance.now() - started, attempt };
     this.exchanges.push(entry);
     if (this.exchanges.length > 5000) this.exchanges.shift();
+    if (status === null && !this.logFailures) return;
     const level = status === null || status >= 500 ? "warn" : "info";
-    this.logger[level]("bluum request", error ? { ...entry, error } : entry);
+    const line = this.logRequestIds ? entry : { ...entry, request_id: undefined };
+    this.logger[level]("bluum request", error ? { ...line, error } : line);
   }
 
   createInvestor(profile) {

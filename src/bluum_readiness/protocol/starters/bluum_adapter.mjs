@@ -12,7 +12,9 @@
 //   it is your secret manager's stand-in, and the suite rewrites it when it rotates the pair;
 // - use BLUUM.timeoutMs as your per-request timeout;
 // - log to stderr (console.error, or your logger's destination set to stderr / fd 2): stdout carries the
-//   protocol. The runtime sends console.log/info/debug and process.stdout.write to stderr for you;
+//   protocol. The runtime sends console.log/info/debug and process.stdout.write to stderr for you. The suite
+//   reads that log: one line per HTTP exchange with method, path, status, X-Request-Id and duration (JSON or
+//   text), failed attempts with what went wrong, refusals at warn/error with Bluum's code — never a secret;
 // - throw when an operation fails. Give the error `status`, `code` (Bluum's BLUM-… code) and `requestId`
 //   (the answer's X-Request-Id) when the API answered; Node's own network errors (ECONNRESET, a
 //   TimeoutError from AbortSignal.timeout, "fetch failed") are recognised as they are.

@@ -1,0 +1,242 @@
+"""The history half of the secret scan: the lines added by every commit HEAD reaches, through the same rules as
+the files (detect-secrets' plugins, the Bluum plugins, the filters), in memory — no secret is written anywhere.
+
+A key removed from the files is still in every clone: it has to be rotated, so history is where the scan matters
+most. Bounded: at most ``depth`` commits (newest first) and ``max_bytes`` of patch text a run; a file's added text
+over ``max_file_bytes`` in one commit is skipped and listed. Cached by commit id (commits are immutable), keyed also
+by the rules' version and the settings that choose the files, so a repeat run only asks git for the commit list.
+
+Only what ``[scan] paths`` covers is read (as git pathspecs), minus the same excludes as the files and the
+baseline's ``--exclude-files`` patterns. ``scan_history`` returns one ``Occurrence`` per (commit, file, line,
+secret); ``scan.py`` applies the baseline and folds them into what is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bluum_readiness.credentials.gitlog import CommitPatch, FilePatch, PatchReader, Repository, repository
+from bluum_readiness.credentials.scan_cache import CommitHits, ScanCache
+
+__all__ = ["SHORT_ID", "HistoryResult", "Occurrence", "scan_history"]
+
+SHORT_ID = 7
+# (file name, lines numbered from 1) -> (line, rule, hashed secret), one per line and secret
+LineScanner = Callable[[str, list[tuple[int, str]]], list[tuple[int, str, str]]]
+Excluded = Callable[[Path], bool]  # an absolute path the scan leaves out
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One secret added by one commit: ``order`` is the commit's place in the scan (0 = HEAD, larger = older)."""
+
+    order: int
+    commit: str
+    path: Path  # absolute (the repository's top folder + the path in the commit)
+    line: int
+    rule: str
+    hashed_secret: str = field(repr=False)
+
+
+@dataclass
+class HistoryResult:
+    """What the history scan looked at. ``status`` is ``scanned``, ``off`` or why it did not run."""
+
+    status: str
+    depth: int = 0
+    repositories: list[str] = field(default_factory=list)
+    commits: int = 0
+    commits_from_cache: int = 0
+    commits_read: int = 0
+    more_than_depth: bool = False
+    shallow: bool = False
+    commits_left_by_byte_bound: int = 0
+    errors: list[str] = field(default_factory=list)
+    skipped_too_large: list[str] = field(default_factory=list)
+    skipped_binary: int = 0
+    occurrences: list[Occurrence] = field(default_factory=list)
+
+    @property
+    def ran(self) -> bool:
+        return self.status == "scanned"
+
+    def evidence(self, limit: int = 50) -> dict[str, Any]:
+        if not self.ran:
+            return {"status": self.status}
+        return {
+            "status": self.status,
+            "repositories": self.repositories,
+            "depth": self.depth,
+            "commits_scanned": self.commits,
+            "commits_from_cache": self.commits_from_cache,
+            "commits_read_from_git": self.commits_read,
+            "more_commits_than_depth": self.more_than_depth,
+            "shallow_clone": self.shallow,
+            "commits_left_by_byte_bound": self.commits_left_by_byte_bound,
+            "errors": self.errors,
+            "skipped_too_large": self.skipped_too_large[:limit],
+            "skipped_binary": self.skipped_binary,
+        }
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What one repository's history scan covers: pathspecs, and how file paths are judged."""
+
+    repo: Repository
+    pathspecs: tuple[str, ...]
+    roots: tuple[Path, ...]
+
+    def covers(self, path: Path) -> bool:
+        return any(path == root or root in path.parents for root in self.roots)
+
+
+def _scopes(roots: Sequence[Path], result: HistoryResult) -> list[_Scope]:
+    """The repositories the scanned folders are in, each with the pathspecs of the folders inside it."""
+    by_top: dict[Path, tuple[Repository, list[Path]]] = {}
+    reasons: list[str] = []
+    for root in roots:
+        found = repository(root)
+        if isinstance(found, str):
+            reasons.append(found)
+            continue
+        top = found.top.resolve()
+        by_top.setdefault(top, (found, []))[1].append(root.resolve())
+    if not by_top:
+        result.status = reasons[0] if reasons else "nothing to scan"
+        return []
+    scopes = []
+    for top, (repo, inside) in by_top.items():
+        relative = sorted({r.relative_to(top).as_posix() for r in inside if r == top or top in r.parents})
+        pathspecs = () if "." in relative else tuple(f":(top,literal){r}" for r in relative)
+        scopes.append(_Scope(repo, pathspecs, tuple(inside)))
+    return scopes
+
+
+def _fragment(file: FilePatch) -> tuple[list[tuple[int, str]], dict[int, int]]:
+    """The hunks' lines numbered from 1 (a blank line between hunks, so no snippet joins two), and which of those
+    numbers are added lines, mapped to their line number in the file."""
+    numbered: list[tuple[int, str]] = []
+    added: dict[int, int] = {}
+    previous: int | None = None
+    for number, text, is_added in file.lines:
+        if previous is not None and number != previous + 1:
+            numbered.append((len(numbered) + 1, ""))
+        numbered.append((len(numbered) + 1, text))
+        if is_added:
+            added[len(numbered)] = number
+        previous = number
+    return numbered, added
+
+
+def _scan_commit(
+    patch: CommitPatch,
+    scope: _Scope,
+    *,
+    excluded: Excluded,
+    max_file_bytes: int,
+    scan_lines: LineScanner,
+    skip_file: Callable[[str], bool],
+) -> CommitHits:
+    hits: list[tuple[str, int, str, str]] = []
+    skipped_large: list[str] = []
+    binary = 0
+    for file in patch.files:
+        absolute = scope.repo.top / file.path
+        if not scope.covers(absolute.resolve()) or excluded(absolute):
+            continue
+        if file.binary:
+            binary += 1
+            continue
+        if not file.lines or skip_file(file.path):
+            continue
+        if file.added_bytes > max_file_bytes:
+            skipped_large.append(file.path)
+            continue
+        numbered, added = _fragment(file)
+        hits += [(file.path, added[line], rule, hashed) for line, rule, hashed in scan_lines(file.path, numbered)
+                 if line in added]  # fmt: skip
+    return hits, skipped_large, binary
+
+
+def settings_digest(scope: _Scope, patterns: Sequence[str], max_file_bytes: int, excludes: Sequence[str]) -> str:
+    """What, besides the rules and the commit, decides a commit's result (part of its cache key)."""
+    chosen = {"pathspecs": list(scope.pathspecs), "patterns": list(patterns), "max_file_bytes": max_file_bytes,
+              "baseline_excludes": list(excludes), "top": str(scope.repo.top.resolve())}  # fmt: skip
+    return hashlib.sha256(json.dumps(chosen, sort_keys=True).encode()).hexdigest()
+
+
+def scan_history(
+    roots: Sequence[Path],
+    *,
+    depth: int,
+    max_bytes: int,
+    max_file_bytes: int,
+    patterns: Sequence[str],
+    baseline_excludes: Sequence[str],
+    excluded: Excluded,
+    cache: ScanCache,
+    scan_lines: LineScanner,
+    skip_file: Callable[[str], bool],
+) -> HistoryResult:
+    """Scan the history HEAD reaches in the repositories ``roots`` are in (see the module docstring).
+
+    :param patterns: the exclude globs (for the cache key; ``excluded`` applies them with the baseline's).
+    :param baseline_excludes: the baseline's ``--exclude-files`` patterns (for the cache key).
+    :param scan_lines: detect-secrets over numbered lines of a file (``scan._DetectSecrets.scan_lines``).
+    :param skip_file: detect-secrets' file-name heuristics (non-text, lock files…).
+    """
+    result = HistoryResult("scanned", depth=depth)
+    scopes = _scopes(roots, result)
+    budget = max_bytes
+    for scope in scopes:
+        result.repositories.append(str(scope.repo.top))
+        result.shallow = result.shallow or scope.repo.shallow
+        commits, more = scope.repo.commits(depth)
+        result.more_than_depth = result.more_than_depth or more
+        result.commits += len(commits)
+        digest = settings_digest(scope, patterns, max_file_bytes, baseline_excludes)
+        known: dict[str, CommitHits] = {}
+        for commit in commits:
+            entry = cache.get_commit(cache.commit_key(commit, digest))
+            if entry is not None:
+                known[commit] = entry
+        result.commits_from_cache += len(known)
+        missing = [c for c in commits if c not in known]
+        if missing:
+            reader = PatchReader(scope.repo, missing, scope.pathspecs, budget)
+            for patch in reader:
+                known[patch.commit] = _scan_commit(
+                    patch, scope, excluded=excluded, max_file_bytes=max_file_bytes, scan_lines=scan_lines,
+                    skip_file=skip_file,
+                )  # fmt: skip
+            budget = max(budget - reader.bytes_read, 0)
+            if reader.error is not None:
+                result.errors.append(reader.error)
+            done = set(reader.complete)
+            result.commits_read += len(done)
+            result.commits_left_by_byte_bound += len(missing) - len(done) if reader.truncated else 0
+            for commit in missing:
+                if commit in done:
+                    known.setdefault(commit, ([], [], 0))  # printed nothing: added no line in scope
+                    cache.put_commit(cache.commit_key(commit, digest), known[commit])
+                else:
+                    known.pop(commit, None)  # read in part or not at all: not judged, not cached
+        for order, commit in enumerate(commits):
+            if commit not in known:
+                continue
+            hits, large, binary = known[commit]
+            result.skipped_too_large += [f"{commit[:SHORT_ID]}:{name}" for name in large]
+            result.skipped_binary += binary
+            result.occurrences += [
+                Occurrence(order, commit, scope.repo.top / name, line, rule, hashed)
+                for name, line, rule, hashed in hits
+            ]
+    if result.errors and not result.commits_read and not result.commits_from_cache:
+        result.status = f"git could not read the history: {result.errors[0]}"
+    return result

@@ -1,0 +1,132 @@
+"""Reading integration logs as teams write them: JSON (common and OpenTelemetry names), logfmt, Python records
+with structured extras, plain text; levels; and the judgements the log checks share."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from bluum_readiness.checks import _logs
+from bluum_readiness.harness import LogLine
+from bluum_readiness.proxy.recorder import Exchange
+
+REQUEST_ID = "req_01m8vgqmk0ry7g6yza7m56hga9"
+PATH = "/v1/investors/inv_1/deposits"
+
+
+def exchange(status: int | None = 201, request_id: str | None = REQUEST_ID) -> Exchange:
+    return Exchange(seq=1, method="POST", path=PATH, query="", idempotency_key="k", auth_key_id="key",
+                    request_headers=(), body_sha256="", body_size=0, status=status, request_id=request_id,
+                    response_headers=(), started=0.0, finished=0.0, duration_ms=1.0, upstream_status=status,
+                    upstream_ms=1.0, upstream_committed=True, fault=None, fault_kind=None,
+                    outcome="forwarded")  # fmt: skip
+
+
+def stderr(line: str | dict[str, object]) -> _logs.Entry:
+    [entry] = _logs.read([LogLine("stderr", line if isinstance(line, str) else json.dumps(line))])
+    return entry
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # pino / winston: flat, the usual names
+        {
+            "level": 30,
+            "msg": "bluum request",
+            "method": "POST",
+            "path": PATH,
+            "status": 201,
+            "request_id": REQUEST_ID,
+            "duration_ms": 12.5,
+        },  # fmt: skip
+        # OpenTelemetry semantic conventions, nested
+        {
+            "severity_text": "INFO",
+            "http": {"request": {"method": "POST"}, "response": {"status_code": 201}},
+            "url": {"path": PATH},
+            "x_request_id": REQUEST_ID,
+            "http.client.request.duration": 0.012,
+        },  # fmt: skip
+        # camelCase, a full URL, a relative path would do too
+        {
+            "httpMethod": "post",
+            "url": f"http://127.0.0.1:8080{PATH}?x=1",
+            "statusCode": "201",
+            "requestId": REQUEST_ID,
+            "elapsed": "12ms",
+        },  # fmt: skip
+        # logfmt (Go's slog TextHandler, logrus)
+        f'time=2026-12-02T10:00:00Z level=INFO msg="bluum request" method=POST path=/investors/inv_1/deposits '
+        f"status=201 request_id={REQUEST_ID} duration=12.5ms",
+    ],
+    ids=["pino", "opentelemetry", "camel-case", "logfmt"],
+)
+def test_a_structured_line_logs_the_exchange(line):
+    entry = stderr(line)
+    assert entry.structured and entry.mentions(REQUEST_ID)
+    assert _logs.exchange_problem(entry, exchange()) is None
+
+
+def test_a_structured_line_needs_method_path_status_and_a_duration():
+    line = {"msg": "bluum request", "method": "GET", "status": 500, "request_id": REQUEST_ID}
+    assert _logs.exchange_problem(stderr(line), exchange()) == "method 'GET', no path, status 500, no duration"
+
+
+def test_a_plain_text_line_logs_the_exchange_without_a_duration():
+    assert _logs.exchange_problem(stderr(f"POST /investors/inv_1/deposits -> 201 ({REQUEST_ID})"), exchange()) is None
+    problem = _logs.exchange_problem(stderr(f"deposit created ({REQUEST_ID}) in 12.201 ms"), exchange())
+    assert problem == "no method, no path, no status 201"  # "201" inside 12.201 is not a status
+
+
+def test_python_records_are_structured_by_their_extras_or_a_json_message():
+    extras = LogLine("logging", "app INFO POST done", logging.INFO, "app", "POST done",
+                     {"bluum_exchange": {"method": "POST", "path": PATH, "status": 201, "request_id": REQUEST_ID,
+                                         "duration_ms": 3.0}})  # fmt: skip
+    structlog = LogLine("logging", "app INFO {...}", logging.INFO, "app",
+                        json.dumps({"event": "bluum request", "method": "POST", "path": PATH, "status": 201,
+                                    "request_id": REQUEST_ID, "duration": 0.003}))  # fmt: skip
+    for entry in _logs.read([extras, structlog]):
+        assert entry.structured and entry.level == logging.INFO
+        assert _logs.exchange_problem(entry, exchange()) is None
+
+
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        ({"level": 40, "msg": "x"}, logging.WARNING),  # pino's numbers
+        ({"level": 50, "msg": "x"}, logging.ERROR),
+        ({"level": 30, "msg": "x"}, logging.INFO),
+        ({"severity": "WARNING", "msg": "x"}, logging.WARNING),
+        ({"level": "warn", "msg": "x"}, logging.WARNING),
+        ("2026-12-02 10:00:00.123 ERROR c.a.BluumClient - refused", logging.ERROR),  # logback
+        ("time=now level=warn msg=refused code=BLUM-400-001", logging.WARNING),  # logfmt
+        ("2026/12/02 10:00:00 deposit refused", None),  # Go's log: no level
+    ],
+)
+def test_levels_are_read_in_their_usual_spellings(line, level):
+    assert stderr(line).level == level
+
+
+def test_a_failure_line_names_method_path_and_what_went_wrong():
+    assert _logs.names_failure(stderr({"method": "POST", "path": PATH, "status": None, "error": "ETIMEDOUT"}),
+                               "POST", PATH)  # fmt: skip
+    assert _logs.names_failure(stderr(f"WARN POST {PATH} -> no response (ReadTimeout: timed out)"), "POST", PATH)
+    assert not _logs.names_failure(stderr({"method": "POST", "path": PATH, "status": 201}), "POST", PATH)
+    assert not _logs.names_failure(stderr(f"INFO POST {PATH} -> 201"), "POST", PATH)
+    assert not _logs.names_failure(stderr("ERROR connection reset"), "POST", PATH)  # which request?
+
+
+def test_a_warning_must_name_the_code_or_the_message():
+    code, message = "BLUM-400-001", "The request body is invalid"
+    assert _logs.warns_about(stderr({"level": "error", "msg": "deposit refused", "code": code}), code, message)
+    assert _logs.warns_about(stderr(f"WARN deposit refused: {message}"), code, message)
+    assert not _logs.warns_about(stderr({"level": "info", "msg": "refused", "code": code}), code, message)
+    assert not _logs.warns_about(stderr({"level": "error", "msg": "something failed"}), code, message)
+
+
+def test_scanned_counts_lines_and_bytes_per_source():
+    lines = [LogLine("stderr", "é"), LogLine("stderr", "ab"), LogLine("logging", "x")]
+    assert _logs.scanned(lines) == {"stderr": {"lines": 2, "bytes": 4}, "logging": {"lines": 1, "bytes": 1}}

@@ -1,0 +1,264 @@
+"""The history scan on real git repositories: a key added then removed is reported by commit, file and line; only
+what HEAD reaches; bounded by depth and bytes; cached by commit; off when asked, when there is no repository or no
+git. Nothing secret in findings, evidence or the cache."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bluum_readiness.config import RunConfig, ScanConfig
+from bluum_readiness.credentials import gitlog
+from bluum_readiness.credentials.scan import scan, scan_configured, write_baseline
+from bluum_readiness.credentials.scan_cache import ScanCache
+from tests.credentials.gitrepo import Repo
+
+
+def key(label: str) -> str:
+    return "test_bluum_" + hashlib.sha256(label.encode()).hexdigest()
+
+
+def secret(label: str) -> str:
+    return hashlib.sha256(b"secret " + label.encode()).hexdigest()
+
+
+CLEAN = 'import os\n\nKEY = os.environ["BLUUM_API_KEY"]\n'
+
+
+def leaked(label: str) -> str:
+    """The issue's shape: a fallback pair, each literal on the line below its name."""
+    return (
+        "const BLUUM_API_KEY = process.env.BLUUM_API_KEY ||\n"
+        f"  '{key(label)}';\n"
+        "const BLUUM_API_SECRET = process.env.BLUUM_API_SECRET ||\n"
+        f"  '{secret(label)}';\n"
+    )
+
+
+def history_scan(root: Path, cache: ScanCache | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+    options = {"history_depth": 1000, **kwargs}
+    return scan(["."], cwd=root, cache=cache or ScanCache(None), **options)  # type: ignore[arg-type]
+
+
+def everything_shown(result) -> str:  # type: ignore[no-untyped-def]
+    return " ".join(
+        [*(str(f) for f in result.findings), *(str(f) for f in result.history_findings), json.dumps(result.evidence())]
+    )
+
+
+def test_a_key_added_then_removed_is_reported_by_commit_file_and_line(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("init", {"app/client.ts": CLEAN})
+    added = repo.commit("fallback pair", {"app/client.ts": leaked("one")})
+    repo.commit("read the pair from the environment", {"app/client.ts": CLEAN})
+    result = history_scan(tmp_path)
+    assert result.findings == []
+    assert [str(f) for f in result.history_findings] == [
+        f"app/client.ts:2 in commit {added[:7]}: Bluum sandbox API key",
+        f"app/client.ts:4 in commit {added[:7]}: Bluum API secret",
+    ]
+    assert result.committed
+    history = result.evidence()["history"]
+    assert history["status"] == "scanned" and history["commits_scanned"] == 3 and history["findings_total"] == 2
+    assert history["findings"][0] == {
+        "commit": added[:7], "file": "app/client.ts", "line": 2, "rule": "Bluum sandbox API key", "later_commits": 0,
+    }  # fmt: skip
+    shown = everything_shown(result)
+    assert key("one") not in shown and secret("one") not in shown and key("one")[11:] not in shown
+
+
+def test_a_clean_repository_reports_nothing(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("init", {"app/client.py": CLEAN, "README.md": "# app\n"})
+    repo.commit("more", {"app/util.py": "def add(a, b):\n    return a + b\n"})
+    result = history_scan(tmp_path)
+    assert result.history.ran and result.history.commits == 2
+    assert result.findings == [] and result.history_findings == []
+
+
+def test_a_key_only_in_a_branch_head_does_not_reach_is_not_reported_until_merged(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("init", {"app/client.py": CLEAN})
+    repo.git("checkout", "-q", "-b", "experiment")
+    on_branch = repo.commit("try a pasted pair", {"app/client.ts": leaked("branch")})
+    repo.commit("drop it", {"app/client.ts": None})
+    repo.git("checkout", "-q", "main")
+    assert history_scan(tmp_path).history_findings == []
+    repo.git("merge", "-q", "--no-ff", "-m", "merge experiment", "experiment")
+    assert {(f.commit, f.file, f.line) for f in history_scan(tmp_path).history_findings} == {
+        (on_branch[:7], "app/client.ts", 2),
+        (on_branch[:7], "app/client.ts", 4),
+    }
+
+
+def test_a_secret_still_in_the_files_is_reported_once_marked_as_committed(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    first = repo.commit("pair", {"app/client.ts": leaked("still")})
+    repo.commit("unrelated", {"README.md": "# app\n"})
+    result = history_scan(tmp_path)
+    assert result.history_findings == []
+    assert [str(f) for f in result.findings] == [
+        f"app/client.ts:2: Bluum sandbox API key (committed: in git history since {first[:7]})",
+        f"app/client.ts:4: Bluum API secret (committed: in git history since {first[:7]})",
+    ]
+    assert result.committed and result.evidence()["history"]["also_in_the_files"] == 2
+
+
+def test_a_secret_added_by_several_commits_is_one_finding_at_the_oldest_and_renames_add_nothing(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    first = repo.commit("one", {"a.ts": f"const k = '{key('same')}';\n"})
+    repo.commit("moved", {"a.ts": None, "b.ts": f"// moved\nconst k = '{key('same')}';\n"})
+    repo.commit("and again", {"c.ts": f"const k = '{key('same')}';\n"})
+    repo.commit("gone", {"b.ts": None, "c.ts": None})
+    found = history_scan(tmp_path).history_findings
+    # the rename a.ts -> b.ts added only the comment; c.ts added the key again
+    assert [(f.commit, f.file, f.line, f.later_commits) for f in found] == [(first[:7], "a.ts", 1, 1)]
+    assert str(found[0]) == f"a.ts:1 in commit {first[:7]} (and 1 later commit): Bluum sandbox API key"
+
+
+def test_history_false_skips_it_and_the_evidence_says_so(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("pair", {"app/client.ts": leaked("off")})
+    repo.commit("gone", {"app/client.ts": CLEAN})
+    on = scan_configured(RunConfig(), cwd=tmp_path)
+    assert len(on.history_findings) == 2
+    off = scan_configured(RunConfig(scan=ScanConfig(history=False)), cwd=tmp_path)
+    assert off.history_findings == [] and off.evidence()["history"] == {"status": "off"}
+
+
+def test_the_depth_limit_bounds_it(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("pair", {"app/client.ts": leaked("deep")})
+    repo.commit("gone", {"app/client.ts": CLEAN})
+    for n in range(3):
+        repo.commit(f"work {n}", {f"app/m{n}.py": f"N = {n}\n"})
+    shallow = history_scan(tmp_path, history_depth=3)
+    assert shallow.history_findings == []
+    assert shallow.history.commits == 3 and shallow.history.more_than_depth
+    assert shallow.evidence()["history"]["more_commits_than_depth"] is True
+    assert len(history_scan(tmp_path, history_depth=5).history_findings) == 2
+
+
+def test_the_byte_bound_leaves_the_rest_for_the_next_run_uncached(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("pair", {"app/client.ts": leaked("bytes")})
+    repo.commit("gone", {"app/client.ts": CLEAN})
+    for n in range(4):
+        repo.commit(f"work {n}", {f"app/m{n}.py": "x = 1\n" * 200})
+    cache = ScanCache(tmp_path.parent / f"{tmp_path.name}-cache")
+    bounded = history_scan(tmp_path, cache=cache, history_max_bytes=3000)
+    assert bounded.history.commits_left_by_byte_bound > 0 and bounded.history_findings == []
+    full = history_scan(tmp_path, cache=cache)
+    assert full.history.commits_from_cache == 6 - bounded.history.commits_left_by_byte_bound
+    assert full.history.commits_read == bounded.history.commits_left_by_byte_bound
+    assert len(full.history_findings) == 2
+
+
+def test_a_repeat_scan_asks_git_only_for_the_commit_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.commit("pair", {"app/client.ts": leaked("cached")})
+    repo.commit("gone", {"app/client.ts": CLEAN})
+    cache = ScanCache(tmp_path / "cache")
+    patches: list[list[str]] = []
+    real = gitlog.subprocess.Popen
+
+    def counting(args: list[str], **kwargs: object):  # type: ignore[no-untyped-def]
+        if "log" in args:
+            patches.append(args)
+        return real(args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(gitlog.subprocess, "Popen", counting)
+    first = history_scan(repo.root, cache=cache)
+    assert first.history.commits_read == 2 and first.history.commits_from_cache == 0 and len(patches) == 1
+    again = history_scan(repo.root, cache=cache)
+    assert again.history.commits_read == 0 and again.history.commits_from_cache == 2
+    assert len(patches) == 1  # no `git log -p` the second time
+    assert [str(f) for f in again.history_findings] == [str(f) for f in first.history_findings]
+    stored = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
+    assert key("cached")[11:] not in stored and secret("cached") not in stored
+    repo.commit("another", {"app/more.py": "y = 2\n"})
+    third = history_scan(repo.root, cache=cache)
+    assert third.history.commits_read == 1 and third.history.commits_from_cache == 2 and len(patches) == 2
+
+
+def test_the_baseline_and_the_inline_allow_list_accept_history_findings(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("fixture", {"app/fake.ts": f"const k = '{key('fake')}';  // pragma: allowlist secret\n"})
+    repo.commit("pair", {"app/client.ts": leaked("reviewed")})
+    repo.commit("gone", {"app/client.ts": None, "app/fake.ts": None})
+    result = history_scan(tmp_path)
+    assert len(result.history_findings) == 2  # the allow-listed line is not among them
+    baseline = tmp_path / ".secrets.baseline"
+    assert write_baseline(result, baseline, cwd=tmp_path) == 2
+    assert secret("reviewed") not in baseline.read_text()
+    again = history_scan(tmp_path, baseline=baseline)
+    assert again.history_findings == [] and len(again.history_accepted) == 2
+
+
+def test_only_the_scanned_folders_history_and_not_the_excluded_folders(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("pairs", {
+        "app/client.ts": leaked("app"),
+        "tools/old.ts": leaked("tools"),
+        "app/node_modules/dep/index.js": leaked("vendored"),
+        "app/fixtures/x.ts": leaked("fixture"),
+    })  # fmt: skip
+    repo.commit("gone", {"app/client.ts": CLEAN, "tools/old.ts": None})
+    result = scan(["app"], cwd=tmp_path, cache=ScanCache(None), history_depth=10, exclude=["fixtures/**"])
+    assert {f.file for f in result.history_findings} == {"app/client.ts"}
+
+
+def test_odd_file_names_are_read_back_exactly(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    name = 'app/ünïcode dir/my "client".ts'
+    added = repo.commit("pair", {name: leaked("odd")})
+    repo.commit("gone", {name: None, "README.md": "x\n"})
+    assert {(f.commit, f.file) for f in history_scan(tmp_path).history_findings} == {(added[:7], name)}
+
+
+def test_an_added_line_that_looks_like_a_patch_header_is_content(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("init", {"notes.md": "start\n"})
+    added = repo.commit("tricky", {"notes.md": f"start\n++ b/elsewhere\n+++ b/other.ts\n{key('tricky')}\n"})
+    repo.commit("gone", {"notes.md": "start\n"})
+    assert [(f.commit, f.file, f.line) for f in history_scan(tmp_path).history_findings] == [(added[:7], "notes.md", 4)]
+
+
+def test_no_repository_or_no_git_means_no_history_scan_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "app.py").write_text(CLEAN)
+    assert history_scan(tmp_path).evidence()["history"] == {"status": "not a git repository"}
+    Repo(tmp_path / "repo").commit("init", {"app.py": CLEAN})
+    monkeypatch.setattr(gitlog.shutil, "which", lambda name: None)
+    result = history_scan(tmp_path / "repo")
+    assert result.evidence()["history"] == {"status": "git is not installed (not on PATH)"}
+    assert result.files_scanned == 1
+
+
+def test_a_repository_without_commits_and_a_shallow_clone(tmp_path: Path) -> None:
+    empty = Repo(tmp_path / "empty")
+    (empty.root / "app.py").write_text(CLEAN)
+    assert history_scan(empty.root).history.commits == 0
+    origin = Repo(tmp_path / "origin")
+    origin.commit("pair", {"app/client.ts": leaked("shallow")})
+    origin.commit("gone", {"app/client.ts": CLEAN})
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{origin.root}", str(tmp_path / "clone")],
+        check=True, capture_output=True, env=origin.env(),
+    )  # fmt: skip
+    result = history_scan(tmp_path / "clone")
+    assert result.history.shallow and result.history.commits == 1 and result.history_findings == []
+    assert result.evidence()["history"]["shallow_clone"] is True
+
+
+def test_a_broken_repository_is_a_reason_not_an_error(tmp_path: Path) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("init", {"app.py": CLEAN})
+    (tmp_path / ".git" / "HEAD").write_text("garbage\n")  # git no longer sees a repository here
+    result = history_scan(tmp_path)
+    assert result.evidence()["history"] == {"status": "not a git repository"} and result.files_scanned == 1
