@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +24,18 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
                           capture_output=True, text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
 
 
-def test_the_reference_is_ready_and_readiness_json_is_written(tmp_path: Path) -> None:
+def test_a_passing_subset_exits_0_but_is_not_called_ready(tmp_path: Path) -> None:
+    """READY means all eight items ran and passed (what the email claims); one item passing is PASSED (1 of 8)."""
     result = _run("--only", "idempotency", "--out", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "idempotency.key-on-every-transfer" in result.stdout and "Verdict: READY" in result.stdout
+    assert "idempotency.key-on-every-transfer" in result.stdout
+    assert "Verdict: PASSED (1 of 8 items passed; 7 not run)" in result.stdout
+    assert "Verdict: READY" not in result.stdout
     assert f"readiness.json: {tmp_path / 'readiness.json'}" in result.stdout
     report = json.loads((tmp_path / "readiness.json").read_text())
-    assert report["schema_version"] == "1" and report["verdict"] == "ready"
+    assert report["schema_version"] == "2" and report["verdict"] == "passed"
+    assert report["verdict_line"] == "PASSED (1 of 8 items passed; 7 not run)"
+    assert report["coverage"]["passed"] == ["idempotency"] and len(report["coverage"]["not_run"]) == 7
     items = {i["id"]: i for i in report["items"]}
     assert items["idempotency"]["status"] == "passed" and items["error-handling"]["status"] == "skipped"
     assert all(c["status"] == "passed" for c in items["idempotency"]["checks"])
@@ -105,5 +112,64 @@ def test_a_rendering_failure_keeps_the_verdict_and_says_how_to_re_render(
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     assert "rendering the report failed (RuntimeError: a renderer bug)" in captured.err
-    assert "bluum-readiness report" in captured.err and "Verdict: READY" in captured.out
+    assert "bluum-readiness report" in captured.err and "Verdict: PASSED (1 of 8 items passed" in captured.out
     assert (tmp_path / "out" / "readiness.json").is_file()
+
+
+def _one_line_usage_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(["run", *argv]) == 2
+    captured = capsys.readouterr()
+    assert "bluum-readiness: checking" not in captured.out, "nothing may run before --out is known writable"
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+def test_a_file_in_the_way_of_out_is_a_one_line_usage_error_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "report").write_text("a file, not a folder")
+    line = _one_line_usage_error(capsys, "--out", "report")
+    assert line.startswith("bluum-readiness: error: --out report is a file, not a folder") and "--out" in line
+    line = _one_line_usage_error(capsys, "--out", "report/inside")
+    assert "cannot write into --out report/inside" in line and "Not a directory" in line
+    assert (tmp_path / "report").read_text() == "a file, not a folder"
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody may write into — chmod for a user; for root (who ignores modes), the immutable flag."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    as_root = os.geteuid() == 0
+    if as_root:
+        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)]).returncode != 0:
+            pytest.skip("running as root without chattr +i on this file system: no read-only folder to test with")
+    else:
+        folder.chmod(0o555)
+    try:
+        yield folder
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_a_read_only_out_is_a_one_line_usage_error_before_anything_runs(
+    read_only_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _one_line_usage_error(capsys, "--out", str(read_only_folder))
+    assert f"cannot write into --out {read_only_folder}" in line and "pass --out a folder you can write to" in line
+    line = _one_line_usage_error(capsys, "--out", str(read_only_folder / "new"))
+    assert f"cannot write into --out {read_only_folder / 'new'}" in line
+    assert list(read_only_folder.iterdir()) == []
+
+
+def test_the_out_check_leaves_no_folder_behind_when_the_run_stops_at_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--integration", "no_such_module:create", "--out", "deep/new/out"]) == 2
+    assert "cannot import integration module 'no_such_module'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

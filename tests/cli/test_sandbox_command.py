@@ -169,3 +169,34 @@ def test_half_seeded_credentials_are_refused(tmp_path):
         timeout=30,
     )
     assert result.returncode == 2 and "set both BLUUM_API_KEY and BLUUM_API_SECRET" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "rate"),
+    [((), 10.0), (("--fast",), 1000.0), (("--fast", "--rate-limit", "5"), 5.0), (("--rate-limit", "3"), 3.0)],
+    ids=["default", "fast", "fast-explicit", "explicit"],
+)
+def test_fast_keeps_its_generous_rate_limit_and_an_explicit_one_wins(flags: tuple[str, ...], rate: float) -> None:
+    from bluum_readiness.cli.main import build_parser
+    from bluum_readiness.cli.sandbox import settings_of
+
+    assert settings_of(build_parser().parse_args(["sandbox", *flags])).rate_limit_per_s == rate
+
+
+def _burst(base_url: str, n: int) -> list[int]:
+    with httpx.Client(base_url=base_url, auth=(KEY, SECRET), timeout=10) as c:
+        return [c.get("/assets", params={"limit": 1}).status_code for _ in range(n)]
+
+
+def test_a_fast_sandbox_serves_a_burst_an_explicit_rate_limit_refuses(tmp_path, processes, seeded_env):
+    fast = SandboxProcess(tmp_path / "fast.sqlite3", "--fast", env=seeded_env)
+    processes.append(fast)
+    assert "rate limit 1000 requests/s per key pair" in fast.banner[0]
+    assert _burst(fast.base_url, 30) == [200] * 30, "--fast promises a generous limit, not Bluum's 10/s"
+    fast.stop()
+
+    limited = SandboxProcess(tmp_path / "limited.sqlite3", "--fast", "--rate-limit", "2", env=seeded_env)
+    processes.append(limited)
+    assert "rate limit 2 requests/s per key pair" in limited.banner[0]
+    statuses = _burst(limited.base_url, 8)
+    assert statuses[0] == 200 and 429 in statuses, statuses

@@ -23,17 +23,19 @@ def run(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-def test_from_an_empty_folder_nothing_to_scan_is_not_verifiable_not_passed(tmp_path: Path) -> None:
+def test_from_an_empty_folder_the_integrations_own_code_is_scanned(tmp_path: Path) -> None:
     result = run(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "the secret scan found no files to scan" in result.stdout
     report = json.loads((tmp_path / "readiness-out" / "readiness.json").read_text())
-    checks = {c["id"]: c["status"] for i in report["items"] if i["id"] == "credentials" for c in i["checks"]}
-    assert checks == {
-        "credentials.no-secrets-in-code": "not_verifiable",
+    checks = {c["id"]: c for i in report["items"] if i["id"] == "credentials" for c in i["checks"]}
+    assert {check_id: c["status"] for check_id, c in checks.items()} == {
+        "credentials.no-secrets-in-code": "passed",
         "credentials.secret-source": "passed",
         "credentials.key-age": "passed",
     }
+    scanned = checks["credentials.no-secrets-in-code"]["evidence"]["secret_scan"]
+    assert scanned["paths"][0] == "." and scanned["paths"][1].endswith("bluum_readiness/reference")
+    assert scanned["files_scanned"] >= 5  # the reference integration's modules: the code under test
 
 
 def test_a_planted_sandbox_key_fails_the_run_with_file_line_and_rule(tmp_path: Path) -> None:

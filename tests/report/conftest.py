@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bluum_readiness.catalog import items as checklist_items
 from bluum_readiness.config import CompanyConfig
 from bluum_readiness.suite.results import CheckResult, build_report, write_json
 
@@ -19,6 +20,7 @@ COMPANY = CompanyConfig(
     integration_model="server-to-server, one Bluum investor per end customer",
 )
 ITEMS = ["lifecycle", "idempotency", "error-handling", "webhooks", "smoke-test"]
+EVERY_ITEM = [i.id for i in checklist_items()]
 
 
 def exchange(seq: int, status: int | None, fault: str | None = None, method: str = "GET") -> dict[str, Any]:
@@ -40,7 +42,9 @@ def exchange(seq: int, status: int | None, fault: str | None = None, method: str
     }
 
 
-def results(*, failing: bool) -> list[CheckResult]:
+def results(*, failing: bool, complete: bool = False) -> list[CheckResult]:
+    """A synthetic run of ``ITEMS`` (idempotency not verifiable); ``complete``: every item, every check passed."""
+
     def check(item: str, name: str, title: str, **kw: Any) -> CheckResult:
         return CheckResult(f"suite/test_{item}.py::test[{item}.{name}]", item, f"{item}.{name}", title, **kw)
 
@@ -66,10 +70,12 @@ def results(*, failing: bool) -> list[CheckResult]:
             "idempotency",
             "orders-keyed",
             "Orders carry an Idempotency-Key",
-            status="not_verifiable",
-            message="the integration does not place orders",
+            **({} if complete else {"status": "not_verifiable", "message": "the integration does not place orders"}),
         ),
     ]
+    if complete:
+        others = [i for i in EVERY_ITEM if i not in ITEMS]
+        made += [check(i, "all-good", f"Everything about {i}", evidence={"seed": 7}) for i in others]
     if failing:
         made.append(
             check(
@@ -106,8 +112,11 @@ def metadata() -> dict[str, Any]:
     }
 
 
-def write_run(folder: Path, *, failing: bool) -> Path:
-    report = build_report(results(failing=failing), selected=ITEMS, with_checks=ITEMS, metadata=metadata())
+def write_run(folder: Path, *, failing: bool, complete: bool = False, interrupted: str | None = None) -> Path:
+    items = EVERY_ITEM if complete else ITEMS
+    data = {**metadata(), "selected": items}
+    made = results(failing=failing, complete=complete)
+    report = build_report(made, selected=items, with_checks=items, metadata=data, interrupted=interrupted)
     return write_json(report, folder, secrets=[SECRET])
 
 
@@ -117,8 +126,21 @@ def not_ready_json(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def passed_json(tmp_path: Path) -> Path:
+    """Five of the eight items, nothing failed, idempotency not verifiable: verdict ``passed``, not ``ready``."""
+    return write_run(tmp_path / "passed", failing=False)
+
+
+@pytest.fixture
 def ready_json(tmp_path: Path) -> Path:
-    return write_run(tmp_path / "ready", failing=False)
+    """All eight items selected and passed: verdict ``ready``."""
+    return write_run(tmp_path / "ready", failing=False, complete=True)
+
+
+@pytest.fixture
+def interrupted_json(tmp_path: Path) -> Path:
+    """A run stopped by Ctrl-C after five items' checks (one finding among them)."""
+    return write_run(tmp_path / "interrupted", failing=True, complete=False, interrupted="SIGINT")
 
 
 def find_check(document: dict[str, Any], check_id: str) -> dict[str, Any]:

@@ -79,18 +79,9 @@ def test_markdown_shows_the_verdict_and_the_finding(rendered: tuple[Path, dict[s
     assert document["digest"]["value"] in text
 
 
-def _every_item_passed(document: dict[str, Any]) -> dict[str, Any]:
-    complete = json.loads(json.dumps(document))
-    for item in complete["items"]:
-        item["status"] = "passed"
-        item.pop("reason", None)
-        for check in item["checks"]:
-            check["status"] = "passed"
-    return complete
-
-
 def test_the_email_goes_to_support_with_the_pdf_and_a_line_per_item(ready_json: Path) -> None:
-    document = _every_item_passed(model.load_report(ready_json))
+    document = model.load_report(ready_json)
+    assert document["verdict"] == "ready"
     render_all(document, ready_json.parent, COMPANY)
     message = message_from_bytes((ready_json.parent / "email.eml").read_bytes(), policy=policy.default)
     assert message["To"] == mail.SUPPORT and message["From"] == COMPANY.dashboard_email
@@ -114,17 +105,19 @@ def test_the_email_goes_to_support_with_the_pdf_and_a_line_per_item(ready_json: 
     assert (ready_json.parent / "email.txt").read_text().startswith(f"To: {mail.SUPPORT}\nSubject: ")
 
 
-def test_a_ready_run_that_does_not_confirm_every_item_is_a_draft(ready_json: Path) -> None:
-    document = model.load_report(ready_json)
-    assert document["verdict"] == "ready"
-    render_all(document, ready_json.parent, COMPANY)
-    message = message_from_bytes((ready_json.parent / "email.eml").read_bytes(), policy=policy.default)
+def test_a_passed_run_that_does_not_confirm_every_item_is_a_draft(passed_json: Path) -> None:
+    document = model.load_report(passed_json)
+    assert document["verdict"] == "passed"
+    render_all(document, passed_json.parent, COMPANY)
+    message = message_from_bytes((passed_json.parent / "email.eml").read_bytes(), policy=policy.default)
     assert message["Subject"].startswith("DRAFT - DO NOT SEND") and "incomplete" in message["Subject"]
     assert message["X-Unsent"] == "1"
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     text = body.get_content()
-    assert text.startswith("DO NOT SEND. Bluum asks for every checklist item") and "idempotency" in text.splitlines()[0]
+    first = text.splitlines()[0]
+    assert first.startswith("DO NOT SEND. PASSED, NOT FULLY VERIFIED (4 of 8 items passed; not verified: idempotency")
+    assert "Bluum asks for every checklist item" in first and "READY" not in first.replace("NOT READY", "")
     assert "requests production access" not in text
     unverified = next(line for line in text.splitlines() if line.startswith("[ ]") and "(idempotency)" in line)
     assert "not verified" in unverified
@@ -152,7 +145,8 @@ def test_the_pdf_reads_title_page_then_items_with_the_finding(rendered: tuple[Pa
     for needed in ("Error handling is robust", JITTER, "Expected", "waits that vary between trials", "Observed",
                    "Fix", "full jitter", "req_synthetic_0001", "backoff-429-0", "Charts"):  # fmt: skip
         assert needed in text, needed
-    assert reader.metadata is not None and reader.metadata.title == "Bluum production readiness: not_ready"
+    title = "Bluum production readiness: NOT READY (failed: error-handling)"
+    assert reader.metadata is not None and reader.metadata.title == title
 
 
 def test_text_outside_latin1_does_not_break_the_pdf(not_ready_json: Path) -> None:

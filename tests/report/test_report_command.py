@@ -99,3 +99,12 @@ def test_render_all_without_company_skips_only_the_email(ready_json: Path) -> No
     assert {p.name for p in done.files} == {
         "readiness.html", "readiness.pdf", "readiness.md", "junit.xml", "allure-results"
     }  # fmt: skip
+
+
+def test_an_out_that_cannot_be_written_is_one_line_and_exit_2(
+    not_ready_json: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "taken").write_text("a file")
+    assert main(["report", str(not_ready_json), "--out", str(tmp_path / "taken")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"--out {tmp_path / 'taken'} is a file, not a folder" in err

@@ -18,10 +18,17 @@ from rich.console import Console
 from rich.table import Table
 
 from bluum_readiness.config import RunConfig
+from bluum_readiness.report.verdict import word
 from bluum_readiness.suite.results import CheckResult, RunReport, scrub
 
 __all__ = ["ConsoleReporter"]
 
+_VERDICT_STYLE = {
+    "ready": "bold green",
+    "passed": "bold yellow",
+    "not_ready": "bold red",
+    "interrupted": "bold magenta",
+}
 _MARK = {
     "passed": ("✓", "PASS", "green"),
     "failed": ("✗", "FAIL", "red"),
@@ -103,27 +110,23 @@ class ConsoleReporter:
                 note = item.note or "skipped"
             elif item.id in report.items_without_checks:
                 note = "no checks yet (not verified, not counted)"
-            elif item.status == "failed":
-                note = ", ".join(c.id for c in item.checks if c.status in ("failed", "broken"))
-            elif item.status == "not_verifiable":
-                note = ", ".join(c.id for c in item.checks if c.status == "not_verifiable")
+            elif item.status in ("failed", "not_verifiable"):
+                note = ", ".join(c.id for c in item.deciding())  # only what decided the item
             _, style = self._mark(item.status)
             table.add_row(item.id, item.status, counted, note, style=None if self.plain else style)
         self.console.print()
         self.console.print(table)
         for item in report.failed_items:
-            for check in item.checks:
-                if check.status in ("failed", "broken"):
-                    self._print(f"{check.status.upper()} {check.id}: {check.message or ''}", "red")
-                    if check.fix and check.fix not in (check.message or ""):
-                        self._print(f"  fix: {check.fix}")
+            for check in item.deciding():
+                self._print(f"{check.status.upper()} {check.id}: {check.message or ''}", "red")
+                if check.fix and check.fix not in (check.message or ""):
+                    self._print(f"  fix: {check.fix}")
+        advisory = [c for i in report.items for c in i.checks if c.status == "failed" and c.severity != "required"]
+        for check in advisory:
+            self._print(f"ADVISORY {check.id} (does not fail its item): {check.message or ''}", "yellow")
         unchecked = [i.id for i in report.items if i.id in report.items_without_checks and i.status != "skipped"]
         if unchecked:
-            self._print(
-                "The verdict covers the items with checks in this version; not verified yet (no checks): "
-                + ", ".join(unchecked),
-                "yellow",
-            )
+            self._print("Not verified by this version (no checks): " + ", ".join(unchecked), "yellow")
         partial = [
             i.id for i in report.items if i.status == "not_verifiable" and i.id not in report.items_without_checks
         ]
@@ -131,8 +134,19 @@ class ConsoleReporter:
             self._print(
                 "Not fully verified (some checks could not judge; see the table): " + ", ".join(partial), "yellow"
             )
-        verdict = "READY" if report.verdict == "ready" else "NOT READY"
-        self._print(f"Verdict: {verdict}", "bold green" if report.verdict == "ready" else "bold red")
+        if report.verdict == "interrupted":
+            self._print(
+                "The run was interrupted: readiness.json records the checks that finished; no email was written. "
+                "Run it again to the end for a verdict.",
+                "magenta",
+            )
+        elif report.verdict == "passed":
+            self._print(
+                f"Not {word('ready')}: {word('ready')} means all {report.coverage.total} items ran and passed "
+                "(what the production-access email claims); this run proves less.",
+                "yellow",
+            )
+        self._print(f"Verdict: {report.verdict_line}", _VERDICT_STYLE.get(report.verdict, "bold"))
         self._print(f"readiness.json: {json_path}")
         for path in files:
             self._print(f"{path.name}{'/' if path.is_dir() else ''}: {path.resolve()}")

@@ -1,7 +1,8 @@
 """``bluum-readiness``: the entry point. Each subcommand lives in its own module with ``add_parser``/``run``.
 
-Exit codes: 0 ready/ok, 1 a required item failed, 2 usage or configuration error, 3 target unreachable or
-credentials rejected. User mistakes end with one clear line, never a traceback.
+Exit codes: 0 ok (for ``run``: no failure), 1 a required item failed, 2 usage or configuration error, 3 target
+unreachable or credentials rejected, 130 interrupted (Ctrl-C, SIGTERM). User mistakes end with one clear line, never
+a traceback.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HarnessError as exc:
         print(f"bluum-readiness: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM during ``run`` (suite.listener.Terminated)
+        print("bluum-readiness: interrupted", file=sys.stderr)
         return 130
     return code
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.config import load_config
 from bluum_readiness.errors import ConfigError
 
@@ -38,12 +39,12 @@ def add_parser(sub: Any) -> None:
 
 
 def verify(path: str) -> int:
-    from bluum_readiness.report.model import load_report, verify_digest
+    from bluum_readiness.report.model import load_report, verdict_line, verify_digest
 
     document = load_report(path)
     ok, recorded, now = verify_digest(document)
     if ok:
-        print(f"{path}: intact (sha256:{now}; verdict {document['verdict']})")
+        print(f"{path}: intact (sha256:{now}; verdict {verdict_line(document)})")
         return 0
     print(
         f"{path}: ALTERED - the report does not match its digest (recorded sha256:{recorded or 'none'}, "
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             "Re-run bluum-readiness run (check with: bluum-readiness report --verify FILE)"
         )
     source = Path(args.report)
-    out = Path(args.out) if args.out else (source if source.is_dir() else source.parent)
+    out = writable_folder(args.out if args.out else (source if source.is_dir() else source.parent))
     rendered = render_all(document, out, company)
     for path in rendered.files:
         print(f"{path.name}{'/' if path.is_dir() else ''}: {path.resolve()}")

@@ -5,8 +5,10 @@ Allure and email files from it into the same folder (docs/reports.md).
 
 The suite runs in-process through ``pytest.main`` (so ``pytest`` in a checkout runs the very same thing); pytest's
 own output goes to ``OUT/pytest.log`` and the console shows per-check progress and a summary instead.
-Exit codes: 0 ready, 1 an item failed (or nothing could be verified), 2 usage or configuration error,
-3 target unreachable or credentials rejected.
+Exit codes: 0 no failure (verdict ``ready``, or ``passed`` for a subset or a run not fully verified), 1 a required
+item failed (or nothing could be verified), 2 usage or configuration error (``--out`` not writable included,
+checked before anything runs), 3 target unreachable or credentials rejected, 130 interrupted (Ctrl-C or SIGTERM:
+the run stops, writes an interrupted readiness.json and the reports, and no email).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.cli.console import ConsoleReporter
 from bluum_readiness.config import RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
@@ -28,8 +31,9 @@ from bluum_readiness.integration import load_factory
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
 from bluum_readiness.report.render import render_all
+from bluum_readiness.suite.listener import stop_on_sigterm
 from bluum_readiness.suite.paths import SUITE_FOLDERS, plugin_args, suite_ini, suite_root
-from bluum_readiness.suite.results import scrub
+from bluum_readiness.suite.results import RunReport, scrub
 from bluum_readiness.suite.session import preflight, split_base_url
 
 
@@ -40,8 +44,9 @@ def add_parser(sub: Any) -> None:
         description="Run every check of the Bluum readiness checklist against the integration adapter "
         "(--integration), through the fault proxy, against the embedded sandbox twin or a real Bluum "
         "environment (--target). Settings come from bluum-readiness.toml or [tool.bluum-readiness] in "
-        "pyproject.toml in the current directory (or --config); flags override them. Exit codes: 0 ready, "
-        "1 an item failed, 2 usage or configuration error, 3 target unreachable or credentials rejected.",
+        "pyproject.toml in the current directory (or --config); flags override them. Exit codes: 0 no failure "
+        "(READY only when all eight items ran and passed), 1 an item failed, 2 usage or configuration error, "
+        "3 target unreachable or credentials rejected, 130 interrupted.",
     )
     p.add_argument("--config", metavar="FILE", help="the configuration file (default: ./bluum-readiness.toml)")
     p.add_argument(
@@ -88,7 +93,16 @@ def pytest_args(config: RunConfig, config_file: str | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    restore = stop_on_sigterm()  # SIGTERM stops the run as Ctrl-C does (exit 130, an interrupted record)
+    try:
+        return _run(args)
+    finally:
+        restore()
+
+
+def _run(args: argparse.Namespace) -> int:
     config = resolve(args)
+    writable_folder(config.out)  # an unwritable --out is a usage error now, not a traceback after the run
     _importable_here()
     factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
     if isinstance(factory, ProgramFactory):
@@ -118,6 +132,8 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "pytest.log").write_text(log_text, encoding="utf-8")
     report = reporter.report
+    if report is None and code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt  # stopped before the suite could record anything: main() exits 130
     if report is None or code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         tail = "\n".join(log_text.strip().splitlines()[-15:])
         print(tail, file=sys.stderr)
@@ -138,8 +154,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     reporter.summary(report, json_path, files, note)
-    if report.verdict == "ready":
+    return exit_code(report)
+
+
+def exit_code(report: RunReport) -> int:
+    """0 no failure (``ready``, ``passed``), 130 interrupted, 3 the target stopped answering, else 1."""
+    if report.verdict in ("ready", "passed"):
         return 0
+    if report.verdict == "interrupted":
+        return 130
     if any("TargetUnavailable" in (c.message or "") for c in report.broken):
         return 3
     return 1

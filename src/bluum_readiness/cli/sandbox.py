@@ -28,25 +28,38 @@ def add_parser(sub: Any) -> None:
         default="bluum-sandbox.sqlite3",
         help="SQLite file for all state, or :memory: (default: %(default)s)",
     )
-    p.add_argument("--rate-limit", type=float, default=10.0, help="requests/s per key pair (default: 10)")
+    p.add_argument(
+        "--rate-limit",
+        type=float,
+        default=None,
+        help="requests/s per key pair (default: 10, Bluum's sandbox limit; with --fast a generous 1000)",
+    )
     p.add_argument(
         "--lenient-idempotency",
         action="store_true",
         help="accept deposits and withdrawals without an Idempotency-Key",
     )
-    p.add_argument("--fast", action="store_true", help="no artificial delays (KYC, transfers, fills) and quick retries")
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="no artificial delays (KYC, transfers, fills), quick webhook retries and a generous rate limit",
+    )
     p.set_defaults(handler=run)
+
+
+def settings_of(args: argparse.Namespace) -> TwinSettings:
+    """The twin's settings from the flags: ``--fast`` is the fast preset, and a flag given explicitly wins over it
+    (``--rate-limit`` left out keeps the preset's limit: 1000/s with ``--fast``, Bluum's 10/s without)."""
+    overrides: dict[str, Any] = {"db_path": args.db, "lenient_idempotency": args.lenient_idempotency}
+    if args.rate_limit is not None:
+        overrides["rate_limit_per_s"] = args.rate_limit
+    return TwinSettings.fast(**overrides) if args.fast else TwinSettings.from_mapping(overrides)
 
 
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port} is not a port; use 0-65535")
-    overrides: dict[str, Any] = {
-        "db_path": args.db,
-        "rate_limit_per_s": args.rate_limit,
-        "lenient_idempotency": args.lenient_idempotency,
-    }
-    settings = TwinSettings.fast(**overrides) if args.fast else TwinSettings.from_mapping(overrides)
+    settings = settings_of(args)
     sock = bind(args.host, args.port)
     twin = Twin(settings)
     key, secret = os.environ.get("BLUUM_API_KEY"), os.environ.get("BLUUM_API_SECRET")
@@ -55,7 +68,10 @@ def run(args: argparse.Namespace) -> int:
     created = twin.ensure_tenant(key=key, secret=secret)
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
-    print(f"Bluum sandbox twin listening on http://{shown_host}:{port}/v1  (state: {settings.db_path})")
+    print(
+        f"Bluum sandbox twin listening on http://{shown_host}:{port}/v1  (state: {settings.db_path}; "
+        f"rate limit {settings.rate_limit_per_s:g} requests/s per key pair)"
+    )
     if created is not None and not key:
         print("A tenant key pair was created. The secret is shown once; keep it in your secret manager:")
         print(f"  BLUUM_API_KEY={created.key}")

@@ -26,9 +26,11 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import hashlib
+import importlib.util
 import json
 import os
 import re
+import shlex
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -490,6 +492,7 @@ def scan(
     cache: ScanCache | None = None,
     history_depth: int = 0,
     history_max_bytes: int = 32 * 1024 * 1024,
+    also: Iterable[Path] = (),
 ) -> ScanResult:
     """Scan ``paths`` (files or folders, relative to ``cwd``) for secrets.
 
@@ -500,6 +503,8 @@ def scan(
     :param cache: per-file and per-commit results (default: ``ScanCache.default()``; see ``scan_cache``).
     :param history_depth: in a git repository, also scan the lines added by up to this many commits HEAD reaches
         (0: not at all), reading at most ``history_max_bytes`` of patches.
+    :param also: more files or folders whose files (not history) are scanned too, e.g. the integration's own
+        source when it lives outside ``paths`` (``integration_sources``); listed in ``ScanResult.paths``.
     """
     results_cache = cache if cache is not None else ScanCache.default()
     here = cwd or Path.cwd()
@@ -513,9 +518,11 @@ def scan(
     patterns = (*DEFAULT_EXCLUDES, *exclude)
     known = load_baseline(Path(baseline)) if baseline is not None else None
     accepted_hashes = set(accept_hashes)
-    result = ScanResult([], [], 0, [], 0, tuple(str(p) for p in paths), None if baseline is None else str(baseline))
+    extra = [p for p in also if p.exists() and not any(p.resolve().is_relative_to(r.resolve()) for r in roots)]
+    shown_paths = (*(str(p) for p in paths), *(_display(p, here) for p in extra))
+    result = ScanResult([], [], 0, [], 0, shown_paths, None if baseline is None else str(baseline))
     with _detect_secrets() as detect:
-        for path in _files(roots, patterns, include_ignored):
+        for path in _files([*roots, *extra], patterns, include_ignored):
             shown = _display(path, here)
             if known is not None and known.excludes(path):
                 continue
@@ -637,7 +644,30 @@ def scan_configured(config: RunConfig, cwd: Path | None = None) -> ScanResult:
         cwd=here,
         history_depth=settings.history_depth if settings.history else 0,
         history_max_bytes=settings.history_max_mb * 1024 * 1024,
+        also=integration_sources(config.integration, here),
     )
+
+
+def integration_sources(spec: str, cwd: Path) -> list[Path]:
+    """The integration's own code, so it is scanned wherever it lives: a Python adapter's module (its package's
+    folder), or the files an ``exec:`` command names (its script, its jar); nothing when they cannot be found."""
+    if spec.startswith("exec:"):
+        try:
+            argv = shlex.split(spec.removeprefix("exec:"))
+        except ValueError:
+            return []
+        named = [Path(arg) for arg in argv if not arg.startswith("-")]
+        return [p if p.is_absolute() else cwd / p for p in named if (p if p.is_absolute() else cwd / p).is_file()]
+    module = spec.partition(":")[0]
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return []
+    if found is None or not found.origin or found.origin in ("built-in", "frozen"):
+        return []
+    if found.submodule_search_locations:
+        return [Path(location) for location in found.submodule_search_locations]
+    return [Path(found.origin)]
 
 
 # -- scanning ahead -----------------------------------------------------------------------------------------

@@ -132,7 +132,8 @@ def write_allure(document: dict[str, Any], out_dir: Path) -> Path:
         "integration": document["integration"],
         "seed": str(document["seed"]),
         "suite.version": document["suite_version"],
-        "verdict": document["verdict"],
+        "verdict": model.verdict(document),
+        "verdict.line": model.verdict_line(document),
         "digest": model.short_digest(document),
     }
     text = "".join(f"{k}={v}\n" for k, v in environment.items())

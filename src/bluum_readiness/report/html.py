@@ -21,15 +21,23 @@ _ENV = jinja2.Environment(
 
 
 def verdict_sentence(document: dict[str, Any]) -> str:
-    counts = document["counts"]
-    if document["verdict"] == "ready":
-        unverified = [i["id"] for i in document["items"] if i["status"] == "not_verifiable"]
-        tail = f" Not verified by this version (confirm them yourself): {', '.join(unverified)}." if unverified else ""
-        return f"Every selected checklist item with checks passed ({counts['passed']} checks).{tail}"
-    failed = [i["id"] for i in document["items"] if i["status"] == "failed"]
-    if failed:
-        return f"Not ready: {', '.join(failed)} failed. See “What to fix” below."
-    return "Not ready: no check passed, so nothing was proven."
+    """The verdict line and what it means for the production-access request (HTML banner, PDF title page)."""
+    line = model.verdict_line(document)
+    verdict = model.verdict(document)
+    if verdict == "ready":
+        why = f"Every checklist item ran and passed ({document['counts']['passed']} checks): what the email confirms."
+    elif verdict == "passed":
+        why = (
+            "Nothing failed, but this is not READY: READY means all eight checklist items ran and passed, and only "
+            "such a run writes the production-access request."
+        )
+    elif verdict == "interrupted":
+        why = "The run was stopped before the end: the checks that finished are below; nothing is concluded."
+    elif model.coverage(document).failed:
+        why = "See “What to fix” below."
+    else:
+        why = "No check passed, so nothing was proven."
+    return f"{line}. {why}"
 
 
 def _other_evidence(check: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +49,8 @@ def render_html(document: dict[str, Any], company_name: str | None = None) -> st
     return template.render(
         r=document,
         company_name=company_name,
-        verdict_word="READY" if document["verdict"] == "ready" else "NOT READY",
+        verdict=model.verdict(document),
+        verdict_word=model.verdict_word(document),
         verdict_sentence=verdict_sentence(document),
         environment=model.environment_label(document),
         digest=model.short_digest(document),

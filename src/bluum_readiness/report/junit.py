@@ -30,7 +30,10 @@ def _detail(check: dict[str, Any]) -> str:
 
 def render_junit(document: dict[str, Any]) -> bytes:
     root = ET.Element("testsuites", name="bluum-readiness", timestamp=document["started"])
-    ET.SubElement(ET.SubElement(root, "properties"), "property", name="digest", value=model.short_digest(document))
+    properties = ET.SubElement(root, "properties")
+    ET.SubElement(properties, "property", name="verdict", value=model.verdict(document))
+    ET.SubElement(properties, "property", name="verdict_line", value=model.verdict_line(document))
+    ET.SubElement(properties, "property", name="digest", value=model.short_digest(document))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
     for item in document["items"]:
         checks = item["checks"]

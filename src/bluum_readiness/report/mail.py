@@ -3,10 +3,11 @@
 Bluum asks for the company name, the dashboard account email, a description of the product and the integration
 model, and confirmation of the checklist. Each checklist item gets one line: its status and its evidence
 reference (the check ids, in readiness.json / readiness.pdf, under the report digest). Nothing is claimed that
-the run did not prove: items without checks or not selected say so. A ``not_ready`` run writes a *draft* marked
-DO NOT SEND that lists what failed instead of confirming anything, and so does a ready run that does not confirm
-every item (a partial ``--only`` run, or not-verifiable checks): Bluum asks for the whole checklist
-(docs/reports.md).
+the run did not prove: items without checks or not selected say so. Only a ``ready`` run (all eight items ran and
+passed) writes the request; a ``not_ready`` run writes a *draft* marked DO NOT SEND that lists what failed
+instead of confirming anything, and so does a ``passed`` run (a partial ``--only`` run, or not-verifiable
+checks): Bluum asks for the whole checklist (docs/reports.md). An ``interrupted`` run writes no email at all
+(``render_all``).
 """
 
 from __future__ import annotations
@@ -71,11 +72,10 @@ def _item_line(item: dict[str, Any], digest: str) -> str:
         counted = f"{len(checks)} check{'s' if len(checks) != 1 else ''} passed"
         return f"[x] {head}: confirmed - {counted} ({', '.join(checks)}); {evidence}"
     if status == "failed":
-        bad = [c["id"] for c in item["checks"] if c["status"] in ("failed", "broken")]
-        return f"[ ] {head}: FAILED - {', '.join(bad)}; {evidence}"
+        return f"[ ] {head}: FAILED - {', '.join(model.decided_by(item))}; {evidence}"
     if status == "skipped":
         return f"[ ] {head}: not run in this report ({item.get('reason', 'not selected')}) - not confirmed"
-    unjudged = [c["id"] for c in item["checks"] if c["status"] == "not_verifiable"]
+    unjudged = model.decided_by(item)
     return (
         f"[ ] {head}: not verified by bluum-readiness ({item.get('reason', '')}; {', '.join(unjudged)}) - "
         "to be confirmed separately"
@@ -85,13 +85,14 @@ def _item_line(item: dict[str, Any], digest: str) -> str:
 def is_request(document: dict[str, Any]) -> bool:
     """Whether the email may ask for production access: the run is ready and confirms every checklist item.
     Anything less is a draft marked DO NOT SEND."""
-    return document["verdict"] == "ready" and all(i["status"] == "passed" for i in document["items"])
+    return model.verdict(document) == "ready" and all(i["status"] == "passed" for i in document["items"])
 
 
 def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, str]:
     """(subject, body) of the request."""
     digest = model.short_digest(document)
-    verdict_ready = document["verdict"] == "ready"
+    verdict = model.verdict(document)
+    verdict_ready = verdict in ("ready", "passed")  # nothing failed
     unconfirmed = [i["id"] for i in document["items"] if i["status"] != "passed"]
     ready = is_request(document)
     name = company.name or ""
@@ -103,10 +104,18 @@ def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, s
             f"DRAFT - DO NOT SEND: {name} - Bluum readiness incomplete ({confirmed} of "
             f"{len(document['items'])} items confirmed)"
         )
+    elif verdict == "interrupted":
+        subject = f"DRAFT - DO NOT SEND: {name} - Bluum readiness run INTERRUPTED"
     else:
         subject = f"DRAFT - DO NOT SEND: {name} - Bluum readiness NOT READY"
     lines = []
-    if not verdict_ready:
+    if verdict == "interrupted":
+        lines += [
+            f"DO NOT SEND. {model.verdict_line(document)}.",
+            "Run `bluum-readiness run` again to the end, and send the email that run writes.",
+            "",
+        ]
+    elif not verdict_ready:
         failed = [i["id"] for i in document["items"] if i["status"] == "failed"]
         lines += [
             "DO NOT SEND. This run is NOT READY"
@@ -117,8 +126,8 @@ def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, s
         ]
     elif not ready:
         lines += [
-            f"DO NOT SEND. Bluum asks for every checklist item; this run does not confirm {', '.join(unconfirmed)} "
-            "(not selected, or a check could not judge: readiness.html says why).",
+            f"DO NOT SEND. {model.verdict_line(document)}: Bluum asks for every checklist item; this run does not "
+            f"confirm {', '.join(unconfirmed)} (not selected, or a check could not judge: readiness.html says why).",
             "Run `bluum-readiness run` on every item (no --only), give the adapter the capabilities the "
             "not-verifiable checks name, and send the email that run writes.",
             "",

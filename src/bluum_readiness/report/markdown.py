@@ -34,10 +34,11 @@ def _transcript(check: dict[str, Any]) -> list[str]:
 
 
 def render_markdown(document: dict[str, Any], company_name: str | None = None) -> str:
-    verdict = "READY" if document["verdict"] == "ready" else "NOT READY"
     who = f" — {company_name}" if company_name else ""
     out = [
-        f"# Bluum production readiness{who}: **{verdict}**",
+        f"# Bluum production readiness{who}: **{model.verdict_word(document)}**",
+        "",
+        f"**Verdict:** {model.verdict_line(document)}",
         "",
         f"- Environment: {model.environment_label(document)}",
         f"- Integration: `{document['integration']}`",

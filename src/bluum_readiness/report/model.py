@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]  # no stubs; the API used is small
 
 from bluum_readiness.errors import ConfigError
+from bluum_readiness.report import verdict as rules
 from bluum_readiness.report.digest import recompute
 
 __all__ = [
@@ -24,11 +25,15 @@ __all__ = [
     "NotAReport",
     "STATUS_LABELS",
     "check_reference",
+    "decided_by",
     "exchange_rows",
     "findings",
     "load_report",
     "schema",
     "validate",
+    "verdict",
+    "verdict_line",
+    "verdict_word",
     "verify_digest",
 ]
 
@@ -93,6 +98,48 @@ def load_report(path: str | Path) -> Report:
     except json.JSONDecodeError as exc:
         raise NotAReport(f"{path} is not JSON ({exc.msg} at line {exc.lineno}); pass a readiness.json") from None
     return validate(document, str(path))
+
+
+def coverage(document: Report) -> rules.Coverage:
+    """Which items the run proved (recorded since schema version 2; derived from the items for version 1)."""
+    if isinstance(document.get("coverage"), dict):
+        return rules.Coverage.from_dict(document["coverage"])
+    return rules.coverage((i["id"], i["status"]) for i in document["items"])
+
+
+def verdict(document: Report) -> str:
+    """The verdict by this version's rule: a version-1 report's ``ready`` that did not pass every item (its rule
+    was "no failure") reads as ``passed``, so an old report is never shown READY for a subset."""
+    recorded = str(document["verdict"])
+    if document.get("schema_version") == "1" and recorded == "ready":
+        cover = coverage(document)
+        return "ready" if len(cover.passed) == cover.total else "passed"
+    return recorded
+
+
+def verdict_word(document: Report) -> str:
+    """READY, PASSED, NOT READY or INTERRUPTED."""
+    return rules.word(verdict(document), coverage(document))
+
+
+def verdict_line(document: Report) -> str:
+    """The one line every output shows, e.g. ``PASSED (3 of 8 items passed; 5 not run)``."""
+    if document.get("verdict_line") and document.get("schema_version") != "1":
+        return str(document["verdict_line"])
+    stopped = document.get("interruption") or {}
+    return rules.headline(
+        verdict(document),
+        coverage(document),
+        signal=stopped.get("signal"),
+        checks_finished=stopped.get("checks_finished"),
+    )
+
+
+def decided_by(item: dict[str, Any]) -> list[str]:
+    """The check ids that gave a not-passed item its status (recorded since version 2; derived for version 1)."""
+    if isinstance(item.get("decided_by"), list):
+        return [str(c) for c in item["decided_by"]]
+    return rules.decided_by(item["status"], [(c["id"], c["status"], c["severity"]) for c in item["checks"]])
 
 
 def verify_digest(document: Report) -> tuple[bool, str, str]:

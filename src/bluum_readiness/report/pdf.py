@@ -37,10 +37,19 @@ _COLOUR = {
     "broken": (126, 34, 206),
     "not_verifiable": (161, 98, 7),
     "skipped": (107, 114, 128),
-    "ready": (21, 128, 61),
-    "not_ready": (185, 28, 28),
 }
-_FILL = {"ready": (220, 252, 231), "not_ready": (254, 226, 226)}
+_VERDICT_COLOUR = {
+    "ready": (21, 128, 61),
+    "passed": (161, 98, 7),
+    "not_ready": (185, 28, 28),
+    "interrupted": (107, 114, 128),
+}
+_FILL = {
+    "ready": (220, 252, 231),
+    "passed": (254, 249, 195),
+    "not_ready": (254, 226, 226),
+    "interrupted": (243, 244, 246),
+}
 INK = (17, 24, 39)
 MUTED = (107, 114, 128)
 
@@ -97,13 +106,13 @@ def _title_page(pdf: _Pdf, document: dict[str, Any], company_name: str | None) -
     pdf.heading("Bluum production readiness", 22)
     if company_name:
         pdf.heading(company_name, 14, MUTED)
-    verdict = document["verdict"]
+    verdict = model.verdict(document)
     pdf.ln(2)
     pdf.set_fill_color(*_FILL[verdict])
-    pdf.set_draw_color(*_COLOUR[verdict])
+    pdf.set_draw_color(*_VERDICT_COLOUR[verdict])
     pdf.set_font("helvetica", "B", 26)
-    pdf.set_text_color(*_COLOUR[verdict])
-    pdf.cell(0, 18, "READY" if verdict == "ready" else "NOT READY", border=1, fill=True, align="C",
+    pdf.set_text_color(*_VERDICT_COLOUR[verdict])
+    pdf.cell(0, 18, model.verdict_word(document), border=1, fill=True, align="C",
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
     pdf.set_fill_color(255, 255, 255)
     pdf.set_draw_color(209, 213, 219)
@@ -258,7 +267,7 @@ def _charts(pdf: _Pdf, document: dict[str, Any]) -> None:
 
 def render_pdf(document: dict[str, Any], company_name: str | None = None) -> bytes:
     pdf = _Pdf(f"bluum-readiness {document['suite_version']} - {model.short_digest(document)[:23]}...")
-    pdf.set_title(latin1(f"Bluum production readiness: {document['verdict']}"))
+    pdf.set_title(latin1(f"Bluum production readiness: {model.verdict_line(document)}"))
     pdf.set_author(latin1(company_name or "bluum-readiness"))
     pdf.set_subject(latin1(model.short_digest(document)))
     pdf.set_creator(f"bluum-readiness {document['suite_version']}")

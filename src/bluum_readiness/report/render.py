@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bluum_readiness.config import CompanyConfig
-from bluum_readiness.report import allure, html, junit, mail, markdown, pdf
+from bluum_readiness.report import allure, html, junit, mail, markdown, model, pdf
 
 __all__ = ["Rendered", "render_all"]
 
@@ -21,8 +21,10 @@ class Rendered:
 
 
 def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyConfig | None) -> Rendered:
-    """Write readiness.html, .pdf, .md, junit.xml, allure-results/ and (with complete ``[company]`` details)
-    email.eml and email.txt into ``out_dir``. ``document`` is a validated readiness.json (``model.load_report``).
+    """Write readiness.html, .pdf, .md, junit.xml, allure-results/ and (with complete ``[company]`` details, and
+    unless the run was interrupted) email.eml and email.txt into ``out_dir``. ``document`` is a validated
+    readiness.json (``model.load_report``). An email an earlier run left in ``out_dir`` never survives one that is
+    not written.
     """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -36,10 +38,16 @@ def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyCo
     done.files.append(junit.write_junit(document, folder))
     done.files.append(allure.write_allure(document, folder))
     missing = mail.missing_company_keys(company)
-    if missing:
+    interrupted = model.verdict(document) == "interrupted"
+    if missing or interrupted:
         for stale in ("email.eml", "email.txt"):  # never leave an email from an earlier run next to this report
             (folder / stale).unlink(missing_ok=True)
-        done.email_skipped = mail.missing_company_message(missing, folder)
+        done.email_skipped = (
+            "email.eml/email.txt not written: the run was interrupted, so there is nothing to request yet; "
+            "run `bluum-readiness run` again to the end"
+            if interrupted
+            else mail.missing_company_message(missing, folder)
+        )
         return done
     assert company is not None
     message, text = mail.build_email(document, company, pdf_bytes)

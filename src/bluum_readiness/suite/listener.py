@@ -6,14 +6,22 @@ evidence the harness recorded (``item.stash[EVIDENCE]``, filled by ``run_check``
 expected/observed/fix/evidence. The teardown report carries a short JSON summary in ``user_properties`` so the
 process that shows progress (the xdist controller) sees every outcome live. Workers ship full results, scrubbed
 of their secrets, via ``config.workeroutput``; the controller merges them in ``pytest_testnodedown``.
+
+Interruption: Ctrl-C (SIGINT) is pytest's KeyboardInterrupt; SIGTERM is made one (``Terminated``, raised by the
+handler ``stop_on_sigterm`` installs). Either way pytest still runs ``pytest_sessionfinish``, and the report is an
+*interrupted* record: the checks that finished, items not finished ``skipped`` (never "no test collected").
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import platform
+import signal
+import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,12 +35,56 @@ from bluum_readiness.config import RunConfig
 from bluum_readiness.failures import ConformanceFailure
 from bluum_readiness.suite.results import CheckResult, RunReport, build_report, scrub, write_json
 
-__all__ = ["EVIDENCE", "META", "RESULT", "REPORT", "Listener", "Meta", "PROGRESS_PROPERTY"]
+__all__ = [
+    "EVIDENCE",
+    "META",
+    "PROGRESS_PROPERTY",
+    "REPORT",
+    "RESULT",
+    "Listener",
+    "Meta",
+    "Terminated",
+    "stop_on_sigterm",
+]
 
 MARKER = "checklist"
 PROGRESS_PROPERTY = "bluum_readiness.result"
 WORKER_OUTPUT = "bluum_readiness"
 NOT_VERIFIABLE_PREFIX = "not verifiable:"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt, so a terminated run stops (and is recorded) the same
+    way: fixtures torn down, servers stopped, an interrupted readiness.json written."""
+
+    def __init__(self, signal_name: str = "SIGTERM") -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+def stop_on_sigterm() -> Callable[[], None]:
+    """Make SIGTERM raise ``Terminated`` in the main thread, unless a handler is installed already; returns the
+    function that restores the previous one (a no-op off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous not in (signal.SIG_DFL, None):
+        return lambda: None
+
+    def terminated(signum: int, frame: object) -> None:
+        raise Terminated(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, terminated)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
+
+
+def signal_of(exc: BaseException | None) -> str:
+    """The signal an interruption came from: SIGTERM for ``Terminated``, else SIGINT (Ctrl-C, a worker's Ctrl-C)."""
+    return exc.signal_name if isinstance(exc, Terminated) else "SIGINT"
 
 
 @dataclass(frozen=True)
@@ -110,6 +162,8 @@ class Listener:
         self.secrets: set[str] = set()
         self.started = time.time()
         self.is_worker = hasattr(config, "workerinput")
+        self.interrupted: str | None = None  # the signal that stopped the run
+        self.workers: list[Any] = []  # xdist worker nodes (controller only)
 
     # -- collection -----------------------------------------------------------------------------------------
 
@@ -160,6 +214,18 @@ class Listener:
 
     # -- xdist ----------------------------------------------------------------------------------------------
 
+    def pytest_testnodeready(self, node: Any) -> None:
+        self.workers.append(node)
+
+    def _terminate_workers(self) -> None:
+        """Pass a SIGTERM the controller got on to the xdist workers, so they stop now (a terminal's Ctrl-C
+        reaches them itself) rather than after execnet's grace period; best effort (execnet's popen gateway)."""
+        for node in self.workers:
+            pid = getattr(getattr(getattr(node.gateway, "_io", None), "popen", None), "pid", None)
+            if isinstance(pid, int):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGTERM)
+
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
         if output:
@@ -169,8 +235,16 @@ class Listener:
 
     # -- the end --------------------------------------------------------------------------------------------
 
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        if self.interrupted is None:
+            self.interrupted = signal_of(excinfo.value)
+        if isinstance(excinfo.value, Terminated):
+            self._terminate_workers()
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.interrupted is None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.interrupted = "SIGINT"
         if self.is_worker:
             shipped = [
                 json.loads(scrub(json.dumps(r.to_dict(), default=str), self.secrets)) for r in self.results.values()
@@ -224,8 +298,18 @@ class Listener:
             "pytest": pytest.__version__,
         }
         with_checks = sorted({c.item for c in registry})
+        expected: dict[str, list[str]] = {}
+        for entry in registry:
+            expected.setdefault(entry.item, []).append(entry.id)
         results = [r for r in self.results.values()]
-        return build_report(results, selected=self.selected(), with_checks=with_checks, metadata=metadata)
+        return build_report(
+            results,
+            selected=self.selected(),
+            with_checks=with_checks,
+            metadata=metadata,
+            interrupted=self.interrupted,
+            expected=expected,
+        )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         report = self.config.stash.get(REPORT, None)
@@ -238,7 +322,7 @@ class Listener:
             terminalreporter.write_line(
                 f"no checks yet in this version (not verified, not counted): {', '.join(report.items_without_checks)}"
             )
-        terminalreporter.write_line(f"verdict: {report.verdict}")
+        terminalreporter.write_line(f"verdict: {report.verdict_line}")
         path = getattr(self, "json_path", None)
         if path is not None:
             terminalreporter.write_line(f"readiness.json: {path}")

@@ -7,6 +7,7 @@ marker, collection rules, the harness fixtures, and the evidence listener.
   collected test fails the run.
 - A check that raises ``NotVerifiable`` is a skip whose reason starts with "not verifiable:"; the report
   tells it apart from a plain skip (status ``not_verifiable``).
+- SIGTERM stops a run as Ctrl-C does (an interrupted readiness.json, fixtures torn down), in every process.
 - Settings come from ``bluum-readiness.toml`` / ``[tool.bluum-readiness]`` in the current directory (or
   ``--bluum-config``); options given here override them. See docs/cli.md and docs/configuration.md.
 """
@@ -26,7 +27,7 @@ from bluum_readiness.config import RunConfig, load_config
 from bluum_readiness.errors import ConfigError, HarnessError
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.suite import hookspecs
-from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_VERIFIABLE_PREFIX, Listener
+from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_VERIFIABLE_PREFIX, Listener, stop_on_sigterm
 from bluum_readiness.suite.ratelimit import ENV_VAR, SharedRateLimiter
 from bluum_readiness.suite.session import SuiteSession, preflight
 
@@ -88,6 +89,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[LISTENER] = listener
     config.pluginmanager.register(listener, "bluum_readiness.listener")
     config.add_cleanup(lambda: config.pluginmanager.unregister(listener))
+    config.add_cleanup(stop_on_sigterm())  # SIGTERM stops the run like Ctrl-C, here and in xdist workers
     if not hasattr(config, "workerinput"):
         _share_rate_limiter(config, run)
 

@@ -1,19 +1,21 @@
 """The neutral model of a run: one ``CheckResult`` per test, rolled up into items and a verdict (``RunReport``).
 
-The pytest plugin only records ``CheckResult``s; this module decides item statuses and the verdict, and
-``write_json`` renders readiness.json. The rules (also in docs/cli.md):
+The pytest plugin only records ``CheckResult``s; this module rolls them up and ``write_json`` renders
+readiness.json. The rules of items and of the verdict are ``report.verdict``'s (also in docs/cli.md):
 
 - a check is ``passed``, ``failed`` (a conformance finding), ``broken`` (a harness problem), ``not_verifiable``
   (the check could not judge: a missing capability, or a twin-only check against a real environment) or
   ``skipped``;
 - a *partial* run (pytest on some files, without ``--only`` or ``--checklist-complete``) reports the items it
   did not touch as ``skipped``;
-- an item is ``failed`` if a *required* check failed or broke; else ``passed`` if every required check passed
-  (advisory checks never fail an item); else ``not_verifiable``. Items without checks in this version are
-  ``not_verifiable`` and listed in ``items_without_checks``; items not selected (``--only``) are ``skipped``;
-- the verdict is ``ready`` iff no selected item failed (no required check failed, no harness error) and at
-  least one check passed: not_verifiable items never make a run ready by themselves, and are listed in the
-  summary so nobody mistakes them for passes.
+- an item is ``failed`` if a *required* check failed or any check broke; else ``passed`` if every required check
+  passed (advisory checks never fail an item); else ``not_verifiable``; its ``reason`` names only the checks that
+  decided that. Items without checks in this version are ``not_verifiable`` and listed in
+  ``items_without_checks``; items not selected (``--only``) are ``skipped``;
+- the verdict is ``ready`` iff every checklist item was selected and passed; ``passed`` if nothing failed and a
+  check passed but not every item is proven; ``not_ready`` if an item failed or nothing passed; ``interrupted``
+  if the run was stopped (then a selected item whose checks did not all finish is ``skipped`` "not finished",
+  never "no test collected").
 """
 
 from __future__ import annotations
@@ -21,17 +23,19 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bluum_readiness.catalog import ChecklistItem
 from bluum_readiness.catalog import items as checklist_items
+from bluum_readiness.report import verdict as rules
 from bluum_readiness.report.digest import evidence_digest
 
 __all__ = ["SCHEMA_VERSION", "CheckResult", "ItemResult", "RunReport", "build_report", "scrub", "write_json"]
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 CHECK_STATUSES = ("passed", "failed", "broken", "not_verifiable", "skipped")
 _RANK = {status: rank for rank, status in enumerate(("passed", "skipped", "not_verifiable", "failed", "broken"))}
 
@@ -99,16 +103,23 @@ class ItemResult:
             out["note"] = self.note
         if self.status != "passed":
             out["reason"] = self.reason()
+            out["decided_by"] = [c.id for c in self.deciding()]
         out["checks"] = [c.for_report() for c in self.checks]
         return out
 
+    def deciding(self) -> list[CheckResult]:
+        """The checks that gave the item its status (none when passed or skipped): required failures and broken
+        checks of a failed item, the considered checks that could not judge of a not-verifiable one."""
+        ids = set(rules.decided_by(self.status, [(c.id, c.status, c.severity) for c in self.checks]))
+        return [c for c in self.checks if c.id in ids]
+
     def reason(self) -> str:
-        """Why the item is not passed: the note, or the checks that decided its status."""
+        """Why the item is not passed: the note, or the checks that decided its status (and only those)."""
         if self.note:
             return self.note
         if self.status == "failed":
-            return "failed: " + ", ".join(c.id for c in self.checks if c.status in ("failed", "broken"))
-        unjudged = [c for c in self.checks if c.status == "not_verifiable"]
+            return "failed: " + ", ".join(c.id for c in self.deciding())
+        unjudged = self.deciding()
         if not unjudged:
             return self.status.replace("_", " ")
         reasons = {c.message for c in unjudged if c.message}
@@ -124,6 +135,19 @@ class RunReport:
     items: list[ItemResult]
     items_without_checks: list[str]
     metadata: dict[str, Any]
+    interruption: dict[str, Any] | None = None  # {"signal": "SIGINT", "checks_finished": n} when interrupted
+
+    @property
+    def coverage(self) -> rules.Coverage:
+        return rules.coverage((i.id, i.status) for i in self.items)
+
+    @property
+    def verdict_line(self) -> str:
+        """``READY (all 8 items passed)``, ``PASSED (3 of 8 items passed; 5 not run)``, … (``report.verdict``)."""
+        stopped = self.interruption or {}
+        return rules.headline(
+            self.verdict, self.coverage, signal=stopped.get("signal"), checks_finished=stopped.get("checks_finished")
+        )
 
     @property
     def failed_items(self) -> list[ItemResult]:
@@ -144,6 +168,9 @@ class RunReport:
         return {
             "schema_version": SCHEMA_VERSION,
             "verdict": self.verdict,
+            "verdict_line": self.verdict_line,
+            "coverage": self.coverage.to_dict(),
+            **({"interruption": self.interruption} if self.interruption else {}),
             **self.metadata,
             "target": _with_environment(self.metadata.get("target")),
             "items_without_checks": self.items_without_checks,
@@ -171,15 +198,7 @@ def _with_environment(target: Any) -> Any:
 
 
 def _item_status(checks: Sequence[CheckResult]) -> str:
-    required = [c for c in checks if c.severity == "required"]
-    if any(c.status == "failed" for c in required) or any(c.status == "broken" for c in checks):
-        return "failed"  # a broken advisory check is still a harness problem
-    considered = [c for c in required if c.status != "skipped"] or [c for c in checks if c.status != "skipped"]
-    if not considered:
-        return "skipped"
-    if all(c.status == "passed" for c in considered):
-        return "passed"
-    return "not_verifiable"
+    return rules.item_status([(c.id, c.status, c.severity) for c in checks])
 
 
 def build_report(
@@ -188,12 +207,17 @@ def build_report(
     selected: Sequence[str] | None,
     with_checks: Sequence[str],
     metadata: dict[str, Any],
+    interrupted: str | None = None,
+    expected: Mapping[str, Collection[str]] | None = None,
 ) -> RunReport:
     """Roll results up into items and the verdict.
 
     :param selected: the item ids the run had to cover (None: a partial pytest run — items without results are
         reported skipped rather than missing).
     :param with_checks: the item ids that have checks in this version (the registry).
+    :param interrupted: the signal that stopped the run (``SIGINT``, ``SIGTERM``), None if it ran to the end.
+    :param expected: the check ids a complete run of each item has (the registry): an interrupted run keeps an
+        item's status only when all of them finished, or when a finding already failed it.
     """
     by_item: dict[str, list[CheckResult]] = {}
     for result in results:
@@ -223,6 +247,9 @@ def build_report(
         if not chosen:
             items.append(ItemResult(entry.id, entry.title, entry.kind, "skipped", note="not selected"))
             continue
+        if interrupted is not None:
+            items.append(_interrupted_item(entry, checks, interrupted, (expected or {}).get(entry.id, ())))
+            continue
         if not checks:
             missing = CheckResult(
                 nodeid="",
@@ -235,10 +262,33 @@ def build_report(
             )
             checks = [missing]
         items.append(ItemResult(entry.id, entry.title, entry.kind, _item_status(checks), checks))
-    judged = [i for i in items if i.id not in without]
-    any_passed = any(c.status == "passed" for i in judged for c in i.checks)
-    ready = any_passed and not any(i.status == "failed" for i in judged)
-    return RunReport("ready" if ready else "not_ready", items, without, metadata)
+    any_passed = any(c.status == "passed" for i in items if i.id not in without for c in i.checks)
+    cover = rules.coverage((i.id, i.status) for i in items)
+    verdict = rules.decide(cover, any_check_passed=any_passed, interrupted=interrupted is not None)
+    stopped = None
+    if interrupted is not None:
+        stopped = {"signal": interrupted, "checks_finished": sum(len(c) for c in by_item.values())}
+    return RunReport(verdict, items, without, metadata, stopped)
+
+
+def _interrupted_item(
+    entry: ChecklistItem, checks: list[CheckResult], signal: str, expected: Collection[str]
+) -> ItemResult:
+    """A selected item of an interrupted run: failed if a finding already failed it, its status if every check
+    it has finished, else ``skipped`` "not finished" (never "no test collected": the run stopped, nothing broke)."""
+    status = _item_status(checks) if checks else "skipped"
+    finished = {c.id for c in checks}
+    if status == "failed" or (expected and set(expected) <= finished):
+        return ItemResult(entry.id, entry.title, entry.kind, status, checks)
+    if not checks:
+        note = f"not run: the run was interrupted ({signal}) before this item's checks started"
+    else:
+        of = f"{len(checks)} of this item's {len(expected)} checks" if expected else f"{len(checks)} of its checks"
+        note = (
+            f"not finished: the run was interrupted ({signal}) after {of}, and nothing has failed it so far; "
+            "run it again to the end"
+        )
+    return ItemResult(entry.id, entry.title, entry.kind, "skipped", checks, note=note)
 
 
 # a Bluum key id: ``test_bluum_`` + 64 hex (sandbox). Not secret, but half of a pair and exactly what secret

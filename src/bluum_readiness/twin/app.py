@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 
 from bluum_readiness.clock import Clock
 from bluum_readiness.twin import dispatcher
@@ -40,13 +40,14 @@ from bluum_readiness.twin.resources import (
     sandbox_money,
     sandbox_trading,
     sandbox_webhooks,
+    unoffered,
     wallets,
     webhooks,
     withdrawals,
 )
 from bluum_readiness.twin.settings import TwinSettings
 
-__all__ = ["API_MODULES", "SANDBOX_MODULES", "create_app"]
+__all__ = ["API_MODULES", "SANDBOX_MODULES", "api_routes", "create_app", "sandbox_routes", "unoffered_routes"]
 
 log = logging.getLogger("bluum_readiness.twin")
 
@@ -68,7 +69,14 @@ SANDBOX_MODULES: tuple[ModuleType, ...] = (sandbox, sandbox_money, sandbox_tradi
 
 
 def api_routes() -> list[BaseRoute]:
+    """The implemented API (each documented in the OpenAPI document)."""
     return [route for module in API_MODULES for route in module.routes]
+
+
+def unoffered_routes() -> list[BaseRoute]:
+    """Bluum routes the twin does not offer: add-on products (403) and documented routes it does not implement
+    (404 BLUM-404-002); matched before the implemented ones so ``/assets/batch`` never reaches ``/assets/{symbol}``."""
+    return unoffered.routes({route.path for route in api_routes() if isinstance(route, Route)})
 
 
 def sandbox_routes() -> list[BaseRoute]:
@@ -138,7 +146,10 @@ def create_app(
             await asyncio.gather(*tasks)
 
     app = Starlette(
-        routes=[Mount("/v1", routes=api_routes()), Mount("/_sandbox", routes=sandbox_routes())],
+        routes=[
+            Mount("/v1", routes=[*unoffered_routes(), *api_routes()]),
+            Mount("/_sandbox", routes=sandbox_routes()),
+        ],
         middleware=[
             Middleware(RequestIdMiddleware, ids=engine.ids, counts=counts),
             Middleware(AuthMiddleware, twin=engine),

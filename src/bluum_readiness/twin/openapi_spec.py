@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 document of the twin's public API, built from its routes and body models.
 
-Sandbox controls are operator-only and left out.
+Sandbox controls are operator-only and left out. Bluum routes the twin does not offer (``resources/unoffered.py``:
+add-on products answering 403 PRODUCT_NOT_ENABLED, documented routes answering 404 BLUM-404-002) are not
+operations either; the document lists them under ``x-bluum-not-offered``.
 
 Operations are declared here as data (summary, tag, body model, success status, query parameters);
 a test checks that every route of the app has an entry and every entry a route, so the document
@@ -23,11 +25,12 @@ from bluum_readiness.twin.resources import (
     funding,
     investors,
     orders,
+    unoffered,
     webhooks,
     withdrawals,
 )
 
-__all__ = ["OPERATIONS", "Operation", "build"]
+__all__ = ["OPERATIONS", "Operation", "build", "not_offered"]
 
 _ID_PREFIX = {
     "investor_id": "inv",
@@ -207,6 +210,20 @@ def _responses(op: Operation) -> dict[str, Any]:
     }
 
 
+def not_offered() -> dict[str, Any]:
+    """The routes of ``resources/unoffered.py`` as data: add-on prefixes by product, and unimplemented routes."""
+    return {
+        "add_ons": [
+            {"product": a.product, "prefixes": list(a.prefixes), "status": 403, "code": "PRODUCT_NOT_ENABLED"}
+            for a in unoffered.ADD_ONS
+        ],
+        "not_implemented": [
+            {"methods": list(methods), "path": path, "status": 404, "code": "BLUM-404-002"}
+            for methods, path in unoffered.NOT_IMPLEMENTED
+        ],
+    }
+
+
 def build() -> dict[str, Any]:
     components: dict[str, Any] = {
         "Error": {
@@ -246,8 +263,12 @@ def build() -> dict[str, Any]:
             "title": "Bluum sandbox twin (bluum-readiness)",
             "version": __version__,
             "description": "The Bluum Finance sandbox API surface implemented by the bluum-readiness twin. "
-            "See docs/sandbox-twin.md for decisions and limitations.",
+            "See docs/sandbox-twin.md for decisions and limitations. Bluum routes it does not offer are listed "
+            "under x-bluum-not-offered: add-on products answer 403 with the legacy body "
+            '{"status": "error", "code": "PRODUCT_NOT_ENABLED", "message": ...}; the other routes answer '
+            "404 BLUM-404-002.",
         },
+        "x-bluum-not-offered": not_offered(),
         "servers": [{"url": "/v1"}],
         "security": [{"basicAuth": []}],
         "paths": paths,

@@ -1,0 +1,163 @@
+"""The verdict of a run and the one line that says it — the same words in readiness.json, the console and every
+report (HTML, PDF, Markdown, JUnit, Allure, the email).
+
+Verdicts (readiness.json ``verdict``, schema version 2; docs/reports.md says why these four):
+
+- ``ready``: every checklist item was selected and passed — exactly what the production-access email claims;
+- ``passed``: nothing failed and at least one check passed, but not every item is proven: a subset ran (``--only``,
+  a partial pytest run), or some items could not be judged (``not_verifiable``) or have no checks. When not even
+  one item passed (the checks that passed sit in items that could not be judged as a whole), the word is
+  NOT VERIFIED rather than PASSED;
+- ``not_ready``: a selected item failed (a required check failed, or a check broke), or no check passed at all;
+- ``interrupted``: the run was stopped (SIGINT, SIGTERM) before it finished: what finished is recorded, nothing
+  is concluded.
+
+Items (``item_status``): ``failed`` if a *required* check failed or any check broke (a harness problem); else
+``passed`` if every required check passed (advisory checks never fail an item); else ``not_verifiable``; an item
+whose checks were all skipped is ``skipped``. ``decided_by`` names the checks that gave a not-passed item its
+status, and only those (an advisory finding next to a required one did not fail the item).
+
+Exit codes of ``bluum-readiness run`` follow: 0 for ``ready`` and ``passed`` (no failure), 1 for ``not_ready``,
+130 for ``interrupted``. Pure functions over plain tuples, so the writer (``suite/results.py``) and every reader
+agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["VERDICTS", "WORDS", "Coverage", "coverage", "decide", "decided_by", "headline", "item_status", "word"]
+
+VERDICTS = ("ready", "passed", "not_ready", "interrupted")
+WORDS = {"ready": "READY", "passed": "PASSED", "not_ready": "NOT READY", "interrupted": "INTERRUPTED"}
+_NAMED = 3  # items named in a line before it says "and N more"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which checklist items the run proved, by status: the facts behind the verdict line."""
+
+    total: int
+    passed: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    not_verified: tuple[str, ...] = ()
+    not_run: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "items": self.total,
+            "passed": list(self.passed),
+            "failed": list(self.failed),
+            "not_verified": list(self.not_verified),
+            "not_run": list(self.not_run),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Coverage:
+        return cls(
+            int(data["items"]),
+            tuple(data.get("passed", ())),
+            tuple(data.get("failed", ())),
+            tuple(data.get("not_verified", ())),
+            tuple(data.get("not_run", ())),
+        )
+
+
+Check = tuple[str, str, str]  # (check id, status, severity)
+
+
+def _considered(checks: Sequence[Check]) -> list[Check]:
+    """The checks an item is judged on: its required ones that ran, or (none required) every one that ran."""
+    required = [c for c in checks if c[2] == "required" and c[1] != "skipped"]
+    return required or [c for c in checks if c[1] != "skipped"]
+
+
+def _decides_failure(check: Check) -> bool:
+    return check[1] == "broken" or (check[1] == "failed" and check[2] == "required")
+
+
+def item_status(checks: Sequence[Check]) -> str:
+    """An item's status from its checks' (see the module docstring)."""
+    if any(_decides_failure(c) for c in checks):
+        return "failed"
+    considered = _considered(checks)
+    if not considered:
+        return "skipped"
+    if all(c[1] == "passed" for c in considered):
+        return "passed"
+    return "not_verifiable"
+
+
+def decided_by(status: str, checks: Sequence[Check]) -> list[str]:
+    """The ids of the checks that made an item ``status``: its required failures and broken checks for a failed
+    item, the considered checks that could not judge for a not-verifiable one; none for passed or skipped."""
+    if status == "failed":
+        return [c[0] for c in checks if _decides_failure(c)]
+    if status == "not_verifiable":
+        return [c[0] for c in _considered(checks) if c[1] == "not_verifiable"]
+    return []
+
+
+def coverage(items: Iterable[tuple[str, str]]) -> Coverage:
+    """The coverage of (item id, item status) pairs: failed and broken fail, skipped was not run."""
+    found: dict[str, list[str]] = {"passed": [], "failed": [], "not_verified": [], "not_run": []}
+    total = 0
+    for item_id, status in items:
+        total += 1
+        key = {"passed": "passed", "failed": "failed", "broken": "failed", "skipped": "not_run"}.get(
+            status, "not_verified"
+        )
+        found[key].append(item_id)
+    return Coverage(total, *(tuple(found[k]) for k in ("passed", "failed", "not_verified", "not_run")))
+
+
+def decide(cover: Coverage, *, any_check_passed: bool, interrupted: bool = False) -> str:
+    """The verdict (see the module docstring)."""
+    if interrupted:
+        return "interrupted"
+    if cover.failed or not any_check_passed:
+        return "not_ready"
+    if cover.total and len(cover.passed) == cover.total:
+        return "ready"
+    return "passed"
+
+
+def word(verdict: str, cover: Coverage | None = None) -> str:
+    """READY, PASSED, NOT READY or INTERRUPTED — NOT VERIFIED for a ``passed`` run in which no item passed (a
+    verdict this version does not know: upper-cased)."""
+    if verdict == "passed" and cover is not None and not cover.passed:
+        return "NOT VERIFIED"
+    return WORDS.get(verdict, verdict.replace("_", " ").upper())
+
+
+def _names(ids: tuple[str, ...]) -> str:
+    shown = ", ".join(ids[:_NAMED])
+    return shown + (f" and {len(ids) - _NAMED} more" if len(ids) > _NAMED else "")
+
+
+def headline(verdict: str, cover: Coverage, *, signal: str | None = None, checks_finished: int | None = None) -> str:
+    """The verdict line, e.g. ``PASSED (3 of 8 items passed; 5 not run)`` or
+    ``PASSED, NOT FULLY VERIFIED (7 of 8 items passed; not verified: credentials)``."""
+    counted = f"{len(cover.passed)} of {cover.total} items passed"
+    if verdict == "ready":
+        return f"READY (all {cover.total} items passed)"
+    if verdict == "interrupted":
+        by = f" by {signal}" if signal else ""
+        done = f"{checks_finished} checks finished" if checks_finished is not None else "some checks finished"
+        found = f"; failed so far: {_names(cover.failed)}" if cover.failed else ""
+        return f"INTERRUPTED{by} ({done}{found}; no verdict: run it again to the end)"
+    if verdict == "not_ready":
+        if cover.failed:
+            return f"NOT READY (failed: {_names(cover.failed)})"
+        return "NOT READY (nothing verified: no check passed)"
+    parts = [counted]
+    if cover.not_verified:
+        parts.append(f"not verified: {_names(cover.not_verified)}")
+    if cover.not_run:
+        parts.append(f"{len(cover.not_run)} not run")
+    head = "PASSED, NOT FULLY VERIFIED" if cover.not_verified else "PASSED"
+    if not cover.passed:
+        head = "NOT VERIFIED"  # no failure, but no item proven either: "PASSED (0 of 8 items passed)" would mislead
+    return f"{head} ({'; '.join(parts)})"

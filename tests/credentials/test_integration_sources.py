@@ -1,0 +1,57 @@
+"""The scan covers the integration's own code wherever it lives: a Python adapter's module or package, the files an
+``exec:`` command names; with nothing at all to scan the check is not verifiable, never passed."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import pytest
+
+import bluum_readiness.reference
+from bluum_readiness.checks import registry
+from bluum_readiness.config import RunConfig
+from bluum_readiness.credentials.scan import integration_sources, scan_configured
+from bluum_readiness.failures import NotVerifiable
+from bluum_readiness.suite.session import SuiteSession
+
+
+def test_a_python_adapter_is_its_module_or_package(tmp_path: Path) -> None:
+    assert integration_sources("bluum_readiness.reference:create_fast", tmp_path) == [
+        Path(bluum_readiness.reference.__file__).parent
+    ]
+    assert integration_sources("bluum_readiness.integration:load_factory", tmp_path) == [
+        Path(sys.modules["bluum_readiness.integration"].__file__ or "")
+    ]
+    assert integration_sources("no_such_module_anywhere:create", tmp_path) == []
+
+
+def test_an_exec_integration_is_the_files_its_command_names(tmp_path: Path) -> None:
+    (tmp_path / "adapter.mjs").write_text("// adapter\n")
+    assert integration_sources("exec:node adapter.mjs --verbose missing.mjs", tmp_path) == [tmp_path / "adapter.mjs"]
+
+
+def test_a_secret_in_an_exec_adapter_outside_the_scanned_folder_is_found(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "team-repo"
+    elsewhere.mkdir()
+    key = f"test_bluum_{secrets.token_hex(32)}"
+    (elsewhere / "adapter.mjs").write_text(f'const KEY = "{key}";\n')
+    scanned = tmp_path / "empty"
+    scanned.mkdir()
+    config = RunConfig().override(integration=f"exec:node {elsewhere / 'adapter.mjs'}")
+    result = scan_configured(config, cwd=scanned)
+    assert [(f.file.endswith("adapter.mjs"), f.line, f.rule) for f in result.findings] == [
+        (True, 1, "Bluum sandbox API key")
+    ]
+
+
+def test_nothing_at_all_to_scan_is_not_verifiable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    session = SuiteSession.embedded()
+    try:
+        session.run_config = RunConfig().override(integration="exec:node no-such-adapter.mjs")
+        with pytest.raises(NotVerifiable, match="found no files to scan"):
+            session.run(registry.get("credentials.no-secrets-in-code"))
+    finally:
+        session.close()
