@@ -73,3 +73,37 @@ def test_known_bad_integration_is_flagged_by_exactly_its_checks(session, name):
     assert _failed(outcomes) == expected, outcomes
     for check in expected:
         assert f"[{check.split('.')[0]}] {check}" in outcomes[check]
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        ("logs_the_secret", "Python logging"),
+        ("secret_in_exceptions", "the exception raised by deposit()"),
+        ("secret_in_request_log", "request_log()"),
+    ],
+)
+def test_a_leaked_secret_is_reported_where_it_leaked(session, name, source):
+    factory, _ = variants.KNOWN_BAD[name]
+    session.factory = factory
+    with pytest.raises(ConformanceFailure) as caught:
+        session.run(registry.get("error-handling.secret-never-logged"))
+    assert caught.value.evidence["where"] == [source], caught.value.observed
+    assert f"({source})" in caught.value.observed
+
+
+def test_an_operation_reported_failed_after_the_target_committed_it_is_a_finding(session):
+    factory, _ = variants.KNOWN_BAD["no_retry_on_timeout"]
+    session.factory = factory
+    with pytest.raises(ConformanceFailure) as caught:
+        session.run(registry.get("idempotency.exactly-once"))
+    assert "committed at the target but reported as a failure" in caught.value.observed
+    assert "41.00" in caught.value.observed  # the first storm deposit: its response was withheld after the commit
+
+
+def test_no_request_timeout_is_named(session):
+    factory, _ = variants.KNOWN_BAD["no_request_timeout"]
+    session.factory = factory
+    with pytest.raises(ConformanceFailure) as caught:
+        session.run(registry.get("error-handling.request-timeout"))
+    assert "no request timeout" in caught.value.observed

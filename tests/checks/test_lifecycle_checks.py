@@ -42,8 +42,10 @@ def test_every_lifecycle_check_is_exercised_by_a_known_bad_integration():
         ("bluum_readiness.reference:create_fast", set()),
         # no webhook receiver (no webhook_url / processed_events): that check is not verifiable, never passed
         ("tests.integrations.variants:correct_different", {"lifecycle.webhook-events"}),
+        # exceptions without code or status: its refusals are judged by the statuses the proxy recorded
+        ("tests.integrations.lifecycle_variants:plain_errors", {"lifecycle.webhook-events"}),
     ],
-    ids=["reference", "correct-but-different"],
+    ids=["reference", "correct-but-different", "plain-exceptions"],
 )
 def test_correct_integrations_pass_every_lifecycle_check(session, spec, not_verifiable):
     outcomes = run_all(session, load_factory(spec), ITEMS)
@@ -71,3 +73,26 @@ def test_a_failure_names_the_step_and_carries_evidence(session):
     assert evidence["failed_step"] == "deposit"
     assert [s["step"] for s in evidence["journey"]][:2] == ["create investor", "upload KYC document"]
     assert evidence["journey"][0]["id"].startswith("inv_")
+
+
+WITHDRAWALS = ["withdrawal above the balance", "invalid amount '-5' (withdrawal)"]
+
+
+@pytest.mark.parametrize(
+    ("name", "refused_with", "wrong"),
+    [
+        # read from its exception: both withdrawals were refused for the missing key (BLUM-400-002)
+        ("no_key_on_withdrawals", "refused with 400 BLUM-400-002 instead of 422", WITHDRAWALS),
+        # read from the proxy's record (status only): a 400 is what an invalid amount provokes, a 422 is not
+        ("plain_errors_no_key_on_withdrawals", "refused with 400 instead of 422", WITHDRAWALS[:1]),
+    ],
+)
+def test_error_paths_says_what_a_path_was_refused_for_instead(session, name, refused_with, wrong):
+    session.factory = getattr(lifecycle_variants, name)
+    with pytest.raises(AssertionError) as caught:
+        session.run(registry.get("lifecycle.error-paths"))
+    observed = caught.value.observed  # type: ignore[attr-defined]
+    assert f"withdrawal above the balance: {refused_with}" in observed, observed
+    # only the withdrawals lack a key: every other path was refused for its own reason
+    paths = caught.value.evidence["paths"]  # type: ignore[attr-defined]
+    assert [p["path"] for p in paths if not p["surfaced"]] == wrong, observed

@@ -12,7 +12,7 @@ PLANTED = 'BLUUM_KEY = "test_bluum_' + "ab" * 32 + '"\n'
 
 def test_a_prefetched_scan_is_taken_once_then_the_folder_is_scanned_again(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("print('hello')\n")
-    config = RunConfig()
+    config = RunConfig(integration="not_importable_here:create")  # nothing of the integration's own to scan
     prefetch_scan(config, tmp_path)
     prefetch_scan(config, tmp_path)  # already pending: no second scan
     first = scan_configured_ahead(config, tmp_path)

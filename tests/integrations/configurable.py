@@ -39,6 +39,8 @@ class Knobs:
     cache_credentials: bool = False
     log_request_ids: bool = True  # False: the request log (and the log lines) have no X-Request-Id
     log_auth_header: bool = False  # True: the request log keeps the Authorization header (the secret)
+    client_timeout: bool = True  # False: the HTTP client has no timeout (a hung request waits forever)
+    secret_in_errors: bool = False  # True: a refusal's exception quotes the Authorization header (the secret)
     log_failures: bool = True  # False: exchanges that got no answer are neither recorded nor logged
     swallow_4xx: bool = False  # True: a refusal (4xx but 401/429) returns an empty result, logged at INFO only
 
@@ -57,7 +59,8 @@ class ConfigurableIntegration:
         self.env = env
         self.knobs = knobs
         self.rng = random.Random(seed)
-        self.http = httpx.Client(base_url=env.base_url, timeout=env.request_timeout_s)
+        timeout = env.request_timeout_s if knobs.client_timeout else None
+        self.http = httpx.Client(base_url=env.base_url, timeout=timeout)
         self._pair = env.credentials()
         self._log: list[dict[str, Any]] = []
 
@@ -124,7 +127,10 @@ class ConfigurableIntegration:
                 return {"id": "", "status": "", "data": []}  # as if it had worked: only the access line above tells
             if response.status_code >= 400:
                 error = response.json().get("error", {}) if response.content else {}
-                raise CallFailed(response.status_code, error.get("code"), error.get("message", ""),
+                message = error.get("message", "")
+                if self.knobs.secret_in_errors:
+                    message += f" (sent with Authorization: {response.request.headers.get('authorization')})"
+                raise CallFailed(response.status_code, error.get("code"), message,
                                  response.headers.get("x-request-id"))  # fmt: skip
             return response.json() if response.content else None
 

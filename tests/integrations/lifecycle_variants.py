@@ -38,6 +38,27 @@ for _op in OPERATIONS:
     setattr(SwallowsErrors, _op, _swallowing(getattr(ConfigurableIntegration, _op)))
 
 
+class PlainErrors(ConfigurableIntegration):
+    """Raises a bare ``RuntimeError`` for every failure: no code, no status, nothing in the message but that it
+    failed (as many hand-written clients do). Correct; the suite can only judge its refusals by what the proxy
+    recorded."""
+
+
+def _plain(operation: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(operation)
+    def plain(self: ConfigurableIntegration, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(self, *args, **kwargs)
+        except Exception:
+            raise RuntimeError(f"{operation.__name__} failed") from None
+
+    return plain
+
+
+for _op in OPERATIONS:
+    setattr(PlainErrors, _op, _plain(getattr(ConfigurableIntegration, _op)))
+
+
 class DepositReturnsInvestorId(ConfigurableIntegration):
     """Returns the wrong field of the deposit response: the investor's id instead of the deposit's."""
 
@@ -100,9 +121,9 @@ def order_events_only(env: IntegrationEnv) -> ReferenceIntegration:
     return integration
 
 
-def _factory(cls: type[ConfigurableIntegration]) -> Callable[[IntegrationEnv], Any]:
+def _factory(cls: type[ConfigurableIntegration], knobs: Knobs = GOOD) -> Callable[[IntegrationEnv], Any]:
     def create(env: IntegrationEnv) -> ConfigurableIntegration:
-        return cls(env, GOOD)
+        return cls(env, knobs)
 
     create.__name__ = f"create_{cls.__name__}"
     return create
@@ -114,10 +135,19 @@ ignores_manual_banks = _factory(IgnoresManualBanks)
 cancel_is_a_noop = _factory(CancelIsANoop)
 double_submits_buys = _factory(DoubleSubmitsBuys)
 double_submits_sells = _factory(DoubleSubmitsSells)
+# Sends no Idempotency-Key on withdrawals: every withdrawal is refused (400 BLUM-400-002), so "withdrawal above the
+# balance" is refused — for the wrong reason.
+no_key_on_withdrawals = _factory(ConfigurableIntegration, GOOD.but(key_mode="deposits_only"))
+# Correct, but its exceptions say nothing (judged by what the proxy recorded) ...
+plain_errors = _factory(PlainErrors)
+# ... and the same, without a key on withdrawals: the proxy's 400 is not the 422 the path provokes.
+plain_errors_no_key_on_withdrawals = _factory(PlainErrors, GOOD.but(key_mode="deposits_only"))
 
 # name -> (factory, the lifecycle checks that must flag it: exactly these, no others)
 KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "swallows_errors": (swallows_errors, {"lifecycle.error-paths"}),
+    # The journey withdraws too, so it is refused there as well.
+    "no_key_on_withdrawals": (no_key_on_withdrawals, {"lifecycle.full-journey", "lifecycle.error-paths"}),
     "deposit_returns_investor_id": (deposit_returns_investor_id, {"lifecycle.full-journey"}),
     "ignores_manual_banks": (ignores_manual_banks, {"lifecycle.full-journey"}),
     "cancel_is_a_noop": (cancel_is_a_noop, {"lifecycle.full-journey"}),

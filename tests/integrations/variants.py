@@ -40,7 +40,14 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     ),
     "no_jitter": (_factory(GOOD.but(jitter=False)), {"error-handling.429-jitter"}),
     "ignores_retry_after": (_factory(GOOD.but(honour_retry_after=False)), {"error-handling.429-retry-after"}),
-    "no_retry_on_timeout": (_factory(GOOD.but(retry_on_timeout=False)), {"error-handling.timeout-retried"}),
+    # Gives up on a timeout or a dropped connection and raises, also when the target had committed the deposit:
+    # the caller is told "failed" for money that moved (its resubmission would move it twice).
+    "no_retry_on_timeout": (
+        _factory(GOOD.but(retry_on_timeout=False)),
+        {"error-handling.timeout-retried", "idempotency.exactly-once"},
+    ),
+    # No timeout on its HTTP client: it waits out a hung request (it still retries once the proxy hangs up).
+    "no_request_timeout": (_factory(GOOD.but(client_timeout=False)), {"error-handling.request-timeout"}),
     "no_backoff": (
         _factory(GOOD.but(base_s=0.0)),
         {"error-handling.backoff-between-retries", "error-handling.429-backoff-grows"},
@@ -61,6 +68,8 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "no_retry_on_5xx": (_factory(GOOD.but(retry_statuses=frozenset({429}))), {"error-handling.5xx-retried"}),
     "loops_on_401": (_factory(GOOD.but(max_401_retries=10**6)), {"error-handling.401-bounded"}),
     "logs_the_secret": (_factory(GOOD.but(log_secret=True)), {"error-handling.secret-never-logged"}),
+    "secret_in_exceptions": (_factory(GOOD.but(secret_in_errors=True)), {"error-handling.secret-never-logged"}),
+    "secret_in_request_log": (_factory(GOOD.but(log_auth_header=True)), {"error-handling.secret-never-logged"}),
     # a refusal returns an empty result, and only the INFO access-log line shows its status
     "swallows_4xx": (
         _factory(GOOD.but(swallow_4xx=True)),

@@ -84,7 +84,13 @@ KNOWN_BAD_JS: dict[str, tuple[tuple[str, ...], set[str], Callable[[IntegrationEn
     ),
     "no-withdrawal-key": (
         ("idempotency", "lifecycle"),
-        {"idempotency.key-on-every-transfer", "lifecycle.full-journey", "lifecycle.webhook-events"},
+        # lifecycle.error-paths: its withdrawal "above the balance" is refused for the missing key, not the balance
+        {
+            "idempotency.key-on-every-transfer",
+            "lifecycle.full-journey",
+            "lifecycle.webhook-events",
+            "lifecycle.error-paths",
+        },
         python_with(key_mode="deposits_only"),
     ),
     "logs-secret": (
@@ -175,3 +181,10 @@ def test_a_program_that_hangs_never_hangs_the_suite(session):
     # closed with the harness: shutdown unanswered (2 s), stdin closed, then its process group ended (2 s)
     assert time.monotonic() - closing < 8
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_secret_a_program_writes_to_stderr_is_reported_there(session, node):
+    session.factory = acme(node, "logs-secret")
+    with pytest.raises(AssertionError) as caught:
+        session.run(registry.get("error-handling.secret-never-logged"))
+    assert caught.value.evidence["where"] == ["the program's stderr"], caught.value  # type: ignore[attr-defined]

@@ -1,8 +1,10 @@
-"""Checks of the ``error-handling`` item: 401 refresh, 429 backoff, 4xx not retried, 5xx and timeouts retried."""
+"""Checks of the ``error-handling`` item: 401 refresh, 429 backoff, 4xx not retried, 5xx and timeouts retried,
+a timeout on every request."""
 
 from __future__ import annotations
 
 import base64
+import time
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks import _logs
@@ -106,6 +108,19 @@ def bounded_on_401(h: Harness) -> None:
         )
 
 
+def _exception_text(error: BaseException) -> str:
+    """Everything an exception shows where it travels (logs, error trackers, the caller's own messages): its
+    text, repr and attributes, and those of the exceptions it was raised from."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts += [str(current), repr(current), repr(getattr(current, "__dict__", ""))]
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
+
+
 @check("error-handling.secret-never-logged", item=ITEM, title="The API secret never appears in logs or errors")
 def secret_never_logged(h: Harness) -> None:
     integration = h.integration()
@@ -113,36 +128,39 @@ def secret_never_logged(h: Harness) -> None:
     secret = h.credentials.current.secret
     pair = h.credentials.current
     basic = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
-    texts: list[str] = []
     rules = (
         FaultRule("log-401", StatusFault(401), method="GET", path=INVESTOR, first=1),
         FaultRule("log-400", StatusFault(400), method="POST", path=DEPOSITS, first=1),
     )
+    # (where the text came from, the text): each source is named in the finding exactly as listed here
+    sources: list[tuple[str, str]] = []
     mark = h.mark()
     with h.capture_logs() as logs, h.faults(*rules):
-        for operation in (
-            lambda: integration.kyc_status(investor),
-            lambda: integration.deposit(investor, bank, "1.00"),
+        for name, operation in (
+            ("kyc_status()", lambda: integration.kyc_status(investor)),
+            ("deposit()", lambda: integration.deposit(investor, bank, "1.00")),
         ):
             outcome = call(operation)
             if outcome.error is not None:
-                texts += [str(outcome.error), repr(outcome.error), repr(getattr(outcome.error, "__dict__", ""))]
+                sources.append((f"the exception raised by {name}", _exception_text(outcome.error)))
     if not h.exchanges_since(mark):
         raise NotVerifiable("the integration sent no request, so there was nothing it could have logged")
-    texts.append(logs.text())
+    sources.append(("Python logging", logs.text("logging")))
+    if logs.of("stderr"):  # an exec: integration's program: its stderr is its log
+        sources.append(("the program's stderr", logs.text("stderr")))
     request_log = getattr(integration, "request_log", None)
     if callable(request_log):
-        texts.append(repr(request_log()))
-    leaks = [where for where, text in zip(("errors", "logs", "request_log"), texts, strict=False)
-             if secret in text or basic in text]  # fmt: skip
-    if any(secret in t or basic in t for t in texts):
+        sources.append(("request_log()", repr(request_log())))
+    leaks = [where for where, text in sources if secret in text or basic in text]
+    if leaks:
         raise ConformanceFailure(
             checklist_id=ITEM,
             check="error-handling.secret-never-logged",
             expected="no trace of the API secret (or the Basic authorization header) in logs, errors or request logs",
-            observed=f"the secret appears in the integration's output ({', '.join(leaks) or 'logs'})",
-            fix="never log request headers or credentials; log method, path, status, X-Request-Id and duration only",
-            evidence={"where": leaks},
+            observed=f"the secret appears in the integration's output ({', '.join(leaks)})",
+            fix="never log request headers or credentials, nor put them in exception messages; log method, path, "
+            "status, X-Request-Id and duration only",
+            evidence={"where": leaks, "searched": [where for where, _ in sources]},
         )
 
 
@@ -375,5 +393,56 @@ def timeout_retried(h: Harness) -> None:
             "a request that timed out retried until it succeeds (key reuse: idempotency.same-key-on-retry)",
             f"{len(attempts)} attempts; the call {outcome.describe()}",
             "treat timeouts and dropped connections as retryable; reuse the operation's Idempotency-Key",
+            attempts,
+        )
+
+
+def _timeout_bounds(request_timeout_s: float) -> tuple[float, float]:
+    """(longest wait we accept on a request the target never answers, how long the proxy holds it silent).
+
+    The limit sits a wide margin over ``request_timeout_s`` (at least a second), so a loaded machine never
+    pushes a client that honours its timeout over it; the hang outlasts the limit by as much again, so a
+    client without a timeout is seen waiting all of it. Both are bounded: the check never costs more than the
+    hang."""
+    limit = request_timeout_s + max(request_timeout_s, 1.0)
+    return limit, limit + max(request_timeout_s, 0.5)
+
+
+@check("error-handling.request-timeout", item=ITEM, title="Every request has a timeout: a hung request is abandoned")
+def request_timeout(h: Harness) -> None:
+    integration = h.integration()
+    investor = h.active_investor()
+    timeout = h.settings.request_timeout_s
+    limit, hang = _timeout_bounds(timeout)
+    rule = FaultRule("hang-once", HangBeforeFault(seconds=hang), method="GET", path=INVESTOR, first=1)
+    mark = h.mark()
+    with h.faults(rule):
+        began = time.monotonic()
+        outcome = call(lambda: integration.kyc_status(investor), timeout=hang + 10)
+        elapsed = time.monotonic() - began
+    attempts = sorted(h.exchanges_since(mark, method="GET"), key=lambda x: x.seq)
+    require_traffic(attempts, outcome, "kyc_status()")
+    if not attempts:
+        raise NotVerifiable(f"kyc_status() sent no request ({outcome.describe()}), so its timeout cannot be judged")
+    first = attempts[0]
+    # How long the integration waited on the silent request: until it hung up (what the proxy saw), started
+    # its next attempt, or returned to its caller — whichever came first (each is an upper bound).
+    waited = first.duration_ms / 1000
+    if len(attempts) > 1:
+        waited = min(waited, attempts[1].started - first.started)
+    if outcome.finished:
+        waited = min(waited, elapsed)
+    h.evidence["request_timeout"] = {"request_timeout_s": timeout, "limit_s": limit, "hang_s": hang,
+                                     "waited_s": round(waited, 3)}  # fmt: skip
+    if waited > limit:
+        raise _fail(
+            "error-handling.request-timeout",
+            f"a request the target never answers abandoned after about request_timeout_s ({timeout:g} s; at most "
+            f"{limit:g} s accepted)",
+            f"no request timeout: the first attempt waited {waited:.2f} s on a request held silent for {hang:g} s "
+            + ("(until the proxy hung up" if waited >= hang * 0.95 else "(a timeout far over request_timeout_s")
+            + f"; the call {outcome.describe()})",
+            "give every request a timeout, e.g. httpx.Client(timeout=env.request_timeout_s); without one a target "
+            "that never answers blocks the caller (and its worker) forever",
             attempts,
         )

@@ -187,24 +187,47 @@ def exactly_once(h: Harness) -> None:
             "no deposit or withdrawal reached the target during the storm "
             f"(the first call {outcomes[0][2].describe()}), so exactly-once could not be observed"
         )
+    problems: list[str] = []
+    fixes: list[str] = []
+    reported_failed: list[dict[str, str]] = []
     for kind in ("deposits", "withdrawals"):
         created = h.call("GET", f"/investors/{investor}/{kind}", params={"limit": 200})["data"]
         for _, amount, outcome in (o for o in outcomes if o[0] == kind):
             same = [r for r in created if r["amount"] == amount]
             if len(same) > 1:
-                _fail(
-                    "idempotency.exactly-once",
-                    f"one {kind[:-1]} of {amount} per logical operation, whatever the faults",
-                    f"{len(same)} {kind} of {amount} were created ({', '.join(r['id'] for r in same)}); the retry was "
-                    f"processed as a new operation (the call {outcome.describe()})",
-                    "send the same Idempotency-Key on every retry so the target replays instead of moving money again",
-                    exchanges,
+                problems.append(
+                    f"{len(same)} {kind} of {amount} were created ({', '.join(r['id'] for r in same)}); the retry "
+                    f"was processed as a new operation (the call {outcome.describe()})"
                 )
+                fixes.append("send the same Idempotency-Key on every retry so the target replays instead of moving "
+                             "money again")  # fmt: skip
             for resource in same:
                 entries = h.sandbox("GET", "/ledger", params={"operation_id": resource["id"]})["data"]
                 if len(entries) > 1:
-                    _fail("idempotency.exactly-once", f"one ledger movement for {resource['id']}",
-                          f"{len(entries)} movements", KEY_FIX, exchanges)  # fmt: skip
+                    problems.append(f"{len(entries)} ledger movements for {resource['id']}")
+                    fixes.append(KEY_FIX)
+            if same and outcome.error is not None:
+                # the caller was told "failed": it will resubmit, and that moves the money a second time
+                reported_failed.append({"kind": kind[:-1], "amount": amount, "id": same[0]["id"],
+                                        "reported": outcome.describe()})  # fmt: skip
+                problems.append(
+                    f"the {kind[:-1]} of {amount} ({same[0]['id']}) was committed at the target but reported as a "
+                    f"failure: the call {outcome.describe()}"
+                )
+                fixes.append(
+                    "after a timeout or a dropped connection, retry with the same Idempotency-Key until the target "
+                    "answers (it replays the committed result); never report an operation as failed without knowing"
+                )
+    if problems:
+        raise ConformanceFailure(
+            checklist_id=ITEM,
+            check="idempotency.exactly-once",
+            expected="each deposit and withdrawal of the storm moved money exactly once (one resource, one ledger "
+            "movement) and was reported to the caller as it ended at the target",
+            observed="; ".join(problems),
+            fix="; ".join(dict.fromkeys(fixes)),
+            evidence={"exchanges": [x.to_dict() for x in exchanges], "reported_as_failed": reported_failed},
+        )
 
 
 @check("idempotency.orders-keyed", item=ITEM, title="Orders carry an Idempotency-Key (recommended)",

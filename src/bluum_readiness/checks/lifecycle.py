@@ -10,16 +10,20 @@ skipped on a real sandbox and the skip is written into the evidence.
 from __future__ import annotations
 
 import functools
+import re
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from bluum_readiness.checks._support import call, investor_events, twin_deliveries
+from bluum_readiness.checks._support import Call, call, investor_events, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.harness import poll
+from bluum_readiness.integration import describe_failure
+from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
 
 if TYPE_CHECKING:
@@ -317,7 +321,87 @@ def _status(order: Any) -> Any:
 # -- lifecycle.error-paths -----------------------------------------------------------------------------------
 
 
-@check("lifecycle.error-paths", item=ITEM, title="Refusals surface as errors, never as silent successes")
+_BLUM_CODE = re.compile(r"\bBLUM-(\d{3})-\d{3}\b")
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """Why Bluum refuses one error path: the status and the codes of that reason (Bluum's catalogue, §2.2 of
+    the API research; the twin's is ``twin/errors.py``). ``local`` says a local validation error — raised before
+    anything was sent — counts too (bad input the integration can see for itself)."""
+
+    status: int
+    codes: tuple[str, ...]
+    reason: str
+    local: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.status} {' or '.join(self.codes)} ({self.reason})"
+
+
+NO_BUYING_POWER = _Refusal(422, ("BLUM-422-001",), "insufficient funds")
+NO_CASH = _Refusal(422, ("BLUM-422-001", "BLUM-422-005"), "insufficient funds or withdrawal limit")
+UNKNOWN_SYMBOL = _Refusal(404, ("BLUM-404-003",), "asset not found")
+NOT_TRADABLE = _Refusal(422, ("BLUM-422-003",), "asset not tradable")
+BAD_AMOUNT = _Refusal(400, ("BLUM-400-005", "BLUM-400-003", "BLUM-400-001"), "invalid amount", local=True)
+NOT_APPROVED = _Refusal(403, ("BLUM-403-002", "BLUM-403-004"), "account not approved")
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """What an operation was refused with: from its exception (``describe_failure``: ``code``, ``status`` or
+    ``status_code``, else a BLUM code in its message), else from the proxy's record of the operation's
+    exchanges (the last status ≥ 400; the recorder keeps no bodies, so no code)."""
+
+    status: int | None
+    code: str | None
+    source: str
+
+    @classmethod
+    def read(cls, error: BaseException, exchanges: list[Exchange]) -> _Refused:
+        info = describe_failure(error)
+        code = info.get("code") if isinstance(info.get("code"), str) else None
+        found = _BLUM_CODE.search(code or "") or _BLUM_CODE.search(str(info.get("message", "")))
+        code = found.group(0) if found else None
+        status = next((v for v in (info.get("status"), info.get("status_code"))
+                       if isinstance(v, int) and not isinstance(v, bool)), None)  # fmt: skip
+        if status is None and found:
+            status = int(found.group(1))
+        if code is not None or status is not None:
+            return cls(status, code, "its exception")
+        refused = [x.status for x in exchanges if x.status is not None and x.status >= 400]
+        if refused:
+            return cls(refused[-1], None, "the proxy's record (its exception carries no code or status)")
+        return cls(None, None, "")
+
+    def matches(self, expected: _Refusal) -> bool:
+        if self.code is not None:
+            return self.code in expected.codes
+        return self.status == expected.status
+
+    def __str__(self) -> str:
+        return " ".join(str(part) for part in (self.status, self.code) if part is not None)
+
+
+def _judge_refusal(outcome: Call, exchanges: list[Exchange], expected: _Refusal) -> tuple[bool, str]:
+    """(refused for the reason the path provokes, what happened) for one error path."""
+    if not outcome.finished or outcome.error is None:
+        return False, outcome.describe()
+    raised = outcome.describe()
+    refused = _Refused.read(outcome.error, exchanges)
+    if refused.status is not None:
+        if refused.matches(expected):
+            return True, raised
+        return False, f"refused with {refused} instead of {expected} (read from {refused.source}); the call {raised}"
+    if not exchanges:
+        if expected.local:
+            return True, f"{raised} (a local validation error: nothing was sent)"
+        return False, f"{raised} without asking Bluum (nothing was sent), so it was not refused for {expected}"
+    answered = ", ".join(str(x.status) if x.status is not None else x.outcome for x in exchanges)
+    return False, f"{raised}, but Bluum refused none of its requests (answered {answered}), not {expected}"
+
+
+@check("lifecycle.error-paths", item=ITEM, title="Refusals surface as errors, each for the reason it provokes")
 def error_paths(h: Harness) -> None:
     integration = h.integration()
     twin = h.target.twin
@@ -325,9 +409,11 @@ def error_paths(h: Harness) -> None:
     results: list[dict[str, Any]] = []
     not_verifiable: list[str] = []
 
-    def must_raise(path: str, operation: Callable[[], Any]) -> None:
+    def must_raise(path: str, expected: _Refusal, operation: Callable[[], Any]) -> None:
+        mark = h.mark()
         outcome = call(operation, timeout=timeout)
-        results.append({"path": path, "surfaced": outcome.error is not None, "observed": outcome.describe()})
+        surfaced, observed = _judge_refusal(outcome, h.exchanges_since(mark), expected)
+        results.append({"path": path, "surfaced": surfaced, "expected": str(expected), "observed": observed})
 
     def twin_only(path: str) -> bool:
         if not twin:
@@ -340,15 +426,18 @@ def error_paths(h: Harness) -> None:
     too_many = str(int(Decimal("1000.00") / price * 10) + 1)
     must_raise(
         "insufficient buying power",
+        NO_BUYING_POWER,
         lambda: integration.place_order(investor, _order("market", "AAPL", "buy", too_many)),
     )
-    must_raise("withdrawal above the balance", lambda: integration.withdraw(investor, bank, "1000000.00"))
-    must_raise("unknown symbol", lambda: integration.place_order(investor, {**buy_one, "symbol": "ZZZZZ"}))
+    must_raise("withdrawal above the balance", NO_CASH, lambda: integration.withdraw(investor, bank, "1000000.00"))
+    must_raise("unknown symbol", UNKNOWN_SYMBOL,
+               lambda: integration.place_order(investor, {**buy_one, "symbol": "ZZZZZ"}))  # fmt: skip
     if twin_only("non-tradable symbol"):
-        must_raise("non-tradable symbol", lambda: integration.place_order(investor, {**buy_one, "symbol": "TWTR"}))
-    must_raise("invalid amount '-5' (deposit)", lambda: integration.deposit(investor, bank, "-5"))
-    must_raise("invalid amount 'abc' (deposit)", lambda: integration.deposit(investor, bank, "abc"))
-    must_raise("invalid amount '-5' (withdrawal)", lambda: integration.withdraw(investor, bank, "-5"))
+        must_raise("non-tradable symbol", NOT_TRADABLE,
+                   lambda: integration.place_order(investor, {**buy_one, "symbol": "TWTR"}))  # fmt: skip
+    must_raise("invalid amount '-5' (deposit)", BAD_AMOUNT, lambda: integration.deposit(investor, bank, "-5"))
+    must_raise("invalid amount 'abc' (deposit)", BAD_AMOUNT, lambda: integration.deposit(investor, bank, "abc"))
+    must_raise("invalid amount '-5' (withdrawal)", BAD_AMOUNT, lambda: integration.withdraw(investor, bank, "-5"))
 
     # Trading before funds settle: the only money is a manual bank transfer still pending at the target.
     unsettled = h.active_investor()
@@ -357,7 +446,7 @@ def error_paths(h: Harness) -> None:
     body = {"amount": "5000.00", "currency": "USD", "method": "manual_bank_transfer", "funding_source_id": manual_id}
     pending = h.call("POST", f"/investors/{unsettled}/deposits", json=body,
                      headers={"Idempotency-Key": f"suite-{h.rng.getrandbits(128):032x}"})  # fmt: skip
-    must_raise("trading before funds settle", lambda: integration.place_order(unsettled, buy_one))
+    must_raise("trading before funds settle", NO_BUYING_POWER, lambda: integration.place_order(unsettled, buy_one))
     status = h.call("GET", f"/investors/{unsettled}/deposits/{pending['id']}")["status"]
     if status != "pending":
         results.pop()
@@ -377,12 +466,12 @@ def error_paths(h: Harness) -> None:
                          h.settings.settle_timeout_s)  # fmt: skip
             results.append({"path": "KYC rejected (status)", "surfaced": last == "declined",
                             "observed": f"kyc_status() reported {last!r}"})  # fmt: skip
-            must_raise("KYC rejected (order)", lambda: integration.place_order(declined, buy_one))
+            must_raise("KYC rejected (order)", NOT_APPROVED, lambda: integration.place_order(declined, buy_one))
 
     # Trading before KYC approval: the funded investor is put back under review (twin control).
     if twin_only("trading before KYC approval"):
         h.sandbox("POST", f"/investors/{investor}/kyc", json={"status": "under_review"})
-        must_raise("trading before KYC approval", lambda: integration.place_order(investor, buy_one))
+        must_raise("trading before KYC approval", NOT_APPROVED, lambda: integration.place_order(investor, buy_one))
 
     h.evidence["error_paths"] = results
     if not_verifiable:
@@ -392,9 +481,12 @@ def error_paths(h: Harness) -> None:
         raise ConformanceFailure(
             checklist_id=ITEM,
             check="lifecycle.error-paths",
-            expected="every refusal by Bluum to surface to the caller as an exception (or a local validation error)",
+            expected="every refusal by Bluum to surface to the caller as an exception (or, for bad input, a local "
+            "validation error), refused for the reason the path provokes (its status and BLUM code)",
             observed="; ".join(f"{r['path']}: {r['observed']}" for r in silent),
-            fix="raise on every 4xx (with Bluum's code and X-Request-Id), never return None or a default value",
+            fix="send each request as documented (e.g. an Idempotency-Key on every deposit and withdrawal) so "
+            "Bluum judges what was asked, and raise on every 4xx with Bluum's code, status and X-Request-Id; never "
+            "return None or a default value",
             evidence={"paths": results, "not_verifiable": not_verifiable},
         )
 
