@@ -25,19 +25,33 @@ from bluum_readiness.testing import investor_profile, plaid_bank
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def machine() -> str:
-    """One line: cores, CPU model, Python, and the load average now (the machine may be shared)."""
-    model = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``, else ``lscpu``), with its family/model numbers where known:
+    figures measured on different CPUs are not comparable, so every figure is printed beside this."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+            key, sep, value = line.partition(":")
+            if sep and key.strip() in ("model name", "cpu family", "model") and key.strip() not in fields:
+                fields[key.strip()] = value.strip()
     except OSError:
         pass
+    if "model name" not in fields and shutil.which("lscpu"):
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name:"):
+                fields["model name"] = line.split(":", 1)[1].strip()
+    model = fields.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in fields and "model" in fields:
+        model += f" (family {fields['cpu family']} model {fields['model']})"
+    return model
+
+
+def machine() -> str:
+    """One line: cores, CPU model, Python, and the load average now (the machine may be shared)."""
     return (
-        f"machine: {os.cpu_count()} CPUs ({model}), Python {platform.python_version()} on {platform.system()}, "
-        f"{load_note()}"
+        f"machine: {os.cpu_count()} CPUs, CPU {cpu_model()}, Python {platform.python_version()} on "
+        f"{platform.system()}, {load_note()}"
     )
 
 
@@ -82,14 +96,22 @@ def free_port() -> int:
 
 
 def start_sandbox(
-    cpus: str | None, *, rate_limit: float, key: str, secret: str, fast: bool = True, db: str = ":memory:"
+    cpus: str | None,
+    *,
+    rate_limit: float,
+    key: str,
+    secret: str,
+    fast: bool = True,
+    db: str = ":memory:",
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[str], str]:
-    """``bluum-readiness sandbox`` in its own process (pinned to ``cpus`` when given); (process, base URL)."""
+    """``bluum-readiness sandbox`` in its own process (pinned to ``cpus`` when given); (process, base URL).
+    ``env``: extra environment (e.g. ``BLUUM_READINESS_SERVER_IMPL=pure``)."""
     port = free_port()
     cmd = [*(taskset(cpus) if cpus else []), *cli_command(), "sandbox", "--port", str(port), "--db", db]
     cmd += ["--rate-limit", str(rate_limit)] + (["--fast"] if fast else [])
-    env = {**os.environ, "BLUUM_API_KEY": key, "BLUUM_API_SECRET": secret}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environ = {**os.environ, **(env or {}), "BLUUM_API_KEY": key, "BLUUM_API_SECRET": secret}
+    proc = subprocess.Popen(cmd, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -2,22 +2,66 @@
 
 Used by the twin, and later by the proxy and the reference webhook receiver: bind first (so a port in use is
 a clear error before anything starts), then hand the bound socket to uvicorn.
+
+Servers use the C implementations where installed: uvicorn's httptools parser and uvloop's event loop (the
+proxy's loop too, ``new_event_loop``). ``BLUUM_READINESS_SERVER_IMPL=pure`` selects h11 and asyncio's own loop
+instead (benchmarks compare the two in one run; docs/performance.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
+import os
 import socket
 import ssl
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 import uvicorn
 
 from bluum_readiness.errors import ConfigError, HarnessError
 
-__all__ = ["BackgroundServer", "bind"]
+__all__ = ["IMPL_ENV", "BackgroundServer", "bind", "fast_implementations", "new_event_loop", "uvicorn_options"]
+
+IMPL_ENV = "BLUUM_READINESS_SERVER_IMPL"
+
+
+def fast_implementations() -> bool:
+    """False when ``BLUUM_READINESS_SERVER_IMPL=pure`` asks for the pure-Python HTTP parser and event loop."""
+    value = os.environ.get(IMPL_ENV, "").strip().lower()
+    if value not in ("", "fast", "pure"):
+        raise ConfigError(f"{IMPL_ENV}={value!r} is not an implementation; use fast (the default) or pure")
+    return value != "pure"
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """A new event loop: uvloop's where it is installed (not on Windows), else asyncio's."""
+    if fast_implementations() and _has("uvloop"):
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+class UvicornImpl(TypedDict):
+    http: str
+    loop: str
+
+
+def uvicorn_options() -> UvicornImpl:
+    """uvicorn's ``http`` and ``loop``: httptools and uvloop where installed, else h11 and asyncio."""
+    fast = fast_implementations()
+    return {
+        "http": "httptools" if fast and _has("httptools") else "h11",
+        "loop": "uvloop" if fast and _has("uvloop") else "asyncio",
+    }
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -39,7 +83,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class BackgroundServer:
-    """An ASGI app served by uvicorn in a daemon thread; a context manager. ``url`` is known once started."""
+    """An ASGI app served by uvicorn in a daemon thread; a context manager. ``url`` is known once started.
+
+    ``http`` picks uvicorn's HTTP implementation (default: ``uvicorn_options()``); ``"h11"`` sends header names
+    as the app gave them, where httptools lowercases them.
+    """
 
     def __init__(
         self,
@@ -50,12 +98,14 @@ class BackgroundServer:
         ssl_certfile: str | None = None,
         ssl_keyfile: str | None = None,
         log_level: str = "warning",
+        http: str | None = None,
     ) -> None:
         self._sock = bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         scheme = "https" if ssl_certfile else "http"
         self.url = f"{scheme}://{host}:{self.port}"
+        impl = uvicorn_options()
         config = uvicorn.Config(
             app,
             log_level=log_level,
@@ -64,6 +114,8 @@ class BackgroundServer:
             ssl_keyfile=ssl_keyfile,
             ssl_version=ssl.PROTOCOL_TLS_SERVER,
             timeout_graceful_shutdown=2,
+            loop=impl["loop"],
+            http=http or impl["http"],
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"uvicorn:{self.port}", daemon=True)

@@ -117,3 +117,14 @@ def test_concurrent_appends_lose_nothing() -> None:
     for t in threads:
         t.join()
     assert [e.seq for e in recorder.snapshot()] == list(range(1, 1601))
+
+
+def test_redaction_does_not_depend_on_the_case_or_number_of_header_names() -> None:
+    """Names are classified once and remembered (a bounded table): every spelling is still redacted."""
+    spellings = [("X-API-KEY", SECRET), ("x-api-key", SECRET), ("Authorization", basic()), ("AUTHORIZATION", basic())]
+    many = [(f"X-Header-{i}", "v") for i in range(3000)]  # far more names than the table keeps
+    for _ in range(2):
+        headers, key_id = sanitize_headers([*spellings, *many, *spellings])
+        assert key_id == KEY and SECRET not in repr(headers)
+        assert [v for _, v in headers[:4]] == ["***", "***", f"Basic {KEY}:***", f"Basic {KEY}:***"]
+        assert headers[4:-4] == tuple(many)

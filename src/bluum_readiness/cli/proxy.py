@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import signal
 import sys
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with proxy:
+        gc.freeze()  # start-up's objects never need collecting: full collections then scan only what came after
         print(f"bluum-readiness proxy listening on {proxy.base_url}  (upstream: {args.upstream})")
         described = f"{len(plan.rules)} rule(s) from {args.plan}, seed {plan.seed}" if args.plan else "none"
         print(f"faults: {described}; control API: {proxy.url}/__proxy/")

@@ -9,7 +9,7 @@ from typing import Any
 
 import uvicorn
 
-from bluum_readiness._serving import bind
+from bluum_readiness._serving import bind, uvicorn_options
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.twin import Twin, TwinSettings, create_app
 
@@ -79,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     elif key:
         print("Using the key pair from BLUUM_API_KEY / BLUUM_API_SECRET.")
     sys.stdout.flush()
-    server = uvicorn.Server(uvicorn.Config(create_app(twin=twin), log_level="warning", lifespan="on"))
+    config = uvicorn.Config(create_app(twin=twin), log_level="warning", lifespan="on", **uvicorn_options())
+    server = uvicorn.Server(config)
     try:
         server.run(sockets=[sock])
     finally:

@@ -24,6 +24,7 @@ from bluum_readiness.proxy.rules import FaultRule
 __all__ = ["Pipeline", "Processed", "UpstreamError", "upstream_error_response"]
 
 log = logging.getLogger("bluum_readiness.proxy")
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 class UpstreamError(Exception):
@@ -118,7 +119,7 @@ class Pipeline:
             idempotency_key=done.request.header("idempotency-key"),
             auth_key_id=key_id,
             request_headers=headers,
-            body_sha256=hashlib.sha256(done.request.body).hexdigest(),
+            body_sha256=hashlib.sha256(done.request.body).hexdigest() if done.request.body else _EMPTY_SHA256,
             body_size=len(done.request.body),
             status=response.status if response else None,
             request_id=response.header("x-request-id") if response else None,
@@ -138,7 +139,8 @@ class Pipeline:
         done.recorded.append(exchange)
         with self._idle:
             self._in_flight -= 1
-            self._idle.notify_all()
+            if not self._in_flight:
+                self._idle.notify_all()
         return exchange
 
 

@@ -41,17 +41,42 @@ def _key_id(value: str) -> tuple[str, str | None]:
     return f"Basic {username}:{MASK}", username
 
 
+_KEEP, _AUTHORIZATION, _PROXY_AUTHORIZATION, _MASK_VALUE = 0, 1, 2, 3
+_kinds: dict[str, int] = {}  # header name as sent -> what to do with its value (names repeat: decided once)
+_MAX_KINDS = 1024
+
+
+def _kind(name: str) -> int:
+    lower = name.lower()
+    if lower == "authorization":
+        kind = _AUTHORIZATION
+    elif lower == "proxy-authorization":
+        kind = _PROXY_AUTHORIZATION
+    elif any(word in lower for word in _MASKED):
+        kind = _MASK_VALUE
+    else:
+        kind = _KEEP
+    if len(_kinds) >= _MAX_KINDS:  # names come from clients: keep the table bounded
+        _kinds.clear()
+    _kinds[name] = kind
+    return kind
+
+
 def sanitize_headers(headers: Iterable[tuple[str, str]]) -> tuple[Headers, str | None]:
     """Headers safe to record, and the Basic-auth key id (``"Basic <key_id>:***"`` replaces the credentials)."""
     out: list[tuple[str, str]] = []
     key_id: str | None = None
+    kinds = _kinds
     for name, value in headers:
-        lower = name.lower()
-        if lower in ("authorization", "proxy-authorization"):
-            value, user = _key_id(value)
-            key_id = key_id or (user if lower == "authorization" else None)
-        elif any(word in lower for word in _MASKED):
+        kind = kinds.get(name)
+        if kind is None:
+            kind = _kind(name)
+        if kind == _MASK_VALUE:
             value = MASK
+        elif kind:
+            value, user = _key_id(value)
+            if kind == _AUTHORIZATION:
+                key_id = key_id or user
         out.append((name, value))
     return tuple(out), key_id
 

@@ -1,8 +1,9 @@
 """``ProxyServer``: the fault-injecting reverse proxy on a real loopback socket.
 
-Asyncio streams + h11 in a background thread with its own event loop (an ASGI server cannot close a
-connection without answering, nor reset it). Requests are forwarded upstream by ``UpstreamClient`` (h11,
-keep-alive; ``_upstream.py``); ``/__proxy/…`` is the control API (``control.py``).
+An asyncio protocol per connection, requests parsed by httptools (``_client_conn.py``), in a background
+thread with its own event loop (uvloop's where installed): an ASGI server cannot close a connection without
+answering, nor reset it. Requests are forwarded upstream by ``UpstreamClient`` (httptools, keep-alive;
+``_upstream.py``); ``/__proxy/…`` is the control API (``control.py``).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import Any
 
-import h11
 import httpx
 
-from bluum_readiness._serving import bind
+from bluum_readiness._serving import bind, new_event_loop
 from bluum_readiness.clock import Clock, SystemClock
 from bluum_readiness.errors import ConfigError, HarnessError
-from bluum_readiness.proxy import _http
+from bluum_readiness.proxy._client_conn import ClientConnection, Rejection
+from bluum_readiness.proxy._http import IncomingRequest, end_to_end
 from bluum_readiness.proxy._upstream import UpstreamClient
 from bluum_readiness.proxy.control import PREFIX, handle_control
 from bluum_readiness.proxy.engine import FaultEngine
@@ -32,6 +33,8 @@ from bluum_readiness.proxy.recorder import Exchange, Recorder
 from bluum_readiness.proxy.rules import FaultRule
 
 __all__ = ["ProxyServer", "parse_upstream"]
+
+_NOT_FORWARDED = frozenset({"host", "content-length"})  # the upstream client sets its own Host and framing
 
 
 def parse_upstream(upstream: str) -> httpx.URL:
@@ -98,7 +101,7 @@ class ProxyServer:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._client: UpstreamClient | None = None
-        self._connections: set[asyncio.Task[Any]] = set()
+        self._connections: set[ClientConnection] = set()  # open client connections (on the loop's thread)
 
     # -- control from Python ------------------------------------------------------------------------------
 
@@ -135,7 +138,7 @@ class ProxyServer:
     def start(self, timeout: float = 10.0) -> ProxyServer:
         if self._thread is not None:
             raise HarnessError(f"the proxy on {self.url} is already started; start it once")
-        self._loop = asyncio.new_event_loop()
+        self._loop = new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name=f"proxy:{self.port}", daemon=True)
         self._thread.start()
         try:
@@ -169,15 +172,20 @@ class ProxyServer:
 
     async def _open(self) -> None:
         self._client = UpstreamClient(self.upstream, self._timeout)
-        self._server = await asyncio.start_server(self._serve_connection, sock=self._sock)
+        loop = asyncio.get_running_loop()
+        serve, max_body, connections = self._serve_connection, self._max_body, self._connections
+        self._server = await loop.create_server(lambda: ClientConnection(serve, max_body, connections), sock=self._sock)
 
     async def _close(self) -> None:
         if self._server is not None:
             self._server.close()
-        tasks = list(self._connections)
+        tasks = [conn.task for conn in self._connections if conn.task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for conn in list(self._connections):  # any whose task had not started yet
+            conn.close()
+        await asyncio.sleep(0)  # let the transports finish closing before the loop stops
         if self._client is not None:
             await self._client.aclose()
 
@@ -191,38 +199,20 @@ class ProxyServer:
 
     # -- serving ------------------------------------------------------------------------------------------
 
-    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        conn = h11.Connection(h11.SERVER)
-        keep = True
+    async def _serve_connection(self, conn: ClientConnection) -> None:
         try:
-            while keep:
-                request = await _http.read_request(conn, reader, writer, self._max_body)
-                if request is None:
+            while (request := await conn.next_request()) is not None:
+                if isinstance(request, Rejection):
+                    await conn.reject(request)
                     break
-                keep = await self._handle(conn, reader, writer, request)
-                if keep and conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-                    conn.start_next_cycle()
-                else:
-                    keep = False
-        except (ConnectionError, h11.ProtocolError):
-            pass
+                if not await self._handle(conn, request):
+                    break
         except asyncio.CancelledError:  # stop(): end quietly (asyncio logs a cancelled connection task as an error)
             pass
         finally:
-            self._connections.discard(task)
-            if not writer.transport.is_closing():
-                writer.close()
+            conn.close()
 
-    async def _handle(
-        self,
-        conn: h11.Connection,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        req: _http.IncomingRequest,
-    ) -> bool:
+    async def _handle(self, conn: ClientConnection, req: IncomingRequest) -> bool:
         """Serve one request; False when the connection must end."""
         if req.path == PREFIX or req.path.startswith(PREFIX + "/"):
             if req.method == "GET" and req.path.rstrip("/") == PREFIX + "/exchanges":
@@ -230,21 +220,21 @@ class ProxyServer:
             status, payload = handle_control(self.engine, self.recorder, req.method, req.path, req.body)
             body = b"" if payload is None else json.dumps(payload).encode()
             reply = Respond(status, (("Content-Type", "application/json"),) if body else (), body)
-            return await _http.write_response(conn, writer, reply, req.method)
+            return await conn.respond(reply, req.method, req.keep_alive)
         request = ProxyRequest(req.method, req.path, req.query, req.headers, req.body, sleep=asyncio.sleep)
         done = await self._pipeline.process(request, lambda: self._forward(req))
         outcome = done.outcome
         try:
             if isinstance(outcome, Hold):
-                await _http.hold(reader, outcome.seconds)
+                await conn.hold(outcome.seconds)
         finally:
             self._pipeline.finish(done)  # before the client can see the outcome: exchanges() is never behind
         if isinstance(outcome, Respond):
-            return await _http.write_response(conn, writer, outcome, req.method)
+            return await conn.respond(outcome, req.method, req.keep_alive)
         if isinstance(outcome, Abort):
-            _http.abort(writer)
+            conn.abort()
         else:
-            writer.close()
+            conn.close()
         return False
 
     async def _settle(self, timeout: float) -> None:
@@ -254,13 +244,13 @@ class ProxyServer:
         while self._pipeline.in_flight and loop.time() < deadline:
             await asyncio.sleep(0.005)
 
-    async def _forward(self, req: _http.IncomingRequest) -> Respond:
+    async def _forward(self, req: IncomingRequest) -> Respond:
         assert self._client is not None
         if self._pace is not None:
             wait = self._pace()
             if wait > 0:
                 await asyncio.sleep(wait)
-        headers = _http.end_to_end(req.headers, drop=frozenset({"host", "content-length"}))
+        headers = end_to_end(req.headers, drop=_NOT_FORWARDED)
         try:
             response = await self._client.send(req.method, req.target, headers, req.body)
         except httpx.HTTPError as exc:

@@ -37,7 +37,10 @@ class Respond:
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
         wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,10 @@ class ProxyRequest:
     def header(self, name: str) -> str | None:
         """The first value of header ``name`` (case-insensitive), or None."""
         wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        for key, value in self.headers:
+            if key.lower() == wanted:
+                return value
+        return None
 
 
 @runtime_checkable
