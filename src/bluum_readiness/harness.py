@@ -233,6 +233,8 @@ class _ListHandler(logging.Handler):
         self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(_SUITE_TRAFFIC, "active", False):
+            return
         try:
             message = record.getMessage()
         except Exception:  # a broken log call must not break the check
@@ -240,6 +242,20 @@ class _ListHandler(logging.Handler):
         extras = {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRIBUTES and _plain(v)}
         text = f"{record.name} {record.levelname} {message}"
         self.sink.lines.append(LogLine("logging", text, record.levelno, record.name, message, extras or None))
+
+
+_SUITE_TRAFFIC = threading.local()
+
+
+@contextlib.contextmanager
+def _suite_traffic() -> Iterator[None]:
+    """Mark this thread as sending the suite's own requests while the block runs (their log records are skipped)."""
+    previous = getattr(_SUITE_TRAFFIC, "active", False)
+    _SUITE_TRAFFIC.active = True
+    try:
+        yield
+    finally:
+        _SUITE_TRAFFIC.active = previous
 
 
 _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -413,7 +429,8 @@ class Harness:
     def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
         """A setup call straight to the target; an unexpected answer is a harness error."""
         try:
-            response = self.api.request(method, path, **kwargs)
+            with _suite_traffic():  # what the suite's own client logs is not the integration's log
+                response = self.api.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise TargetUnavailable(f"the target {self.target.origin} did not answer {method} {path}: {exc}") from exc
         expected = (expect,) if isinstance(expect, int) else expect

@@ -151,6 +151,18 @@ def secret_never_logged(h: Harness) -> None:
     request_log = getattr(integration, "request_log", None)
     if callable(request_log):
         sources.append(("request_log()", repr(request_log())))
+    h.evidence["scanned"] = {
+        where: {
+            "bytes": len(text.encode()),
+            **({"lines": len(logs.of(_SOURCE_OF[where]))} if where in _SOURCE_OF else {}),
+        }
+        for where, text in sources
+    }
+    if not any(text for _, text in sources):
+        raise NotVerifiable(
+            "the integration logged nothing and its errors carried no text, so there was nothing to scan for the "
+            "secret — a scan of nothing is not a pass"
+        )
     leaks = [where for where, text in sources if secret in text or basic in text]
     if leaks:
         raise ConformanceFailure(
@@ -162,6 +174,9 @@ def secret_never_logged(h: Harness) -> None:
             "status, X-Request-Id and duration only",
             evidence={"where": leaks, "searched": [where for where, _ in sources]},
         )
+
+
+_SOURCE_OF = {"Python logging": "logging", "the program's stderr": "stderr"}  # log sources counted in lines too
 
 
 # -- 429 -----------------------------------------------------------------------------------------------------
