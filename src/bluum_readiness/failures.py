@@ -21,36 +21,43 @@ class Severity(StrEnum):
 class ConformanceFailure(AssertionError):
     """The integration did something the checklist forbids, or failed to do what it requires.
 
-    :param checklist_id: the checklist item (e.g. ``"idempotency"``).
-    :param check: the check's stable id (e.g. ``"idempotency.same-key-on-retry"``).
+    A check raises it with what it observed; the runner (``Check.execute``) stamps which check, checklist item and
+    severity it is from the registry, so a check never names itself (and cannot name itself wrongly).
+
     :param expected: what a ready integration does.
     :param observed: what this one did.
-    :param evidence: structured evidence (recorded exchanges, timings…) for the report.
     :param fix: how to fix it, for someone who did not write the check.
+    :param evidence: structured evidence (recorded exchanges, timings…) for the report.
+    :param checklist_id, check, severity: set by ``stamp`` (a finding raised outside a registered check may give
+        them itself).
     """
 
     def __init__(
         self,
         *,
-        checklist_id: str,
-        check: str,
         expected: str,
         observed: str,
         fix: str = "",
         evidence: dict[str, Any] | None = None,
+        checklist_id: str = "",
+        check: str = "",
         severity: Severity = Severity.REQUIRED,
     ) -> None:
-        self.checklist_id = checklist_id
-        self.check = check
         self.expected = expected
         self.observed = observed
         self.fix = fix
         self.evidence = evidence or {}
-        self.severity = severity
-        text = f"[{checklist_id}] {check}: expected {expected}; observed {observed}."
-        if fix:
-            text += f" Fix: {fix}"
-        super().__init__(text)
+        self.stamp(check, checklist_id, severity)
+
+    def stamp(self, check: str, checklist_id: str, severity: Severity) -> ConformanceFailure:
+        """Say which check found it (its id, its item, its severity); the message names them."""
+        self.check, self.checklist_id, self.severity = check, checklist_id, severity
+        where = f"[{checklist_id}] {check}: " if check else ""
+        text = f"{where}expected {self.expected}; observed {self.observed}."
+        if self.fix:
+            text += f" Fix: {self.fix}"
+        self.args = (text,)
+        return self
 
 
 class NotVerifiable(Exception):

@@ -117,7 +117,7 @@ def test_no_secret_in_evidence_or_messages(session):
     check = registry.get("webhooks.signature-verified")
     with session.harness() as h:
         with pytest.raises(AssertionError) as info:
-            check.run(h)
+            check.execute(h)
         secret = h.webhook_secret.get()
         assert secret not in str(info.value) and secret not in repr(h.evidence)
         assert secret[6:] not in str(info.value) and secret[6:] not in repr(h.evidence)

@@ -135,7 +135,7 @@ def test_a_configured_endpoint_that_skips_verification_is_flagged(team_ca: Local
     try:
         check = registry.get("webhooks.signature-verified")
         with session.harness() as h, pytest.raises(AssertionError) as info:
-            check.run(h)
+            check.execute(h)
     finally:
         session.close()
         receiver.stop()
@@ -149,7 +149,7 @@ def test_without_the_teams_ca_the_handshake_fails_clearly(team_ca: LocalCA) -> N
     session = _session(config, SECRET)
     try:
         with session.harness() as h, pytest.raises(AssertionError) as info:
-            registry.get("webhooks.tls-certificate").run(h)
+            registry.get("webhooks.tls-certificate").execute(h)
     finally:
         session.close()
         receiver.stop()

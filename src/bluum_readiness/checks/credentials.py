@@ -35,10 +35,8 @@ MIN_SECRET_CHARS = 8
 _PROBE_INVESTOR = "inv_" + "0" * 26  # well-formed and unknown: against a real target the 401 comes first
 
 
-def _failure(check_id: str, *, expected: str, observed: str, fix: str, evidence: dict[str, Any]) -> ConformanceFailure:
-    return ConformanceFailure(
-        checklist_id=ITEM, check=check_id, expected=expected, observed=observed, fix=fix, evidence=evidence
-    )
+def _failure(*, expected: str, observed: str, fix: str, evidence: dict[str, Any]) -> ConformanceFailure:
+    return ConformanceFailure(expected=expected, observed=observed, fix=fix, evidence=evidence)
 
 
 # -- no secrets in the code ---------------------------------------------------------------------------------
@@ -100,7 +98,6 @@ def no_secrets_in_code(h: Harness) -> None:
     h.evidence["secret_scan"] = result.evidence()
     if result.findings or result.history_findings:
         raise _failure(
-            "credentials.no-secrets-in-code",
             expected=f"no API key, secret or other credential in {_scanned(result)}",
             observed=_observed(result),
             fix=_fix(result),
@@ -164,12 +161,10 @@ def _fresh_pair(h: Harness) -> tuple[Credentials, Callable[[], None]]:
     title="Credentials come from the configured source, not a literal",
 )
 def secret_source(h: Harness) -> None:
-    check_id = "credentials.secret-source"
     h.evidence["credential_source"] = _describe_source(h.config.credentials)
     literal = _literal_in_config(h)
     if literal is not None:
         raise _failure(
-            check_id,
             expected="the config file names where the secret comes from, never the secret itself",
             observed=f"the API secret in use appears literally in the config file at {literal}",
             fix='remove it, rotate the pair, and use [credentials] source = "env", "file" (chmod 600), "command" '
@@ -200,7 +195,6 @@ def secret_source(h: Harness) -> None:
         others = [k for k in used if k != pair.key]
         before = " (the pair it was handed earlier: a cached or hard-coded pair)" if original.key in others else ""
         raise _failure(
-            check_id,
             expected=f"every request carries the pair IntegrationEnv.credentials() returns now (key {pair.key})",
             observed=f"after a new pair was handed over, its requests carried key {', '.join(others)}{before}",
             fix="read the key pair from your secret source (IntegrationEnv.credentials() in the adapter) when "
@@ -209,7 +203,6 @@ def secret_source(h: Harness) -> None:
         )
     if h.target.twin and any(x.status == 401 for x in exchanges):
         raise _failure(
-            check_id,
             expected="the secret of the handed pair with its key (the twin accepts the new pair)",
             observed="its requests carried the new key but were refused with 401: the secret came from elsewhere",
             fix="take the secret from the same source as the key (IntegrationEnv.credentials().secret)",
@@ -247,7 +240,6 @@ def key_age(h: Harness) -> None:
     }
     if age_days >= period_days:
         raise _failure(
-            "credentials.key-age",
             expected=f"the key in use is younger than the rotation period ({period_days} days)",
             observed=f"key {current} was created {h.evidence['key_age']['created']} ({age_days:.0f} days ago)",
             fix="rotate it: create a new pair in the Bluum dashboard, deploy it to your secret source, verify, then "

@@ -19,8 +19,6 @@ def read_only_200(h: Harness) -> None:
                            "request_id": result.request_id, "duration_ms": round(result.duration_ms, 1)}  # fmt: skip
     if not result.ok:
         raise ConformanceFailure(
-            checklist_id="smoke-test",
-            check="smoke-test.read-only-200",
             expected="200 from GET /assets?asset_class=us_equity&tradable=true&limit=1",
             observed=result.message,
             fix="deploy the key pair of this environment to the secret source the integration reads, then re-run",

@@ -33,11 +33,9 @@ ITEM = "error-handling"
 BACKOFF_FIX = "retry 429 and 5xx with capped exponential backoff and full jitter: sleep(uniform(0, min(cap, base·2^n)))"
 
 
-def _fail(check_id: str, expected: str, observed: str, fix: str, exchanges: list[Exchange],
+def _fail(expected: str, observed: str, fix: str, exchanges: list[Exchange],
           **evidence: Any) -> ConformanceFailure:  # fmt: skip
     return ConformanceFailure(
-        checklist_id=ITEM,
-        check=check_id,
         expected=expected,
         observed=observed,
         fix=fix,
@@ -83,7 +81,6 @@ def refresh_on_401(h: Harness) -> None:
     attempts = h.exchanges_since(mark)
     if not outcome.ok:
         raise _fail(
-            "error-handling.401-refresh",
             "after its key pair is rotated and the old one revoked, the next call gets 401, re-reads the credentials "
             "from the secret source and succeeds",
             f"the call {outcome.describe()}",
@@ -100,7 +97,6 @@ def bounded_on_401(h: Harness) -> None:
     outcome, attempts = _kyc_attempts(h, integration, investor, rule, timeout=5.0, most=3)
     if not outcome.finished or len(attempts) > 3 or outcome.ok:
         raise _fail(
-            "error-handling.401-bounded",
             "at most 3 attempts under a persistent 401, then an error to the caller",
             f"{len(attempts)} attempts and the call {outcome.describe()}",
             "after one credential refresh, give up on 401 and raise",
@@ -166,8 +162,6 @@ def secret_never_logged(h: Harness) -> None:
     leaks = [where for where, text in sources if secret in text or basic in text]
     if leaks:
         raise ConformanceFailure(
-            checklist_id=ITEM,
-            check="error-handling.secret-never-logged",
             expected="no trace of the API secret (or the Basic authorization header) in logs, errors or request logs",
             observed=f"the secret appears in the integration's output ({', '.join(leaks)})",
             fix="never log request headers or credentials, nor put them in exception messages; log method, path, "
@@ -182,9 +176,7 @@ _SOURCE_OF = {"Python logging": "logging", "the program's stderr": "stderr"}  # 
 # -- 429 -----------------------------------------------------------------------------------------------------
 
 
-def _backoff_trials(
-    h: Harness, check_id: str, status: int = 429, failures: int = 3
-) -> tuple[list[list[float]], list[Exchange]]:
+def _backoff_trials(h: Harness, status: int = 429, failures: int = 3) -> tuple[list[list[float]], list[Exchange]]:
     """Repeated trials of ``failures`` consecutive faults before success; the waits between attempts of each."""
     integration = h.integration()
     investor = h.active_investor()
@@ -200,7 +192,6 @@ def _backoff_trials(
             raise NotVerifiable(f"the integration does not retry {status} at all; see error-handling.5xx-retried")
         if len(attempts) <= failures or not outcome.ok:
             raise _fail(
-                check_id,
                 f"retries through {failures} consecutive {status}s, then success",
                 f"{len(attempts)} attempts and the call {outcome.describe()}",
                 BACKOFF_FIX,
@@ -212,11 +203,10 @@ def _backoff_trials(
 
 @check("error-handling.429-backoff-grows", item=ITEM, title="Waits after 429 grow exponentially, and it recovers")
 def backoff_grows(h: Harness) -> None:
-    trials, exchanges = _backoff_trials(h, "error-handling.429-backoff-grows")
+    trials, exchanges = _backoff_trials(h)
     by_attempt = [mean([t[i] for t in trials]) for i in range(3)]
     if not by_attempt[2] > by_attempt[0] * 1.4:
         raise _fail(
-            "error-handling.429-backoff-grows",
             "the average wait before the third retry to be clearly longer (x1.4) than before the first",
             f"average waits per retry {[round(w * 1000, 1) for w in by_attempt]} ms over {len(trials)} trials",
             BACKOFF_FIX,
@@ -227,7 +217,7 @@ def backoff_grows(h: Harness) -> None:
 
 @check("error-handling.429-jitter", item=ITEM, title="Waits after 429 are jittered")
 def backoff_jitter(h: Harness) -> None:
-    trials, exchanges = _backoff_trials(h, "error-handling.429-jitter")
+    trials, exchanges = _backoff_trials(h)
     # Normalise each wait by the average at its position, then pool: equal or full jitter spreads the pooled
     # values (relative spread ≈ 0.2–0.6); a fixed schedule leaves only scheduling noise (≈ 0.03).
     position_means = [mean([t[i] for t in trials]) for i in range(3)]
@@ -237,7 +227,6 @@ def backoff_jitter(h: Harness) -> None:
     spread = coefficient_of_variation(pooled)
     if spread < 0.1:
         raise _fail(
-            "error-handling.429-jitter",
             "waits that vary between trials (random jitter), so many clients do not retry in lockstep",
             f"nearly identical waits across {len(trials)} trials (relative spread {spread:.3f})",
             BACKOFF_FIX,
@@ -255,7 +244,6 @@ def honours_retry_after(h: Harness) -> None:
     observed = waits(attempts)
     if len(attempts) < 2 or observed[0] < 0.95:
         raise _fail(
-            "error-handling.429-retry-after",
             "after a 429 with Retry-After: 1, no retry for at least 1 s",
             f"{len(attempts)} attempts; waits {[round(w, 3) for w in observed]} s; the call {outcome.describe()}",
             "read Retry-After (seconds) on 429 and wait at least that long before retrying",
@@ -275,7 +263,6 @@ def bounded_on_429(h: Harness) -> None:
     longest = max(waits(attempts), default=0.0)
     if not outcome.finished or outcome.ok or len(attempts) > limit or longest > h.settings.max_backoff_s:
         raise _fail(
-            "error-handling.429-bounded",
             f"at most {limit} attempts, no wait over {h.settings.max_backoff_s:g} s, then an error to the caller",
             f"{len(attempts)} attempts, longest wait {longest:.2f} s; the call {outcome.describe()}",
             "bound the number of attempts and cap each wait",
@@ -286,7 +273,7 @@ def bounded_on_429(h: Harness) -> None:
 # -- 4xx, 5xx, timeouts --------------------------------------------------------------------------------------
 
 
-def _not_retried(h: Harness, check_id: str, statuses: tuple[int, ...]) -> None:
+def _not_retried(h: Harness, statuses: tuple[int, ...]) -> None:
     integration = h.integration()
     investor, bank = h.funded_investor()
     for status in statuses:
@@ -301,17 +288,16 @@ def _not_retried(h: Harness, check_id: str, statuses: tuple[int, ...]) -> None:
         require_traffic(attempts, outcome, "deposit()")
         if len(attempts) != 1:
             raise _fail(
-                check_id,
                 f"exactly one attempt for a {status} (it will fail the same way again)",
                 f"{len(attempts)} attempts; the call {outcome.describe()}",
                 f"do not retry {status}: surface it to the caller with its code and X-Request-Id",
                 attempts,
             )
         if outcome.ok:
-            _surfaced_in_logs(h, check_id, status, code, message, logs, attempts[0], outcome)
+            _surfaced_in_logs(h, status, code, message, logs, attempts[0], outcome)
 
 
-def _surfaced_in_logs(h: Harness, check_id: str, status: int, code: str, message: str, logs: LogCapture,
+def _surfaced_in_logs(h: Harness, status: int, code: str, message: str, logs: LogCapture,
                       attempt: Exchange, outcome: Any) -> None:  # fmt: skip
     """An operation that returned after a refusal must have logged it at WARNING or above with Bluum's code or
     message; an access-log line with the status is not telling anyone the operation failed."""
@@ -335,7 +321,6 @@ def _surfaced_in_logs(h: Harness, check_id: str, status: int, code: str, message
     else:
         observed = f"{returned}, and no log line at WARNING or above names {code} or its message"
     raise _fail(
-        check_id,
         f"the {status} surfaced to the caller (an exception), or logged at WARNING or above with Bluum's code "
         f"({code}) or message",
         observed,
@@ -347,12 +332,12 @@ def _surfaced_in_logs(h: Harness, check_id: str, status: int, code: str, message
 
 @check("error-handling.400-not-retried", item=ITEM, title="A 400 is not retried, and surfaces")
 def not_retried_400(h: Harness) -> None:
-    _not_retried(h, "error-handling.400-not-retried", (400,))
+    _not_retried(h, (400,))
 
 
 @check("error-handling.4xx-not-retried", item=ITEM, title="403, 404, 409 and 422 are not retried, and surface")
 def not_retried_4xx(h: Harness) -> None:
-    _not_retried(h, "error-handling.4xx-not-retried", (403, 404, 409, 422))
+    _not_retried(h, (403, 404, 409, 422))
 
 
 @check("error-handling.5xx-retried", item=ITEM, title="500, 502, 503 and 504 are retried until success")
@@ -368,7 +353,6 @@ def retried_5xx(h: Harness) -> None:
         require_traffic(attempts, outcome, "deposit()")
         if len(attempts) < 2 or not outcome.ok:
             raise _fail(
-                "error-handling.5xx-retried",
                 f"a {status} retried until it succeeds (key reuse is judged by idempotency.same-key-on-retry)",
                 f"{len(attempts)} attempts; the call {outcome.describe()}",
                 BACKOFF_FIX,
@@ -378,11 +362,10 @@ def retried_5xx(h: Harness) -> None:
 
 @check("error-handling.backoff-between-retries", item=ITEM, title="Retries wait (backoff), never hammer")
 def backoff_between_retries(h: Harness) -> None:
-    trials, exchanges = _backoff_trials(h, "error-handling.backoff-between-retries", status=503, failures=2)
+    trials, exchanges = _backoff_trials(h, status=503, failures=2)
     first_waits = [t[0] for t in trials] + [t[1] for t in trials]
     if mean(first_waits) < 0.005:
         raise _fail(
-            "error-handling.backoff-between-retries",
             "a pause before each retry of a 5xx (on average at least 5 ms)",
             f"retries after {[round(w * 1000, 2) for w in first_waits]} ms",
             BACKOFF_FIX,
@@ -404,7 +387,6 @@ def timeout_retried(h: Harness) -> None:
     require_traffic(attempts, outcome, "deposit()")
     if len(attempts) < 2 or not outcome.ok:
         raise _fail(
-            "error-handling.timeout-retried",
             "a request that timed out retried until it succeeds (key reuse: idempotency.same-key-on-retry)",
             f"{len(attempts)} attempts; the call {outcome.describe()}",
             "treat timeouts and dropped connections as retryable; reuse the operation's Idempotency-Key",
@@ -451,7 +433,6 @@ def request_timeout(h: Harness) -> None:
                                      "waited_s": round(waited, 3)}  # fmt: skip
     if waited > limit:
         raise _fail(
-            "error-handling.request-timeout",
             f"a request the target never answers abandoned after about request_timeout_s ({timeout:g} s; at most "
             f"{limit:g} s accepted)",
             f"no request timeout: the first attempt waited {waited:.2f} s on a request held silent for {hang:g} s "

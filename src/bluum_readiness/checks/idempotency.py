@@ -22,10 +22,8 @@ ITEM = "idempotency"
 KEY_FIX = "generate one random key (e.g. uuid4) per logical deposit/withdrawal and send it as Idempotency-Key"
 
 
-def _fail(check_id: str, expected: str, observed: str, fix: str, exchanges: list[Exchange], **kw: object) -> None:
+def _fail(expected: str, observed: str, fix: str, exchanges: list[Exchange], **kw: object) -> None:
     raise ConformanceFailure(
-        checklist_id=ITEM,
-        check=check_id,
         expected=expected,
         observed=observed,
         fix=fix,
@@ -52,13 +50,11 @@ def key_on_every_transfer(h: Harness) -> None:
         require_traffic(posts, outcome, f"{kind[:-1]}()")
         if not posts:
             raise ConformanceFailure(
-                checklist_id=ITEM, check="idempotency.key-on-every-transfer",
                 expected=f"a POST …/{kind}", observed=f"no request; the operation {outcome.describe()}",
             )  # fmt: skip
         missing = [x for x in posts if not x.idempotency_key]
         if missing:
             _fail(
-                "idempotency.key-on-every-transfer",
                 f"an Idempotency-Key header on every POST …/{kind}",
                 f"{len(missing)} of {len(posts)} POST …/{kind} had none (the operation {outcome.describe()})",
                 KEY_FIX,
@@ -79,7 +75,6 @@ def fresh_key_per_operation(h: Harness) -> None:
         raise NotVerifiable("fewer than three keyed deposits were sent, so key reuse cannot be judged")
     if len(set(keys)) < len(keys):
         _fail(
-            "idempotency.fresh-key-per-operation",
             "three deposits with three different Idempotency-Keys",
             f"keys {keys} (a key was reused: the second deposit would replay the first and move no money)",
             KEY_FIX,
@@ -121,7 +116,7 @@ def unguessable_keys(h: Harness) -> None:
         raise NotVerifiable("fewer than two distinct keys were observed; see idempotency.fresh-key-per-operation")
     reason = guessable(keys)
     if reason:
-        _fail("idempotency.unguessable-keys", "random Idempotency-Keys (e.g. uuid4)", reason, KEY_FIX, posts)
+        _fail("random Idempotency-Keys (e.g. uuid4)", reason, KEY_FIX, posts)
 
 
 @check("idempotency.same-key-on-retry", item=ITEM, title="The same key on every retry of an operation")
@@ -150,7 +145,6 @@ def same_key_on_retry(h: Harness) -> None:
         retried += 1
         if len(keys) != 1 or None in keys:
             _fail(
-                "idempotency.same-key-on-retry",
                 f"every attempt of one deposit to send the same Idempotency-Key ({label})",
                 f"{len(posts)} attempts with keys {[x.idempotency_key for x in posts]}",
                 "create the key once per logical operation, before the first attempt, and reuse it on retries",
@@ -220,8 +214,6 @@ def exactly_once(h: Harness) -> None:
                 )
     if problems:
         raise ConformanceFailure(
-            checklist_id=ITEM,
-            check="idempotency.exactly-once",
             expected="each deposit and withdrawal of the storm moved money exactly once (one resource, one ledger "
             "movement) and was reported to the caller as it ended at the target",
             observed="; ".join(problems),
@@ -244,7 +236,6 @@ def orders_keyed(h: Harness) -> None:
         raise NotVerifiable(f"place_order() sent no order ({outcome.describe()}), so its key could not be observed")
     if not all(x.idempotency_key for x in posts):
         raise ConformanceFailure(
-            checklist_id=ITEM, check="idempotency.orders-keyed", severity=Severity.ADVISORY,
             expected="an Idempotency-Key on order placement (Bluum recommends it)",
             observed="orders are placed without one: a retried order could buy twice",
             fix="send an Idempotency-Key (or a unique client_order_id) with every order",

@@ -98,8 +98,6 @@ class _Journey:
     def fail(self, step: str, expected: str, observed: str, fix: str, **facts: Any) -> ConformanceFailure:
         self.record(step, outcome="failed", **facts)
         return ConformanceFailure(
-            checklist_id=ITEM,
-            check=self.CHECK,
             expected=f"step '{step}': {expected}",
             observed=observed,
             fix=fix,
@@ -479,8 +477,6 @@ def error_paths(h: Harness) -> None:
     silent = [r for r in results if not r["surfaced"]]
     if silent:
         raise ConformanceFailure(
-            checklist_id=ITEM,
-            check="lifecycle.error-paths",
             expected="every refusal by Bluum to surface to the caller as an exception (or, for bad input, a local "
             "validation error), refused for the reason the path provokes (its status and BLUM code)",
             observed="; ".join(f"{r['path']}: {r['observed']}" for r in silent),
@@ -554,7 +550,7 @@ class _Money:
         outcome = call(operation, timeout=self.h.settings.settle_timeout_s + 15)
         if not outcome.finished:
             raise ConformanceFailure(
-                checklist_id=ITEM, check=self.CHECK, expected=f"{what} to return or raise",
+                expected=f"{what} to return or raise",
                 observed="the call never returned", evidence={"steps": self.history + [{"step": what}]},
             )  # fmt: skip
         if isinstance(outcome.result, str) and kind != "cancel":
@@ -631,8 +627,6 @@ class _Money:
             )
         if problems:
             raise ConformanceFailure(
-                checklist_id=ITEM,
-                check=self.CHECK,
                 expected="after every operation: ledger sum = wallet balance, no negative balances, positions = fills "
                 "of the orders the integration placed, each operation in the ledger at most once",
                 observed=f"after step {number} ({self.history[-1]['step']}): " + "; ".join(problems),
@@ -747,8 +741,6 @@ def webhook_events(h: Harness) -> None:
     h.evidence["webhook_events"] = [{"id": e["id"], "event": e["event"]} for e in events]
     if not events or refused or missing or repeated:
         raise ConformanceFailure(
-            checklist_id=ITEM,
-            check="lifecycle.webhook-events",
             expected="every event of the journey (investor, deposit, order and withdrawal changes), delivered signed "
             "to the receiver, acknowledged with 2xx and applied exactly once (processed_events())",
             observed="; ".join(

@@ -47,8 +47,8 @@ LOG_FIX = (
 )
 
 
-def _fail(check_id: str, expected: str, observed: str, fix: str, **evidence: Any) -> ConformanceFailure:
-    return ConformanceFailure(checklist_id=ITEM, check=check_id, expected=expected, observed=observed, fix=fix,
+def _fail(expected: str, observed: str, fix: str, **evidence: Any) -> ConformanceFailure:
+    return ConformanceFailure(expected=expected, observed=observed, fix=fix,
                               evidence=evidence)  # fmt: skip
 
 
@@ -151,7 +151,6 @@ def request_log(h: Harness) -> None:
                             "has no request_log()")  # fmt: skip
     if problems:
         raise _fail(
-            "observability.request-log",
             f"{where}, with method, path, status and the duration (required on JSON and other structured lines)",
             f"{len(problems)} problem(s) over {len(answered)} exchanges: " + "; ".join(problems[:6]),
             LOG_FIX,
@@ -208,7 +207,6 @@ def failures_logged(h: Harness) -> None:
                                      "matched": matched, "missing": missing}  # fmt: skip
     if missing:
         raise _fail(
-            "observability.failures-logged",
             "a log line for every exchange that got no answer, with its method, path and the failure (reset, timeout)",
             f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: " + "; ".join(missing),
             "log failed attempts too, not only answered ones — method, path and what went wrong (ECONNRESET, "
@@ -260,7 +258,6 @@ def no_secrets_in_logs(h: Harness) -> None:
     leaks = [f"{what} in {where}" for where, text in texts.items() for what, value in secrets.items() if value in text]
     if leaks:
         raise _fail(
-            "observability.no-secrets-in-logs",
             "no trace of the API secret, its Basic token or the webhook secret in logs or alerts",
             "; ".join(leaks),
             "log method, path, status, X-Request-Id and duration only — never request headers, credentials or "
@@ -297,18 +294,18 @@ def _wait_for_alert(h: Harness, alerts: Callable[[], list[dict[str, Any]]], kind
     return found[before:]
 
 
-def _alert_failure(check_id: str, kind: str, cause: str, timeout: float, seen: list[dict[str, Any]],
+def _alert_failure(kind: str, cause: str, timeout: float, seen: list[dict[str, Any]],
                    fix: str) -> ConformanceFailure:  # fmt: skip
     kinds = sorted({str(a.get("kind")) for a in seen})
-    return _fail(check_id, f"a {kind!r} alert within {timeout:g} s of {cause}",
+    return _fail(f"a {kind!r} alert within {timeout:g} s of {cause}",
                  f"no such alert; alerts() holds {len(seen)} alert(s) of kinds {kinds}",
                  f"{fix} (the suite waits alert_timeout_s = {timeout:g} s: the adapter you hand it needs alert "
                  "thresholds below that, e.g. a factory parameter for tests)", alerts=seen[-10:])  # fmt: skip
 
 
-def _quiet(check_id: str, kind: str, alerts: list[dict[str, Any]], normal: str) -> None:
+def _quiet(kind: str, alerts: list[dict[str, Any]], normal: str) -> None:
     if _of(alerts, kind):
-        raise _fail(check_id, f"no {kind!r} alert during {normal}", f"alerts() already holds {_of(alerts, kind)[:3]}",
+        raise _fail(f"no {kind!r} alert during {normal}", f"alerts() already holds {_of(alerts, kind)[:3]}",
                     f"fire {kind} only when its cause is there: an alert that always fires is ignored",
                     alerts=alerts[-10:])  # fmt: skip
 
@@ -335,13 +332,13 @@ def alert_5xx(h: Harness) -> None:
         raise NotVerifiable("kyc_status() sent no request, so no 5xx could reach the integration")
     for _ in range(2):
         call(lambda: integration.kyc_status(investor))
-    _quiet("observability.alert-5xx", "elevated_5xx", alerts(), "normal traffic with one retried 503")
+    _quiet("elevated_5xx", alerts(), "normal traffic with one retried 503")
     burst = FaultRule("burst-5xx", StatusFault(503), method="GET", path=INVESTOR, first=BURST_5XX)
     answered = _burst(h, integration, investor, burst, BURST_5XX)
     fired = _wait_for_alert(h, alerts, "elevated_5xx", 0)
     h.evidence["alerts"] = {"burst_5xx": answered, "fired": fired}
     if not fired:
-        raise _alert_failure("observability.alert-5xx", "elevated_5xx", f"a burst of {answered} 503 answers",
+        raise _alert_failure("elevated_5xx", f"a burst of {answered} 503 answers",
                              h.settings.alert_timeout_s, alerts(),
                              "count 5xx answers (every attempt) in a sliding window; alert over a limit")  # fmt: skip
 
@@ -353,7 +350,7 @@ def alert_429(h: Harness) -> None:
     investor = h.active_investor()
     for _ in range(3):
         call(lambda: integration.kyc_status(investor))
-    _quiet("observability.alert-429", "rate_limited", alerts(), "normal traffic")
+    _quiet("rate_limited", alerts(), "normal traffic")
     rule = FaultRule("hits-429", StatusFault(429, retry_after=0), method="GET", path=INVESTOR, first=HITS_429)
     answered = _burst(h, integration, investor, rule, HITS_429)
     if answered == 0:
@@ -361,7 +358,7 @@ def alert_429(h: Harness) -> None:
     fired = _wait_for_alert(h, alerts, "rate_limited", 0)
     h.evidence["alerts"] = {"answered_429": answered, "fired": fired}
     if not fired:
-        raise _alert_failure("observability.alert-429", "rate_limited", f"{answered} 429 answers",
+        raise _alert_failure("rate_limited", f"{answered} 429 answers",
                              h.settings.alert_timeout_s, alerts(),
                              "alert on 429s: the integration is over its rate limit and users wait")  # fmt: skip
 
@@ -398,12 +395,12 @@ def alert_stuck_order(h: Harness) -> None:
     false_alarm = _of(seen, "stuck_order", about=market)
     h.evidence["alerts"] = {"held_order": held, "filled_order": market, "fired": _of(seen, "stuck_order")}
     if false_alarm:
-        raise _fail("observability.alert-stuck-order", f"no stuck_order alert for {market}, which filled at once",
+        raise _fail(f"no stuck_order alert for {market}, which filled at once",
                     f"alerts() reports it stuck: {false_alarm[:2]}",
                     "re-read an order before alerting; only orders still non-terminal past the threshold are stuck",
                     alerts=seen[-10:])  # fmt: skip
     if not fired:
-        raise _alert_failure("observability.alert-stuck-order", "stuck_order",
+        raise _alert_failure("stuck_order",
                              f"order {held} being held open at the target (the alert must name it)",
                              h.settings.alert_timeout_s, seen,
                              "watch the orders you placed (webhooks or polling) and alert when one stays non-terminal "
@@ -462,7 +459,7 @@ def alert_webhook_failure(h: Harness) -> None:
                      h.settings.settle_timeout_s)  # fmt: skip
     if not delivered or not all(d["status"] == "delivered" for d in delivered):
         raise NotVerifiable(f"the twin could not deliver to the receiver at {url} (see webhooks.end-to-end)")
-    _quiet("observability.alert-webhook-failure", "webhook_failure", alerts(), "deliveries that succeed")
+    _quiet("webhook_failure", alerts(), "deliveries that succeed")
 
     # the endpoint fails: every delivery answers 503 until the twin parks it
     endpoint = _FailingEndpoint()
@@ -478,7 +475,7 @@ def alert_webhook_failure(h: Harness) -> None:
     h.evidence["alerts"] = {"failing_endpoint": endpoint.url, "failed_attempts": endpoint.hits,
                             "deliveries": failing, "fired": fired}  # fmt: skip
     if not fired:
-        raise _alert_failure("observability.alert-webhook-failure", "webhook_failure",
+        raise _alert_failure("webhook_failure",
                              f"the twin's deliveries failing ({endpoint.hits} attempts answered 503)",
                              h.settings.alert_timeout_s, alerts(),
                              "notice missing webhooks: expect an event for every deposit, withdrawal and order you "

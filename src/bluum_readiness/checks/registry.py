@@ -1,8 +1,9 @@
 """The registry of checks: each check proves one thing about one checklist item.
 
-A check is a function taking the ``Harness`` and returning nothing; it raises ``ConformanceFailure``
-when the integration falls short, ``NotVerifiable`` when it cannot tell, and lets ``HarnessError``
-through when the harness itself failed. Register with the ``check`` decorator::
+A check is a function taking the ``Harness`` and returning nothing; it raises ``ConformanceFailure`` with what
+it observed when the integration falls short (``Check.execute`` stamps which check, item and severity it is),
+``NotVerifiable`` when it cannot tell, and lets ``HarnessError`` through when the harness itself failed. Register
+with the ``check`` decorator::
 
     @check("idempotency.same-key-on-retry", item="idempotency", title="The same key on every retry")
     def same_key_on_retry(h: Harness) -> None: ...
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bluum_readiness.catalog import item as checklist_item
-from bluum_readiness.failures import Severity
+from bluum_readiness.failures import ConformanceFailure, Severity
 
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
@@ -38,6 +39,13 @@ class Check:
     severity: Severity = Severity.REQUIRED
     needs: tuple[str, ...] = ()
     twin_only: bool = False
+
+    def execute(self, h: Harness) -> None:
+        """Run the check; a finding it raises is stamped with this check's id, item and severity."""
+        try:
+            self.run(h)
+        except ConformanceFailure as finding:
+            raise finding.stamp(self.id, self.item, self.severity) from None
 
 
 class Registry:

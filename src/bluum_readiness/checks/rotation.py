@@ -259,8 +259,6 @@ def drill(h: Harness) -> None:
         problems.append(f"the old pair still answers HTTP {old_status} after revocation (expected 401)")
     if problems:
         raise ConformanceFailure(
-            checklist_id=ITEM,
-            check=CHECK,
             expected="with a new pair handed to the secret source and the old pair revoked: the old pair gets 401, "
             "the new one works, and not one operation of the continuous traffic fails",
             observed="; ".join(problems),

@@ -145,12 +145,12 @@ def _ca_file(h: Harness) -> str | None:
     return tls.ca_file if tls else None
 
 
-def _fail(check_id: str, expected: str, observed: str, fix: str, rig: _Rig | None = None,
+def _fail(expected: str, observed: str, fix: str, rig: _Rig | None = None,
           **evidence: Any) -> ConformanceFailure:  # fmt: skip
     if rig is not None:
         rig.record()
         evidence = {"deliveries": [a.to_dict() for a in rig.sender.attempts], **evidence}
-    return ConformanceFailure(checklist_id=ITEM, check=check_id, expected=expected, observed=observed, fix=fix,
+    return ConformanceFailure(expected=expected, observed=observed, fix=fix,
                               evidence=evidence)  # fmt: skip
 
 
@@ -192,8 +192,7 @@ def signature_verified(h: Harness) -> None:
     rig = _rig(h)
     problems = _send_cases(rig, signature_cases(rig.sender))
     if problems:
-        raise _fail("webhooks.signature-verified",
-                    "2xx for a valid signature; 4xx and no effect for a missing, malformed, wrong-secret, "
+        raise _fail("2xx for a valid signature; 4xx and no effect for a missing, malformed, wrong-secret, "
                     "tampered-body or lifted signature", "; ".join(problems), VERIFY_FIX, rig)  # fmt: skip
 
 
@@ -204,8 +203,7 @@ def timestamp_tolerance(h: Harness) -> None:
     tolerance = h.settings.webhook_tolerance_s
     problems = _send_cases(rig, timestamp_cases(rig.sender, tolerance))
     if problems:
-        raise _fail("webhooks.timestamp-tolerance",
-                    f"4xx and no effect for deliveries signed more than {tolerance:g} s before or after now",
+        raise _fail(f"4xx and no effect for deliveries signed more than {tolerance:g} s before or after now",
                     "; ".join(problems), f"reject a signature timestamp over {tolerance:g} s from now, both ways",
                     rig)  # fmt: skip
 
@@ -224,8 +222,7 @@ def replay_rejected(h: Harness) -> None:
         problems.append(f"the event took effect {effects.count(original.delivery.event_id)} times, expected once")
     rig.record()
     if problems:
-        raise _fail("webhooks.replay-rejected",
-                    "4xx for a correctly signed but stale copy of an event already received (verify first, "
+        raise _fail("4xx for a correctly signed but stale copy of an event already received (verify first, "
                     "dedupe second)", "; ".join(problems),
                     "verify signature and timestamp before looking up the event id; never answer 2xx to an "
                     "unverified delivery, even for an event you already have", rig)  # fmt: skip
@@ -257,7 +254,7 @@ def duplicates_idempotent(h: Harness) -> None:
             problems.append(f"{delivery.label} (sent {times} times): took effect {count} times, expected once")
     rig.record()
     if problems:
-        raise _fail("webhooks.duplicates-idempotent", "2xx for every copy and exactly one effect per event id",
+        raise _fail("2xx for every copy and exactly one effect per event id",
                     "; ".join(problems),
                     "dedupe by event id atomically (a unique constraint or a lock around check-and-insert), "
                     "and answer 2xx to duplicates", rig)  # fmt: skip
@@ -285,7 +282,7 @@ def out_of_order(h: Harness) -> None:
     else:
         h.evidence["state"] = "not observable: no resource_status() on the adapter for this endpoint"
     if problems:
-        raise _fail("webhooks.out-of-order", "both events acknowledged and applied; the newer state kept",
+        raise _fail("both events acknowledged and applied; the newer state kept",
                     "; ".join(problems),
                     "order events by their timestamp (or re-fetch the resource) instead of applying the last "
                     "one received", rig)  # fmt: skip
@@ -302,7 +299,7 @@ def https_only(h: Harness) -> None:
     h.evidence["registered_urls"] = urls
     plain = sorted({u for u in [*urls, rig.url] if urlsplit(u).scheme != "https"})
     if plain:
-        raise _fail("webhooks.https-only", "https:// for every webhook URL (production refuses anything else)",
+        raise _fail("https:// for every webhook URL (production refuses anything else)",
                     f"non-https webhook URLs: {', '.join(plain)}",
                     "serve the receiver over HTTPS and register its https:// URL", registered_urls=urls)  # fmt: skip
 
@@ -315,7 +312,7 @@ def tls_certificate(h: Harness) -> None:
     fix = "serve a certificate valid for the receiver's host name from a trusted CA, TLS 1.2 or newer, renewed early"
     expected = f"a verified TLS 1.2+ handshake for {parts.hostname}, certificate valid for {CERT_MIN_DAYS}+ days"
     if parts.scheme != "https":
-        raise _fail("webhooks.tls-certificate", expected, f"{rig.url} is not served over TLS at all", fix)
+        raise _fail(expected, f"{rig.url} is not served over TLS at all", fix)
     ca_file = _ca_file(h)
     context = ssl.create_default_context(cafile=ca_file)
     host, port = parts.hostname or "", parts.port or 443
@@ -324,7 +321,7 @@ def tls_certificate(h: Harness) -> None:
                 context.wrap_socket(raw, server_hostname=host) as conn:  # fmt: skip
             version, cert = conn.version(), conn.getpeercert() or {}
     except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
-        raise _fail("webhooks.tls-certificate", expected, f"the handshake failed: {exc}", fix) from None
+        raise _fail(expected, f"the handshake failed: {exc}", fix) from None
     not_after = ssl.cert_time_to_seconds(str(cert.get("notAfter"))) if cert.get("notAfter") else 0.0
     days_left = (not_after - time.time()) / 86400
     h.evidence["tls"] = {"version": version, "not_after": cert.get("notAfter"), "days_left": round(days_left, 1),
@@ -335,7 +332,7 @@ def tls_certificate(h: Harness) -> None:
     if days_left < CERT_MIN_DAYS:
         problems.append(f"the certificate expires in {days_left:.1f} days")
     if problems:
-        raise _fail("webhooks.tls-certificate", expected, "; ".join(problems), fix, tls=h.evidence["tls"])
+        raise _fail(expected, "; ".join(problems), fix, tls=h.evidence["tls"])
 
 
 # -- latency -------------------------------------------------------------------------------------------------
@@ -367,7 +364,7 @@ def fast_ack(h: Harness) -> None:
                         f"first one over {threshold:g} s)")  # fmt: skip
         if refused:
             observed += f"; {len(refused)} not acknowledged with 2xx"
-        raise _fail("webhooks.fast-ack", f"2xx with a p95 under {threshold:g} s", observed,
+        raise _fail(f"2xx with a p95 under {threshold:g} s", observed,
                     "acknowledge as soon as the event is verified and stored; process it asynchronously", rig,
                     latency=h.evidence["latency"])  # fmt: skip
 
@@ -558,8 +555,7 @@ def end_to_end(h: Harness) -> None:
     if not_retried:
         problems.append(f"not redelivered after a lost delivery and a lost acknowledgement: {', '.join(not_retried)}")
     if problems:
-        raise _fail("webhooks.end-to-end",
-                    "every event the twin delivered for the journey acknowledged with 2xx and processed exactly "
+        raise _fail("every event the twin delivered for the journey acknowledged with 2xx and processed exactly "
                     "once, also when an attempt was lost (500, never reached the receiver) or its acknowledgement "
                     "was lost (processed, but the twin saw 500) and the twin redelivered",
                     "; ".join(problems),

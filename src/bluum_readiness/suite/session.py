@@ -177,7 +177,7 @@ class SuiteSession:
             raise NotVerifiable(f"{check.id} needs the twin's sandbox controls; it runs in twin mode only")
         with self.harness() as h:
             try:
-                check.run(h)
+                check.execute(h)
             finally:
                 h.keep_integration_output()
                 if h.webhook_secret.known:
