@@ -38,13 +38,15 @@ from typing import Any
 
 from bluum_readiness.catalog import item as checklist_item
 from bluum_readiness.errors import ConfigError
-from bluum_readiness.harness import HarnessSettings
 from bluum_readiness.integration import Credentials
+from bluum_readiness.target import EMBEDDED, parse_target
+from bluum_readiness.target import EXAMPLE as EXAMPLE_TARGET
 
 __all__ = [
     "CONFIG_FILE",
     "DEFAULT_INTEGRATION",
     "CompanyConfig",
+    "Thresholds",
     "CredentialsConfig",
     "RunConfig",
     "ScanConfig",
@@ -453,9 +455,37 @@ def rotation_message(text: str) -> str:
     return text.replace("credentials.", "rotation.").replace("[credentials]", "[rotation]")
 
 
-def thresholds_from_mapping(values: Mapping[str, Any], seed: int | None) -> HarnessSettings:
-    """``[thresholds]`` → ``HarnessSettings`` (every field but ``seed``, which is top-level)."""
-    fields = {f.name: f for f in dataclasses.fields(HarnessSettings) if f.name != "seed"}
+@dataclass(frozen=True)
+class Thresholds:
+    """``[thresholds]``: what the checks hold integrations to (defaults are the suite's documented ones).
+
+    :param request_timeout_s: the per-request timeout the integration is told to use.
+    :param max_attempts: the most attempts of one operation a bounded retry policy may make.
+    :param max_backoff_s: the longest single wait between attempts we accept (a cap must exist).
+    :param backoff_trials: repetitions for the statistical backoff checks (growth, jitter).
+    :param settle_timeout_s: how long to wait for the target to settle transfers or fill orders.
+    :param webhook_latency_threshold_s: the p95 acknowledgement time of valid webhook deliveries we accept.
+    :param webhook_scheme: the signing scheme the suite's webhook sender uses (``standard-webhooks`` or
+        ``timestamped-hmac``).
+    :param webhook_tolerance_s: the timestamp tolerance receivers are expected to apply (Standard Webhooks: 5 min).
+    :param alert_timeout_s: how long the observability checks wait for an alert once its cause is in place (the
+        adapter handed to the suite must use alert thresholds shorter than this).
+    """
+
+    request_timeout_s: float = 0.5
+    max_attempts: int = 8
+    max_backoff_s: float = 30.0
+    backoff_trials: int = 8
+    settle_timeout_s: float = 15.0
+    webhook_latency_threshold_s: float = 5.0
+    webhook_scheme: str = "standard-webhooks"
+    webhook_tolerance_s: float = 300.0
+    alert_timeout_s: float = 10.0
+
+
+def thresholds_from_mapping(values: Mapping[str, Any]) -> Thresholds:
+    """``[thresholds]`` → ``Thresholds``."""
+    fields = {f.name: f for f in dataclasses.fields(Thresholds)}
     _check_keys(values, "[thresholds]", list(fields))
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
@@ -474,9 +504,7 @@ def thresholds_from_mapping(values: Mapping[str, Any], seed: int | None) -> Harn
             kwargs[key] = _expect(value, str, f"thresholds.{key}", f'a string, e.g. {key} = "{default}"')
             if key == "webhook_scheme":
                 _known_scheme(kwargs[key])
-    if seed is not None:
-        kwargs["seed"] = seed
-    return HarnessSettings(**kwargs)
+    return Thresholds(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -502,7 +530,7 @@ class RunConfig:
     rate_limit_per_s: float | None = None
     seed: int = 0
     credentials: CredentialsConfig = field(default_factory=CredentialsConfig)
-    thresholds: HarnessSettings = field(default_factory=HarnessSettings)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     company: CompanyConfig = field(default_factory=CompanyConfig)
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
@@ -543,7 +571,7 @@ class RunConfig:
             credentials=CredentialsConfig.from_mapping(values["credentials"])
             if "credentials" in values
             else CredentialsConfig(),
-            thresholds=thresholds_from_mapping(_with_webhook_thresholds(values), seed),
+            thresholds=thresholds_from_mapping(_with_webhook_thresholds(values)),
             company=CompanyConfig.from_mapping(values.get("company", {})),
             scan=ScanConfig.from_mapping(values.get("scan", {})),
             webhooks=WebhooksConfig.from_mapping(values.get("webhooks", {})),
@@ -580,7 +608,6 @@ class RunConfig:
             changes["rate_limit_per_s"] = float(rate)
         if "seed" in changes:
             changes["seed"] = _expect(changes["seed"], int, "seed", "a whole number")
-            changes["thresholds"] = dataclasses.replace(self.thresholds, seed=changes["seed"])
         return dataclasses.replace(self, **changes)
 
 
@@ -608,19 +635,9 @@ def _with_webhook_thresholds(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _target(value: Any) -> str:
-    target = str(
-        _expect(value, str, "target", '"embedded" or an API base URL, e.g. https://sandbox.api.bluumfinance.com/v1')
-    )
-    if target == "embedded":
-        return target
-    if not target.startswith(("http://", "https://")) or "://" not in target or not target.split("://", 1)[1]:
-        close = difflib.get_close_matches(target, ["embedded"], n=1)
-        hint = " Did you mean 'embedded'?" if close else ""
-        raise ConfigError(
-            f"target {target!r} is neither 'embedded' nor an http(s) URL.{hint} "
-            "Use e.g. https://sandbox.api.bluumfinance.com/v1"
-        )
-    return target.rstrip("/")
+    target = str(_expect(value, str, "target", f'"embedded" or an API base URL, e.g. {EXAMPLE_TARGET}'))
+    parse_target(target)  # the one rule for targets (ConfigError naming the problem)
+    return target if target == EMBEDDED else target.rstrip("/")
 
 
 def _integration(value: Any) -> str:

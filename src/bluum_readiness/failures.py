@@ -10,12 +10,22 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ConformanceFailure", "NotVerifiable", "Severity"]
+__all__ = ["ConformanceFailure", "NotVerifiable", "Severity", "Status"]
 
 
 class Severity(StrEnum):
     REQUIRED = "required"  # fails the item and the verdict
     ADVISORY = "advisory"  # reported, does not fail the verdict
+
+
+class Status(StrEnum):
+    """A check's (and an item's) outcome, the same word from the check to readiness.json and every report."""
+
+    PASSED = "passed"  # the check ran and the integration met it
+    FAILED = "failed"  # a conformance finding (``ConformanceFailure``)
+    BROKEN = "broken"  # a harness problem (``HarnessError`` or anything else raised): never about the integration
+    NOT_VERIFIABLE = "not_verifiable"  # the check could not judge (``NotVerifiable``): never a pass
+    SKIPPED = "skipped"  # not run (not selected, or skipped by pytest)
 
 
 class ConformanceFailure(AssertionError):

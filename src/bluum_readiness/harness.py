@@ -7,7 +7,6 @@ client (straight to the target, never faulted) for setup and for reading the tru
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import logging
 import random
@@ -16,25 +15,24 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
+from bluum_readiness.config import RunConfig, Thresholds
 from bluum_readiness.errors import HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.integration import Credentials, IntegrationEnv, LocalTLS, make_integration
 from bluum_readiness.protocol import ProgramIntegration
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
+from bluum_readiness.redaction import Secrets
+from bluum_readiness.target import Target
 from bluum_readiness.testing import investor_profile, plaid_bank
-
-if TYPE_CHECKING:
-    from bluum_readiness.config import RunConfig
 
 __all__ = [
     "CredentialStore",
     "Harness",
-    "HarnessSettings",
     "LogCapture",
     "LogLine",
     "Target",
@@ -159,47 +157,6 @@ class WebhookSecret:
 
 
 @dataclass(frozen=True)
-class Target:
-    """Where the API lives. ``origin`` + ``/v1`` is the API; ``twin`` targets also have ``/_sandbox``."""
-
-    origin: str
-    twin: bool
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.origin}/v1"
-
-
-@dataclass(frozen=True)
-class HarnessSettings:
-    """Thresholds the checks hold integrations to (configurable; defaults are the suite's documented ones).
-
-    :param request_timeout_s: the per-request timeout the integration is told to use.
-    :param max_attempts: the most attempts of one operation a bounded retry policy may make.
-    :param max_backoff_s: the longest single wait between attempts we accept (a cap must exist).
-    :param backoff_trials: repetitions for the statistical backoff checks (growth, jitter).
-    :param settle_timeout_s: how long to wait for the target to settle transfers or fill orders.
-    :param webhook_latency_threshold_s: the p95 acknowledgement time of valid webhook deliveries we accept.
-    :param webhook_scheme: the signing scheme the suite's webhook sender uses (``standard-webhooks`` or
-        ``timestamped-hmac``).
-    :param webhook_tolerance_s: the timestamp tolerance receivers are expected to apply (Standard Webhooks: 5 min).
-    :param alert_timeout_s: how long the observability checks wait for an alert once its cause is in place (the
-        adapter handed to the suite must use alert thresholds shorter than this).
-    """
-
-    request_timeout_s: float = 0.5
-    max_attempts: int = 8
-    max_backoff_s: float = 30.0
-    backoff_trials: int = 8
-    settle_timeout_s: float = 15.0
-    seed: int = 0
-    webhook_latency_threshold_s: float = 5.0
-    webhook_scheme: str = "standard-webhooks"
-    webhook_tolerance_s: float = 300.0
-    alert_timeout_s: float = 10.0
-
-
-@dataclass(frozen=True)
 class LogLine:
     """One line of the integration's log: a Python log record (``source="logging"``, with its level and logger),
     or a line its program wrote to stderr (``source="stderr"``, an ``exec:`` integration)."""
@@ -273,7 +230,13 @@ def _plain(value: Any) -> bool:
 
 
 class Harness:
-    """One check's world. Use as a context manager; ``close`` closes the integrations it made."""
+    """One check's world. Use as a context manager; ``close`` closes the integrations it made.
+
+    :param config: the run's configuration; checks read it as ``h.config`` (scan paths, credential source,
+        webhooks…) and its thresholds as ``h.thresholds``. Defaults when not given (the project's own tests).
+    :param secrets: where secrets the harness learns (a webhook's signing secret) are added, so every output
+        scrubs them; a fresh ``Secrets`` when not given.
+    """
 
     def __init__(
         self,
@@ -282,34 +245,30 @@ class Harness:
         proxy: Any,
         factory: Callable[[IntegrationEnv], Any],
         credentials: CredentialStore,
-        settings: HarnessSettings | None = None,
+        config: RunConfig | None = None,
+        secrets: Secrets | None = None,
         webhook_secret: WebhookSecret | None = None,
         webhook_tls: LocalTLS | None = None,
-        run_config: RunConfig | None = None,
     ) -> None:
         self.target = target
-        self._run_config = run_config
+        self.config = config if config is not None else RunConfig()
+        self.secrets = secrets if secrets is not None else Secrets()
         self.proxy = proxy
         self.factory = factory
         self.credentials = credentials
-        self.settings = settings or HarnessSettings()
-        self.rng = random.Random(self.settings.seed)
+        self.rng = random.Random(self.config.seed)
         self.evidence: dict[str, Any] = {}
         self._integrations: list[Any] = []
         self._cleanups: list[Callable[[], Any]] = []
         self.webhook_secret = webhook_secret or WebhookSecret()
+        self.webhook_secret.subscribe(self.secrets.add)
         self._webhook_tls = webhook_tls
         self.api = httpx.Client(base_url=target.base_url, timeout=10.0, auth=self._auth())
 
     @property
-    def config(self) -> RunConfig:
-        """The run's configuration (``bluum-readiness.toml``): scan paths, credential source, webhooks, company…
-        Defaults when the harness was built without one (as in the project's own tests)."""
-        if self._run_config is None:
-            from bluum_readiness.config import RunConfig
-
-            self._run_config = RunConfig()
-        return self._run_config
+    def thresholds(self) -> Thresholds:
+        """What the checks hold the integration to: the configuration's ``[thresholds]``."""
+        return self.config.thresholds
 
     # -- the integration under test -------------------------------------------------------------------------
 
@@ -317,7 +276,7 @@ class Harness:
         return IntegrationEnv(
             base_url=self.proxy.base_url,
             credentials=self.credentials,
-            request_timeout_s=self.settings.request_timeout_s,
+            request_timeout_s=self.thresholds.request_timeout_s,
             webhook_secret=self.webhook_secret,
             webhook_tls=self.webhook_tls,
         )
@@ -420,8 +379,7 @@ class Harness:
 
         def apply(request: httpx.Request) -> httpx.Request:
             pair = store.current
-            token = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
-            request.headers["Authorization"] = f"Basic {token}"
+            request.headers["Authorization"] = f"Basic {pair.basic_token()}"
             return request
 
         return apply
@@ -459,7 +417,7 @@ class Harness:
         return hook_id
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
-        result = poll(probe, bool, timeout or self.settings.settle_timeout_s)
+        result = poll(probe, bool, timeout or self.thresholds.settle_timeout_s)
         if not result:
             raise HarnessError(f"timed out waiting for {what}")
         return result

@@ -10,6 +10,7 @@ Failures of an operation raise any exception; the suite reads ``code``, ``messag
 
 from __future__ import annotations
 
+import base64
 import importlib
 import inspect
 from collections.abc import Callable
@@ -38,6 +39,10 @@ class Credentials:
 
     key: str
     secret: str = field(repr=False)
+
+    def basic_token(self) -> str:
+        """The HTTP Basic token of the pair (what follows ``Authorization: Basic``); as secret as the secret."""
+        return base64.b64encode(f"{self.key}:{self.secret}".encode()).decode("ascii")
 
     def __repr__(self) -> str:
         return f"Credentials(key={self.key!r}, secret='***')"

@@ -49,7 +49,7 @@ def run_case(session: SuiteSession, case: Case, project: Path) -> dict[str, str]
         repo.commit("the project as it is", {})
     config_file = project / "bluum-readiness.toml"
     config = load_config(config_file) if config_file.exists() else RunConfig()
-    session.run_config = dataclasses.replace(config, scan=ScanConfig(paths=(str(project),)))
+    session.config = dataclasses.replace(config, scan=ScanConfig(paths=(str(project),)))
     session.factory = case.factory
     original = session.credentials.current
     if case.key_age_days is not None:
@@ -69,7 +69,7 @@ def run_case(session: SuiteSession, case: Case, project: Path) -> dict[str, str]
                 outcomes[check.id] = "passed"
     finally:
         session.credentials.set(original)
-        session.run_config = None
+        session.config = None
     return outcomes
 
 

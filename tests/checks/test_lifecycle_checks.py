@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bluum_readiness.checks import registry
-from bluum_readiness.harness import HarnessSettings
+from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.test_discrimination import run_all
@@ -21,7 +21,7 @@ ITEMS = ("lifecycle",)
 def session() -> Iterator[SuiteSession]:
     # The twin settles in milliseconds; a short settle timeout keeps known-bad integrations (which never reach
     # the awaited state) fast. seed=0 fixes the random sequences of lifecycle.money-invariants.
-    s = SuiteSession.embedded(settings=HarnessSettings(settle_timeout_s=2.0, seed=0))
+    s = SuiteSession.embedded(thresholds=Thresholds(settle_timeout_s=2.0))  # seed 0: the default
     yield s
     s.close()
 

@@ -39,7 +39,7 @@ def test_the_drill_leaves_the_new_pair_current_and_reported_secrets_follow(sessi
     session.run(DRILL, evidence)
     new = session.credentials.current
     assert new.key != old.key and new.secret != old.secret
-    assert new.secret in session.secrets()  # what the plugin scrubs from reports at the end of the session
+    assert new.secret in session.secrets  # what the plugin scrubs from reports at the end of the session
     text = json.dumps(evidence, default=str)
     assert old.secret not in text and new.secret not in text
     assert evidence["runbook"] == RUNBOOK
@@ -97,7 +97,7 @@ def test_against_a_real_environment_a_clean_switch_is_not_verifiable_until_revok
     second = (made["key"], made["secret"])
     monkeypatch.setenv("BLUUM_NEXT_API_KEY", second[0])
     monkeypatch.setenv("BLUUM_NEXT_API_SECRET", second[1])
-    remote.run_config = RunConfig.from_mapping({"rotation": {"source": "env"}})
+    remote.config = RunConfig.from_mapping({"rotation": {"source": "env"}})
     with pytest.raises(NotVerifiable, match="revoke it in the Bluum dashboard"):
         remote.run(DRILL)
     assert remote.credentials is not None and remote.credentials.current.key == second[0]
@@ -106,7 +106,7 @@ def test_against_a_real_environment_a_clean_switch_is_not_verifiable_until_revok
 def test_a_missing_second_pair_in_the_environment_is_a_config_error(remote, monkeypatch):
     monkeypatch.delenv("BLUUM_NEXT_API_KEY", raising=False)
     monkeypatch.delenv("BLUUM_NEXT_API_SECRET", raising=False)
-    remote.run_config = RunConfig.from_mapping({"rotation": {"source": "env"}})
+    remote.config = RunConfig.from_mapping({"rotation": {"source": "env"}})
     with pytest.raises(ConfigError, match=r"BLUUM_NEXT_API_KEY.*\[rotation\]"):
         remote.run(DRILL)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bluum_readiness.checks import registry
-from bluum_readiness.harness import HarnessSettings
+from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.test_discrimination import run_all
@@ -27,7 +27,7 @@ ALERT_CHECKS = {
 @pytest.fixture(scope="module")
 def session() -> Iterator[SuiteSession]:
     # the reference's fast alert thresholds are 1 s; a known-bad integration waits out the whole alert timeout
-    s = SuiteSession.embedded(settings=HarnessSettings(alert_timeout_s=4.0, settle_timeout_s=5.0))
+    s = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=4.0, settle_timeout_s=5.0))
     yield s
     s.close()
 

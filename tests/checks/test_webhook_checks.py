@@ -9,7 +9,7 @@ import pytest
 
 from bluum_readiness.checks import registry
 from bluum_readiness.checks.webhooks import _ack_wait_s
-from bluum_readiness.harness import HarnessSettings
+from bluum_readiness.config import Thresholds
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.test_discrimination import _failed, run_all
 from tests.integrations import webhook_variants
@@ -21,7 +21,7 @@ ITEMS = ("webhooks",)
 def session() -> Iterator[SuiteSession]:
     # Every check stops at the first answer slower than the latency threshold, and a loaded machine sometimes takes
     # half a second to answer for a correct receiver: 2 s is far from both (the default is 5 s).
-    s = SuiteSession.embedded(settings=HarnessSettings(webhook_latency_threshold_s=2.0))
+    s = SuiteSession.embedded(thresholds=Thresholds(webhook_latency_threshold_s=2.0))
     yield s
     s.close()
 
@@ -29,7 +29,7 @@ def session() -> Iterator[SuiteSession]:
 @pytest.fixture(scope="module")
 def tight_session() -> Iterator[SuiteSession]:
     # For slow receivers only (0.5 s, 1 s): a 0.3 s threshold catches them quickly, and load only makes them slower.
-    s = SuiteSession.embedded(settings=HarnessSettings(webhook_latency_threshold_s=0.3))
+    s = SuiteSession.embedded(thresholds=Thresholds(webhook_latency_threshold_s=0.3))
     yield s
     s.close()
 
@@ -74,7 +74,7 @@ def test_a_slow_receiver_is_judged_once_and_every_check_stops_early(tight_sessio
     """A slow acknowledgement fails webhooks.fast-ack; every other check stops at its first slow delivery (not
     verifiable, naming the finding) instead of waiting out each of its deliveries."""
     slow: list[str] = []
-    delay, threshold = 1.0, tight_session.settings.webhook_latency_threshold_s
+    delay, threshold = 1.0, tight_session.config.thresholds.webhook_latency_threshold_s
     assert threshold < delay < _ack_wait_s(threshold)  # slow, but answered before the suite stops waiting
     outcomes = run_all(tight_session, webhook_variants.slow_receiver(delay, slow), ITEMS)
     assert _failed(outcomes) == {"webhooks.fast-ack"}, outcomes
@@ -132,7 +132,7 @@ def test_end_to_end_stops_when_the_twin_gives_up_on_a_slow_receiver():
     from bluum_readiness.webhooks.tls import shared_local_tls
 
     twin = TwinSettings.fast(webhook_ca_file=shared_local_tls().ca_file, webhook_timeout_s=0.2)
-    s = SuiteSession.embedded(settings=HarnessSettings(webhook_latency_threshold_s=1.0), twin_settings=twin)
+    s = SuiteSession.embedded(thresholds=Thresholds(webhook_latency_threshold_s=1.0), twin_settings=twin)
     try:
         s.factory = webhook_variants.slow_receiver(0.5, [])  # under the threshold, over the twin's timeout
         with pytest.raises(NotVerifiable) as caught:

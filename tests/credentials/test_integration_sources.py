@@ -50,7 +50,7 @@ def test_nothing_at_all_to_scan_is_not_verifiable(tmp_path: Path, monkeypatch: p
     monkeypatch.chdir(tmp_path)
     session = SuiteSession.embedded()
     try:
-        session.run_config = RunConfig().override(integration="exec:node no-such-adapter.mjs")
+        session.config = RunConfig().override(integration="exec:node no-such-adapter.mjs")
         with pytest.raises(NotVerifiable, match="found no files to scan"):
             session.run(registry.get("credentials.no-secrets-in-code"))
     finally:

@@ -32,7 +32,7 @@ def test_a_full_file_is_read_and_flags_override_it(tmp_path: Path) -> None:
         '[company]\nname = "Acme"\ndashboard_email = "ops@acme.example"\n',
     )
     assert config.thresholds.request_timeout_s == 2.0 and config.thresholds.max_attempts == 5
-    assert config.thresholds.seed == 7 and config.workers == "auto" and config.company.name == "Acme"
+    assert config.seed == 7 and config.workers == "auto" and config.company.name == "Acme"
     assert config.effective_rate_limit == 10.0
     assert config.credentials.resolve().secret == "s3cret"
     flagged = config.override(target="embedded", only=["webhooks"], workers="2")

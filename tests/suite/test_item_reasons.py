@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bluum_readiness.catalog import items as checklist_items
 from bluum_readiness.cli.console import ConsoleReporter
+from bluum_readiness.redaction import Secrets
 from bluum_readiness.report import model
 from bluum_readiness.report.render import render_all
 from bluum_readiness.suite.results import CheckResult, RunReport, build_report, write_json
@@ -76,7 +77,7 @@ def test_the_console_table_and_the_email_name_only_what_decided_the_item(tmp_pat
         _check("idempotency.orders-keyed", "failed", "advisory", message="orders without a key"),
     )
     stream = io.StringIO()
-    ConsoleReporter(stream, secrets=[], plain=True).summary(report, tmp_path / "readiness.json")
+    ConsoleReporter(stream, secrets=Secrets(), plain=True).summary(report, tmp_path / "readiness.json")
     row = next(line for line in stream.getvalue().splitlines() if line.startswith("| idempotency "))
     assert "idempotency.key-on-every-transfer" in row and "orders-keyed" not in row
     assert "FAILED idempotency.orders-keyed" not in stream.getvalue()

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from bluum_readiness.credentials.scan import scan
-from bluum_readiness.suite.results import mask_key_ids, scrub
+from bluum_readiness.redaction import mask_key_ids, scrub
 
 KEY = "test_bluum_" + "d335e1" + "0" * 54 + "019b"
 

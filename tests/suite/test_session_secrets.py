@@ -21,7 +21,7 @@ def test_secrets_cover_every_pair_held_and_every_webhook_secret_seen() -> None:
             h.webhook_secret.set("whsec_seen-by-a-check")
 
         session.run(Check("webhooks.tiny", "webhooks", "tiny", registers))
-        found = session.secrets()
+        found = session.secrets
     finally:
         session.close()
     token = base64.b64encode(b"key-two:secret-two-0123456789").decode()

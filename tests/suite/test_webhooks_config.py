@@ -13,6 +13,7 @@ from bluum_readiness.checks import registry
 from bluum_readiness.config import RunConfig, WebhooksConfig
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.integration import load_factory
+from bluum_readiness.run import Run
 from bluum_readiness.suite.session import SuiteSession
 from bluum_readiness.webhooks.receiver import ReferenceReceiver
 from bluum_readiness.webhooks.tls import LocalCA
@@ -99,10 +100,7 @@ def team_ca() -> Iterator[LocalCA]:
 
 
 def _session(config: RunConfig, secret: str | None) -> SuiteSession:
-    session = SuiteSession.embedded()
-    session.run_config = config
-    session.webhook_secret = secret
-    return session
+    return SuiteSession(Run(config, webhook_secret=secret))
 
 
 def test_the_webhooks_checks_run_against_a_configured_endpoint(team_ca: LocalCA) -> None:

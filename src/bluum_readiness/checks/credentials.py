@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import base64
 import secrets
 import stat
 import time
@@ -139,7 +138,7 @@ def _literal_in_config(h: Harness) -> str | None:
     pair = h.credentials.current
     if len(pair.secret) < MIN_SECRET_CHARS:
         return None
-    token = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
+    token = pair.basic_token()
     for number, line in enumerate(file.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
         if pair.secret in line or token in line:
             return f"{file}:{number}"
@@ -178,7 +177,7 @@ def secret_source(h: Harness) -> None:
     try:
         integration = h.integration()
         mark = h.mark()
-        outcome = call(lambda: integration.kyc_status(investor_id), timeout=h.settings.settle_timeout_s)
+        outcome = call(lambda: integration.kyc_status(investor_id), timeout=h.thresholds.settle_timeout_s)
         exchanges = h.exchanges_since(mark)
     finally:
         h.credentials.set(original)

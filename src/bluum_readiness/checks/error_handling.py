@@ -3,7 +3,6 @@ a timeout on every request."""
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -123,7 +122,7 @@ def secret_never_logged(h: Harness) -> None:
     investor, bank = h.funded_investor()
     secret = h.credentials.current.secret
     pair = h.credentials.current
-    basic = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()
+    basic = pair.basic_token()
     rules = (
         FaultRule("log-401", StatusFault(401), method="GET", path=INVESTOR, first=1),
         FaultRule("log-400", StatusFault(400), method="POST", path=DEPOSITS, first=1),
@@ -183,10 +182,10 @@ def _backoff_trials(h: Harness, status: int = 429, failures: int = 3) -> tuple[l
     trials: list[list[float]] = []
     everything: list[Exchange] = []
     # the report charts these waits against the allowed envelope (the list fills as the trials run)
-    h.evidence["backoff"] = {"status": status, "waits_s": trials, "max_backoff_s": h.settings.max_backoff_s}
-    for trial in range(h.settings.backoff_trials):
+    h.evidence["backoff"] = {"status": status, "waits_s": trials, "max_backoff_s": h.thresholds.max_backoff_s}
+    for trial in range(h.thresholds.backoff_trials):
         rule = FaultRule(f"backoff-{status}-{trial}", StatusFault(status), method="GET", path=INVESTOR, first=failures)
-        outcome, attempts = _kyc_attempts(h, integration, investor, rule, most=failures + h.settings.max_attempts)
+        outcome, attempts = _kyc_attempts(h, integration, investor, rule, most=failures + h.thresholds.max_attempts)
         everything += attempts
         if len(attempts) == 1 and status != 429:
             raise NotVerifiable(f"the integration does not retry {status} at all; see error-handling.5xx-retried")
@@ -256,14 +255,14 @@ def bounded_on_429(h: Harness) -> None:
     integration = h.integration()
     investor = h.active_investor()
     rule = FaultRule("persistent-429", StatusFault(429), method="GET", path=INVESTOR)
-    limit = h.settings.max_attempts
+    limit = h.thresholds.max_attempts
     outcome, attempts = _kyc_attempts(
-        h, integration, investor, rule, timeout=limit * h.settings.max_backoff_s, most=limit
+        h, integration, investor, rule, timeout=limit * h.thresholds.max_backoff_s, most=limit
     )
     longest = max(waits(attempts), default=0.0)
-    if not outcome.finished or outcome.ok or len(attempts) > limit or longest > h.settings.max_backoff_s:
+    if not outcome.finished or outcome.ok or len(attempts) > limit or longest > h.thresholds.max_backoff_s:
         raise _fail(
-            f"at most {limit} attempts, no wait over {h.settings.max_backoff_s:g} s, then an error to the caller",
+            f"at most {limit} attempts, no wait over {h.thresholds.max_backoff_s:g} s, then an error to the caller",
             f"{len(attempts)} attempts, longest wait {longest:.2f} s; the call {outcome.describe()}",
             "bound the number of attempts and cap each wait",
             attempts[:20],
@@ -378,7 +377,7 @@ def backoff_between_retries(h: Harness) -> None:
 def timeout_retried(h: Harness) -> None:
     integration = h.integration()
     investor, bank = h.funded_investor()
-    hang = HangBeforeFault(seconds=h.settings.request_timeout_s * 3)
+    hang = HangBeforeFault(seconds=h.thresholds.request_timeout_s * 3)
     rule = FaultRule("timeout-before", hang, method="POST", path=DEPOSITS, first=1)
     mark = h.mark()
     with h.faults(rule):
@@ -409,7 +408,7 @@ def _timeout_bounds(request_timeout_s: float) -> tuple[float, float]:
 def request_timeout(h: Harness) -> None:
     integration = h.integration()
     investor = h.active_investor()
-    timeout = h.settings.request_timeout_s
+    timeout = h.thresholds.request_timeout_s
     limit, hang = _timeout_bounds(timeout)
     rule = FaultRule("hang-once", HangBeforeFault(seconds=hang), method="GET", path=INVESTOR, first=1)
     mark = h.mark()

@@ -123,7 +123,7 @@ def unguessable_keys(h: Harness) -> None:
 def same_key_on_retry(h: Harness) -> None:
     integration = h.integration()
     investor, bank = h.funded_investor()
-    timeout = h.settings.request_timeout_s
+    timeout = h.thresholds.request_timeout_s
     faults: dict[str, Fault] = {
         "503 before the target saw it": StatusFault(503),
         "timeout after the target committed": WithholdAfterFault(seconds=timeout * 3),
@@ -159,7 +159,7 @@ def same_key_on_retry(h: Harness) -> None:
 def exactly_once(h: Harness) -> None:
     integration = h.integration()
     investor, bank = h.funded_investor("1000.00")
-    timeout = h.settings.request_timeout_s
+    timeout = h.thresholds.request_timeout_s
     storm: list[tuple[str, str, Fault]] = [
         ("deposits", "41.00", WithholdAfterFault(seconds=timeout * 3)),
         ("deposits", "42.00", DropAfterFault()),

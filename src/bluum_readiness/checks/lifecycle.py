@@ -88,7 +88,7 @@ class _Journey:
 
     def __init__(self, h: Harness) -> None:
         self.h = h
-        self.timeout = h.settings.settle_timeout_s
+        self.timeout = h.thresholds.settle_timeout_s
         self.steps: list[dict[str, Any]] = []
         self.skipped: list[str] = []
 
@@ -403,7 +403,7 @@ def _judge_refusal(outcome: Call, exchanges: list[Exchange], expected: _Refusal)
 def error_paths(h: Harness) -> None:
     integration = h.integration()
     twin = h.target.twin
-    timeout = h.settings.settle_timeout_s + 15
+    timeout = h.thresholds.settle_timeout_s + 15
     results: list[dict[str, Any]] = []
     not_verifiable: list[str] = []
 
@@ -461,7 +461,7 @@ def error_paths(h: Harness) -> None:
                             "observed": f"create_investor() {outcome.describe()}"})  # fmt: skip
         else:
             last = poll(lambda: call(lambda: integration.kyc_status(declined)).result, lambda s: s == "declined",
-                         h.settings.settle_timeout_s)  # fmt: skip
+                         h.thresholds.settle_timeout_s)  # fmt: skip
             results.append({"path": "KYC rejected (status)", "surfaced": last == "declined",
                             "observed": f"kyc_status() reported {last!r}"})  # fmt: skip
             must_raise("KYC rejected (order)", NOT_APPROVED, lambda: integration.place_order(declined, buy_one))
@@ -547,7 +547,7 @@ class _Money:
                 return
             target = open_orders[quantity % len(open_orders)]
             operation, what = (lambda: integration.cancel_order(inv, target)), f"cancel {target}"
-        outcome = call(operation, timeout=self.h.settings.settle_timeout_s + 15)
+        outcome = call(operation, timeout=self.h.thresholds.settle_timeout_s + 15)
         if not outcome.finished:
             raise ConformanceFailure(
                 expected=f"{what} to return or raise",
@@ -580,7 +580,7 @@ class _Money:
                     if t.get("status") not in TRANSFER_DONE]  # fmt: skip
             return not busy and all(o.get("status") in ORDER_DONE | {"open"} for o in self.orders())
 
-        if not poll(settled, bool, self.h.settings.settle_timeout_s):
+        if not poll(settled, bool, self.h.thresholds.settle_timeout_s):
             raise HarnessError("the twin did not settle transfers and orders in time")
 
     def invariants(self, number: int) -> None:
@@ -667,7 +667,7 @@ def money_invariants(h: Harness) -> None:
     sequences = st.tuples(first, st.lists(step, min_size=5, max_size=7)).map(lambda fs: [fs[0], *fs[1]])
     runs: list[list[dict[str, Any]]] = []
 
-    @seed(h.settings.seed)
+    @seed(h.config.seed)
     @settings(max_examples=5, deadline=None, database=None, phases=(Phase.generate,), derandomize=False,
               suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
               verbosity=Verbosity.quiet)  # fmt: skip
@@ -732,7 +732,7 @@ def webhook_events(h: Harness) -> None:
         states = settled()
         return len(states) == len(wanted) and all(d["status"] != "pending" for d in states) and wanted <= set(got)
 
-    applied: list[str] = poll(lambda: list(processed()), done, h.settings.settle_timeout_s)
+    applied: list[str] = poll(lambda: list(processed()), done, h.thresholds.settle_timeout_s)
     found = settled()
     refused = [f"{d['event_type']} ({d['event_id']}): {d['status']}" for d in found if d["status"] != "delivered"]
     missing = [f"{e['event']} ({e['id']})" for e in events if e["id"] not in applied]

@@ -19,7 +19,6 @@ Without ``alerts()`` / ``webhook_url`` the checks that need them are *not verifi
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -167,7 +166,7 @@ def failures_logged(h: Harness) -> None:
         FaultRule("log-reset", ResetFault(), method="GET", path=INVESTOR, first=1),
         FaultRule(
             "log-timeout",
-            HangBeforeFault(seconds=h.settings.request_timeout_s * 3),
+            HangBeforeFault(seconds=h.thresholds.request_timeout_s * 3),
             method="POST",
             path=DEPOSITS,
             first=1,
@@ -233,7 +232,7 @@ def no_secrets_in_logs(h: Harness) -> None:
     pair = h.credentials.current
     secrets = {
         "the API secret": pair.secret,
-        "the Basic authorization token": base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode(),
+        "the Basic authorization token": pair.basic_token(),
     }
     if h.webhook_secret.known:
         secrets["the webhook secret"] = h.webhook_secret.get()
@@ -290,7 +289,7 @@ def _wait_for_alert(h: Harness, alerts: Callable[[], list[dict[str, Any]]], kind
                     about: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
     """Poll ``alerts()`` until more alerts of ``kind`` (about ``about``) than ``before`` exist, or time runs out."""
     found: list[dict[str, Any]] = poll(lambda: _of(alerts(), kind, about), lambda a: len(a) > before,
-                                       h.settings.alert_timeout_s, interval=0.1)  # fmt: skip
+                                       h.thresholds.alert_timeout_s, interval=0.1)  # fmt: skip
     return found[before:]
 
 
@@ -339,7 +338,7 @@ def alert_5xx(h: Harness) -> None:
     h.evidence["alerts"] = {"burst_5xx": answered, "fired": fired}
     if not fired:
         raise _alert_failure("elevated_5xx", f"a burst of {answered} 503 answers",
-                             h.settings.alert_timeout_s, alerts(),
+                             h.thresholds.alert_timeout_s, alerts(),
                              "count 5xx answers (every attempt) in a sliding window; alert over a limit")  # fmt: skip
 
 
@@ -359,7 +358,7 @@ def alert_429(h: Harness) -> None:
     h.evidence["alerts"] = {"answered_429": answered, "fired": fired}
     if not fired:
         raise _alert_failure("rate_limited", f"{answered} 429 answers",
-                             h.settings.alert_timeout_s, alerts(),
+                             h.thresholds.alert_timeout_s, alerts(),
                              "alert on 429s: the integration is over its rate limit and users wait")  # fmt: skip
 
 
@@ -402,7 +401,7 @@ def alert_stuck_order(h: Harness) -> None:
     if not fired:
         raise _alert_failure("stuck_order",
                              f"order {held} being held open at the target (the alert must name it)",
-                             h.settings.alert_timeout_s, seen,
+                             h.thresholds.alert_timeout_s, seen,
                              "watch the orders you placed (webhooks or polling) and alert when one stays non-terminal "
                              "longer than expected")  # fmt: skip
 
@@ -456,7 +455,7 @@ def alert_webhook_failure(h: Harness) -> None:
         raise NotVerifiable(f"deposit() failed ({first.describe()}), so no webhook could follow it")
     delivered = poll(lambda: twin_deliveries(h, hook_id),
                      lambda ds: bool(ds) and all(d["status"] == "delivered" for d in ds),
-                     h.settings.settle_timeout_s)  # fmt: skip
+                     h.thresholds.settle_timeout_s)  # fmt: skip
     if not delivered or not all(d["status"] == "delivered" for d in delivered):
         raise NotVerifiable(f"the twin could not deliver to the receiver at {url} (see webhooks.end-to-end)")
     _quiet("webhook_failure", alerts(), "deliveries that succeed")
@@ -470,13 +469,13 @@ def alert_webhook_failure(h: Harness) -> None:
         raise NotVerifiable(f"deposit() failed ({second.describe()}), so no webhook could follow it")
     failing = poll(lambda: twin_deliveries(h, hook_id)[len(delivered) :],
                    lambda ds: any(a["status_code"] == 503 for d in ds for a in d["attempts"]),
-                   h.settings.settle_timeout_s)  # fmt: skip
+                   h.thresholds.settle_timeout_s)  # fmt: skip
     fired = _wait_for_alert(h, alerts, "webhook_failure", 0)
     h.evidence["alerts"] = {"failing_endpoint": endpoint.url, "failed_attempts": endpoint.hits,
                             "deliveries": failing, "fired": fired}  # fmt: skip
     if not fired:
         raise _alert_failure("webhook_failure",
                              f"the twin's deliveries failing ({endpoint.hits} attempts answered 503)",
-                             h.settings.alert_timeout_s, alerts(),
+                             h.thresholds.alert_timeout_s, alerts(),
                              "notice missing webhooks: expect an event for every deposit, withdrawal and order you "
                              "create, and alert when none arrives within a grace period")  # fmt: skip

@@ -176,7 +176,7 @@ def drill(h: Harness) -> None:
     evidence: dict[str, Any] = {"old_key": _masked(old.key), "steps": steps}
     h.evidence["rotation"] = evidence
     h.evidence["runbook"] = RUNBOOK
-    timeout = h.settings.settle_timeout_s
+    timeout = h.thresholds.settle_timeout_s
 
     started = time.time()
 

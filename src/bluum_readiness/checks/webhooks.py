@@ -125,8 +125,8 @@ def _rig(h: Harness) -> _Rig:
         if not h.target.twin:
             raise NotVerifiable("the webhook's signing secret is unknown: name its source in config ([webhooks])")
         h.register_webhook(url)
-    threshold = h.settings.webhook_latency_threshold_s
-    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.settings.webhook_scheme), ca_file=_ca_file(h),
+    threshold = h.thresholds.webhook_latency_threshold_s
+    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.thresholds.webhook_scheme), ca_file=_ca_file(h),
                            timeout_s=_ack_wait_s(threshold))  # fmt: skip
     h.on_close(sender.close)
     own = url == own_url  # effects are observable only on the adapter's own receiver
@@ -200,7 +200,7 @@ def signature_verified(h: Harness) -> None:
        title="Deliveries signed outside the timestamp tolerance (past or future) are rejected")  # fmt: skip
 def timestamp_tolerance(h: Harness) -> None:
     rig = _rig(h)
-    tolerance = h.settings.webhook_tolerance_s
+    tolerance = h.thresholds.webhook_tolerance_s
     problems = _send_cases(rig, timestamp_cases(rig.sender, tolerance))
     if problems:
         raise _fail(f"4xx and no effect for deliveries signed more than {tolerance:g} s before or after now",
@@ -213,7 +213,7 @@ def timestamp_tolerance(h: Harness) -> None:
 def replay_rejected(h: Harness) -> None:
     rig = _rig(h)
     original = Case("original", "a valid delivery", rig.sender.delivery(label="original"), "accept")
-    replay = replay_case(rig.sender, original.delivery, h.settings.webhook_tolerance_s)
+    replay = replay_case(rig.sender, original.delivery, h.thresholds.webhook_tolerance_s)
     first = rig.send(original.delivery)
     again = rig.send(replay.delivery)
     effects = rig.effects()
@@ -511,7 +511,7 @@ def end_to_end(h: Harness) -> None:
     problems: list[str] = (
         [] if urlsplit(url).scheme == "https" else [f"{url} is not https: Bluum delivers to https only"]
     )
-    timeout = h.settings.settle_timeout_s
+    timeout = h.thresholds.settle_timeout_s
 
     # 1. a short lifecycle through the integration; the twin delivers every event about the investor
     investor = str(integration.create_investor(investor_profile()))
@@ -524,7 +524,7 @@ def end_to_end(h: Harness) -> None:
     names = {e["id"]: e["event"] for e in events}
     ids = [e["id"] for e in events]
     # straight to the receiver: a slow acknowledgement stops here (the relay below adds delays of its own)
-    by_event, applied = _settled(h, hook_id, set(ids), processed, timeout, h.settings.webhook_latency_threshold_s)
+    by_event, applied = _settled(h, hook_id, set(ids), processed, timeout, h.thresholds.webhook_latency_threshold_s)
     h.evidence["lifecycle"] = {"investor": investor, "events": [{"id": e["id"], "event": e["event"]} for e in events],
                                "deliveries": list(by_event.values())}  # fmt: skip
     if not events:

@@ -18,28 +18,32 @@ from rich.console import Console
 from rich.table import Table
 
 from bluum_readiness.config import RunConfig
-from bluum_readiness.report.verdict import word
-from bluum_readiness.suite.results import CheckResult, RunReport, scrub
+from bluum_readiness.failures import Status
+from bluum_readiness.redaction import Secrets
+from bluum_readiness.report.verdict import Verdict, word
+from bluum_readiness.suite.results import CheckResult, RunReport
 
 __all__ = ["ConsoleReporter"]
 
-_VERDICT_STYLE = {
-    "ready": "bold green",
-    "passed": "bold yellow",
-    "not_ready": "bold red",
-    "interrupted": "bold magenta",
+_VERDICT_STYLE: dict[str, str] = {
+    Verdict.READY: "bold green",
+    Verdict.PASSED: "bold yellow",
+    Verdict.NOT_READY: "bold red",
+    Verdict.INTERRUPTED: "bold magenta",
 }
-_MARK = {
-    "passed": ("✓", "PASS", "green"),
-    "failed": ("✗", "FAIL", "red"),
-    "broken": ("!", "BROKEN", "magenta"),
-    "not_verifiable": ("?", "N/V", "yellow"),
-    "skipped": ("-", "SKIP", "dim"),
+_MARK: dict[str, tuple[str, str, str]] = {
+    Status.PASSED: ("✓", "PASS", "green"),
+    Status.FAILED: ("✗", "FAIL", "red"),
+    Status.BROKEN: ("!", "BROKEN", "magenta"),
+    Status.NOT_VERIFIABLE: ("?", "N/V", "yellow"),
+    Status.SKIPPED: ("-", "SKIP", "dim"),
 }
 
 
 class ConsoleReporter:
-    def __init__(self, stream: TextIO, *, secrets: list[str], plain: bool | None = None) -> None:
+    """:param secrets: the run's secrets (``Run.secrets``): every line is scrubbed of them as it is printed."""
+
+    def __init__(self, stream: TextIO, *, secrets: Secrets, plain: bool | None = None) -> None:
         if plain is None:
             plain = not stream.isatty() or bool(os.environ.get("CI"))
         self.plain = plain
@@ -51,22 +55,12 @@ class ConsoleReporter:
             soft_wrap=True,
             width=120 if plain else None,
         )
-        self.secrets = set(secrets)
+        self.secrets = secrets
         self.report: RunReport | None = None
         self.config: pytest.Config | None = None
 
-    def all_secrets(self) -> set[str]:
-        found = set(self.secrets)
-        if self.config is not None:
-            from bluum_readiness.suite.plugin import LISTENER
-
-            listener = self.config.stash.get(LISTENER, None)
-            if listener is not None:
-                found |= listener.all_secrets()
-        return found
-
     def _print(self, text: str, style: str | None = None) -> None:
-        self.console.print(scrub(text, self.all_secrets()), style=None if self.plain else style, markup=False)
+        self.console.print(self.secrets.scrub(text), style=None if self.plain else style, markup=False)
 
     def _mark(self, status: str) -> tuple[str, str]:
         symbol, word, style = _MARK.get(status, ("?", status.upper(), "white"))
@@ -84,12 +78,12 @@ class ConsoleReporter:
         self.config = config
 
     def pytest_readiness_check(self, config: pytest.Config, result: CheckResult) -> None:
-        advisory = result.status == "failed" and result.severity != "required"
+        advisory = result.status == Status.FAILED and result.severity != "required"
         mark, style = ((f"{'WARN':<6}" if self.plain else "△"), "yellow") if advisory else self._mark(result.status)
         line = f"  {mark} {result.item:<20} {result.id} — {result.title} ({result.duration_s:.1f}s)"
         self._print(line, style)
-        if result.status in ("failed", "broken", "not_verifiable") and result.message:
-            self._print(f"      {result.message[:400]}", "dim" if result.status == "not_verifiable" else style)
+        if result.status in (Status.FAILED, Status.BROKEN, Status.NOT_VERIFIABLE) and result.message:
+            self._print(f"      {result.message[:400]}", "dim" if result.status == Status.NOT_VERIFIABLE else style)
 
     def pytest_readiness_report(self, config: pytest.Config, report: RunReport) -> None:
         self.report = report
@@ -103,14 +97,14 @@ class ConsoleReporter:
         for column in ("item", "status", "checks", "note"):
             table.add_column(column)
         for item in report.items:
-            passed = sum(1 for c in item.checks if c.status == "passed")
+            passed = sum(1 for c in item.checks if c.status == Status.PASSED)
             counted = f"{passed}/{len(item.checks)} passed" if item.checks else ""
             note = item.note or ""
-            if item.status == "skipped":
+            if item.status == Status.SKIPPED:
                 note = item.note or "skipped"
             elif item.id in report.items_without_checks:
                 note = "no checks yet (not verified, not counted)"
-            elif item.status in ("failed", "not_verifiable"):
+            elif item.status in (Status.FAILED, Status.NOT_VERIFIABLE):
                 note = ", ".join(c.id for c in item.deciding())  # only what decided the item
             _, style = self._mark(item.status)
             table.add_row(item.id, item.status, counted, note, style=None if self.plain else style)
@@ -121,14 +115,14 @@ class ConsoleReporter:
                 self._print(f"{check.status.upper()} {check.id}: {check.message or ''}", "red")
                 if check.fix and check.fix not in (check.message or ""):
                     self._print(f"  fix: {check.fix}")
-        advisory = [c for i in report.items for c in i.checks if c.status == "failed" and c.severity != "required"]
+        advisory = [c for i in report.items for c in i.checks if c.status == Status.FAILED and c.severity != "required"]
         for check in advisory:
             self._print(f"ADVISORY {check.id} (does not fail its item): {check.message or ''}", "yellow")
-        unchecked = [i.id for i in report.items if i.id in report.items_without_checks and i.status != "skipped"]
+        unchecked = [i.id for i in report.items if i.id in report.items_without_checks and i.status != Status.SKIPPED]
         if unchecked:
             self._print("Not verified by this version (no checks): " + ", ".join(unchecked), "yellow")
         partial = [
-            i.id for i in report.items if i.status == "not_verifiable" and i.id not in report.items_without_checks
+            i.id for i in report.items if i.status == Status.NOT_VERIFIABLE and i.id not in report.items_without_checks
         ]
         if partial:
             self._print(
@@ -140,7 +134,7 @@ class ConsoleReporter:
                 "Run it again to the end for a verdict.",
                 "magenta",
             )
-        elif report.verdict == "passed":
+        elif report.verdict == Verdict.PASSED:
             self._print(
                 f"Not {word('ready')}: {word('ready')} means all {report.coverage.total} items ran and passed "
                 "(what the production-access email claims); this run proves less.",

@@ -31,10 +31,13 @@ from bluum_readiness.integration import load_factory
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
 from bluum_readiness.report.render import render_all
+from bluum_readiness.run import Run
 from bluum_readiness.suite.listener import stop_on_sigterm
 from bluum_readiness.suite.paths import SUITE_FOLDERS, plugin_args, suite_ini, suite_root
-from bluum_readiness.suite.results import RunReport, scrub
-from bluum_readiness.suite.session import preflight, split_base_url
+from bluum_readiness.suite.plugin import RunHolder
+from bluum_readiness.suite.results import RunReport
+from bluum_readiness.suite.session import preflight
+from bluum_readiness.target import parse_target
 
 
 def add_parser(sub: Any) -> None:
@@ -77,16 +80,13 @@ def _importable_here() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join([cwd, *parts])
 
 
-def pytest_args(config: RunConfig, config_file: str | None) -> list[str]:
+def pytest_args(config: RunConfig) -> list[str]:
+    """pytest's own arguments: the suite's folders and settings, where readiness.json goes, and -n. Everything else
+    about the run travels in the ``Run`` handed to the plugin (``RunHolder``), not as arguments to re-read."""
     root = suite_root()
     args = [str(root / name) for name in SUITE_FOLDERS if (root / name).is_dir()]
     args += ["-c", str(suite_ini()), "--rootdir", str(root), "--confcutdir", str(root), *plugin_args()]
-    args += ["-q", "--checklist-complete", "--no-preflight", "--readiness-out", config.out]
-    args += ["--target", config.target, "--integration", config.integration]
-    if config_file:
-        args += ["--bluum-config", config_file]
-    for item_id in config.only:
-        args += ["--only", item_id]
+    args += ["-q", "--checklist-complete", "--readiness-out", config.out]
     if config.workers:
         args += ["-n", str(config.workers)]
     return args
@@ -107,27 +107,15 @@ def _run(args: argparse.Namespace) -> int:
     factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
     if isinstance(factory, ProgramFactory):
         factory.probe()  # an exec: program that cannot start or speak the protocol says so before the run
-    secrets: list[str] = []
-    if not config.embedded:
-        split_base_url(config.target)
-        try:
-            credentials = config.credentials.resolve()
-        except ConfigError:
-            preflight(config.target, None)  # an unreachable target says so (exit 3) before missing credentials
-            raise
-        secrets = [credentials.secret]
-        preflight(config.target, credentials)
-    elif config.credentials.available():
-        secrets = [config.credentials.resolve().secret]
-    webhook_secret = config.webhooks.resolve_secret()
-    if webhook_secret:
-        secrets.append(webhook_secret)
-    reporter = ConsoleReporter(sys.stdout, secrets=secrets)
+    run = _resolved(config)  # credentials and the webhook secret, read from their sources once for the whole run
+    if run.target is not None:
+        preflight(run.target.base_url, run.credentials)
+    reporter = ConsoleReporter(sys.stdout, secrets=run.secrets)
     reporter.start(config)
     log = io.StringIO()
     with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        code = pytest.main(pytest_args(config, args.config), plugins=[reporter])
-    log_text = scrub(log.getvalue(), reporter.all_secrets())
+        code = pytest.main(pytest_args(config), plugins=[reporter, RunHolder(run)])
+    log_text = run.secrets.scrub(log.getvalue())
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "pytest.log").write_text(log_text, encoding="utf-8")
@@ -146,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         files, note = rendered.files, rendered.email_skipped
     except Exception as exc:  # a rendering bug must not hide the verdict: readiness.json is already complete
         files, note = [], None
-        why = scrub(str(exc), reporter.all_secrets())
+        why = run.secrets.scrub(str(exc))
         print(
             f"bluum-readiness: rendering the report failed ({type(exc).__name__}: {why}); "
             f"{json_path} is complete — re-render with `bluum-readiness report {json_path} --out {out}` "
@@ -155,6 +143,18 @@ def _run(args: argparse.Namespace) -> int:
         )
     reporter.summary(report, json_path, files, note)
     return exit_code(report)
+
+
+def _resolved(config: RunConfig) -> Run:
+    """The run, its sources read once; against a real environment an unreachable target says so (exit 3) before a
+    missing credential does (exit 2)."""
+    try:
+        return Run.resolve(config)
+    except ConfigError:
+        remote = parse_target(config.target)
+        if remote is not None:
+            preflight(remote.base_url, None)
+        raise
 
 
 def exit_code(report: RunReport) -> int:

@@ -9,7 +9,6 @@ The secret lives only in the ``Authorization`` header of the outgoing request; n
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Generator
 
 import httpx
@@ -50,6 +49,5 @@ class RotatingBasicAuth(httpx.Auth):
 
 
 def _signed(request: httpx.Request, pair: Credentials) -> httpx.Request:
-    token = base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode("ascii")
-    request.headers["Authorization"] = f"Basic {token}"
+    request.headers["Authorization"] = f"Basic {pair.basic_token()}"
     return request

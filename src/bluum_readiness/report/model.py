@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema  # type: ignore[import-untyped]  # no stubs; the API used is small
 
 from bluum_readiness.errors import ConfigError
+from bluum_readiness.failures import Status
 from bluum_readiness.report import verdict as rules
 from bluum_readiness.report.digest import recompute
 
@@ -45,14 +46,14 @@ ENVIRONMENTS = {
     "production": "Bluum production",
     "custom": "custom URL",
 }
-STATUS_LABELS = {
-    "passed": "PASSED",
-    "failed": "FAILED",
-    "broken": "BROKEN",
-    "not_verifiable": "NOT VERIFIABLE",
-    "skipped": "SKIPPED",
+STATUS_LABELS: dict[str, str] = {
+    Status.PASSED: "PASSED",
+    Status.FAILED: "FAILED",
+    Status.BROKEN: "BROKEN",
+    Status.NOT_VERIFIABLE: "NOT VERIFIABLE",
+    Status.SKIPPED: "SKIPPED",
 }
-NOT_PASSED = ("failed", "broken", "not_verifiable")
+NOT_PASSED = (Status.FAILED, Status.BROKEN, Status.NOT_VERIFIABLE)
 
 
 class NotAReport(ConfigError):
@@ -113,7 +114,7 @@ def verdict(document: Report) -> str:
     recorded = str(document["verdict"])
     if document.get("schema_version") == "1" and recorded == "ready":
         cover = coverage(document)
-        return "ready" if len(cover.passed) == cover.total else "passed"
+        return rules.Verdict.READY if len(cover.passed) == cover.total else rules.Verdict.PASSED
     return recorded
 
 
@@ -157,7 +158,7 @@ def checks(document: Report) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 def findings(document: Report) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """The checks that did not pass (failed and broken first), with their item."""
     found = [(i, c) for i, c in checks(document) if c["status"] in NOT_PASSED]
-    order = {"failed": 0, "broken": 1, "not_verifiable": 2}
+    order = {Status.FAILED: 0, Status.BROKEN: 1, Status.NOT_VERIFIABLE: 2}
     return sorted(found, key=lambda pair: order[pair[1]["status"]])
 
 

@@ -26,12 +26,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-__all__ = ["VERDICTS", "WORDS", "Coverage", "coverage", "decide", "decided_by", "headline", "item_status", "word"]
+from bluum_readiness.failures import Status
 
-VERDICTS = ("ready", "passed", "not_ready", "interrupted")
-WORDS = {"ready": "READY", "passed": "PASSED", "not_ready": "NOT READY", "interrupted": "INTERRUPTED"}
+__all__ = [
+    "VERDICTS",
+    "WORDS",
+    "Verdict",
+    "Coverage",
+    "coverage",
+    "decide",
+    "decided_by",
+    "headline",
+    "item_status",
+    "word",
+]
+
+
+class Verdict(StrEnum):
+    """A run's verdict (readiness.json ``verdict``): see the module docstring."""
+
+    READY = "ready"
+    PASSED = "passed"
+    NOT_READY = "not_ready"
+    INTERRUPTED = "interrupted"
+
+
+VERDICTS = tuple(Verdict)
+WORDS: dict[str, str] = {
+    Verdict.READY: "READY",
+    Verdict.PASSED: "PASSED",
+    Verdict.NOT_READY: "NOT READY",
+    Verdict.INTERRUPTED: "INTERRUPTED",
+}
 _NAMED = 3  # items named in a line before it says "and N more"
 
 
@@ -70,34 +99,42 @@ Check = tuple[str, str, str]  # (check id, status, severity)
 
 def _considered(checks: Sequence[Check]) -> list[Check]:
     """The checks an item is judged on: its required ones that ran, or (none required) every one that ran."""
-    required = [c for c in checks if c[2] == "required" and c[1] != "skipped"]
-    return required or [c for c in checks if c[1] != "skipped"]
+    required = [c for c in checks if c[2] == "required" and c[1] != Status.SKIPPED]
+    return required or [c for c in checks if c[1] != Status.SKIPPED]
 
 
 def _decides_failure(check: Check) -> bool:
-    return check[1] == "broken" or (check[1] == "failed" and check[2] == "required")
+    return check[1] == Status.BROKEN or (check[1] == Status.FAILED and check[2] == "required")
 
 
-def item_status(checks: Sequence[Check]) -> str:
+def item_status(checks: Sequence[Check]) -> Status:
     """An item's status from its checks' (see the module docstring)."""
     if any(_decides_failure(c) for c in checks):
-        return "failed"
+        return Status.FAILED
     considered = _considered(checks)
     if not considered:
-        return "skipped"
-    if all(c[1] == "passed" for c in considered):
-        return "passed"
-    return "not_verifiable"
+        return Status.SKIPPED
+    if all(c[1] == Status.PASSED for c in considered):
+        return Status.PASSED
+    return Status.NOT_VERIFIABLE
 
 
 def decided_by(status: str, checks: Sequence[Check]) -> list[str]:
     """The ids of the checks that made an item ``status``: its required failures and broken checks for a failed
     item, the considered checks that could not judge for a not-verifiable one; none for passed or skipped."""
-    if status == "failed":
+    if status == Status.FAILED:
         return [c[0] for c in checks if _decides_failure(c)]
-    if status == "not_verifiable":
-        return [c[0] for c in _considered(checks) if c[1] == "not_verifiable"]
+    if status == Status.NOT_VERIFIABLE:
+        return [c[0] for c in _considered(checks) if c[1] == Status.NOT_VERIFIABLE]
     return []
+
+
+_COVERAGE_KEY: dict[str, str] = {
+    Status.PASSED: "passed",
+    Status.FAILED: "failed",
+    Status.BROKEN: "failed",
+    Status.SKIPPED: "not_run",
+}
 
 
 def coverage(items: Iterable[tuple[str, str]]) -> Coverage:
@@ -106,28 +143,26 @@ def coverage(items: Iterable[tuple[str, str]]) -> Coverage:
     total = 0
     for item_id, status in items:
         total += 1
-        key = {"passed": "passed", "failed": "failed", "broken": "failed", "skipped": "not_run"}.get(
-            status, "not_verified"
-        )
+        key = _COVERAGE_KEY.get(status, "not_verified")
         found[key].append(item_id)
     return Coverage(total, *(tuple(found[k]) for k in ("passed", "failed", "not_verified", "not_run")))
 
 
-def decide(cover: Coverage, *, any_check_passed: bool, interrupted: bool = False) -> str:
+def decide(cover: Coverage, *, any_check_passed: bool, interrupted: bool = False) -> Verdict:
     """The verdict (see the module docstring)."""
     if interrupted:
-        return "interrupted"
+        return Verdict.INTERRUPTED
     if cover.failed or not any_check_passed:
-        return "not_ready"
+        return Verdict.NOT_READY
     if cover.total and len(cover.passed) == cover.total:
-        return "ready"
-    return "passed"
+        return Verdict.READY
+    return Verdict.PASSED
 
 
 def word(verdict: str, cover: Coverage | None = None) -> str:
     """READY, PASSED, NOT READY or INTERRUPTED — NOT VERIFIED for a ``passed`` run in which no item passed (a
     verdict this version does not know: upper-cased)."""
-    if verdict == "passed" and cover is not None and not cover.passed:
+    if verdict == Verdict.PASSED and cover is not None and not cover.passed:
         return "NOT VERIFIED"
     return WORDS.get(verdict, verdict.replace("_", " ").upper())
 
@@ -141,14 +176,14 @@ def headline(verdict: str, cover: Coverage, *, signal: str | None = None, checks
     """The verdict line, e.g. ``PASSED (3 of 8 items passed; 5 not run)`` or
     ``PASSED, NOT FULLY VERIFIED (7 of 8 items passed; not verified: credentials)``."""
     counted = f"{len(cover.passed)} of {cover.total} items passed"
-    if verdict == "ready":
+    if verdict == Verdict.READY:
         return f"READY (all {cover.total} items passed)"
-    if verdict == "interrupted":
+    if verdict == Verdict.INTERRUPTED:
         by = f" by {signal}" if signal else ""
         done = f"{checks_finished} checks finished" if checks_finished is not None else "some checks finished"
         found = f"; failed so far: {_names(cover.failed)}" if cover.failed else ""
         return f"INTERRUPTED{by} ({done}{found}; no verdict: run it again to the end)"
-    if verdict == "not_ready":
+    if verdict == Verdict.NOT_READY:
         if cover.failed:
             return f"NOT READY (failed: {_names(cover.failed)})"
         return "NOT READY (nothing verified: no check passed)"

@@ -25,19 +25,19 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from bluum_readiness import __version__
 from bluum_readiness.checks.registry import Check, registry
-from bluum_readiness.config import RunConfig
-from bluum_readiness.failures import ConformanceFailure
-from bluum_readiness.suite.results import CheckResult, RunReport, build_report, scrub, write_json
+from bluum_readiness.failures import ConformanceFailure, Status
+from bluum_readiness.run import Run
+from bluum_readiness.suite.results import CheckResult, RunReport, build_report, write_json
 
 __all__ = [
     "EVIDENCE",
     "META",
+    "NOT_VERIFIED",
     "PROGRESS_PROPERTY",
     "REPORT",
     "RESULT",
@@ -50,7 +50,6 @@ __all__ = [
 MARKER = "checklist"
 PROGRESS_PROPERTY = "bluum_readiness.result"
 WORKER_OUTPUT = "bluum_readiness"
-NOT_VERIFIABLE_PREFIX = "not verifiable:"
 
 
 class Terminated(KeyboardInterrupt):
@@ -99,6 +98,7 @@ META = pytest.StashKey[Meta]()
 RESULT = pytest.StashKey[CheckResult]()
 EVIDENCE = pytest.StashKey[dict[str, Any]]()
 REPORT = pytest.StashKey[RunReport]()
+NOT_VERIFIED = pytest.StashKey[str]()  # why a test's check could not judge (set by the plugin on NotVerifiable)
 
 
 def meta_of(test: pytest.Item) -> Meta | None:
@@ -121,19 +121,21 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return reason.removeprefix("Skipped: ")
 
 
-def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[str, dict[str, Any]]:
-    """(status, details) of one phase: conformance findings are failed, anything else raised is broken."""
+def classify(
+    report: pytest.TestReport, call: pytest.CallInfo[None], not_verified: str | None = None
+) -> tuple[Status, dict[str, Any]]:
+    """(status, details) of one phase: conformance findings are failed, a check that could not judge
+    (``not_verified``: its reason) is not verifiable, anything else raised is broken."""
     if report.passed:
-        return "passed", {}
+        return Status.PASSED, {}
     if report.skipped:
-        reason = _skip_reason(report)
-        if reason.startswith(NOT_VERIFIABLE_PREFIX):
-            return "not_verifiable", {"message": reason.removeprefix(NOT_VERIFIABLE_PREFIX).strip()}
-        return "skipped", {"message": reason}
+        if not_verified is not None:
+            return Status.NOT_VERIFIABLE, {"message": not_verified}
+        return Status.SKIPPED, {"message": _skip_reason(report)}
     excinfo = call.excinfo
     exc = excinfo.value if excinfo is not None else None
     if isinstance(exc, ConformanceFailure):
-        return "failed", {
+        return Status.FAILED, {
             "message": str(exc),
             "expected": exc.expected,
             "observed": exc.observed,
@@ -141,10 +143,10 @@ def classify(report: pytest.TestReport, call: pytest.CallInfo[None]) -> tuple[st
             "evidence": dict(exc.evidence) or None,
         }
     if report.when == "call" and isinstance(exc, AssertionError):
-        return "failed", {"message": str(exc) or "assertion failed"}
+        return Status.FAILED, {"message": str(exc) or "assertion failed"}
     where = "" if report.when == "call" else f" (in {report.when})"
     text = f"{type(exc).__name__}: {exc}" if exc is not None else report.longreprtext.strip().splitlines()[-1:]
-    return "broken", {"message": f"harness error{where}, not a finding about the integration: {text}"}
+    return Status.BROKEN, {"message": f"harness error{where}, not a finding about the integration: {text}"}
 
 
 def _iso(ts: float) -> str:
@@ -154,16 +156,23 @@ def _iso(ts: float) -> str:
 class Listener:
     """Registered by the plugin in every process; the controller (or a run without xdist) emits the report."""
 
-    def __init__(self, config: pytest.Config, run: RunConfig, *, complete: bool) -> None:
+    def __init__(self, config: pytest.Config, *, complete: bool, activate: Callable[[], Run]) -> None:
         self.config = config
-        self.run = run
+        self.run: Run | None = None  # None until the plugin activates a readiness run (``activate``)
+        self._activate = activate
         self.complete = complete
         self.results: dict[str, CheckResult] = {}
-        self.secrets: set[str] = set()
         self.started = time.time()
         self.is_worker = hasattr(config, "workerinput")
         self.interrupted: str | None = None  # the signal that stopped the run
         self.workers: list[Any] = []  # xdist worker nodes (controller only)
+
+    def activate(self, run: Run) -> None:
+        self.run = run
+
+    def _serving(self) -> Run:
+        """The run; on the controller, results from workers that activated on their own activate it here."""
+        return self.run if self.run is not None else self._activate()
 
     # -- collection -----------------------------------------------------------------------------------------
 
@@ -189,7 +198,7 @@ class Listener:
             result = CheckResult(item.nodeid, meta.item, meta.check, meta.title, severity=meta.severity)
             result.started = call.start
             item.stash[RESULT] = result
-        status, details = classify(report, call)
+        status, details = classify(report, call, item.stash.get(NOT_VERIFIED, None))
         result.merge(status, **details)
         result.duration_s += report.duration
         if report.when == "teardown":
@@ -198,7 +207,7 @@ class Listener:
             self.results[item.nodeid] = result
             summary = {k: getattr(result, k) for k in ("item", "id", "title", "status", "severity", "message")}
             summary["duration_s"] = result.duration_s
-            report.user_properties.append((PROGRESS_PROPERTY, scrub(json.dumps(summary), self.secrets)))
+            report.user_properties.append((PROGRESS_PROPERTY, self._serving().secrets.scrub(json.dumps(summary))))
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -207,6 +216,7 @@ class Listener:
             return
         for name, value in report.user_properties:
             if name == PROGRESS_PROPERTY:
+                self._serving()
                 summary = json.loads(str(value))
                 result = self.results.get(report.nodeid) or CheckResult(nodeid=report.nodeid, **summary)
                 self.results.setdefault(report.nodeid, result)
@@ -229,6 +239,7 @@ class Listener:
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
         if output:
+            self._serving()
             for data in json.loads(output)["results"]:
                 result = CheckResult.from_dict(data)
                 self.results[result.nodeid] = result
@@ -243,12 +254,12 @@ class Listener:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.run is None:
+            return  # not a readiness run
         if self.interrupted is None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
             self.interrupted = "SIGINT"
         if self.is_worker:
-            shipped = [
-                json.loads(scrub(json.dumps(r.to_dict(), default=str), self.secrets)) for r in self.results.values()
-            ]
+            shipped = [self.run.secrets.scrub_data(r.to_dict()) for r in self.results.values()]
             self.config.workeroutput[WORKER_OUTPUT] = json.dumps({"results": shipped})  # type: ignore[attr-defined]
             return
         report = self.report()
@@ -257,24 +268,12 @@ class Listener:
         missing = [i.id for i in report.items if any(c.id == f"{i.id}.tests-collected" for c in i.checks)]
         if missing and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        if self.run.out and self.config.getoption("readiness_out") is not None:
-            self.json_path = write_json(report, self.run.out, self.all_secrets())
-
-    def all_secrets(self) -> set[str]:
-        found = set(self.secrets)
-        if not self.run.embedded or self.run.credentials.available():
-            try:
-                pair = self.run.credentials.resolve()
-            except Exception:  # nothing configured: nothing to scrub
-                return found
-            import base64
-
-            found |= {pair.secret, base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()}
-        return found
+        if self.run.config.out and self.config.getoption("readiness_out") is not None:
+            self.json_path = write_json(report, self.run.config.out, self.run.secrets)
 
     def selected(self) -> list[str] | None:
-        if self.run.only:
-            return list(self.run.only)
+        if self.run is not None and self.run.config.only:
+            return list(self.run.config.only)
         if self.complete:
             from bluum_readiness.catalog import items
 
@@ -282,17 +281,20 @@ class Listener:
         return None
 
     def report(self) -> RunReport:
+        assert self.run is not None, "no readiness run was activated"
+        run = self.run.config
+        remote = self.run.target
         finished = time.time()
-        target = "embedded twin" if self.run.embedded else (urlsplit(self.run.target).hostname or self.run.target)
+        target = "embedded twin" if remote is None else remote.host
         metadata = {
             "suite_version": __version__,
             "started": _iso(self.started),
             "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3),
-            "target": {"mode": "embedded" if self.run.embedded else "remote", "host": target},
-            "integration": self.run.integration,
-            "seed": self.run.seed,
-            "workers": self.run.workers,
+            "target": {"mode": "embedded" if remote is None else "remote", "host": target},
+            "integration": run.integration,
+            "seed": run.seed,
+            "workers": run.workers,
             "selected": self.selected() or sorted({r.item for r in self.results.values()}),
             "python": platform.python_version(),
             "pytest": pytest.__version__,

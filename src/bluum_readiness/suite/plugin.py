@@ -1,12 +1,26 @@
 """pytest plugin of the readiness suite (entry point ``pytest11: bluum_readiness``): options, the ``checklist``
 marker, collection rules, the harness fixtures, and the evidence listener.
 
+It stays out of the way: a pytest run that did not ask for a readiness run — no readiness option given, no
+``checklist``-marked test collected — reads no configuration, starts nothing and reports nothing, even in a
+project whose pyproject.toml has ``[tool.bluum-readiness]``. A readiness run is *activated*:
+
+- by ``bluum-readiness run``, which resolves the ``Run`` itself and hands it over (``RunHolder``);
+- at start-up, when one of the options below is given (``--integration``, ``--target``, ``--only``,
+  ``--readiness-out``, ``--bluum-config``, ``--checklist-complete``): the ``Run`` is resolved once here;
+- at collection, when a ``checklist``-marked test is collected (``pytest`` in a checkout runs the suite's
+  testpaths): the ``Run`` is resolved then, in the process that collected it.
+
+The process that activates a run at start-up hands it to every xdist worker (``workerinput``), so workers never
+re-read the configuration or ask a credential source again. (Workers that activate on their own at collection
+resolve it once each; against a real environment each then keeps to its share of the rate limit.)
+
 - Each suite test is tagged ``@pytest.mark.checklist("<item id>")``; an unknown id is a collection (usage) error.
 - ``--only ITEM`` (repeatable) deselects every other item's tests. When the run covers the whole suite
   (``pytest`` on its testpaths, ``bluum-readiness run``, or ``--only``), a selected item with checks but no
   collected test fails the run.
-- A check that raises ``NotVerifiable`` is a skip whose reason starts with "not verifiable:"; the report
-  tells it apart from a plain skip (status ``not_verifiable``).
+- A check that raises ``NotVerifiable`` is recorded *not verifiable* (``Status.NOT_VERIFIABLE``, kept in the
+  test's stash) and shown by pytest as a skip.
 - SIGTERM stops a run as Ctrl-C does (an interrupted readiness.json, fixtures torn down), in every process.
 - Settings come from ``bluum-readiness.toml`` / ``[tool.bluum-readiness]`` in the current directory (or
   ``--bluum-config``); options given here override them. See docs/cli.md and docs/configuration.md.
@@ -15,8 +29,10 @@ marker, collection rules, the harness fixtures, and the evidence listener.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,14 +42,25 @@ from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import RunConfig, load_config
 from bluum_readiness.errors import ConfigError, HarnessError
 from bluum_readiness.failures import NotVerifiable
+from bluum_readiness.run import Run
 from bluum_readiness.suite import hookspecs
-from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_VERIFIABLE_PREFIX, Listener, stop_on_sigterm
-from bluum_readiness.suite.ratelimit import ENV_VAR, SharedRateLimiter
+from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_VERIFIED, Listener, stop_on_sigterm
 from bluum_readiness.suite.session import SuiteSession, preflight
 
-RUN_CONFIG = pytest.StashKey[RunConfig]()
-WEBHOOK_SECRET = pytest.StashKey[str | None]()  # [webhooks]' secret, read once per process
+__all__ = ["LISTENER", "RUN", "RunHolder", "active_run"]
+
+RUN = pytest.StashKey[Run]()
 LISTENER = pytest.StashKey[Listener]()
+WIRE = "bluum_readiness_run"  # the workerinput key that carries the run to an xdist worker
+OPTIONS = ("integration", "target", "only", "readiness_out", "bluum_config", "checklist_complete")
+
+
+class RunHolder:
+    """How ``bluum-readiness run`` hands the ``Run`` it resolved to pytest: ``pytest.main(args, plugins=[holder])``.
+    The run is then not resolved again, and not preflighted again (the command did it before starting pytest)."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -45,7 +72,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--integration",
         default=None,
-        help="the adapter factory under test, MODULE:FACTORY (default: the reference integration)",
+        help="the adapter under test, MODULE:FACTORY or exec:COMMAND (default: the reference integration)",
     )
     group.addoption(
         "--target", default=None, help="'embedded' (default: a twin started for the run) or an API base URL"
@@ -64,10 +91,61 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-preflight", action="store_true", default=False, help=argparse.SUPPRESS)
 
 
-def resolve_run_config(config: pytest.Config) -> RunConfig:
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{MARKER}(item): ties a test to a Bluum readiness checklist item")
+    complete = bool(config.getoption("checklist_complete")) or config.args_source == pytest.Config.ArgsSource.TESTPATHS
+    listener = Listener(config, complete=complete, activate=lambda: activate(config))  # inert until activated
+    config.stash[LISTENER] = listener
+    config.pluginmanager.register(listener, "bluum_readiness.listener")
+    config.add_cleanup(lambda: config.pluginmanager.unregister(listener))
+    if _handed(config) is not None or any(config.getoption(name) for name in OPTIONS):
+        activate(config)
+
+
+def _handed(config: pytest.Config) -> Run | None:
+    """The run ``bluum-readiness run`` handed over, or the one the controller sent this xdist worker."""
+    holder = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, RunHolder)), None)
+    if holder is not None:
+        return holder.run
+    wire = getattr(config, "workerinput", {}).get(WIRE)
+    return Run.from_wire(wire) if wire else None
+
+
+def active_run(config: pytest.Config) -> Run | None:
+    """The readiness run this pytest session serves, or None when none was asked for (yet)."""
+    return config.stash.get(RUN, None)
+
+
+def activate(config: pytest.Config) -> Run:
+    """Resolve the run once (or take the one handed over), and start serving it: the listener, SIGTERM handling,
+    the shared rate limiter, the preflight against a real environment. A bad configuration is a usage error."""
+    found = config.stash.get(RUN, None)
+    if found is not None:
+        return found
+    handed = _handed(config)
+    worker = hasattr(config, "workerinput")
+    try:
+        run = handed if handed is not None else Run.resolve(_configured(config))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"bluum-readiness: {exc}") from None
+    if run.limiter_state is None:
+        run = _with_limiter(config, run, share=_worker_count() if worker else 1)
+    config.stash[RUN] = run
+    config.stash[LISTENER].activate(run)
+    config.add_cleanup(stop_on_sigterm())  # SIGTERM stops the run like Ctrl-C, here and in xdist workers
+    if handed is None and not worker and not run.embedded and not config.getoption("no_preflight"):
+        target = run.target
+        assert target is not None
+        try:
+            preflight(target.base_url, run.credentials)
+        except HarnessError as exc:
+            pytest.exit(f"bluum-readiness: {exc}", returncode=exc.exit_code)
+    return run
+
+
+def _configured(config: pytest.Config) -> RunConfig:
     """The config file (found in the current directory, or --bluum-config) overridden by this run's options."""
-    run = load_config(config.getoption("bluum_config"))
-    return run.override(
+    return load_config(config.getoption("bluum_config")).override(
         target=config.getoption("target"),
         integration=config.getoption("integration"),
         only=config.getoption("only"),
@@ -75,47 +153,36 @@ def resolve_run_config(config: pytest.Config) -> RunConfig:
     )
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{MARKER}(item): ties a test to a Bluum readiness checklist item")
-    try:
-        run = resolve_run_config(config)
-        webhook_secret = run.webhooks.resolve_secret()  # missing: a usage error, before anything starts
-    except ConfigError as exc:
-        raise pytest.UsageError(f"bluum-readiness: {exc}") from None
-    config.stash[RUN_CONFIG] = run
-    config.stash[WEBHOOK_SECRET] = webhook_secret
-    complete = bool(config.getoption("checklist_complete")) or config.args_source == pytest.Config.ArgsSource.TESTPATHS
-    listener = Listener(config, run, complete=complete)
-    config.stash[LISTENER] = listener
-    config.pluginmanager.register(listener, "bluum_readiness.listener")
-    config.add_cleanup(lambda: config.pluginmanager.unregister(listener))
-    config.add_cleanup(stop_on_sigterm())  # SIGTERM stops the run like Ctrl-C, here and in xdist workers
-    if not hasattr(config, "workerinput"):
-        _share_rate_limiter(config, run)
+def _worker_count() -> int:
+    with contextlib.suppress(ValueError):
+        return max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    return 1
 
 
-def _share_rate_limiter(config: pytest.Config, run: RunConfig) -> None:
-    """The controller creates the shared limiter's state file; workers find it through the environment."""
-    rate = run.effective_rate_limit
-    if rate is None or os.environ.get(ENV_VAR):
-        return
-    limiter = SharedRateLimiter.create(rate)
-    os.environ[ENV_VAR] = str(limiter.path)
-
-    def cleanup() -> None:
-        os.environ.pop(ENV_VAR, None)
-        limiter.remove()
-
-    config.add_cleanup(cleanup)
+def _with_limiter(config: pytest.Config, run: Run, share: int) -> Run:
+    """A rate limiter for the run when a limit is in force (against a real environment): created here, shared
+    with the workers this process starts, removed at the end; a worker that activated on its own keeps to its
+    ``share`` of the limit."""
+    limited = run.with_shared_limiter(share=share)
+    if limited.limiter_state is not None:
+        state = Path(limited.limiter_state)
+        config.add_cleanup(lambda: state.unlink(missing_ok=True))
+    return limited
 
 
-def _limiter(run: RunConfig) -> SharedRateLimiter | None:
-    rate, path = run.effective_rate_limit, os.environ.get(ENV_VAR)
-    return SharedRateLimiter(path, rate) if rate is not None and path else None
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist, on the controller: hand the run to each worker it starts."""
+    run = active_run(node.config)
+    if run is not None:
+        node.workerinput[WIRE] = run.to_wire()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for test in items:
+    marked = [test for test in items if test.get_closest_marker(MARKER) is not None]
+    if not marked and active_run(config) is None:
+        return  # not a readiness run: nothing of ours here
+    for test in marked:
         for marker in test.iter_markers(MARKER):
             if len(marker.args) != 1:
                 raise pytest.UsageError(f"{test.nodeid}: @pytest.mark.checklist takes exactly one item id")
@@ -123,7 +190,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 checklist_item(marker.args[0])
             except ConfigError as exc:
                 raise pytest.UsageError(f"{test.nodeid}: {exc}") from None
-    only = config.stash[RUN_CONFIG].only
+    only = activate(config).config.only
     if only:
         keep: list[pytest.Item] = []
         drop: list[pytest.Item] = []
@@ -135,56 +202,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             items[:] = keep
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """Against a real environment, prove it answers and accepts the credentials before running anything."""
-    config = session.config
-    run = config.stash[RUN_CONFIG]
-    if run.embedded or hasattr(config, "workerinput") or config.getoption("no_preflight"):
-        return
-    try:
-        preflight(run.target, run.credentials.resolve())
-    except HarnessError as exc:
-        pytest.exit(f"bluum-readiness: {exc}", returncode=exc.exit_code)
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
     """A test that raises NotVerifiable is reported not verifiable (never passed, never failed)."""
     try:
         return (yield)
     except NotVerifiable as exc:
-        pytest.skip(f"{NOT_VERIFIABLE_PREFIX} {exc.reason}")
+        _not_verified(pyfuncitem, exc)
 
 
-def make_session(run: RunConfig, webhook_secret: str | None = None) -> SuiteSession:
-    """The SuiteSession this run's configuration asks for (a twin per process in embedded mode); ``webhook_secret``
-    is the [webhooks] endpoint's secret, read once in ``pytest_configure``."""
-    limiter = _limiter(run)
-    if run.embedded:
-        seeded = run.credentials.resolve() if run.credentials.available() else None
-        session = SuiteSession.embedded(run.integration, run.thresholds, credentials=seeded, limiter=limiter)
-    else:
-        session = SuiteSession.against(
-            run.target, run.credentials.resolve(), run.integration, run.thresholds, limiter=limiter
-        )
-    session.run_config = run
-    session.webhook_secret = webhook_secret
-    return session
+def _not_verified(test: pytest.Item, exc: NotVerifiable) -> None:
+    test.stash[NOT_VERIFIED] = exc.reason  # the status; the skip is only how pytest shows it
+    pytest.skip(f"not verifiable: {exc.reason}")
 
 
 @pytest.fixture(scope="session")
 def suite_session(request: pytest.FixtureRequest) -> Iterator[SuiteSession]:
     """The target, proxy and integration factory for this run (an embedded twin by default)."""
-    run = request.config.stash[RUN_CONFIG]
-    session = make_session(run, request.config.stash[WEBHOOK_SECRET])
-    request.config.stash[LISTENER].secrets.update(session.secrets())
+    run = activate(request.config)
+    session = SuiteSession(run)
     _scan_ahead(request, run)
     yield session
-    request.config.stash[LISTENER].secrets.update(session.secrets())  # a rotation drill may have changed it
     session.close()
 
 
-def _scan_ahead(request: pytest.FixtureRequest, run: RunConfig) -> None:
+def _scan_ahead(request: pytest.FixtureRequest, run: Run) -> None:
     """The secret scan is CPU work while most checks wait on the network: start it now when this process runs
     the credentials checks (one process only: under xdist the worker that runs them scans when it gets there)."""
     if hasattr(request.config, "workerinput"):
@@ -193,18 +235,18 @@ def _scan_ahead(request: pytest.FixtureRequest, run: RunConfig) -> None:
            for t in request.session.items):  # fmt: skip
         from bluum_readiness.credentials.scan import prefetch_scan
 
-        prefetch_scan(run)
+        prefetch_scan(run.config)
 
 
 @pytest.fixture
 def run_check(suite_session: SuiteSession, request: pytest.FixtureRequest) -> Iterator[Callable[[Check], None]]:
-    """Run a registered check; its evidence goes to the report; NotVerifiable becomes "not verifiable:" skip."""
+    """Run a registered check; its evidence goes to the report; NotVerifiable is recorded not verifiable."""
 
     def run(check: Check) -> None:
         evidence: dict[str, Any] = request.node.stash.setdefault(EVIDENCE, {})
         try:
             suite_session.run(check, evidence)
         except NotVerifiable as exc:
-            pytest.skip(f"{NOT_VERIFIABLE_PREFIX} {exc.reason}")
+            _not_verified(request.node, exc)
 
     yield run

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,14 +29,19 @@ from typing import Any
 
 from bluum_readiness.catalog import ChecklistItem
 from bluum_readiness.catalog import items as checklist_items
+from bluum_readiness.failures import Status
+from bluum_readiness.redaction import scrub
 from bluum_readiness.report import verdict as rules
 from bluum_readiness.report.digest import evidence_digest
 
-__all__ = ["SCHEMA_VERSION", "CheckResult", "ItemResult", "RunReport", "build_report", "scrub", "write_json"]
+__all__ = ["SCHEMA_VERSION", "CheckResult", "ItemResult", "RunReport", "build_report", "write_json"]
 
 SCHEMA_VERSION = "2"
-CHECK_STATUSES = ("passed", "failed", "broken", "not_verifiable", "skipped")
-_RANK = {status: rank for rank, status in enumerate(("passed", "skipped", "not_verifiable", "failed", "broken"))}
+CHECK_STATUSES = (Status.PASSED, Status.FAILED, Status.BROKEN, Status.NOT_VERIFIABLE, Status.SKIPPED)
+_RANK = {
+    status: rank
+    for rank, status in enumerate((Status.PASSED, Status.SKIPPED, Status.NOT_VERIFIABLE, Status.FAILED, Status.BROKEN))
+}
 
 
 @dataclass
@@ -48,7 +52,7 @@ class CheckResult:
     item: str
     id: str
     title: str
-    status: str = "passed"
+    status: Status = Status.PASSED
     severity: str = "required"
     message: str | None = None
     expected: str | None = None
@@ -58,7 +62,7 @@ class CheckResult:
     started: float | None = None
     duration_s: float = 0.0
 
-    def merge(self, status: str, **details: Any) -> None:
+    def merge(self, status: Status, **details: Any) -> None:
         """Fold one phase's outcome in: the worst status wins, its details with it."""
         if _RANK[status] > _RANK[self.status]:
             self.status = status
@@ -71,7 +75,7 @@ class CheckResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CheckResult:
-        return cls(**data)
+        return cls(**{**data, "status": Status(data.get("status", Status.PASSED))})
 
     def for_report(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "title": self.title, "status": self.status, "severity": self.severity}
@@ -79,7 +83,7 @@ class CheckResult:
             value = getattr(self, key)
             if value:
                 out[key] = value
-        if self.status != "passed" and self.message:
+        if self.status != Status.PASSED and self.message:
             out["reason"] = self.message
         if self.evidence:
             out["evidence"] = self.evidence
@@ -101,7 +105,7 @@ class ItemResult:
         out: dict[str, Any] = {"id": self.id, "title": self.title, "kind": self.kind, "status": self.status}
         if self.note:
             out["note"] = self.note
-        if self.status != "passed":
+        if self.status != Status.PASSED:
             out["reason"] = self.reason()
             out["decided_by"] = [c.id for c in self.deciding()]
         out["checks"] = [c.for_report() for c in self.checks]
@@ -117,7 +121,7 @@ class ItemResult:
         """Why the item is not passed: the note, or the checks that decided its status (and only those)."""
         if self.note:
             return self.note
-        if self.status == "failed":
+        if self.status == Status.FAILED:
             return "failed: " + ", ".join(c.id for c in self.deciding())
         unjudged = self.deciding()
         if not unjudged:
@@ -151,14 +155,14 @@ class RunReport:
 
     @property
     def failed_items(self) -> list[ItemResult]:
-        return [i for i in self.items if i.status == "failed"]
+        return [i for i in self.items if i.status == Status.FAILED]
 
     @property
     def broken(self) -> list[CheckResult]:
-        return [c for i in self.items for c in i.checks if c.status == "broken"]
+        return [c for i in self.items for c in i.checks if c.status == Status.BROKEN]
 
     def counts(self) -> dict[str, int]:
-        found = {status: 0 for status in CHECK_STATUSES}
+        found: dict[str, int] = {status: 0 for status in CHECK_STATUSES}
         for item in self.items:
             for check in item.checks:
                 found[check.status] += 1
@@ -235,17 +239,17 @@ def build_report(
                     item=entry.id,
                     id=f"{entry.id}.no-checks-yet",
                     title="No checks for this item in this version",
-                    status="not_verifiable",
+                    status=Status.NOT_VERIFIABLE,
                     message="not implemented yet: this version of bluum-readiness has no checks for this item, "
                     "so it is not verified (and never reported as passed)",
                 )
-                items.append(ItemResult(entry.id, entry.title, entry.kind, "not_verifiable", [placeholder]))
+                items.append(ItemResult(entry.id, entry.title, entry.kind, Status.NOT_VERIFIABLE, [placeholder]))
             else:
                 note = "not selected" if selected is not None else "no checks yet; not part of this partial run"
-                items.append(ItemResult(entry.id, entry.title, entry.kind, "skipped", note=note))
+                items.append(ItemResult(entry.id, entry.title, entry.kind, Status.SKIPPED, note=note))
             continue
         if not chosen:
-            items.append(ItemResult(entry.id, entry.title, entry.kind, "skipped", note="not selected"))
+            items.append(ItemResult(entry.id, entry.title, entry.kind, Status.SKIPPED, note="not selected"))
             continue
         if interrupted is not None:
             items.append(_interrupted_item(entry, checks, interrupted, (expected or {}).get(entry.id, ())))
@@ -256,13 +260,13 @@ def build_report(
                 item=entry.id,
                 id=f"{entry.id}.tests-collected",
                 title="The suite has tests for this item",
-                status="broken",
+                status=Status.BROKEN,
                 message=f"no test tagged @pytest.mark.checklist({entry.id!r}) was collected, though the item was "
                 "selected: the suite folders are incomplete or a file failed to import (see pytest.log)",
             )
             checks = [missing]
         items.append(ItemResult(entry.id, entry.title, entry.kind, _item_status(checks), checks))
-    any_passed = any(c.status == "passed" for i in items if i.id not in without for c in i.checks)
+    any_passed = any(c.status == Status.PASSED for i in items if i.id not in without for c in i.checks)
     cover = rules.coverage((i.id, i.status) for i in items)
     verdict = rules.decide(cover, any_check_passed=any_passed, interrupted=interrupted is not None)
     stopped = None
@@ -276,9 +280,9 @@ def _interrupted_item(
 ) -> ItemResult:
     """A selected item of an interrupted run: failed if a finding already failed it, its status if every check
     it has finished, else ``skipped`` "not finished" (never "no test collected": the run stopped, nothing broke)."""
-    status = _item_status(checks) if checks else "skipped"
+    status = _item_status(checks) if checks else Status.SKIPPED
     finished = {c.id for c in checks}
-    if status == "failed" or (expected and set(expected) <= finished):
+    if status == Status.FAILED or (expected and set(expected) <= finished):
         return ItemResult(entry.id, entry.title, entry.kind, status, checks)
     if not checks:
         note = f"not run: the run was interrupted ({signal}) before this item's checks started"
@@ -288,29 +292,11 @@ def _interrupted_item(
             f"not finished: the run was interrupted ({signal}) after {of}, and nothing has failed it so far; "
             "run it again to the end"
         )
-    return ItemResult(entry.id, entry.title, entry.kind, "skipped", checks, note=note)
+    return ItemResult(entry.id, entry.title, entry.kind, Status.SKIPPED, checks, note=note)
 
 
 # a Bluum key id: ``test_bluum_`` + 64 hex (sandbox). Not secret, but half of a pair and exactly what secret
 # scanners (ours included) flag: outputs keep enough to recognise it (``test_bluum_d335e1…019b``), no more.
-_KEY_ID = re.compile(r"\b([a-z]+_bluum_)([0-9a-f]{6})[0-9a-f]{40,}([0-9a-f]{4})\b")
-
-
-def mask_key_ids(text: str) -> str:
-    """``text`` with every Bluum key id shortened to its prefix, first 6 and last 4 hex digits."""
-    return _KEY_ID.sub(lambda m: f"{m.group(1)}{m.group(2)}\u2026{m.group(3)}", text)
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret (of 6+ characters) replaced by ``***``, and key ids masked (``mask_key_ids``)."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 6}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-        escaped = json.dumps(secret)[1:-1]
-        if escaped != secret:
-            text = text.replace(escaped, "***")
-    return mask_key_ids(text)
-
-
 def write_json(report: RunReport, out_dir: str | Path, secrets: Iterable[str] = ()) -> Path:
     """Write ``readiness.json`` into ``out_dir`` (created), after a final scrub of every secret."""
     folder = Path(out_dir)

@@ -1,40 +1,33 @@
-"""A suite session: the target (an embedded twin by default, or a real Bluum environment), the fault proxy in
-front of it, and the team's integration factory. One per pytest session — so one per xdist worker: each worker
-starts its own proxy and, in embedded mode, its own in-memory twin (no state is shared between workers; the
-twin's rate limit is raised for speed). Against a URL target every worker's proxy and setup client draw from
-one ``SharedRateLimiter``.
+"""A suite session: the long-lived parts of a run in one process — the target (an embedded twin by default, or a
+real Bluum environment), the fault proxy in front of it, the credential store — built from the ``Run``; and a
+fresh ``Harness`` per check on top of them. One per pytest session, so one per xdist worker: each worker starts
+its own proxy and, in embedded mode, its own in-memory twin (no state is shared between workers; the twin's rate
+limit is raised for speed). Against a real environment every worker's proxy and setup client draw from the
+run's shared rate limiter.
 """
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from bluum_readiness.checks.registry import Check
-from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig
+from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig, Thresholds
 from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
-from bluum_readiness.harness import CredentialStore, Harness, HarnessSettings, Target, WebhookSecret
-from bluum_readiness.integration import Credentials, IntegrationEnv, load_factory
+from bluum_readiness.harness import CredentialStore, Harness, WebhookSecret
+from bluum_readiness.integration import Credentials, IntegrationEnv
 from bluum_readiness.proxy.server import ProxyServer
+from bluum_readiness.redaction import Secrets
+from bluum_readiness.run import Run
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
+from bluum_readiness.target import Target
 from bluum_readiness.twin import TwinServer, TwinSettings
 
-__all__ = ["DEFAULT_INTEGRATION", "SuiteSession", "preflight", "split_base_url"]
-
-
-def split_base_url(url: str) -> Target:
-    """``https://host/v1`` → ``Target(origin="https://host", twin=False)``; anything else is a ConfigError."""
-    base = url.rstrip("/")
-    if not base.startswith(("http://", "https://")) or not base.endswith("/v1"):
-        raise ConfigError(
-            f"target {url!r} must be an http(s) API base URL ending in /v1, e.g. https://sandbox.api.bluumfinance.com/v1"
-        )
-    return Target(origin=base[: -len("/v1")], twin=False)
+__all__ = ["DEFAULT_INTEGRATION", "SuiteSession", "preflight"]
 
 
 def preflight(base_url: str, credentials: Credentials | None, timeout_s: float = 10.0) -> None:
@@ -64,49 +57,64 @@ def preflight(base_url: str, credentials: Credentials | None, timeout_s: float =
         )
 
 
-@dataclass
 class SuiteSession:
-    """Owns the long-lived parts; ``harness()`` makes a fresh per-check world on top of them."""
+    """Owns the long-lived parts of a run in this process; ``harness()`` makes a fresh per-check world on top.
 
-    factory: Callable[[IntegrationEnv], Any]
-    settings: HarnessSettings = field(default_factory=HarnessSettings)
-    twin: TwinServer | None = None
-    proxy: ProxyServer | None = None
-    credentials: CredentialStore | None = None
-    remote: Target | None = None
-    limiter: SharedRateLimiter | None = None
-    integration_spec: str = DEFAULT_INTEGRATION
-    run_config: RunConfig | None = None  # what the checks read as ``h.config`` (None: defaults)
-    webhook_secret: str | None = None  # the configured endpoint's signing secret ([webhooks]), if any
-    _seen_webhook_secrets: set[str] = field(default_factory=set)  # secrets of webhooks the checks registered
+    :param run: the run (configuration, credentials, secrets, factory, limiter).
+    :param twin_settings: the embedded twin's settings (default: fast, trusting the suite's local CA so it can
+        deliver webhooks to local receivers).
+    :param limiter: overrides the run's shared rate limiter (benchmarks).
+
+    ``factory`` starts as the run's and may be replaced (the project's tests try many integrations in one
+    session); ``config`` likewise (a new ``Run`` with that configuration: the run itself never changes).
+    """
+
+    def __init__(
+        self, run: Run, *, twin_settings: TwinSettings | None = None, limiter: SharedRateLimiter | None = None
+    ) -> None:
+        self._run = run
+        self.factory: Callable[[IntegrationEnv], Any] = run.factory
+        self.limiter = limiter if limiter is not None else run.limiter()
+        self.twin: TwinServer | None = None
+        self.proxy: ProxyServer | None = None
+        remote = run.target
+        try:
+            if remote is None:
+                if twin_settings is None:
+                    from bluum_readiness.webhooks.tls import shared_local_tls
+
+                    twin_settings = TwinSettings.fast(webhook_ca_file=shared_local_tls().ca_file)
+                seed = run.credentials
+                self.twin = TwinServer(
+                    twin_settings, key=seed.key if seed else None, secret=seed.secret if seed else None
+                )
+                self.twin.start()
+                pair = Credentials(self.twin.pair.key, self.twin.pair.secret)
+            elif run.credentials is None:
+                raise ConfigError("a run against a real environment needs its key pair (see [credentials])")
+            else:
+                pair = run.credentials
+            self.credentials = CredentialStore(pair)
+            run.secrets.add_pair(pair)
+            self.credentials.subscribe(run.secrets.add_pair)  # a rotation's or a 401 check's new pair too
+            self.proxy = ProxyServer(self.target.base_url, pace=self._pace()).start()
+        except BaseException:
+            self.close()
+            raise
 
     @classmethod
     def embedded(
         cls,
         integration: str = DEFAULT_INTEGRATION,
-        settings: HarnessSettings | None = None,
-        twin_settings: TwinSettings | None = None,
         *,
+        thresholds: Thresholds | None = None,
+        twin_settings: TwinSettings | None = None,
         credentials: Credentials | None = None,
-        limiter: SharedRateLimiter | None = None,
     ) -> SuiteSession:
-        """A session against a fresh embedded twin (fast settings) on a free loopback port; ``credentials``
-        seed the twin's tenant pair (e.g. from BLUUM_API_KEY / BLUUM_API_SECRET)."""
-        session = cls(factory=load_factory(integration), settings=settings or HarnessSettings(), limiter=limiter)
-        session.integration_spec = integration
-        key, secret = (credentials.key, credentials.secret) if credentials else (None, None)
-        if twin_settings is None:  # the twin trusts the suite's local CA, so it can deliver to local receivers
-            from bluum_readiness.webhooks.tls import shared_local_tls
-
-            twin_settings = TwinSettings.fast(webhook_ca_file=shared_local_tls().ca_file)
-        session.twin = TwinServer(twin_settings, key=key, secret=secret).start()
-        try:
-            session.credentials = CredentialStore(Credentials(session.twin.pair.key, session.twin.pair.secret))
-            session.proxy = ProxyServer(session.twin.base_url, pace=session._pace()).start()
-        except BaseException:
-            session.close()
-            raise
-        return session
+        """A session against a fresh embedded twin on a free loopback port (the project's tests); ``credentials``
+        seed the twin's tenant pair."""
+        config = RunConfig(integration=integration, thresholds=thresholds or Thresholds())
+        return cls(Run(config, credentials), twin_settings=twin_settings)
 
     @classmethod
     def against(
@@ -114,54 +122,55 @@ class SuiteSession:
         base_url: str,
         credentials: Credentials,
         integration: str = DEFAULT_INTEGRATION,
-        settings: HarnessSettings | None = None,
         *,
+        thresholds: Thresholds | None = None,
         limiter: SharedRateLimiter | None = None,
     ) -> SuiteSession:
         """A session against a real Bluum environment (e.g. the sandbox) at ``base_url`` (ending in /v1)."""
-        target = split_base_url(base_url)
-        session = cls(factory=load_factory(integration), settings=settings or HarnessSettings(), limiter=limiter)
-        session.integration_spec = integration
-        session.remote = target
-        session.credentials = CredentialStore(credentials)
-        session.proxy = ProxyServer(target.base_url, pace=session._pace()).start()
-        return session
+        config = RunConfig(integration=integration, thresholds=thresholds or Thresholds()).override(target=base_url)
+        return cls(Run(config, credentials), limiter=limiter)
+
+    @property
+    def config(self) -> RunConfig:
+        return self._run.config
+
+    @config.setter
+    def config(self, config: RunConfig | None) -> None:
+        """Serve the checks another configuration from now on; the session's target stays the one it started
+        with (its twin or proxy are running), so the new configuration takes that target too."""
+        chosen = config if config is not None else RunConfig()
+        self._run = self._run.with_config(dataclasses.replace(chosen, target=self._run.config.target))
+
+    @property
+    def secrets(self) -> Secrets:
+        """Every secret the run holds (its pairs with their Basic tokens, webhook secrets): what outputs scrub."""
+        return self._run.secrets
 
     def _pace(self) -> Callable[[], float] | None:
         return self.limiter.reserve if self.limiter is not None else None
 
     @property
     def target(self) -> Target:
-        if self.remote is not None:
-            return self.remote
+        remote = self._run.target
+        if remote is not None:
+            return remote
         assert self.twin is not None, "the session is closed"
         return Target(origin=self.twin.origin, twin=True)
 
-    def secrets(self) -> list[str]:
-        """Texts that must never reach a report: every API secret the session's store held (a rotation drill or
-        a 401 refresh changes it) with its HTTP Basic token, and every webhook signing secret seen."""
-        if self.credentials is None:
-            return []
-        found: list[str] = []
-        for pair in self.credentials.held:
-            found += [pair.secret, base64.b64encode(f"{pair.key}:{pair.secret}".encode()).decode()]
-        found += [s for s in (self.webhook_secret, *self._seen_webhook_secrets) if s]
-        return list(dict.fromkeys(found))
-
     def harness(self) -> Harness:
-        assert self.proxy is not None and self.credentials is not None
+        assert self.proxy is not None, "the session is closed"
         self.proxy.clear_faults()
         h = Harness(
             target=self.target,
             proxy=self.proxy,
             factory=self.factory,
             credentials=self.credentials,
-            settings=self.settings,
-            run_config=self.run_config,
-            webhook_secret=WebhookSecret(self.webhook_secret),
+            config=self.config,
+            secrets=self.secrets,
+            webhook_secret=WebhookSecret(self._run.webhook_secret),
         )
         h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
-        h.evidence["seed"] = self.settings.seed
+        h.evidence["seed"] = self.config.seed
         return h
 
     def _pace_request(self, request: httpx.Request) -> None:
@@ -180,8 +189,6 @@ class SuiteSession:
                 check.execute(h)
             finally:
                 h.keep_integration_output()
-                if h.webhook_secret.known:
-                    self._seen_webhook_secrets.add(h.webhook_secret.get())
                 if evidence is not None:
                     evidence.update(h.evidence)
 
