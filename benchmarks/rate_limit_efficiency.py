@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests in the run, N (default 200: 20 s)")
     parser.add_argument("--workers", type=int, default=4, help="worker processes, as -n (default 4)")
     parser.add_argument("--rate", type=float, default=10.0, help="the twin's and the limiter's rate (default 10/s)")
-    parser.add_argument("--quick", action="store_true", help="12 requests (a smoke test)")
+    parser.add_argument("--quick", action="store_true", help="12 requests, 2 workers, 20/s (a smoke test)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.requests = 12
+        args.requests, args.workers, args.rate = 12, 2, 20.0
     if args.requests < 1 or args.workers < 1 or args.rate <= 0:
         parser.error("--requests and --workers must be at least 1, --rate > 0")
 

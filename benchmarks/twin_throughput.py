@@ -88,7 +88,8 @@ def measure(base: str, twin: psutil.Process, scenario: tuple[str, tuple[str, ...
     ctx = multiprocessing.get_context("spawn")
     out: Any = ctx.Queue()
     gen_cpu = 1 if taskset("1") else None
-    for seconds, keep in ((min(1.0, args.seconds), False), (args.seconds, True)):  # warm-up, then measure
+    warm_up = ((min(1.0, args.seconds), False),) if args.warm_up else ()
+    for seconds, keep in (*warm_up, (args.seconds, True)):  # warm-up, then measure
         gen_args = (gen_cpu, base, KEY, SECRET, scenario, args.connections, seconds, out)
         procs = [ctx.Process(target=generator_process, args=gen_args) for _ in range(args.generators)]
         cpu0 = twin.cpu_times()
@@ -141,8 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instructions", action="store_true",
                         help="also count the twin's instructions per read and deposit (callgrind; slow)")  # fmt: skip
     parser.add_argument("--instruction-requests", type=int, default=200, help="requests counted (default 200)")
-    parser.add_argument("--quick", action="store_true", help="0.3 s per scenario, once (a smoke test)")
+    parser.add_argument("--quick", action="store_true", help="0.3 s per scenario, once, no warm-up (a smoke test)")
     args = parser.parse_args(argv)
+    args.warm_up = not args.quick
     if args.instructions and (missing := callgrind_missing()):
         parser.error(f"--instructions needs valgrind: {missing}")
     if args.quick:
@@ -188,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
                 stop(proc)
 
     print(f"\nmethod: {args.connections} connection(s) x {args.generators} generator process(es), closed loop, "
-          f"{args.seconds:g} s per scenario after a warm-up, median of {args.repeat}; "
+          f"{args.seconds:g} s per scenario {'after a warm-up' if args.warm_up else 'without warm-up'}, "
+          f"median of {args.repeat}; "
           f"twin pinned to CPU 0: {pinned}; CPU {cpu}")  # fmt: skip
     for impl in impls:
         print(f"twin {impl}: {describe(impl)}")

@@ -13,7 +13,7 @@ import pytest
 
 from bluum_readiness.checks import registry
 from bluum_readiness.checks.rotation import RUNBOOK
-from bluum_readiness.config import RunConfig
+from bluum_readiness.config import RunConfig, Thresholds
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.suite.session import SuiteSession
@@ -52,7 +52,16 @@ def test_the_drill_leaves_the_new_pair_current_and_reported_secrets_follow(sessi
     session.run(registry.get("smoke-test.read-only-200"))
 
 
-def test_a_failed_drill_names_the_failed_operations_and_keeps_a_working_pair(session):
+@pytest.fixture
+def short_settle_session() -> Iterator[SuiteSession]:
+    """A pair read once is never adopted: the drill waits min(settle_timeout_s, 5 s) for it before revoking."""
+    s = SuiteSession.embedded(thresholds=Thresholds(settle_timeout_s=2.0))
+    yield s
+    s.close()
+
+
+def test_a_failed_drill_names_the_failed_operations_and_keeps_a_working_pair(short_settle_session):
+    session = short_settle_session
     session.factory = cutover_variants.credentials_cached_forever  # type: ignore[attr-defined]
     with pytest.raises(ConformanceFailure) as caught:
         session.run(DRILL)
