@@ -3,7 +3,6 @@ a timeout on every request."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks import _logs
@@ -52,7 +51,7 @@ def _kyc_attempts(
         return most is not None and len(h.proxy.exchanges(settle=0)[mark:]) > most
 
     with h.faults(rule):
-        outcome = call(lambda: integration.kyc_status(investor), timeout=timeout, give_up=too_many)
+        outcome = call(lambda: integration.kyc_status(investor), timeout=timeout, give_up=too_many, clock=h.clock)
     attempts = h.exchanges_since(mark, method="GET")
     require_traffic(attempts, outcome, "kyc_status()")
     if not attempts:
@@ -68,7 +67,7 @@ def _kyc_attempts(
 def refresh_on_401(h: Harness) -> None:
     integration = h.integration()
     investor = h.active_investor()
-    warm = call(lambda: integration.kyc_status(investor))
+    warm = call(lambda: integration.kyc_status(investor), clock=h.clock)
     if not warm.ok:
         raise NotVerifiable(f"kyc_status() failed before any fault ({warm.describe()})")
     old = h.credentials.current
@@ -76,7 +75,7 @@ def refresh_on_401(h: Harness) -> None:
     h.credentials.set(Credentials(fresh["key"], fresh["secret"]))
     h.sandbox("POST", f"/api-keys/{old.key}/revoke")
     mark = h.mark()
-    outcome = call(lambda: integration.kyc_status(investor))
+    outcome = call(lambda: integration.kyc_status(investor), clock=h.clock)
     attempts = h.exchanges_since(mark)
     if not outcome.ok:
         raise _fail(
@@ -135,7 +134,7 @@ def secret_never_logged(h: Harness) -> None:
             ("kyc_status()", lambda: integration.kyc_status(investor)),
             ("deposit()", lambda: integration.deposit(investor, bank, "1.00")),
         ):
-            outcome = call(operation)
+            outcome = call(operation, clock=h.clock)
             if outcome.error is not None:
                 sources.append((f"the exception raised by {name}", _exception_text(outcome.error)))
     if not h.exchanges_since(mark):
@@ -282,7 +281,7 @@ def _not_retried(h: Harness, statuses: tuple[int, ...]) -> None:
                          path=DEPOSITS, first=1)  # fmt: skip
         mark = h.mark()
         with h.capture_logs() as logs, h.faults(rule):
-            outcome = call(lambda: integration.deposit(investor, bank, "3.00"))
+            outcome = call(lambda: integration.deposit(investor, bank, "3.00"), clock=h.clock)
         attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
         require_traffic(attempts, outcome, "deposit()")
         if len(attempts) != 1:
@@ -347,7 +346,7 @@ def retried_5xx(h: Harness) -> None:
         rule = FaultRule(f"once-{status}", StatusFault(status), method="POST", path=DEPOSITS, first=1)
         mark = h.mark()
         with h.faults(rule):
-            outcome = call(lambda: integration.deposit(investor, bank, "4.00"))
+            outcome = call(lambda: integration.deposit(investor, bank, "4.00"), clock=h.clock)
         attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
         require_traffic(attempts, outcome, "deposit()")
         if len(attempts) < 2 or not outcome.ok:
@@ -381,7 +380,7 @@ def timeout_retried(h: Harness) -> None:
     rule = FaultRule("timeout-before", hang, method="POST", path=DEPOSITS, first=1)
     mark = h.mark()
     with h.faults(rule):
-        outcome = call(lambda: integration.deposit(investor, bank, "6.00"))
+        outcome = call(lambda: integration.deposit(investor, bank, "6.00"), clock=h.clock)
     attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
     require_traffic(attempts, outcome, "deposit()")
     if len(attempts) < 2 or not outcome.ok:
@@ -413,9 +412,9 @@ def request_timeout(h: Harness) -> None:
     rule = FaultRule("hang-once", HangBeforeFault(seconds=hang), method="GET", path=INVESTOR, first=1)
     mark = h.mark()
     with h.faults(rule):
-        began = time.monotonic()
-        outcome = call(lambda: integration.kyc_status(investor), timeout=hang + 10)
-        elapsed = time.monotonic() - began
+        began = h.clock()
+        outcome = call(lambda: integration.kyc_status(investor), timeout=hang + 10, clock=h.clock)
+        elapsed = h.clock() - began
     attempts = sorted(h.exchanges_since(mark, method="GET"), key=lambda x: x.seq)
     require_traffic(attempts, outcome, "kyc_status()")
     if not attempts:
