@@ -178,3 +178,12 @@ def test_virtual_time_judges_as_the_socket_proxy_does(session, socket_session, n
     assert _failed(over_sockets) == expected & set(checks), over_sockets
     if name == "no_backoff":
         assert _status(over_sockets["error-handling.429-jitter"]) == "not_verifiable", over_sockets
+
+
+def test_growth_within_scheduling_noise_is_not_backoff(session):
+    """Waits that grow x4 but only by about 2 ms (base 0.5 ms) are scheduling noise, not backoff: flagged — over
+    sockets a no-backoff integration's noise (0.7 → 0.9 ms) would otherwise pass as growth now and then."""
+    timid = variants._factory(variants.GOOD.but(base_s=0.0005))
+    outcomes = run_all(session, timid, ("error-handling",), only=("error-handling.429-backoff-grows",))
+    assert _status(outcomes["error-handling.429-backoff-grows"]) == "failed", outcomes
+    assert "by at least 5 ms" in outcomes["error-handling.429-backoff-grows"]

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bluum_readiness.harness import Harness, LogCapture
 
 ITEM = "error-handling"
+GROWTH_FLOOR_S = 0.005  # how much longer the third retry's wait must be than the first's, at least
 BACKOFF_FIX = "retry 429 and 5xx with capped exponential backoff and full jitter: sleep(uniform(0, min(cap, base·2^n)))"
 
 
@@ -203,9 +204,12 @@ def _backoff_trials(h: Harness, status: int = 429, failures: int = 3) -> tuple[l
 def backoff_grows(h: Harness) -> None:
     trials, exchanges = _backoff_trials(h)
     by_attempt = [mean([t[i] for t in trials]) for i in range(3)]
-    if not by_attempt[2] > by_attempt[0] * 1.4:
+    # Clearly longer: by a factor (x1.4) and by more than scheduling noise (the 5 ms backoff-between-retries calls
+    # a pause) — sub-millisecond jitter of an integration that does not wait at all must not pass for growth.
+    if not (by_attempt[2] > by_attempt[0] * 1.4 and by_attempt[2] - by_attempt[0] >= GROWTH_FLOOR_S):
         raise _fail(
-            "the average wait before the third retry to be clearly longer (x1.4) than before the first",
+            "the average wait before the third retry to be clearly longer (x1.4, and by at least "
+            f"{GROWTH_FLOOR_S * 1000:g} ms) than before the first",
             f"average waits per retry {[round(w * 1000, 1) for w in by_attempt]} ms over {len(trials)} trials",
             BACKOFF_FIX,
             exchanges,
