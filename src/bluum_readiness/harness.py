@@ -8,6 +8,8 @@ client (straight to the target, never faulted) for setup and for reading the tru
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import logging
 import random
 import threading
@@ -236,6 +238,14 @@ class Harness:
         webhooks…) and its thresholds as ``h.thresholds``. Defaults when not given (the project's own tests).
     :param secrets: where secrets the harness learns (a webhook's signing secret) are added, so every output
         scrubs them; a fresh ``Secrets`` when not given.
+    :param clock: the seconds the checks measure the integration's behaviour on and bound its calls with (``clock``,
+        monotonic); ``time.monotonic`` by default. A virtual-time session passes its proxy's virtual clock, the
+        one its exchanges are stamped on.
+    :param sleep: how the checks wait on the integration (``sleep``); ``time.sleep`` by default.
+    :param factory_options: extra keyword arguments for every call of ``factory`` (a virtual-time session's
+        ``transport`` and ``sleep``); called once per integration made.
+
+    Waits on the *target* (``wait_for``, ``poll``) stay on the real clock: the twin settles in real time.
     """
 
     def __init__(
@@ -249,8 +259,14 @@ class Harness:
         secrets: Secrets | None = None,
         webhook_secret: WebhookSecret | None = None,
         webhook_tls: LocalTLS | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], None] | None = None,
+        factory_options: Callable[[], Mapping[str, Any]] | None = None,
     ) -> None:
         self.target = target
+        self.clock: Callable[[], float] = clock if clock is not None else time.monotonic
+        self.sleep: Callable[[float], None] = sleep if sleep is not None else time.sleep
+        self._factory_options = factory_options
         self.config = config if config is not None else RunConfig()
         self.secrets = secrets if secrets is not None else Secrets()
         self.proxy = proxy
@@ -296,8 +312,21 @@ class Harness:
         self._cleanups.append(cleanup)
 
     def integration(self) -> Any:
-        """A fresh integration, made by the team's factory, pointed at the proxy."""
-        made = make_integration(self.factory, self.env())
+        """A fresh integration, made by the team's factory, pointed at the proxy (with ``factory_options``)."""
+        factory = self.factory
+        if self._factory_options is not None:
+            options = dict(self._factory_options())
+            try:
+                inspect.signature(self.factory).bind(None, **options)
+            except TypeError as exc:
+                raise HarnessError(
+                    f"this session runs integrations in virtual time, so the factory must accept the keyword "
+                    f"arguments {', '.join(sorted(options))} ({exc}); run this factory in a socket session"
+                ) from None
+            except ValueError:  # no signature to inspect: the call itself will tell
+                pass
+            factory = functools.partial(self.factory, **options)
+        made = make_integration(factory, self.env())
         self._integrations.append(made)
         return made
 

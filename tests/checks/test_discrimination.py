@@ -1,5 +1,9 @@
 """Every check discriminates: each known-bad integration is flagged by exactly the checks named for it, and
-correct integrations — the reference, and ones built differently — pass every check."""
+correct integrations — the reference, and ones built differently — pass every check.
+
+The checks run in virtual time (an ``InProcessProxy``: backoff, Retry-After and timeouts cost no real seconds);
+``test_virtual_time_judges_as_the_socket_proxy_does`` runs the timing checks over the real ``ProxyServer`` too and
+requires the same outcomes."""
 
 from __future__ import annotations
 
@@ -20,17 +24,32 @@ CHECKED_ITEMS = ("idempotency", "error-handling")
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[SuiteSession]:
+    s = SuiteSession.embedded("bluum_readiness.reference:create_fast", virtual_time=True)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def socket_session() -> Iterator[SuiteSession]:
     s = SuiteSession.embedded("bluum_readiness.reference:create_fast")
     yield s
     s.close()
 
 
-def run_all(session: SuiteSession, factory: Callable[[IntegrationEnv], Any], items: tuple[str, ...]) -> dict[str, str]:
-    """Run every check of ``items`` against the integration; check id -> outcome (and failure text)."""
+def run_all(
+    session: SuiteSession,
+    factory: Callable[..., Any],
+    items: tuple[str, ...],
+    only: tuple[str, ...] | None = None,
+) -> dict[str, str]:
+    """Run every check of ``items`` (or just those in ``only``) against the integration; check id -> outcome (and
+    failure text)."""
     session.factory = factory
     outcomes: dict[str, str] = {}
     for item in items:
         for check in registry.for_item(item):
+            if only is not None and check.id not in only:
+                continue
             try:
                 session.run(check)
             except ConformanceFailure as exc:
@@ -52,9 +71,9 @@ def test_every_check_of_these_items_is_exercised_by_a_known_bad_integration():
     assert checks <= flagged, f"checks with no known-bad integration proving they catch anything: {checks - flagged}"
 
 
-def seeded_reference(env: IntegrationEnv) -> Any:
+def seeded_reference(env: IntegrationEnv, **options: Any) -> Any:
     """The reference with a seeded jitter source, so statistical checks are repeatable in our own tests."""
-    return load_factory("bluum_readiness.reference:create_fast")(env, rng=random.Random(20261125))  # type: ignore[call-arg]
+    return load_factory("bluum_readiness.reference:create_fast")(env, rng=random.Random(20261125), **options)  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
@@ -107,3 +126,64 @@ def test_no_request_timeout_is_named(session):
     with pytest.raises(ConformanceFailure) as caught:
         session.run(registry.get("error-handling.request-timeout"))
     assert "no request timeout" in caught.value.observed
+
+
+# The checks whose verdicts rest on time: waits between attempts, Retry-After, timeouts, held responses.
+TIMED = (
+    "error-handling.429-backoff-grows",
+    "error-handling.429-jitter",
+    "error-handling.429-retry-after",
+    "error-handling.backoff-between-retries",
+    "error-handling.timeout-retried",
+    "error-handling.request-timeout",
+    "idempotency.same-key-on-retry",
+    "idempotency.exactly-once",
+)
+
+
+def _status(outcome: str) -> str:
+    return outcome.split(":", 1)[0]
+
+
+# What each parity case runs over both placements: the reference every timing check (it must pass them all in
+# both), each known-bad the timing checks that must flag it (no_backoff also the jitter check, which cannot judge
+# waits of nothing in either placement). Over sockets these cost real seconds, so they are kept to these.
+PARITY: dict[str, tuple[str, ...]] = {
+    "reference": TIMED,
+    "no_backoff": (
+        "error-handling.429-backoff-grows",
+        "error-handling.429-jitter",
+        "error-handling.backoff-between-retries",
+    ),
+    "no_jitter": ("error-handling.429-jitter",),
+    "ignores_retry_after": ("error-handling.429-retry-after",),
+    "no_retry_on_timeout": ("error-handling.timeout-retried", "idempotency.exactly-once"),
+    "no_request_timeout": ("error-handling.request-timeout",),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARITY))
+def test_virtual_time_judges_as_the_socket_proxy_does(session, socket_session, name):
+    """The same integration, judged by the timing checks through the real ProxyServer (real sleeps, real
+    timeouts) and in virtual time, gets the same outcome from each of them — and the expected one."""
+    factory, expected = (seeded_reference, set()) if name == "reference" else variants.KNOWN_BAD[name]
+    checks = PARITY[name]
+    over_sockets = run_all(socket_session, factory, CHECKED_ITEMS, only=checks)
+    in_virtual_time = run_all(session, factory, CHECKED_ITEMS, only=checks)
+    assert set(over_sockets) == set(checks)
+    assert {c: _status(o) for c, o in in_virtual_time.items()} == {c: _status(o) for c, o in over_sockets.items()}, (
+        over_sockets,
+        in_virtual_time,
+    )
+    assert _failed(over_sockets) == expected & set(checks), over_sockets
+    if name == "no_backoff":
+        assert _status(over_sockets["error-handling.429-jitter"]) == "not_verifiable", over_sockets
+
+
+def test_growth_within_scheduling_noise_is_not_backoff(session):
+    """Waits that grow x4 but only by about 2 ms (base 0.5 ms) are scheduling noise, not backoff: flagged — over
+    sockets a no-backoff integration's noise (0.7 → 0.9 ms) would otherwise pass as growth now and then."""
+    timid = variants._factory(variants.GOOD.but(base_s=0.0005))
+    outcomes = run_all(session, timid, ("error-handling",), only=("error-handling.429-backoff-grows",))
+    assert _status(outcomes["error-handling.429-backoff-grows"]) == "failed", outcomes
+    assert "by at least 5 ms" in outcomes["error-handling.429-backoff-grows"]

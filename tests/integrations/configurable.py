@@ -3,6 +3,9 @@
 With its defaults it is a *correct* integration that shares no code with the reference: an explicit retry
 loop instead of tenacity, other backoff constants ("equal jitter" instead of full jitter), its own log.
 Each known-bad variant turns exactly one knob (see ``variants.py``).
+
+Like the reference's factory it takes ``transport=``, ``sleep=`` and ``rng=`` (a virtual-time session passes the
+in-process proxy's transport and its virtual sleep; every wait between attempts goes through ``sleep``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import count
 from typing import Any
@@ -55,12 +59,22 @@ class CallFailed(Exception):
 
 
 class ConfigurableIntegration:
-    def __init__(self, env: IntegrationEnv, knobs: Knobs, seed: int = 7) -> None:
+    def __init__(
+        self,
+        env: IntegrationEnv,
+        knobs: Knobs,
+        seed: int = 7,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.env = env
         self.knobs = knobs
-        self.rng = random.Random(seed)
+        self.rng = rng if rng is not None else random.Random(seed)
+        self.sleep = sleep if sleep is not None else time.sleep
         timeout = env.request_timeout_s if knobs.client_timeout else None
-        self.http = httpx.Client(base_url=env.base_url, timeout=timeout)
+        self.http = httpx.Client(base_url=env.base_url, timeout=timeout, transport=transport)
         self._pair = env.credentials()
         self._log: list[dict[str, Any]] = []
 
@@ -111,7 +125,7 @@ class ConfigurableIntegration:
                 attempt += 1
                 if not self.knobs.retry_on_timeout or attempt >= self.knobs.max_attempts:
                     raise
-                time.sleep(self._wait(attempt, None))
+                self.sleep(self._wait(attempt, None))
                 continue
             self._record(method, path, response.status_code, response.headers.get("x-request-id"), started,
                          response.request.headers.get("authorization"))  # fmt: skip
@@ -121,7 +135,7 @@ class ConfigurableIntegration:
                 continue
             if response.status_code in self.knobs.retry_statuses and attempt + 1 < self.knobs.max_attempts:
                 attempt += 1
-                time.sleep(self._wait(attempt, response))
+                self.sleep(self._wait(attempt, response))
                 continue
             if self.knobs.swallow_4xx and 400 <= response.status_code < 500 and response.status_code not in (401, 429):
                 return {"id": "", "status": "", "data": []}  # as if it had worked: only the access line above tells

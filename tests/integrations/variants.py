@@ -14,9 +14,10 @@ from tests.integrations.configurable import ConfigurableIntegration, Knobs
 GOOD = Knobs()
 
 
-def _factory(knobs: Knobs) -> Callable[[IntegrationEnv], Any]:
-    def create(env: IntegrationEnv) -> ConfigurableIntegration:
-        return ConfigurableIntegration(env, knobs)
+def _factory(knobs: Knobs) -> Callable[..., Any]:
+    def create(env: IntegrationEnv, **options: Any) -> ConfigurableIntegration:
+        """``options``: ``transport``, ``sleep``, ``rng`` (as the reference's factory takes them)."""
+        return ConfigurableIntegration(env, knobs, **options)
 
     return create
 
@@ -25,7 +26,7 @@ def _factory(knobs: Knobs) -> Callable[[IntegrationEnv], Any]:
 correct_different = _factory(GOOD)
 
 # name -> (factory, the checks that must flag it: exactly these, no others)
-KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
+KNOWN_BAD: dict[str, tuple[Callable[..., Any], set[str]]] = {
     "no_key": (_factory(GOOD.but(key_mode="none")), {"idempotency.key-on-every-transfer"}),
     "new_key_per_retry": (
         _factory(GOOD.but(key_mode="per_attempt")),

@@ -44,30 +44,47 @@ class Call:
         return f"returned {self.result!r}"
 
 
-def call(operation: Callable[[], Any], *, timeout: float = 30.0, give_up: Callable[[], bool] | None = None) -> Call:
+def call(
+    operation: Callable[[], Any],
+    *,
+    timeout: float = 30.0,
+    give_up: Callable[[], bool] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Call:
     """Run one integration operation in a worker thread, bounded by ``timeout`` and, when given, until
     ``give_up()`` says the verdict is already clear (an operation that loops forever must not hang the suite).
+
+    ``clock`` is the harness's (``h.clock``): with a virtual one (a virtual-time session), ``timeout`` is
+    counted on it — an operation that returns after more than ``timeout`` virtual seconds had not returned when
+    the suite gave up, exactly as over real sockets — and ``timeout`` real seconds still bound the wait.
 
     An ``IntegrationError`` (the adapter cannot be driven: an ``exec:`` program that exited or broke the
     protocol) is the harness's problem, not the operation's outcome: it is raised here."""
     outcome = Call(finished=False)
+    virtual = clock is not None and clock is not time.monotonic
+    now = clock if clock is not None else time.monotonic
+    began = now()
+    ended = [began]
 
     def run() -> None:
         try:
             outcome.result = operation()
         except BaseException as exc:  # the integration's failure is data for the check
             outcome.error = exc
+        ended[0] = now()
         outcome.finished = True
 
     worker = threading.Thread(target=run, name="integration-call", daemon=True)
     worker.start()
     deadline = time.monotonic() + timeout
-    while worker.is_alive() and time.monotonic() < deadline:
+    while worker.is_alive() and time.monotonic() < deadline and now() - began <= timeout:
         worker.join(0.02)
         if give_up is not None and give_up():
             break
     if isinstance(outcome.error, IntegrationError):
         raise outcome.error
+    if virtual and outcome.finished and ended[0] - began > timeout:
+        return Call(finished=False)  # it returned, but only after the suite would have stopped waiting
     return outcome
 
 

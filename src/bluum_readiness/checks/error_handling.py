@@ -3,7 +3,6 @@ a timeout on every request."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks import _logs
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from bluum_readiness.harness import Harness, LogCapture
 
 ITEM = "error-handling"
+GROWTH_FLOOR_S = 0.005  # how much longer the third retry's wait must be than the first's, at least
 BACKOFF_FIX = "retry 429 and 5xx with capped exponential backoff and full jitter: sleep(uniform(0, min(cap, base·2^n)))"
 
 
@@ -52,7 +52,7 @@ def _kyc_attempts(
         return most is not None and len(h.proxy.exchanges(settle=0)[mark:]) > most
 
     with h.faults(rule):
-        outcome = call(lambda: integration.kyc_status(investor), timeout=timeout, give_up=too_many)
+        outcome = call(lambda: integration.kyc_status(investor), timeout=timeout, give_up=too_many, clock=h.clock)
     attempts = h.exchanges_since(mark, method="GET")
     require_traffic(attempts, outcome, "kyc_status()")
     if not attempts:
@@ -68,7 +68,7 @@ def _kyc_attempts(
 def refresh_on_401(h: Harness) -> None:
     integration = h.integration()
     investor = h.active_investor()
-    warm = call(lambda: integration.kyc_status(investor))
+    warm = call(lambda: integration.kyc_status(investor), clock=h.clock)
     if not warm.ok:
         raise NotVerifiable(f"kyc_status() failed before any fault ({warm.describe()})")
     old = h.credentials.current
@@ -76,7 +76,7 @@ def refresh_on_401(h: Harness) -> None:
     h.credentials.set(Credentials(fresh["key"], fresh["secret"]))
     h.sandbox("POST", f"/api-keys/{old.key}/revoke")
     mark = h.mark()
-    outcome = call(lambda: integration.kyc_status(investor))
+    outcome = call(lambda: integration.kyc_status(investor), clock=h.clock)
     attempts = h.exchanges_since(mark)
     if not outcome.ok:
         raise _fail(
@@ -135,7 +135,7 @@ def secret_never_logged(h: Harness) -> None:
             ("kyc_status()", lambda: integration.kyc_status(investor)),
             ("deposit()", lambda: integration.deposit(investor, bank, "1.00")),
         ):
-            outcome = call(operation)
+            outcome = call(operation, clock=h.clock)
             if outcome.error is not None:
                 sources.append((f"the exception raised by {name}", _exception_text(outcome.error)))
     if not h.exchanges_since(mark):
@@ -204,9 +204,12 @@ def _backoff_trials(h: Harness, status: int = 429, failures: int = 3) -> tuple[l
 def backoff_grows(h: Harness) -> None:
     trials, exchanges = _backoff_trials(h)
     by_attempt = [mean([t[i] for t in trials]) for i in range(3)]
-    if not by_attempt[2] > by_attempt[0] * 1.4:
+    # Clearly longer: by a factor (x1.4) and by more than scheduling noise (the 5 ms backoff-between-retries calls
+    # a pause) — sub-millisecond jitter of an integration that does not wait at all must not pass for growth.
+    if not (by_attempt[2] > by_attempt[0] * 1.4 and by_attempt[2] - by_attempt[0] >= GROWTH_FLOOR_S):
         raise _fail(
-            "the average wait before the third retry to be clearly longer (x1.4) than before the first",
+            "the average wait before the third retry to be clearly longer (x1.4, and by at least "
+            f"{GROWTH_FLOOR_S * 1000:g} ms) than before the first",
             f"average waits per retry {[round(w * 1000, 1) for w in by_attempt]} ms over {len(trials)} trials",
             BACKOFF_FIX,
             exchanges,
@@ -282,7 +285,7 @@ def _not_retried(h: Harness, statuses: tuple[int, ...]) -> None:
                          path=DEPOSITS, first=1)  # fmt: skip
         mark = h.mark()
         with h.capture_logs() as logs, h.faults(rule):
-            outcome = call(lambda: integration.deposit(investor, bank, "3.00"))
+            outcome = call(lambda: integration.deposit(investor, bank, "3.00"), clock=h.clock)
         attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
         require_traffic(attempts, outcome, "deposit()")
         if len(attempts) != 1:
@@ -347,7 +350,7 @@ def retried_5xx(h: Harness) -> None:
         rule = FaultRule(f"once-{status}", StatusFault(status), method="POST", path=DEPOSITS, first=1)
         mark = h.mark()
         with h.faults(rule):
-            outcome = call(lambda: integration.deposit(investor, bank, "4.00"))
+            outcome = call(lambda: integration.deposit(investor, bank, "4.00"), clock=h.clock)
         attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
         require_traffic(attempts, outcome, "deposit()")
         if len(attempts) < 2 or not outcome.ok:
@@ -381,7 +384,7 @@ def timeout_retried(h: Harness) -> None:
     rule = FaultRule("timeout-before", hang, method="POST", path=DEPOSITS, first=1)
     mark = h.mark()
     with h.faults(rule):
-        outcome = call(lambda: integration.deposit(investor, bank, "6.00"))
+        outcome = call(lambda: integration.deposit(investor, bank, "6.00"), clock=h.clock)
     attempts = h.exchanges_since(mark, method="POST", path_endswith="/deposits")
     require_traffic(attempts, outcome, "deposit()")
     if len(attempts) < 2 or not outcome.ok:
@@ -413,9 +416,9 @@ def request_timeout(h: Harness) -> None:
     rule = FaultRule("hang-once", HangBeforeFault(seconds=hang), method="GET", path=INVESTOR, first=1)
     mark = h.mark()
     with h.faults(rule):
-        began = time.monotonic()
-        outcome = call(lambda: integration.kyc_status(investor), timeout=hang + 10)
-        elapsed = time.monotonic() - began
+        began = h.clock()
+        outcome = call(lambda: integration.kyc_status(investor), timeout=hang + 10, clock=h.clock)
+        elapsed = h.clock() - began
     attempts = sorted(h.exchanges_since(mark, method="GET"), key=lambda x: x.seq)
     require_traffic(attempts, outcome, "kyc_status()")
     if not attempts:

@@ -4,6 +4,10 @@ fresh ``Harness`` per check on top of them. One per pytest session, so one per x
 its own proxy and, in embedded mode, its own in-memory twin (no state is shared between workers; the twin's rate
 limit is raised for speed). Against a real environment every worker's proxy and setup client draw from the
 run's shared rate limiter.
+
+``virtual_time=True`` (the project's own tests, embedded twin only) puts an ``InProcessProxy`` in front of the
+twin instead of the socket ``ProxyServer``: integrations are built with its transport and sleep, and the checks
+measure and bound them on its virtual clock, so backoff, Retry-After and timeouts cost no real time.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.harness import CredentialStore, Harness, WebhookSecret
 from bluum_readiness.integration import Credentials, IntegrationEnv
+from bluum_readiness.proxy.inprocess import InProcessProxy
 from bluum_readiness.proxy.server import ProxyServer
 from bluum_readiness.redaction import Secrets
 from bluum_readiness.run import Run
@@ -64,20 +69,30 @@ class SuiteSession:
     :param twin_settings: the embedded twin's settings (default: fast, trusting the suite's local CA so it can
         deliver webhooks to local receivers).
     :param limiter: overrides the run's shared rate limiter (benchmarks).
+    :param virtual_time: an ``InProcessProxy`` on a virtual clock instead of the socket proxy (embedded twin
+        only); every factory is then called with ``transport=`` and ``sleep=`` keyword arguments and must use
+        them (the reference's ``create``/``create_fast`` do).
 
     ``factory`` starts as the run's and may be replaced (the project's tests try many integrations in one
     session); ``config`` likewise (a new ``Run`` with that configuration: the run itself never changes).
     """
 
     def __init__(
-        self, run: Run, *, twin_settings: TwinSettings | None = None, limiter: SharedRateLimiter | None = None
+        self,
+        run: Run,
+        *,
+        twin_settings: TwinSettings | None = None,
+        limiter: SharedRateLimiter | None = None,
+        virtual_time: bool = False,
     ) -> None:
         self._run = run
         self.factory: Callable[[IntegrationEnv], Any] = run.factory
         self.limiter = limiter if limiter is not None else run.limiter()
         self.twin: TwinServer | None = None
-        self.proxy: ProxyServer | None = None
+        self.proxy: ProxyServer | InProcessProxy | None = None
         remote = run.target
+        if virtual_time and remote is not None:
+            raise ConfigError("virtual time needs the embedded twin; a real environment runs on the real clock")
         try:
             if remote is None:
                 if twin_settings is None:
@@ -97,7 +112,10 @@ class SuiteSession:
             self.credentials = CredentialStore(pair)
             run.secrets.add_pair(pair)
             self.credentials.subscribe(run.secrets.add_pair)  # a rotation's or a 401 check's new pair too
-            self.proxy = ProxyServer(self.target.base_url, pace=self._pace()).start()
+            if virtual_time:
+                self.proxy = InProcessProxy(self.target.base_url).start()
+            else:
+                self.proxy = ProxyServer(self.target.base_url, pace=self._pace()).start()
         except BaseException:
             self.close()
             raise
@@ -110,11 +128,12 @@ class SuiteSession:
         thresholds: Thresholds | None = None,
         twin_settings: TwinSettings | None = None,
         credentials: Credentials | None = None,
+        virtual_time: bool = False,
     ) -> SuiteSession:
         """A session against a fresh embedded twin on a free loopback port (the project's tests); ``credentials``
-        seed the twin's tenant pair."""
+        seed the twin's tenant pair; ``virtual_time`` as for the constructor."""
         config = RunConfig(integration=integration, thresholds=thresholds or Thresholds())
-        return cls(Run(config, credentials), twin_settings=twin_settings)
+        return cls(Run(config, credentials), twin_settings=twin_settings, virtual_time=virtual_time)
 
     @classmethod
     def against(
@@ -142,6 +161,11 @@ class SuiteSession:
         self._run = self._run.with_config(dataclasses.replace(chosen, target=self._run.config.target))
 
     @property
+    def virtual_time(self) -> bool:
+        """Whether integrations run through an ``InProcessProxy`` on its virtual clock."""
+        return isinstance(self.proxy, InProcessProxy)
+
+    @property
     def secrets(self) -> Secrets:
         """Every secret the run holds (its pairs with their Basic tokens, webhook secrets): what outputs scrub."""
         return self._run.secrets
@@ -160,6 +184,7 @@ class SuiteSession:
     def harness(self) -> Harness:
         assert self.proxy is not None, "the session is closed"
         self.proxy.clear_faults()
+        virtual = self.proxy if isinstance(self.proxy, InProcessProxy) else None
         h = Harness(
             target=self.target,
             proxy=self.proxy,
@@ -168,6 +193,9 @@ class SuiteSession:
             config=self.config,
             secrets=self.secrets,
             webhook_secret=WebhookSecret(self._run.webhook_secret),
+            clock=virtual.time.monotonic if virtual else None,
+            sleep=virtual.sleep if virtual else None,
+            factory_options=virtual.integration_options if virtual else None,
         )
         h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
         h.evidence["seed"] = self.config.seed
