@@ -21,21 +21,21 @@ import contextlib
 import io
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.cli.console import ConsoleReporter
-from bluum_readiness.config import RunConfig, load_config
+from bluum_readiness.config import CompanyConfig, RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.integration import load_factory
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
-from bluum_readiness.report.render import render_all
 from bluum_readiness.run import Run
 from bluum_readiness.suite.listener import stop_on_sigterm
 from bluum_readiness.suite.paths import PLUGIN, SUITE_FOLDERS, suite_ini, suite_root
@@ -43,6 +43,9 @@ from bluum_readiness.suite.plugin import RunHolder
 from bluum_readiness.suite.results import RunReport
 from bluum_readiness.suite.session import preflight
 from bluum_readiness.target import parse_target
+
+if TYPE_CHECKING:
+    from bluum_readiness.report.render import Rendered
 
 
 def add_parser(sub: Any) -> None:
@@ -125,6 +128,28 @@ def _no_autoload() -> Iterator[None]:
             os.environ[AUTOLOAD_ENV] = before
 
 
+def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyConfig | None) -> Rendered:
+    """``report.render.render_all``, imported on first use: the renderers (fpdf, jinja2: ~0.25 s) are imported while
+    the checks run (``_WarmRenderer``), not before the suite starts."""
+    from bluum_readiness.report.render import render_all as render
+
+    return render(document, out_dir, company)
+
+
+def _import_renderer() -> None:
+    with contextlib.suppress(Exception):  # an import error shows where the report is rendered, with its message
+        import bluum_readiness.report.render  # noqa: F401
+
+
+class _WarmRenderer:
+    """A pytest plugin object: once the checks start, import the renderers in a background thread — CPU work that
+    overlaps the checks' network waits instead of adding to the run's wall time."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        threading.Thread(target=_import_renderer, name="import-report-renderers", daemon=True).start()
+
+
 def pytest_args(config: RunConfig) -> list[str]:
     """pytest's own arguments: the suite's folders and settings, the plugins to load (run it under ``_no_autoload``),
     where readiness.json goes, and -n. Everything else about the run travels in the ``Run`` handed to the plugin
@@ -161,7 +186,7 @@ def _run(args: argparse.Namespace) -> int:
     log = io.StringIO()
     argv = pytest_args(config)
     with _no_autoload(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        code = pytest.main(argv, plugins=[reporter, RunHolder(run)])
+        code = pytest.main(argv, plugins=[reporter, RunHolder(run), _WarmRenderer()])
     log_text = run.secrets.scrub(log.getvalue())
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
