@@ -24,10 +24,13 @@ import socket
 import ssl
 import threading
 import time
+import weakref
 from types import TracebackType
 from typing import Any, TypedDict
 
 import uvicorn
+from uvicorn.config import HTTP_PROTOCOLS
+from uvicorn.importer import import_from_string
 
 from bluum_readiness.errors import ConfigError, HarnessError
 
@@ -90,14 +93,40 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 _SHUTDOWN_POLL_S = 0.002
+_HANDSHAKE_GRACE_S = 0.1  # what uvicorn's fixed sleep gives connections in their TLS handshake; here only if any
+
+
+def _tracking(protocol: type[asyncio.Protocol], opening: weakref.WeakSet[asyncio.Protocol]) -> type[asyncio.Protocol]:
+    """``protocol`` (uvicorn's HTTP protocol class) that is in ``opening`` from the moment a connection is accepted
+    until uvicorn knows it (``connection_made``: after the TLS handshake, for HTTPS) or it is lost. A handshake that
+    fails never gets there; its protocol leaves the weak set when the transport drops it."""
+
+    class Tracked(protocol):  # type: ignore[valid-type,misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            opening.add(self)
+
+        def connection_made(self, transport: Any) -> None:
+            opening.discard(self)
+            super().connection_made(transport)
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            opening.discard(self)
+            super().connection_lost(exc)
+
+    Tracked.__name__ = Tracked.__qualname__ = f"Tracked{protocol.__name__}"
+    return Tracked
 
 
 class _PromptServer(uvicorn.Server):
     """``uvicorn.Server`` that stops as soon as asked: ``request_exit()`` (thread-safe) wakes the main loop at
-    once, and shutdown waits for connections and request tasks by polling every few milliseconds, not 0.1 s."""
+    once, and shutdown waits for connections and request tasks by polling every few milliseconds, not 0.1 s.
+    Connections still in their TLS handshake when it stops (``opening``, filled by a ``_tracking`` protocol) are
+    waited for too (up to 0.1 s, uvicorn's fixed sleep that covered them), then closed like the others."""
 
-    def __init__(self, config: uvicorn.Config) -> None:
+    def __init__(self, config: uvicorn.Config, opening: weakref.WeakSet[asyncio.Protocol] | None = None) -> None:
         super().__init__(config)
+        self.opening: weakref.WeakSet[asyncio.Protocol] = opening if opening is not None else weakref.WeakSet()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
 
@@ -130,13 +159,26 @@ class _PromptServer(uvicorn.Server):
             server.close()
         for sock in sockets or []:
             sock.close()
-        for connection in list(state.connections):  # idle ones close now, busy ones after their response
-            connection.shutdown()
+        told: set[int] = set()
+
+        def shut_down_new() -> None:  # idle ones close now, busy ones after their response
+            for connection in list(state.connections):
+                if id(connection) not in told:
+                    told.add(id(connection))
+                    connection.shutdown()
+
+        shut_down_new()
         loop = asyncio.get_running_loop()
         grace = self.config.timeout_graceful_shutdown  # None: wait as long as it takes (uvicorn's meaning)
         deadline = math.inf if grace is None else loop.time() + grace
-        while (state.connections or state.tasks) and not self.force_exit and loop.time() < deadline:
+        handshakes_until = loop.time() + _HANDSHAKE_GRACE_S
+
+        def busy() -> bool:
+            return bool(state.connections or state.tasks or (self.opening and loop.time() < handshakes_until))
+
+        while busy() and not self.force_exit and loop.time() < deadline:
             await asyncio.sleep(_SHUTDOWN_POLL_S)
+            shut_down_new()  # connections whose handshake finished meanwhile
         for task in list(state.tasks):  # over the graceful timeout, as uvicorn does
             task.cancel(msg="Task cancelled, timeout graceful shutdown exceeded")
         left = None if deadline == math.inf else max(0.0, deadline - loop.time()) + 0.1
@@ -171,6 +213,8 @@ class BackgroundServer:
         scheme = "https" if ssl_certfile else "http"
         self.url = f"{scheme}://{host}:{self.port}"
         impl = uvicorn_options()
+        opening: weakref.WeakSet[asyncio.Protocol] = weakref.WeakSet()
+        protocol = import_from_string(HTTP_PROTOCOLS[http or impl["http"]])
         config = uvicorn.Config(
             app,
             log_level=log_level,
@@ -180,9 +224,9 @@ class BackgroundServer:
             ssl_version=ssl.PROTOCOL_TLS_SERVER,
             timeout_graceful_shutdown=2,
             loop=impl["loop"],
-            http=http or impl["http"],
+            http=_tracking(protocol, opening),
         )
-        self._server = _PromptServer(config)
+        self._server = _PromptServer(config, opening)
         self._thread = threading.Thread(target=self._run, name=f"uvicorn:{self.port}", daemon=True)
         self._error: BaseException | None = None
 
