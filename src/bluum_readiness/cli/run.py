@@ -4,7 +4,10 @@ readiness.json comes from the suite's listener; then ``report.render_all`` write
 Allure and email files from it into the same folder (docs/reports.md).
 
 The suite runs in-process through ``pytest.main`` (so ``pytest`` in a checkout runs the very same thing); pytest's
-own output goes to ``OUT/pytest.log`` and the console shows per-check progress and a summary instead.
+own output goes to ``OUT/pytest.log`` and the console shows per-check progress and a summary instead. pytest loads
+the installed plugins by name (``-p``, autoloading off for the run) except the few a readiness run never uses
+(``UNUSED_PLUGINS``): they cost ~1.5 s of start-up, and autoloading would have pytest rewrite the assertions of every
+module of every plugin's distribution (hypothesis's too, which a check imports).
 Exit codes: 0 no failure (verdict ``ready``, or ``passed`` for a subset or a run not fully verified), 1 a required
 item failed (or nothing could be verified), 2 usage or configuration error (``--out`` not writable included,
 checked before anything runs), 3 target unreachable or credentials rejected, 130 interrupted (Ctrl-C or SIGTERM:
@@ -18,26 +21,31 @@ import contextlib
 import io
 import os
 import sys
+import threading
+from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.cli.console import ConsoleReporter
-from bluum_readiness.config import RunConfig, load_config
+from bluum_readiness.config import CompanyConfig, RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.integration import load_factory
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
-from bluum_readiness.report.render import render_all
 from bluum_readiness.run import Run
 from bluum_readiness.suite.listener import stop_on_sigterm
-from bluum_readiness.suite.paths import SUITE_FOLDERS, plugin_args, suite_ini, suite_root
+from bluum_readiness.suite.paths import PLUGIN, SUITE_FOLDERS, suite_ini, suite_root
 from bluum_readiness.suite.plugin import RunHolder
 from bluum_readiness.suite.results import RunReport
 from bluum_readiness.suite.session import preflight
 from bluum_readiness.target import parse_target
+
+if TYPE_CHECKING:
+    from bluum_readiness.report.render import Rendered
 
 
 def add_parser(sub: Any) -> None:
@@ -80,9 +88,72 @@ def _importable_here() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join([cwd, *parts])
 
 
+AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+# pytest plugins installed with the suite (for the project's own tests) that a readiness run never uses, by entry
+# point name: schemathesis (~1 s: it imports hypothesis, requests, …), hypothesis's and anyio's test plugins, and
+# xdist's deprecated looponfail. xdist itself stays: -n needs it and the listener implements its hooks.
+UNUSED_PLUGINS = frozenset({"schemathesis", "hypothesispytest", "anyio", "xdist.looponfail"})
+
+
+def plugin_args() -> list[str]:
+    """``-p NAME`` for every installed pytest plugin (``pytest11`` entry point) but ``UNUSED_PLUGINS``, in pytest's
+    own loading order, for a run with autoloading off (``_no_autoload``): a team's own plugins still load. When
+    autoloading was already off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD`` set by the user), only the suite's plugin and
+    xdist."""
+    user_off = bool(os.environ.get(AUTOLOAD_ENV))
+    names: list[str] = []
+    ours = False
+    for entry in metadata.entry_points(group="pytest11"):
+        ours = ours or entry.value == PLUGIN
+        keep = (entry.value == PLUGIN or entry.name == "xdist") if user_off else entry.name not in UNUSED_PLUGINS
+        if keep and entry.name not in names:
+            names.append(entry.name)
+    if not ours:  # a checkout that is not installed: the plugin by its module
+        names.append(PLUGIN)
+    return [arg for name in names for arg in ("-p", name)]
+
+
+@contextlib.contextmanager
+def _no_autoload() -> Iterator[None]:
+    """pytest loads only the plugins ``plugin_args`` names, here and in the xdist workers it starts (they inherit
+    the environment); the variable is restored afterwards."""
+    before = os.environ.get(AUTOLOAD_ENV)
+    os.environ[AUTOLOAD_ENV] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(AUTOLOAD_ENV, None)
+        else:
+            os.environ[AUTOLOAD_ENV] = before
+
+
+def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyConfig | None) -> Rendered:
+    """``report.render.render_all``, imported on first use: the renderers (fpdf, jinja2: ~0.25 s) are imported while
+    the checks run (``_WarmRenderer``), not before the suite starts."""
+    from bluum_readiness.report.render import render_all as render
+
+    return render(document, out_dir, company)
+
+
+def _import_renderer() -> None:
+    with contextlib.suppress(Exception):  # an import error shows where the report is rendered, with its message
+        import bluum_readiness.report.render  # noqa: F401
+
+
+class _WarmRenderer:
+    """A pytest plugin object: once the checks start, import the renderers in a background thread — CPU work that
+    overlaps the checks' network waits instead of adding to the run's wall time."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        threading.Thread(target=_import_renderer, name="import-report-renderers", daemon=True).start()
+
+
 def pytest_args(config: RunConfig) -> list[str]:
-    """pytest's own arguments: the suite's folders and settings, where readiness.json goes, and -n. Everything else
-    about the run travels in the ``Run`` handed to the plugin (``RunHolder``), not as arguments to re-read."""
+    """pytest's own arguments: the suite's folders and settings, the plugins to load (run it under ``_no_autoload``),
+    where readiness.json goes, and -n. Everything else about the run travels in the ``Run`` handed to the plugin
+    (``RunHolder``), not as arguments to re-read."""
     root = suite_root()
     args = [str(root / name) for name in SUITE_FOLDERS if (root / name).is_dir()]
     args += ["-c", str(suite_ini()), "--rootdir", str(root), "--confcutdir", str(root), *plugin_args()]
@@ -113,8 +184,9 @@ def _run(args: argparse.Namespace) -> int:
     reporter = ConsoleReporter(sys.stdout, secrets=run.secrets)
     reporter.start(config)
     log = io.StringIO()
-    with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        code = pytest.main(pytest_args(config), plugins=[reporter, RunHolder(run)])
+    argv = pytest_args(config)
+    with _no_autoload(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        code = pytest.main(argv, plugins=[reporter, RunHolder(run), _WarmRenderer()])
     log_text = run.secrets.scrub(log.getvalue())
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
