@@ -21,6 +21,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.config import RunConfig, Thresholds
 from bluum_readiness.errors import HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
@@ -279,7 +280,7 @@ class Harness:
         self.webhook_secret = webhook_secret or WebhookSecret()
         self.webhook_secret.subscribe(self.secrets.add)
         self._webhook_tls = webhook_tls
-        self.api = httpx.Client(base_url=target.base_url, timeout=10.0, auth=self._auth())
+        self.api = httpx.Client(base_url=target.base_url, timeout=10.0, auth=self._auth(), verify=default_tls_context())
 
     @property
     def thresholds(self) -> Thresholds:

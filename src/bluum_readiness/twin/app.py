@@ -115,11 +115,47 @@ async def _run_jobs(twin: Twin) -> int:
     return twin.scheduler.run_due()
 
 
+MAX_DISPATCHES = 4
+"""Delivery batches in flight at once: each tick starts one without waiting for the previous ones, so a delivery
+that became due is sent at the next tick even while a slow receiver holds an earlier one (the dispatcher's
+in-flight set keeps any delivery from being sent twice at once)."""
+
+
+class _Dispatches:
+    """The webhook delivery loop's work: start a ``dispatch_due`` batch per tick, at most ``MAX_DISPATCHES`` at a
+    time; ``drain()`` waits for those still running when the twin stops."""
+
+    def __init__(self, twin: Twin) -> None:
+        self._twin = twin
+        self._running: set[asyncio.Task[int]] = set()
+
+    async def tick(self) -> None:
+        if len(self._running) >= MAX_DISPATCHES:
+            return
+        task = asyncio.create_task(dispatcher.dispatch_due(self._twin))
+        self._running.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[int]) -> None:
+        self._running.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background webhook delivery failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        await asyncio.gather(*self._running, return_exceptions=True)
+
+
 def _background(twin: Twin, stop: asyncio.Event) -> list[asyncio.Task[None]]:
     """Two loops, so a slow webhook receiver never holds up KYC, transfers or fills."""
+    dispatches = _Dispatches(twin)
+
+    async def deliveries() -> None:
+        await _every_tick(twin, stop, dispatches.tick, "webhook delivery")
+        await dispatches.drain()
+
     return [
         asyncio.create_task(_every_tick(twin, stop, lambda: _run_jobs(twin), "jobs")),
-        asyncio.create_task(_every_tick(twin, stop, lambda: dispatcher.dispatch_due(twin), "webhook delivery")),
+        asyncio.create_task(deliveries()),
     ]
 
 
