@@ -63,7 +63,7 @@ class AlertPolicy:
 
 
 #: For runs against the twin, where waiting minutes proves nothing more (``create_fast``).
-FAST_ALERTS = AlertPolicy(stuck_order_after_s=1.0, resting_order_after_s=1.0, webhook_grace_s=1.0)
+FAST_ALERTS = AlertPolicy(stuck_order_after_s=0.5, resting_order_after_s=0.5, webhook_grace_s=0.5)
 
 
 @dataclass
