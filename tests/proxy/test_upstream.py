@@ -15,18 +15,14 @@ import pytest
 from bluum_readiness._serving import BackgroundServer, bind
 from bluum_readiness.proxy._upstream import UpstreamClient
 from bluum_readiness.webhooks.tls import shared_local_tls
+from tests.proxy._asgi import read_body
 
 
 async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Answers with the request it saw (method, target, headers, body, client port); ``/chunked`` streams."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     seen = {
         "method": scope["method"],
         "path": scope["path"],

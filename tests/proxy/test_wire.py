@@ -21,18 +21,14 @@ import pytest
 from bluum_readiness._serving import IMPL_ENV, BackgroundServer
 from bluum_readiness.proxy import FaultRule, ProxyServer, StatusFault
 from bluum_readiness.proxy._client_conn import MAX_HEAD_BYTES, MAX_QUEUED
+from tests.proxy._asgi import read_body
 
 
 async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     """Answers with what it received: method, target, headers, body size and SHA-256 (``/big``: the body)."""
     if scope["type"] != "http":
         return
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_body(receive)
     seen = {
         "method": scope["method"],
         "path": scope["path"],
