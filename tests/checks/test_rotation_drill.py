@@ -67,7 +67,9 @@ def test_a_failed_drill_names_the_failed_operations_and_keeps_a_working_pair(sho
         session.run(DRILL)
     failure = caught.value
     assert failure.checklist_id == "credential-rotation"
-    assert "operations failed during the drill" in failure.observed and "(revoked)" in failure.observed
+    # the first failure met the revoked pair: begun after the revocation, or in flight when it happened
+    assert "operations failed during the drill" in failure.observed and "(revoked" in failure.observed
+    assert failure.evidence["rotation"]["failed_operations"][0]["ended_in"] == "revoked"
     assert failure.evidence["rotation"]["failed_operations"] and failure.evidence["runbook"]["steps"]
     session.run(registry.get("smoke-test.read-only-200"))  # the store holds the new, working pair
 

@@ -71,11 +71,13 @@ class _Op:
     started: float
     finished: float = 0.0
     error: str | None = None
+    ended_in: str = ""  # the phase when it returned or failed: an operation in flight at the revocation meets it
 
 
 @dataclass
 class _Traffic:
-    """A background stream of the integration's reads and writes, each recorded with the drill phase it began in."""
+    """A background stream of the integration's reads and writes, each recorded with the drill phase it began and
+    the one it ended in."""
 
     operations: list[tuple[str, Callable[[], Any]]]
     pause_s: float = 0.05
@@ -101,6 +103,7 @@ class _Traffic:
                 info = describe_failure(exc)
                 op.error = f"{info['exception']}: {info['message']}"[:300]
             op.finished = time.time()
+            op.ended_in = self.phase
             self.stop.wait(self.pause_s)
 
     def done(self, phase: str) -> list[_Op]:
@@ -223,8 +226,8 @@ def drill(h: Harness) -> None:
         poll(lambda: traffic.done("switched"), lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
              timeout)  # fmt: skip
     else:
+        traffic.phase = "revoked"  # from the revoke request on: an operation that ends now may meet the revoked pair
         h.sandbox("POST", f"/api-keys/{old.key}/revoke")
-        traffic.phase = "revoked"
         step("old pair revoked")
         poll(lambda: traffic.done("revoked"), lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
              timeout)  # fmt: skip
@@ -237,7 +240,13 @@ def drill(h: Harness) -> None:
         phase: sum(1 for o in traffic.ops if o.phase == phase) for phase in dict.fromkeys(o.phase for o in traffic.ops)
     }
     evidence["failed_operations"] = [
-        {"operation": o.name, "phase": o.phase, "error": o.error, "t_s": round(o.started - started, 3)}
+        {
+            "operation": o.name,
+            "phase": o.phase,
+            "ended_in": o.ended_in,
+            "error": o.error,
+            "t_s": round(o.started - started, 3),
+        }
         for o in failed[:20]
     ]
     evidence["adopted_before_revocation"] = bool(adopted)
@@ -248,8 +257,9 @@ def drill(h: Harness) -> None:
     problems: list[str] = []
     if failed:
         first = failed[0]
+        when = first.phase if first.ended_in in ("", first.phase) else f"{first.ended_in}, begun {first.phase}"
         problems.append(f"{len(failed)} of {len(after)} operations failed during the drill, the first "
-                        f"{first.name}() ({first.phase}): {first.error}")  # fmt: skip
+                        f"{first.name}() ({when}): {first.error}")  # fmt: skip
     if not returned:
         problems.append(f"an operation had not returned {timeout:g} s after the drill ended")
     if len([o for o in later if not o.error]) < 1:
