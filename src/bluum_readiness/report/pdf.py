@@ -167,26 +167,79 @@ def _title_page(pdf: _Pdf, document: dict[str, Any], company_name: str | None) -
     )
 
 
+TRANSCRIPT_COLUMNS = (("#", 8), ("method", 12), ("path", 62), ("status", 12), ("X-Request-Id", 44), ("ms", 10),
+                      ("fault / note", 32))  # fmt: skip
+"""The transcript table's columns and their widths in mm (180 mm: the page between the margins)."""
+TRANSCRIPT_FONT_PT = 6.5
+TRANSCRIPT_LINE_MM = 3.3
+_PAD_MM = 1.0  # each cell's left padding
+_COURIER_EM = 0.6  # Courier's advance width, in ems, of every glyph
+_BREAKS = ("/", "?&", " ", "_-")  # where a long cell breaks, best first
+
+
+def _wrap_cell(text: str, width_mm: float) -> list[str]:
+    """``text`` cut into lines that fit ``width_mm`` in the transcript's Courier: every glyph is as wide as the
+    next, so the lines are counted in characters (breaking after a ``/``, else ``?`` or ``&``, else a space, else ``_``
+    or ``-``, past the first quarter of a line, else mid-word)."""
+    per_line = max(1, int((width_mm - 2 * _PAD_MM) / (TRANSCRIPT_FONT_PT * _COURIER_EM * 25.4 / 72)))
+    lines: list[str] = []
+    rest = text
+    while len(rest) > per_line:
+        cut = next((at for group in _BREAKS if (at := max(rest.rfind(c, per_line // 4, per_line) for c in group)) > 0),
+                   per_line - 1)  # fmt: skip
+        cut += 1
+        lines.append(rest[:cut])
+        rest = rest[cut:]
+    lines.append(rest)
+    return lines
+
+
 def _transcript(pdf: _Pdf, check: dict[str, Any], most: int = MAX_ROWS) -> None:
+    """The exchanges a check rests on, as a table. Laid out by hand (Courier is monospaced, so a cell's lines are
+    counted in characters) and drawn with ``cell``: fpdf2's ``table()`` measures every cell with ``multi_cell``,
+    which cost ~0.8 s for a full run's 44 transcripts."""
     rows = model.exchange_rows(check)
     if not rows:
         return
     pdf.ln(1)
-    pdf.set_font("courier", size=6.5)
-    pdf.set_text_color(*INK)
-    heading_style = FontFace(emphasis="BOLD", fill_color=(243, 244, 246))
-    with pdf.table(col_widths=(8, 12, 64, 12, 44, 8, 32), line_height=3.3, headings_style=heading_style,
-                   borders_layout="SINGLE_TOP_LINE", text_align="LEFT") as table:  # fmt: skip
-        head = table.row()
-        for text in ("#", "method", "path", "status", "X-Request-Id", "ms", "fault / note"):
-            head.cell(text)
-        for x in rows[:most]:
-            row = table.row()
-            note = " ".join(p for p in (x["fault"], x["note"]) if p)
-            for value in (x["seq"], x["method"], x["path"], x["status"], x["request_id"], x["ms"], note):
-                row.cell(latin1("" if value is None else value))
+    head = [name for name, _ in TRANSCRIPT_COLUMNS]
+    body = [
+        [latin1("" if v is None else v) for v in (x["seq"], x["method"], x["path"], x["status"], x["request_id"],
+                                                  x["ms"], " ".join(p for p in (x["fault"], x["note"]) if p))]
+        for x in rows[:most]
+    ]  # fmt: skip
+    _table_row(pdf, head, heading=True)
+    for values in body:
+        _table_row(pdf, values, repeat_on_break=head)
     if len(rows) > most:
         pdf.para(f"... and {len(rows) - most} more exchanges in readiness.json", 7.5, MUTED)
+
+
+def _table_row(pdf: _Pdf, values: list[str], heading: bool = False, repeat_on_break: list[str] | None = None) -> None:
+    """One row, its cells' lines side by side; a row that would cross the page's end starts a new page (with the
+    heading row ``repeat_on_break`` again)."""
+    cells = [_wrap_cell(v, w) for v, (_, w) in zip(values, TRANSCRIPT_COLUMNS, strict=True)]
+    height = max(len(lines) for lines in cells) * TRANSCRIPT_LINE_MM
+    if repeat_on_break is not None and pdf.will_page_break(height):
+        pdf.add_page()
+        _table_row(pdf, repeat_on_break, heading=True)
+    left, top = pdf.l_margin, pdf.get_y()
+    width = sum(w for _, w in TRANSCRIPT_COLUMNS)
+    if heading:
+        pdf.set_fill_color(243, 244, 246)
+        pdf.rect(left, top, width, height, style="F")
+        pdf.set_draw_color(*MUTED)
+        pdf.set_line_width(0.2)
+        pdf.line(left, top + height, left + width, top + height)
+    pdf.set_font("courier", "B" if heading else "", TRANSCRIPT_FONT_PT)
+    pdf.set_text_color(*INK)
+    x = left
+    for lines, (_, w) in zip(cells, TRANSCRIPT_COLUMNS, strict=True):
+        for n, line in enumerate(lines):
+            pdf.set_xy(x + _PAD_MM, top + n * TRANSCRIPT_LINE_MM)
+            pdf.cell(w - _PAD_MM, TRANSCRIPT_LINE_MM, line)
+        x += w
+    pdf.set_xy(left, top + height)
 
 
 def _check(pdf: _Pdf, document: dict[str, Any], check: dict[str, Any]) -> None:
