@@ -37,6 +37,7 @@ __all__ = [
     "CredentialStore",
     "Harness",
     "LogCapture",
+    "LOCAL_POLL_S",
     "LogLine",
     "Target",
     "WebhookSecret",
@@ -46,7 +47,15 @@ __all__ = [
 T = TypeVar("T")
 
 
-def poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float = 0.02) -> Any:
+POLL_S = 0.02
+"""How often a wait on a real environment probes it (each probe is a request against its rate limit)."""
+LOCAL_POLL_S = 0.005
+"""How often a wait probes what answers in about a millisecond: the embedded twin (it ticks every 10 ms with its
+fast settings, so a 20 ms poll overshot a state change by ~10 ms on average, ~1 s of a full run's set-up), or
+the suite's own memory (the proxy's exchanges, an integration's operations)."""
+
+
+def poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float = POLL_S) -> Any:
     """Call ``probe`` until ``done(result)`` or ``timeout`` seconds pass; return the last result either way."""
     deadline = time.monotonic() + timeout
     while True:
@@ -446,8 +455,13 @@ class Harness:
         hook_id: str = hook["id"]
         return hook_id
 
+    @property
+    def poll_interval(self) -> float:
+        """How often waits on the target probe it: ``LOCAL_POLL_S`` for the twin, ``POLL_S`` for a real one."""
+        return LOCAL_POLL_S if self.target.twin else POLL_S
+
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
-        result = poll(probe, bool, timeout or self.thresholds.settle_timeout_s)
+        result = poll(probe, bool, timeout or self.thresholds.settle_timeout_s, self.poll_interval)
         if not result:
             raise HarnessError(f"timed out waiting for {what}")
         return result

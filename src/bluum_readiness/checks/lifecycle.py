@@ -152,7 +152,7 @@ class _Journey:
             last = self.run(step, probe)
             return last
 
-        result = poll(read, done, self.timeout)
+        result = poll(read, done, self.timeout, self.h.poll_interval)
         if not done(result):
             raise self.fail(
                 step,
@@ -166,7 +166,10 @@ class _Journey:
     def poll_target(self, step: str, path: str, want: str, *, resource_id: str) -> dict[str, Any]:
         """Poll a transfer at the target (the suite's own client) until ``want``."""
         resource: dict[str, Any] = poll(
-            lambda: self.h.call("GET", path), lambda r: r.get("status") in TRANSFER_DONE, self.timeout
+            lambda: self.h.call("GET", path),
+            lambda r: r.get("status") in TRANSFER_DONE,
+            self.timeout,
+            self.h.poll_interval,
         )
         if resource.get("status") != want:
             raise self.fail(
@@ -580,7 +583,7 @@ class _Money:
                     if t.get("status") not in TRANSFER_DONE]  # fmt: skip
             return not busy and all(o.get("status") in ORDER_DONE | {"open"} for o in self.orders())
 
-        if not poll(settled, bool, self.h.thresholds.settle_timeout_s):
+        if not poll(settled, bool, self.h.thresholds.settle_timeout_s, self.h.poll_interval):
             raise HarnessError("the twin did not settle transfers and orders in time")
 
     def invariants(self, number: int) -> None:

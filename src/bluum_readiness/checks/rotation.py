@@ -30,7 +30,7 @@ from bluum_readiness.checks.registry import check
 from bluum_readiness.config import rotation_message
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
-from bluum_readiness.harness import poll
+from bluum_readiness.harness import LOCAL_POLL_S, poll
 from bluum_readiness.integration import Credentials, describe_failure
 
 if TYPE_CHECKING:
@@ -189,7 +189,8 @@ def drill(h: Harness) -> None:
 
     traffic.start()
     h.on_close(lambda: traffic.halt(1.0))
-    poll(lambda: traffic.done("warm-up"), lambda ops: len(ops) >= WARM_UP_OPS or any(o.error for o in ops), timeout)
+    poll(lambda: traffic.done("warm-up"), lambda ops: len(ops) >= WARM_UP_OPS or any(o.error for o in ops), timeout,
+         LOCAL_POLL_S)  # fmt: skip
     warm = traffic.done("warm-up")
     failed_early = [o for o in warm if o.error]
     if failed_early or len(warm) < WARM_UP_OPS:
@@ -216,6 +217,7 @@ def drill(h: Harness) -> None:
         lambda: [x for x in h.proxy.exchanges(settle=0)[mark:] if x.auth_key_id == new.key and (x.status or 500) < 400],
         bool,
         min(timeout, 5.0),
+        LOCAL_POLL_S,
     )
     step("integration adopted the new pair" if adopted else "integration had not adopted the new pair; revoking anyway")
 
@@ -224,13 +226,13 @@ def drill(h: Harness) -> None:
         traffic.phase = "switched"
         step("traffic continues with the new pair (the old pair can only be revoked in the dashboard)")
         poll(lambda: traffic.done("switched"), lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
-             timeout)  # fmt: skip
+             timeout, LOCAL_POLL_S)  # fmt: skip
     else:
         traffic.phase = "revoked"  # from the revoke request on: an operation that ends now may meet the revoked pair
         h.sandbox("POST", f"/api-keys/{old.key}/revoke")
         step("old pair revoked")
         poll(lambda: traffic.done("revoked"), lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
-             timeout)  # fmt: skip
+             timeout, LOCAL_POLL_S)  # fmt: skip
     returned = traffic.halt(timeout)
     after = [o for o in traffic.ops if o.phase != "warm-up"]
     failed = [o for o in after if o.error]

@@ -136,18 +136,22 @@ def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyCo
     return render(document, out_dir, company)
 
 
-def _import_renderer() -> None:
-    with contextlib.suppress(Exception):  # an import error shows where the report is rendered, with its message
+def _warm_imports() -> None:
+    """Hypothesis (~0.2 s), which lifecycle.money-invariants imports when it starts, then the renderers."""
+    with contextlib.suppress(Exception):  # an import error shows where the module is used, with its message
+        import hypothesis.strategies  # noqa: F401
+    with contextlib.suppress(Exception):
         import bluum_readiness.report.render  # noqa: F401
 
 
 class _WarmRenderer:
-    """A pytest plugin object: once the checks start, import the renderers in a background thread — CPU work that
-    overlaps the checks' network waits instead of adding to the run's wall time."""
+    """A pytest plugin object: once the checks start, import what the run needs later (Hypothesis for the money
+    invariants, the report renderers) in a background thread — CPU work that overlaps the first checks' network
+    waits instead of adding to the run's wall time."""
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
-        threading.Thread(target=_import_renderer, name="import-report-renderers", daemon=True).start()
+        threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
 
 
 def pytest_args(config: RunConfig) -> list[str]:
