@@ -49,7 +49,7 @@ def test_the_shapes_the_issue_named(figures: str, request: pytest.FixtureRequest
     measured: Figures = request.getfixturevalue(figures)
     planted = lay_out(tmp_path).planted
     missed, false = set(measured.missed), set(measured.false_positives)
-    # a credential's name on the line above its literal: TS `X ||`, Python `(`, Go `=`, YAML `>-`, Java `,`
+    # a credential's name on the line above its literal: TS `X ||`, Python `(`, Go `=`, YAML `>-`, `key:`, Java `,`
     for place in [
         ("planted/client-fallback.ts", 5),
         ("planted/client-fallback.ts", 7),
@@ -58,6 +58,8 @@ def test_the_shapes_the_issue_named(figures: str, request: pytest.FixtureRequest
         ("planted/values.yaml", 6),
         ("planted/BluumConfig.java", 7),
         ("planted/settings.py", 3),  # a fallback default inside os.environ.get(…)
+        ("planted/k8s-env.yaml", 15),  # Kubernetes' env list: `- name: BLUUM_API_SECRET` / `value: <literal>`
+        ("planted/k8s-env.yaml", 23),  # YAML `apiSecret:` under `bluum:`, the literal on the line below
     ]:
         assert place in planted and place not in missed, (place, str(measured))
     # storage keys, header names, enums and env-variable references are not secrets

@@ -262,3 +262,47 @@ def test_a_broken_repository_is_a_reason_not_an_error(tmp_path: Path) -> None:
     (tmp_path / ".git" / "HEAD").write_text("garbage\n")  # git no longer sees a repository here
     result = history_scan(tmp_path)
     assert result.evidence()["history"] == {"status": "not a git repository"} and result.files_scanned == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("bluum:\n  base_url: https://x/v1\n  api_secret:\n    {hex}\n", 4),  # the name's line, the value below
+        ("bluum:\n  apiSecret: >-\n    {hex}\n", 3),  # a block scalar under the bluum key
+        ("bluum:\n  secret: |\n    {hex}\n", 3),
+        ("integrations:\n  bluum:\n    credentials:\n      secret:\n        {hex}\n", 5),  # a deeper ancestor
+        ("creds:\n  api_key: test_bluum_{hex2}\n  api_secret:\n    {hex}\n", 4),  # next to the pair's key
+        ("env:\n  - name: BLUUM_API_SECRET\n    value: {hex}\n", 3),  # Kubernetes' env list, unquoted
+        ("env:\n  - name: BLUUM_API_SECRET\n    value:\n      {hex}\n", 4),
+        ("env:\n  - value: {hex}\n    name: BLUUM_API_SECRET\n", 2),
+    ],
+)
+def test_a_yaml_secret_on_the_line_below_its_name_is_found_in_history(tmp_path: Path, text: str, line: int) -> None:
+    # history reads lines as written (no YAML parsing): unquoted values are the Bluum rule's alone to find
+    repo = Repo(tmp_path / "repo")
+    hex_secret = secret(text)
+    repo.commit("add", {"deploy/values.yaml": text.format(hex=hex_secret, hex2=secret("key " + text))})
+    added = repo.git("rev-parse", "--short=7", "HEAD")
+    repo.commit("remove", {"deploy/values.yaml": None})
+    result = history_scan(repo.root)
+    assert [str(f) for f in result.history_findings if f.line == line] == [
+        f"deploy/values.yaml:{line} in commit {added}: Bluum API secret"
+    ]
+    assert hex_secret not in everything_shown(result)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bluum:\n  release_sha256:\n    {hex}\n",  # names no secret
+        "checksums:\n  secret:\n    {hex}\n",  # names a secret, but nothing Bluum around it
+        "env:\n  - name: BLUUM_BUILD_DIGEST\n    value: {hex}\n",
+        "env:\n  - name: BLUUM_API_SECRET\n    valueFrom: {{secretKeyRef: {{name: bluum, key: secret}}}}\n"
+        "  - name: RELEASE_SHA\n    value: {hex}\n",  # the next item's value
+    ],
+)
+def test_a_yaml_digest_near_a_bluum_name_is_not_a_secret_in_history(tmp_path: Path, text: str) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.commit("add", {"deploy/values.yaml": text.format(hex=secret(text))})
+    repo.commit("remove", {"deploy/values.yaml": None})
+    assert history_scan(repo.root).history_findings == []

@@ -240,6 +240,7 @@ def test_the_bluum_secret_rule_sees_the_name_across_a_line_break(
         "const BLUUM_API_SECRET_NAME = 'bluum'; // ||\nconst checksum = '{hex}';\n",  # the name line ends
         "const bluum = {{}};\nconst digest = '{hex}';\n",  # not inside the bluum block, names no secret
         "config:\n  bluum: true\nchecksums:\n  sha256: {hex}\n",
+        "const bluum = {{ a: 1 }};\n  }}\n    secret: '{hex}'\n",  # a closing brace is no enclosing key
     ],
 )
 def test_a_hex_digest_near_a_bluum_name_is_not_a_bluum_secret(tmp_path: Path, text: str) -> None:

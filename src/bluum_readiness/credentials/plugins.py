@@ -4,8 +4,9 @@
 - ``BluumSecretDetector``: a 64-hex-digit literal where a Bluum credential is named: on its line
   (``BLUUM_API_SECRET = "<64 hex>"``, ``bluumApiKey: <64 hex>``, next to a ``test_bluum_`` key), on the line it
   continues (``BLUUM_API_SECRET = process.env.X ||`` / ``'<64 hex>'``, ``BLUUM_API_SECRET = (`` / ``"<64 hex>"``,
-  a YAML block scalar), or, for a line naming a secret (``apiSecret: <64 hex>``), on the enclosing key
-  (``bluum:`` / ``const bluum = {``) or a sibling line (``apiKey: test_bluum_…``);
+  a YAML block scalar), or, for a line naming a secret (``apiSecret: <64 hex>``, or YAML ``apiSecret:`` with the
+  literal below), on an enclosing key (``bluum:`` / ``const bluum = {``) or a sibling line (``apiKey: test_bluum_…``),
+  or, for a ``value:``, on the ``name:`` of its list item (Kubernetes' ``- name: BLUUM_API_SECRET`` / ``value: …``);
 - ``BasicAuthorizationDetector``: a literal HTTP Basic credential (``Authorization: Basic <base64>``,
   ``"Basic <base64>"``) whose base64 decodes to ``user:password``;
 - ``WebhookSecretDetector``: webhook signing secrets, ``whsec_`` followed by base64.
@@ -41,10 +42,28 @@ _CONTINUES = re.compile(r"(?:\|\||\?\?|\bor|[=:(\[{,+?\\]|[|>][-+]?)\s*$")
 _TRAILING_COMMENT = re.compile(r"\s(?://|#).*$")
 _CONTEXT = 5
 _NAMES_A_SECRET = re.compile(rf"(?i)^\s*[\w.$\"'-]*(?:{_WORDS})[\w.$\"'-]*\s*(?::=|[:=])")
+# an entry of a name/value list (Kubernetes' env): ``- name: BLUUM_API_SECRET`` / ``value: <literal>``
+_VALUE_KEY = re.compile(r"(?i)^\s*(?:-\s+)?[\"']?value[\"']?\s*:")
+_NAME_ENTRY = re.compile(r"(?i)^\s*(?:-\s+)?[\"']?name[\"']?\s*:\s*[\"']?([\w.-]+)")
 
 
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
+
+
+def _key_indent(line: str) -> int:
+    """Where a line's key starts: after a YAML list item's dash (``- name: x`` is a key at the dash + 2)."""
+    item = re.match(r"\s*-\s+", line)
+    return item.end() if item else _indent(line)
+
+
+def _is_item(line: str) -> bool:
+    return re.match(r"\s*-\s", line) is not None
+
+
+def _names_its_value(line: str) -> bool:
+    """A key naming a secret (``apiSecret:``, ``BLUUM_API_SECRET =``) or a list entry's ``value:``."""
+    return bool(_NAMES_A_SECRET.search(line) or _VALUE_KEY.search(line))
 
 
 def _continues(line: str) -> bool:
@@ -119,20 +138,47 @@ class BluumSecretDetector(RegexBasedDetector):
         if above and _continues(above[-1]) and self.names.search(above[-1]):
             return True
         target = lines[here] if literal.group(0) in lines[here] else line
-        if not _NAMES_A_SECRET.search(target):
-            return False
+        if not _names_its_value(target):  # the literal alone on its line: the key above (``api_secret:``) names it
+            if not (above and _continues(above[-1]) and _names_its_value(above[-1])):
+                return False
+            target, above = above[-1], above[:-1]
+        if not _NAMES_A_SECRET.search(target):  # ``value:``
+            return self._named_entry(target, above, lines[here + 1 :])
         indent = _indent(target)
-        for text in reversed(above):  # the enclosing key, passing siblings on the way
+        for text in reversed(above):  # the enclosing keys (blocks they open), passing the siblings on the way
             if _indent(text) < indent:
-                return bool(re.search(r"(?i)bluum", text))
-            if _indent(text) == indent and self.names.search(text):
+                if re.search(r"(?i)bluum", text):
+                    return True
+                if not _continues(text):  # not a key opening this block (e.g. a closing brace)
+                    return False
+                indent = _indent(text)
+            elif indent == _indent(target) and _indent(text) == indent and self.names.search(text):
                 return True
+        indent = _indent(target)
         for text in lines[here + 1 :]:  # siblings below, until the block ends
             if text.strip() and _indent(text) < indent:
                 break
             if _indent(text) == indent and self.names.search(text):
                 return True
         return False
+
+    def _named_entry(self, target: str, above: list[str], below: list[str]) -> bool:
+        """``value:`` in the same list item as a ``name:`` naming a Bluum credential (Kubernetes' env list)."""
+        indent = _key_indent(target)
+        item = [target]
+        for text in reversed(above):  # up to the item's dash
+            if _is_item(item[-1]) or _key_indent(text) != indent:
+                break
+            item.append(text)
+        if not _is_item(item[-1]):
+            return False  # not in a list item
+        for text in below:  # down to the next item or the end of this one
+            if text.strip() and (_indent(text) != indent or _is_item(text)):
+                if _indent(text) > indent:
+                    continue  # the value's own lines
+                break
+            item.append(text)
+        return any((named := _NAME_ENTRY.match(text)) and self.names.search(named.group(1)) for text in item)
 
 
 class BasicAuthorizationDetector(RegexBasedDetector):
