@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
-from bluum_readiness.checks import registry
+from bluum_readiness.checks import lifecycle, registry
+from bluum_readiness.checks._support import Call
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
@@ -96,3 +98,18 @@ def test_error_paths_says_what_a_path_was_refused_for_instead(session, name, ref
     # only the withdrawals lack a key: every other path was refused for its own reason
     paths = caught.value.evidence["paths"]  # type: ignore[attr-defined]
     assert [p["path"] for p in paths if not p["surfaced"]] == wrong, observed
+
+
+@pytest.mark.parametrize(
+    ("outcome", "observed"),
+    [
+        (Call(finished=False), "the call had not returned when the suite gave up waiting"),
+        (Call(error=ValueError("no such investor")), "the call raised ValueError: no such investor"),
+    ],
+)
+def test_a_journey_step_that_fails_says_what_the_call_did_once(monkeypatch, outcome, observed):
+    monkeypatch.setattr(lifecycle, "call", lambda operation, timeout: outcome)
+    journey = lifecycle._Journey(SimpleNamespace(thresholds=Thresholds(settle_timeout_s=0.1)))  # type: ignore[arg-type]
+    with pytest.raises(AssertionError) as caught:
+        journey.run("withdraw", lambda: None)
+    assert caught.value.observed == observed  # type: ignore[attr-defined]

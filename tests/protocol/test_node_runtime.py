@@ -10,17 +10,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from bluum_readiness.cli.main import main
 from bluum_readiness.integration import Credentials, IntegrationEnv
 from bluum_readiness.protocol import OperationFailed, ProgramFactory, ProgramIntegration
 from tests.protocol.conftest import NODE_DIR
 
 PAIR = Credentials("test_bluum_runtime", "r" * 40)
+BASE_URL = "http://127.0.0.1:9/v1"  # nothing listens there; these tests send no API request
 
 
 @pytest.fixture
 def probe(node: str) -> Iterator[ProgramIntegration]:
     factory = ProgramFactory(f"{node} {NODE_DIR / 'runtime_probe.mjs'}")
-    integration = factory(IntegrationEnv(base_url="http://127.0.0.1:9/v1", credentials=lambda: PAIR))
+    integration = factory(IntegrationEnv(base_url=BASE_URL, credentials=lambda: PAIR))
     yield integration
     integration.close()
 
@@ -82,3 +84,34 @@ def test_an_operation_the_program_does_not_offer_is_a_method_not_found_error(pro
     with pytest.raises(OperationFailed) as caught:
         probe.cancel_order("inv_1", "ord_1")
     assert caught.value.rpc_code == -32601 and "no such method: cancel_order" in str(caught.value)
+
+
+# A client module (or a dependency of it: dotenv, a config loader) that prints a banner to stdout when it loads.
+CHATTY_CLIENT = 'console.log("[dotenv@17.2.0] injecting env (3) from .env");\nexport const ready = true;\n'
+
+
+@pytest.mark.parametrize("layout", ["wired-in-place", "beside-the-starter"])
+def test_a_client_that_prints_while_it_loads_goes_to_the_log_not_into_the_protocol(tmp_path, node, layout, capsys):
+    assert main(["init", "--lang", "node", "--dir", str(tmp_path)]) == 0  # the starter, as a team gets it
+    (tmp_path / "client.mjs").write_text(CHATTY_CLIENT, encoding="utf-8")
+    starter = tmp_path / "bluum_adapter.mjs"
+    if layout == "wired-in-place":  # loaded as the starter's TODO says: await import(…)
+        todo = "// TODO: build your Bluum client here."
+        text = starter.read_text(encoding="utf-8")
+        assert todo in text and "await import(" in text
+        starter.write_text(text.replace(todo, f'const {{ ready }} = await import("./client.mjs");\n{todo}'))
+        program, name = starter, "bluum-adapter"
+    else:  # an adapter beside the starter that imports it (its runtime) before its client, as the docs' example
+        program, name = tmp_path / "acme_adapter.mjs", "acme"
+        program.write_text(
+            'import { serve } from "./bluum_adapter.mjs";\nimport { ready } from "./client.mjs";\n'
+            'serve({ kyc_status: async () => (ready ? "active" : "not ready") }, { name: "acme" });\n',
+            encoding="utf-8",
+        )
+    integration = ProgramFactory(f"{node} {program}")(IntegrationEnv(base_url=BASE_URL, credentials=lambda: PAIR))
+    try:
+        assert integration.name == name
+        integration.stderr.settle()
+        assert "[dotenv@17.2.0] injecting env (3) from .env" in integration.stderr.tail(20)
+    finally:
+        integration.close()

@@ -93,7 +93,9 @@ def test_non_protocol_output_breaks_the_program_and_ends_it(tmp_path):
         time.sleep(60)
         """,
     )
-    with pytest.raises(ProgramBroken, match=r"not a JSON-RPC response to stdout .*'Server listening on :3000'"):
+    with pytest.raises(
+        ProgramBroken, match=r"not a JSON-RPC response to stdout .*'Server listening on :3000' \(the suite ended it\)"
+    ):
         p.request("initialize", {}, 5.0)
     assert p.returncode == -signal.SIGKILL
     p.terminate(1.0)

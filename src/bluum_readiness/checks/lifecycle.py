@@ -110,7 +110,7 @@ class _Journey:
             raise self.fail(
                 step,
                 "the operation to succeed (nothing in this journey should be refused)",
-                f"the call {outcome.describe()}",
+                f"the call {outcome.describe()}" if outcome.finished else outcome.describe(),  # it names the call
                 "make the operation send the documented request and return the target's answer",
             )
         return outcome.result

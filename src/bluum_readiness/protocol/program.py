@@ -132,6 +132,7 @@ class Program:
         self._next_id = 1
         self._broken: ProgramBroken | None = None
         self._stopping = False
+        self._ended_by_suite = False  # the suite killed it (a protocol violation): its signal is not its own doing
         self._readers = [
             threading.Thread(target=self._read_stdout, name="bluum-adapter-stdout", daemon=True),
             threading.Thread(target=self._read_stderr, name="bluum-adapter-stderr", daemon=True),
@@ -207,6 +208,7 @@ class Program:
                     pending = self._pending.pop(response.id, None)
             except ProtocolViolation as exc:
                 excerpt = line[:160].decode("utf-8", errors="replace").rstrip()
+                self._ended_by_suite = True
                 self._end_group(signal.SIGKILL)  # it cannot be driven any more
                 self._fail(f"wrote something that is not a JSON-RPC response to stdout ({exc}): {excerpt!r}")
                 return
@@ -251,6 +253,8 @@ class Program:
         status = self._process.poll()
         if status is None:
             how = "it is still running"
+        elif status < 0 and self._ended_by_suite:
+            how = "the suite ended it"
         elif status < 0:
             how = f"it was ended by signal {signal.Signals(-status).name}"
         else:

@@ -12,7 +12,9 @@
 //   it is your secret manager's stand-in, and the suite rewrites it when it rotates the pair;
 // - use BLUUM.timeoutMs as your per-request timeout;
 // - log to stderr (console.error, or your logger's destination set to stderr / fd 2): stdout carries the
-//   protocol. The runtime sends console.log/info/debug and process.stdout.write to stderr for you. The suite
+//   protocol. From the moment this file runs, console.log/info/debug and process.stdout.write go to stderr;
+//   load your client with `await import(…)` below (not a static `import` line, which runs before this file
+//   does), so whatever it or a dependency prints while loading goes there too. The suite
 //   reads that log: one line per HTTP exchange with method, path, status, X-Request-Id and duration (JSON or
 //   text), failed attempts with what went wrong, refusals at warn/error with Bluum's code — never a secret;
 // - throw when an operation fails. Give the error `status`, `code` (Bluum's BLUM-… code) and `requestId`
@@ -24,6 +26,9 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { pathToFileURL } from "node:url";
+
+// stdout carries the protocol and nothing else: from here on, anything else written there goes to stderr.
+const send = takeStdout();
 
 /** What the suite hands the program (see the environment table in docs/adapter-protocol.md). */
 export const BLUUM = {
@@ -54,8 +59,10 @@ export function readWebhookSecret() {
 
 // ---- your integration ----------------------------------------------------------------------------------
 
-// TODO: build your Bluum client here, e.g.
-//   import { AcmeBluum } from "./src/bluum/client.js";
+// TODO: build your Bluum client here. Load it with `await import(…)`, not a static `import` line: static imports
+// run before this file does, so a banner your client or a dependency (dotenv, a config loader) prints to stdout
+// while loading would reach the suite as garbage and break the program; loaded here, it goes to stderr. e.g.
+//   const { AcmeBluum } = await import("./src/bluum/client.js");
 //   const client = new AcmeBluum({ baseUrl: BLUUM.baseUrl, credentials: readCredentials, timeoutMs: BLUUM.timeoutMs });
 
 const operations = {
@@ -137,7 +144,6 @@ export const PROTOCOL = 1;
 
 /** Answer the suite's requests with `operations` until stdin closes. */
 export function serve(operations, { name = "bluum-adapter", capabilities = {} } = {}) {
-  const send = takeStdout();
   const advertised = { request_log: false, alerts: false, processed_events: false, webhook_url: null };
   for (const [capability, value] of Object.entries(capabilities)) {
     if (capability !== "webhook_url" && value && typeof operations[capability] !== "function") {
@@ -205,7 +211,8 @@ export function toRpcError(err) {
   };
 }
 
-/** Keep stdout for the protocol: anything else written there goes to stderr (the log) instead. */
+/** Keep stdout for the protocol: anything else written there goes to stderr (the log) instead. Called once, when
+ *  this file runs (a function declaration, so it exists before the code above it runs). */
 function takeStdout() {
   const write = process.stdout.write.bind(process.stdout);
   process.stdout.write = process.stderr.write.bind(process.stderr);
