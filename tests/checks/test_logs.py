@@ -130,3 +130,65 @@ def test_a_warning_must_name_the_code_or_the_message():
 def test_scanned_counts_lines_and_bytes_per_source():
     lines = [LogLine("stderr", "é"), LogLine("stderr", "ab"), LogLine("logging", "x")]
     assert _logs.scanned(lines) == {"stderr": {"lines": 2, "bytes": 4}, "logging": {"lines": 1, "bytes": 1}}
+
+
+# -- lines as real loggers write them (issue 13, tried with structlog, pino and httpx) ------------------------
+
+
+def test_fields_the_structure_lacks_may_be_said_in_words():
+    """``logger.info("POST /v1/… -> 201", extra={"request_id": …})`` and pino's ``log.info({reqId, responseTime},
+    "POST /v1/… 201")``: the method, path and status are in the message, the request id in a field."""
+    record = LogLine("logging", f"app INFO POST {PATH} -> 201", logging.INFO, "app", f"POST {PATH} -> 201",
+                     {"request_id": REQUEST_ID})  # fmt: skip
+    [entry] = _logs.read([record])
+    assert entry.kind == "record" and entry.mentions(REQUEST_ID)
+    assert _logs.exchange_problem(entry, exchange()) is None  # words only: no duration needed
+    pino = {"level": 30, "reqId": REQUEST_ID, "responseTime": 3.2, "msg": f"POST {PATH} 201"}
+    assert _logs.exchange_problem(stderr(pino), exchange()) is None
+    # a JSON line still needs its duration, and a status in words must be the exchange's
+    assert _logs.exchange_problem(stderr({"reqId": REQUEST_ID, "msg": f"POST {PATH} 201"}), exchange()) == "no duration"
+    assert _logs.exchange_problem(stderr({"reqId": REQUEST_ID, "ms": 3, "msg": f"POST {PATH} 200"}), exchange()) == (
+        "no status"
+    )
+    # logfmt after words: the status and duration in pairs, the method and path said
+    logfmt = f"POST {PATH} status=201 request_id={REQUEST_ID} duration_ms=3"
+    assert _logs.exchange_problem(stderr(logfmt), exchange()) is None
+
+
+def test_structlog_processor_formatter_records_are_read_as_their_event_dict():
+    """structlog's stdlib integration (``ProcessorFormatter.wrap_for_formatter``) hands logging the event dict
+    itself as the record's message: its keys are the line's fields, and the text is JSON, not a Python repr."""
+    from bluum_readiness.harness import LogCapture, _ListHandler
+
+    event = {"event": "bluum_http", "method": "POST", "path": PATH.removeprefix("/v1"), "status_code": 201,
+             "request_id": REQUEST_ID, "duration_ms": 4.2, "level": "info", "_logger": object()}  # fmt: skip
+    record = logging.LogRecord("acme.bluum", logging.INFO, __file__, 1, event, (), None)
+    record._logger = object()  # what wrap_for_formatter adds as extra (not JSON-like: left out)
+    record._name = "acme.bluum"
+    sink = LogCapture()
+    _ListHandler(sink).emit(record)
+    [entry] = _logs.read(sink.lines)
+    assert entry.kind == "json" and entry.get("status") == 201
+    assert '"request_id": "' + REQUEST_ID in entry.text
+    assert _logs.exchange_problem(entry, exchange()) is None
+
+
+def test_a_pino_error_object_names_the_failure():
+    """pino's err serializer writes ``err: {type, message, stack, code}`` beside a generic message."""
+    line = {"level": 40, "err": {"type": "TypeError", "message": "fetch failed", "code": "UND_ERR_SOCKET"},
+            "req": {"method": "POST", "url": PATH}, "msg": "request failed"}  # fmt: skip
+    assert _logs.names_failure(stderr(line), "POST", PATH)
+    timeout = {"level": 50, "err": {"type": "DOMException", "message": "The operation was aborted due to timeout"},
+               "method": "POST", "url": PATH, "msg": "bluum call failed"}  # fmt: skip
+    assert _logs.names_failure(stderr(timeout), "POST", PATH)
+    # a status that is no HTTP answer (fetch wrappers log 0, OpenTelemetry "ERROR") is still no answer
+    assert _logs.names_failure(stderr({"method": "POST", "path": PATH, "status": 0, "error": "ECONNRESET"}),
+                               "POST", PATH)  # fmt: skip
+    assert _logs.names_failure(
+        stderr({"http.request.method": "POST", "url.path": PATH, "otel.status_code": "ERROR", "error.type": "timeout"}),
+        "POST",
+        PATH,
+    )
+    # words: "POST … failed" in the message, the error in a field
+    assert _logs.names_failure(stderr({"msg": f"POST {PATH} failed", "err": {"code": "ECONNRESET"}}), "POST", PATH)
+    assert not _logs.names_failure(stderr({"err": {"code": "ECONNRESET"}, "msg": "request failed"}), "POST", PATH)
