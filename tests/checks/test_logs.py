@@ -192,3 +192,59 @@ def test_a_pino_error_object_names_the_failure():
     # words: "POST … failed" in the message, the error in a field
     assert _logs.names_failure(stderr({"msg": f"POST {PATH} failed", "err": {"code": "ECONNRESET"}}), "POST", PATH)
     assert not _logs.names_failure(stderr({"err": {"code": "ECONNRESET"}, "msg": "request failed"}), "POST", PATH)
+
+
+def test_a_line_without_the_request_id_is_named_as_the_nearest_miss():
+    """An httpx integration: httpcore's DEBUG line holds the X-Request-Id (from the response headers) but not the
+    method or path; the integration's own line logs the exchange without the id. The finding names the missing id,
+    not the library's line."""
+    from bluum_readiness.checks.observability import _log_line_problems
+
+    httpcore = LogLine("logging", f"httpcore.http11 DEBUG receive_response_headers.complete return_value=(b'HTTP/1.1'"
+                       f", 201, b'Created', [(b'X-Request-Id', b'{REQUEST_ID}')])", logging.DEBUG)  # fmt: skip
+    said = json.dumps({"event": "bluum_http", "method": "POST", "path": PATH, "status_code": 201, "request_id": None,
+                       "duration_ms": 3.0})  # fmt: skip
+    own = LogLine("logging", f"acme INFO {said}", logging.INFO, "acme", said)
+    problem, line = _log_line_problems(exchange(), _logs.read([httpcore, own]))
+    assert line is None and problem is not None
+    assert "logged without its X-Request-Id" in problem and "bluum_http" in problem, problem
+    # only the library's line: it is the nearest miss, and says what it lacks
+    problem, _ = _log_line_problems(exchange(), _logs.read([httpcore]))
+    assert problem is not None and "carries its X-Request-Id but no method, no path" in problem
+    # the integration's line with the id but no duration is named as it is, not the id-less access line
+    with_id = LogLine("stderr", json.dumps({"method": "POST", "path": PATH, "status": 201, "request_id": REQUEST_ID}))
+    httpx = LogLine("logging", f'httpx INFO HTTP Request: POST http://127.0.0.1:1{PATH} "HTTP/1.1 201 Created"', 20)
+    problem, _ = _log_line_problems(exchange(), _logs.read([httpx, with_id]))
+    assert problem is not None and "but no duration" in problem, problem
+    from bluum_readiness.checks.observability import _headline
+
+    assert _headline(["x: logged without its X-Request-Id (…)", "y: no path"], 5).startswith(
+        "1 of 5 exchanges are logged without their X-Request-Id (2 problem(s) in all)"
+    )
+
+
+def test_a_swallowed_refusal_is_named_with_the_integrations_own_access_line():
+    """400-not-retried on an httpx integration that returns an empty result: the finding quotes the integration's
+    access line (it shows the 400 with the request id), not httpcore's debug line that merely holds the id."""
+    from types import SimpleNamespace
+
+    from bluum_readiness.checks.error_handling import _surfaced_in_logs
+    from bluum_readiness.failures import ConformanceFailure
+    from bluum_readiness.harness import LogCapture
+
+    refused = exchange(status=400)
+    own = json.dumps({"event": "bluum_http", "method": "POST", "path": PATH, "status_code": 400,
+                      "request_id": REQUEST_ID, "duration_ms": 2.0})  # fmt: skip
+    logs = LogCapture([
+        LogLine("logging", f"httpcore DEBUG return_value=(b'HTTP/1.1', 400, [(b'X-Request-Id', b'{REQUEST_ID}')])",
+                logging.DEBUG),
+        LogLine("logging", f'httpx INFO HTTP Request: POST http://127.0.0.1:1{PATH} "HTTP/1.1 400 Bad Request"', 20),
+        LogLine("logging", f"acme INFO {own}", logging.INFO, "acme", own),
+    ])  # fmt: skip
+    h = SimpleNamespace(evidence={})
+    outcome = SimpleNamespace(describe=lambda: "returned ''")
+    with pytest.raises(ConformanceFailure) as failed:
+        _surfaced_in_logs(h, 400, "BLUM-400-001", "Generic validation error", logs, refused, outcome)  # type: ignore[arg-type]
+    observed = failed.value.observed
+    assert "as if it had succeeded, while only an access-log line shows the 400 (logging: acme INFO" in observed
+    assert h.evidence["refusals_logged"][0]["scanned"] == _logs.scanned(logs.lines)
