@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import json
 import logging
 import random
 import threading
@@ -209,6 +210,9 @@ class _ListHandler(logging.Handler):
         except Exception:  # a broken log call must not break the check
             message = repr(record.msg)
         extras = {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRIBUTES and _plain(v)}
+        if isinstance(record.msg, Mapping) and not record.args:  # structlog's ProcessorFormatter: the event dict
+            extras = {**{str(k): v for k, v in record.msg.items() if _plain(v)}, **extras}
+            message = json.dumps(record.msg, default=repr, ensure_ascii=False)
         text = f"{record.name} {record.levelname} {message}"
         self.sink.lines.append(LogLine("logging", text, record.levelno, record.name, message, extras or None))
 

@@ -130,3 +130,121 @@ def test_a_warning_must_name_the_code_or_the_message():
 def test_scanned_counts_lines_and_bytes_per_source():
     lines = [LogLine("stderr", "é"), LogLine("stderr", "ab"), LogLine("logging", "x")]
     assert _logs.scanned(lines) == {"stderr": {"lines": 2, "bytes": 4}, "logging": {"lines": 1, "bytes": 1}}
+
+
+# -- lines as real loggers write them (issue 13, tried with structlog, pino and httpx) ------------------------
+
+
+def test_fields_the_structure_lacks_may_be_said_in_words():
+    """``logger.info("POST /v1/… -> 201", extra={"request_id": …})`` and pino's ``log.info({reqId, responseTime},
+    "POST /v1/… 201")``: the method, path and status are in the message, the request id in a field."""
+    record = LogLine("logging", f"app INFO POST {PATH} -> 201", logging.INFO, "app", f"POST {PATH} -> 201",
+                     {"request_id": REQUEST_ID})  # fmt: skip
+    [entry] = _logs.read([record])
+    assert entry.kind == "record" and entry.mentions(REQUEST_ID)
+    assert _logs.exchange_problem(entry, exchange()) is None  # words only: no duration needed
+    pino = {"level": 30, "reqId": REQUEST_ID, "responseTime": 3.2, "msg": f"POST {PATH} 201"}
+    assert _logs.exchange_problem(stderr(pino), exchange()) is None
+    # a JSON line still needs its duration, and a status in words must be the exchange's
+    assert _logs.exchange_problem(stderr({"reqId": REQUEST_ID, "msg": f"POST {PATH} 201"}), exchange()) == "no duration"
+    assert _logs.exchange_problem(stderr({"reqId": REQUEST_ID, "ms": 3, "msg": f"POST {PATH} 200"}), exchange()) == (
+        "no status"
+    )
+    # logfmt after words: the status and duration in pairs, the method and path said
+    logfmt = f"POST {PATH} status=201 request_id={REQUEST_ID} duration_ms=3"
+    assert _logs.exchange_problem(stderr(logfmt), exchange()) is None
+
+
+def test_structlog_processor_formatter_records_are_read_as_their_event_dict():
+    """structlog's stdlib integration (``ProcessorFormatter.wrap_for_formatter``) hands logging the event dict
+    itself as the record's message: its keys are the line's fields, and the text is JSON, not a Python repr."""
+    from bluum_readiness.harness import LogCapture, _ListHandler
+
+    event = {"event": "bluum_http", "method": "POST", "path": PATH.removeprefix("/v1"), "status_code": 201,
+             "request_id": REQUEST_ID, "duration_ms": 4.2, "level": "info", "_logger": object()}  # fmt: skip
+    record = logging.LogRecord("acme.bluum", logging.INFO, __file__, 1, event, (), None)
+    record._logger = object()  # what wrap_for_formatter adds as extra (not JSON-like: left out)
+    record._name = "acme.bluum"
+    sink = LogCapture()
+    _ListHandler(sink).emit(record)
+    [entry] = _logs.read(sink.lines)
+    assert entry.kind == "json" and entry.get("status") == 201
+    assert '"request_id": "' + REQUEST_ID in entry.text
+    assert _logs.exchange_problem(entry, exchange()) is None
+
+
+def test_a_pino_error_object_names_the_failure():
+    """pino's err serializer writes ``err: {type, message, stack, code}`` beside a generic message."""
+    line = {"level": 40, "err": {"type": "TypeError", "message": "fetch failed", "code": "UND_ERR_SOCKET"},
+            "req": {"method": "POST", "url": PATH}, "msg": "request failed"}  # fmt: skip
+    assert _logs.names_failure(stderr(line), "POST", PATH)
+    timeout = {"level": 50, "err": {"type": "DOMException", "message": "The operation was aborted due to timeout"},
+               "method": "POST", "url": PATH, "msg": "bluum call failed"}  # fmt: skip
+    assert _logs.names_failure(stderr(timeout), "POST", PATH)
+    # a status that is no HTTP answer (fetch wrappers log 0, OpenTelemetry "ERROR") is still no answer
+    assert _logs.names_failure(stderr({"method": "POST", "path": PATH, "status": 0, "error": "ECONNRESET"}),
+                               "POST", PATH)  # fmt: skip
+    assert _logs.names_failure(
+        stderr({"http.request.method": "POST", "url.path": PATH, "otel.status_code": "ERROR", "error.type": "timeout"}),
+        "POST",
+        PATH,
+    )
+    # words: "POST … failed" in the message, the error in a field
+    assert _logs.names_failure(stderr({"msg": f"POST {PATH} failed", "err": {"code": "ECONNRESET"}}), "POST", PATH)
+    assert not _logs.names_failure(stderr({"err": {"code": "ECONNRESET"}, "msg": "request failed"}), "POST", PATH)
+
+
+def test_a_line_without_the_request_id_is_named_as_the_nearest_miss():
+    """An httpx integration: httpcore's DEBUG line holds the X-Request-Id (from the response headers) but not the
+    method or path; the integration's own line logs the exchange without the id. The finding names the missing id,
+    not the library's line."""
+    from bluum_readiness.checks.observability import _log_line_problems
+
+    httpcore = LogLine("logging", f"httpcore.http11 DEBUG receive_response_headers.complete return_value=(b'HTTP/1.1'"
+                       f", 201, b'Created', [(b'X-Request-Id', b'{REQUEST_ID}')])", logging.DEBUG)  # fmt: skip
+    said = json.dumps({"event": "bluum_http", "method": "POST", "path": PATH, "status_code": 201, "request_id": None,
+                       "duration_ms": 3.0})  # fmt: skip
+    own = LogLine("logging", f"acme INFO {said}", logging.INFO, "acme", said)
+    problem, line = _log_line_problems(exchange(), _logs.read([httpcore, own]))
+    assert line is None and problem is not None
+    assert "logged without its X-Request-Id" in problem and "bluum_http" in problem, problem
+    # only the library's line: it is the nearest miss, and says what it lacks
+    problem, _ = _log_line_problems(exchange(), _logs.read([httpcore]))
+    assert problem is not None and "carries its X-Request-Id but no method, no path" in problem
+    # the integration's line with the id but no duration is named as it is, not the id-less access line
+    with_id = LogLine("stderr", json.dumps({"method": "POST", "path": PATH, "status": 201, "request_id": REQUEST_ID}))
+    httpx = LogLine("logging", f'httpx INFO HTTP Request: POST http://127.0.0.1:1{PATH} "HTTP/1.1 201 Created"', 20)
+    problem, _ = _log_line_problems(exchange(), _logs.read([httpx, with_id]))
+    assert problem is not None and "but no duration" in problem, problem
+    from bluum_readiness.checks.observability import _headline
+
+    assert _headline(["x: logged without its X-Request-Id (…)", "y: no path"], 5).startswith(
+        "1 of 5 exchanges are logged without their X-Request-Id (2 problem(s) in all)"
+    )
+
+
+def test_a_swallowed_refusal_is_named_with_the_integrations_own_access_line():
+    """400-not-retried on an httpx integration that returns an empty result: the finding quotes the integration's
+    access line (it shows the 400 with the request id), not httpcore's debug line that merely holds the id."""
+    from types import SimpleNamespace
+
+    from bluum_readiness.checks.error_handling import _surfaced_in_logs
+    from bluum_readiness.failures import ConformanceFailure
+    from bluum_readiness.harness import LogCapture
+
+    refused = exchange(status=400)
+    own = json.dumps({"event": "bluum_http", "method": "POST", "path": PATH, "status_code": 400,
+                      "request_id": REQUEST_ID, "duration_ms": 2.0})  # fmt: skip
+    logs = LogCapture([
+        LogLine("logging", f"httpcore DEBUG return_value=(b'HTTP/1.1', 400, [(b'X-Request-Id', b'{REQUEST_ID}')])",
+                logging.DEBUG),
+        LogLine("logging", f'httpx INFO HTTP Request: POST http://127.0.0.1:1{PATH} "HTTP/1.1 400 Bad Request"', 20),
+        LogLine("logging", f"acme INFO {own}", logging.INFO, "acme", own),
+    ])  # fmt: skip
+    h = SimpleNamespace(evidence={})
+    outcome = SimpleNamespace(describe=lambda: "returned ''")
+    with pytest.raises(ConformanceFailure) as failed:
+        _surfaced_in_logs(h, 400, "BLUM-400-001", "Generic validation error", logs, refused, outcome)  # type: ignore[arg-type]
+    observed = failed.value.observed
+    assert "as if it had succeeded, while only an access-log line shows the 400 (logging: acme INFO" in observed
+    assert h.evidence["refusals_logged"][0]["scanned"] == _logs.scanned(logs.lines)

@@ -27,11 +27,48 @@ from urllib.parse import urlsplit
 from bluum_readiness.harness import LogLine
 from bluum_readiness.proxy.recorder import Exchange
 
-__all__ = ["ALIASES", "Entry", "exchange_problem", "names_failure", "read", "same_path", "scanned", "warns_about"]
+__all__ = [
+    "ALIASES",
+    "Entry",
+    "exchange_problem",
+    "exchange_problems",
+    "logs_without_id",
+    "names_failure",
+    "read",
+    "same_path",
+    "scanned",
+    "warns_about",
+]
 
 ALIASES: dict[str, tuple[str, ...]] = {
-    "method": ("method", "http.method", "http.request.method", "http_method", "httpmethod", "verb"),
-    "path": ("path", "url", "uri", "url.path", "url.full", "http.url", "http.target", "http.path", "endpoint", "route"),
+    "method": (
+        "method",
+        "http.method",
+        "http.request.method",
+        "http_method",
+        "httpmethod",
+        "request_method",
+        "requestmethod",
+        "verb",
+    ),  # fmt: skip
+    "path": (
+        "path",
+        "url",
+        "uri",
+        "url.path",
+        "url.full",
+        "url.original",
+        "http.url",
+        "http.target",
+        "http.path",
+        "request_path",
+        "requestpath",
+        "request_url",
+        "requesturl",
+        "pathname",
+        "endpoint",
+        "route",
+    ),  # fmt: skip
     "status": (
         "status",
         "status_code",
@@ -41,6 +78,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "http_status",
         "httpstatus",
         "response.status",
+        "response_status",
+        "responsestatus",
     ),  # fmt: skip
     "request_id": (
         "request_id",
@@ -50,6 +89,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "xrequestid",
         "http.response.header.x-request-id",
         "bluum_request_id",
+        "reqid",
+        "req_id",
     ),  # fmt: skip
     "duration": (
         "duration_ms",
@@ -64,6 +105,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "response_time",
         "responsetime",
         "response_time_ms",
+        "responsetimems",
+        "duration_s",
+        "duration_seconds",
+        "duration_ns",
+        "elapsed_s",
+        "elapsed_time",
+        "elapsedtime",
+        "request_duration",
+        "requestduration",
         "took",
         "took_ms",
         "time_ms",
@@ -88,6 +138,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "message": ("msg", "message", "event", "body"),
 }
 
+#: Dotted key segments that hold an error (pino's ``err.code``, zap's ``error``, structlog's ``exception``).
+ERROR_KEYS = frozenset({"error", "err", "exception", "exc_info", "failure", "error_type", "errortype", "error_code",
+                        "errorcode", "cause"})  # fmt: skip
 #: Words that name a network failure (an exchange that got no answer).
 FAILURE_WORDS = re.compile(
     r"timeout|timed.?out|etimedout|reset|econn|refused|closed|disconnect|abort|hang.?up|epipe|broken.?pipe|"
@@ -112,12 +165,19 @@ class Entry:
     :param fields: the line's fields, flattened, for a structured line (JSON, logfmt, a record's extras); None for
         plain text.
     :param level: its level on Python's scale (30 WARNING, 40 ERROR…), or None when the line does not say.
+    :param kind: ``json`` (a JSON object: a stderr line, a record's JSON message, structlog's event dict), ``logfmt``,
+        ``record`` (a Python record structured only by its ``extra=`` fields) or ``text``.
+    :param prose: what the line says in words: the text of a plain line, the message of a record or JSON line, a
+        logfmt line's words outside its ``key=value`` pairs. A field the structure lacks (the method, the path, the
+        status) may be written here instead (``logger.info("GET /v1/… 200", extra={"request_id": …})``).
     """
 
     source: str
     text: str
     fields: Mapping[str, Any] | None
     level: int | None
+    kind: str = "text"
+    prose: str = ""
 
     @property
     def structured(self) -> bool:
@@ -161,19 +221,27 @@ def scanned(lines: Sequence[LogLine]) -> dict[str, dict[str, int]]:
 
 
 def _entry(line: LogLine) -> Entry:
-    fields = dict(_flatten(line.fields)) if line.fields else None
     text = line.text
-    if line.source == "stderr":
-        fields = _parse_structured(text)
-    elif fields is None and line.message is not None:
-        fields = _parse_structured(line.message)  # e.g. structlog's JSONRenderer: the message is a JSON object
+    said = text if line.source == "stderr" or line.message is None else line.message
+    # e.g. structlog's JSONRenderer (the message is a JSON object) or a logfmt message
+    parsed, kind = _parse_structured(said)
+    extras = dict(_flatten(line.fields)) if line.fields else {}
+    fields: dict[str, Any] | None = {**(parsed or {}), **extras} or None
+    if parsed is None and extras:
+        kind = "record"
+    if kind == "json":
+        prose = str(Entry("", "", fields, None).get("message") or "")
+    elif kind == "logfmt":
+        prose = " ".join([_LOGFMT_PAIR.sub(" ", said).strip(), str((parsed or {}).get("msg") or "")]).strip()
+    else:
+        prose = said
     level = line.level if line.source == "logging" else None
     if level is None:
         level = _level(fields, text)
-    return Entry(line.source, text, fields, level)
+    return Entry(line.source, text, fields, level, kind, prose)
 
 
-def _parse_structured(text: str) -> dict[str, Any] | None:
+def _parse_structured(text: str) -> tuple[dict[str, Any] | None, str]:
     stripped = text.strip()
     if stripped.startswith("{"):
         try:
@@ -181,11 +249,11 @@ def _parse_structured(text: str) -> dict[str, Any] | None:
         except ValueError:
             value = None
         if isinstance(value, dict):
-            return dict(_flatten(value))
+            return dict(_flatten(value)), "json"
     pairs = _LOGFMT_PAIR.findall(text)
     if len(pairs) >= 3:
-        return {key: _unquote(value) for key, value in pairs}
-    return None
+        return {key: _unquote(value) for key, value in pairs}, "logfmt"
+    return None, "text"
 
 
 def _unquote(value: str) -> str:
@@ -246,48 +314,81 @@ def _number(value: Any) -> bool:
     return isinstance(value, str) and _DURATION_TEXT.match(value) is not None
 
 
+def exchange_problems(entry: Entry, exchange: Exchange) -> list[str]:
+    """What ``entry`` lacks to log ``exchange`` (empty when it logs it; the request id is the caller's concern).
+
+    The method, path and status are read from the line's fields, or — where its structure has no such field — from
+    its words (``Entry.prose``). A duration is required when the line is JSON or logs the exchange in fields (a
+    structured access log can say how long it took); a line that says it in words needs none."""
+    problems = []
+    method, path, status = entry.get("method"), entry.get("path"), entry.get("status")
+    if method is not None:
+        if str(method).upper() != exchange.method:
+            problems.append(f"method {method!r}")
+    elif re.search(rf"\b{exchange.method}\b", entry.prose) is None:
+        problems.append("no method")
+    if path is not None:
+        if not same_path(path, exchange.path):
+            problems.append(f"path {path!r}")
+    elif not _path_in_text(exchange.path, entry.prose):
+        problems.append("no path")
+    if status is not None:
+        if str(status) != str(exchange.status):
+            problems.append(f"status {status!r}")
+    elif exchange.status is None or not _status_in_text(exchange.status, entry.prose):
+        problems.append("no status" if entry.structured else f"no status {exchange.status}")
+    in_fields = any(value is not None for value in (method, path, status))
+    if (entry.kind == "json" or in_fields) and not _number(entry.get("duration")):
+        problems.append("no duration")
+    return problems
+
+
 def exchange_problem(entry: Entry, exchange: Exchange) -> str | None:
     """Why ``entry`` — a line carrying the exchange's X-Request-Id — does not log it, or None when it does: its
-    method, path and status are on the line (and, on a structured line, a duration)."""
-    if entry.structured:
-        missing = []
-        method, path, status = entry.get("method"), entry.get("path"), entry.get("status")
-        if str(method or "").upper() != exchange.method:
-            missing.append(f"method {method!r}" if method else "no method")
-        if not same_path(path, exchange.path):
-            missing.append(f"path {path!r}" if path else "no path")
-        if str(status) != str(exchange.status):
-            missing.append(f"status {status!r}" if status is not None else "no status")
-        if not _number(entry.get("duration")):
-            missing.append("no duration")
-        return ", ".join(missing) or None
-    text = entry.text
-    missing = [
-        what
-        for what, present in (
-            ("no method", re.search(rf"\b{exchange.method}\b", text) is not None),
-            ("no path", _path_in_text(exchange.path, text)),
-            (f"no status {exchange.status}", exchange.status is not None and _status_in_text(exchange.status, text)),
-        )
-        if not present
-    ]
-    return ", ".join(missing) or None
+    method, path and status are on the line (and, on a JSON or field-structured line, a duration)."""
+    return ", ".join(exchange_problems(entry, exchange)) or None
+
+
+def logs_without_id(entry: Entry, exchange: Exchange) -> bool:
+    """``entry`` shows the exchange's method, path and status (an access-log line) — whatever its request id."""
+    return all(p == "no duration" for p in exchange_problems(entry, exchange))
+
+
+def _answered(status: Any) -> bool:
+    """A logged status that is an HTTP answer (not ``None``, ``0``, ``"ERROR"``, ``"failed"``)."""
+    try:
+        return 100 <= int(str(status).strip()) <= 599
+    except ValueError:
+        return False
+
+
+def _error_field(entry: Entry) -> bool:
+    return entry.get("error") is not None or any(
+        value not in (None, "", False) and ERROR_KEYS & set(key.lower().split("."))
+        for key, value in (entry.fields or {}).items()
+    )
 
 
 def names_failure(entry: Entry, method: str, path: str) -> bool:
-    """``entry`` logs an exchange of ``method path`` that got no answer, naming the failure."""
+    """``entry`` logs an exchange of ``method path`` that got no answer, naming the failure: the method and path (in
+    fields or words), no HTTP status, and an error field (``err.code``, ``error``, ``exception``…) or words such as
+    timeout, ECONNRESET, "no response"."""
+    logged_method, logged_path = entry.get("method"), entry.get("path")
+    if logged_method is not None:
+        if str(logged_method).upper() != method:
+            return False
+    elif re.search(rf"\b{method}\b", entry.prose or entry.text) is None:
+        return False
+    if logged_path is not None:
+        if not same_path(logged_path, path):
+            return False
+    elif not _path_in_text(path, entry.prose or entry.text):
+        return False
     if entry.structured:
-        if str(entry.get("method") or "").upper() != method or not same_path(entry.get("path"), path):
+        if _answered(entry.get("status")):
             return False
-        if entry.get("status") not in (None, "", "null", "None"):
-            return False
-        error = entry.get("error")
-        return error is not None or FAILURE_WORDS.search(str(entry.get("message") or entry.text)) is not None
-    return (
-        re.search(rf"\b{method}\b", entry.text) is not None
-        and _path_in_text(path, entry.text)
-        and FAILURE_WORDS.search(entry.text) is not None
-    )
+        return _error_field(entry) or FAILURE_WORDS.search(entry.text) is not None
+    return FAILURE_WORDS.search(entry.text) is not None
 
 
 def warns_about(entry: Entry, code: str, message: str) -> bool:

@@ -315,7 +315,10 @@ def _surfaced_in_logs(h: Harness, status: int, code: str, message: str, logs: Lo
     )
     if warned:
         return
-    access = [e for e in entries if attempt.request_id and e.mentions(attempt.request_id)]
+    # the line that shows the refusal's status first (a library's debug line may hold the request id too)
+    rid = attempt.request_id or ""
+    shows = sorted((e for e in entries if _logs.logs_without_id(e, attempt)), key=lambda e: not e.mentions(rid))
+    access = shows + [e for e in entries if e not in shows and e.mentions(rid)]
     returned = f"deposit() {outcome.describe()} as if it had succeeded"
     if access:
         observed = (f"{returned}, while only an access-log line shows the {status} ({access[0].describe(160)}): no "

@@ -4,8 +4,9 @@ right reasons.
 - ``request-log``: every exchange the proxy saw is in ``request_log()`` — matched by X-Request-Id — with its
   method, path, status and a duration (retries, errors and faulted answers included); without ``request_log()``,
   in the integration's log lines (Python logging, or a program's stderr: JSON, logfmt or plain text, read by
-  ``_logs``): one line carrying the exchange's X-Request-Id with its method, path and status (and a duration on a
-  structured line).
+  ``_logs``): one line carrying the exchange's X-Request-Id with its method, path and status, in fields or words
+  (and a duration on a JSON line or one giving them as fields); a finding names the nearest miss (a line that logs
+  the exchange without its X-Request-Id).
 - ``failures-logged``: exchanges that got no answer (a reset, a timeout) are logged with method, path and the
   failure, retried or not.
 - ``no-secrets-in-logs``: neither the API secret, its Basic token nor the webhook secret appear in the request
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 ITEM = "observability"
 BURST_5XX = 10  # a burst: this many 5xx answers within a few seconds
 HITS_429 = 3
+WITHOUT_ID = "logged without its X-Request-Id"
 LOG_FIX = (
     "record one entry per HTTP exchange (every retry too) with method, path, status, the response's X-Request-Id "
     "and the duration; quote the request id to Bluum support"
@@ -103,17 +105,36 @@ def _label(exchange: Exchange) -> str:
 
 
 def _log_line_problems(exchange: Exchange, entries: list[_logs.Entry]) -> tuple[str | None, _logs.Entry | None]:
-    """(why no line logs the exchange, or None; the line that does)."""
-    carrying = [e for e in entries if e.mentions(str(exchange.request_id))]
-    if not carrying:
+    """(why no line logs the exchange, or None; the line that does).
+
+    When no line carrying the X-Request-Id logs the exchange, the finding names the nearest miss: a line that logs
+    its method, path and status without the request id (the defect to fix), else the carrying line that lacks the
+    least (not a library's debug line that happens to hold the id). A carrying line that lacks only the duration is
+    named as it is."""
+    request_id = str(exchange.request_id)
+    carrying = [e for e in entries if e.mentions(request_id)]
+    judged = sorted(((_logs.exchange_problems(e, exchange), n) for n, e in enumerate(carrying)),
+                    key=lambda pair: (len(pair[0]), not carrying[pair[1]].structured))  # fmt: skip
+    if judged and not judged[0][0]:
+        return None, carrying[judged[0][1]]
+    shows_exchange = bool(judged) and judged[0][0] == ["no duration"]
+    without_id = [e for e in entries if not e.mentions(request_id) and _logs.logs_without_id(e, exchange)]
+    if without_id and not shows_exchange:
+        line = max(without_id, key=lambda e: e.structured)
+        return f"{_label(exchange)}: {WITHOUT_ID} ({line.describe(160)})", None
+    if not judged:
         return f"{_label(exchange)}: no log line carries its X-Request-Id", None
-    reasons = []
-    for entry in carrying:
-        problem = _logs.exchange_problem(entry, exchange)
-        if problem is None:
-            return None, entry
-        reasons.append(problem)
-    return f"{_label(exchange)}: a line carries its X-Request-Id but {reasons[0]} ({carrying[0].describe(160)})", None
+    problems, nearest = judged[0]
+    return (f"{_label(exchange)}: a line carries its X-Request-Id but {', '.join(problems)} "
+            f"({carrying[nearest].describe(160)})"), None  # fmt: skip
+
+
+def _headline(problems: list[str], exchanges: int) -> str:
+    without_id = sum(WITHOUT_ID in p for p in problems)
+    if without_id:
+        return (f"{without_id} of {exchanges} exchanges are logged without their X-Request-Id "
+                f"({len(problems)} problem(s) in all): ")  # fmt: skip
+    return f"{len(problems)} problem(s) over {exchanges} exchanges: "
 
 
 @check("observability.request-log", item=ITEM,
@@ -150,8 +171,9 @@ def request_log(h: Harness) -> None:
                             "has no request_log()")  # fmt: skip
     if problems:
         raise _fail(
-            f"{where}, with method, path, status and the duration (required on JSON and other structured lines)",
-            f"{len(problems)} problem(s) over {len(answered)} exchanges: " + "; ".join(problems[:6]),
+            f"{where}, with method, path, status and the duration (required on JSON lines and lines that give the "
+            "method, path or status as fields)",
+            _headline(problems, len(answered)) + "; ".join(problems[:6]),
             LOG_FIX,
             problems=problems[:50],
         )
