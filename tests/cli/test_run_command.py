@@ -173,3 +173,26 @@ def test_the_out_check_leaves_no_folder_behind_when_the_run_stops_at_a_usage_err
     assert main(["run", "--integration", "no_such_module:create", "--out", "deep/new/out"]) == 2
     assert "cannot import integration module 'no_such_module'" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["readiness.json", "readiness.pdf", "email.eml"])
+def test_a_folder_in_the_way_of_an_output_file_is_a_one_line_usage_error_before_anything_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """A writable --out holding a folder where the run writes one of its files (readiness.json: a traceback after
+    the whole run, before this check) is refused like a file in the way of --out itself."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out" / name).mkdir(parents=True)
+    line = _one_line_usage_error(capsys, "--out", "out", "--only", "smoke-test")
+    assert f"--out out holds a folder named {name}" in line and "move it away" in line, line
+    assert (tmp_path / "out" / name).is_dir() and [p.name for p in (tmp_path / "out").iterdir()] == [name]
+
+
+def test_a_file_in_the_way_of_allure_results_is_a_one_line_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "allure-results").write_text("a file")
+    line = _one_line_usage_error(capsys, "--out", "out", "--only", "smoke-test")
+    assert "--out out holds a file named allure-results" in line, line

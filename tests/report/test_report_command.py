@@ -108,3 +108,12 @@ def test_an_out_that_cannot_be_written_is_one_line_and_exit_2(
     assert main(["report", str(not_ready_json), "--out", str(tmp_path / "taken")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"--out {tmp_path / 'taken'} is a file, not a folder" in err
+
+
+def test_a_folder_in_the_way_of_a_report_file_is_one_line_and_exit_2(
+    not_ready_json: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out" / "readiness.pdf").mkdir(parents=True)
+    assert main(["report", str(not_ready_json), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "holds a folder named readiness.pdf" in err, err

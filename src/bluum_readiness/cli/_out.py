@@ -8,17 +8,43 @@ from pathlib import Path
 
 from bluum_readiness.errors import ConfigError
 
-__all__ = ["writable_folder"]
+__all__ = ["OUTPUT_FILES", "OUTPUT_FOLDERS", "writable_folder"]
+
+# what `run` writes into --out (`report` all but readiness.json and pytest.log); each must be free for its kind
+OUTPUT_FILES = (
+    "readiness.json",
+    "pytest.log",
+    "readiness.html",
+    "readiness.pdf",
+    "readiness.md",
+    "junit.xml",
+    "email.eml",
+    "email.txt",
+)
+OUTPUT_FOLDERS = ("allure-results",)
 
 
-def writable_folder(path: str | Path, flag: str = "--out") -> Path:
-    """``path`` if this process can create it (when missing) and write files into it; else a ConfigError naming
-    the folder, what is wrong (a file in the way, read-only, no permission) and what to do. Leaves no trace: a
-    folder made for the test is removed again (the run makes it when it writes)."""
+def writable_folder(
+    path: str | Path,
+    flag: str = "--out",
+    files: tuple[str, ...] = OUTPUT_FILES,
+    folders: tuple[str, ...] = OUTPUT_FOLDERS,
+) -> Path:
+    """``path`` if this process can create it (when missing) and write files into it, and nothing of the other
+    kind stands where one of ``files`` or ``folders`` goes (a folder named readiness.json); else a ConfigError
+    naming the folder, what is wrong (a file in the way, read-only, no permission) and what to do. Leaves no
+    trace: a folder made for the test is removed again (the run makes it when it writes)."""
     folder = Path(path)
     fix = f"pass {flag} a folder you can write to (e.g. {flag} ./readiness-out)"
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{flag} {path} is a file, not a folder; move the file away or {fix}")
+    for name, want_folder in [(n, False) for n in files] + [(n, True) for n in folders]:
+        entry = folder / name
+        if entry.exists() and entry.is_dir() != want_folder:
+            kind = "a file" if want_folder else "a folder"
+            raise ConfigError(
+                f"{flag} {path} holds {kind} named {name}, where the run writes its own; move it away or {fix}"
+            )
     missing = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
