@@ -497,7 +497,7 @@ def _settled(h: Harness, webhook_id: str, event_ids: set[str], processed: Callab
         done = [d for d in by_event.values() if d["status"] != "pending"]
         return len(done) == len(event_ids) and all(e in applied for e in event_ids)
 
-    by_event, _ = poll(read, complete, timeout, interval=0.05)
+    by_event, _ = poll(read, complete, timeout, interval=h.poll_interval * 2)
     if slow_s is not None and (slow := _slow_attempt(by_event, slow_s)) is not None:
         h.evidence["deliveries"] = list(by_event.values())
         late = slow.latency_ms / 1000 >= slow_s
