@@ -21,7 +21,7 @@ from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.judging import run_checks
 from tests.checks.test_discrimination import run_all
-from tests.integrations import cutover_variants
+from tests.integrations import configurable, cutover_variants
 
 ITEMS = ("credential-rotation", "observability")
 ALERT_CHECKS = {
@@ -100,3 +100,19 @@ def test_without_request_log_the_failures_are_judged_on_the_log_records_alone(se
     assert judged["scanned"]["logging"]["lines"] > 0 and judged["matched"] == []
     logged = run_checks(session, cutover_variants.logs_only_fields, ["observability.failures-logged"])
     assert logged == {"observability.failures-logged": "passed"}, logged
+
+
+def test_a_python_log_the_root_logger_never_sees_is_named_in_the_fix(session, monkeypatch):
+    # logs_only passes request-log on its log lines; with its logger kept from the root logger (propagate=False, as
+    # structlog's default configuration prints past logging) only httpx's records are seen, and the fix says why
+    monkeypatch.setattr(configurable.log, "propagate", False)
+    session.factory = cutover_variants.logs_only  # type: ignore[attr-defined]
+    with pytest.raises(ConformanceFailure) as caught:
+        session.run(registry.get("observability.request-log"))
+    assert "no Python log record but an HTTP library's was captured" in caught.value.observed
+    assert "propagate = False" in caught.value.fix and "structlog.stdlib.LoggerFactory()" in caught.value.fix
+    monkeypatch.setattr(configurable.log, "propagate", True)
+    session.factory = cutover_variants.log_lines_without_request_ids  # type: ignore[attr-defined]
+    with pytest.raises(ConformanceFailure) as seen:  # its own lines are seen: no word of the root logger
+        session.run(registry.get("observability.request-log"))
+    assert "propagate" not in seen.value.fix
