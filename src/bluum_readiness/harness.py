@@ -188,6 +188,7 @@ class LogCapture:
     of every ``exec:`` integration of the harness."""
 
     lines: list[LogLine] = field(default_factory=list)
+    programs: int = 0  # how many exec: integrations' stderr was read (0: a Python integration's log is its records)
 
     def of(self, source: str) -> list[LogLine]:
         return [line for line in self.lines if line.source == source]
@@ -386,8 +387,7 @@ class Harness:
     def capture_logs(self) -> Iterator[LogCapture]:
         """The integration's log while the block runs: Python logging, then (when the block ends) what each
         ``exec:`` integration wrote to stderr meanwhile."""
-        sink = LogCapture()
-        handler = _ListHandler(sink)
+        handler = _ListHandler(sink := LogCapture(programs=len(self._programs())))
         root = logging.getLogger()
         old_level = root.level
         marks = {id(program): program.stderr.mark() for program in self._programs()}

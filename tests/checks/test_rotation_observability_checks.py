@@ -10,16 +10,18 @@ the reference passes them (``test_correct_integrations_pass[reference]``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from bluum_readiness.checks import registry
 from bluum_readiness.config import Thresholds
+from bluum_readiness.failures import ConformanceFailure
 from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.judging import run_checks
 from tests.checks.test_discrimination import run_all
-from tests.integrations import cutover_variants
+from tests.integrations import configurable, cutover_variants
 
 ITEMS = ("credential-rotation", "observability")
 ALERT_CHECKS = {
@@ -85,3 +87,32 @@ def test_known_bad_integration_is_flagged_by_exactly_its_checks(session, name):
     assert _failed(outcomes) == expected, outcomes
     for check in expected:
         assert f"[{check.split('.')[0]}] {check}" in outcomes[check]
+
+
+def test_without_request_log_the_failures_are_judged_on_the_log_records_alone(session):
+    # no_failure_log_lines: the records give every answered exchange (so request-log passes on them), none the
+    # reset or the timeout; the same integration logging its failed attempts passes both
+    session.factory = cutover_variants.no_failure_log_lines  # type: ignore[attr-defined]
+    evidence: dict[str, Any] = {}
+    with pytest.raises(ConformanceFailure, match="2 of 2 unanswered exchanges are in no log line"):
+        session.run(registry.get("observability.failures-logged"), evidence)
+    judged = evidence["failures_logged"]
+    assert judged["scanned"]["logging"]["lines"] > 0 and judged["matched"] == []
+    logged = run_checks(session, cutover_variants.logs_only_fields, ["observability.failures-logged"])
+    assert logged == {"observability.failures-logged": "passed"}, logged
+
+
+def test_a_python_log_the_root_logger_never_sees_is_named_in_the_fix(session, monkeypatch):
+    # logs_only passes request-log on its log lines; with its logger kept from the root logger (propagate=False, as
+    # structlog's default configuration prints past logging) only httpx's records are seen, and the fix says why
+    monkeypatch.setattr(configurable.log, "propagate", False)
+    session.factory = cutover_variants.logs_only  # type: ignore[attr-defined]
+    with pytest.raises(ConformanceFailure) as caught:
+        session.run(registry.get("observability.request-log"))
+    assert "no Python log record but an HTTP library's was captured" in caught.value.observed
+    assert "propagate = False" in caught.value.fix and "structlog.stdlib.LoggerFactory()" in caught.value.fix
+    monkeypatch.setattr(configurable.log, "propagate", True)
+    session.factory = cutover_variants.log_lines_without_request_ids  # type: ignore[attr-defined]
+    with pytest.raises(ConformanceFailure) as seen:  # its own lines are seen: no word of the root logger
+        session.run(registry.get("observability.request-log"))
+    assert "propagate" not in seen.value.fix

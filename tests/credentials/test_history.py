@@ -176,6 +176,9 @@ def test_a_repeat_scan_asks_git_only_for_the_commit_list(tmp_path: Path, monkeyp
     assert first.history.commits_read == 2 and first.history.commits_from_cache == 0 and len(patches) == 1
     again = history_scan(repo.root, cache=cache)
     assert again.history.commits_read == 0 and again.history.commits_from_cache == 2
+    # what a cached commit covered is in its entry: the evidence says the same with or without git
+    assert (again.history.added_lines, again.history.added_bytes) == (first.history.added_lines,
+                                                                      first.history.added_bytes)  # fmt: skip
     assert len(patches) == 1  # no `git log -p` the second time
     assert [str(f) for f in again.history_findings] == [str(f) for f in first.history_findings]
     stored = "".join(p.read_text() for p in (tmp_path / "cache").rglob("*.json"))
@@ -183,6 +186,29 @@ def test_a_repeat_scan_asks_git_only_for_the_commit_list(tmp_path: Path, monkeyp
     repo.commit("another", {"app/more.py": "y = 2\n"})
     third = history_scan(repo.root, cache=cache)
     assert third.history.commits_read == 1 and third.history.commits_from_cache == 2 and len(patches) == 2
+
+
+def test_the_history_scan_says_how_many_added_lines_and_bytes_it_scanned(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.commit("init", {"app/client.py": CLEAN})  # 3 lines, 45 bytes
+    repo.commit("more", {"app/client.py": CLEAN + "TIMEOUT_S = 5\n", "node_modules/x.js": "y = 2\n"})  # +1, 14 bytes
+    result = history_scan(repo.root)
+    assert (result.history.commits, result.history.added_lines, result.history.added_bytes) == (2, 4, 59)
+    shown = result.evidence()["history"]
+    assert (shown["added_lines_scanned"], shown["added_bytes_scanned"]) == (4, 59)
+
+
+def test_a_cache_entry_without_the_sizes_is_read_again(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    repo.commit("init", {"app/client.py": CLEAN})
+    cache = ScanCache(tmp_path / "cache")
+    history_scan(repo.root, cache=cache)
+    for entry in (tmp_path / "cache").rglob("*.json"):  # as an older version wrote it
+        stored = json.loads(entry.read_text())
+        if isinstance(stored, dict):  # a commit's entry (a file's is a list)
+            entry.write_text(json.dumps({k: v for k, v in stored.items() if not k.startswith("added_")}))
+    again = history_scan(repo.root, cache=cache)
+    assert again.history.commits_read == 1 and again.history.added_lines == 3
 
 
 def test_the_baseline_and_the_inline_allow_list_accept_history_findings(tmp_path: Path) -> None:

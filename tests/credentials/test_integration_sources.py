@@ -15,6 +15,7 @@ from bluum_readiness.config import RunConfig
 from bluum_readiness.credentials.scan import integration_sources, scan_configured
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.suite.session import SuiteSession
+from tests.credentials.gitrepo import Repo
 
 
 def test_a_python_adapter_is_its_module_or_package(tmp_path: Path) -> None:
@@ -51,7 +52,24 @@ def test_nothing_at_all_to_scan_is_not_verifiable(tmp_path: Path, monkeypatch: p
     session = SuiteSession.embedded()
     try:
         session.config = RunConfig().override(integration="exec:node no-such-adapter.mjs")
-        with pytest.raises(NotVerifiable, match="found no files to scan"):
+        with pytest.raises(NotVerifiable, match=r"found no files to scan in \. \(0 bytes scanned\)"):
             session.run(registry.get("credentials.no-secrets-in-code"))
+    finally:
+        session.close()
+
+
+def test_only_empty_files_is_a_scan_of_nothing_even_with_a_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Repo(tmp_path)
+    repo.commit("init", {"app/__init__.py": "", "app/old.py": "x = 1\n"})
+    repo.commit("emptied", {"app/old.py": ""})
+    monkeypatch.chdir(tmp_path)
+    session = SuiteSession.embedded()
+    try:
+        session.config = RunConfig().override(integration="exec:node no-such-adapter.mjs")
+        with pytest.raises(NotVerifiable, match=r"found only 2 empty files to scan in \. \(0 bytes scanned\)"):
+            session.run(registry.get("credentials.no-secrets-in-code"))
+        assert scan_configured(session.config, cwd=tmp_path).history.added_lines == 1  # the history was scanned
     finally:
         session.close()

@@ -117,6 +117,17 @@ def test_large_and_binary_files_are_skipped_and_counted(tmp_path: Path) -> None:
     assert result.skipped_large == ["big.py"] and result.skipped_binary == 1 and result.files_scanned == 0
 
 
+def test_the_result_says_how_much_it_scanned_in_files_lines_and_bytes(tmp_path: Path) -> None:
+    write(tmp_path, "app.py", "x = 1\ny = 'é'\n")  # 15 bytes (é is two), 2 lines
+    write(tmp_path, "notes.md", "no newline at the end")  # 21 bytes, 1 line
+    write(tmp_path, "big.py", "# filler\n" * 2000)  # skipped: not counted
+    (tmp_path / "blob.bin").write_bytes(b"\0" * 64)  # skipped: not counted
+    result = scan(["."], cwd=tmp_path, max_file_bytes=4096)
+    assert (result.files_scanned, result.lines_scanned, result.bytes_scanned) == (2, 3, 36)
+    shown = result.evidence()
+    assert (shown["files_scanned"], shown["lines_scanned"], shown["bytes_scanned"]) == (2, 3, 36)
+
+
 def test_inline_allowlist_pragma(tmp_path: Path) -> None:
     write(tmp_path, "example.py", f'K = "{sandbox_key()}"  # pragma: allowlist secret\n')
     result = scan(["."], cwd=tmp_path)

@@ -39,6 +39,8 @@ def test_an_unchanged_file_is_not_scanned_again(tmp_path: Path, scans: list[str]
     first = scan(["."], cwd=project, cache=cache)
     again = scan(["."], cwd=project, cache=cache)
     assert sorted(scans) == ["clean.py", "client.py"]  # the second scan came from the cache
+    assert (again.files_scanned, again.lines_scanned, again.bytes_scanned) == (2, 2, len(PLANTED) + 15)
+    assert (first.files_scanned, first.lines_scanned, first.bytes_scanned) == (2, 2, len(PLANTED) + 15)
     assert (
         [str(f) for f in first.findings] == [str(f) for f in again.findings] == ["client.py:1: Bluum sandbox API key"]
     )

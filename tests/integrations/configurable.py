@@ -46,6 +46,7 @@ class Knobs:
     client_timeout: bool = True  # False: the HTTP client has no timeout (a hung request waits forever)
     secret_in_errors: bool = False  # True: a refusal's exception quotes the Authorization header (the secret)
     log_failures: bool = True  # False: exchanges that got no answer are neither recorded nor logged
+    log_fields: bool = False  # True: log records with structured extras (request_id, method, path, status, duration_ms)
     swallow_4xx: bool = False  # True: a refusal (4xx but 401/429) returns an empty result, logged at INFO only
 
     def but(self, **changes: Any) -> Knobs:
@@ -121,7 +122,11 @@ class ConfigurableIntegration:
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 if self.knobs.log_failures:
                     self._record(method, path, None, None, started)
-                    log.warning("%s %s -> no response (%s: %s)", method, path, type(exc).__name__, exc)
+                    if self.knobs.log_fields:
+                        failure = {"method": method, "path": path, "error": f"{type(exc).__name__}: {exc}"}
+                        log.warning("bluum request failed", extra=failure)
+                    else:
+                        log.warning("%s %s -> no response (%s: %s)", method, path, type(exc).__name__, exc)
                 attempt += 1
                 if not self.knobs.retry_on_timeout or attempt >= self.knobs.max_attempts:
                     raise
@@ -156,7 +161,10 @@ class ConfigurableIntegration:
         if self.knobs.log_auth_header:
             entry["headers"] = {"Authorization": authorization}
         self._log.append(entry)
-        if status is not None:
+        if status is not None and self.knobs.log_fields:
+            fields = {k: entry[k] for k in ("request_id", "method", "path", "status")}
+            log.info("bluum request", extra={**fields, "duration_ms": round(entry["duration_ms"], 1)})
+        elif status is not None:
             log.info("%s %s -> %s (%s)", method, path, status, request_id if self.knobs.log_request_ids else "-")
 
     # -- the adapter contract -------------------------------------------------------------------------------

@@ -88,6 +88,12 @@ def _logs_only(knobs: Knobs) -> Callable[[IntegrationEnv], Any]:
     return lambda env: LogsOnly(env, knobs)
 
 
+def logs_only_fields(env: IntegrationEnv) -> Any:
+    """No request_log(): judged on its log records, structured extras (``extra={"request_id": …, "method": …}``),
+    a failed attempt's with an ``error`` field."""
+    return LogsOnly(env, GOOD.but(log_fields=True))
+
+
 # name -> (factory, the checks that must flag it: exactly these, no others)
 KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     "credentials_cached_forever": (
@@ -98,6 +104,12 @@ KNOWN_BAD: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
     # no request_log(): its log lines are judged, and they lack the X-Request-Id
     "log_lines_without_request_ids": (_logs_only(GOOD.but(log_request_ids=False)), {"observability.request-log"}),
     "no_failure_logs": (_configurable(GOOD.but(log_failures=False)), {"observability.failures-logged"}),
+    # no request_log() either: judged on its log records alone, which give every answered exchange (request id,
+    # method, path, status, duration as structured extras) and say nothing of a reset or a timeout
+    "no_failure_log_lines": (
+        _logs_only(GOOD.but(log_fields=True, log_failures=False)),
+        {"observability.failures-logged"},
+    ),
     "logs_authorization_header": (
         _configurable(GOOD.but(log_auth_header=True)),
         {"observability.no-secrets-in-logs"},

@@ -34,6 +34,7 @@ __all__ = [
     "exchange_problems",
     "logs_without_id",
     "names_failure",
+    "own_python_lines",
     "read",
     "same_path",
     "scanned",
@@ -218,6 +219,18 @@ def scanned(lines: Sequence[LogLine]) -> dict[str, dict[str, int]]:
         counts["lines"] += 1
         counts["bytes"] += len(line.text.encode("utf-8", errors="replace"))
     return found
+
+
+# loggers of HTTP and networking libraries: their records reach the root logger whatever the integration's own
+# loggers do, so they say nothing of whether the integration's own log is seen
+LIBRARY_LOGGERS = frozenset({"httpx", "httpcore", "urllib3", "requests", "aiohttp", "h11", "h2", "hpack", "asyncio",
+                             "charset_normalizer", "botocore", "boto3"})  # fmt: skip
+
+
+def own_python_lines(lines: Iterable[LogLine]) -> list[LogLine]:
+    """The Python log records not written by an HTTP or networking library (``LIBRARY_LOGGERS``)."""
+    return [line for line in lines
+            if line.source == "logging" and (line.logger or "").partition(".")[0] not in LIBRARY_LOGGERS]  # fmt: skip
 
 
 def _entry(line: LogLine) -> Entry:

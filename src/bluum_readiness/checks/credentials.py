@@ -47,12 +47,23 @@ def _listing(findings: list[Finding] | list[HistoryFinding]) -> str:
     return shown + (f"; and {more} more (see the evidence)" if more > 0 else "")
 
 
+def _size(count: int) -> str:
+    """A byte count for people: ``512 bytes``, ``3.4 KB``, ``1.2 MB``."""
+    if count < 1024:
+        return f"{count} byte{'s' * (count != 1)}"
+    return f"{count / 1024:.1f} KB" if count < 1024 * 1024 else f"{count / (1024 * 1024):.1f} MB"
+
+
 def _scanned(result: ScanResult) -> str:
     history = result.history
+    files = f"the {result.files_scanned} scanned files ({result.lines_scanned} lines, {_size(result.bytes_scanned)})"
     if not history.ran:
-        return f"the {result.files_scanned} scanned files (git history not scanned: {history.status})"
+        return f"{files} (git history not scanned: {history.status})"
     more = f", the newest {history.depth} of more" if history.more_than_depth else ""
-    return f"the {result.files_scanned} scanned files and the {history.commits} commits of their git history{more}"
+    return (
+        f"{files} and the {history.commits} commits of their git history{more} "
+        f"({history.added_lines} added lines, {_size(history.added_bytes)})"
+    )
 
 
 def _observed(result: ScanResult) -> str:
@@ -102,10 +113,15 @@ def no_secrets_in_code(h: Harness) -> None:
             fix=_fix(result),
             evidence=dict(h.evidence),
         )
-    if result.files_scanned == 0:
+    if result.bytes_scanned == 0:  # a scan of nothing is not a pass, whatever the history held
+        found = (
+            "no files to scan"
+            if result.files_scanned == 0
+            else f"only {result.files_scanned} empty file{'s' * (result.files_scanned != 1)} to scan"
+        )
         raise NotVerifiable(
-            f"the secret scan found no files to scan in {', '.join(result.paths)}: run from your project's folder "
-            "or name your code and config folders in [scan] paths"
+            f"the secret scan found {found} in {', '.join(result.paths)} (0 bytes scanned): run from your project's "
+            "folder or name your code and config folders in [scan] paths"
         )
 
 

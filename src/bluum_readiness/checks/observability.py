@@ -6,7 +6,9 @@ right reasons.
   in the integration's log lines (Python logging, or a program's stderr: JSON, logfmt or plain text, read by
   ``_logs``): one line carrying the exchange's X-Request-Id with its method, path and status, in fields or words
   (and a duration on a JSON line or one giving them as fields); a finding names the nearest miss (a line that logs
-  the exchange without its X-Request-Id).
+  the exchange without its X-Request-Id). Python records are captured at the root logger: when none but an HTTP
+  library's arrived, the fix names what hides a log from it (``propagate = False``, structlog's default
+  configuration) — so do ``failures-logged``'s and ``no-secrets-in-logs``' when they saw none.
 - ``failures-logged``: exchanges that got no answer (a reset, a timeout) are logged with method, path and the
   failure, retried or not.
 - ``no-secrets-in-logs``: neither the API secret, its Basic token nor the webhook secret appear in the request
@@ -45,6 +47,13 @@ WITHOUT_ID = "logged without its X-Request-Id"
 LOG_FIX = (
     "record one entry per HTTP exchange (every retry too) with method, path, status, the response's X-Request-Id "
     "and the duration; quote the request id to Bluum support"
+)
+ROOT_LOGGER_FIX = (
+    "; if your integration does log them: Python logs are read through the root logger, so a logger "
+    "with propagate = False, or structlog's default configuration (it prints to stdout, not through logging), is "
+    "invisible — let the logger propagate, or configure structlog with "
+    "logger_factory=structlog.stdlib.LoggerFactory() (JSON through structlog.stdlib.ProcessorFormatter, or "
+    "structlog.processors.JSONRenderer as the last processor) (docs/adapter-contract.md)"
 )
 
 
@@ -169,12 +178,16 @@ def request_log(h: Harness) -> None:
         if not logs.lines:
             problems.insert(0, "the integration wrote no log line at all (Python logging, or a program's stderr) and "
                             "has no request_log()")  # fmt: skip
+        elif not logs.programs and not _logs.own_python_lines(logs.lines):
+            problems.insert(0, "no Python log record but an HTTP library's was captured, and there is no "
+                            "request_log()")  # fmt: skip
+    unseen = not callable(read_log) and not logs.programs and not _logs.own_python_lines(logs.lines)
     if problems:
         raise _fail(
             f"{where}, with method, path, status and the duration (required on JSON lines and lines that give the "
             "method, path or status as fields)",
             _headline(problems, len(answered)) + "; ".join(problems[:6]),
-            LOG_FIX,
+            LOG_FIX + (ROOT_LOGGER_FIX if unseen else ""),
             problems=problems[:50],
         )
 
@@ -231,7 +244,8 @@ def failures_logged(h: Harness) -> None:
             "a log line for every exchange that got no answer, with its method, path and the failure (reset, timeout)",
             f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: " + "; ".join(missing),
             "log failed attempts too, not only answered ones — method, path and what went wrong (ECONNRESET, "
-            "a timeout after N ms) — whether or not you retry: they are what on-call needs when Bluum is unreachable",
+            "a timeout after N ms) — whether or not you retry: they are what on-call needs when Bluum is unreachable"
+            + (ROOT_LOGGER_FIX if not logs.programs and not _logs.own_python_lines(logs.lines) else ""),
         )
 
 
@@ -275,6 +289,7 @@ def no_secrets_in_logs(h: Harness) -> None:
         raise NotVerifiable(
             "the integration logged nothing (no Python log record, no stderr line, no request_log() or alerts()), so "
             "there was nothing to scan for secrets — a scan of nothing is not a pass"
+            + (ROOT_LOGGER_FIX if not logs.programs else "")
         )
     leaks = [f"{what} in {where}" for where, text in texts.items() for what, value in secrets.items() if value in text]
     if leaks:

@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         print(past)
     accepted = len(result.accepted) + len(result.history_accepted)
     print(
-        f"{len(result.findings)} potential secret(s) in {result.files_scanned} files, "
+        f"{len(result.findings)} potential secret(s) in {result.files_scanned} files "
+        f"({result.lines_scanned} lines, {result.bytes_scanned} bytes), "
         f"{len(result.history_findings)} more in git history ({_history_summary(result.history)}); "
         f"{accepted} accepted by the baseline or allow-list"
     )
@@ -55,7 +56,7 @@ def _history_summary(history: HistoryResult) -> str:
     if not history.ran:
         return f"history not scanned: {history.status}"
     more = f", more beyond [scan] history_depth = {history.depth}" if history.more_than_depth else ""
-    return f"{history.commits} commits{more}"
+    return f"{history.commits} commits{more}: {history.added_lines} added lines, {history.added_bytes} bytes"
 
 
 if __name__ == "__main__":

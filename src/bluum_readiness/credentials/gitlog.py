@@ -97,7 +97,8 @@ class FilePatch:
 
     @property
     def added_bytes(self) -> int:
-        return sum(len(text) + 1 for _, text, added in self.lines if added)
+        """The size of the added lines (UTF-8, a newline each)."""
+        return sum(len(text.encode("utf-8", "surrogateescape")) + 1 for _, text, added in self.lines if added)
 
 
 @dataclass

@@ -59,6 +59,8 @@ class HistoryResult:
     errors: list[str] = field(default_factory=list)
     skipped_too_large: list[str] = field(default_factory=list)
     skipped_binary: int = 0
+    added_lines: int = 0  # the lines the judged commits added that went through the rules
+    added_bytes: int = 0  # their size (UTF-8, a newline each)
     occurrences: list[Occurrence] = field(default_factory=list)
 
     @property
@@ -78,6 +80,8 @@ class HistoryResult:
             "more_commits_than_depth": self.more_than_depth,
             "shallow_clone": self.shallow,
             "commits_left_by_byte_bound": self.commits_left_by_byte_bound,
+            "added_lines_scanned": self.added_lines,
+            "added_bytes_scanned": self.added_bytes,
             "errors": self.errors,
             "skipped_too_large": self.skipped_too_large[:limit],
             "skipped_binary": self.skipped_binary,
@@ -146,6 +150,7 @@ def _scan_commit(
     hits: list[tuple[str, int, str, str]] = []
     skipped_large: list[str] = []
     binary = 0
+    lines = size = 0
     for file in patch.files:
         absolute = scope.repo.top / file.path
         if not scope.covers(absolute.resolve()) or excluded(absolute):
@@ -161,7 +166,9 @@ def _scan_commit(
         numbered, added = _fragment(file)
         hits += [(file.path, added[line], rule, hashed) for line, rule, hashed in scan_lines(file.path, numbered)
                  if line in added]  # fmt: skip
-    return hits, skipped_large, binary
+        lines += len(added)
+        size += file.added_bytes
+    return CommitHits(hits, skipped_large, binary, lines, size)
 
 
 def settings_digest(scope: _Scope, patterns: Sequence[str], max_file_bytes: int, excludes: Sequence[str]) -> str:
@@ -223,16 +230,18 @@ def scan_history(
             result.commits_left_by_byte_bound += len(missing) - len(done) if reader.truncated else 0
             for commit in missing:
                 if commit in done:
-                    known.setdefault(commit, ([], [], 0))  # printed nothing: added no line in scope
+                    known.setdefault(commit, CommitHits([], [], 0))  # printed nothing: added no line in scope
                     cache.put_commit(cache.commit_key(commit, digest), known[commit])
                 else:
                     known.pop(commit, None)  # read in part or not at all: not judged, not cached
         for order, commit in enumerate(commits):
             if commit not in known:
                 continue
-            hits, large, binary = known[commit]
+            hits, large, binary, lines, size = known[commit]
             result.skipped_too_large += [f"{commit[:SHORT_ID]}:{name}" for name in large]
             result.skipped_binary += binary
+            result.added_lines += lines
+            result.added_bytes += size
             result.occurrences += [
                 Occurrence(order, commit, scope.repo.top / name, line, rule, hashed)
                 for name, line, rule, hashed in hits

@@ -152,6 +152,8 @@ class ScanResult:
     history: HistoryResult = field(default_factory=lambda: HistoryResult("off"))
     history_findings: list[HistoryFinding] = field(default_factory=list)
     history_accepted: list[HistoryFinding] = field(default_factory=list)
+    bytes_scanned: int = 0  # the size of the files scanned (their lines went through the rules)
+    lines_scanned: int = 0
 
     @property
     def committed(self) -> bool:
@@ -172,6 +174,8 @@ class ScanResult:
             "paths": list(self.paths),
             "baseline": self.baseline,
             "files_scanned": self.files_scanned,
+            "lines_scanned": self.lines_scanned,
+            "bytes_scanned": self.bytes_scanned,
             "findings": [f.to_dict() for f in self.findings[:limit]],
             "findings_total": len(self.findings),
             "accepted_by_baseline_or_allowlist": len(self.accepted),
@@ -537,6 +541,8 @@ def scan(
                 result.skipped_binary += 1
                 continue
             result.files_scanned += 1
+            result.bytes_scanned += len(data)
+            result.lines_scanned += len(data.splitlines())
             key = results_cache.key(path.name, data)
             hits = results_cache.get(key)
             if hits is None:

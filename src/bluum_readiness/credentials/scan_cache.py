@@ -6,8 +6,9 @@ scanned again. The key is SHA-256 over the rules' version (the source of the mod
 detect-secrets version, ``FORMAT``), the file's name (detect-secrets' heuristics look at its extension) and its
 bytes, so any change to the file or the rules misses the cache. A commit's key is SHA-256 over the rules' version,
 the history settings' digest and the commit id. Entries hold paths, line numbers, rule names and the SHA-1
-detect-secrets records — never a secret. The baseline and the inline allow-list are applied after, as for a fresh
-scan.
+detect-secrets records — never a secret — and a commit's entry also how much it added that was scanned (lines,
+bytes), so a run served from the cache reports how much it covered as a fresh one does. The baseline and the
+inline allow-list are applied after, as for a fresh scan.
 
 Where: ``$BLUUM_READINESS_CACHE_DIR`` (``off`` disables it), else ``$XDG_CACHE_HOME/bluum-readiness/scan``, else
 ``~/.cache/bluum-readiness/scan``. A cache that cannot be read or written is ignored (the file is scanned).
@@ -21,15 +22,26 @@ import os
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["ENV_VAR", "CommitHits", "Hit", "ScanCache"]
 
 ENV_VAR = "BLUUM_READINESS_CACHE_DIR"
-FORMAT = "2"
+FORMAT = "3"
 Hit = tuple[int, str, str]  # line number, rule, hashed secret
-# a commit's findings (path, line number, rule, hashed secret) and the paths skipped as too large or binary
-CommitHits = tuple[list[tuple[str, int, str, str]], list[str], int]
+
+
+class CommitHits(NamedTuple):
+    """A commit's history-scan result: its findings (path, line number, rule, hashed secret), the paths skipped as
+    too large, how many binary files it changed, and how much it added that was scanned (lines, bytes)."""
+
+    hits: list[tuple[str, int, str, str]]
+    skipped_large: list[str]
+    skipped_binary: int
+    added_lines: int = 0
+    added_bytes: int = 0
+
+
 # the modules whose code decides what is found (rules, filters, how history is read and scanned)
 RULE_MODULES = ("plugins.py", "filters.py", "scan.py", "history.py", "gitlog.py")
 
@@ -121,10 +133,15 @@ class ScanCache:
             if raw is None:
                 return None
             hits = [(str(file), int(line), str(rule), str(hashed)) for file, line, rule, hashed in raw["hits"]]
-            return hits, [str(name) for name in raw["skipped_large"]], int(raw["skipped_binary"])
+            return CommitHits(
+                hits,
+                [str(name) for name in raw["skipped_large"]],
+                int(raw["skipped_binary"]),
+                int(raw["added_lines"]),
+                int(raw["added_bytes"]),
+            )
         except (ValueError, TypeError, KeyError):
-            return None
+            return None  # also an entry of an older format, without the sizes: the commit is read again
 
     def put_commit(self, key: str, result: CommitHits) -> None:
-        hits, skipped_large, skipped_binary = result
-        self._store(key, {"hits": hits, "skipped_large": skipped_large, "skipped_binary": skipped_binary})
+        self._store(key, result._asdict())
