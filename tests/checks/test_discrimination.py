@@ -187,3 +187,18 @@ def test_growth_within_scheduling_noise_is_not_backoff(session):
     outcomes = run_all(session, timid, ("error-handling",), only=("error-handling.429-backoff-grows",))
     assert _status(outcomes["error-handling.429-backoff-grows"]) == "failed", outcomes
     assert "by at least 5 ms" in outcomes["error-handling.429-backoff-grows"]
+
+
+def test_one_scheduling_stall_does_not_make_waits_of_nothing_judgeable_for_jitter(session):
+    """An integration that never waits, but whose retries meet one 0.1 s stall (a loaded machine, over sockets),
+    is still too quick to judge for jitter: not verifiable, as without the stall, never "jittered" — the check
+    reads the typical (median) wait per retry, which the stall of one trial does not move."""
+    no_backoff, _ = variants.KNOWN_BAD["no_backoff"]
+
+    def stalling(env: IntegrationEnv, *, sleep: Any, **options: Any) -> Any:
+        waits = iter(range(10_000))
+        return no_backoff(env, sleep=lambda s: sleep(s + (0.1 if next(waits) == 5 else 0.0)), **options)
+
+    only = ("error-handling.429-jitter",)
+    outcomes = run_all(session, stalling, ("error-handling",), only=only)
+    assert _status(outcomes["error-handling.429-jitter"]) == "not_verifiable", outcomes

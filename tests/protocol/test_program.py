@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -165,3 +166,19 @@ def test_the_output_log_keeps_lines_in_order_and_counts_from_a_mark():
     assert log.mark() == 5 and log.since(5) == []
     log.append(b"caf\xc3\xa9 \xff\r\n")
     assert log.tail(1) == ["café \ufffd"]
+
+
+def test_settle_waits_for_a_line_written_before_the_answer_that_was_just_read() -> None:
+    """stdout and stderr are read by two threads: the response can be seen before the stderr line the program
+    wrote ahead of it. ``settle`` after an answer waits ``quiet_s`` for such a line (a log check saw none, now and
+    then, before this)."""
+    log = OutputLog()
+    with log._lock:  # a program that has been quiet for a while
+        log._last_arrival -= 10
+        log._last_answer -= 10
+    log.answered()
+    late = threading.Timer(0.02, lambda: log.append(b"written before the answer\n"))
+    late.start()
+    log.settle(quiet_s=0.2)
+    late.join()
+    assert log.tail(1) == ["written before the answer"]

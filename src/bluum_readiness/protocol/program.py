@@ -54,7 +54,7 @@ class OutputLog:
         self._lines: collections.deque[str] = collections.deque(maxlen=maxlen)
         self._count = 0
         self._bytes = 0
-        self._last_arrival = time.monotonic()
+        self._last_arrival = self._last_answer = time.monotonic()
         self._lock = threading.Lock()
         self.closed = threading.Event()
 
@@ -84,14 +84,21 @@ class OutputLog:
         with self._lock:
             return self._bytes
 
+    def answered(self) -> None:
+        """The program's stdout just delivered a response: lines it wrote to stderr before it may still be on their
+        way through the other pipe, so ``settle`` waits ``quiet_s`` from now too."""
+        with self._lock:
+            self._last_answer = time.monotonic()
+
     def settle(self, quiet_s: float = 0.05, timeout_s: float = 1.0) -> None:
-        """Wait until no line has arrived for ``quiet_s`` (or stderr closed, or ``timeout_s`` passed): lines the
-        program wrote just before answering its last request are then in."""
+        """Wait until no line has arrived, and no response was answered, for ``quiet_s`` (or stderr closed, or
+        ``timeout_s`` passed): lines the program wrote just before answering its last request are then in (the two
+        pipes are read by two threads, so a response can be seen before the stderr line written ahead of it)."""
         deadline = time.monotonic() + timeout_s
         while not self.closed.is_set():
             now = time.monotonic()
             with self._lock:
-                quiet_until = self._last_arrival + quiet_s
+                quiet_until = max(self._last_arrival, self._last_answer) + quiet_s
             if now >= quiet_until or now >= deadline:
                 return
             self.closed.wait(min(quiet_until, deadline) - now)
@@ -212,6 +219,7 @@ class Program:
                 self._end_group(signal.SIGKILL)  # it cannot be driven any more
                 self._fail(f"wrote something that is not a JSON-RPC response to stdout ({exc}): {excerpt!r}")
                 return
+            self.stderr.answered()
             if pending is not None:  # None: the suite gave up on that request; its late answer is ignored
                 pending.response = response
                 pending.done.set()
