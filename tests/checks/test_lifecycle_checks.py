@@ -23,7 +23,7 @@ ITEMS = ("lifecycle",)
 def session() -> Iterator[SuiteSession]:
     # The twin settles in milliseconds; a short settle timeout keeps known-bad integrations (which never reach
     # the awaited state) fast. seed=0 fixes the random sequences of lifecycle.money-invariants.
-    s = SuiteSession.embedded(thresholds=Thresholds(settle_timeout_s=2.0))  # seed 0: the default
+    s = SuiteSession.embedded(thresholds=Thresholds(settle_timeout_s=1.0))  # seed 0: the default
     yield s
     s.close()
 
