@@ -10,6 +10,7 @@ import httpx
 import standardwebhooks
 import trustme
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.clock import ManualClock
 from bluum_readiness.testing import investor_profile
 from bluum_readiness.twin import Twin, TwinServer, TwinSettings, dispatcher
@@ -264,3 +265,17 @@ def test_untrusted_https_receiver_fails_with_an_error(tmp_path: Path, inproc):
         assert rx.received == []
     [attempt] = deliveries(inproc.client)[0]["attempts"]
     assert attempt["status_code"] is None and "ConnectError" in attempt["error"]
+
+
+def test_deliveries_share_one_tls_context_per_ca_file_as_it_is_on_disk(tmp_path) -> None:
+    """A TLS context costs ~18 ms of CPU to build and a busy twin sends a batch every tick: one per CA file, made
+    again only when the file changes."""
+    assert dispatcher._verify(None) is default_tls_context()
+    ca_file = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(ca_file)
+    first = dispatcher._verify(str(ca_file))
+    assert dispatcher._verify(str(ca_file)) is first
+    trustme.CA().cert_pem.write_to_path(ca_file)  # another CA in its place
+    with open(ca_file, "a") as grown:
+        grown.write("\n")  # (and a different size, whatever the clock's resolution)
+    assert dispatcher._verify(str(ca_file)) is not first
