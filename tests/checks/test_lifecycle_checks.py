@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import signal
+import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
 
 from bluum_readiness.checks import lifecycle, registry
-from bluum_readiness.checks._support import Call
+from bluum_readiness.checks._support import Call, interrupts_kept
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
@@ -113,3 +115,43 @@ def test_a_journey_step_that_fails_says_what_the_call_did_once(monkeypatch, outc
     with pytest.raises(AssertionError) as caught:
         journey.run("withdraw", lambda: None)
     assert caught.value.observed == observed  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("nth", [0, 3])
+def test_ctrl_c_during_the_random_sequences_stops_the_check(session, nth):
+    """A real SIGINT while an operation of a random sequence runs (the first, or one in a later example): the check
+    raises KeyboardInterrupt, so the run stops and records the interruption."""
+    reference = load_factory("bluum_readiness.reference:create_fast")
+    deposits = iter(range(1_000))
+
+    def interrupted_on_a_deposit(env):
+        integration = reference(env)
+        deposit = integration.deposit
+
+        def deposit_then_ctrl_c(*args, **kwargs):
+            if next(deposits) == nth:
+                signal.raise_signal(signal.SIGINT)  # handled in the main thread: KeyboardInterrupt there
+            return deposit(*args, **kwargs)
+
+        integration.deposit = deposit_then_ctrl_c
+        return integration
+
+    session.factory = interrupted_on_a_deposit
+    with pytest.raises(KeyboardInterrupt):
+        session.run(registry.get("lifecycle.money-invariants"))
+
+
+def test_an_interrupt_swallowed_inside_the_block_is_raised_again_when_it_ends():
+    """What Hypothesis may do when Ctrl-C lands between its examples (seen: the run went on to READY, exit 0): a
+    KeyboardInterrupt caught and dropped inside ``interrupts_kept`` is raised again when the block ends; the
+    handlers in force are back afterwards."""
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt), interrupts_kept():
+        try:
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(1)  # the handler runs here, in the main thread
+        except KeyboardInterrupt:
+            pass  # dropped, as a test framework might
+    assert signal.getsignal(signal.SIGINT) is before
+    with interrupts_kept():  # no signal: nothing raised
+        pass

@@ -58,6 +58,13 @@ def _answers(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT as a terminal's foreground job has it. A shell without job control starts background
+    commands with SIGINT ignored, and an ignored SIGINT is inherited (Python then installs no KeyboardInterrupt
+    handler, as is Unix custom): a test run launched that way (`.ci/run &`) would otherwise see Ctrl-C do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Run:
     """``bluum-readiness run`` in a new session, its stdout read line by line."""
 
@@ -73,6 +80,7 @@ class Run:
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
         self.sid = os.getsid(self.proc.pid)
         self.lines: queue.Queue[str] = queue.Queue()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import statistics
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +17,7 @@ from bluum_readiness.proxy.recorder import Exchange
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
 
-__all__ = ["Call", "call", "coefficient_of_variation", "mean", "require_traffic", "waits"]
+__all__ = ["Call", "call", "coefficient_of_variation", "interrupts_kept", "mean", "require_traffic", "waits"]
 
 DEPOSITS = "/v1/investors/*/deposits"
 WITHDRAWALS = "/v1/investors/*/withdrawals"
@@ -86,6 +88,38 @@ def call(
     if virtual and outcome.finished and ended[0] - began > timeout:
         return Call(finished=False)  # it returned, but only after the suite would have stopped waiting
     return outcome
+
+
+@contextlib.contextmanager
+def interrupts_kept() -> Iterator[None]:
+    """Run the block with Ctrl-C and SIGTERM remembered as they are raised (by the handlers in force, which stay in
+    charge), and raise the first again when the block ends without it — code that catches ``KeyboardInterrupt``
+    and returns (Hypothesis between examples, say) must not turn a stopped run into one that goes on. Only the main
+    thread can do this (it is where signals are handled); elsewhere the block just runs."""
+    seen: list[BaseException] = []
+    replaced: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if not callable(handler):
+                continue  # ignored, or the default (SIGTERM's ends the process): nothing raises, nothing to keep
+
+            def remembering(number: int, frame: Any, handler: Callable[[int, Any], Any] = handler) -> None:
+                try:
+                    handler(number, frame)
+                except BaseException as raised:
+                    seen.append(raised)
+                    raise
+
+            replaced[signum] = handler
+            signal.signal(signum, remembering)
+    try:
+        yield
+    finally:
+        for signum, handler in replaced.items():
+            signal.signal(signum, handler)
+    if seen:
+        raise seen[0]
 
 
 def require_traffic(exchanges: Sequence[Exchange], outcome: Call, what: str) -> None:
