@@ -80,7 +80,7 @@ class _Traffic:
     the one it ended in."""
 
     operations: list[tuple[str, Callable[[], Any]]]
-    pause_s: float = 0.05
+    pause_s: float = 0.02  # between operations: ~50 a second with a local target (a real one: its rate limit)
     phase: str = "warm-up"
     ops: list[_Op] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
