@@ -81,7 +81,7 @@ max_backoff_s = 30.0      # the longest single wait between attempts we accept
 # name = "Acme Invest"
 # dashboard_email = "ops@acme.example"
 # product_description = "Robo-advisor for retail investors"
-# integration_model = "Direct API integration from our Python backend"
+# integration_model = "Direct API integration from our backend (server to server)"
 """
 
 ADAPTER_TEMPLATE = '''\
