@@ -198,13 +198,18 @@ class LogCapture:
         return "\n".join(line.text for line in self.lines if source is None or line.source == source)
 
 
+_SUITE_LOGGERS = tuple(f"bluum_readiness.{part}" for part in ("twin", "proxy", "suite", "checks", "harness"))
+"""Loggers of the suite's own parts, which run in the integration's process (the embedded twin's threads log a
+parked webhook delivery, say): never the integration's log."""
+
+
 class _ListHandler(logging.Handler):
     def __init__(self, sink: LogCapture) -> None:
         super().__init__(logging.DEBUG)
         self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        if getattr(_SUITE_TRAFFIC, "active", False):
+        if getattr(_SUITE_TRAFFIC, "active", False) or record.name.startswith(_SUITE_LOGGERS):
             return
         try:
             message = record.getMessage()

@@ -248,3 +248,23 @@ def test_a_swallowed_refusal_is_named_with_the_integrations_own_access_line():
     observed = failed.value.observed
     assert "as if it had succeeded, while only an access-log line shows the 400 (logging: acme INFO" in observed
     assert h.evidence["refusals_logged"][0]["scanned"] == _logs.scanned(logs.lines)
+
+
+def test_the_suites_own_parts_log_lines_are_not_the_integrations_log() -> None:
+    """The embedded twin and the proxy run in the integration's process: a line their threads log while a check
+    captures (a parked webhook delivery of an earlier check, say) is not the integration's log — it hid the
+    'no Python log record but an HTTP library's' hint now and then. The integration's own lines are kept."""
+    from bluum_readiness.harness import CredentialStore, Harness
+    from bluum_readiness.integration import Credentials
+    from bluum_readiness.target import Target
+
+    h = Harness(target=Target(origin="http://127.0.0.1:9", twin=True), proxy=None, factory=lambda env: None,
+                credentials=CredentialStore(Credentials("k", "s")))  # fmt: skip
+    try:
+        with h.capture_logs() as logs:
+            logging.getLogger("bluum_readiness.twin.dispatcher").warning("webhook delivery dlv_1 parked")
+            logging.getLogger("bluum_readiness.proxy").info("exchange recorded")
+            logging.getLogger("acme.bluum").info("GET /v1/investors/inv_1 -> 200")
+    finally:
+        h.close()
+    assert [line.logger for line in logs.lines] == ["acme.bluum"]

@@ -36,8 +36,8 @@ READS_ALERTS = ALERT_CHECKS | {"observability.no-secrets-in-logs"}
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[SuiteSession]:
-    # the reference's fast alert thresholds are 0.5 s (the alert fires at most about 0.5 s into the wait, read every
-    # 20 ms): 1.2 s leaves it 0.7 s; a known-bad integration waits out the whole alert timeout, and one that never
+    # the reference's fast alert thresholds are 0.25-0.5 s (an alert fires at most about 0.5 s into the wait, read
+    # every 20 ms): 1.2 s leaves it 0.7 s; a known-bad integration waits out the whole alert timeout, and one that never
     # adopts a handed-over pair waits min(settle_timeout_s, 5 s) for the adoption in the drill (the twin settles
     # in tens of milliseconds)
     s = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=1.2, settle_timeout_s=1.5))

@@ -62,8 +62,10 @@ class AlertPolicy:
             raise ValueError("elevated_5xx_count must be >= 2 (one 5xx is not elevated) and rate_limited_count >= 1")
 
 
-#: For runs against the twin, where waiting minutes proves nothing more (``create_fast``).
-FAST_ALERTS = AlertPolicy(stuck_order_after_s=0.5, resting_order_after_s=0.5, webhook_grace_s=0.5)
+#: For runs against the twin, where waiting minutes proves nothing more (``create_fast``). Orders: the twin fills or
+#: holds an order within a tick (10 ms), so 0.25 s is a wide margin. Webhooks keep 0.5 s: a delivery crosses the
+#: twin's scheduler, TLS and the receiver, and a false webhook_failure alert would fail the checks.
+FAST_ALERTS = AlertPolicy(stuck_order_after_s=0.25, resting_order_after_s=0.25, webhook_grace_s=0.5)
 
 
 @dataclass
