@@ -8,7 +8,10 @@ and with ``-n 2``, interleaved (serial, -n 2, serial, -n 2, …) so both modes s
 reports the median of the repetitions. ``--integration`` compares integrations in the same interleaved loop:
 ``reference`` (the Python reference, in-process), ``node`` (the Node team's integration of the project's tests,
 ``exec:node tests/integrations/node/acme_adapter.mjs``: one program started per integration the suite builds),
-``python-program`` (the reference as a separate Python program), or any ``--integration`` spec. For ``exec:``
+``python-program`` (the reference as a separate Python program), or any ``--integration`` spec.
+``--baseline-cli PATH`` adds ``baseline``: the same run (reference integration) by another install's
+``bluum-readiness`` (e.g. a checkout of the tree before a change, in its own venv), in the same loop, so a change
+is measured as a ratio in one run. For ``exec:``
 integrations it also counts the programs a run started (from the evidence) and times one start, handshake and
 shutdown on its own, so the share of the run spent starting programs is known.
 Per check and per item it reads ``duration_s`` from readiness.json.
@@ -47,11 +50,23 @@ def _spec(name: str) -> str | None:
     return INTEGRATIONS.get(name, name)
 
 
-def one_run(workers: int, only: list[str], scratch: Path, tag: str, integration: str = "reference") -> dict[str, Any]:
+BASELINE = "baseline"
+
+
+def _described(name: str, baseline_cli: str | None) -> str:
+    if name == BASELINE:
+        return f"{baseline_cli} run, the reference"
+    return _spec(name) or "bluum_readiness.reference:create_fast"
+
+
+def one_run(workers: int, only: list[str], scratch: Path, tag: str, integration: str = "reference",
+            baseline_cli: str | None = None) -> dict[str, Any]:  # fmt: skip
     out = scratch / f"out-{tag}"
     stats = scratch / f"stats-{tag}.jsonl"
-    cmd = [*cli_command(), "run", "--out", str(out)]
-    spec = _spec(integration)
+    if integration == BASELINE and baseline_cli is not None:
+        cmd, spec = [baseline_cli, "run", "--out", str(out)], None
+    else:
+        cmd, spec = [*cli_command(), "run", "--out", str(out)], _spec(integration)
     cmd += ["--integration", spec] if spec else []
     cmd += ["-n", str(workers)] if workers else []
     for item in only:
@@ -103,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--integration", default="reference", metavar="NAMES",
                         help="comma-separated integrations to compare: reference, node, python-program, or a spec "
                         "(default: reference)")  # fmt: skip
+    parser.add_argument("--baseline-cli", metavar="PATH",
+                        help="another install's bluum-readiness, run in the same loop as 'baseline'")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="one serial run of the smoke-test item (a smoke test)")
     parser.add_argument("--json", metavar="FILE", help="also write the raw figures as JSON")
     args = parser.parse_args(argv)
@@ -113,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--workers {args.workers!r} must be comma-separated integers, e.g. 0,2")
     integrations = [name for name in args.integration.split(",") if name]
+    if args.baseline_cli:
+        if not Path(args.baseline_cli).is_file():
+            parser.error(f"--baseline-cli {args.baseline_cli!r} is not a file: give another install's bluum-readiness")
+        integrations.append(BASELINE)
     if args.quick:
         args.repeat, modes, args.only = 1, [0], args.only or ["smoke-test"]
 
@@ -120,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     only = "".join(f" --only {i}" for i in args.only)
     print(
         f"command: bluum-readiness run [-n N] [--integration SPEC]{only} (embedded twin); integrations: "
-        + ", ".join(f"{name} ({_spec(name) or 'bluum_readiness.reference:create_fast'})" for name in integrations)
+        + ", ".join(f"{name} ({_described(name, args.baseline_cli)})" for name in integrations)
     )
     print(f"method: {args.repeat} repetition(s), modes interleaved {modes}; wall time = perf_counter around the "
           "subprocess (includes interpreter start, pytest collection, twin/proxy start-up and teardown)")  # fmt: skip
@@ -129,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         for rep in range(args.repeat):
             for integration in integrations:
                 for workers in modes:
-                    r = one_run(workers, args.only, Path(tmp), f"{rep}-{integration}-{workers}", integration)
+                    r = one_run(
+                        workers, args.only, Path(tmp), f"{rep}-{integration}-{workers}", integration, args.baseline_cli
+                    )
                     runs.append(r)
                     print(f"  run {rep + 1} {integration} -n {workers}: {r['wall_s']:.2f} s wall (readiness.json "
                           f"duration_s {r['report']['duration_s']:.2f}, verdict {r['report']['verdict']}); "
