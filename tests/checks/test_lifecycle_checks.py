@@ -153,5 +153,12 @@ def test_an_interrupt_swallowed_inside_the_block_is_raised_again_when_it_ends():
         except KeyboardInterrupt:
             pass  # dropped, as a test framework might
     assert signal.getsignal(signal.SIGINT) is before
+    with pytest.raises(KeyboardInterrupt), interrupts_kept():  # dropped, then another error: the interrupt wins
+        try:
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        raise ValueError("a failure after the interrupt")
     with interrupts_kept():  # no signal: nothing raised
         pass

@@ -115,6 +115,12 @@ def interrupts_kept() -> Iterator[None]:
             signal.signal(signum, remembering)
     try:
         yield
+    except KeyboardInterrupt:
+        raise
+    except BaseException as failure:  # whatever the block raised after it dropped the interrupt: the run stops
+        if seen:
+            raise seen[0] from failure
+        raise
     finally:
         for signum, handler in replaced.items():
             signal.signal(signum, handler)
