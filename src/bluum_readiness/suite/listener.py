@@ -81,6 +81,22 @@ def stop_on_sigterm() -> Callable[[], None]:
     return restore
 
 
+def reportable_traceback(excinfo: Any) -> None:
+    """Leave the traceback entries without a line number out of ``excinfo`` (a ``pytest.ExceptionInfo``). Python
+    3.11 can leave such an entry where a signal lands (seen: inside Hypothesis's AST visitor, when SIGTERM arrived
+    while money-invariants started): pytest's report of the interrupt then fails with a TypeError, and a stopped run
+    ended as an internal error (exit 1) instead of interrupted (130)."""
+
+    def has_line(entry: Any) -> bool:
+        try:
+            return isinstance(entry.lineno, int)
+        except TypeError:  # tb_lineno is None
+            return False
+
+    with contextlib.suppress(Exception):  # never let the repair itself get in the way of stopping
+        excinfo.traceback = excinfo.traceback.filter(has_line)
+
+
 def signal_of(exc: BaseException | None) -> str:
     """The signal an interruption came from: SIGTERM for ``Terminated``, else SIGINT (Ctrl-C, a worker's Ctrl-C)."""
     return exc.signal_name if isinstance(exc, Terminated) else "SIGINT"
@@ -246,11 +262,16 @@ class Listener:
 
     # -- the end --------------------------------------------------------------------------------------------
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """First of the hook's implementations: the interrupt is recorded (and workers ended) before pytest's own
+        report of it runs, and that report gets a traceback it can render (``reportable_traceback``)."""
         if self.interrupted is None:
             self.interrupted = signal_of(excinfo.value)
         if isinstance(excinfo.value, Terminated):
             self._terminate_workers()
+        if self.run is not None:
+            reportable_traceback(excinfo)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
