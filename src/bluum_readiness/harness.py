@@ -37,8 +37,8 @@ from bluum_readiness.testing import investor_profile, plaid_bank
 __all__ = [
     "CredentialStore",
     "Harness",
-    "LogCapture",
     "LOCAL_POLL_S",
+    "LogCapture",
     "LogLine",
     "Target",
     "WebhookSecret",

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,15 +49,22 @@ def test_a_secret_in_an_exec_adapter_outside_the_scanned_folder_is_found(tmp_pat
     ]
 
 
-def test_nothing_at_all_to_scan_is_not_verifiable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+@contextlib.contextmanager
+def _judged_with_no_adapter_code() -> Iterator[SuiteSession]:
+    """A session whose integration's code is nowhere to be found: the scan covers the current folder alone."""
     session = SuiteSession.embedded()
     try:
         session.config = RunConfig().override(integration="exec:node no-such-adapter.mjs")
-        with pytest.raises(NotVerifiable, match=r"found no files to scan in \. \(0 bytes scanned\)"):
-            session.run(registry.get("credentials.no-secrets-in-code"))
+        yield session
     finally:
         session.close()
+
+
+def test_nothing_at_all_to_scan_is_not_verifiable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with _judged_with_no_adapter_code() as session:
+        with pytest.raises(NotVerifiable, match=r"found no files to scan in \. \(0 bytes scanned\)"):
+            session.run(registry.get("credentials.no-secrets-in-code"))
 
 
 def test_only_empty_files_is_a_scan_of_nothing_even_with_a_history(
@@ -65,11 +74,7 @@ def test_only_empty_files_is_a_scan_of_nothing_even_with_a_history(
     repo.commit("init", {"app/__init__.py": "", "app/old.py": "x = 1\n"})
     repo.commit("emptied", {"app/old.py": ""})
     monkeypatch.chdir(tmp_path)
-    session = SuiteSession.embedded()
-    try:
-        session.config = RunConfig().override(integration="exec:node no-such-adapter.mjs")
+    with _judged_with_no_adapter_code() as session:
         with pytest.raises(NotVerifiable, match=r"found only 2 empty files to scan in \. \(0 bytes scanned\)"):
             session.run(registry.get("credentials.no-secrets-in-code"))
         assert scan_configured(session.config, cwd=tmp_path).history.added_lines == 1  # the history was scanned
-    finally:
-        session.close()

@@ -38,7 +38,7 @@ from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 
 if TYPE_CHECKING:
-    from bluum_readiness.harness import Harness
+    from bluum_readiness.harness import Harness, LogCapture
 
 ITEM = "observability"
 BURST_5XX = 10  # a burst: this many 5xx answers within a few seconds
@@ -55,6 +55,12 @@ ROOT_LOGGER_FIX = (
     "logger_factory=structlog.stdlib.LoggerFactory() (JSON through structlog.stdlib.ProcessorFormatter, or "
     "structlog.processors.JSONRenderer as the last processor) (docs/adapter-contract.md)"
 )
+
+
+def _python_log_unseen(logs: LogCapture) -> bool:
+    """A Python integration none of whose own log records reached the root logger (only an HTTP library's, or
+    none at all): what ``ROOT_LOGGER_FIX`` explains. Never an ``exec:`` program (its log is its stderr)."""
+    return not logs.programs and not _logs.own_python_lines(logs.lines)
 
 
 def _fail(expected: str, observed: str, fix: str, **evidence: Any) -> ConformanceFailure:
@@ -178,10 +184,10 @@ def request_log(h: Harness) -> None:
         if not logs.lines:
             problems.insert(0, "the integration wrote no log line at all (Python logging, or a program's stderr) and "
                             "has no request_log()")  # fmt: skip
-        elif not logs.programs and not _logs.own_python_lines(logs.lines):
+        elif _python_log_unseen(logs):
             problems.insert(0, "no Python log record but an HTTP library's was captured, and there is no "
                             "request_log()")  # fmt: skip
-    unseen = not callable(read_log) and not logs.programs and not _logs.own_python_lines(logs.lines)
+    unseen = not callable(read_log) and _python_log_unseen(logs)
     if problems:
         raise _fail(
             f"{where}, with method, path, status and the duration (required on JSON lines and lines that give the "
@@ -245,7 +251,7 @@ def failures_logged(h: Harness) -> None:
             f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: " + "; ".join(missing),
             "log failed attempts too, not only answered ones — method, path and what went wrong (ECONNRESET, "
             "a timeout after N ms) — whether or not you retry: they are what on-call needs when Bluum is unreachable"
-            + (ROOT_LOGGER_FIX if not logs.programs and not _logs.own_python_lines(logs.lines) else ""),
+            + (ROOT_LOGGER_FIX if _python_log_unseen(logs) else ""),
         )
 
 
@@ -289,7 +295,7 @@ def no_secrets_in_logs(h: Harness) -> None:
         raise NotVerifiable(
             "the integration logged nothing (no Python log record, no stderr line, no request_log() or alerts()), so "
             "there was nothing to scan for secrets — a scan of nothing is not a pass"
-            + (ROOT_LOGGER_FIX if not logs.programs else "")
+            + (ROOT_LOGGER_FIX if _python_log_unseen(logs) else "")
         )
     leaks = [f"{what} in {where}" for where, text in texts.items() for what, value in secrets.items() if value in text]
     if leaks:

@@ -8,19 +8,11 @@ from pathlib import Path
 
 from bluum_readiness.errors import ConfigError
 
-__all__ = ["OUTPUT_FILES", "OUTPUT_FOLDERS", "writable_folder"]
+__all__ = ["OUTPUT_FILES", "OUTPUT_FOLDERS", "RENDERED_FILES", "writable_folder"]
 
-# what `run` writes into --out (`report` all but readiness.json and pytest.log); each must be free for its kind
-OUTPUT_FILES = (
-    "readiness.json",
-    "pytest.log",
-    "readiness.html",
-    "readiness.pdf",
-    "readiness.md",
-    "junit.xml",
-    "email.eml",
-    "email.txt",
-)
+# what `report` renders from readiness.json into a folder; `run` writes these, readiness.json and pytest.log
+RENDERED_FILES = ("readiness.html", "readiness.pdf", "readiness.md", "junit.xml", "email.eml", "email.txt")
+OUTPUT_FILES = ("readiness.json", "pytest.log", *RENDERED_FILES)  # each must be free for its kind
 OUTPUT_FOLDERS = ("allure-results",)
 
 

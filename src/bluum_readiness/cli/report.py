@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bluum_readiness.cli._out import OUTPUT_FILES, writable_folder
+from bluum_readiness.cli._out import RENDERED_FILES, writable_folder
 from bluum_readiness.config import load_config
 from bluum_readiness.errors import ConfigError
 
@@ -72,10 +72,8 @@ def run(args: argparse.Namespace) -> int:
             "Re-run bluum-readiness run (check with: bluum-readiness report --verify FILE)"
         )
     source = Path(args.report)
-    rendered_files = tuple(n for n in OUTPUT_FILES if n not in ("readiness.json", "pytest.log"))  # run's own
-    out = writable_folder(
-        args.out if args.out else (source if source.is_dir() else source.parent), files=rendered_files
-    )
+    folder = args.out if args.out else (source if source.is_dir() else source.parent)
+    out = writable_folder(folder, files=RENDERED_FILES)
     rendered = render_all(document, out, company)
     for path in rendered.files:
         print(f"{path.name}{'/' if path.is_dir() else ''}: {path.resolve()}")
