@@ -264,6 +264,8 @@ class Harness:
     :param sleep: how the checks wait on the integration (``sleep``); ``time.sleep`` by default.
     :param factory_options: extra keyword arguments for every call of ``factory`` (a virtual-time session's
         ``transport`` and ``sleep``); called once per integration made.
+    :param observations: where ``observed_once`` keeps what it observed; a session passes one store to all its
+        harnesses, so checks that judge the same behaviour observe it once. A fresh store when not given.
 
     Waits on the *target* (``wait_for``, ``poll``) stay on the real clock: the twin settles in real time.
     """
@@ -282,8 +284,10 @@ class Harness:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         factory_options: Callable[[], Mapping[str, Any]] | None = None,
+        observations: dict[Any, Any] | None = None,
     ) -> None:
         self.target = target
+        self._observations = observations if observations is not None else {}
         self.clock: Callable[[], float] = clock if clock is not None else time.monotonic
         self.sleep: Callable[[float], None] = sleep if sleep is not None else time.sleep
         self._factory_options = factory_options
@@ -326,6 +330,18 @@ class Harness:
 
             self._webhook_tls = shared_local_tls()
         return self._webhook_tls
+
+    def observed_once(self, name: str, observe: Callable[[], T]) -> T:
+        """What ``observe()`` returns, observed once per session for this integration factory and these
+        thresholds: the checks that judge one behaviour (429-backoff-grows and 429-jitter judge the same backoff
+        trials) share one observation instead of each waiting it out. An observation that raised is not kept,
+        so the next check observes again (and reports what it saw itself). The value is shared: do not mutate it.
+        """
+        key = (name, id(self.factory), self.thresholds)  # by identity: a factory need not be hashable
+        kept = self._observations.get(key)
+        if kept is None or kept[0] is not self.factory:
+            kept = self._observations[key] = (self.factory, observe())  # holding the factory keeps its id unique
+        return kept[1]
 
     def on_close(self, cleanup: Callable[[], Any]) -> None:
         """Run ``cleanup`` when the harness closes, before the integrations are closed (errors suppressed)."""

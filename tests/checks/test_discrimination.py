@@ -202,3 +202,29 @@ def test_one_scheduling_stall_does_not_make_waits_of_nothing_judgeable_for_jitte
     only = ("error-handling.429-jitter",)
     outcomes = run_all(session, stalling, ("error-handling",), only=only)
     assert _status(outcomes["error-handling.429-jitter"]) == "not_verifiable", outcomes
+
+
+def test_growth_and_jitter_judge_one_set_of_trials_per_integration(session):
+    """429-backoff-grows and 429-jitter judge the same backoff trials: observed once per session and integration
+    factory (a run waits them out once), observed again for another factory, and not kept when the observation
+    itself ended in a finding (each check then reports what it saw)."""
+    both = ("error-handling.429-backoff-grows", "error-handling.429-jitter")
+    trials = session.config.thresholds.backoff_trials
+
+    def faulted_429s(factory: Callable[..., Any]) -> tuple[dict[str, str], int]:
+        mark = len(session.proxy.exchanges(settle=0))
+        outcomes = run_all(session, factory, ("error-handling",), only=both)
+        return outcomes, len([x for x in session.proxy.exchanges()[mark:] if x.status == 429])
+
+    def fresh(env: IntegrationEnv, **options: Any) -> Any:
+        return seeded_reference(env, **options)
+
+    outcomes, answered = faulted_429s(fresh)
+    assert {_status(o) for o in outcomes.values()} == {"passed"} and answered == trials * 3, (outcomes, answered)
+    assert faulted_429s(fresh)[1] == 0  # the same integration again: the trials are judged, not repeated
+    assert faulted_429s(lambda env, **options: fresh(env, **options))[1] == trials * 3  # another one: its own
+
+    never_retried = variants._factory(variants.GOOD.but(retry_statuses=frozenset()))
+    outcomes, answered = faulted_429s(never_retried)
+    assert {_status(o) for o in outcomes.values()} == {"failed"}, outcomes
+    assert answered == 2, answered  # one attempt per check: the first check's finding was not reused

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bluum_readiness.checks import registry
-from bluum_readiness.checks.webhooks import _ack_wait_s, _until_after
+from bluum_readiness.checks.webhooks import _ack_wait_s
 from bluum_readiness.config import Thresholds
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.test_discrimination import _failed, run_all
@@ -141,12 +141,3 @@ def test_end_to_end_stops_when_the_twin_gives_up_on_a_slow_receiver():
         s.close()
     assert "no answer within the twin's delivery timeout" in caught.value.reason, caught.value.reason
     assert "delivered by the twin" in caught.value.reason
-
-
-def test_the_relay_holds_a_lost_acknowledgement_until_the_attempts_signed_second_is_over():
-    import time
-
-    now = time.time()
-    assert _until_after(str(int(now) - 2)) == 0.0  # signed in a second long gone: no wait
-    assert 0.0 < _until_after(str(int(now) + 1)) <= 2.02  # signed in a later second (a fast clock): wait it out
-    assert 0.0 < _until_after(None) <= 1.02 and 0.0 < _until_after("not a number") <= 1.02  # the next second

@@ -82,6 +82,30 @@ def test_500_then_200_is_retried_on_the_schedule(inproc):
     assert [a["attempt"] for a in delivery["attempts"]] == [1, 2]
 
 
+def test_every_attempt_is_signed_in_a_later_second_than_the_one_before(inproc):
+    """Bluum's retries come minutes apart, each with its own timestamp and signature; the fast twin's retries
+    within one second must differ the same way, or a receiver deduping on the signature would pass."""
+    with receiver(default=500) as rx:
+        hook = create_webhook(inproc.client, rx.url, ["account.created"])
+        inproc.client.post("/investors", json=investor_profile())
+        first = int(inproc.clock.now())
+        for wait in (0.0, *inproc.twin.settings.webhook_retry_schedule_s):  # 0.35 s in all: parked
+            inproc.clock.advance(wait)
+            assert tick(inproc) == 1
+        [parked] = deliveries(inproc.client)
+        inproc.clock.advance(3600)  # replayed an hour later: signed at the replay's own second
+        sandbox(inproc.client, "POST", f"/webhook-deliveries/{parked['id']}/retry")
+        assert tick(inproc) == 1
+        stamps = [int(r.headers["webhook-timestamp"]) for r in rx.received]
+        signatures = {r.headers["webhook-signature"] for r in rx.received}
+    assert stamps == [first, first + 1, first + 2, first + 3, int(inproc.clock.now())]
+    assert len(signatures) == 5 and len({r.body for r in rx.received}) == 1  # one event, one body
+    for r in rx.received:  # each signed over its own timestamp (a few seconds ahead at most: within tolerance)
+        h = r.headers
+        assert h["webhook-signature"] == expected_signature(hook["secret"], h["webhook-id"], h["webhook-timestamp"],
+                                                            r.body)  # fmt: skip
+
+
 def test_always_failing_receiver_is_parked_after_the_schedule_and_can_be_retried(inproc):
     schedule = inproc.twin.settings.webhook_retry_schedule_s
     with receiver(default=503) as rx:

@@ -177,7 +177,18 @@ _SOURCE_OF = {"Python logging": "logging", "the program's stderr": "stderr"}  # 
 
 
 def _backoff_trials(h: Harness, status: int = 429, failures: int = 3) -> tuple[list[list[float]], list[Exchange]]:
-    """Repeated trials of ``failures`` consecutive faults before success; the waits between attempts of each."""
+    """Repeated trials of ``failures`` consecutive faults before success; the waits between attempts of each.
+
+    Observed once per session (``Harness.observed_once``): 429-backoff-grows and 429-jitter judge the same trials,
+    as their documentation says, instead of each waiting out a set of its own."""
+    trials, everything = h.observed_once(
+        f"backoff-trials:{status}:{failures}", lambda: _observe_backoff_trials(h, status, failures)
+    )
+    h.evidence["backoff"] = {"status": status, "waits_s": trials, "max_backoff_s": h.thresholds.max_backoff_s}
+    return trials, everything
+
+
+def _observe_backoff_trials(h: Harness, status: int, failures: int) -> tuple[list[list[float]], list[Exchange]]:
     integration = h.integration()
     investor = h.active_investor()
     trials: list[list[float]] = []

@@ -9,7 +9,6 @@ optional ``processed_events()``; without it, the signature checks judge status c
 
 from __future__ import annotations
 
-import asyncio
 import math
 import socket
 import ssl
@@ -381,10 +380,10 @@ class _FlakyRelay:
     2. *lost acknowledgement*: forwards byte-for-byte (body and ``webhook-*`` headers), then answers 500
        whatever the receiver said (the receiver did process it; the redelivery must not be processed again).
 
-    Later attempts are forwarded and the receiver's answer passed back. The lost acknowledgement is answered
-    only once the clock has passed into the next second: Bluum's retries come minutes apart, each re-signed with
-    its own timestamp, and the twin's fast retries must not hide a receiver that dedupes on the signature (which
-    changes with every attempt) instead of the event id (which does not)."""
+    Later attempts are forwarded and the receiver's answer passed back. Each redelivery carries a new timestamp
+    and so a new signature, as Bluum's minutes-apart retries do (the twin signs every attempt of a delivery in a
+    later second than the one before), so a receiver that dedupes on the signature instead of the event id
+    processes it again."""
 
     LOST_DELIVERY, LOST_ACK = 1, 2
 
@@ -416,8 +415,7 @@ class _FlakyRelay:
                     self.forwarded.append((event_id, None))
                     return Response(f"relay: {type(exc).__name__}", status_code=502)
             self.forwarded.append((event_id, answer.status_code))
-            if attempt == self.LOST_ACK:  # the redelivery must be signed in a later second than this attempt
-                await asyncio.sleep(_until_after(request.headers.get("webhook-timestamp")))
+            if attempt == self.LOST_ACK:
                 return Response('{"error": "relay: lost acknowledgement"}', status_code=500,
                                 media_type="application/json")  # fmt: skip
             return Response(answer.content, status_code=answer.status_code,
@@ -430,18 +428,6 @@ class _FlakyRelay:
 
     def stop(self) -> None:
         self.server.stop()
-
-
-def _until_after(signed_at: str | None) -> float:
-    """Seconds until the wall clock has left the second an attempt was signed in (Standard Webhooks timestamps are
-    whole seconds), so the twin's next attempt is signed in a later one; without a readable timestamp, until the
-    clock starts its next second."""
-    now = time.time()
-    try:
-        second = float(int(signed_at or ""))
-    except ValueError:
-        second = float(math.floor(now))
-    return max(0.0, second + 1.0 - now + 0.01)
 
 
 def _slow_attempt(by_event: dict[str, dict[str, Any]], threshold_s: float) -> Attempt | None:

@@ -90,6 +90,7 @@ class SuiteSession:
         self.limiter = limiter if limiter is not None else run.limiter()
         self.twin: TwinServer | None = None
         self.proxy: ProxyServer | InProcessProxy | None = None
+        self._observations: dict[Any, Any] = {}  # Harness.observed_once, shared by this session's checks
         remote = run.target
         if virtual_time and remote is not None:
             raise ConfigError("virtual time needs the embedded twin; a real environment runs on the real clock")
@@ -196,6 +197,7 @@ class SuiteSession:
             clock=virtual.time.monotonic if virtual else None,
             sleep=virtual.sleep if virtual else None,
             factory_options=virtual.integration_options if virtual else None,
+            observations=self._observations,
         )
         h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
         h.evidence["seed"] = self.config.seed

@@ -11,6 +11,12 @@ signature headers (see ``signing``), and records the outcome:
   is exhausted the delivery is ``parked`` (replay it with ``POST /_sandbox/webhook-deliveries/{id}/retry``);
 - ◆ the webhook was deleted or is inactive → ``parked`` at once, without an attempt.
 
+◆ Every attempt of a delivery is signed in a later whole second than the attempt before it
+(``webhook-timestamp`` = max(now, previous + 1)). Bluum's retries come minutes apart, so each one's timestamp, and so
+its signature, differs; the fast twin retries within a second and would otherwise send a redelivery byte-for-byte
+identical to the attempt before, hiding a receiver that dedupes on the signature instead of the event id. The
+previous second is kept in memory: after a restart the clock has long moved on.
+
 Deliveries live in SQLite, so pending ones resume after a restart (a crash mid-send
 means the event is sent again: receivers must expect duplicates, as with Bluum).
 No transaction is held across an ``await``: rows are read, the requests sent, and each
@@ -51,6 +57,7 @@ MAX_BATCH = 500
 
 _in_flight: weakref.WeakKeyDictionary[Twin, set[str]] = weakref.WeakKeyDictionary()
 _in_flight_lock = threading.Lock()  # ticks may run on different threads' event loops (server, sandbox tick, tests)
+_signed: weakref.WeakKeyDictionary[Twin, dict[str, int]] = weakref.WeakKeyDictionary()  # delivery → its last second
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,20 @@ def _claim(twin: Twin, ids: list[str]) -> set[str]:
 def _release(twin: Twin, delivery_id: str) -> None:
     with _in_flight_lock:
         _in_flight.get(twin, set()).discard(delivery_id)
+
+
+def _signing_second(twin: Twin, delivery_id: str, now: float) -> int:
+    """The whole second to sign an attempt of ``delivery_id`` in: now, or one after its previous attempt's."""
+    with _in_flight_lock:
+        seconds = _signed.setdefault(twin, {})
+        second = max(int(now), seconds.get(delivery_id, -1) + 1)
+        seconds[delivery_id] = second
+        return second
+
+
+def _forget_signing(twin: Twin, delivery_id: str) -> None:
+    with _in_flight_lock:
+        _signed.get(twin, {}).pop(delivery_id, None)
 
 
 def _verify(settings_ca_file: str | None) -> ssl.SSLContext:
@@ -176,7 +197,7 @@ async def _send(twin: Twin, client: httpx.AsyncClient, delivery: _Due, url: str,
     headers = {
         "content-type": "application/json",
         "user-agent": f"bluum-readiness-twin/{__version__}",
-        **signature_headers(secret, delivery.event_id, at, delivery.body),
+        **signature_headers(secret, delivery.event_id, _signing_second(twin, delivery.id, at), delivery.body),
     }
     started = time.perf_counter()
     status_code: int | None = None
@@ -228,6 +249,8 @@ def _record(twin: Twin, delivery: _Due, outcome: _Outcome) -> None:
                 outcome.latency_ms,
             ),
         )
+    if status != "pending":
+        _forget_signing(twin, delivery.id)
     if status == "parked":
         log.warning("webhook delivery %s of %s parked after %d attempts", delivery.id, delivery.event_id, attempts)
 
