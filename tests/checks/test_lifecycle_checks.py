@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from bluum_readiness.checks import lifecycle, registry
-from bluum_readiness.checks._support import Call, interrupts_kept
+from bluum_readiness.checks._support import Call, call, interrupts_kept
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
@@ -139,6 +140,25 @@ def test_ctrl_c_during_the_random_sequences_stops_the_check(session, nth):
     session.factory = interrupted_on_a_deposit
     with pytest.raises(KeyboardInterrupt):
         session.run(registry.get("lifecycle.money-invariants"))
+
+
+@pytest.mark.parametrize("when", ["as it starts", "while it runs"])
+def test_an_interrupted_call_lets_the_operation_in_flight_end_before_it_raises(when):
+    """Ctrl-C while ``call`` waits on an operation (even while the worker thread is still starting): the operation
+    ends first (within STOP_GRACE_S), so the harness never closes the integration's client under a request in
+    flight (seen: "Bad file descriptor", then a socket leaked by the retry)."""
+    ended = threading.Event()
+
+    def operation():
+        if when == "while it runs":
+            time.sleep(0.05)
+        signal.raise_signal(signal.SIGINT)  # handled in the main thread, where call() waits
+        time.sleep(0.2)  # the request in flight
+        ended.set()
+
+    with pytest.raises(KeyboardInterrupt):
+        call(operation)
+    assert ended.is_set()
 
 
 def test_an_interrupt_swallowed_inside_the_block_is_raised_again_when_it_ends():

@@ -24,6 +24,9 @@ WITHDRAWALS = "/v1/investors/*/withdrawals"
 ORDERS = "/v1/investors/*/orders"
 INVESTOR = "/v1/investors/*"
 
+STOP_GRACE_S = 1.0
+"""How long ``call`` lets an operation in flight finish when the run is interrupted while it waits."""
+
 
 @dataclass
 class Call:
@@ -67,22 +70,31 @@ def call(
     now = clock if clock is not None else time.monotonic
     began = now()
     ended = [began]
+    # An event, not Thread.join: on Python 3.11 a join interrupted by Ctrl-C marks the thread stopped while it
+    # still runs (the interrupted acquire releases its state lock), and every later join returns at once.
+    done = threading.Event()
 
     def run() -> None:
         try:
             outcome.result = operation()
         except BaseException as exc:  # the integration's failure is data for the check
             outcome.error = exc
-        ended[0] = now()
-        outcome.finished = True
+        finally:
+            ended[0] = now()
+            outcome.finished = True
+            done.set()
 
     worker = threading.Thread(target=run, name="integration-call", daemon=True)
-    worker.start()
     deadline = time.monotonic() + timeout
-    while worker.is_alive() and time.monotonic() < deadline and now() - began <= timeout:
-        worker.join(0.02)
-        if give_up is not None and give_up():
-            break
+    try:
+        worker.start()  # an interrupt can land while this waits for the worker to start, too
+        while not done.wait(0.02) and time.monotonic() < deadline and now() - began <= timeout:
+            if give_up is not None and give_up():
+                break
+    except BaseException:  # Ctrl-C or SIGTERM while waiting: the harness closes the integration next, so let the
+        if worker.ident is not None:  # operation in flight end first (briefly), not have its client closed under it
+            done.wait(STOP_GRACE_S)
+        raise
     if isinstance(outcome.error, IntegrationError):
         raise outcome.error
     if virtual and outcome.finished and ended[0] - began > timeout:
