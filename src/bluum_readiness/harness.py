@@ -8,6 +8,7 @@ client (straight to the target, never faulted) for setup and for reading the tru
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import inspect
 import json
@@ -336,12 +337,29 @@ class Harness:
         thresholds: the checks that judge one behaviour (429-backoff-grows and 429-jitter judge the same backoff
         trials) share one observation instead of each waiting it out. An observation that raised is not kept,
         so the next check observes again (and reports what it saw itself). The value is shared: do not mutate it.
+
+        The evidence the observation recorded (its fault plans and exchanges…) is recorded again in every later
+        check that reads it, with ``shared_observation`` naming it, so each check's report shows what it judged.
         """
         key = (name, id(self.factory), self.thresholds)  # by identity: a factory need not be hashable
         kept = self._observations.get(key)
-        if kept is None or kept[0] is not self.factory:
-            kept = self._observations[key] = (self.factory, observe())  # holding the factory keeps its id unique
-        return kept[1]
+        if kept is not None and kept[0] is self.factory:
+            for field_name, recorded in copy.deepcopy(kept[2]).items():
+                if isinstance(recorded, list):
+                    self.evidence.setdefault(field_name, []).extend(recorded)
+                else:
+                    self.evidence[field_name] = recorded
+            self.evidence["shared_observation"] = {
+                "name": name,
+                "note": "observed once in this run, by an earlier check, and judged by each check that reads it",
+            }
+            return kept[1]  # type: ignore[no-any-return]
+        sizes = {k: len(v) if isinstance(v, list) else None for k, v in self.evidence.items()}
+        value = observe()
+        recorded = {k: v[sizes.get(k) or 0 :] if isinstance(v, list) else v for k, v in self.evidence.items()
+                    if k not in sizes or isinstance(v, list) and len(v) > (sizes[k] or 0)}  # fmt: skip
+        self._observations[key] = (self.factory, value, copy.deepcopy(recorded))  # the factory keeps its id unique
+        return value
 
     def on_close(self, cleanup: Callable[[], Any]) -> None:
         """Run ``cleanup`` when the harness closes, before the integrations are closed (errors suppressed)."""

@@ -222,6 +222,14 @@ def test_growth_and_jitter_judge_one_set_of_trials_per_integration(session):
     outcomes, answered = faulted_429s(fresh)
     assert {_status(o) for o in outcomes.values()} == {"passed"} and answered == trials * 3, (outcomes, answered)
     assert faulted_429s(fresh)[1] == 0  # the same integration again: the trials are judged, not repeated
+    observed, judged = {}, {}  # evidence: the check that reads the trials later shows what it judged
+    session.factory = lambda env, **options: fresh(env, **options)
+    session.run(registry.get(both[0]), evidence=observed)
+    session.run(registry.get(both[1]), evidence=judged)
+    assert "shared_observation" not in observed and judged["shared_observation"]["name"] == "backoff-trials:429:3"
+    for field in ("exchanges", "fault_plans", "backoff"):
+        assert judged[field] == observed[field] and observed[field], field
+    assert len([x for x in judged["exchanges"] if x["status"] == 429]) == trials * 3
     assert faulted_429s(lambda env, **options: fresh(env, **options))[1] == trials * 3  # another one: its own
 
     never_retried = variants._factory(variants.GOOD.but(retry_statuses=frozenset()))

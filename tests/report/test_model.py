@@ -94,3 +94,14 @@ def test_the_environment_comes_from_the_target(target: dict[str, str], environme
     from bluum_readiness.suite.results import environment_of
 
     assert environment_of(target) == environment
+
+
+def test_the_evidence_reference_says_when_a_check_judged_what_an_earlier_one_observed() -> None:
+    check = {"id": JITTER, "evidence": {"exchanges": [{}] * 32, "fault_plans": [{}] * 8, "backoff": {},
+                                        "shared_observation": {"name": "backoff-trials:429:3"}}}  # fmt: skip
+    reference = model.check_reference({}, check)  # type: ignore[arg-type]
+    assert reference == (
+        f"readiness.json#{JITTER} (32 exchanges, 8 fault plans, backoff, observed once by an earlier check of this "
+        "run, judged by this one too)"
+    )
+    assert model.check_reference({}, {"id": JITTER, "evidence": {}}) == f"readiness.json#{JITTER}"  # type: ignore[arg-type]
