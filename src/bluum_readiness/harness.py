@@ -342,23 +342,28 @@ class Harness:
         check that reads it, with ``shared_observation`` naming it, so each check's report shows what it judged.
         """
         key = (name, id(self.factory), self.thresholds)  # by identity: a factory need not be hashable
-        kept = self._observations.get(key)
-        if kept is not None and kept[0] is self.factory:
-            for field_name, recorded in copy.deepcopy(kept[2]).items():
-                if isinstance(recorded, list):
-                    self.evidence.setdefault(field_name, []).extend(recorded)
+        if key in self._observations:  # the entry holds the factory, so its id cannot be reused meanwhile
+            _, value, recorded = self._observations[key]
+            for field_name, entry in copy.deepcopy(recorded).items():
+                if isinstance(entry, list):
+                    self.evidence.setdefault(field_name, []).extend(entry)
                 else:
-                    self.evidence[field_name] = recorded
+                    self.evidence[field_name] = entry
             self.evidence["shared_observation"] = {
                 "name": name,
                 "note": "observed once in this run, by an earlier check, and judged by each check that reads it",
             }
-            return kept[1]  # type: ignore[no-any-return]
-        sizes = {k: len(v) if isinstance(v, list) else None for k, v in self.evidence.items()}
+            return value  # type: ignore[no-any-return]
+        known = set(self.evidence)
+        sizes = {k: len(v) for k, v in self.evidence.items() if isinstance(v, list)}
         value = observe()
-        recorded = {k: v[sizes.get(k) or 0 :] if isinstance(v, list) else v for k, v in self.evidence.items()
-                    if k not in sizes or isinstance(v, list) and len(v) > (sizes[k] or 0)}  # fmt: skip
-        self._observations[key] = (self.factory, value, copy.deepcopy(recorded))  # the factory keeps its id unique
+        recorded = {}  # what the observation added to the evidence: new fields, and the tails of grown lists
+        for field_name, entry in self.evidence.items():
+            if field_name not in known:
+                recorded[field_name] = entry
+            elif isinstance(entry, list) and len(entry) > sizes.get(field_name, 0):
+                recorded[field_name] = entry[sizes.get(field_name, 0) :]
+        self._observations[key] = (self.factory, value, copy.deepcopy(recorded))
         return value
 
     def on_close(self, cleanup: Callable[[], Any]) -> None:

@@ -181,11 +181,7 @@ def _backoff_trials(h: Harness, status: int = 429, failures: int = 3) -> tuple[l
 
     Observed once per session (``Harness.observed_once``): 429-backoff-grows and 429-jitter judge the same trials,
     as their documentation says, instead of each waiting out a set of its own."""
-    trials, everything = h.observed_once(
-        f"backoff-trials:{status}:{failures}", lambda: _observe_backoff_trials(h, status, failures)
-    )
-    h.evidence["backoff"] = {"status": status, "waits_s": trials, "max_backoff_s": h.thresholds.max_backoff_s}
-    return trials, everything
+    return h.observed_once(f"backoff-trials:{status}:{failures}", lambda: _observe_backoff_trials(h, status, failures))
 
 
 def _observe_backoff_trials(h: Harness, status: int, failures: int) -> tuple[list[list[float]], list[Exchange]]:

@@ -130,7 +130,7 @@ def _no_autoload() -> Iterator[None]:
 
 def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyConfig | None) -> Rendered:
     """``report.render.render_all``, imported on first use: the renderers (fpdf, jinja2: ~0.25 s) are imported while
-    the checks run (``_WarmRenderer``), not before the suite starts."""
+    the checks run (``_WarmImports``), not before the suite starts."""
     from bluum_readiness.report.render import render_all as render
 
     return render(document, out_dir, company)
@@ -144,7 +144,7 @@ def _warm_imports() -> None:
         import bluum_readiness.report.render  # noqa: F401
 
 
-class _WarmRenderer:
+class _WarmImports:
     """A pytest plugin object: once the checks start, import what the run needs later (Hypothesis for the money
     invariants, the report renderers) in a background thread — CPU work that overlaps the first checks' network
     waits instead of adding to the run's wall time."""
@@ -190,7 +190,7 @@ def _run(args: argparse.Namespace) -> int:
     log = io.StringIO()
     argv = pytest_args(config)
     with _no_autoload(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        code = pytest.main(argv, plugins=[reporter, RunHolder(run), _WarmRenderer()])
+        code = pytest.main(argv, plugins=[reporter, RunHolder(run), _WarmImports()])
     log_text = run.secrets.scrub(log.getvalue())
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
