@@ -141,7 +141,7 @@ class ScanCache:
                 int(raw["added_bytes"]),
             )
         except (ValueError, TypeError, KeyError):
-            return None  # also an entry of an older format, without the sizes: the commit is read again
+            return None  # a damaged entry: the commit is read again (older formats have other keys: FORMAT)
 
     def put_commit(self, key: str, result: CommitHits) -> None:
         self._store(key, result._asdict())
