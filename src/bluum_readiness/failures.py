@@ -38,6 +38,8 @@ class ConformanceFailure(AssertionError):
     :param observed: what this one did.
     :param fix: how to fix it, for someone who did not write the check.
     :param evidence: structured evidence (recorded exchanges, timings…) for the report.
+    :param cause: the id of its cause in the catalogue (``catalog/causes.toml``): the reports group findings of one
+        cause together ("" when the check does not name one).
     :param checklist_id, check, severity: set by ``stamp`` (a finding raised outside a registered check may give
         them itself).
     """
@@ -49,6 +51,7 @@ class ConformanceFailure(AssertionError):
         observed: str,
         fix: str = "",
         evidence: dict[str, Any] | None = None,
+        cause: str = "",
         checklist_id: str = "",
         check: str = "",
         severity: Severity = Severity.REQUIRED,
@@ -57,6 +60,7 @@ class ConformanceFailure(AssertionError):
         self.observed = observed
         self.fix = fix
         self.evidence = evidence or {}
+        self.cause = cause
         self.stamp(check, checklist_id, severity)
 
     def stamp(self, check: str, checklist_id: str, severity: Severity) -> ConformanceFailure:

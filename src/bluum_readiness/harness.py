@@ -19,21 +19,31 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness.calling import Call, call
 from bluum_readiness.config import RunConfig, Thresholds
 from bluum_readiness.errors import HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotVerifiable
-from bluum_readiness.integration import Credentials, IntegrationEnv, LocalTLS, make_integration
+from bluum_readiness.integration import (
+    Credentials,
+    IntegrationEnv,
+    LocalTLS,
+    integration_language,
+    make_integration,
+)
 from bluum_readiness.protocol import ProgramIntegration
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 from bluum_readiness.redaction import Secrets
 from bluum_readiness.target import Target
 from bluum_readiness.testing import investor_profile, plaid_bank
+
+if TYPE_CHECKING:
+    from bluum_readiness.checks.observation import Observation, Scenario
 
 __all__ = [
     "CredentialStore",
@@ -265,7 +275,7 @@ class Harness:
     :param sleep: how the checks wait on the integration (``sleep``); ``time.sleep`` by default.
     :param factory_options: extra keyword arguments for every call of ``factory`` (a virtual-time session's
         ``transport`` and ``sleep``); called once per integration made.
-    :param observations: where ``observed_once`` keeps what it observed; a session passes one store to all its
+    :param observations: where ``observe`` keeps what scenarios saw; a session passes one store to all its
         harnesses, so checks that judge the same behaviour observe it once. A fresh store when not given.
 
     Waits on the *target* (``wait_for``, ``poll``) stay on the real clock: the twin settles in real time.
@@ -332,39 +342,50 @@ class Harness:
             self._webhook_tls = shared_local_tls()
         return self._webhook_tls
 
-    def observed_once(self, name: str, observe: Callable[[], T]) -> T:
-        """What ``observe()`` returns, observed once per session for this integration factory and these
-        thresholds: the checks that judge one behaviour (429-backoff-grows and 429-jitter judge the same backoff
-        trials) share one observation instead of each waiting it out. An observation that raised is not kept,
-        so the next check observes again (and reports what it saw itself). The value is shared: do not mutate it.
-
-        The evidence the observation recorded (its fault plans and exchanges…) is recorded again in every later
-        check that reads it, with ``shared_observation`` naming it, so each check's report shows what it judged.
-        """
-        key = (name, id(self.factory), self.thresholds)  # by identity: a factory need not be hashable
-        if key in self._observations:  # the entry holds the factory, so its id cannot be reused meanwhile
-            _, value, recorded = self._observations[key]
-            for field_name, entry in copy.deepcopy(recorded).items():
-                if isinstance(entry, list):
-                    self.evidence.setdefault(field_name, []).extend(entry)
-                else:
-                    self.evidence[field_name] = entry
+    def observe(self, scenario: Scenario) -> Observation:
+        """What ``scenario`` saw of the integration, observed once per session for this integration factory and
+        these thresholds: every check that judges it reads the same observation (429-backoff-grows and
+        429-jitter judge one set of backoff trials), whatever it found. The observation's evidence (its fault
+        plans, exchanges, charts' data) is recorded in this check's evidence; when an earlier check observed it,
+        ``shared_observation`` says so. Observations are shared: do not mutate them."""
+        key = (scenario.name, id(self.factory), self.thresholds)  # by identity: a factory need not be hashable
+        entry = self._observations.get(key)
+        shared = entry is not None  # the entry holds the factory, so its id cannot be reused meanwhile
+        if entry is None:
+            entry = self._observations[key] = (self.factory, scenario.observe(self))
+        observation: Observation = entry[1]
+        for field_name, value in copy.deepcopy(observation.evidence).items():
+            if isinstance(value, list):
+                self.evidence.setdefault(field_name, []).extend(value)
+            else:
+                self.evidence[field_name] = value
+        if shared:
             self.evidence["shared_observation"] = {
-                "name": name,
+                "name": scenario.name,
                 "note": "observed once in this run, by an earlier check, and judged by each check that reads it",
             }
-            return value  # type: ignore[no-any-return]
-        known = set(self.evidence)
-        sizes = {k: len(v) for k, v in self.evidence.items() if isinstance(v, list)}
-        value = observe()
-        recorded = {}  # what the observation added to the evidence: new fields, and the tails of grown lists
-        for field_name, entry in self.evidence.items():
-            if field_name not in known:
-                recorded[field_name] = entry
-            elif isinstance(entry, list) and len(entry) > sizes.get(field_name, 0):
-                recorded[field_name] = entry[sizes.get(field_name, 0) :]
-        self._observations[key] = (self.factory, value, copy.deepcopy(recorded))
-        return value
+        return observation
+
+    @contextlib.contextmanager
+    def recording(self, evidence: dict[str, Any]) -> Iterator[None]:
+        """Record the evidence of the block (fault plans, exchanges, a webhook…) into ``evidence`` instead of the
+        check's own: an observation keeps what it saw, and every check that reads it shows it."""
+        own, self.evidence = self.evidence, evidence
+        try:
+            yield
+        finally:
+            self.evidence = own
+
+    def invoke(
+        self, operation: Callable[[], Any], *, timeout: float = 30.0, give_up: Callable[[], bool] | None = None
+    ) -> Call:
+        """One integration operation, bounded by ``timeout`` on this harness's clock (``calling.call``)."""
+        return call(operation, timeout=timeout, give_up=give_up, clock=self.clock)
+
+    @property
+    def language(self) -> str | None:
+        """The integration's language, when the suite can tell (fix texts give a hint in it)."""
+        return integration_language(self.factory)
 
     def on_close(self, cleanup: Callable[[], Any]) -> None:
         """Run ``cleanup`` when the harness closes, before the integrations are closed (errors suppressed)."""

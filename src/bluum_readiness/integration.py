@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import importlib
 import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -180,6 +181,32 @@ def make_integration(factory: Callable[[IntegrationEnv], Any], env: IntegrationE
                 "with a blocking facade (see docs/adapter-contract.md)"
             )
     return integration
+
+
+_LANGUAGES = (
+    ("typescript", (".ts", ".mts", ".cts", "tsx", "ts-node")),
+    ("node", ("node", "nodejs", "npx", "deno", "bun", ".js", ".mjs", ".cjs")),
+    ("go", ("go", ".go")),
+    ("java", ("java", "kotlin", ".jar", ".java", ".kt", "gradle", "mvn", "./gradlew", "./mvnw")),
+    ("python", ("python", "python3", "uv", "poetry", ".py")),
+)
+
+
+def integration_language(factory: Any) -> str | None:
+    """The integration's language as far as the suite can tell: ``python`` for a Python factory; for an ``exec:``
+    program, from its command (``node``, ``typescript``, ``go``, ``java``, ``python``); None when it cannot tell
+    (a compiled binary, say)."""
+    argv = getattr(factory, "argv", None)
+    if argv is None:
+        return "python" if callable(factory) else None
+    words = [os.path.basename(str(part)) for part in argv]
+    for language, marks in _LANGUAGES:
+        for word in words:
+            if word in marks or any(word.endswith(mark) for mark in marks if mark.startswith(".")):
+                return language
+            if word.startswith(language) and word.removeprefix(language).lstrip("3.").isdigit():  # python3.11
+                return language
+    return None
 
 
 def describe_failure(exc: BaseException) -> dict[str, Any]:

@@ -111,8 +111,8 @@ def test_error_paths_says_what_a_path_was_refused_for_instead(session, name, ref
     ],
 )
 def test_a_journey_step_that_fails_says_what_the_call_did_once(monkeypatch, outcome, observed):
-    monkeypatch.setattr(lifecycle, "call", lambda operation, timeout: outcome)
-    journey = lifecycle._Journey(SimpleNamespace(thresholds=Thresholds(settle_timeout_s=0.1)))  # type: ignore[arg-type]
+    h = SimpleNamespace(thresholds=Thresholds(settle_timeout_s=0.1), invoke=lambda operation, timeout: outcome)
+    journey = lifecycle._Journey(h)  # type: ignore[arg-type]
     with pytest.raises(AssertionError) as caught:
         journey.run("withdraw", lambda: None)
     assert caught.value.observed == observed  # type: ignore[attr-defined]

@@ -226,28 +226,24 @@ def test_a_line_without_the_request_id_is_named_as_the_nearest_miss():
 def test_a_swallowed_refusal_is_named_with_the_integrations_own_access_line():
     """400-not-retried on an httpx integration that returns an empty result: the finding quotes the integration's
     access line (it shows the 400 with the request id), not httpcore's debug line that merely holds the id."""
-    from types import SimpleNamespace
-
     from bluum_readiness.checks.error_handling import _surfaced_in_logs
-    from bluum_readiness.failures import ConformanceFailure
-    from bluum_readiness.harness import LogCapture
+    from bluum_readiness.checks.observation import Outcome, Probe
 
     refused = exchange(status=400)
     own = json.dumps({"event": "bluum_http", "method": "POST", "path": PATH, "status_code": 400,
                       "request_id": REQUEST_ID, "duration_ms": 2.0})  # fmt: skip
-    logs = LogCapture([
+    lines = (
         LogLine("logging", f"httpcore DEBUG return_value=(b'HTTP/1.1', 400, [(b'X-Request-Id', b'{REQUEST_ID}')])",
                 logging.DEBUG),
         LogLine("logging", f'httpx INFO HTTP Request: POST http://127.0.0.1:1{PATH} "HTTP/1.1 400 Bad Request"', 20),
         LogLine("logging", f"acme INFO {own}", logging.INFO, "acme", own),
-    ])  # fmt: skip
-    h = SimpleNamespace(evidence={})
-    outcome = SimpleNamespace(describe=lambda: "returned ''")
-    with pytest.raises(ConformanceFailure) as failed:
-        _surfaced_in_logs(h, 400, "BLUM-400-001", "Generic validation error", logs, refused, outcome)  # type: ignore[arg-type]
-    observed = failed.value.observed
-    assert "as if it had succeeded, while only an access-log line shows the 400 (logging: acme INFO" in observed
-    assert h.evidence["refusals_logged"][0]["scanned"] == _logs.scanned(logs.lines)
+    )  # fmt: skip
+    probe = Probe("deposit()", Outcome("returned", result="''"), (refused,))
+    refusal = {"probe": probe, "code": "BLUM-400-001", "message": "Generic validation error", "log": lines}
+    finding = _surfaced_in_logs(refusal)
+    assert finding is not None and finding.cause == "failure-swallowed"
+    assert "as if it had succeeded, while only an access-log line shows the 400 (logging: acme INFO" in finding.observed
+    assert finding.evidence["refusals_logged"][0]["scanned"] == _logs.scanned(lines)
 
 
 def test_the_suites_own_parts_log_lines_are_not_the_integrations_log() -> None:

@@ -38,3 +38,11 @@ def test_the_item_ids_configuration_md_lists_are_the_catalog() -> None:
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
     line = text[text.index("Item ids:") : text.index(".\n", text.index("Item ids:"))]
     assert re.findall(r"`([a-z-]+)`", line) == [i.id for i in checklist_items()]
+
+
+def test_every_cause_of_the_catalogue_is_explained_in_checks_md() -> None:
+    from bluum_readiness.catalog import causes
+
+    text = (DOCS / "checks.md").read_text()
+    for cause in causes().values():
+        assert f"| `{cause.id}` — {cause.title} | {cause.explains} |" in text, cause.id

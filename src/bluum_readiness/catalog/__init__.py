@@ -1,4 +1,5 @@
-"""The checklist catalogue: the items of Bluum's readiness checklist, loaded from ``checklist.toml``."""
+"""The catalogues: the items of Bluum's readiness checklist (``checklist.toml``) and the causes a failed check can
+name (``causes.toml``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from importlib import resources
 
 from bluum_readiness.errors import ConfigError
 
-__all__ = ["ChecklistItem", "item", "items"]
+__all__ = ["Cause", "ChecklistItem", "cause", "causes", "item", "items"]
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,27 @@ def item(item_id: str) -> ChecklistItem:
     close = difflib.get_close_matches(item_id, ids, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ConfigError(f"unknown checklist item {item_id!r}.{hint} Valid items: {', '.join(ids)}")
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why an integration failed a check, in words a reviewer groups findings by (``causes.toml``)."""
+
+    id: str
+    title: str
+    explains: str
+
+
+@cache
+def causes() -> dict[str, Cause]:
+    """Every cause by id, in catalogue order."""
+    data = tomllib.loads(resources.files(__package__).joinpath("causes.toml").read_text())
+    return {entry["id"]: Cause(**entry) for entry in data["cause"]}
+
+
+def cause(cause_id: str) -> Cause:
+    """The cause with this id (a KeyError naming the valid ids for an unknown one: a bug in a judge)."""
+    found = causes().get(cause_id)
+    if found is None:
+        raise KeyError(f"unknown cause {cause_id!r}; the catalogue has: {', '.join(causes())}")
+    return found

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bluum_readiness.checks._support import call, require_traffic
+from bluum_readiness.checks._support import require_traffic
 from bluum_readiness.checks.registry import check
 from bluum_readiness.credentials.scan import Finding, HistoryFinding, ScanResult, scan_configured_ahead
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
@@ -193,7 +193,7 @@ def secret_source(h: Harness) -> None:
     try:
         integration = h.integration()
         mark = h.mark()
-        outcome = call(lambda: integration.kyc_status(investor_id), timeout=h.thresholds.settle_timeout_s)
+        outcome = h.invoke(lambda: integration.kyc_status(investor_id), timeout=h.thresholds.settle_timeout_s)
         exchanges = h.exchanges_since(mark)
     finally:
         h.credentials.set(original)

@@ -8,7 +8,7 @@ import re
 import time
 from typing import TYPE_CHECKING
 
-from bluum_readiness.checks._support import DEPOSITS, WITHDRAWALS, Call, call, require_traffic
+from bluum_readiness.checks._support import DEPOSITS, WITHDRAWALS, Call, require_traffic
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity
 from bluum_readiness.proxy.faults import DropAfterFault, Fault, StatusFault, WithholdAfterFault
@@ -45,7 +45,7 @@ def key_on_every_transfer(h: Harness) -> None:
         ("withdrawals", lambda: integration.withdraw(investor, bank, "5.00")),
     ):
         mark = h.mark()
-        outcome = call(operation, clock=h.clock)
+        outcome = h.invoke(operation)
         posts = _posts(h, mark, kind)
         require_traffic(posts, outcome, f"{kind[:-1]}()")
         if not posts:
@@ -68,7 +68,7 @@ def fresh_key_per_operation(h: Harness) -> None:
     investor, bank = h.funded_investor()
     mark = h.mark()
     for amount in ("11.00", "12.00", "13.00"):
-        call(lambda amount=amount: integration.deposit(investor, bank, amount), clock=h.clock)  # type: ignore[misc]
+        h.invoke(lambda amount=amount: integration.deposit(investor, bank, amount))  # type: ignore[misc]
     posts = [x for x in _posts(h, mark, "deposits") if x.idempotency_key]
     keys = [x.idempotency_key for x in posts]
     if len(posts) < 3:
@@ -109,7 +109,7 @@ def unguessable_keys(h: Harness) -> None:
     investor, bank = h.funded_investor()
     mark = h.mark()
     for amount in ("21.00", "22.00", "23.00", "24.00"):
-        call(lambda amount=amount: integration.deposit(investor, bank, amount), clock=h.clock)  # type: ignore[misc]
+        h.invoke(lambda amount=amount: integration.deposit(investor, bank, amount))  # type: ignore[misc]
     posts = [x for x in _posts(h, mark, "deposits") if x.idempotency_key]
     keys = [str(x.idempotency_key) for x in posts]
     if len(set(keys)) < 2:
@@ -134,7 +134,7 @@ def same_key_on_retry(h: Harness) -> None:
         rule = FaultRule(f"retry-{fault.__class__.__name__}", fault, method="POST", path=DEPOSITS, first=1)
         mark = h.mark()
         with h.faults(rule):
-            outcome = call(lambda: integration.deposit(investor, bank, "31.00"), clock=h.clock)
+            outcome = h.invoke(lambda: integration.deposit(investor, bank, "31.00"))
         posts = _posts(h, mark, "deposits")
         require_traffic(posts, outcome, "deposit()")
         if len(posts) < 2:
@@ -174,7 +174,7 @@ def exactly_once(h: Harness) -> None:
         rule = FaultRule(f"storm-{i}", fault, method="POST", path=path, first=1)
         operation = integration.deposit if kind == "deposits" else integration.withdraw
         with h.faults(rule):
-            outcomes.append((kind, amount, call(lambda op=operation, a=amount: op(investor, bank, a), clock=h.clock)))  # type: ignore[misc]
+            outcomes.append((kind, amount, h.invoke(lambda op=operation, a=amount: op(investor, bank, a))))  # type: ignore[misc]
     exchanges = h.exchanges_since(mark, method="POST")
     if not any(o.ok for _, _, o in outcomes) and not exchanges:
         raise NotVerifiable(
@@ -229,7 +229,7 @@ def orders_keyed(h: Harness) -> None:
     investor, _ = h.funded_investor()
     mark = h.mark()
     order = {"symbol": "AAPL", "side": "buy", "type": "market", "time_in_force": "day", "quantity": "1"}
-    outcome = call(lambda: integration.place_order(investor, order), clock=h.clock)
+    outcome = h.invoke(lambda: integration.place_order(investor, order))
     posts = h.exchanges_since(mark, method="POST", path_endswith="/orders")
     require_traffic(posts, outcome, "place_order()")
     if not posts:

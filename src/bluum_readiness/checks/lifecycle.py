@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from bluum_readiness.checks._support import Call, call, interrupts_kept, investor_events, twin_deliveries
+from bluum_readiness.checks._support import Call, interrupts_kept, investor_events, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
@@ -105,12 +105,12 @@ class _Journey:
         )
 
     def run(self, step: str, operation: Callable[[], Any]) -> Any:
-        outcome = call(operation, timeout=self.timeout + 15)
+        outcome = self.h.invoke(operation, timeout=self.timeout + 15)
         if not outcome.ok:
             raise self.fail(
                 step,
                 "the operation to succeed (nothing in this journey should be refused)",
-                f"the call {outcome.describe()}" if outcome.finished else outcome.describe(),  # it names the call
+                f"the call {outcome.describe()}",
                 "make the operation send the documented request and return the target's answer",
             )
         return outcome.result
@@ -412,7 +412,7 @@ def error_paths(h: Harness) -> None:
 
     def must_raise(path: str, expected: _Refusal, operation: Callable[[], Any]) -> None:
         mark = h.mark()
-        outcome = call(operation, timeout=timeout)
+        outcome = h.invoke(operation, timeout=timeout)
         surfaced, observed = _judge_refusal(outcome, h.exchanges_since(mark), expected)
         results.append({"path": path, "surfaced": surfaced, "expected": str(expected), "observed": observed})
 
@@ -457,13 +457,13 @@ def error_paths(h: Harness) -> None:
 
     # KYC declined (twin test value tax_id 999-99-9999): reported as such, and trading refused.
     if twin_only("KYC rejected"):
-        outcome = call(lambda: integration.create_investor(investor_profile(tax_id="999-99-9999")), timeout=timeout)
+        outcome = h.invoke(lambda: integration.create_investor(investor_profile(tax_id="999-99-9999")), timeout=timeout)
         declined = outcome.result if outcome.ok and isinstance(outcome.result, str) else None
         if declined is None:
             results.append({"path": "KYC rejected", "surfaced": False,
                             "observed": f"create_investor() {outcome.describe()}"})  # fmt: skip
         else:
-            last = poll(lambda: call(lambda: integration.kyc_status(declined)).result, lambda s: s == "declined",
+            last = poll(lambda: h.invoke(lambda: integration.kyc_status(declined)).result, lambda s: s == "declined",
                          h.thresholds.settle_timeout_s)  # fmt: skip
             results.append({"path": "KYC rejected (status)", "surfaced": last == "declined",
                             "observed": f"kyc_status() reported {last!r}"})  # fmt: skip
@@ -550,7 +550,7 @@ class _Money:
                 return
             target = open_orders[quantity % len(open_orders)]
             operation, what = (lambda: integration.cancel_order(inv, target)), f"cancel {target}"
-        outcome = call(operation, timeout=self.h.thresholds.settle_timeout_s + 15)
+        outcome = self.h.invoke(operation, timeout=self.h.thresholds.settle_timeout_s + 15)
         if not outcome.finished:
             raise ConformanceFailure(
                 expected=f"{what} to return or raise",

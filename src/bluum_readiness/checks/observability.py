@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks import _logs
-from bluum_readiness.checks._support import DEPOSITS, INVESTOR, call, twin_deliveries
+from bluum_readiness.checks._support import DEPOSITS, INVESTOR, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.harness import poll
@@ -86,7 +86,7 @@ def _mixed_traffic(h: Harness, integration: Any) -> list[Exchange]:
             lambda: integration.deposit(investor, bank, "3.00"),  # refused: 400
             lambda: integration.positions(investor),
         ):
-            call(operation, timeout=30.0)
+            h.invoke(operation, timeout=30.0)
     exchanges = h.exchanges_since(mark)
     if not exchanges:
         raise NotVerifiable("the integration sent no request, so there was nothing it could have logged")
@@ -219,7 +219,7 @@ def failures_logged(h: Harness) -> None:
             lambda: integration.kyc_status(investor),
             lambda: integration.deposit(investor, bank, "4.00"),
         ):
-            call(operation, timeout=30.0)
+            h.invoke(operation, timeout=30.0)
     unanswered = [x for x in h.exchanges_since(mark) if x.status is None and x.fault in {r.name for r in rules}]
     if not unanswered:
         raise NotVerifiable(
@@ -364,7 +364,7 @@ def _burst(h: Harness, integration: Any, investor: str, rule: FaultRule, hits: i
     mark = h.mark()
     with h.faults(rule):
         for _ in range(hits):
-            call(lambda: integration.kyc_status(investor), timeout=30.0)
+            h.invoke(lambda: integration.kyc_status(investor), timeout=30.0)
             if len([x for x in h.proxy.exchanges(settle=0)[mark:] if x.fault == rule.name]) >= hits:
                 break
     return len([x for x in h.exchanges_since(mark) if x.fault == rule.name])
@@ -380,7 +380,7 @@ def alert_5xx(h: Harness) -> None:
     if _burst(h, integration, investor, single, 1) == 0:
         raise NotVerifiable("kyc_status() sent no request, so no 5xx could reach the integration")
     for _ in range(2):
-        call(lambda: integration.kyc_status(investor))
+        h.invoke(lambda: integration.kyc_status(investor))
     _quiet("elevated_5xx", alerts(), "normal traffic with one retried 503")
     burst = FaultRule("burst-5xx", StatusFault(503), method="GET", path=INVESTOR, first=BURST_5XX)
     answered = _burst(h, integration, investor, burst, BURST_5XX)
@@ -398,7 +398,7 @@ def alert_429(h: Harness) -> None:
     alerts = _alerts_reader(h, integration)
     investor = h.active_investor()
     for _ in range(3):
-        call(lambda: integration.kyc_status(investor))
+        h.invoke(lambda: integration.kyc_status(investor))
     _quiet("rate_limited", alerts(), "normal traffic")
     rule = FaultRule("hits-429", StatusFault(429, retry_after=0), method="GET", path=INVESTOR, first=HITS_429)
     answered = _burst(h, integration, investor, rule, HITS_429)
@@ -426,14 +426,14 @@ def alert_stuck_order(h: Harness) -> None:
     symbol = "MSFT"
     price = Decimal(str(h.call("GET", f"/assets/{symbol}")["price"]))
     market_body = {"symbol": symbol, "side": "buy", "type": "market", "time_in_force": "day", "quantity": "1"}
-    placed = call(lambda: integration.place_order(investor, market_body))
+    placed = h.invoke(lambda: integration.place_order(investor, market_body))
     if not placed.ok or not str(placed.result).startswith("ord_"):
         raise NotVerifiable(f"place_order() did not place a market order ({placed.describe()})")
     market = str(placed.result)
     h.wait_for(f"market order {market} to fill", lambda: _order_status(h, investor, market) == "filled")
     limit_body = {"symbol": symbol, "side": "buy", "type": "limit", "time_in_force": "gtc", "quantity": "1",
                   "limit_price": f"{(price / 2):.2f}"}  # fmt: skip
-    placed = call(lambda: integration.place_order(investor, limit_body))
+    placed = h.invoke(lambda: integration.place_order(investor, limit_body))
     if not placed.ok or not str(placed.result).startswith("ord_"):
         raise NotVerifiable(f"place_order() did not place a limit order ({placed.describe()})")
     held = str(placed.result)
@@ -500,7 +500,7 @@ def alert_webhook_failure(h: Harness) -> None:
     hook_id = h.register_webhook(url)
 
     # normal weather: a deposit whose events are delivered and acknowledged
-    first = call(lambda: integration.deposit(investor, bank, "5.00"))
+    first = h.invoke(lambda: integration.deposit(investor, bank, "5.00"))
     if not first.ok:
         raise NotVerifiable(f"deposit() failed ({first.describe()}), so no webhook could follow it")
     delivered = poll(lambda: twin_deliveries(h, hook_id),
@@ -514,7 +514,7 @@ def alert_webhook_failure(h: Harness) -> None:
     endpoint = _FailingEndpoint()
     h.on_close(endpoint.stop)
     h.call("PATCH", f"/webhooks/{hook_id}", json={"url": endpoint.url})
-    second = call(lambda: integration.deposit(investor, bank, "6.00"))
+    second = h.invoke(lambda: integration.deposit(investor, bank, "6.00"))
     if not second.ok:
         raise NotVerifiable(f"deposit() failed ({second.describe()}), so no webhook could follow it")
     failing = poll(lambda: twin_deliveries(h, hook_id)[len(delivered) :],

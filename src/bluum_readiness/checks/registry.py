@@ -20,6 +20,7 @@ from bluum_readiness.catalog import item as checklist_item
 from bluum_readiness.failures import ConformanceFailure, Severity
 
 if TYPE_CHECKING:
+    from bluum_readiness.checks.judge import Judge
     from bluum_readiness.harness import Harness
 
 __all__ = ["Check", "Registry", "check", "registry"]
@@ -30,7 +31,8 @@ _ID = re.compile(r"^[a-z][a-z-]*\.[a-z0-9][a-z0-9-]*$")
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check. ``needs`` names optional adapter capabilities or target features it requires."""
+    """A registered check. ``needs`` names optional adapter capabilities or target features it requires; ``judge``
+    is its judge when the check is a pure judgement of observations (``checks/judge.py``)."""
 
     id: str
     item: str
@@ -39,6 +41,7 @@ class Check:
     severity: Severity = Severity.REQUIRED
     needs: tuple[str, ...] = ()
     twin_only: bool = False
+    judge: Judge | None = None
 
     def execute(self, h: Harness) -> None:
         """Run the check; a finding it raises is stamped with this check's id, item and severity."""

@@ -194,7 +194,7 @@ def check_reference(document: Report, check: dict[str, Any]) -> str:
         parts.append(f"{len(evidence['fault_plans'])} fault plans")
     other = sorted(k for k in evidence if k not in ("exchanges", "fault_plans", "seed", "shared_observation"))
     parts += other
-    if evidence.get("shared_observation"):  # Harness.observed_once: judged on what an earlier check observed
+    if evidence.get("shared_observation"):  # Harness.observe: judged on what an earlier check observed
         parts.append("observed once by an earlier check of this run, judged by this one too")
     held = f" ({', '.join(parts)})" if parts else ""
     return f"readiness.json#{check['id']}{held}"

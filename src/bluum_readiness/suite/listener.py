@@ -156,6 +156,7 @@ def classify(
             "expected": exc.expected,
             "observed": exc.observed,
             "fix": exc.fix or None,
+            "cause": exc.cause or None,
             "evidence": dict(exc.evidence) or None,
         }
     if report.when == "call" and isinstance(exc, AssertionError):

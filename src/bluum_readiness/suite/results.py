@@ -58,6 +58,7 @@ class CheckResult:
     expected: str | None = None
     observed: str | None = None
     fix: str | None = None
+    cause: str | None = None  # the id of the finding's cause (catalog/causes.toml), when the check names one
     evidence: dict[str, Any] = field(default_factory=dict)
     started: float | None = None
     duration_s: float = 0.0
@@ -79,7 +80,7 @@ class CheckResult:
 
     def for_report(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "title": self.title, "status": self.status, "severity": self.severity}
-        for key in ("message", "expected", "observed", "fix"):
+        for key in ("message", "expected", "observed", "fix", "cause"):
             value = getattr(self, key)
             if value:
                 out[key] = value

@@ -90,7 +90,7 @@ class SuiteSession:
         self.limiter = limiter if limiter is not None else run.limiter()
         self.twin: TwinServer | None = None
         self.proxy: ProxyServer | InProcessProxy | None = None
-        self._observations: dict[Any, Any] = {}  # Harness.observed_once, shared by this session's checks
+        self._observations: dict[Any, Any] = {}  # Harness.observe, shared by this session's checks
         remote = run.target
         if virtual_time and remote is not None:
             raise ConfigError("virtual time needs the embedded twin; a real environment runs on the real clock")

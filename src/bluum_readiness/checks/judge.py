@@ -1,0 +1,159 @@
+"""Judges: pure functions from observations to a verdict, one per check.
+
+A judge declares the facts it needs (``"scenario.fact"``) and gets exactly those (``Facts``); it returns ``None``
+(passed), a ``Finding`` (failed, with its cause from the catalogue), or ``Unjudged`` (not verifiable, with the
+reason). A needed fact that its scenario could not obtain makes the check not verifiable with the scenario's
+reason *before* the judge runs — no judge can pass on a fact it did not get. Register with ``judged``::
+
+    @judged("error-handling.429-retry-after", item=ITEM, title="Retry-After is honoured", needs=("retry-after.probe",))
+    def honours_retry_after(facts: Facts) -> Verdict:
+        probe: Probe = facts["retry-after.probe"]
+        ...
+
+``Finding.failure`` is the one constructor of a ``ConformanceFailure`` for judged checks: expected, observed, the
+fix (language-neutral, with a hint in the integration's language when the suite knows it), the cause, and the
+exchanges that show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bluum_readiness.catalog import cause as catalogued_cause
+from bluum_readiness.checks.observation import SCENARIOS, Observation, iter_facts
+from bluum_readiness.checks.registry import Check, registry
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity
+from bluum_readiness.proxy.recorder import Exchange
+
+if TYPE_CHECKING:
+    from bluum_readiness.harness import Harness
+
+__all__ = ["Facts", "Finding", "Fix", "Judge", "Unjudged", "Verdict", "judge", "judged"]
+
+LANGUAGE_NAMES = {"python": "Python", "node": "Node", "typescript": "TypeScript", "go": "Go", "java": "Java"}
+
+
+@dataclass(frozen=True)
+class Fix:
+    """How to fix a finding, for any language (``text``), with a hint per language (``python``, ``node``,
+    ``typescript`` — which falls back to ``node`` —, ``go``, ``java``) shown when the integration's is known."""
+
+    text: str
+    hints: Mapping[str, str] = field(default_factory=dict)
+
+    def render(self, language: str | None) -> str:
+        hint = self.hints.get(language or "") or (self.hints.get("node") if language == "typescript" else None)
+        if not hint or language is None:
+            return self.text
+        return f"{self.text} ({LANGUAGE_NAMES.get(language, language)}: {hint})"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A judge's "failed": what a ready integration does, what this one did, how to fix it, and why (``cause``, an
+    id of the cause catalogue). ``exchanges`` are the ones that show it; ``evidence`` anything else worth keeping."""
+
+    cause: str
+    expected: str
+    observed: str
+    fix: Fix | str
+    exchanges: Sequence[Exchange] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def failure(self, language: str | None = None) -> ConformanceFailure:
+        fix = self.fix.render(language) if isinstance(self.fix, Fix) else self.fix
+        catalogued_cause(self.cause)  # an unknown cause is a bug in the judge, found by the first test that fails
+        return ConformanceFailure(
+            expected=self.expected,
+            observed=self.observed,
+            fix=fix,
+            evidence={"exchanges": [x.to_dict() for x in self.exchanges], **self.evidence},
+            cause=self.cause,
+        )
+
+
+@dataclass(frozen=True)
+class Unjudged:
+    """A judge's "not verifiable": it had its facts, and they do not allow a verdict (the reason says why)."""
+
+    reason: str
+
+
+Verdict = Finding | Unjudged | None
+
+
+class Facts:
+    """The facts a judge declared, by ``"scenario.fact"``; reading one it did not declare is a bug (KeyError)."""
+
+    def __init__(self, values: Mapping[str, Any], language: str | None = None) -> None:
+        self._values = dict(values)
+        self.language = language
+
+    def __getitem__(self, need: str) -> Any:
+        if need not in self._values:
+            raise KeyError(f"the judge did not declare the fact {need!r} (add it to needs=)")
+        return self._values[need]
+
+
+@dataclass(frozen=True)
+class Judge:
+    """A registered judge: the check it decides, the facts it needs, and the pure function."""
+
+    check: str
+    needs: tuple[str, ...]
+    decide: Callable[[Facts], Verdict]
+
+    @property
+    def scenarios(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for name, _ in iter_facts(self.needs)))
+
+
+def judge(spec: Judge, observations: Mapping[str, Observation], language: str | None = None) -> Verdict:
+    """The verdict of ``spec`` on ``observations`` (by scenario name): not verifiable, with the scenario's reason,
+    when a needed fact is missing; else what the judge decides."""
+    values: dict[str, Any] = {}
+    for need, (name, fact) in zip(spec.needs, iter_facts(spec.needs), strict=True):
+        observation = observations.get(name)
+        if observation is None:
+            return Unjudged(f"the scenario {name!r} was not observed")
+        if fact not in observation.facts:
+            return Unjudged(observation.missing.get(fact) or f"the scenario {name!r} did not observe {fact!r}")
+        values[need] = observation.facts[fact]
+    return spec.decide(Facts(values, language))
+
+
+def _run(spec: Judge) -> Callable[[Harness], None]:
+    def run(h: Harness) -> None:
+        observations = {name: h.observe(SCENARIOS[name]) for name in spec.scenarios}
+        verdict = judge(spec, observations, h.language)
+        if isinstance(verdict, Unjudged):
+            raise NotVerifiable(verdict.reason)
+        if isinstance(verdict, Finding):
+            raise verdict.failure(h.language)
+
+    return run
+
+
+def judged(
+    check_id: str,
+    *,
+    item: str,
+    title: str,
+    needs: tuple[str, ...],
+    severity: Severity = Severity.REQUIRED,
+    twin_only: bool = False,
+) -> Callable[[Callable[[Facts], Verdict]], Judge]:
+    """Register the decorated pure function as the judge of the check ``check_id`` over the facts ``needs``."""
+
+    def decorate(decide: Callable[[Facts], Verdict]) -> Judge:
+        for name, fact in iter_facts(needs):
+            known = SCENARIOS.get(name)
+            if known is None or fact not in known.facts:
+                raise ValueError(f"{check_id} needs {name}.{fact}, which no registered scenario promises")
+        spec = Judge(check_id, needs, decide)
+        registry.register(Check(check_id, item, title, _run(spec), severity, twin_only=twin_only, judge=spec))
+        return spec
+
+    return decorate

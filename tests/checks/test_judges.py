@@ -1,0 +1,142 @@
+"""Judges are pure functions of observations: they cannot pass on a fact they did not get, they read the same from
+a recorded observation as from a live one, and one defect reads as one cause.
+
+Observations are made once per module by the reference in virtual time (``SuiteSession.embedded(virtual_time=True)``),
+then judged as data; the known-bad ones are built from their facts (a never-retrying integration is one attempt
+per probe)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from bluum_readiness.catalog import causes
+from bluum_readiness.checks import registry
+from bluum_readiness.checks.error_handling import TIMEOUT_FIX
+from bluum_readiness.checks.judge import Finding, Fix, Judge, Unjudged, judge
+from bluum_readiness.checks.observation import SCENARIOS, Observation, Outcome, Probe
+from bluum_readiness.proxy.recorder import Exchange
+from bluum_readiness.suite.session import SuiteSession
+from tests.checks.test_discrimination import seeded_reference
+
+JUDGED = [c for c in registry if c.judge is not None]
+
+
+def _judge(check_id: str) -> Judge:
+    spec = registry.get(check_id).judge
+    assert spec is not None, check_id
+    return spec
+
+
+@pytest.fixture(scope="module")
+def observed() -> Iterator[dict[str, Observation]]:
+    """Every scenario a judge reads, observed once of the (seeded) reference."""
+    session = SuiteSession.embedded("bluum_readiness.reference:create_fast", virtual_time=True)
+    session.factory = seeded_reference
+    try:
+        with session.harness() as h:
+            names = {name for check in JUDGED for name in check.judge.scenarios}  # type: ignore[union-attr]
+            yield {name: h.observe(SCENARIOS[name]) for name in sorted(names)}
+    finally:
+        session.close()
+
+
+def test_the_error_handling_item_is_judged_from_observations():
+    assert {c.id for c in registry.for_item("error-handling")} <= {c.id for c in JUDGED}
+
+
+@pytest.mark.parametrize("check", JUDGED, ids=lambda c: c.id)
+def test_the_reference_passes_every_judge_live_and_recorded(observed, check):
+    spec = check.judge
+    assert judge(spec, observed) is None
+    recorded = {name: Observation.from_dict(json.loads(json.dumps(o.to_dict()))) for name, o in observed.items()}
+    assert judge(spec, recorded) is None
+
+
+@pytest.mark.parametrize("check", JUDGED, ids=lambda c: c.id)
+def test_a_judge_without_a_fact_it_needs_is_not_verifiable_with_the_scenarios_reason(observed, check):
+    spec = check.judge
+    for need in spec.needs:
+        name, _, fact = need.partition(".")
+        without = {**observed, name: observed[name].without(fact, f"why {need} is missing")}
+        assert judge(spec, without) == Unjudged(f"why {need} is missing"), need
+        assert isinstance(judge(spec, {k: v for k, v in observed.items() if k != name}), Unjudged)
+
+
+def _attempt(seq: int, status: int | None, started: float) -> Exchange:
+    return Exchange(seq, "GET", "/v1/investors/inv_1", "", None, "key", (), "", 0, status, f"req_{seq}", (),
+                    started, started + 0.001, 1.0, status, 1.0, True, None, None, "forwarded")  # fmt: skip
+
+
+def _once(status: int | None, outcome: Outcome | None = None, operation: str = "kyc_status()") -> Probe:
+    failed = Outcome("raised", error={"exception": "ApiError", "message": f"{status} from Bluum"})
+    return Probe(operation, outcome or failed, (_attempt(1, status, 0.0),), 0.01)
+
+
+def _obs(scenario: str, **facts: object) -> dict[str, Observation]:
+    return {scenario: Observation(scenario, dict(facts))}
+
+
+def test_no_retries_at_all_is_one_cause_across_the_checks_it_fails(observed):
+    """A client with no retries: one attempt on every probe. Five checks fail, each naming the same cause; the
+    one that judges Retry-After says it could not tell whether Retry-After is honoured."""
+    never = {
+        "backoff-429": Observation("backoff-429", {"trials": [_once(429)]}),
+        "retry-after": Observation("retry-after", {"probe": _once(429)}),
+        "server-errors": Observation(
+            "server-errors", {f"status-{s}": _once(s, operation="deposit()") for s in (500, 502, 503, 504)}
+        ),
+        "timeout-once": Observation("timeout-once", {"probe": _once(None, operation="deposit()")}),
+    }
+    failing = (
+        "error-handling.5xx-retried",
+        "error-handling.429-backoff-grows",
+        "error-handling.429-jitter",
+        "error-handling.429-retry-after",
+        "error-handling.timeout-retried",
+    )
+    verdicts = {c: judge(_judge(c), {**observed, **never}) for c in failing}
+    assert {c: getattr(v, "cause", v) for c, v in verdicts.items()} == dict.fromkeys(failing, "no-retries")
+    assert "could not be judged" in verdicts["error-handling.429-retry-after"].observed  # type: ignore[union-attr]
+    assert "no-retries" in causes()
+
+
+def test_an_unfinished_call_reads_once():
+    """'the call had not returned…', never 'the call the call had not returned…'."""
+    stuck = Probe("kyc_status()", Outcome("unfinished"), tuple(_attempt(i, 401, i) for i in range(1, 9)))
+    finding = judge(_judge("error-handling.401-bounded"), _obs("persistent-401", probe=stuck))
+    assert isinstance(finding, Finding) and finding.cause == "unbounded-retries"
+    assert "the call had not returned when the suite gave up waiting" in finding.observed
+    assert "the call the call" not in finding.observed
+
+
+def test_retry_after_ignored_is_told_apart_from_never_retrying():
+    quick = Probe(
+        "kyc_status()", Outcome("returned", result="'active'"), (_attempt(1, 429, 0.0), _attempt(2, 200, 0.1))
+    )
+    finding = judge(_judge("error-handling.429-retry-after"), _obs("retry-after", probe=quick))
+    assert isinstance(finding, Finding) and finding.cause == "retry-after-ignored"
+
+
+@pytest.mark.parametrize(
+    ("language", "hint"),
+    [("go", "http.Client{Timeout: timeout}"), ("typescript", "AbortSignal.timeout"), ("python", "httpx.Client"),
+     (None, "")],
+)  # fmt: skip
+def test_fix_texts_are_language_neutral_with_a_hint_in_the_integrations_language(language, hint):
+    slow = Probe("kyc_status()", Outcome("returned", result="'active'"), (_attempt(1, None, 0.0),), 9.0)
+    slow = Probe(slow.operation, slow.outcome, (Exchange(**{**slow.attempts[0].__dict__, "duration_ms": 9000.0}),), 9.0)
+    hung = Observation("hung-request", {"probe": slow, "bounds": {"request_timeout_s": 1.0, "limit_s": 2.0,
+                                                                  "hang_s": 3.0}})  # fmt: skip
+    finding = judge(_judge("error-handling.request-timeout"), {"hung-request": hung})
+    assert isinstance(finding, Finding) and finding.cause == "no-timeout"
+    fix = finding.failure(language).fix
+    assert fix.startswith("give every request a timeout")
+    assert hint in fix
+    if language != "python":
+        assert "httpx" not in fix
+    if language is None:
+        assert fix == TIMEOUT_FIX.text
+    assert Fix("no hint").render("go") == "no hint"
