@@ -87,6 +87,7 @@ def results(*, failing: bool, complete: bool = False) -> list[CheckResult]:
                 expected="waits that vary between trials (random jitter)",
                 observed="nearly identical waits across 2 trials (relative spread 0.003)",
                 fix="retry 429 with capped exponential backoff and full jitter",
+                cause="no-jitter",
                 evidence=jitter_evidence,
                 duration_s=0.6,
             )

@@ -145,7 +145,7 @@ def test_the_pdf_reads_title_page_then_items_with_the_finding(rendered: tuple[Pa
     for needed in ("Error handling is robust", JITTER, "Expected", "waits that vary between trials", "Observed",
                    "Fix", "full jitter", "req_synthetic_0001", "backoff-429-0", "Charts"):  # fmt: skip
         assert needed in text, needed
-    title = "Bluum production readiness: NOT READY (failed: error-handling)"
+    title = "Bluum production readiness: NOT READY (failed: error-handling; 1 finding from 1 cause)"
     assert reader.metadata is not None and reader.metadata.title == title
 
 

@@ -66,7 +66,10 @@ def test_no_item_proven_without_a_failure_is_not_verified_and_never_called_passe
 
 
 def test_a_failure_or_nothing_proven_is_not_ready() -> None:
-    assert _verdict(_passing(*EVERY, webhooks="failed"), EVERY) == ("not_ready", "NOT READY (failed: webhooks)")
+    assert _verdict(_passing(*EVERY, webhooks="failed"), EVERY) == (
+        "not_ready",
+        "NOT READY (failed: webhooks; 1 finding from 1 cause)",
+    )
     nothing = _passing("webhooks", webhooks="not_verifiable")
     assert _verdict(nothing, ["webhooks"]) == ("not_ready", "NOT READY (nothing verified: no check passed)")
 
@@ -184,3 +187,23 @@ def test_schema_version_1_documents_cannot_carry_the_new_verdicts(passed_json: P
     document.update(schema_version="1", verdict=verdict)
     with pytest.raises(model.NotAReport, match="verdict|interruption"):
         model.validate(document)
+
+
+def test_findings_of_one_cause_are_counted_as_one_cause_and_advisories_never_as_failures() -> None:
+    """A client with no retries at all: five findings, one cause, beside the verdict; the advisory order-key finding
+    is counted as advisory (the console, HTML and Markdown showed it among the failures)."""
+    five = ("5xx-retried", "429-backoff-grows", "429-jitter", "429-retry-after", "timeout-retried")
+    results = _passing(*EVERY)
+    for name in five:
+        results.append(CheckResult(f"t::{name}", "error-handling", f"error-handling.{name}", name, status="failed",
+                                   cause="no-retries"))  # fmt: skip
+    results.append(CheckResult("t::orders", "idempotency", "idempotency.orders-keyed", "orders", status="failed",
+                               severity="advisory"))  # fmt: skip
+    report = build_report(results, selected=EVERY, with_checks=EVERY, metadata={})
+    assert report.verdict_line == "NOT READY (failed: error-handling; 5 findings from 1 cause; 1 advisory)"
+    document = report.to_dict()
+    assert document["counts"]["failed"] == 5 and document["counts"]["advisory"] == 1
+    first, advisory = document["causes"]
+    assert first["id"] == "no-retries" and first["checks"] == [f"error-handling.{n}" for n in sorted(five)]
+    assert advisory == {"id": None, "title": "orders", "explains": "", "checks": ["idempotency.orders-keyed"],
+                        "advisory": True}  # fmt: skip

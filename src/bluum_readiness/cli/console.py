@@ -20,6 +20,7 @@ from rich.table import Table
 from bluum_readiness.config import RunConfig
 from bluum_readiness.failures import Status
 from bluum_readiness.redaction import Secrets
+from bluum_readiness.report.causes import count_line
 from bluum_readiness.report.verdict import Verdict, word
 from bluum_readiness.suite.results import CheckResult, RunReport
 
@@ -90,6 +91,30 @@ class ConsoleReporter:
 
     # -- the end --------------------------------------------------------------------------------------------
 
+    def _causes(self, report: RunReport) -> None:
+        """The failures, one cause at a time: a defect that fails five checks reads as one line, with what each
+        check observed and the fix once; broken checks (the suite's own problems) after them."""
+        deciding = [c for item in report.failed_items for c in item.deciding()]
+        by_id = {c.id: c for c in deciding}
+        groups = [g for g in report.causes if not g.advisory]
+        if groups:
+            self._print(f"Causes ({count_line(groups)}):", "bold")
+        for group in groups:
+            self._print(f"FAILED {group.line()}", "red")
+            fixes: list[str] = []
+            for check_id in group.checks:
+                check = by_id.get(check_id)
+                if check is None:
+                    continue
+                self._print(f"  {check.id}: {check.observed or check.message or ''}")
+                if check.fix and check.fix not in fixes:
+                    fixes.append(check.fix)
+            for fix in fixes:
+                self._print(f"  fix: {fix}")
+        for check in deciding:
+            if check.status == Status.BROKEN:
+                self._print(f"BROKEN {check.id}: {check.message or ''}", "red")
+
     def summary(
         self, report: RunReport, json_path: Path, files: Sequence[Path] = (), email_note: str | None = None
     ) -> None:
@@ -110,11 +135,7 @@ class ConsoleReporter:
             table.add_row(item.id, item.status, counted, note, style=None if self.plain else style)
         self.console.print()
         self.console.print(table)
-        for item in report.failed_items:
-            for check in item.deciding():
-                self._print(f"{check.status.upper()} {check.id}: {check.message or ''}", "red")
-                if check.fix and check.fix not in (check.message or ""):
-                    self._print(f"  fix: {check.fix}")
+        self._causes(report)
         advisory = [c for i in report.items for c in i.checks if c.status == Status.FAILED and c.severity != "required"]
         for check in advisory:
             self._print(f"ADVISORY {check.id} (does not fail its item): {check.message or ''}", "yellow")

@@ -7,8 +7,10 @@ from typing import Any
 
 import jinja2
 
+from bluum_readiness.catalog import causes as catalogued_causes
 from bluum_readiness.catalog import items as checklist_items
 from bluum_readiness.report import charts, model
+from bluum_readiness.report.causes import count_line
 
 __all__ = ["render_html", "write_html"]
 
@@ -56,6 +58,9 @@ def render_html(document: dict[str, Any], company_name: str | None = None) -> st
         digest=model.short_digest(document),
         labels=model.STATUS_LABELS,
         findings=model.findings(document),
+        causes=model.cause_groups(document),
+        cause_count=count_line(model.cause_groups(document)),
+        cause_titles={c.id: c.title for c in catalogued_causes().values()},
         charts=charts.charts(document),
         asks={i.id: i.asks for i in checklist_items()},
         reference=lambda check: model.check_reference(document, check),

@@ -49,7 +49,12 @@ def render_junit(document: dict[str, Any]) -> bytes:
             counts["time"] += check["duration_s"]
             status = check["status"]
             message = (check.get("reason") or check.get("message") or status)[:500]
-            if status == "failed":
+            if check.get("cause"):
+                case_props = ET.SubElement(case, "properties")
+                ET.SubElement(case_props, "property", name="cause", value=check["cause"])
+            if status == "failed" and check.get("severity") == "advisory":  # reported, never a CI failure
+                ET.SubElement(case, "system-err").text = f"advisory finding (does not fail its item): {message}"
+            elif status == "failed":
                 counts["failures"] += 1
                 ET.SubElement(case, "failure", message=message, type="ConformanceFailure").text = _detail(check)
             elif status == "broken":

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bluum_readiness.catalog import causes
 from bluum_readiness.report import model
+from bluum_readiness.report.causes import count_line
 
 __all__ = ["render_markdown", "write_markdown"]
 
@@ -33,6 +35,20 @@ def _transcript(check: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _causes(document: dict[str, Any]) -> list[str]:
+    """The findings grouped by cause: one defect, however many checks it fails, is one line."""
+    groups = model.cause_groups(document)
+    if not groups:
+        return []
+    out = ["", f"## Causes ({count_line(groups)})", ""]
+    for group in groups:
+        named = ", ".join(f"`{check}`" for check in group.checks)
+        verb = "flags (advisory)" if group.advisory else "fails"
+        explains = f": {_cell(group.explains)}" if group.id else ""
+        out.append(f"- **{_cell(group.title)}** — {verb} {named}{explains}")
+    return out
+
+
 def render_markdown(document: dict[str, Any], company_name: str | None = None) -> str:
     who = f" — {company_name}" if company_name else ""
     out = [
@@ -56,13 +72,16 @@ def render_markdown(document: dict[str, Any], company_name: str | None = None) -
             f"| {_ICON.get(item['status'], '')} | {_cell(item['title'])} (`{item['id']}`) | "
             f"{item['status'].replace('_', ' ')} | {passed}/{len(item['checks'])} | {_cell(item.get('reason', ''))} |"
         )
+    out += _causes(document)
     found = model.findings(document)
     if found:
         out += ["", "## What to fix", ""]
         for item, check in found:
             advisory = " (advisory)" if check["severity"] != "required" else ""
             out += [f"### {_ICON[check['status']]} `{check['id']}` — {check['title']}{advisory}", ""]
-            out.append(f"Item `{item['id']}`, {check['status'].replace('_', ' ')}.")
+            cause = causes().get(check.get("cause") or "")
+            because = f" Cause: **{cause.title}** (`{cause.id}`)." if cause else ""
+            out.append(f"Item `{item['id']}`, {check['status'].replace('_', ' ')}.{because}")
             for label, key in (("Expected", "expected"), ("Observed", "observed"), ("Fix", "fix")):
                 if check.get(key):
                     out.append(f"- **{label}:** {check[key]}")

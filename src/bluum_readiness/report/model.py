@@ -19,12 +19,14 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs; the API used is s
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import Status
 from bluum_readiness.report import verdict as rules
+from bluum_readiness.report.causes import CauseGroup, by_cause, count_line
 from bluum_readiness.report.digest import recompute
 
 __all__ = [
     "ENVIRONMENTS",
     "NotAReport",
     "STATUS_LABELS",
+    "cause_groups",
     "check_reference",
     "decided_by",
     "exchange_rows",
@@ -52,6 +54,7 @@ STATUS_LABELS: dict[str, str] = {
     Status.BROKEN: "BROKEN",
     Status.NOT_VERIFIABLE: "NOT VERIFIABLE",
     Status.SKIPPED: "SKIPPED",
+    "advisory": "ADVISORY",
 }
 NOT_PASSED = (Status.FAILED, Status.BROKEN, Status.NOT_VERIFIABLE)
 
@@ -133,6 +136,7 @@ def verdict_line(document: Report) -> str:
         coverage(document),
         signal=stopped.get("signal"),
         checks_finished=stopped.get("checks_finished"),
+        findings=count_line(cause_groups(document)),
     )
 
 
@@ -153,6 +157,11 @@ def verify_digest(document: Report) -> tuple[bool, str, str]:
 def checks(document: Report) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Every (item, check) pair in report order."""
     return [(item, check) for item in document["items"] for check in item["checks"]]
+
+
+def cause_groups(document: Report) -> list[CauseGroup]:
+    """The record's findings grouped by cause (``report.causes``; a record without causes: one group per check)."""
+    return by_cause(document["items"])
 
 
 def findings(document: Report) -> list[tuple[dict[str, Any], dict[str, Any]]]:

@@ -172,9 +172,17 @@ def _names(ids: tuple[str, ...]) -> str:
     return shown + (f" and {len(ids) - _NAMED} more" if len(ids) > _NAMED else "")
 
 
-def headline(verdict: str, cover: Coverage, *, signal: str | None = None, checks_finished: int | None = None) -> str:
+def headline(
+    verdict: str,
+    cover: Coverage,
+    *,
+    signal: str | None = None,
+    checks_finished: int | None = None,
+    findings: str = "",
+) -> str:
     """The verdict line, e.g. ``PASSED (3 of 8 items passed; 5 not run)`` or
-    ``PASSED, NOT FULLY VERIFIED (7 of 8 items passed; not verified: credentials)``."""
+    ``PASSED, NOT FULLY VERIFIED (7 of 8 items passed; not verified: credentials)``; ``findings`` (e.g. "5 findings
+    from 1 cause", ``report.causes.count_line``) is counted beside a NOT READY verdict's failed items."""
     counted = f"{len(cover.passed)} of {cover.total} items passed"
     if verdict == Verdict.READY:
         return f"READY (all {cover.total} items passed)"
@@ -185,7 +193,8 @@ def headline(verdict: str, cover: Coverage, *, signal: str | None = None, checks
         return f"INTERRUPTED{by} ({done}{found}; no verdict: run it again to the end)"
     if verdict == Verdict.NOT_READY:
         if cover.failed:
-            return f"NOT READY (failed: {_names(cover.failed)})"
+            counted_findings = f"; {findings}" if findings else ""
+            return f"NOT READY (failed: {_names(cover.failed)}{counted_findings})"
         return "NOT READY (nothing verified: no check passed)"
     parts = [counted]
     if cover.not_verified:

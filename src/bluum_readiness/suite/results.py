@@ -32,6 +32,7 @@ from bluum_readiness.catalog import items as checklist_items
 from bluum_readiness.failures import Status
 from bluum_readiness.redaction import scrub
 from bluum_readiness.report import verdict as rules
+from bluum_readiness.report.causes import CauseGroup, by_cause, count_line
 from bluum_readiness.report.digest import evidence_digest
 
 __all__ = ["SCHEMA_VERSION", "CheckResult", "ItemResult", "RunReport", "build_report", "write_json"]
@@ -151,8 +152,17 @@ class RunReport:
         """``READY (all 8 items passed)``, ``PASSED (3 of 8 items passed; 5 not run)``, … (``report.verdict``)."""
         stopped = self.interruption or {}
         return rules.headline(
-            self.verdict, self.coverage, signal=stopped.get("signal"), checks_finished=stopped.get("checks_finished")
+            self.verdict,
+            self.coverage,
+            signal=stopped.get("signal"),
+            checks_finished=stopped.get("checks_finished"),
+            findings=count_line(self.causes),
         )
+
+    @property
+    def causes(self) -> list[CauseGroup]:
+        """The findings grouped by cause (``report.causes``)."""
+        return by_cause(i.for_report() for i in self.items)
 
     @property
     def failed_items(self) -> list[ItemResult]:
@@ -163,10 +173,12 @@ class RunReport:
         return [c for i in self.items for c in i.checks if c.status == Status.BROKEN]
 
     def counts(self) -> dict[str, int]:
-        found: dict[str, int] = {status: 0 for status in CHECK_STATUSES}
+        """Checks by status; an advisory finding is counted as ``advisory``, never as ``failed``."""
+        found: dict[str, int] = {status: 0 for status in CHECK_STATUSES} | {"advisory": 0}
         for item in self.items:
             for check in item.checks:
-                found[check.status] += 1
+                advisory = check.status == Status.FAILED and check.severity != "required"
+                found["advisory" if advisory else check.status] += 1
         return found
 
     def to_dict(self) -> dict[str, Any]:
@@ -180,6 +192,7 @@ class RunReport:
             "target": _with_environment(self.metadata.get("target")),
             "items_without_checks": self.items_without_checks,
             "counts": self.counts(),
+            "causes": [group.to_dict() for group in self.causes],
             "items": [i.for_report() for i in self.items],
         }
 
