@@ -111,6 +111,23 @@ def test_a_leaked_secret_is_reported_where_it_leaked(session, name, source):
     assert f"({source})" in caught.value.observed
 
 
+def test_no_retries_at_all_reads_as_one_cause(session):
+    """The client with no retries at all fails five error-handling checks, each naming the cause "no-retries"; the
+    Retry-After check says it could not tell whether Retry-After is honoured."""
+    factory, expected = variants.KNOWN_BAD["no_retries_at_all"]
+    session.factory = factory
+    causes = {}
+    for check in sorted(c for c in expected if c.startswith("error-handling.")):
+        with pytest.raises(ConformanceFailure) as caught:
+            session.run(registry.get(check))
+        causes[check] = caught.value.cause
+        if check.endswith("retry-after"):
+            assert "never retried after the 429, so whether it honours Retry-After could not be judged" in str(
+                caught.value
+            )
+    assert set(causes.values()) == {"no-retries"}, causes
+
+
 def test_an_operation_reported_failed_after_the_target_committed_it_is_a_finding(session):
     factory, _ = variants.KNOWN_BAD["no_retry_on_timeout"]
     session.factory = factory

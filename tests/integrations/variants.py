@@ -66,6 +66,19 @@ KNOWN_BAD: dict[str, tuple[Callable[..., Any], set[str]]] = {
         _factory(GOOD.but(retry_statuses=GOOD.retry_statuses | {409, 422})),
         {"error-handling.4xx-not-retried"},
     ),
+    # No retries at all: one cause ("no-retries") for every check that needs a retry (docs/checks.md, Causes); its
+    # timeouts after the target committed are also operations reported failed that moved money
+    "no_retries_at_all": (
+        _factory(GOOD.but(retry_statuses=frozenset(), retry_on_timeout=False)),
+        {
+            "error-handling.5xx-retried",
+            "error-handling.429-backoff-grows",
+            "error-handling.429-jitter",
+            "error-handling.429-retry-after",
+            "error-handling.timeout-retried",
+            "idempotency.exactly-once",
+        },
+    ),
     "no_retry_on_5xx": (_factory(GOOD.but(retry_statuses=frozenset({429}))), {"error-handling.5xx-retried"}),
     "loops_on_401": (_factory(GOOD.but(max_401_retries=10**6)), {"error-handling.401-bounded"}),
     "logs_the_secret": (_factory(GOOD.but(log_secret=True)), {"error-handling.secret-never-logged"}),
