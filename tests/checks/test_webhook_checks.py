@@ -141,3 +141,20 @@ def test_end_to_end_stops_when_the_twin_gives_up_on_a_slow_receiver():
         s.close()
     assert "no answer within the twin's delivery timeout" in caught.value.reason, caught.value.reason
     assert "delivered by the twin" in caught.value.reason
+
+
+def test_a_wrong_id_from_the_integration_is_not_a_harness_error(session):
+    """An integration whose link_bank_account returns '' (a defect lifecycle.full-journey judges) made
+    webhooks.end-to-end *broken*, "harness error, not a finding about the integration": it is not verifiable, and
+    says which operation returned what."""
+    from bluum_readiness.integration import load_factory
+
+    reference = load_factory("bluum_readiness.reference:create_fast")
+
+    def empty_bank_id(env):
+        made = reference(env)
+        made.link_bank_account = lambda investor, bank: ""
+        return made
+
+    outcome = run_all(session, empty_bank_id, ITEMS, only=("webhooks.end-to-end",))["webhooks.end-to-end"]
+    assert outcome.startswith("not_verifiable: link_bank_account() returned '', not a 'fs_…' id"), outcome

@@ -67,3 +67,27 @@ def test_a_program_that_dies_at_start_is_reported_with_its_exit_status_and_stder
     assert result.returncode == 2, result.stdout + result.stderr
     assert "exited (exit status 1)" in result.stderr and "Cannot find module" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("variant", ["stray-stdout-in-deposit", "crash-on-deposit"])
+def test_a_program_that_breaks_the_protocol_mid_run_stops_the_run_at_once_with_exit_2(tmp_path: Path, variant):
+    """One stray print to stdout in deposit() made 19 checks *broken* ("harness error") and the run went on for 29 s:
+    the run stops at the first check that meets it, with one line naming the check and what the program did, exit
+    2 as at start-up; readiness.json records the checks that finished, that one not verifiable."""
+    program = ROOT / "tests" / "integrations" / "program" / "python_adapter.py"
+    integration = f"exec:{sys.executable} {program} --variant={variant}"
+    result = _run("--integration", integration, "--only", "idempotency", "--only", "error-handling", "--out", "out",
+                  cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    line = next(x for x in result.stderr.splitlines() if "the run stopped" in x)
+    assert line.startswith("bluum-readiness: error: the run stopped: the integration program broke the adapter "
+                           "protocol during error-handling."), result.stderr  # fmt: skip
+    assert line.endswith("records the checks that finished"), line
+    assert "Traceback" not in result.stderr
+    record = json.loads((tmp_path / "out" / "readiness.json").read_text())
+    assert record["verdict"] == "interrupted"
+    stopped = [c for i in record["items"] for c in i["checks"] if "broke the adapter protocol" in c.get("reason", "")]
+    assert len(stopped) == 1 and stopped[0]["status"] == "not_verifiable", stopped
+    assert not [c for i in record["items"] for c in i["checks"] if c["status"] == "broken"]
+    finished = sum(len(i["checks"]) for i in record["items"])
+    assert finished < 8, finished  # it stopped: not 19 checks on

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.calling import Call, call
+from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.integration import IntegrationError
 from bluum_readiness.proxy.recorder import Exchange
 
@@ -22,6 +23,33 @@ DEPOSITS = "/v1/investors/*/deposits"
 WITHDRAWALS = "/v1/investors/*/withdrawals"
 ORDERS = "/v1/investors/*/orders"
 INVESTOR = "/v1/investors/*"
+
+PREFIXES = {
+    "create_investor": "inv",
+    "upload_document": "doc",
+    "link_bank_account": "fs",
+    "deposit": "dep",
+    "place_order": "ord",
+    "withdraw": "wd",
+}
+"""The id prefix each creating operation must return (``inv_…``, ``fs_…``…)."""
+
+
+def step(h: Harness, operation: str, run: Callable[[], Any], *, purpose: str) -> Any:
+    """An operation a check needs to *set up* what it judges (a journey whose webhooks it watches): its result, or
+    NotVerifiable when it failed or returned a wrong id — the integration's defect, judged by the check that is
+    about it (``lifecycle.full-journey`` for ids and errors), never a harness problem here. ``purpose`` ends "so …"."""
+    outcome = h.invoke(run)
+    if not outcome.ok:
+        raise NotVerifiable(f"{operation}() {outcome.describe()}, so {purpose}")
+    prefix = PREFIXES.get(operation)
+    value = outcome.result
+    if prefix is not None and not (isinstance(value, str) and value.startswith(prefix + "_") and len(value) > 4):
+        raise NotVerifiable(
+            f"{operation}() returned {value!r}, not a '{prefix}_…' id, so {purpose} (lifecycle.full-journey judges "
+            "the ids an integration returns)"
+        )
+    return value
 
 
 @contextlib.contextmanager

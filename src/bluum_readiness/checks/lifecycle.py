@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from bluum_readiness.checks._support import Call, interrupts_kept, investor_events, twin_deliveries
+from bluum_readiness.checks._support import PREFIXES, Call, interrupts_kept, investor_events, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
@@ -32,14 +32,6 @@ if TYPE_CHECKING:
 ITEM = "lifecycle"
 CENT = Decimal("0.01")
 #: The documented id prefix of what each operation returns.
-PREFIXES = {
-    "create_investor": "inv",
-    "upload_document": "doc",
-    "link_bank_account": "fs",
-    "deposit": "dep",
-    "place_order": "ord",
-    "withdraw": "wd",
-}
 TRANSFER_DONE = frozenset({"completed", "failed", "cancelled", "canceled", "returned", "rejected"})
 ORDER_DONE = frozenset({"filled", "cancelled", "canceled", "rejected", "failed", "expired"})
 STALE_FIX = "return the target's current state on every read (no stale cache)"

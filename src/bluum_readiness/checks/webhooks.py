@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bluum_readiness.checks._support import investor_events, twin_deliveries
+from bluum_readiness.checks._support import investor_events, step, twin_deliveries
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.harness import poll
@@ -531,10 +531,15 @@ def end_to_end(h: Harness) -> None:
     timeout = h.thresholds.settle_timeout_s
 
     # 1. a short lifecycle through the integration; the twin delivers every event about the investor
-    investor = str(integration.create_investor(investor_profile()))
-    h.wait_for(f"investor {investor} to become active", lambda: integration.kyc_status(investor) == "active")
-    bank = str(integration.link_bank_account(investor, plaid_bank()))
-    deposit = str(integration.deposit(investor, bank, "500.00"))
+    purpose = "the journey whose webhooks this check judges could not run"
+    investor = step(h, "create_investor", lambda: integration.create_investor(investor_profile()), purpose=purpose)
+
+    def active() -> Any:
+        return h.wait_for(f"investor {investor} to become active", lambda: integration.kyc_status(investor) == "active")
+
+    step(h, "kyc_status", active, purpose=purpose)
+    bank = step(h, "link_bank_account", lambda: integration.link_bank_account(investor, plaid_bank()), purpose=purpose)
+    deposit = step(h, "deposit", lambda: integration.deposit(investor, bank, "500.00"), purpose=purpose)
     h.wait_for(f"deposit {deposit} to complete",
                lambda: h.call("GET", f"/investors/{investor}/deposits/{deposit}")["status"] == "completed")  # fmt: skip
     events = investor_events(h, investor)
@@ -556,7 +561,7 @@ def end_to_end(h: Harness) -> None:
     relay = _FlakyRelay(url, tls.ca_file if tls else None)
     h.on_close(relay.stop)
     h.call("PATCH", f"/webhooks/{hook_id}", json={"url": relay.url})  # the same webhook: the same secret
-    again = str(integration.deposit(investor, bank, "25.00"))
+    again = step(h, "deposit", lambda: integration.deposit(investor, bank, "25.00"), purpose=purpose)
     h.wait_for(f"deposit {again} to complete",
                lambda: h.call("GET", f"/investors/{investor}/deposits/{again}")["status"] == "completed")  # fmt: skip
     fresh = [e for e in investor_events(h, investor) if e["id"] not in names]

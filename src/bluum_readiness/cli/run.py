@@ -33,11 +33,11 @@ from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.cli.console import ConsoleReporter
 from bluum_readiness.config import CompanyConfig, RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
-from bluum_readiness.integration import load_factory
+from bluum_readiness.integration import IntegrationError, load_factory
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
 from bluum_readiness.run import Run
-from bluum_readiness.suite.listener import stop_on_sigterm
+from bluum_readiness.suite.listener import STOPPED, stop_on_sigterm
 from bluum_readiness.suite.paths import PLUGIN, SUITE_FOLDERS, suite_ini, suite_root
 from bluum_readiness.suite.plugin import RunHolder
 from bluum_readiness.suite.results import RunReport
@@ -196,6 +196,14 @@ def _run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "pytest.log").write_text(log_text, encoding="utf-8")
     report = reporter.report
+    stopped = reporter.config.stash.get(STOPPED, None) if reporter.config is not None else None
+    if stopped is not None:  # the integration program broke the adapter protocol mid-run: as at start-up, exit 2
+        what, _, tail = stopped.partition("\n")  # the first line says it all; the program's last stderr lines follow
+        raise IntegrationError(
+            f"the run stopped: the integration program broke the adapter protocol during {what} — fix the program "
+            "(stdout carries only JSON-RPC responses, logs go to stderr, it runs until stdin closes) and run again; "
+            f"{out / 'readiness.json'} records the checks that finished" + (f"\n{tail}" if tail else "")
+        )
     if report is None and code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt  # stopped before the suite could record anything: main() exits 130
     if report is None or code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):

@@ -31,10 +31,12 @@ import pytest
 from bluum_readiness import __version__
 from bluum_readiness.checks.registry import Check, registry
 from bluum_readiness.failures import ConformanceFailure, Status
+from bluum_readiness.protocol.program import ProgramBroken
 from bluum_readiness.run import Run
 from bluum_readiness.suite.results import CheckResult, RunReport, build_report, write_json
 
 __all__ = [
+    "STOPPED",
     "EVIDENCE",
     "META",
     "NOT_VERIFIED",
@@ -115,6 +117,10 @@ RESULT = pytest.StashKey[CheckResult]()
 EVIDENCE = pytest.StashKey[dict[str, Any]]()
 REPORT = pytest.StashKey[RunReport]()
 NOT_VERIFIED = pytest.StashKey[str]()  # why a test's check could not judge (set by the plugin on NotVerifiable)
+STOPPED = pytest.StashKey[str]()  # why the run stopped before its end without a signal (the integration broke)
+STOP_PROPERTY = "bluum_readiness_stop"
+STOPPED_BY = "a broken integration program"
+"""How an interrupted record names what stopped it when the integration program broke the adapter protocol."""
 
 
 def meta_of(test: pytest.Item) -> Meta | None:
@@ -159,6 +165,9 @@ def classify(
             "cause": exc.cause or None,
             "evidence": dict(exc.evidence) or None,
         }
+    if isinstance(exc, ProgramBroken):  # the integration's doing, not the suite's: the run stops on it
+        stopped = f"the integration program broke the adapter protocol, so the run stopped here: {exc}"
+        return Status.NOT_VERIFIABLE, {"message": stopped}
     if report.when == "call" and isinstance(exc, AssertionError):
         return Status.FAILED, {"message": str(exc) or "assertion failed"}
     where = "" if report.when == "call" else f" (in {report.when})"
@@ -216,6 +225,11 @@ class Listener:
             result.started = call.start
             item.stash[RESULT] = result
         status, details = classify(report, call, item.stash.get(NOT_VERIFIED, None))
+        broke = call.excinfo.value if call.excinfo is not None else None
+        if isinstance(broke, ProgramBroken) and "was shut down" not in str(broke):
+            # stop at once, as at start-up: every later operation would fail the same way (workers stop too)
+            item.session.shouldstop = f"{STOPPED_BY}: {broke}"
+            report.user_properties.append((STOP_PROPERTY, f"{result.id}: {broke}"))
         result.merge(status, **details)
         result.duration_s += report.duration
         if report.when == "teardown":
@@ -229,7 +243,15 @@ class Listener:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Live outcomes on the controller (for xdist workers' tests too), and the ``pytest_readiness_check`` hook."""
-        if report.when != "teardown" or self.is_worker:
+        if self.is_worker:
+            return
+        for name, value in report.user_properties:
+            if name == STOP_PROPERTY and STOPPED not in self.config.stash:
+                self.config.stash[STOPPED] = str(value)
+                dsession = self.config.pluginmanager.getplugin("dsession")  # xdist: stop the other workers too
+                if dsession is not None:
+                    dsession.shouldstop = f"{STOPPED_BY}: {value}"
+        if report.when != "teardown":
             return
         for name, value in report.user_properties:
             if name == PROGRESS_PROPERTY:
@@ -279,7 +301,7 @@ class Listener:
         if self.run is None:
             return  # not a readiness run
         if self.interrupted is None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
-            self.interrupted = "SIGINT"
+            self.interrupted = STOPPED_BY if STOPPED in self.config.stash else "SIGINT"
         if self.is_worker:
             shipped = [self.run.secrets.scrub_data(r.to_dict()) for r in self.results.values()]
             self.config.workeroutput[WORKER_OUTPUT] = json.dumps({"results": shipped})  # type: ignore[attr-defined]

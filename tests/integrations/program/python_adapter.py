@@ -8,7 +8,8 @@ environment, the credentials file re-read for every request, the webhook secret 
 
 Variants: ``reference`` (default); ``crash-on-deposit`` (exits mid-run); ``garbage`` (prints a banner on
 stdout); ``protocol-2`` (answers initialize with another version); ``hang`` (answers initialize, then nothing);
-``slow-start`` (sleeps before reading stdin).
+``slow-start`` (sleeps before reading stdin); ``stray-stdout-in-deposit`` (a debugging print to stdout in
+``deposit``, mid-run).
 """
 
 from __future__ import annotations
@@ -153,6 +154,14 @@ def main() -> None:
             os._exit(3)
 
         operations["deposit"] = crash
+    if variant == "stray-stdout-in-deposit":
+        deposit = operations["deposit"]
+
+        def chatty(**params: Any) -> Any:
+            print(f"debug: deposit {params.get('amount')}", file=sys.__stdout__, flush=True)  # a stray Printf
+            return deposit(**params)
+
+        operations["deposit"] = chatty
     serve(operations, name=f"python-{variant}", capabilities=capabilities)
 
 
