@@ -87,7 +87,7 @@ class IntegrationEnv:
 class Integration(Protocol):
     """The operations every adapter provides. Dicts are Bluum request bodies; amounts are decimal strings;
     ids are returned as Bluum gives them. Optional capabilities (``request_log``, ``alerts``,
-    ``webhook_url``, ``processed_events``, ``close``) are detected by presence."""
+    ``webhook_url``, ``processed_events``, ``resource_status``, ``close``) are detected by presence."""
 
     def create_investor(self, profile: dict[str, Any]) -> str: ...
 
@@ -122,7 +122,14 @@ OPERATIONS: tuple[str, ...] = (
     "positions",
     "withdraw",
 )
-OPTIONAL_CAPABILITIES: tuple[str, ...] = ("request_log", "alerts", "webhook_url", "processed_events", "close")
+OPTIONAL_CAPABILITIES: tuple[str, ...] = (
+    "request_log",
+    "alerts",
+    "webhook_url",
+    "processed_events",
+    "resource_status",
+    "close",
+)
 
 
 class IntegrationError(HarnessError):

@@ -280,6 +280,12 @@ def out_of_order(h: Harness) -> None:
             problems.append(f"after order.filled then an older order.accepted, the order is {state!r}, not 'filled'")
     else:
         h.evidence["state"] = "not observable: no resource_status() on the adapter for this endpoint"
+        if not problems:  # both acknowledged; whether the older one regressed the order could not be seen
+            raise NotVerifiable(
+                "both deliveries were acknowledged, but whether the older event regressed the order's state could "
+                "not be seen: the adapter exposes no resource_status() (an optional capability: for a program, the "
+                "resource_status request of the adapter protocol) for the receiver this check delivered to"
+            )
     if problems:
         raise _fail("both events acknowledged and applied; the newer state kept",
                     "; ".join(problems),

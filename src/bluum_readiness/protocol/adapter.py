@@ -41,7 +41,7 @@ EXEC_PREFIX = "exec:"
 START_TIMEOUT_S = 30.0
 #: The backstop on one operation; checks bound their calls well inside it, so this only ends calls nobody awaits.
 OPERATION_TIMEOUT_S = 120.0
-#: The bound on ``request_log``, ``alerts`` and ``processed_events``.
+#: The bound on ``request_log``, ``alerts``, ``processed_events`` and ``resource_status``.
 CAPABILITY_TIMEOUT_S = 30.0
 SHUTDOWN_TIMEOUT_S = 2.0
 CAPABILITIES = ("request_log", "alerts", "processed_events")
@@ -82,6 +82,7 @@ class ProgramIntegration:
     request_log: Callable[[], list[dict[str, Any]]]
     alerts: Callable[[], list[dict[str, Any]]]
     processed_events: Callable[[], list[str]]
+    resource_status: Callable[[str], str | None]
     webhook_url: str
 
     def __init__(self, program: Program, files: ProgramFiles, hello: Mapping[str, Any]) -> None:
@@ -92,8 +93,15 @@ class ProgramIntegration:
         for capability in CAPABILITIES:
             if capabilities.get(capability) is True:
                 setattr(self, capability, functools.partial(self._request, capability, {}, CAPABILITY_TIMEOUT_S))
+        if capabilities.get("resource_status") is True:
+            self.resource_status = self._resource_status
         if capabilities.get("webhook_url"):
             self.webhook_url = str(capabilities["webhook_url"])
+
+    def _resource_status(self, resource_id: str) -> str | None:
+        """The status the program's receiver holds for a resource (``null``: none), after the events it applied."""
+        status = self._request("resource_status", {"resource_id": resource_id}, CAPABILITY_TIMEOUT_S)
+        return None if status is None else str(status)
 
     @property
     def stderr(self) -> OutputLog:

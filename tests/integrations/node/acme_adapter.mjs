@@ -28,6 +28,8 @@ const VARIANTS = [
   "no-failure-logs",
   "swallows-4xx",
   "request-log",
+  "resource-status",
+  "last-write-wins",
 ];
 if (!VARIANTS.includes(variant)) {
   console.error(`unknown --variant=${variant}; one of ${VARIANTS.join(", ")}`);
@@ -49,7 +51,11 @@ const client = new AcmeBluumClient({
 });
 
 const receiver = BLUUM.webhookTls.cert
-  ? await new AcmeWebhookReceiver({ tls: BLUUM.webhookTls, secret: readWebhookSecret }).listen()
+  ? await new AcmeWebhookReceiver({
+      tls: BLUUM.webhookTls,
+      secret: readWebhookSecret,
+      lastWriteWins: variant === "last-write-wins",
+    }).listen()
   : null;
 
 const operations = {
@@ -71,6 +77,7 @@ const operations = {
   positions: async ({ investor_id }) => client.positions(investor_id),
   request_log: async () => client.exchanges,
   processed_events: async () => receiver?.processed ?? [],
+  resource_status: async ({ resource_id }) => receiver?.states.get(resource_id)?.status ?? null,
 };
 
 serve(operations, {
@@ -78,6 +85,8 @@ serve(operations, {
   capabilities: {
     request_log: variant === "request-log",
     processed_events: receiver !== null,
+    // the receiver's state is shown in two variants only, so the default stays a team without it
+    resource_status: receiver !== null && ["resource-status", "last-write-wins"].includes(variant),
     webhook_url: receiver?.url ?? null,
   },
 });

@@ -10,11 +10,13 @@ const TOLERANCE_S = 300;
 const PATH = "/webhooks/bluum";
 
 export class AcmeWebhookReceiver {
-  /** @param {{tls: {cert: string, key: string}, secret: () => string | null}} options */
-  constructor({ tls, secret }) {
+  /** @param {{tls: {cert: string, key: string}, secret: () => string | null, lastWriteWins?: boolean}} options */
+  constructor({ tls, secret, lastWriteWins = false }) {
     this.secret = secret;
+    this.lastWriteWins = lastWriteWins; // a known-bad variant: the event received last overwrites the state
     this.seen = new Set();
     this.processed = [];
+    this.states = new Map(); // resource id -> {status, at}: the newest event's, by the event's own timestamp
     this.server = createServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, (req, res) =>
       this.handle(req, res),
     );
@@ -54,11 +56,20 @@ export class AcmeWebhookReceiver {
       }
       const duplicate = this.seen.has(event.id);
       this.seen.add(event.id);
-      if (!duplicate) setImmediate(() => this.processed.push(event.id)); // the effect, after the acknowledgement
+      if (!duplicate) setImmediate(() => this.apply(event)); // the effect, after the acknowledgement
       reply(200, { received: true, duplicate });
     });
   }
 }
+
+AcmeWebhookReceiver.prototype.apply = function apply(event) {
+  this.processed.push(event.id);
+  const resource = event.data?.id;
+  const at = Date.parse(event.timestamp ?? "");
+  if (typeof resource !== "string" || typeof event.data?.status !== "string") return;
+  const current = this.states.get(resource);
+  if (this.lastWriteWins || !current || !(at < current.at)) this.states.set(resource, { status: event.data.status, at });
+};
 
 /** Why the delivery is not authentic, or null when it is. */
 function verify(secret, headers, body) {

@@ -125,8 +125,10 @@ def reference_operations() -> tuple[dict[str, Callable[..., Any]], dict[str, Any
         "request_log": ref.request_log,
         "alerts": ref.alerts,
         "processed_events": ref.processed_events,
+        "resource_status": ref.resource_status,
     }
     capabilities = {"request_log": True, "alerts": True, "processed_events": tls is not None,
+                    "resource_status": tls is not None,
                     "webhook_url": ref.webhook_url if tls is not None else None}  # fmt: skip
     return operations, capabilities
 

@@ -125,12 +125,15 @@ const operations = {
   // request_log() -> [{method, path, status, request_id, duration_ms}, …]   one entry per HTTP exchange
   // alerts() -> [{kind: "elevated_5xx" | "rate_limited" | "stuck_order" | "webhook_failure", …}, …]
   // processed_events() -> ["evt_…", …]   event ids whose effects your receiver applied, one per application
+  // resource_status({resource_id}) -> "filled" | … | null   the status your receiver holds for a resource after
+  //   the events it applied (webhooks.out-of-order reads it: an older event must not overwrite a newer one)
 };
 
 const capabilities = {
   request_log: false,
   alerts: false,
   processed_events: false,
+  resource_status: false,
   webhook_url: null, // your receiver's https URL, served with BLUUM.webhookTls (the suite trusts that CA)
 };
 
@@ -144,7 +147,13 @@ export const PROTOCOL = 1;
 
 /** Answer the suite's requests with `operations` until stdin closes. */
 export function serve(operations, { name = "bluum-adapter", capabilities = {} } = {}) {
-  const advertised = { request_log: false, alerts: false, processed_events: false, webhook_url: null };
+  const advertised = {
+    request_log: false,
+    alerts: false,
+    processed_events: false,
+    resource_status: false,
+    webhook_url: null,
+  };
   for (const [capability, value] of Object.entries(capabilities)) {
     if (capability !== "webhook_url" && value && typeof operations[capability] !== "function") {
       console.error(`bluum-adapter: capability ${capability} is set but operations.${capability} is missing`);
