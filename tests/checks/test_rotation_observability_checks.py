@@ -117,3 +117,49 @@ def test_a_python_log_the_root_logger_never_sees_is_named_in_the_fix(session, mo
     with pytest.raises(ConformanceFailure) as seen:  # its own lines are seen: no word of the root logger
         session.run(registry.get("observability.request-log"))
     assert "propagate" not in seen.value.fix
+
+
+class GoLikeTransport:
+    """Go's http.Transport, as far as failures-logged can tell: a request with an Idempotency-Key whose connection
+    closes before any answer is sent again at once, inside the transport — the integration's code sees one attempt."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def handle_request(self, request: Any) -> Any:
+        import httpx
+
+        try:
+            return self.inner.handle_request(request)
+        except (httpx.RemoteProtocolError, httpx.ReadError):
+            if "idempotency-key" not in request.headers:
+                raise
+            return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_request_the_http_transport_replayed_is_judged_as_the_integration_saw_it():
+    """An integration with no request timeout whose transport replays the deposit the proxy hung up on (as Go's
+    does): its code saw one attempt, answered 201, and logged it — failures-logged no longer counts the hidden
+    attempt as unlogged ("1 of 2 unanswered exchanges are in no log line"), and says what it excused."""
+    import httpx
+
+    from bluum_readiness._client_tls import default_tls_context
+    from tests.integrations.variants import GOOD
+
+    def go_like(env: Any) -> Any:
+        transport = GoLikeTransport(httpx.HTTPTransport(verify=default_tls_context()))
+        return configurable.ConfigurableIntegration(env, GOOD.but(client_timeout=False), transport=transport)
+
+    s = SuiteSession.embedded(thresholds=Thresholds(request_timeout_s=0.2))
+    try:
+        s.factory = go_like
+        evidence: dict[str, Any] = {}
+        s.run(registry.get("observability.failures-logged"), evidence)
+    finally:
+        s.close()
+    judged = evidence["failures_logged"]
+    assert judged["unanswered"] == 1 and len(judged["matched"]) == 1, judged
+    assert len(judged["transport_replays"]) == 1 and "POST" in judged["transport_replays"][0], judged

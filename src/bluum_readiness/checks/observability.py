@@ -198,6 +198,27 @@ def request_log(h: Harness) -> None:
         )
 
 
+REPLAY_WINDOW_S = 0.005
+"""How soon an identical request must follow an unanswered one to be its HTTP transport's replay (Go's http.Transport
+resends at once, sub-millisecond on loopback; an application's own retry waits its backoff)."""
+
+
+def transport_replay(exchange: Exchange, seen: Sequence[Exchange]) -> int | None:
+    """The sequence number of the request that replayed ``exchange`` inside the integration's HTTP transport, if one
+    did: the same method, path, query, body and Idempotency-Key, within ``REPLAY_WINDOW_S`` of the connection
+    closing with no answer. Its code saw one attempt (the replay's answer), not the failure."""
+    if exchange.status is not None:
+        return None
+    for later in seen:
+        if later.seq <= exchange.seq or later.started - exchange.finished > REPLAY_WINDOW_S:
+            continue
+        same = (later.method, later.path, later.query, later.body_sha256, later.idempotency_key) == (
+            exchange.method, exchange.path, exchange.query, exchange.body_sha256, exchange.idempotency_key)  # fmt: skip
+        if same and later.started >= exchange.finished - 0.001:
+            return later.seq
+    return None
+
+
 @check("observability.failures-logged", item=ITEM,
        title="Exchanges that got no answer (reset, timeout) are logged with method, path and the failure")  # fmt: skip
 def failures_logged(h: Harness) -> None:
@@ -220,10 +241,23 @@ def failures_logged(h: Harness) -> None:
             lambda: integration.deposit(investor, bank, "4.00"),
         ):
             h.invoke(operation, timeout=30.0)
-    unanswered = [x for x in h.exchanges_since(mark) if x.status is None and x.fault in {r.name for r in rules}]
-    if not unanswered:
+    seen = h.exchanges_since(mark)
+    faulted = [x for x in seen if x.status is None and x.fault in {r.name for r in rules}]
+    if not faulted:
         raise NotVerifiable(
             "the integration sent no request into the faults, so no unanswered exchange could be logged"
+        )
+    replayed = [x for x in faulted if transport_replay(x, seen) is not None]
+    unanswered = [x for x in faulted if x not in replayed]
+    replays = [f"{x.method} {x.path} ({x.fault}: replayed by the HTTP transport as #{transport_replay(x, seen)})"
+               for x in replayed]  # fmt: skip
+    if not unanswered:
+        h.evidence["failures_logged"] = {"unanswered": len(faulted), "transport_replays": replays}
+        raise NotVerifiable(
+            f"every unanswered exchange was replayed at once by the integration's HTTP transport ({'; '.join(replays)}"
+            "): an identical request with the same Idempotency-Key followed within "
+            f"{REPLAY_WINDOW_S * 1000:g} ms, as Go's http.Transport does when a connection closes before any answer, "
+            "so no failure reached the integration's code to log"
         )
     entries = _logs.read(logs.lines)
     read_log = getattr(integration, "request_log", None)
@@ -244,11 +278,16 @@ def failures_logged(h: Harness) -> None:
             used.add(found)
             matched.append({"exchange": label, "line": entries[found].describe()})
     h.evidence["failures_logged"] = {"unanswered": len(unanswered), "scanned": _logs.scanned(logs.lines),
-                                     "matched": matched, "missing": missing}  # fmt: skip
+                                     "matched": matched, "missing": missing,
+                                     "transport_replays": replays}  # fmt: skip
     if missing:
+        excused = (f" ({len(replays)} more, replayed at once by the HTTP transport, were not counted: the "
+                   "integration's code never saw them fail)") if replays else ""  # fmt: skip
         raise _fail(
             "a log line for every exchange that got no answer, with its method, path and the failure (reset, timeout)",
-            f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: " + "; ".join(missing),
+            f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: "
+            + "; ".join(missing)
+            + excused,
             "log failed attempts too, not only answered ones — method, path and what went wrong (ECONNRESET, "
             "a timeout after N ms) — whether or not you retry: they are what on-call needs when Bluum is unreachable"
             + (ROOT_LOGGER_FIX if _python_log_unseen(logs) else ""),
