@@ -182,3 +182,19 @@ def test_an_interrupt_swallowed_inside_the_block_is_raised_again_when_it_ends():
         raise ValueError("a failure after the interrupt")
     with interrupts_kept():  # no signal: nothing raised
         pass
+
+
+def test_a_missing_withdrawal_key_reads_as_one_cause_across_items(session):
+    """No Idempotency-Key on withdrawals failed three checks of two items with three unrelated messages: each now
+    names the cause no-idempotency-key (the journey's refused withdrawal, the error path refused for the key instead
+    of the balance, and key-on-every-transfer)."""
+    from bluum_readiness.failures import ConformanceFailure
+    from tests.integrations import variants
+
+    session.factory = variants._factory(variants.GOOD.but(key_mode="deposits_only"))
+    causes = {}
+    for check in ("lifecycle.full-journey", "lifecycle.error-paths", "idempotency.key-on-every-transfer"):
+        with pytest.raises(ConformanceFailure) as caught:
+            session.run(registry.get(check))
+        causes[check] = caught.value.cause
+    assert set(causes.values()) == {"no-idempotency-key"}, causes

@@ -67,6 +67,7 @@ def test_a_failed_drill_names_the_failed_operations_and_keeps_a_working_pair(sho
         session.run(DRILL)
     failure = caught.value
     assert failure.checklist_id == "credential-rotation"
+    assert failure.cause == "credentials-cached"  # the cause error-handling.401-refresh names for the same defect
     # the first failure met the revoked pair: begun after the revocation, or in flight when it happened
     assert "operations failed during the drill" in failure.observed and "(revoked" in failure.observed
     assert failure.evidence["rotation"]["failed_operations"][0]["ended_in"] == "revoked"

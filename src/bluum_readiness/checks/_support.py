@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.calling import Call, call
 from bluum_readiness.failures import NotVerifiable
-from bluum_readiness.integration import IntegrationError
+from bluum_readiness.integration import IntegrationError, describe_failure
 from bluum_readiness.proxy.recorder import Exchange
 
 if TYPE_CHECKING:
@@ -33,6 +33,19 @@ PREFIXES = {
     "withdraw": "wd",
 }
 """The id prefix each creating operation must return (``inv_…``, ``fs_…``…)."""
+
+
+def refusal_cause(error: BaseException | None) -> str:
+    """The cause a refusal shows, when it shows one: Bluum's "Idempotency-Key header is required" (BLUM-400-002 on a
+    deposit or withdrawal) is ``no-idempotency-key`` wherever it surfaces (the lifecycle's steps and error paths);
+    "" otherwise."""
+    if error is None:
+        return ""
+    info = describe_failure(error)
+    text = f"{info.get('param') or ''} {info.get('message') or ''}".lower()
+    if info.get("code") == "BLUM-400-002" and "idempotency-key" in text:
+        return "no-idempotency-key"
+    return ""
 
 
 def step(h: Harness, operation: str, run: Callable[[], Any], *, purpose: str) -> Any:

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from bluum_readiness.checks._support import PREFIXES, Call, interrupts_kept, investor_events, twin_deliveries
+from bluum_readiness.checks._support import (
+    PREFIXES,
+    Call,
+    interrupts_kept,
+    investor_events,
+    refusal_cause,
+    twin_deliveries,
+)
 from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
@@ -87,13 +94,16 @@ class _Journey:
     def record(self, step: str, **facts: Any) -> None:
         self.steps.append({"step": step, **facts})
 
-    def fail(self, step: str, expected: str, observed: str, fix: str, **facts: Any) -> ConformanceFailure:
+    def fail(
+        self, step: str, expected: str, observed: str, fix: str, *, cause: str = "", **facts: Any
+    ) -> ConformanceFailure:
         self.record(step, outcome="failed", **facts)
         return ConformanceFailure(
             expected=f"step '{step}': {expected}",
             observed=observed,
             fix=fix,
             evidence={"failed_step": step, "journey": self.steps, "skipped": self.skipped, **facts},
+            cause=cause,
         )
 
     def run(self, step: str, operation: Callable[[], Any]) -> Any:
@@ -104,6 +114,7 @@ class _Journey:
                 "the operation to succeed (nothing in this journey should be refused)",
                 f"the call {outcome.describe()}",
                 "make the operation send the documented request and return the target's answer",
+                cause=refusal_cause(outcome.error),
             )
         return outcome.result
 
@@ -406,7 +417,8 @@ def error_paths(h: Harness) -> None:
         mark = h.mark()
         outcome = h.invoke(operation, timeout=timeout)
         surfaced, observed = _judge_refusal(outcome, h.exchanges_since(mark), expected)
-        results.append({"path": path, "surfaced": surfaced, "expected": str(expected), "observed": observed})
+        results.append({"path": path, "surfaced": surfaced, "expected": str(expected), "observed": observed,
+                        "cause": refusal_cause(outcome.error)})  # fmt: skip
 
     def twin_only(path: str) -> bool:
         if not twin:
@@ -479,6 +491,7 @@ def error_paths(h: Harness) -> None:
             "Bluum judges what was asked, and raise on every 4xx with Bluum's code, status and X-Request-Id; never "
             "return None or a default value",
             evidence={"paths": results, "not_verifiable": not_verifiable},
+            cause=causes.pop() if len(causes := {r.get("cause", "") for r in silent}) == 1 else "",
         )
 
 

@@ -201,20 +201,25 @@ def request_log(h: Harness) -> None:
 REPLAY_WINDOW_S = 0.005
 """How soon an identical request must follow an unanswered one to be its HTTP transport's replay (Go's http.Transport
 resends at once, sub-millisecond on loopback; an application's own retry waits its backoff)."""
+HELD_REPLAY_WINDOW_S = 0.25
+"""The same, when the proxy itself hung up on a request the client was still waiting for (it had no timeout, or a
+longer one): such a client saw no failure of its own, so a scheduling delay before the replay must not count."""
 
 
-def transport_replay(exchange: Exchange, seen: Sequence[Exchange]) -> int | None:
+def transport_replay(exchange: Exchange, seen: Sequence[Exchange], held_s: float) -> int | None:
     """The sequence number of the request that replayed ``exchange`` inside the integration's HTTP transport, if one
-    did: the same method, path, query, body and Idempotency-Key, within ``REPLAY_WINDOW_S`` of the connection
-    closing with no answer. Its code saw one attempt (the replay's answer), not the failure."""
+    did: the same method, path, query, body and Idempotency-Key, at once after the connection closed with no answer
+    (``REPLAY_WINDOW_S``; ``HELD_REPLAY_WINDOW_S`` when the proxy hung up after holding it ``held_s``). Its code saw
+    one attempt (the replay's answer), not the failure."""
     if exchange.status is not None:
         return None
+    hung_up = exchange.duration_ms / 1000 >= 0.95 * held_s
+    window = HELD_REPLAY_WINDOW_S if hung_up else REPLAY_WINDOW_S
+    key = (exchange.method, exchange.path, exchange.query, exchange.body_sha256, exchange.idempotency_key)
     for later in seen:
-        if later.seq <= exchange.seq or later.started - exchange.finished > REPLAY_WINDOW_S:
+        if later.seq <= exchange.seq or not 0 <= later.started - exchange.finished + 0.001 <= window + 0.001:
             continue
-        same = (later.method, later.path, later.query, later.body_sha256, later.idempotency_key) == (
-            exchange.method, exchange.path, exchange.query, exchange.body_sha256, exchange.idempotency_key)  # fmt: skip
-        if same and later.started >= exchange.finished - 0.001:
+        if (later.method, later.path, later.query, later.body_sha256, later.idempotency_key) == key:
             return later.seq
     return None
 
@@ -228,7 +233,7 @@ def failures_logged(h: Harness) -> None:
         FaultRule("log-reset", ResetFault(), method="GET", path=INVESTOR, first=1),
         FaultRule(
             "log-timeout",
-            HangBeforeFault(seconds=h.thresholds.request_timeout_s * 3),
+            HangBeforeFault(seconds=h.thresholds.request_timeout_s * 3),  # held_s below
             method="POST",
             path=DEPOSITS,
             first=1,
@@ -247,17 +252,20 @@ def failures_logged(h: Harness) -> None:
         raise NotVerifiable(
             "the integration sent no request into the faults, so no unanswered exchange could be logged"
         )
-    replayed = [x for x in faulted if transport_replay(x, seen) is not None]
-    unanswered = [x for x in faulted if x not in replayed]
-    replays = [f"{x.method} {x.path} ({x.fault}: replayed by the HTTP transport as #{transport_replay(x, seen)})"
-               for x in replayed]  # fmt: skip
+    held_s = h.thresholds.request_timeout_s * 3
+    replay_of = {x.seq: transport_replay(x, seen, held_s) for x in faulted}
+    unanswered = [x for x in faulted if replay_of[x.seq] is None]
+    replays = [
+        f"{x.method} {x.path} ({x.fault}: replayed by the HTTP transport as #{replay_of[x.seq]})"
+        for x in faulted
+        if replay_of[x.seq] is not None
+    ]
     if not unanswered:
         h.evidence["failures_logged"] = {"unanswered": len(faulted), "transport_replays": replays}
         raise NotVerifiable(
             f"every unanswered exchange was replayed at once by the integration's HTTP transport ({'; '.join(replays)}"
-            "): an identical request with the same Idempotency-Key followed within "
-            f"{REPLAY_WINDOW_S * 1000:g} ms, as Go's http.Transport does when a connection closes before any answer, "
-            "so no failure reached the integration's code to log"
+            "): an identical request with the same Idempotency-Key followed at once, as Go's http.Transport sends when "
+            "a connection closes before any answer, so no failure reached the integration's code to log"
         )
     entries = _logs.read(logs.lines)
     read_log = getattr(integration, "request_log", None)

@@ -71,6 +71,7 @@ class _Op:
     started: float
     finished: float = 0.0
     error: str | None = None
+    status: int | None = None  # the API's status when it refused the operation
     ended_in: str = ""  # the phase when it returned or failed: an operation in flight at the revocation meets it
 
 
@@ -102,6 +103,8 @@ class _Traffic:
             except Exception as exc:  # the integration's failure is what the drill looks for
                 info = describe_failure(exc)
                 op.error = f"{info['exception']}: {info['message']}"[:300]
+                status = info.get("status", info.get("status_code"))
+                op.status = status if isinstance(status, int) else None
             op.finished = time.time()
             op.ended_in = self.phase
             self.stop.wait(self.pause_s)
@@ -278,6 +281,8 @@ def drill(h: Harness) -> None:
             fix="read the pair from your secret source for every request (or cache it briefly) and, on 401, read it "
             "again and retry once — see the rotation runbook in this report",
             evidence=dict(h.evidence),
+            # operations refused 401 once the old pair was revoked: the pair was read once and kept
+            cause="credentials-cached" if failed and all(o.status == 401 for o in failed) else "",
         )
     if not h.target.twin:
         raise NotVerifiable(
