@@ -281,10 +281,15 @@ def out_of_order(h: Harness) -> None:
     else:
         h.evidence["state"] = "not observable: no resource_status() on the adapter for this endpoint"
         if not problems:  # both acknowledged; whether the older one regressed the order could not be seen
+            unseen = (
+                "the adapter exposes no resource_status() (an optional capability: for a program, the resource_status "
+                "request of the adapter protocol)"
+                if rig.own
+                else "the receiver runs elsewhere ([webhooks] url), where the suite cannot read its state"
+            )
             raise NotVerifiable(
-                "both deliveries were acknowledged, but whether the older event regressed the order's state could "
-                "not be seen: the adapter exposes no resource_status() (an optional capability: for a program, the "
-                "resource_status request of the adapter protocol) for the receiver this check delivered to"
+                f"both deliveries were acknowledged, but whether the older event regressed the order's state could "
+                f"not be seen: {unseen}"
             )
     if problems:
         raise _fail("both events acknowledged and applied; the newer state kept",
