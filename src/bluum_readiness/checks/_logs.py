@@ -51,7 +51,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "request_method",
         "requestmethod",
         "verb",
-    ),  # fmt: skip
+    ),
     "path": (
         "path",
         "url",
@@ -69,7 +69,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "pathname",
         "endpoint",
         "route",
-    ),  # fmt: skip
+    ),
     "status": (
         "status",
         "status_code",
@@ -81,7 +81,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "response.status",
         "response_status",
         "responsestatus",
-    ),  # fmt: skip
+    ),
     "request_id": (
         "request_id",
         "requestid",
@@ -92,7 +92,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "bluum_request_id",
         "reqid",
         "req_id",
-    ),  # fmt: skip
+    ),
     "duration": (
         "duration_ms",
         "duration",
@@ -122,7 +122,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "http.client.request.duration",
         "http.server.request.duration",
         "event.duration",
-    ),  # fmt: skip
+    ),
     "error": (
         "error",
         "err",
@@ -134,23 +134,38 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "transport",
         "exc_info",
         "reason",
-    ),  # fmt: skip
+    ),
     "level": ("level", "levelname", "severity", "log.level", "lvl", "severity_text", "severitytext", "loglevel"),
     "message": ("msg", "message", "event", "body"),
 }
 
 #: Dotted key segments that hold an error (pino's ``err.code``, zap's ``error``, structlog's ``exception``).
-ERROR_KEYS = frozenset({"error", "err", "exception", "exc_info", "failure", "error_type", "errortype", "error_code",
-                        "errorcode", "cause"})  # fmt: skip
+ERROR_KEYS = frozenset(
+    {"error", "err", "exception", "exc_info", "failure", "error_type", "errortype", "error_code", "errorcode", "cause"}
+)
 #: Words that name a network failure (an exchange that got no answer).
 FAILURE_WORDS = re.compile(
     r"timeout|timed.?out|etimedout|reset|econn|refused|closed|disconnect|abort|hang.?up|epipe|broken.?pipe|"
     r"und_err|no.?response|network|protocol.?error|fetch failed|unreachable|socket|eof",
     re.IGNORECASE,
 )
-_LEVEL_WORDS = {"trace": 5, "debug": 10, "info": 20, "notice": 25, "warn": 30, "warning": 30, "error": 40,
-                "err": 40, "severe": 40, "fatal": 50, "critical": 50, "crit": 50, "alert": 50, "emerg": 50,
-                "panic": 50}  # fmt: skip
+_LEVEL_WORDS = {
+    "trace": 5,
+    "debug": 10,
+    "info": 20,
+    "notice": 25,
+    "warn": 30,
+    "warning": 30,
+    "error": 40,
+    "err": 40,
+    "severe": 40,
+    "fatal": 50,
+    "critical": 50,
+    "crit": 50,
+    "alert": 50,
+    "emerg": 50,
+    "panic": 50,
+}
 _TEXT_LEVEL = re.compile(r"\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|SEVERE|FATAL|CRITICAL|PANIC)\b")
 _LOGFMT_PAIR = re.compile(r'(?:^|\s)([A-Za-z_][\w.\-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)')
 _DURATION_TEXT = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:ns|us|µs|ms|s)?\s*$")
@@ -223,14 +238,31 @@ def scanned(lines: Sequence[LogLine]) -> dict[str, dict[str, int]]:
 
 # loggers of HTTP and networking libraries: their records reach the root logger whatever the integration's own
 # loggers do, so they say nothing of whether the integration's own log is seen
-LIBRARY_LOGGERS = frozenset({"httpx", "httpcore", "urllib3", "requests", "aiohttp", "h11", "h2", "hpack", "asyncio",
-                             "charset_normalizer", "botocore", "boto3"})  # fmt: skip
+LIBRARY_LOGGERS = frozenset(
+    {
+        "httpx",
+        "httpcore",
+        "urllib3",
+        "requests",
+        "aiohttp",
+        "h11",
+        "h2",
+        "hpack",
+        "asyncio",
+        "charset_normalizer",
+        "botocore",
+        "boto3",
+    }
+)
 
 
 def own_python_lines(lines: Iterable[LogLine]) -> list[LogLine]:
     """The Python log records not written by an HTTP or networking library (``LIBRARY_LOGGERS``)."""
-    return [line for line in lines
-            if line.source == "logging" and (line.logger or "").partition(".")[0] not in LIBRARY_LOGGERS]  # fmt: skip
+    return [
+        line
+        for line in lines
+        if line.source == "logging" and (line.logger or "").partition(".")[0] not in LIBRARY_LOGGERS
+    ]
 
 
 def _entry(line: LogLine) -> Entry:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks._support import require_traffic
+from bluum_readiness.checks.judge import failure
 from bluum_readiness.checks.registry import check
 from bluum_readiness.credentials.scan import Finding, HistoryFinding, ScanResult, scan_configured_ahead
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
@@ -35,7 +36,7 @@ _PROBE_INVESTOR = "inv_" + "0" * 26  # well-formed and unknown: against a real t
 
 
 def _failure(*, expected: str, observed: str, fix: str, evidence: dict[str, Any]) -> ConformanceFailure:
-    return ConformanceFailure(expected=expected, observed=observed, fix=fix, evidence=evidence)
+    return failure(expected=expected, observed=observed, fix=fix, evidence=evidence)
 
 
 # -- no secrets in the code ---------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bluum_readiness.checks.judge import failure
 from bluum_readiness.checks.registry import check
-from bluum_readiness.failures import ConformanceFailure
 from bluum_readiness.smoke import smoke_test
 
 if TYPE_CHECKING:
@@ -15,10 +15,15 @@ if TYPE_CHECKING:
 @check("smoke-test.read-only-200", item="smoke-test", title="A read-only request with the deployed credentials → 200")
 def read_only_200(h: Harness) -> None:
     result = smoke_test(h.target.base_url, h.credentials.get())
-    h.evidence["smoke"] = {"url": result.url, "status": result.status, "code": result.code,
-                           "request_id": result.request_id, "duration_ms": round(result.duration_ms, 1)}  # fmt: skip
+    h.evidence["smoke"] = {
+        "url": result.url,
+        "status": result.status,
+        "code": result.code,
+        "request_id": result.request_id,
+        "duration_ms": round(result.duration_ms, 1),
+    }
     if not result.ok:
-        raise ConformanceFailure(
+        raise failure(
             expected="200 from GET /assets?asset_class=us_equity&tradable=true&limit=1",
             observed=result.message,
             fix="deploy the key pair of this environment to the secret source the integration reads, then re-run",

@@ -30,7 +30,7 @@ from bluum_readiness.proxy.recorder import Exchange
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
 
-__all__ = ["Facts", "Finding", "Fix", "Judge", "Unjudged", "Verdict", "judge", "judged"]
+__all__ = ["Facts", "Finding", "Fix", "Judge", "Unjudged", "Verdict", "failure", "judge", "judged"]
 
 LANGUAGE_NAMES = {"python": "Python", "node": "Node", "typescript": "TypeScript", "go": "Go", "java": "Java"}
 
@@ -53,7 +53,8 @@ class Fix:
 @dataclass(frozen=True)
 class Finding:
     """A judge's "failed": what a ready integration does, what this one did, how to fix it, and why (``cause``, an
-    id of the cause catalogue). ``exchanges`` are the ones that show it; ``evidence`` anything else worth keeping."""
+    id of the cause catalogue; "" only for a check that cannot name one). ``exchanges`` are the ones that show it;
+    ``evidence`` anything else worth keeping."""
 
     cause: str
     expected: str
@@ -63,15 +64,33 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
     def failure(self, language: str | None = None) -> ConformanceFailure:
+        """The ``ConformanceFailure`` every output reads. ``exchanges``, when given, replace the check's recorded ones
+        in its evidence (the transcript shows what the finding is about)."""
         fix = self.fix.render(language) if isinstance(self.fix, Fix) else self.fix
-        catalogued_cause(self.cause)  # an unknown cause is a bug in the judge, found by the first test that fails
+        if self.cause:
+            catalogued_cause(self.cause)  # an unknown cause is a bug in the judge, found by the first test that fails
+        shown = {"exchanges": [x.to_dict() for x in self.exchanges]} if self.exchanges else {}
         return ConformanceFailure(
             expected=self.expected,
             observed=self.observed,
             fix=fix,
-            evidence={"exchanges": [x.to_dict() for x in self.exchanges], **self.evidence},
+            evidence={**shown, **self.evidence},
             cause=self.cause,
         )
+
+
+def failure(
+    *,
+    expected: str,
+    observed: str,
+    fix: Fix | str = "",
+    cause: str = "",
+    exchanges: Sequence[Exchange] = (),
+    evidence: Mapping[str, Any] | None = None,
+) -> ConformanceFailure:
+    """A finding of a check that drives and judges in one function (the items not yet split into scenarios and
+    judges): the same constructor as a judge's ``Finding``."""
+    return Finding(cause, expected, observed, fix, exchanges, evidence or {}).failure()
 
 
 @dataclass(frozen=True)

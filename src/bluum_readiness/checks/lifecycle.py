@@ -25,6 +25,7 @@ from bluum_readiness.checks._support import (
     refusal_cause,
     twin_deliveries,
 )
+from bluum_readiness.checks.judge import failure
 from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
@@ -98,7 +99,7 @@ class _Journey:
         self, step: str, expected: str, observed: str, fix: str, *, cause: str = "", **facts: Any
     ) -> ConformanceFailure:
         self.record(step, outcome="failed", **facts)
-        return ConformanceFailure(
+        return failure(
             expected=f"step '{step}': {expected}",
             observed=observed,
             fix=fix,
@@ -135,13 +136,18 @@ class _Journey:
         """Run a creating operation and check it returned an id with the documented prefix."""
         return self.new_id(step, operation, self.run(step, run))
 
-    def wait_order(self, integration: Any, investor: str, step: str, order_id: str, status: str,
-                   fix: str = STALE_FIX) -> None:  # fmt: skip
+    def wait_order(
+        self, integration: Any, investor: str, step: str, order_id: str, status: str, fix: str = STALE_FIX
+    ) -> None:
         """Poll ``get_order`` through the integration until the order has ``status``."""
         statuses = ("cancelled", "canceled") if status == "cancelled" else (status,)
-        self.poll_integration(step, f"order {order_id} to be '{status}'",
-                              lambda: integration.get_order(investor, order_id),
-                              lambda o: _status(o) in statuses, fix)  # fmt: skip
+        self.poll_integration(
+            step,
+            f"order {order_id} to be '{status}'",
+            lambda: integration.get_order(investor, order_id),
+            lambda o: _status(o) in statuses,
+            fix,
+        )
         self.record(step, id=order_id, status=status)
 
     def poll_integration(
@@ -367,8 +373,14 @@ class _Refused:
         code = info.get("code") if isinstance(info.get("code"), str) else None
         found = _BLUM_CODE.search(code or "") or _BLUM_CODE.search(str(info.get("message", "")))
         code = found.group(0) if found else None
-        status = next((v for v in (info.get("status"), info.get("status_code"))
-                       if isinstance(v, int) and not isinstance(v, bool)), None)  # fmt: skip
+        status = next(
+            (
+                v
+                for v in (info.get("status"), info.get("status_code"))
+                if isinstance(v, int) and not isinstance(v, bool)
+            ),
+            None,
+        )
         if status is None and found:
             status = int(found.group(1))
         if code is not None or status is not None:
@@ -417,8 +429,15 @@ def error_paths(h: Harness) -> None:
         mark = h.mark()
         outcome = h.invoke(operation, timeout=timeout)
         surfaced, observed = _judge_refusal(outcome, h.exchanges_since(mark), expected)
-        results.append({"path": path, "surfaced": surfaced, "expected": str(expected), "observed": observed,
-                        "cause": refusal_cause(outcome.error)})  # fmt: skip
+        results.append(
+            {
+                "path": path,
+                "surfaced": surfaced,
+                "expected": str(expected),
+                "observed": observed,
+                "cause": refusal_cause(outcome.error),
+            }
+        )
 
     def twin_only(path: str) -> bool:
         if not twin:
@@ -435,11 +454,15 @@ def error_paths(h: Harness) -> None:
         lambda: integration.place_order(investor, _order("market", "AAPL", "buy", too_many)),
     )
     must_raise("withdrawal above the balance", NO_CASH, lambda: integration.withdraw(investor, bank, "1000000.00"))
-    must_raise("unknown symbol", UNKNOWN_SYMBOL,
-               lambda: integration.place_order(investor, {**buy_one, "symbol": "ZZZZZ"}))  # fmt: skip
+    must_raise(
+        "unknown symbol", UNKNOWN_SYMBOL, lambda: integration.place_order(investor, {**buy_one, "symbol": "ZZZZZ"})
+    )
     if twin_only("non-tradable symbol"):
-        must_raise("non-tradable symbol", NOT_TRADABLE,
-                   lambda: integration.place_order(investor, {**buy_one, "symbol": "TWTR"}))  # fmt: skip
+        must_raise(
+            "non-tradable symbol",
+            NOT_TRADABLE,
+            lambda: integration.place_order(investor, {**buy_one, "symbol": "TWTR"}),
+        )
     must_raise("invalid amount '-5' (deposit)", BAD_AMOUNT, lambda: integration.deposit(investor, bank, "-5"))
     must_raise("invalid amount 'abc' (deposit)", BAD_AMOUNT, lambda: integration.deposit(investor, bank, "abc"))
     must_raise("invalid amount '-5' (withdrawal)", BAD_AMOUNT, lambda: integration.withdraw(investor, bank, "-5"))
@@ -449,8 +472,12 @@ def error_paths(h: Harness) -> None:
     manual = h.call("POST", f"/investors/{unsettled}/funding-sources/connect", json=manual_bank())
     manual_id = manual["id"] if "id" in manual else manual["data"][0]["id"]
     body = {"amount": "5000.00", "currency": "USD", "method": "manual_bank_transfer", "funding_source_id": manual_id}
-    pending = h.call("POST", f"/investors/{unsettled}/deposits", json=body,
-                     headers={"Idempotency-Key": f"suite-{h.rng.getrandbits(128):032x}"})  # fmt: skip
+    pending = h.call(
+        "POST",
+        f"/investors/{unsettled}/deposits",
+        json=body,
+        headers={"Idempotency-Key": f"suite-{h.rng.getrandbits(128):032x}"},
+    )
     must_raise("trading before funds settle", NO_BUYING_POWER, lambda: integration.place_order(unsettled, buy_one))
     status = h.call("GET", f"/investors/{unsettled}/deposits/{pending['id']}")["status"]
     if status != "pending":
@@ -464,13 +491,22 @@ def error_paths(h: Harness) -> None:
         outcome = h.invoke(lambda: integration.create_investor(investor_profile(tax_id="999-99-9999")), timeout=timeout)
         declined = outcome.result if outcome.ok and isinstance(outcome.result, str) else None
         if declined is None:
-            results.append({"path": "KYC rejected", "surfaced": False,
-                            "observed": f"create_investor() {outcome.describe()}"})  # fmt: skip
+            results.append(
+                {"path": "KYC rejected", "surfaced": False, "observed": f"create_investor() {outcome.describe()}"}
+            )
         else:
-            last = poll(lambda: h.invoke(lambda: integration.kyc_status(declined)).result, lambda s: s == "declined",
-                         h.thresholds.settle_timeout_s)  # fmt: skip
-            results.append({"path": "KYC rejected (status)", "surfaced": last == "declined",
-                            "observed": f"kyc_status() reported {last!r}"})  # fmt: skip
+            last = poll(
+                lambda: h.invoke(lambda: integration.kyc_status(declined)).result,
+                lambda s: s == "declined",
+                h.thresholds.settle_timeout_s,
+            )
+            results.append(
+                {
+                    "path": "KYC rejected (status)",
+                    "surfaced": last == "declined",
+                    "observed": f"kyc_status() reported {last!r}",
+                }
+            )
             must_raise("KYC rejected (order)", NOT_APPROVED, lambda: integration.place_order(declined, buy_one))
 
     # Trading before KYC approval: the funded investor is put back under review (twin control).
@@ -483,13 +519,13 @@ def error_paths(h: Harness) -> None:
         h.evidence["not_verifiable"] = not_verifiable
     silent = [r for r in results if not r["surfaced"]]
     if silent:
-        raise ConformanceFailure(
+        raise failure(
             expected="every refusal by Bluum to surface to the caller as an exception (or, for bad input, a local "
             "validation error), refused for the reason the path provokes (its status and BLUM code)",
             observed="; ".join(f"{r['path']}: {r['observed']}" for r in silent),
             fix="send each request as documented (e.g. an Idempotency-Key on every deposit and withdrawal) so "
             "Bluum judges what was asked, and raise on every 4xx with Bluum's code, status and X-Request-Id; never "
-            "return None or a default value",
+            'return an empty or default value in its place (None, null, nil, "")',
             evidence={"paths": results, "not_verifiable": not_verifiable},
             cause=causes.pop() if len(causes := {r.get("cause", "") for r in silent}) == 1 else "",
         )
@@ -557,10 +593,11 @@ class _Money:
             operation, what = (lambda: integration.cancel_order(inv, target)), f"cancel {target}"
         outcome = self.h.invoke(operation, timeout=self.h.thresholds.settle_timeout_s + 15)
         if not outcome.finished:
-            raise ConformanceFailure(
+            raise failure(
                 expected=f"{what} to return or raise",
-                observed="the call never returned", evidence={"steps": self.history + [{"step": what}]},
-            )  # fmt: skip
+                observed="the call never returned",
+                evidence={"steps": self.history + [{"step": what}]},
+            )
         if isinstance(outcome.result, str) and kind != "cancel":
             self.reported[outcome.result] = kind
         # A refusal is fine here when it raises; a silent one (None, no money moved) is lifecycle.error-paths'.
@@ -584,8 +621,12 @@ class _Money:
 
     def settle(self) -> None:
         def settled() -> bool:
-            busy = [t for kind in ("deposits", "withdrawals") for t in self.transfers(kind)
-                    if t.get("status") not in TRANSFER_DONE]  # fmt: skip
+            busy = [
+                t
+                for kind in ("deposits", "withdrawals")
+                for t in self.transfers(kind)
+                if t.get("status") not in TRANSFER_DONE
+            ]
             return not busy and all(o.get("status") in ORDER_DONE | {"open"} for o in self.orders())
 
         if not poll(settled, bool, self.h.thresholds.settle_timeout_s, self.h.poll_interval):
@@ -625,8 +666,9 @@ class _Money:
         held = self.positions()
         unreported = sorted(o["id"] for o in orders if o["id"] not in self.reported)
         if _net_fills(orders) != held:
-            problems.append(f"positions {_fmt(held)} do not equal the fills of the target's orders "
-                            f"{_fmt(_net_fills(orders))}")  # fmt: skip
+            problems.append(
+                f"positions {_fmt(held)} do not equal the fills of the target's orders {_fmt(_net_fills(orders))}"
+            )
         placed = _net_fills([o for o in orders if o["id"] in self.reported])
         if placed != held:
             problems.append(
@@ -634,7 +676,7 @@ class _Money:
                 + (f"; orders at the target that the integration never reported: {unreported}" if unreported else "")
             )
         if problems:
-            raise ConformanceFailure(
+            raise failure(
                 expected="after every operation: ledger sum = wallet balance, no negative balances, positions = fills "
                 "of the orders the integration placed, each operation in the ledger at most once",
                 observed=f"after step {number} ({self.history[-1]['step']}): " + "; ".join(problems),
@@ -658,8 +700,12 @@ def _fmt(held: dict[str, Decimal]) -> str:
     return "{" + ", ".join(f"{s}: {q}" for s, q in sorted(held.items())) + "}"
 
 
-@check("lifecycle.money-invariants", item=ITEM, title="No money created or lost across random operation sequences",
-       twin_only=True)  # fmt: skip
+@check(
+    "lifecycle.money-invariants",
+    item=ITEM,
+    title="No money created or lost across random operation sequences",
+    twin_only=True,
+)
 def money_invariants(h: Harness) -> None:
     if not h.target.twin:
         raise NotVerifiable("money invariants are checked against the twin's ledger; they run in twin mode only")
@@ -676,9 +722,17 @@ def money_invariants(h: Harness) -> None:
     runs: list[list[dict[str, Any]]] = []
 
     @seed(h.config.seed)
-    @settings(max_examples=5, deadline=None, database=None, phases=(Phase.generate,), derandomize=False,
-              suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
-              verbosity=Verbosity.quiet)  # fmt: skip
+    @settings(
+        max_examples=5,
+        deadline=None,
+        database=None,
+        phases=(Phase.generate,),
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+    )
     @given(sequences)
     def random_sequences(steps: list[Step]) -> None:
         money = _Money(h, integration)
@@ -697,8 +751,12 @@ def money_invariants(h: Harness) -> None:
 # -- lifecycle.webhook-events ------------------------------------------------------------------------------
 
 
-@check("lifecycle.webhook-events", item=ITEM, title="Webhook events for each state change reach the receiver",
-       needs=("webhook_url", "processed_events"))  # fmt: skip
+@check(
+    "lifecycle.webhook-events",
+    item=ITEM,
+    title="Webhook events for each state change reach the receiver",
+    needs=("webhook_url", "processed_events"),
+)
 def webhook_events(h: Harness) -> None:
     integration = h.integration()
     url = h.capability(integration, "webhook_url")
@@ -716,15 +774,20 @@ def webhook_events(h: Harness) -> None:
     j = _Journey(h)
     j.CHECK = "lifecycle.webhook-events"
     investor = j.create("create investor", "create_investor", lambda: integration.create_investor(investor_profile()))
-    j.poll_integration("KYC approved", "kyc_status() to report 'active'", lambda: integration.kyc_status(investor),
-                       lambda s: s == "active")  # fmt: skip
+    j.poll_integration(
+        "KYC approved",
+        "kyc_status() to report 'active'",
+        lambda: integration.kyc_status(investor),
+        lambda s: s == "active",
+    )
     bank = j.create(
         "link Plaid bank", "link_bank_account", lambda: integration.link_bank_account(investor, plaid_bank())
     )
     dep = j.create("deposit", "deposit", lambda: integration.deposit(investor, bank, "500.00"))
     j.poll_target("deposit completes", f"/investors/{investor}/deposits/{dep}", "completed", resource_id=dep)
-    order = j.create("market buy", "place_order",
-                     lambda: integration.place_order(investor, _order("market", "INTC", "buy", "1")))  # fmt: skip
+    order = j.create(
+        "market buy", "place_order", lambda: integration.place_order(investor, _order("market", "INTC", "buy", "1"))
+    )
     j.wait_order(integration, investor, "market buy fills", order, "filled")
     wd = j.create("withdraw", "withdraw", lambda: integration.withdraw(investor, bank, "100.00"))
     j.poll_target("withdrawal completes", f"/investors/{investor}/withdrawals/{wd}", "completed", resource_id=wd)
@@ -749,7 +812,7 @@ def webhook_events(h: Harness) -> None:
     deliveries = found
     h.evidence["webhook_events"] = [{"id": e["id"], "event": e["event"]} for e in events]
     if not events or refused or missing or repeated:
-        raise ConformanceFailure(
+        raise failure(
             expected="every event of the journey (investor, deposit, order and withdrawal changes), delivered signed "
             "to the receiver, acknowledged with 2xx and applied exactly once (processed_events())",
             observed="; ".join(

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks import _logs
 from bluum_readiness.checks._support import DEPOSITS, INVESTOR, twin_deliveries
+from bluum_readiness.checks.judge import failure
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.harness import poll
@@ -64,8 +65,7 @@ def _python_log_unseen(logs: LogCapture) -> bool:
 
 
 def _fail(expected: str, observed: str, fix: str, **evidence: Any) -> ConformanceFailure:
-    return ConformanceFailure(expected=expected, observed=observed, fix=fix,
-                              evidence=evidence)  # fmt: skip
+    return failure(expected=expected, observed=observed, fix=fix, evidence=evidence)
 
 
 # -- the request log -----------------------------------------------------------------------------------------
@@ -128,8 +128,10 @@ def _log_line_problems(exchange: Exchange, entries: list[_logs.Entry]) -> tuple[
     named as it is."""
     request_id = str(exchange.request_id)
     carrying = [e for e in entries if e.mentions(request_id)]
-    judged = sorted(((_logs.exchange_problems(e, exchange), n) for n, e in enumerate(carrying)),
-                    key=lambda pair: (len(pair[0]), not carrying[pair[1]].structured))  # fmt: skip
+    judged = sorted(
+        ((_logs.exchange_problems(e, exchange), n) for n, e in enumerate(carrying)),
+        key=lambda pair: (len(pair[0]), not carrying[pair[1]].structured),
+    )
     if judged and not judged[0][0]:
         return None, carrying[judged[0][1]]
     shows_exchange = bool(judged) and judged[0][0] == ["no duration"]
@@ -140,20 +142,27 @@ def _log_line_problems(exchange: Exchange, entries: list[_logs.Entry]) -> tuple[
     if not judged:
         return f"{_label(exchange)}: no log line carries its X-Request-Id", None
     problems, nearest = judged[0]
-    return (f"{_label(exchange)}: a line carries its X-Request-Id but {', '.join(problems)} "
-            f"({carrying[nearest].describe(160)})"), None  # fmt: skip
+    return (
+        f"{_label(exchange)}: a line carries its X-Request-Id but {', '.join(problems)} "
+        f"({carrying[nearest].describe(160)})"
+    ), None
 
 
 def _headline(problems: list[str], exchanges: int) -> str:
     without_id = sum(WITHOUT_ID in p for p in problems)
     if without_id:
-        return (f"{without_id} of {exchanges} exchanges are logged without their X-Request-Id "
-                f"({len(problems)} problem(s) in all): ")  # fmt: skip
+        return (
+            f"{without_id} of {exchanges} exchanges are logged without their X-Request-Id "
+            f"({len(problems)} problem(s) in all): "
+        )
     return f"{len(problems)} problem(s) over {exchanges} exchanges: "
 
 
-@check("observability.request-log", item=ITEM,
-       title="Every exchange is in the request log with method, path, status, X-Request-Id and duration")  # fmt: skip
+@check(
+    "observability.request-log",
+    item=ITEM,
+    title="Every exchange is in the request log with method, path, status, X-Request-Id and duration",
+)
 def request_log(h: Harness) -> None:
     integration = h.integration()
     read_log = getattr(integration, "request_log", None)
@@ -164,8 +173,12 @@ def request_log(h: Harness) -> None:
         entries = [e for e in read_log() if isinstance(e, dict)]
         by_id = {str(e["request_id"]): e for e in entries if e.get("request_id")}
         problems = [p for x in answered for p in _entry_problems(x, by_id.get(str(x.request_id)))]
-        h.evidence["request_log"] = {"source": "request_log()", "exchanges": len(answered), "entries": len(entries),
-                                     "sample": entries[-5:]}  # fmt: skip
+        h.evidence["request_log"] = {
+            "source": "request_log()",
+            "exchanges": len(answered),
+            "entries": len(entries),
+            "sample": entries[-5:],
+        }
         where = "one request-log entry per exchange the proxy saw, matched by X-Request-Id"
     else:
         lines = _logs.read(logs.lines)
@@ -177,16 +190,22 @@ def request_log(h: Harness) -> None:
                 problems.append(problem)
             elif line is not None:
                 matched.append({"exchange": _label(exchange), "line": line.describe()})
-        h.evidence["request_log"] = {"source": "log lines (no request_log())", "scanned": _logs.scanned(logs.lines),
-                                     "exchanges": len(answered), "matched": matched[:20],
-                                     "unmatched": problems[:50]}  # fmt: skip
+        h.evidence["request_log"] = {
+            "source": "log lines (no request_log())",
+            "scanned": _logs.scanned(logs.lines),
+            "exchanges": len(answered),
+            "matched": matched[:20],
+            "unmatched": problems[:50],
+        }
         where = "one log line per exchange the proxy saw, carrying its X-Request-Id"
         if not logs.lines:
-            problems.insert(0, "the integration wrote no log line at all (Python logging, or a program's stderr) and "
-                            "has no request_log()")  # fmt: skip
+            problems.insert(
+                0,
+                "the integration wrote no log line at all (Python logging, or a program's stderr) and "
+                "has no request_log()",
+            )
         elif _python_log_unseen(logs):
-            problems.insert(0, "no Python log record but an HTTP library's was captured, and there is no "
-                            "request_log()")  # fmt: skip
+            problems.insert(0, "no Python log record but an HTTP library's was captured, and there is no request_log()")
     unseen = not callable(read_log) and _python_log_unseen(logs)
     if problems:
         raise _fail(
@@ -224,8 +243,11 @@ def transport_replay(exchange: Exchange, seen: Sequence[Exchange], held_s: float
     return None
 
 
-@check("observability.failures-logged", item=ITEM,
-       title="Exchanges that got no answer (reset, timeout) are logged with method, path and the failure")  # fmt: skip
+@check(
+    "observability.failures-logged",
+    item=ITEM,
+    title="Exchanges that got no answer (reset, timeout) are logged with method, path and the failure",
+)
 def failures_logged(h: Harness) -> None:
     integration = h.integration()
     investor, bank = h.funded_investor()
@@ -237,7 +259,7 @@ def failures_logged(h: Harness) -> None:
             method="POST",
             path=DEPOSITS,
             first=1,
-        ),  # fmt: skip
+        ),
     )
     mark = h.mark()
     with h.capture_logs() as logs, h.faults(*rules):
@@ -270,27 +292,50 @@ def failures_logged(h: Harness) -> None:
     entries = _logs.read(logs.lines)
     read_log = getattr(integration, "request_log", None)
     if callable(read_log):  # an entry with no status is the capability's way of logging "no answer"
-        entries += [_logs.Entry("request_log()", json.dumps(e, default=str), e, None) for e in read_log()
-                    if isinstance(e, dict) and e.get("status") is None]  # fmt: skip
+        entries += [
+            _logs.Entry("request_log()", json.dumps(e, default=str), e, None)
+            for e in read_log()
+            if isinstance(e, dict) and e.get("status") is None
+        ]
     used: set[int] = set()
     matched, missing = [], []
     for exchange in unanswered:
-        found = next((n for n, e in enumerate(entries) if n not in used
-                      and (e.source == "request_log()" and e.get("method") == exchange.method
-                           and _logs.same_path(e.get("path"), exchange.path)
-                           or _logs.names_failure(e, exchange.method, exchange.path))), None)  # fmt: skip
+        found = next(
+            (
+                n
+                for n, e in enumerate(entries)
+                if n not in used
+                and (
+                    e.source == "request_log()"
+                    and e.get("method") == exchange.method
+                    and _logs.same_path(e.get("path"), exchange.path)
+                    or _logs.names_failure(e, exchange.method, exchange.path)
+                )
+            ),
+            None,
+        )
         label = f"{exchange.method} {exchange.path} ({exchange.fault}: no answer)"
         if found is None:
             missing.append(label)
         else:
             used.add(found)
             matched.append({"exchange": label, "line": entries[found].describe()})
-    h.evidence["failures_logged"] = {"unanswered": len(unanswered), "scanned": _logs.scanned(logs.lines),
-                                     "matched": matched, "missing": missing,
-                                     "transport_replays": replays}  # fmt: skip
+    h.evidence["failures_logged"] = {
+        "unanswered": len(unanswered),
+        "scanned": _logs.scanned(logs.lines),
+        "matched": matched,
+        "missing": missing,
+        "transport_replays": replays,
+    }
     if missing:
-        excused = (f" ({len(replays)} more, replayed at once by the HTTP transport, were not counted: the "
-                   "integration's code never saw them fail)") if replays else ""  # fmt: skip
+        excused = (
+            (
+                f" ({len(replays)} more, replayed at once by the HTTP transport, were not counted: the "
+                "integration's code never saw them fail)"
+            )
+            if replays
+            else ""
+        )
         raise _fail(
             "a log line for every exchange that got no answer, with its method, path and the failure (reset, timeout)",
             f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: "
@@ -313,8 +358,11 @@ def _register_receiver(h: Harness, integration: Any) -> None:
     h.register_webhook(url)
 
 
-@check("observability.no-secrets-in-logs", item=ITEM,
-       title="No API secret, Basic token or webhook secret in the request log, logging output or alerts")  # fmt: skip
+@check(
+    "observability.no-secrets-in-logs",
+    item=ITEM,
+    title="No API secret, Basic token or webhook secret in the request log, logging output or alerts",
+)
 def no_secrets_in_logs(h: Harness) -> None:
     integration = h.integration()
     _register_receiver(h, integration)
@@ -336,8 +384,10 @@ def no_secrets_in_logs(h: Harness) -> None:
     if logs.of("stderr"):
         texts["the program's stderr"] = logs.text("stderr")
     lines = {"Python logging": len(logs.of("logging")), "the program's stderr": len(logs.of("stderr"))}
-    h.evidence["scanned"] = {where: {"bytes": len(text.encode()), **({"lines": lines[where]} if where in lines else {})}
-                             for where, text in texts.items()}  # fmt: skip
+    h.evidence["scanned"] = {
+        where: {"bytes": len(text.encode()), **({"lines": lines[where]} if where in lines else {})}
+        for where, text in texts.items()
+    }
     if not any(texts.values()):
         raise NotVerifiable(
             "the integration logged nothing (no Python log record, no stderr line, no request_log() or alerts()), so "
@@ -382,28 +432,38 @@ def _alert_poll_s(h: Harness) -> float:
     return 0.02 if h.target.twin else 0.1
 
 
-def _wait_for_alert(h: Harness, alerts: Callable[[], list[dict[str, Any]]], kind: str, before: int,
-                    about: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def _wait_for_alert(
+    h: Harness, alerts: Callable[[], list[dict[str, Any]]], kind: str, before: int, about: str | None = None
+) -> list[dict[str, Any]]:
     """Poll ``alerts()`` until more alerts of ``kind`` (about ``about``) than ``before`` exist, or time runs out."""
-    found: list[dict[str, Any]] = poll(lambda: _of(alerts(), kind, about), lambda a: len(a) > before,
-                                       h.thresholds.alert_timeout_s, interval=_alert_poll_s(h))  # fmt: skip
+    found: list[dict[str, Any]] = poll(
+        lambda: _of(alerts(), kind, about),
+        lambda a: len(a) > before,
+        h.thresholds.alert_timeout_s,
+        interval=_alert_poll_s(h),
+    )
     return found[before:]
 
 
-def _alert_failure(kind: str, cause: str, timeout: float, seen: list[dict[str, Any]],
-                   fix: str) -> ConformanceFailure:  # fmt: skip
+def _alert_failure(kind: str, cause: str, timeout: float, seen: list[dict[str, Any]], fix: str) -> ConformanceFailure:
     kinds = sorted({str(a.get("kind")) for a in seen})
-    return _fail(f"a {kind!r} alert within {timeout:g} s of {cause}",
-                 f"no such alert; alerts() holds {len(seen)} alert(s) of kinds {kinds}",
-                 f"{fix} (the suite waits alert_timeout_s = {timeout:g} s: the adapter you hand it needs alert "
-                 "thresholds below that, e.g. a factory parameter for tests)", alerts=seen[-10:])  # fmt: skip
+    return _fail(
+        f"a {kind!r} alert within {timeout:g} s of {cause}",
+        f"no such alert; alerts() holds {len(seen)} alert(s) of kinds {kinds}",
+        f"{fix} (the suite waits alert_timeout_s = {timeout:g} s: the adapter you hand it needs alert "
+        "thresholds below that, e.g. a factory parameter for tests)",
+        alerts=seen[-10:],
+    )
 
 
 def _quiet(kind: str, alerts: list[dict[str, Any]], normal: str) -> None:
     if _of(alerts, kind):
-        raise _fail(f"no {kind!r} alert during {normal}", f"alerts() already holds {_of(alerts, kind)[:3]}",
-                    f"fire {kind} only when its cause is there: an alert that always fires is ignored",
-                    alerts=alerts[-10:])  # fmt: skip
+        raise _fail(
+            f"no {kind!r} alert during {normal}",
+            f"alerts() already holds {_of(alerts, kind)[:3]}",
+            f"fire {kind} only when its cause is there: an alert that always fires is ignored",
+            alerts=alerts[-10:],
+        )
 
 
 def _burst(h: Harness, integration: Any, investor: str, rule: FaultRule, hits: int) -> int:
@@ -417,8 +477,12 @@ def _burst(h: Harness, integration: Any, investor: str, rule: FaultRule, hits: i
     return len([x for x in h.exchanges_since(mark) if x.fault == rule.name])
 
 
-@check("observability.alert-5xx", item=ITEM, needs=("alerts",),
-       title="An alert fires on a burst of 5xx (and not on one retried 5xx)")  # fmt: skip
+@check(
+    "observability.alert-5xx",
+    item=ITEM,
+    needs=("alerts",),
+    title="An alert fires on a burst of 5xx (and not on one retried 5xx)",
+)
 def alert_5xx(h: Harness) -> None:
     integration = h.integration()
     alerts = _alerts_reader(h, integration)
@@ -434,9 +498,13 @@ def alert_5xx(h: Harness) -> None:
     fired = _wait_for_alert(h, alerts, "elevated_5xx", 0)
     h.evidence["alerts"] = {"burst_5xx": answered, "fired": fired}
     if not fired:
-        raise _alert_failure("elevated_5xx", f"a burst of {answered} 503 answers",
-                             h.thresholds.alert_timeout_s, alerts(),
-                             "count 5xx answers (every attempt) in a sliding window; alert over a limit")  # fmt: skip
+        raise _alert_failure(
+            "elevated_5xx",
+            f"a burst of {answered} 503 answers",
+            h.thresholds.alert_timeout_s,
+            alerts(),
+            "count 5xx answers (every attempt) in a sliding window; alert over a limit",
+        )
 
 
 @check("observability.alert-429", item=ITEM, needs=("alerts",), title="An alert fires when Bluum answers 429")
@@ -454,9 +522,13 @@ def alert_429(h: Harness) -> None:
     fired = _wait_for_alert(h, alerts, "rate_limited", 0)
     h.evidence["alerts"] = {"answered_429": answered, "fired": fired}
     if not fired:
-        raise _alert_failure("rate_limited", f"{answered} 429 answers",
-                             h.thresholds.alert_timeout_s, alerts(),
-                             "alert on 429s: the integration is over its rate limit and users wait")  # fmt: skip
+        raise _alert_failure(
+            "rate_limited",
+            f"{answered} 429 answers",
+            h.thresholds.alert_timeout_s,
+            alerts(),
+            "alert on 429s: the integration is over its rate limit and users wait",
+        )
 
 
 def _order_status(h: Harness, investor: str, order_id: str) -> str:
@@ -464,8 +536,13 @@ def _order_status(h: Harness, investor: str, order_id: str) -> str:
     return status
 
 
-@check("observability.alert-stuck-order", item=ITEM, needs=("alerts",), twin_only=True,
-       title="An alert fires for an order held non-terminal past the threshold (not for one that filled)")  # fmt: skip
+@check(
+    "observability.alert-stuck-order",
+    item=ITEM,
+    needs=("alerts",),
+    twin_only=True,
+    title="An alert fires for an order held non-terminal past the threshold (not for one that filled)",
+)
 def alert_stuck_order(h: Harness) -> None:
     integration = h.integration()
     alerts = _alerts_reader(h, integration)
@@ -478,8 +555,14 @@ def alert_stuck_order(h: Harness) -> None:
         raise NotVerifiable(f"place_order() did not place a market order ({placed.describe()})")
     market = str(placed.result)
     h.wait_for(f"market order {market} to fill", lambda: _order_status(h, investor, market) == "filled")
-    limit_body = {"symbol": symbol, "side": "buy", "type": "limit", "time_in_force": "gtc", "quantity": "1",
-                  "limit_price": f"{(price / 2):.2f}"}  # fmt: skip
+    limit_body = {
+        "symbol": symbol,
+        "side": "buy",
+        "type": "limit",
+        "time_in_force": "gtc",
+        "quantity": "1",
+        "limit_price": f"{(price / 2):.2f}",
+    }
     placed = h.invoke(lambda: integration.place_order(investor, limit_body))
     if not placed.ok or not str(placed.result).startswith("ord_"):
         raise NotVerifiable(f"place_order() did not place a limit order ({placed.describe()})")
@@ -491,16 +574,21 @@ def alert_stuck_order(h: Harness) -> None:
     false_alarm = _of(seen, "stuck_order", about=market)
     h.evidence["alerts"] = {"held_order": held, "filled_order": market, "fired": _of(seen, "stuck_order")}
     if false_alarm:
-        raise _fail(f"no stuck_order alert for {market}, which filled at once",
-                    f"alerts() reports it stuck: {false_alarm[:2]}",
-                    "re-read an order before alerting; only orders still non-terminal past the threshold are stuck",
-                    alerts=seen[-10:])  # fmt: skip
+        raise _fail(
+            f"no stuck_order alert for {market}, which filled at once",
+            f"alerts() reports it stuck: {false_alarm[:2]}",
+            "re-read an order before alerting; only orders still non-terminal past the threshold are stuck",
+            alerts=seen[-10:],
+        )
     if not fired:
-        raise _alert_failure("stuck_order",
-                             f"order {held} being held open at the target (the alert must name it)",
-                             h.thresholds.alert_timeout_s, seen,
-                             "watch the orders you placed (webhooks or polling) and alert when one stays non-terminal "
-                             "longer than expected")  # fmt: skip
+        raise _alert_failure(
+            "stuck_order",
+            f"order {held} being held open at the target (the alert must name it)",
+            h.thresholds.alert_timeout_s,
+            seen,
+            "watch the orders you placed (webhooks or polling) and alert when one stays non-terminal "
+            "longer than expected",
+        )
 
 
 class _FailingEndpoint:
@@ -531,8 +619,13 @@ class _FailingEndpoint:
         self.server.stop()
 
 
-@check("observability.alert-webhook-failure", item=ITEM, needs=("alerts", "webhook_url"), twin_only=True,
-       title="An alert fires when webhook deliveries to the integration fail")  # fmt: skip
+@check(
+    "observability.alert-webhook-failure",
+    item=ITEM,
+    needs=("alerts", "webhook_url"),
+    twin_only=True,
+    title="An alert fires when webhook deliveries to the integration fail",
+)
 def alert_webhook_failure(h: Harness) -> None:
     integration = h.integration()
     alerts = _alerts_reader(h, integration)
@@ -550,9 +643,12 @@ def alert_webhook_failure(h: Harness) -> None:
     first = h.invoke(lambda: integration.deposit(investor, bank, "5.00"))
     if not first.ok:
         raise NotVerifiable(f"deposit() failed ({first.describe()}), so no webhook could follow it")
-    delivered = poll(lambda: twin_deliveries(h, hook_id),
-                     lambda ds: bool(ds) and all(d["status"] == "delivered" for d in ds),
-                     h.thresholds.settle_timeout_s, h.poll_interval)  # fmt: skip
+    delivered = poll(
+        lambda: twin_deliveries(h, hook_id),
+        lambda ds: bool(ds) and all(d["status"] == "delivered" for d in ds),
+        h.thresholds.settle_timeout_s,
+        h.poll_interval,
+    )
     if not delivered or not all(d["status"] == "delivered" for d in delivered):
         raise NotVerifiable(f"the twin could not deliver to the receiver at {url} (see webhooks.end-to-end)")
     _quiet("webhook_failure", alerts(), "deliveries that succeed")
@@ -564,15 +660,25 @@ def alert_webhook_failure(h: Harness) -> None:
     second = h.invoke(lambda: integration.deposit(investor, bank, "6.00"))
     if not second.ok:
         raise NotVerifiable(f"deposit() failed ({second.describe()}), so no webhook could follow it")
-    failing = poll(lambda: twin_deliveries(h, hook_id)[len(delivered) :],
-                   lambda ds: any(a["status_code"] == 503 for d in ds for a in d["attempts"]),
-                   h.thresholds.settle_timeout_s, h.poll_interval)  # fmt: skip
+    failing = poll(
+        lambda: twin_deliveries(h, hook_id)[len(delivered) :],
+        lambda ds: any(a["status_code"] == 503 for d in ds for a in d["attempts"]),
+        h.thresholds.settle_timeout_s,
+        h.poll_interval,
+    )
     fired = _wait_for_alert(h, alerts, "webhook_failure", 0)
-    h.evidence["alerts"] = {"failing_endpoint": endpoint.url, "failed_attempts": endpoint.hits,
-                            "deliveries": failing, "fired": fired}  # fmt: skip
+    h.evidence["alerts"] = {
+        "failing_endpoint": endpoint.url,
+        "failed_attempts": endpoint.hits,
+        "deliveries": failing,
+        "fired": fired,
+    }
     if not fired:
-        raise _alert_failure("webhook_failure",
-                             f"the twin's deliveries failing ({endpoint.hits} attempts answered 503)",
-                             h.thresholds.alert_timeout_s, alerts(),
-                             "notice missing webhooks: expect an event for every deposit, withdrawal and order you "
-                             "create, and alert when none arrives within a grace period")  # fmt: skip
+        raise _alert_failure(
+            "webhook_failure",
+            f"the twin's deliveries failing ({endpoint.hits} attempts answered 503)",
+            h.thresholds.alert_timeout_s,
+            alerts(),
+            "notice missing webhooks: expect an event for every deposit, withdrawal and order you "
+            "create, and alert when none arrives within a grace period",
+        )

@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness.checks.judge import failure
 from bluum_readiness.checks.registry import check
 from bluum_readiness.config import rotation_message
 from bluum_readiness.errors import ConfigError
-from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.harness import LOCAL_POLL_S, poll
 from bluum_readiness.integration import Credentials, describe_failure
 
@@ -165,19 +166,24 @@ def _order(h: Harness) -> dict[str, Any]:
     return {"symbol": "AAPL", "side": "buy", "type": "market", "time_in_force": "day", "quantity": str(quantity)}
 
 
-@check(CHECK, item=ITEM, title="Rotating the key pair under live traffic: old pair 401, new pair works, no failed "
-       "operation")  # fmt: skip
+@check(
+    CHECK,
+    item=ITEM,
+    title="Rotating the key pair under live traffic: old pair 401, new pair works, no failed operation",
+)
 def drill(h: Harness) -> None:
     next_pair = _second_pair(h)
     integration = h.integration()
     investor, bank = h.funded_investor()
     order = _order(h)
-    traffic = _Traffic([
-        ("kyc_status", lambda: integration.kyc_status(investor)),
-        ("deposit", lambda: integration.deposit(investor, bank, "1.00")),
-        ("positions", lambda: integration.positions(investor)),
-        ("place_order", lambda: integration.place_order(investor, dict(order))),
-    ])  # fmt: skip
+    traffic = _Traffic(
+        [
+            ("kyc_status", lambda: integration.kyc_status(investor)),
+            ("deposit", lambda: integration.deposit(investor, bank, "1.00")),
+            ("positions", lambda: integration.positions(investor)),
+            ("place_order", lambda: integration.place_order(investor, dict(order))),
+        ]
+    )
     old = h.credentials.current
     steps: list[dict[str, Any]] = []
     evidence: dict[str, Any] = {"old_key": _masked(old.key), "steps": steps}
@@ -192,8 +198,12 @@ def drill(h: Harness) -> None:
 
     traffic.start()
     h.on_close(lambda: traffic.halt(1.0))
-    poll(lambda: traffic.done("warm-up"), lambda ops: len(ops) >= WARM_UP_OPS or any(o.error for o in ops), timeout,
-         LOCAL_POLL_S)  # fmt: skip
+    poll(
+        lambda: traffic.done("warm-up"),
+        lambda ops: len(ops) >= WARM_UP_OPS or any(o.error for o in ops),
+        timeout,
+        LOCAL_POLL_S,
+    )
     warm = traffic.done("warm-up")
     failed_early = [o for o in warm if o.error]
     if failed_early or len(warm) < WARM_UP_OPS:
@@ -228,14 +238,22 @@ def drill(h: Harness) -> None:
     if not h.target.twin:
         traffic.phase = "switched"
         step("traffic continues with the new pair (the old pair can only be revoked in the dashboard)")
-        poll(lambda: traffic.done("switched"), lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
-             timeout, LOCAL_POLL_S)  # fmt: skip
+        poll(
+            lambda: traffic.done("switched"),
+            lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
+            timeout,
+            LOCAL_POLL_S,
+        )
     else:
         traffic.phase = "revoked"  # from the revoke request on: an operation that ends now may meet the revoked pair
         h.sandbox("POST", f"/api-keys/{old.key}/revoke")
         step("old pair revoked")
-        poll(lambda: traffic.done("revoked"), lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
-             timeout, LOCAL_POLL_S)  # fmt: skip
+        poll(
+            lambda: traffic.done("revoked"),
+            lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
+            timeout,
+            LOCAL_POLL_S,
+        )
     returned = traffic.halt(timeout)
     after = [o for o in traffic.ops if o.phase != "warm-up"]
     failed = [o for o in after if o.error]
@@ -263,8 +281,10 @@ def drill(h: Harness) -> None:
     if failed:
         first = failed[0]
         when = first.phase if first.ended_in in ("", first.phase) else f"{first.ended_in}, begun {first.phase}"
-        problems.append(f"{len(failed)} of {len(after)} operations failed during the drill, the first "
-                        f"{first.name}() ({when}): {first.error}")  # fmt: skip
+        problems.append(
+            f"{len(failed)} of {len(after)} operations failed during the drill, the first "
+            f"{first.name}() ({when}): {first.error}"
+        )
     if not returned:
         problems.append(f"an operation had not returned {timeout:g} s after the drill ended")
     if len([o for o in later if not o.error]) < 1:
@@ -274,7 +294,7 @@ def drill(h: Harness) -> None:
     if old_status is not None and old_status != 401:
         problems.append(f"the old pair still answers HTTP {old_status} after revocation (expected 401)")
     if problems:
-        raise ConformanceFailure(
+        raise failure(
             expected="with a new pair handed to the secret source and the old pair revoked: the old pair gets 401, "
             "the new one works, and not one operation of the continuous traffic fails",
             observed="; ".join(problems),

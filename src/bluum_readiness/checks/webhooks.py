@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bluum_readiness.checks._support import investor_events, step, twin_deliveries
+from bluum_readiness.checks.judge import failure
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.harness import poll
@@ -37,7 +38,8 @@ NEEDS = ("webhook_url",)
 CERT_MIN_DAYS = 14
 VERIFY_FIX = (
     "verify the signature over the raw body bytes with a constant-time compare and a timestamp tolerance "
-    "(e.g. standardwebhooks.Webhook(secret).verify(body, headers)) before doing anything with the event"
+    "before doing anything with the event (the Standard Webhooks library of your language does it: "
+    "Webhook(secret).verify(body, headers) in Python, Node, Go and Java)"
 )
 
 
@@ -125,8 +127,13 @@ def _rig(h: Harness) -> _Rig:
             raise NotVerifiable("the webhook's signing secret is unknown: name its source in config ([webhooks])")
         h.register_webhook(url)
     threshold = h.thresholds.webhook_latency_threshold_s
-    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.thresholds.webhook_scheme), ca_file=_ca_file(h),
-                           timeout_s=_ack_wait_s(threshold))  # fmt: skip
+    sender = WebhookSender(
+        url,
+        h.webhook_secret.get,
+        scheme(h.thresholds.webhook_scheme),
+        ca_file=_ca_file(h),
+        timeout_s=_ack_wait_s(threshold),
+    )
     h.on_close(sender.close)
     own = url == own_url  # effects are observable only on the adapter's own receiver
     processed = getattr(integration, "processed_events", None) if own else None
@@ -144,13 +151,11 @@ def _ca_file(h: Harness) -> str | None:
     return tls.ca_file if tls else None
 
 
-def _fail(expected: str, observed: str, fix: str, rig: _Rig | None = None,
-          **evidence: Any) -> ConformanceFailure:  # fmt: skip
+def _fail(expected: str, observed: str, fix: str, rig: _Rig | None = None, **evidence: Any) -> ConformanceFailure:
     if rig is not None:
         rig.record()
         evidence = {"deliveries": [a.to_dict() for a in rig.sender.attempts], **evidence}
-    return ConformanceFailure(expected=expected, observed=observed, fix=fix,
-                              evidence=evidence)  # fmt: skip
+    return failure(expected=expected, observed=observed, fix=fix, evidence=evidence)
 
 
 def _ids(case: Case) -> set[str]:
@@ -185,30 +190,50 @@ def _send_cases(rig: _Rig, cases: Sequence[Case]) -> list[str]:
 # -- signatures ----------------------------------------------------------------------------------------------
 
 
-@check("webhooks.signature-verified", item=ITEM, needs=NEEDS,
-       title="Signatures are verified before processing: bad ones get 4xx and have no effect")  # fmt: skip
+@check(
+    "webhooks.signature-verified",
+    item=ITEM,
+    needs=NEEDS,
+    title="Signatures are verified before processing: bad ones get 4xx and have no effect",
+)
 def signature_verified(h: Harness) -> None:
     rig = _rig(h)
     problems = _send_cases(rig, signature_cases(rig.sender))
     if problems:
-        raise _fail("2xx for a valid signature; 4xx and no effect for a missing, malformed, wrong-secret, "
-                    "tampered-body or lifted signature", "; ".join(problems), VERIFY_FIX, rig)  # fmt: skip
+        raise _fail(
+            "2xx for a valid signature; 4xx and no effect for a missing, malformed, wrong-secret, "
+            "tampered-body or lifted signature",
+            "; ".join(problems),
+            VERIFY_FIX,
+            rig,
+        )
 
 
-@check("webhooks.timestamp-tolerance", item=ITEM, needs=NEEDS,
-       title="Deliveries signed outside the timestamp tolerance (past or future) are rejected")  # fmt: skip
+@check(
+    "webhooks.timestamp-tolerance",
+    item=ITEM,
+    needs=NEEDS,
+    title="Deliveries signed outside the timestamp tolerance (past or future) are rejected",
+)
 def timestamp_tolerance(h: Harness) -> None:
     rig = _rig(h)
     tolerance = h.thresholds.webhook_tolerance_s
     problems = _send_cases(rig, timestamp_cases(rig.sender, tolerance))
     if problems:
-        raise _fail(f"4xx and no effect for deliveries signed more than {tolerance:g} s before or after now",
-                    "; ".join(problems), f"reject a signature timestamp over {tolerance:g} s from now, both ways",
-                    rig)  # fmt: skip
+        raise _fail(
+            f"4xx and no effect for deliveries signed more than {tolerance:g} s before or after now",
+            "; ".join(problems),
+            f"reject a signature timestamp over {tolerance:g} s from now, both ways",
+            rig,
+        )
 
 
-@check("webhooks.replay-rejected", item=ITEM, needs=NEEDS,
-       title="A captured old delivery of an accepted event, re-sent, is rejected")  # fmt: skip
+@check(
+    "webhooks.replay-rejected",
+    item=ITEM,
+    needs=NEEDS,
+    title="A captured old delivery of an accepted event, re-sent, is rejected",
+)
 def replay_rejected(h: Harness) -> None:
     rig = _rig(h)
     original = Case("original", "a valid delivery", rig.sender.delivery(label="original"), "accept")
@@ -221,17 +246,24 @@ def replay_rejected(h: Harness) -> None:
         problems.append(f"the event took effect {effects.count(original.delivery.event_id)} times, expected once")
     rig.record()
     if problems:
-        raise _fail("4xx for a correctly signed but stale copy of an event already received (verify first, "
-                    "dedupe second)", "; ".join(problems),
-                    "verify signature and timestamp before looking up the event id; never answer 2xx to an "
-                    "unverified delivery, even for an event you already have", rig)  # fmt: skip
+        raise _fail(
+            "4xx for a correctly signed but stale copy of an event already received (verify first, dedupe second)",
+            "; ".join(problems),
+            "verify signature and timestamp before looking up the event id; never answer 2xx to an "
+            "unverified delivery, even for an event you already have",
+            rig,
+        )
 
 
 # -- duplicates and order ------------------------------------------------------------------------------------
 
 
-@check("webhooks.duplicates-idempotent", item=ITEM, needs=NEEDS,
-       title="The same event delivered 3 times in sequence and 5 times at once takes effect once")  # fmt: skip
+@check(
+    "webhooks.duplicates-idempotent",
+    item=ITEM,
+    needs=NEEDS,
+    title="The same event delivered 3 times in sequence and 5 times at once takes effect once",
+)
 def duplicates_idempotent(h: Harness) -> None:
     rig = _rig(h)
     if rig.processed is None:
@@ -253,24 +285,38 @@ def duplicates_idempotent(h: Harness) -> None:
             problems.append(f"{delivery.label} (sent {times} times): took effect {count} times, expected once")
     rig.record()
     if problems:
-        raise _fail("2xx for every copy and exactly one effect per event id",
-                    "; ".join(problems),
-                    "dedupe by event id atomically (a unique constraint or a lock around check-and-insert), "
-                    "and answer 2xx to duplicates", rig)  # fmt: skip
+        raise _fail(
+            "2xx for every copy and exactly one effect per event id",
+            "; ".join(problems),
+            "dedupe by event id atomically (a unique constraint or a lock around check-and-insert), "
+            "and answer 2xx to duplicates",
+            rig,
+        )
 
 
-@check("webhooks.out-of-order", item=ITEM, needs=NEEDS,
-       title="Out-of-order deliveries are accepted and do not regress state")  # fmt: skip
+@check(
+    "webhooks.out-of-order",
+    item=ITEM,
+    needs=NEEDS,
+    title="Out-of-order deliveries are accepted and do not regress state",
+)
 def out_of_order(h: Harness) -> None:
     rig = _rig(h)
     resource = "ord_" + rig.sender.delivery().event_id[4:]
     earlier = datetime.now(UTC) - timedelta(seconds=5)
-    filled = rig.sender.delivery("order.filled", {"id": resource, "status": "filled"}, label="newer-first",
-                                 event_at=earlier + timedelta(seconds=1))  # fmt: skip
-    accepted = rig.sender.delivery("order.accepted", {"id": resource, "status": "accepted"}, label="older-second",
-                                   event_at=earlier)  # fmt: skip
-    cases = [Case("newer-first", "order.filled", filled, "accept"),
-             Case("older-second", "order.accepted, older", accepted, "accept")]  # fmt: skip
+    filled = rig.sender.delivery(
+        "order.filled",
+        {"id": resource, "status": "filled"},
+        label="newer-first",
+        event_at=earlier + timedelta(seconds=1),
+    )
+    accepted = rig.sender.delivery(
+        "order.accepted", {"id": resource, "status": "accepted"}, label="older-second", event_at=earlier
+    )
+    cases = [
+        Case("newer-first", "order.filled", filled, "accept"),
+        Case("older-second", "order.accepted, older", accepted, "accept"),
+    ]
     problems = _send_cases(rig, cases)
     status_of = getattr(rig.integration, "resource_status", None) if rig.own else None
     if callable(status_of):
@@ -292,10 +338,12 @@ def out_of_order(h: Harness) -> None:
                 f"not be seen: {unseen}"
             )
     if problems:
-        raise _fail("both events acknowledged and applied; the newer state kept",
-                    "; ".join(problems),
-                    "order events by their timestamp (or re-fetch the resource) instead of applying the last "
-                    "one received", rig)  # fmt: skip
+        raise _fail(
+            "both events acknowledged and applied; the newer state kept",
+            "; ".join(problems),
+            "order events by their timestamp (or re-fetch the resource) instead of applying the last one received",
+            rig,
+        )
 
 
 # -- transport -----------------------------------------------------------------------------------------------
@@ -309,13 +357,20 @@ def https_only(h: Harness) -> None:
     h.evidence["registered_urls"] = urls
     plain = sorted({u for u in [*urls, rig.url] if urlsplit(u).scheme != "https"})
     if plain:
-        raise _fail("https:// for every webhook URL (production refuses anything else)",
-                    f"non-https webhook URLs: {', '.join(plain)}",
-                    "serve the receiver over HTTPS and register its https:// URL", registered_urls=urls)  # fmt: skip
+        raise _fail(
+            "https:// for every webhook URL (production refuses anything else)",
+            f"non-https webhook URLs: {', '.join(plain)}",
+            "serve the receiver over HTTPS and register its https:// URL",
+            registered_urls=urls,
+        )
 
 
-@check("webhooks.tls-certificate", item=ITEM, needs=NEEDS,
-       title="The endpoint completes a TLS 1.2+ handshake with a valid chain not expiring within 14 days")  # fmt: skip
+@check(
+    "webhooks.tls-certificate",
+    item=ITEM,
+    needs=NEEDS,
+    title="The endpoint completes a TLS 1.2+ handshake with a valid chain not expiring within 14 days",
+)
 def tls_certificate(h: Harness) -> None:
     rig = _rig(h)
     parts = urlsplit(rig.url)
@@ -327,15 +382,21 @@ def tls_certificate(h: Harness) -> None:
     context = ssl.create_default_context(cafile=ca_file)
     host, port = parts.hostname or "", parts.port or 443
     try:
-        with socket.create_connection((host, port), timeout=5) as raw, \
-                context.wrap_socket(raw, server_hostname=host) as conn:  # fmt: skip
+        with (
+            socket.create_connection((host, port), timeout=5) as raw,
+            context.wrap_socket(raw, server_hostname=host) as conn,
+        ):
             version, cert = conn.version(), conn.getpeercert() or {}
     except (ssl.SSLError, ssl.CertificateError, OSError) as exc:
         raise _fail(expected, f"the handshake failed: {exc}", fix) from None
     not_after = ssl.cert_time_to_seconds(str(cert.get("notAfter"))) if cert.get("notAfter") else 0.0
     days_left = (not_after - time.time()) / 86400
-    h.evidence["tls"] = {"version": version, "not_after": cert.get("notAfter"), "days_left": round(days_left, 1),
-                         "ca": ca_file or "the system trust store"}  # fmt: skip
+    h.evidence["tls"] = {
+        "version": version,
+        "not_after": cert.get("notAfter"),
+        "days_left": round(days_left, 1),
+        "ca": ca_file or "the system trust store",
+    }
     problems = []
     if version not in ("TLSv1.2", "TLSv1.3"):
         problems.append(f"negotiated {version}")
@@ -350,8 +411,12 @@ def tls_certificate(h: Harness) -> None:
 LATENCY_SAMPLES = 5
 
 
-@check("webhooks.fast-ack", item=ITEM, needs=NEEDS,
-       title="Valid deliveries are acknowledged with 2xx quickly (p95 under the threshold)")  # fmt: skip
+@check(
+    "webhooks.fast-ack",
+    item=ITEM,
+    needs=NEEDS,
+    title="Valid deliveries are acknowledged with 2xx quickly (p95 under the threshold)",
+)
 def fast_ack(h: Harness) -> None:
     rig = _rig(h)
     threshold = rig.threshold_s
@@ -370,13 +435,19 @@ def fast_ack(h: Harness) -> None:
     if refused or p95 >= threshold:
         observed = f"p95 {p95:.3f} s over {len(attempts)} deliveries"
         if len(attempts) < LATENCY_SAMPLES:
-            observed = (f"p95 {p95:.3f} s over {len(attempts)} of {LATENCY_SAMPLES} deliveries (stopped at the "
-                        f"first one over {threshold:g} s)")  # fmt: skip
+            observed = (
+                f"p95 {p95:.3f} s over {len(attempts)} of {LATENCY_SAMPLES} deliveries (stopped at the "
+                f"first one over {threshold:g} s)"
+            )
         if refused:
             observed += f"; {len(refused)} not acknowledged with 2xx"
-        raise _fail(f"2xx with a p95 under {threshold:g} s", observed,
-                    "acknowledge as soon as the event is verified and stored; process it asynchronously", rig,
-                    latency=h.evidence["latency"])  # fmt: skip
+        raise _fail(
+            f"2xx with a p95 under {threshold:g} s",
+            observed,
+            "acknowledge as soon as the event is verified and stored; process it asynchronously",
+            rig,
+            latency=h.evidence["latency"],
+        )
 
 
 # -- end to end: the twin delivers -------------------------------------------------------------------------
@@ -427,10 +498,12 @@ class _FlakyRelay:
                     return Response(f"relay: {type(exc).__name__}", status_code=502)
             self.forwarded.append((event_id, answer.status_code))
             if attempt == self.LOST_ACK:
-                return Response('{"error": "relay: lost acknowledgement"}', status_code=500,
-                                media_type="application/json")  # fmt: skip
-            return Response(answer.content, status_code=answer.status_code,
-                            media_type=answer.headers.get("content-type"))  # fmt: skip
+                return Response(
+                    '{"error": "relay: lost acknowledgement"}', status_code=500, media_type="application/json"
+                )
+            return Response(
+                answer.content, status_code=answer.status_code, media_type=answer.headers.get("content-type")
+            )
 
         tls = shared_local_tls()  # a certificate for 127.0.0.1 from the CA the twin trusts
         app = Starlette(routes=[Route("/", relay, methods=["POST"])])
@@ -448,8 +521,13 @@ def _slow_attempt(by_event: dict[str, dict[str, Any]], threshold_s: float) -> At
         for a in delivery.get("attempts", []):
             timed_out = str(a.get("error") or "").startswith("timeout")
             if timed_out or (a.get("latency_ms") or 0) / 1000 >= threshold_s:
-                return Attempt(f"{delivery.get('event_type', 'event')}, delivered by the twin", delivery["event_id"],
-                               a.get("status_code"), float(a.get("latency_ms") or 0), a.get("error"))  # fmt: skip
+                return Attempt(
+                    f"{delivery.get('event_type', 'event')}, delivered by the twin",
+                    delivery["event_id"],
+                    a.get("status_code"),
+                    float(a.get("latency_ms") or 0),
+                    a.get("error"),
+                )
     return None
 
 
@@ -462,8 +540,13 @@ def _barrier(h: Harness, url: str, processed: Callable[[], list[str]]) -> Callab
     them (as ``_Rig.effects`` relies on too), so every delivery acknowledged before it was applied, a late duplicate
     effect included. False when the receiver does not acknowledge it or does not apply it within
     ``BARRIER_WAIT_S``."""
-    sender = WebhookSender(url, h.webhook_secret.get, scheme(h.thresholds.webhook_scheme), ca_file=_ca_file(h),
-                           timeout_s=_ack_wait_s(h.thresholds.webhook_latency_threshold_s))  # fmt: skip
+    sender = WebhookSender(
+        url,
+        h.webhook_secret.get,
+        scheme(h.thresholds.webhook_scheme),
+        ca_file=_ca_file(h),
+        timeout_s=_ack_wait_s(h.thresholds.webhook_latency_threshold_s),
+    )
     h.on_close(sender.close)
 
     def wait() -> bool:
@@ -475,9 +558,15 @@ def _barrier(h: Harness, url: str, processed: Callable[[], list[str]]) -> Callab
     return wait
 
 
-def _settled(h: Harness, webhook_id: str, event_ids: set[str], processed: Callable[[], list[str]],
-             timeout: float, slow_s: float | None = None,
-             barrier: Callable[[], bool] | None = None) -> tuple[dict[str, dict[str, Any]], list[str]]:  # fmt: skip
+def _settled(
+    h: Harness,
+    webhook_id: str,
+    event_ids: set[str],
+    processed: Callable[[], list[str]],
+    timeout: float,
+    slow_s: float | None = None,
+    barrier: Callable[[], bool] | None = None,
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Wait (bounded) until every event's delivery is no longer pending and each was processed; returns the
     deliveries by event id and ``processed_events()`` as last read. With ``slow_s``, stop at the first attempt
     answered more slowly than that (``SlowAcknowledgement``). A late duplicate effect is waited for with
@@ -504,8 +593,9 @@ def _settled(h: Harness, webhook_id: str, event_ids: set[str], processed: Callab
     return by_event, list(processed())
 
 
-def _problems(event_ids: Sequence[str], by_event: dict[str, dict[str, Any]], applied: list[str],
-              names: dict[str, str]) -> list[str]:  # fmt: skip
+def _problems(
+    event_ids: Sequence[str], by_event: dict[str, dict[str, Any]], applied: list[str], names: dict[str, str]
+) -> list[str]:
     problems: list[str] = []
     for event_id in event_ids:
         label = f"{names.get(event_id, 'event')} ({event_id})"
@@ -521,8 +611,13 @@ def _problems(event_ids: Sequence[str], by_event: dict[str, dict[str, Any]], app
     return problems
 
 
-@check("webhooks.end-to-end", item=ITEM, needs=("webhook_url", "processed_events"), twin_only=True,
-       title="Twin-delivered events take effect once, also redelivered after a lost delivery or ack")  # fmt: skip
+@check(
+    "webhooks.end-to-end",
+    item=ITEM,
+    needs=("webhook_url", "processed_events"),
+    twin_only=True,
+    title="Twin-delivered events take effect once, also redelivered after a lost delivery or ack",
+)
 def end_to_end(h: Harness) -> None:
     from bluum_readiness.testing import investor_profile, plaid_bank
 
@@ -551,17 +646,23 @@ def end_to_end(h: Harness) -> None:
     step(h, "kyc_status", active, purpose=purpose)
     bank = step(h, "link_bank_account", lambda: integration.link_bank_account(investor, plaid_bank()), purpose=purpose)
     deposit = step(h, "deposit", lambda: integration.deposit(investor, bank, "500.00"), purpose=purpose)
-    h.wait_for(f"deposit {deposit} to complete",
-               lambda: h.call("GET", f"/investors/{investor}/deposits/{deposit}")["status"] == "completed")  # fmt: skip
+    h.wait_for(
+        f"deposit {deposit} to complete",
+        lambda: h.call("GET", f"/investors/{investor}/deposits/{deposit}")["status"] == "completed",
+    )
     events = investor_events(h, investor)
     names = {e["id"]: e["event"] for e in events}
     ids = [e["id"] for e in events]
     # straight to the receiver: a slow acknowledgement stops here (the relay below adds delays of its own)
     barrier = _barrier(h, url, processed)
-    by_event, applied = _settled(h, hook_id, set(ids), processed, timeout, h.thresholds.webhook_latency_threshold_s,
-                                 barrier)  # fmt: skip
-    h.evidence["lifecycle"] = {"investor": investor, "events": [{"id": e["id"], "event": e["event"]} for e in events],
-                               "deliveries": list(by_event.values())}  # fmt: skip
+    by_event, applied = _settled(
+        h, hook_id, set(ids), processed, timeout, h.thresholds.webhook_latency_threshold_s, barrier
+    )
+    h.evidence["lifecycle"] = {
+        "investor": investor,
+        "events": [{"id": e["id"], "event": e["event"]} for e in events],
+        "deliveries": list(by_event.values()),
+    }
     if not events:
         problems.append("the lifecycle emitted no event")
     problems += _problems(ids, by_event, applied, names)
@@ -573,14 +674,20 @@ def end_to_end(h: Harness) -> None:
     h.on_close(relay.stop)
     h.call("PATCH", f"/webhooks/{hook_id}", json={"url": relay.url})  # the same webhook: the same secret
     again = step(h, "deposit", lambda: integration.deposit(investor, bank, "25.00"), purpose=purpose)
-    h.wait_for(f"deposit {again} to complete",
-               lambda: h.call("GET", f"/investors/{investor}/deposits/{again}")["status"] == "completed")  # fmt: skip
+    h.wait_for(
+        f"deposit {again} to complete",
+        lambda: h.call("GET", f"/investors/{investor}/deposits/{again}")["status"] == "completed",
+    )
     fresh = [e for e in investor_events(h, investor) if e["id"] not in names]
     names.update({e["id"]: e["event"] for e in fresh})
     fresh_ids = [e["id"] for e in fresh]
     by_event, applied = _settled(h, hook_id, set(fresh_ids), processed, timeout, barrier=barrier)
-    h.evidence["redelivery"] = {"relay": relay.url, "events": [{"id": e["id"], "event": e["event"]} for e in fresh],
-                                "deliveries": list(by_event.values()), "forwarded": relay.forwarded}  # fmt: skip
+    h.evidence["redelivery"] = {
+        "relay": relay.url,
+        "events": [{"id": e["id"], "event": e["event"]} for e in fresh],
+        "deliveries": list(by_event.values()),
+        "forwarded": relay.forwarded,
+    }
     if not fresh:
         problems.append("the second deposit emitted no event")
     problems += _problems(fresh_ids, by_event, applied, names)
@@ -590,11 +697,14 @@ def end_to_end(h: Harness) -> None:
     if not_retried:
         problems.append(f"not redelivered after a lost delivery and a lost acknowledgement: {', '.join(not_retried)}")
     if problems:
-        raise _fail("every event the twin delivered for the journey acknowledged with 2xx and processed exactly "
-                    "once, also when an attempt was lost (500, never reached the receiver) or its acknowledgement "
-                    "was lost (processed, but the twin saw 500) and the twin redelivered",
-                    "; ".join(problems),
-                    "serve the receiver over https, answer 2xx once the event is verified and stored, and apply "
-                    "each event id once: dedupe on the event id (webhook-id), which stays the same across "
-                    "redeliveries, not on the signature or timestamp, which change with every attempt",
-                    lifecycle=h.evidence["lifecycle"], redelivery=h.evidence.get("redelivery"))  # fmt: skip
+        raise _fail(
+            "every event the twin delivered for the journey acknowledged with 2xx and processed exactly "
+            "once, also when an attempt was lost (500, never reached the receiver) or its acknowledgement "
+            "was lost (processed, but the twin saw 500) and the twin redelivered",
+            "; ".join(problems),
+            "serve the receiver over https, answer 2xx once the event is verified and stored, and apply "
+            "each event id once: dedupe on the event id (webhook-id), which stays the same across "
+            "redeliveries, not on the signature or timestamp, which change with every attempt",
+            lifecycle=h.evidence["lifecycle"],
+            redelivery=h.evidence.get("redelivery"),
+        )
