@@ -94,10 +94,10 @@ def test_without_request_log_the_failures_are_judged_on_the_log_records_alone(se
     # no_failure_log_lines: the records give every answered exchange (so request-log passes on them), none the
     # reset or the timeout; the same integration logging its failed attempts passes both
     session.factory = cutover_variants.no_failure_log_lines  # type: ignore[attr-defined]
-    evidence: dict[str, Any] = {}
-    with pytest.raises(ConformanceFailure, match="2 of 2 unanswered exchanges are in no log line"):
-        session.run(registry.get("observability.failures-logged"), evidence)
-    judged = evidence["failures_logged"]
+    with pytest.raises(ConformanceFailure, match="2 of 2 unanswered exchanges are in no log line") as caught:
+        session.run(registry.get("observability.failures-logged"))
+    assert caught.value.cause == "failures-not-logged"
+    judged = caught.value.evidence["failures_logged"]
     assert judged["scanned"]["logging"]["lines"] > 0 and judged["matched"] == []
     logged = run_checks(session, cutover_variants.logs_only_fields, ["observability.failures-logged"])
     assert logged == {"observability.failures-logged": "passed"}, logged
@@ -107,13 +107,14 @@ def test_a_python_log_the_root_logger_never_sees_is_named_in_the_fix(session, mo
     # logs_only passes request-log on its log lines; with its logger kept from the root logger (propagate=False, as
     # structlog's default configuration prints past logging) only httpx's records are seen, and the fix says why
     monkeypatch.setattr(configurable.log, "propagate", False)
-    session.factory = cutover_variants.logs_only  # type: ignore[attr-defined]
+    # a factory of its own: a session observes each scenario once per factory, and this one's log changed
+    session.factory = lambda env, **options: cutover_variants.logs_only(env, **options)  # type: ignore[attr-defined]
     with pytest.raises(ConformanceFailure) as caught:
         session.run(registry.get("observability.request-log"))
     assert "no Python log record but an HTTP library's was captured" in caught.value.observed
     assert "propagate = False" in caught.value.fix and "structlog.stdlib.LoggerFactory()" in caught.value.fix
     monkeypatch.setattr(configurable.log, "propagate", True)
-    session.factory = cutover_variants.log_lines_without_request_ids  # type: ignore[attr-defined]
+    session.factory = lambda env, **options: cutover_variants.log_lines_without_request_ids(env, **options)  # type: ignore[attr-defined]
     with pytest.raises(ConformanceFailure) as seen:  # its own lines are seen: no word of the root logger
         session.run(registry.get("observability.request-log"))
     assert "propagate" not in seen.value.fix

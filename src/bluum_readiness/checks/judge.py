@@ -30,7 +30,7 @@ from bluum_readiness.proxy.recorder import Exchange
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
 
-__all__ = ["Facts", "Finding", "Fix", "Judge", "Unjudged", "Verdict", "failure", "judge", "judged"]
+__all__ = ["Facts", "Finding", "Fix", "Judge", "Passed", "Unjudged", "Verdict", "failure", "judge", "judged"]
 
 LANGUAGE_NAMES = {"python": "Python", "node": "Node", "typescript": "TypeScript", "go": "Go", "java": "Java"}
 
@@ -94,17 +94,26 @@ def failure(
 
 
 @dataclass(frozen=True)
+class Passed:
+    """A judge's "passed" that keeps what it matched as evidence (the lines that logged each exchange, say); a judge
+    with nothing to show returns None."""
+
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Unjudged:
     """A judge's "not verifiable": it had its facts, and they do not allow a verdict (the reason says why)."""
 
     reason: str
 
 
-Verdict = Finding | Unjudged | None
+Verdict = Finding | Unjudged | Passed | None
 
 
 class Facts:
-    """The facts a judge declared, by ``"scenario.fact"``; reading one it did not declare is a bug (KeyError)."""
+    """The facts a judge declared, by ``"scenario.fact"`` (a fact it only ``uses`` is None when its scenario could not
+    obtain it); reading one it did not declare is a bug (KeyError)."""
 
     def __init__(self, values: Mapping[str, Any], language: str | None = None) -> None:
         self._values = dict(values)
@@ -118,15 +127,17 @@ class Facts:
 
 @dataclass(frozen=True)
 class Judge:
-    """A registered judge: the check it decides, the facts it needs, and the pure function."""
+    """A registered judge: the check it decides, the facts it needs (missing: not verifiable), those it only uses
+    when they exist (missing: None — ``request_log()`` where log lines also do), and the pure function."""
 
     check: str
     needs: tuple[str, ...]
     decide: Callable[[Facts], Verdict]
+    uses: tuple[str, ...] = ()
 
     @property
     def scenarios(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(name for name, _ in iter_facts(self.needs)))
+        return tuple(dict.fromkeys(name for name, _ in iter_facts(self.needs + self.uses)))
 
 
 def judge(spec: Judge, observations: Mapping[str, Observation], language: str | None = None) -> Verdict:
@@ -140,6 +151,9 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
         if fact not in observation.facts:
             return Unjudged(observation.missing.get(fact) or f"the scenario {name!r} did not observe {fact!r}")
         values[need] = observation.facts[fact]
+    for use, (name, fact) in zip(spec.uses, iter_facts(spec.uses), strict=True):
+        observation = observations.get(name)
+        values[use] = observation.facts.get(fact) if observation is not None else None
     return spec.decide(Facts(values, language))
 
 
@@ -151,6 +165,8 @@ def _run(spec: Judge) -> Callable[[Harness], None]:
             raise NotVerifiable(verdict.reason)
         if isinstance(verdict, Finding):
             raise verdict.failure(h.language)
+        if isinstance(verdict, Passed):
+            h.evidence.update(verdict.evidence)
 
     return run
 
@@ -161,17 +177,19 @@ def judged(
     item: str,
     title: str,
     needs: tuple[str, ...],
+    uses: tuple[str, ...] = (),
     severity: Severity = Severity.REQUIRED,
     twin_only: bool = False,
 ) -> Callable[[Callable[[Facts], Verdict]], Judge]:
-    """Register the decorated pure function as the judge of the check ``check_id`` over the facts ``needs``."""
+    """Register the decorated pure function as the judge of the check ``check_id`` over the facts ``needs`` (and,
+    when they exist, ``uses``)."""
 
     def decorate(decide: Callable[[Facts], Verdict]) -> Judge:
-        for name, fact in iter_facts(needs):
+        for name, fact in iter_facts(needs + uses):
             known = SCENARIOS.get(name)
             if known is None or fact not in known.facts:
                 raise ValueError(f"{check_id} needs {name}.{fact}, which no registered scenario promises")
-        spec = Judge(check_id, needs, decide)
+        spec = Judge(check_id, needs, decide, uses)
         registry.register(Check(check_id, item, title, _run(spec), severity, twin_only=twin_only, judge=spec))
         return spec
 

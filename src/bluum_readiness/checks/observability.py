@@ -22,18 +22,20 @@ Without ``alerts()`` / ``webhook_url`` the checks that need them are *not verifi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks import _logs
 from bluum_readiness.checks._support import DEPOSITS, INVESTOR, twin_deliveries
-from bluum_readiness.checks.judge import failure
+from bluum_readiness.checks.judge import Facts, Finding, Passed, Unjudged, Verdict, failure, judged
+from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
-from bluum_readiness.harness import poll
+from bluum_readiness.harness import LogLine, poll
 from bluum_readiness.proxy.faults import HangBeforeFault, ResetFault, StatusFault
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
@@ -58,39 +60,106 @@ ROOT_LOGGER_FIX = (
 )
 
 
-def _python_log_unseen(logs: LogCapture) -> bool:
+def _python_log_unseen(lines: Sequence[LogLine], programs: int) -> bool:
     """A Python integration none of whose own log records reached the root logger (only an HTTP library's, or
     none at all): what ``ROOT_LOGGER_FIX`` explains. Never an ``exec:`` program (its log is its stderr)."""
-    return not logs.programs and not _logs.own_python_lines(logs.lines)
+    return not programs and not _logs.own_python_lines(lines)
 
 
 def _fail(expected: str, observed: str, fix: str, **evidence: Any) -> ConformanceFailure:
     return failure(expected=expected, observed=observed, fix=fix, evidence=evidence)
 
 
-# -- the request log -----------------------------------------------------------------------------------------
+# -- what the integration logged, without the secrets --------------------------------------------------------------
 
 
-def _mixed_traffic(h: Harness, integration: Any) -> list[Exchange]:
-    """Reads, writes, a retried 503 and a refused 400 through the integration; the exchanges the proxy saw."""
+def _marked(value: Any, secrets: Mapping[str, str]) -> Any:
+    """``value`` with every secret replaced by its name in brackets ("[the API secret]"): an observation keeps where
+    a secret was, never the secret."""
+    if isinstance(value, str):
+        for name, secret in secrets.items():
+            value = value.replace(secret, f"[{name}]")
+        return value
+    if isinstance(value, LogLine):
+        return dataclasses.replace(
+            value,
+            text=_marked(value.text, secrets),
+            message=_marked(value.message, secrets),
+            fields=_marked(value.fields, secrets),
+        )
+    if isinstance(value, Mapping):
+        return {str(k): _marked(v, secrets) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_marked(v, secrets) for v in value]
+    return value
+
+
+def _secrets(h: Harness) -> dict[str, str]:
+    """The secrets a log must never show, by the name a finding gives them."""
+    pair = h.credentials.current
+    found = {"the API secret": pair.secret, "the Basic authorization token": pair.basic_token()}
+    if h.webhook_secret.known:
+        found["the webhook secret"] = h.webhook_secret.get()
+    return found
+
+
+def _record_logs(s: Scene, logs: LogCapture, secrets: Mapping[str, str]) -> None:
+    """The captured log as facts: its lines (secrets marked) and how many programs' stderr was read."""
+    s.fact("log", tuple(_marked(line, secrets) for line in logs.lines))
+    s.fact("programs", logs.programs)
+
+
+def _capability(s: Scene, name: str, secrets: Mapping[str, str], keep: Callable[[Any], bool] = bool) -> None:
+    """What ``request_log()`` / ``alerts()`` returned (secrets marked) as the fact ``name``; missing without it."""
+    read = getattr(s.integration, name, None)
+    if not callable(read):
+        s.missing(name, f"the integration does not expose {name}() (an optional capability of the adapter)")
+        return
+    found = read()
+    entries = [e for e in found if isinstance(e, dict) and keep(e)] if isinstance(found, list) else found
+    s.fact(name, _marked(entries, secrets))
+
+
+def _register_receiver(h: Harness, integration: Any) -> None:
+    """In twin mode, register the integration's receiver so it holds (and could leak) a webhook secret."""
+    url = getattr(integration, "webhook_url", None)
+    if not h.target.twin or not isinstance(url, str) or not url or h.webhook_secret.known:
+        return
+    h.register_webhook(url)
+
+
+@scenario("mixed-traffic", facts=("exchanges", "log", "programs", "request_log", "alerts", "secrets"))
+def _mixed_traffic(s: Scene) -> None:
+    """Reads, writes, a retried 503 and a refused 400 through the integration (its receiver registered, so it holds
+    a webhook secret it could leak): every exchange the proxy saw, and what the integration logged meanwhile — log
+    lines, ``request_log()``, ``alerts()`` — with every secret replaced by its name."""
+    h = s.h
+    integration = s.integration
+    _register_receiver(h, integration)
+    secrets = _secrets(h)
+    s.fact("secrets", sorted(secrets))
     investor, bank = h.funded_investor()
     mark = h.mark()
     rules = (
         FaultRule("log-503", StatusFault(503), method="GET", path=INVESTOR, first=1),
         FaultRule("log-400", StatusFault(400), method="POST", path="/v1/investors/*/deposits", nth=2),
     )
-    with h.faults(*rules):
-        for operation in (
-            lambda: integration.kyc_status(investor),
-            lambda: integration.deposit(investor, bank, "2.00"),
-            lambda: integration.deposit(investor, bank, "3.00"),  # refused: 400
-            lambda: integration.positions(investor),
-        ):
-            h.invoke(operation, timeout=30.0)
-    exchanges = h.exchanges_since(mark)
-    if not exchanges:
-        raise NotVerifiable("the integration sent no request, so there was nothing it could have logged")
-    return exchanges
+    with h.capture_logs() as logs:
+        with h.faults(*rules):
+            for operation in (
+                lambda: integration.kyc_status(investor),
+                lambda: integration.deposit(investor, bank, "2.00"),
+                lambda: integration.deposit(investor, bank, "3.00"),  # refused: 400
+                lambda: integration.positions(investor),
+            ):
+                h.invoke(operation, timeout=30.0)
+        exchanges = h.exchanges_since(mark)
+        if not exchanges:
+            raise NotVerifiable("the integration sent no request, so there was nothing it could have logged")
+        s.fact("exchanges", tuple(exchanges))
+        _capability(s, "request_log", secrets)
+        _capability(s, "alerts", secrets)
+    _record_logs(s, logs, secrets)
 
 
 def _entry_problems(exchange: Exchange, entry: dict[str, Any] | None) -> list[str]:
@@ -158,22 +227,24 @@ def _headline(problems: list[str], exchanges: int) -> str:
     return f"{len(problems)} problem(s) over {exchanges} exchanges: "
 
 
-@check(
+@judged(
     "observability.request-log",
     item=ITEM,
     title="Every exchange is in the request log with method, path, status, X-Request-Id and duration",
+    needs=("mixed-traffic.exchanges", "mixed-traffic.log", "mixed-traffic.programs"),
+    uses=("mixed-traffic.request_log",),
 )
-def request_log(h: Harness) -> None:
-    integration = h.integration()
-    read_log = getattr(integration, "request_log", None)
-    with h.capture_logs() as logs:
-        exchanges = _mixed_traffic(h, integration)
+def request_log(facts: Facts) -> Verdict:
+    exchanges: Sequence[Exchange] = facts["mixed-traffic.exchanges"]
+    lines: Sequence[LogLine] = facts["mixed-traffic.log"]
+    programs: int = facts["mixed-traffic.programs"]
+    entries: list[dict[str, Any]] | None = facts["mixed-traffic.request_log"]
     answered = [x for x in exchanges if x.status is not None and x.request_id]
-    if callable(read_log):
-        entries = [e for e in read_log() if isinstance(e, dict)]
+    evidence: dict[str, Any]
+    if entries is not None:
         by_id = {str(e["request_id"]): e for e in entries if e.get("request_id")}
         problems = [p for x in answered for p in _entry_problems(x, by_id.get(str(x.request_id)))]
-        h.evidence["request_log"] = {
+        evidence = {
             "source": "request_log()",
             "exchanges": len(answered),
             "entries": len(entries),
@@ -181,40 +252,42 @@ def request_log(h: Harness) -> None:
         }
         where = "one request-log entry per exchange the proxy saw, matched by X-Request-Id"
     else:
-        lines = _logs.read(logs.lines)
+        read = _logs.read(lines)
         matched: list[dict[str, str]] = []
         problems = []
         for exchange in answered:
-            problem, line = _log_line_problems(exchange, lines)
+            problem, line = _log_line_problems(exchange, read)
             if problem is not None:
                 problems.append(problem)
             elif line is not None:
                 matched.append({"exchange": _label(exchange), "line": line.describe()})
-        h.evidence["request_log"] = {
+        evidence = {
             "source": "log lines (no request_log())",
-            "scanned": _logs.scanned(logs.lines),
+            "scanned": _logs.scanned(lines),
             "exchanges": len(answered),
             "matched": matched[:20],
             "unmatched": problems[:50],
         }
         where = "one log line per exchange the proxy saw, carrying its X-Request-Id"
-        if not logs.lines:
+        if not lines:
             problems.insert(
                 0,
                 "the integration wrote no log line at all (Python logging, or a program's stderr) and "
                 "has no request_log()",
             )
-        elif _python_log_unseen(logs):
+        elif _python_log_unseen(lines, programs):
             problems.insert(0, "no Python log record but an HTTP library's was captured, and there is no request_log()")
-    unseen = not callable(read_log) and _python_log_unseen(logs)
-    if problems:
-        raise _fail(
-            f"{where}, with method, path, status and the duration (required on JSON lines and lines that give the "
-            "method, path or status as fields)",
-            _headline(problems, len(answered)) + "; ".join(problems[:6]),
-            LOG_FIX + (ROOT_LOGGER_FIX if unseen else ""),
-            problems=problems[:50],
-        )
+    if not problems:
+        return Passed({"request_log": evidence})
+    unseen = entries is None and _python_log_unseen(lines, programs)
+    return Finding(
+        "request-id-not-logged" if any(WITHOUT_ID in p for p in problems) else "requests-not-logged",
+        f"{where}, with method, path, status and the duration (required on JSON lines and lines that give the "
+        "method, path or status as fields)",
+        _headline(problems, len(answered)) + "; ".join(problems[:6]),
+        LOG_FIX + (ROOT_LOGGER_FIX if unseen else ""),
+        evidence={"request_log": evidence, "problems": problems[:50]},
+    )
 
 
 REPLAY_WINDOW_S = 0.005
@@ -243,25 +316,20 @@ def transport_replay(exchange: Exchange, seen: Sequence[Exchange], held_s: float
     return None
 
 
-@check(
-    "observability.failures-logged",
-    item=ITEM,
-    title="Exchanges that got no answer (reset, timeout) are logged with method, path and the failure",
-)
-def failures_logged(h: Harness) -> None:
-    integration = h.integration()
+@scenario("failed-exchanges", facts=("exchanges", "log", "programs", "request_log", "held_s"))
+def _failed_exchanges(s: Scene) -> None:
+    """A connection reset on a read and a hang past the client's timeout on a deposit: every exchange the proxy saw
+    (the unanswered ones are the faulted ones without a status), and what the integration logged meanwhile."""
+    h = s.h
+    integration = s.integration
     investor, bank = h.funded_investor()
+    held_s = s.fact("held_s", s.thresholds.request_timeout_s * 3)
     rules = (
         FaultRule("log-reset", ResetFault(), method="GET", path=INVESTOR, first=1),
-        FaultRule(
-            "log-timeout",
-            HangBeforeFault(seconds=h.thresholds.request_timeout_s * 3),  # held_s below
-            method="POST",
-            path=DEPOSITS,
-            first=1,
-        ),
+        FaultRule("log-timeout", HangBeforeFault(seconds=held_s), method="POST", path=DEPOSITS, first=1),
     )
     mark = h.mark()
+    secrets = _secrets(h)
     with h.capture_logs() as logs, h.faults(*rules):
         for operation in (
             lambda: integration.kyc_status(investor),
@@ -269,12 +337,33 @@ def failures_logged(h: Harness) -> None:
         ):
             h.invoke(operation, timeout=30.0)
     seen = h.exchanges_since(mark)
-    faulted = [x for x in seen if x.status is None and x.fault in {r.name for r in rules}]
-    if not faulted:
+    if not any(x.status is None and x.fault in {r.name for r in rules} for x in seen):
         raise NotVerifiable(
             "the integration sent no request into the faults, so no unanswered exchange could be logged"
         )
-    held_s = h.thresholds.request_timeout_s * 3
+    s.fact("exchanges", tuple(seen))
+    # an entry with no status is the capability's way of logging "no answer"
+    _capability(s, "request_log", secrets, keep=lambda e: e.get("status") is None)
+    _record_logs(s, logs, secrets)
+
+
+@judged(
+    "observability.failures-logged",
+    item=ITEM,
+    title="Exchanges that got no answer (reset, timeout) are logged with method, path and the failure",
+    needs=(
+        "failed-exchanges.exchanges",
+        "failed-exchanges.log",
+        "failed-exchanges.programs",
+        "failed-exchanges.held_s",
+    ),
+    uses=("failed-exchanges.request_log",),
+)
+def failures_logged(facts: Facts) -> Verdict:
+    seen: Sequence[Exchange] = facts["failed-exchanges.exchanges"]
+    lines: Sequence[LogLine] = facts["failed-exchanges.log"]
+    held_s: float = facts["failed-exchanges.held_s"]
+    faulted = [x for x in seen if x.status is None and x.fault in ("log-reset", "log-timeout")]
     replay_of = {x.seq: transport_replay(x, seen, held_s) for x in faulted}
     unanswered = [x for x in faulted if replay_of[x.seq] is None]
     replays = [
@@ -283,20 +372,14 @@ def failures_logged(h: Harness) -> None:
         if replay_of[x.seq] is not None
     ]
     if not unanswered:
-        h.evidence["failures_logged"] = {"unanswered": len(faulted), "transport_replays": replays}
-        raise NotVerifiable(
+        return Unjudged(
             f"every unanswered exchange was replayed at once by the integration's HTTP transport ({'; '.join(replays)}"
             "): an identical request with the same Idempotency-Key followed at once, as Go's http.Transport sends when "
             "a connection closes before any answer, so no failure reached the integration's code to log"
         )
-    entries = _logs.read(logs.lines)
-    read_log = getattr(integration, "request_log", None)
-    if callable(read_log):  # an entry with no status is the capability's way of logging "no answer"
-        entries += [
-            _logs.Entry("request_log()", json.dumps(e, default=str), e, None)
-            for e in read_log()
-            if isinstance(e, dict) and e.get("status") is None
-        ]
+    entries = _logs.read(lines)
+    logged = facts["failed-exchanges.request_log"] or []
+    entries += [_logs.Entry("request_log()", json.dumps(e, default=str), e, None) for e in logged]
     used: set[int] = set()
     matched, missing = [], []
     for exchange in unanswered:
@@ -320,90 +403,86 @@ def failures_logged(h: Harness) -> None:
         else:
             used.add(found)
             matched.append({"exchange": label, "line": entries[found].describe()})
-    h.evidence["failures_logged"] = {
-        "unanswered": len(unanswered),
-        "scanned": _logs.scanned(logs.lines),
-        "matched": matched,
-        "missing": missing,
-        "transport_replays": replays,
+    evidence = {
+        "failures_logged": {
+            "unanswered": len(unanswered),
+            "scanned": _logs.scanned(lines),
+            "matched": matched,
+            "missing": missing,
+            "transport_replays": replays,
+        }
     }
-    if missing:
-        excused = (
-            (
-                f" ({len(replays)} more, replayed at once by the HTTP transport, were not counted: the "
-                "integration's code never saw them fail)"
-            )
-            if replays
-            else ""
+    if not missing:
+        return Passed(evidence)
+    excused = (
+        (
+            f" ({len(replays)} more, replayed at once by the HTTP transport, were not counted: the "
+            "integration's code never saw them fail)"
         )
-        raise _fail(
-            "a log line for every exchange that got no answer, with its method, path and the failure (reset, timeout)",
-            f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: "
-            + "; ".join(missing)
-            + excused,
-            "log failed attempts too, not only answered ones — method, path and what went wrong (ECONNRESET, "
-            "a timeout after N ms) — whether or not you retry: they are what on-call needs when Bluum is unreachable"
-            + (ROOT_LOGGER_FIX if _python_log_unseen(logs) else ""),
-        )
+        if replays
+        else ""
+    )
+    unseen = _python_log_unseen(lines, facts["failed-exchanges.programs"])
+    return Finding(
+        "failures-not-logged",
+        "a log line for every exchange that got no answer, with its method, path and the failure (reset, timeout)",
+        f"{len(missing)} of {len(unanswered)} unanswered exchanges are in no log line: " + "; ".join(missing) + excused,
+        "log failed attempts too, not only answered ones — method, path and what went wrong (ECONNRESET, "
+        "a timeout after N ms) — whether or not you retry: they are what on-call needs when Bluum is unreachable"
+        + (ROOT_LOGGER_FIX if unseen else ""),
+        evidence=evidence,
+    )
 
 
 # -- secrets -------------------------------------------------------------------------------------------------
 
 
-def _register_receiver(h: Harness, integration: Any) -> None:
-    """In twin mode, register the integration's receiver so it holds (and could leak) a webhook secret."""
-    url = getattr(integration, "webhook_url", None)
-    if not h.target.twin or not isinstance(url, str) or not url or h.webhook_secret.known:
-        return
-    h.register_webhook(url)
+_SOURCES = (("request_log", "request_log()"), ("alerts", "alerts()"))
 
 
-@check(
+@judged(
     "observability.no-secrets-in-logs",
     item=ITEM,
     title="No API secret, Basic token or webhook secret in the request log, logging output or alerts",
+    needs=("mixed-traffic.exchanges", "mixed-traffic.log", "mixed-traffic.programs", "mixed-traffic.secrets"),
+    uses=("mixed-traffic.request_log", "mixed-traffic.alerts"),
 )
-def no_secrets_in_logs(h: Harness) -> None:
-    integration = h.integration()
-    _register_receiver(h, integration)
-    pair = h.credentials.current
-    secrets = {
-        "the API secret": pair.secret,
-        "the Basic authorization token": pair.basic_token(),
-    }
-    if h.webhook_secret.known:
-        secrets["the webhook secret"] = h.webhook_secret.get()
+def no_secrets_in_logs(facts: Facts) -> Verdict:
+    lines: Sequence[LogLine] = facts["mixed-traffic.log"]
     texts: dict[str, str] = {}
-    with h.capture_logs() as logs:
-        exchanges = _mixed_traffic(h, integration)
-        for name in ("request_log", "alerts"):
-            read = getattr(integration, name, None)
-            if callable(read):
-                texts[f"{name}()"] = json.dumps(read(), default=repr)
-    texts["Python logging"] = logs.text("logging")
-    if logs.of("stderr"):
-        texts["the program's stderr"] = logs.text("stderr")
-    lines = {"Python logging": len(logs.of("logging")), "the program's stderr": len(logs.of("stderr"))}
-    h.evidence["scanned"] = {
-        where: {"bytes": len(text.encode()), **({"lines": lines[where]} if where in lines else {})}
-        for where, text in texts.items()
+    for fact, where in _SOURCES:
+        value = facts[f"mixed-traffic.{fact}"]
+        if value is not None:
+            texts[where] = json.dumps(value, default=repr)
+    texts["Python logging"] = "\n".join(line.text for line in lines if line.source == "logging")
+    stderr = [line.text for line in lines if line.source == "stderr"]
+    if stderr:
+        texts["the program's stderr"] = "\n".join(stderr)
+    counted = {"Python logging": sum(line.source == "logging" for line in lines), "the program's stderr": len(stderr)}
+    scanned = {
+        "scanned": {
+            where: {"bytes": len(text.encode()), **({"lines": counted[where]} if where in counted else {})}
+            for where, text in texts.items()
+        }
     }
     if not any(texts.values()):
-        raise NotVerifiable(
+        return Unjudged(
             "the integration logged nothing (no Python log record, no stderr line, no request_log() or alerts()), so "
             "there was nothing to scan for secrets — a scan of nothing is not a pass"
-            + (ROOT_LOGGER_FIX if _python_log_unseen(logs) else "")
+            + (ROOT_LOGGER_FIX if _python_log_unseen(lines, facts["mixed-traffic.programs"]) else "")
         )
-    leaks = [f"{what} in {where}" for where, text in texts.items() for what, value in secrets.items() if value in text]
-    if leaks:
-        raise _fail(
-            "no trace of the API secret, its Basic token or the webhook secret in logs or alerts",
-            "; ".join(leaks),
-            "log method, path, status, X-Request-Id and duration only — never request headers, credentials or "
-            "webhook secrets",
-            where=leaks,
-            exchanges=len(exchanges),
-        )
+    names: list[str] = facts["mixed-traffic.secrets"]
+    leaks = [f"{what} in {where}" for where, text in texts.items() for what in names if f"[{what}]" in text]
+    if not leaks:
+        return Passed(scanned)
+    return Finding(
+        "secret-exposed",
+        "no trace of the API secret, its Basic token or the webhook secret in logs or alerts",
+        "; ".join(leaks),
+        "log method, path, status, X-Request-Id and duration only — never request headers, credentials or "
+        "webhook secrets",
+        evidence={**scanned, "where": leaks, "exchanges": len(facts["mixed-traffic.exchanges"])},
+    )
 
 
 # -- alerts --------------------------------------------------------------------------------------------------
