@@ -6,6 +6,10 @@ most. Bounded: at most ``depth`` commits (newest first) and ``max_bytes`` of pat
 over ``max_file_bytes`` in one commit is skipped and listed. Cached by commit id (commits are immutable), keyed also
 by the rules' version and the settings that choose the files, so a repeat run only asks git for the commit list.
 
+A read that fails or stops early — a missing object, a shallow clone, a git error, a timeout, the byte bound — is
+recorded in ``HistoryResult.incomplete``: what was read is judged (and each commit read in full cached), but the
+history as a whole is not (``HistoryResult.not_judged`` says why), so the check is not verifiable, never a pass.
+
 Only what ``[scan] paths`` covers is read (as git pathspecs), minus the same excludes as the files and the
 baseline's ``--exclude-files`` patterns. ``scan_history`` returns one ``Occurrence`` per (commit, file, line,
 secret); ``scan.py`` applies the baseline and folds them into what is reported.
@@ -57,6 +61,7 @@ class HistoryResult:
     shallow: bool = False
     commits_left_by_byte_bound: int = 0
     errors: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # why the read stopped before the whole history
     skipped_too_large: list[str] = field(default_factory=list)
     skipped_binary: int = 0
     added_lines: int = 0  # the lines the judged commits added that went through the rules
@@ -67,11 +72,38 @@ class HistoryResult:
     def ran(self) -> bool:
         return self.status == "scanned"
 
+    @property
+    def commits_judged(self) -> int:
+        return self.commits_from_cache + self.commits_read
+
+    @property
+    def complete(self) -> bool:
+        """Whether every commit the scan covers was read in full (a history that is judged as a whole)."""
+        return self.ran and not self.incomplete
+
+    @property
+    def not_judged(self) -> str | None:
+        """Why the history cannot be judged as a whole (None when it can): what was read and why it stopped."""
+        if self.status == "off":
+            return "the git history was not scanned ([scan] history = false; set history = true to judge it)"
+        if self.status == "not a git repository":
+            return "no git history here (not a git repository): the history a clone carries cannot be judged"
+        if not self.ran:
+            return f"the git history was not read: {self.status}"
+        if self.incomplete:
+            return (
+                f"the git history was read only in part ({self.commits_judged} of the {self.commits} commits listed "
+                f"judged): {'; '.join(self.incomplete)}"
+            )
+        return None
+
     def evidence(self, limit: int = 50) -> dict[str, Any]:
         if not self.ran:
             return {"status": self.status}
         return {
             "status": self.status,
+            "complete": self.complete,
+            "incomplete": self.incomplete,
             "repositories": self.repositories,
             "depth": self.depth,
             "commits_scanned": self.commits,
@@ -204,7 +236,16 @@ def scan_history(
     for scope in scopes:
         result.repositories.append(str(scope.repo.top))
         result.shallow = result.shallow or scope.repo.shallow
-        commits, more = scope.repo.commits(depth)
+        if scope.repo.shallow:
+            result.incomplete.append(
+                f"{scope.repo.top} is a shallow clone: the commits before its oldest one are not in it (fetch them: "
+                "`git fetch --unshallow`, or `fetch-depth: 0` in CI)"
+            )
+        listed = scope.repo.commits(depth)
+        commits, more = listed.ids, listed.more
+        if listed.error is not None:
+            result.errors.append(listed.error)
+            result.incomplete.append(f"{listed.error} (after listing {len(commits)} commits)")
         result.more_than_depth = result.more_than_depth or more
         result.commits += len(commits)
         digest = settings_digest(scope, patterns, max_file_bytes, baseline_excludes)
@@ -223,11 +264,20 @@ def scan_history(
                     skip_file=skip_file,
                 )  # fmt: skip
             budget = max(budget - reader.bytes_read, 0)
+            done = set(reader.complete)
             if reader.error is not None:
                 result.errors.append(reader.error)
-            done = set(reader.complete)
+                result.incomplete.append(
+                    f"{reader.error} ({len(missing) - len(done)} of {len(missing)} commits to read were not read)"
+                )
             result.commits_read += len(done)
-            result.commits_left_by_byte_bound += len(missing) - len(done) if reader.truncated else 0
+            if reader.truncated:
+                left = len(missing) - len(done)
+                result.commits_left_by_byte_bound += left
+                result.incomplete.append(
+                    f"[scan] history_max_mb ({max_bytes / 1024 / 1024:g} MB of patches a run) was reached with {left} "
+                    "commits left to read: the next run goes on from there (or raise history_max_mb)"
+                )
             for commit in missing:
                 if commit in done:
                     known.setdefault(commit, CommitHits([], [], 0))  # printed nothing: added no line in scope
