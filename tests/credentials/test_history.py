@@ -412,3 +412,19 @@ def test_a_folder_without_git_has_no_history_to_judge(tmp_path: Path) -> None:
     result = history_scan(tmp_path)
     assert not result.history.complete
     assert result.history.not_judged is not None and result.history.not_judged.startswith("no git history here")
+
+
+def test_another_out_folder_hits_the_cache_and_its_files_are_not_scanned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    added = _leak_then_gone(repo)
+    monkeypatch.setenv("BLUUM_READINESS_CACHE_DIR", str(tmp_path / "cache"))
+    first = scan_configured(RunConfig(out="out-a"), cwd=repo.root)
+    assert first.history.commits_read == 4 and {f.commit for f in first.history_findings} == {added[:7]}
+    (repo.root / "out-b").mkdir()
+    (repo.root / "out-b" / "partial.json").write_text(f'{{"key": "{key("report")}"}}\n')  # the tool's own output
+    again = scan_configured(RunConfig(out=str(repo.root / "out-b")), cwd=repo.root)
+    assert again.history.commits_read == 0 and again.history.commits_from_cache == 4
+    assert [str(f) for f in again.history_findings] == [str(f) for f in first.history_findings]
+    assert again.findings == [] and again.files_scanned == first.files_scanned

@@ -209,7 +209,7 @@ def _git_visible(folder: Path) -> set[str] | None:
     return {name for name in done.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
 
 
-def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool) -> Iterator[Path]:
+def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool, skip: frozenset[Path]) -> Iterator[Path]:
     visible = None if include_ignored else _git_visible(folder)
     for root, dirs, files in os.walk(folder):
         here = Path(root)
@@ -221,6 +221,7 @@ def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool) -> Ite
             and not (here / d / "pyvenv.cfg").exists()
             and not _is_report_folder(here / d)
             and not (here / d).is_symlink()
+            and (here / d).resolve() not in skip
         )
         for name in sorted(files):
             relative = name if rel_root == "." else f"{rel_root}/{name}"
@@ -236,10 +237,12 @@ def _is_report_folder(folder: Path) -> bool:
     return (folder / "readiness.json").is_file() and (folder / "pytest.log").is_file()
 
 
-def _files(paths: Iterable[Path], patterns: tuple[str, ...], include_ignored: bool) -> Iterator[Path]:
+def _files(
+    paths: Iterable[Path], patterns: tuple[str, ...], include_ignored: bool, skip: frozenset[Path] = frozenset()
+) -> Iterator[Path]:
     seen: set[Path] = set()
     for path in paths:
-        found = [path] if path.is_file() else _walk(path, patterns, include_ignored)
+        found = [path] if path.is_file() else _walk(path, patterns, include_ignored, skip)
         for file in found:
             resolved = file.resolve()
             if resolved not in seen:
@@ -497,6 +500,7 @@ def scan(
     history_depth: int = 0,
     history_max_bytes: int = 32 * 1024 * 1024,
     also: Iterable[Path] = (),
+    out: str | Path | None = None,
 ) -> ScanResult:
     """Scan ``paths`` (files or folders, relative to ``cwd``) for secrets.
 
@@ -509,6 +513,8 @@ def scan(
         (0: not at all), reading at most ``history_max_bytes`` of patches.
     :param also: more files or folders whose files (not history) are scanned too, e.g. the integration's own
         source when it lives outside ``paths`` (``integration_sources``); listed in ``ScanResult.paths``.
+    :param out: the run's output folder (``--out``): its files are the tool's own output, not scanned. Not part
+        of any cache key (it decides no file's or commit's result); what git holds of it is history like any other.
     """
     results_cache = cache if cache is not None else ScanCache.default()
     here = cwd or Path.cwd()
@@ -525,8 +531,9 @@ def scan(
     extra = [p for p in also if p.exists() and not any(p.resolve().is_relative_to(r.resolve()) for r in roots)]
     shown_paths = (*(str(p) for p in paths), *(_display(p, here) for p in extra))
     result = ScanResult([], [], 0, [], 0, shown_paths, None if baseline is None else str(baseline))
+    skip = frozenset() if out is None else frozenset({(here / Path(out).expanduser()).resolve()})
     with _detect_secrets() as detect:
-        for path in _files([*roots, *extra], patterns, include_ignored):
+        for path in _files([*roots, *extra], patterns, include_ignored, skip):
             shown = _display(path, here)
             if known is not None and known.excludes(path):
                 continue
@@ -623,9 +630,9 @@ def _fold_history(result: ScanResult, accepted_hashes: set[str], known: Baseline
 
 
 def scan_configured(config: RunConfig, cwd: Path | None = None) -> ScanResult:
-    """The scan the run's configuration asks for: ``[scan]`` paths, excludes (plus the run's ``out`` folder) and
-    baseline (default: ``.secrets.baseline`` in ``cwd`` when present). The key id ``[credentials] key`` names on
-    purpose is not a finding (it is not secret; the secret never is in the config)."""
+    """The scan the run's configuration asks for: ``[scan]`` paths, excludes and baseline (default:
+    ``.secrets.baseline`` in ``cwd`` when present), minus the run's ``out`` folder. The key id ``[credentials] key``
+    names on purpose is not a finding (it is not secret; the secret never is in the config)."""
     here = cwd or Path.cwd()
     settings = config.scan
     baseline: Path | None = None
@@ -642,7 +649,8 @@ def scan_configured(config: RunConfig, cwd: Path | None = None) -> ScanResult:
     accept = [hash_secret(config.credentials.key)] if config.credentials.key else []
     return scan(
         settings.paths,
-        exclude=(*settings.exclude, config.out),
+        exclude=settings.exclude,
+        out=config.out,
         baseline=baseline,
         max_file_bytes=settings.max_file_kb * 1024,
         include_ignored=settings.include_ignored,
