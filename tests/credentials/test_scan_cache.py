@@ -18,16 +18,16 @@ PLANTED = f'BLUUM_KEY = "{KEY}"\n'
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files detect-secrets really scans."""
-    import detect_secrets.core.scan as core
+    from bluum_readiness.credentials.scan import _DetectSecrets
 
     seen: list[str] = []
-    real = core.scan_file
+    real = _DetectSecrets.scan_file
 
-    def counting(filename: str) -> Any:
-        seen.append(Path(filename).name)
-        return real(filename)
+    def counting(self: _DetectSecrets, path: Path) -> Any:
+        seen.append(Path(path).name)
+        return real(self, path)
 
-    monkeypatch.setattr(core, "scan_file", counting)
+    monkeypatch.setattr(_DetectSecrets, "scan_file", counting)
     return seen
 
 

@@ -30,8 +30,8 @@ from bluum_readiness.credentials.scan_cache import CommitHits, ScanCache
 __all__ = ["SHORT_ID", "HistoryResult", "Occurrence", "scan_history"]
 
 SHORT_ID = 7
-# (file name, lines numbered from 1) -> (line, rule, hashed secret), one per line and secret
-LineScanner = Callable[[str, list[tuple[int, str]]], list[tuple[int, str, str]]]
+# (file name, lines numbered from 1, the numbers to report) -> (line, rule, hashed secret), one per line and secret
+LineScanner = Callable[[str, list[tuple[int, str]], set[int]], list[tuple[int, str, str]]]
 Excluded = Callable[[Path], bool]  # an absolute path the scan leaves out
 
 
@@ -128,8 +128,19 @@ class _Scope:
     pathspecs: tuple[str, ...]
     roots: tuple[Path, ...]
 
+    judged: dict[str, bool] = field(default_factory=dict, compare=False, hash=False)
+
     def covers(self, path: Path) -> bool:
         return any(path == root or root in path.parents for root in self.roots)
+
+    def in_scope(self, name: str, excluded: Excluded) -> bool:
+        """Whether the file ``name`` (a path in a commit) is scanned: under a scanned folder, not excluded (judged
+        once per path: a file changes in many commits)."""
+        verdict = self.judged.get(name)
+        if verdict is None:
+            absolute = self.repo.top / name
+            verdict = self.judged[name] = self.covers(absolute.resolve()) and not excluded(absolute)
+        return verdict
 
 
 def _scopes(roots: Sequence[Path], result: HistoryResult) -> list[_Scope]:
@@ -184,8 +195,7 @@ def _scan_commit(
     binary = 0
     lines = size = 0
     for file in patch.files:
-        absolute = scope.repo.top / file.path
-        if not scope.covers(absolute.resolve()) or excluded(absolute):
+        if not scope.in_scope(file.path, excluded):
             continue
         if file.binary:
             binary += 1
@@ -196,8 +206,8 @@ def _scan_commit(
             skipped_large.append(file.path)
             continue
         numbered, added = _fragment(file)
-        hits += [(file.path, added[line], rule, hashed) for line, rule, hashed in scan_lines(file.path, numbered)
-                 if line in added]  # fmt: skip
+        hits += [(file.path, added[line], rule, hashed) for line, rule, hashed
+                 in scan_lines(file.path, numbered, set(added)) if line in added]  # fmt: skip
         lines += len(added)
         size += file.added_bytes
     return CommitHits(hits, skipped_large, binary, lines, size)

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.credentials.history import SHORT_ID, HistoryResult, Occurrence, scan_history
+from bluum_readiness.credentials.prefilter import Prefilter
 from bluum_readiness.credentials.scan_cache import ScanCache
 from bluum_readiness.errors import ConfigError
 
@@ -408,29 +409,78 @@ def _builtin_plugins() -> list[str]:
 
 class _DetectSecrets:
     """detect-secrets, configured: ``scan_file`` for a file on disk, ``scan_lines`` for lines held in memory (a
-    commit's hunks: nothing secret is written to disk to scan it) with the same plugins and filters."""
+    commit's hunks: nothing secret is written to disk to scan it) with the same plugins and filters.
 
-    def __init__(self) -> None:
+    Both run detect-secrets' own line loop (``core.scan._process_line_based_plugins``: the line filters, every
+    plugin, the secret and context filters, a code snippet from the whole text) on the lines the prefilter
+    (``prefilter.py``) finds some plugin could report on; ``exhaustive=True`` runs it on every line (the reference
+    the prefilter is tested against).
+    """
+
+    def __init__(self, exhaustive: bool = False) -> None:
         from detect_secrets.core import scan as core
         from detect_secrets.filters import heuristic
+        from detect_secrets.settings import get_plugins
+        from detect_secrets.util.code_snippet import get_code_snippet
 
         self._core = core
         self._heuristic = heuristic
+        self._plugins = list(get_plugins())
+        self._snippet = get_code_snippet
+        self._prefilter = None if exhaustive else Prefilter(self._plugins)
 
     def scan_file(self, path: Path) -> list[tuple[int, str, str]]:
-        """``(line, rule, hashed secret)`` of a file on disk, one per line and secret."""
-        return _one_per_secret(_hits(self._core.scan_file(str(path))))
+        """``(line, rule, hashed secret)`` of a file on disk, one per line and secret: what detect-secrets'
+        ``scan_file`` finds (its file filters, its transformers — a YAML file's values, then an eager INI-like
+        reading when the plain lines held nothing)."""
+        core, name = self._core, str(path)
+        if core._is_filtered_out(required_filter_parameters=["filename"], filename=name):
+            return []
+        try:
+            for lines in core._get_lines_from_file(name):
+                found = _hits(self._lines(list(enumerate(lines, start=1)), name))
+                if found:
+                    return _one_per_secret(found)
+        except OSError:
+            return []
+        return []
 
     def skip_file(self, name: str) -> bool:
         """detect-secrets' file-name heuristics (scan_file applies them to files on disk)."""
         h = self._heuristic
         return bool(h.is_non_text_file(name) or h.is_lock_file(name) or h.is_swagger_file(name))
 
-    def scan_lines(self, name: str, lines: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
-        """``(line, rule, hashed secret)`` of lines numbered from 1, as if they were the file ``name``."""
-        # what scan_file runs once it has read a file's lines: every plugin on every line, with the line, secret
-        # and context filters (the inline allow-list, the heuristics, ours) and a code snippet for context
-        return _one_per_secret(_hits(self._core._process_line_based_plugins(lines=lines, filename=name)))
+    def scan_lines(
+        self, name: str, lines: list[tuple[int, str]], only: set[int] | None = None
+    ) -> list[tuple[int, str, str]]:
+        """``(line, rule, hashed secret)`` of lines numbered from 1, as if they were the file ``name``; ``only``:
+        report just these line numbers (the others are context)."""
+        return _one_per_secret(_hits(self._lines(lines, name, only)))
+
+    def _lines(self, lines: list[tuple[int, str]], filename: str, only: set[int] | None = None) -> Iterator[Any]:
+        """detect-secrets' ``_process_line_based_plugins`` on the candidate lines (numbered from 1, in order)."""
+        core = self._core
+        content = [text for _, text in lines]
+        if self._prefilter is not None:
+            stripped = [text.rstrip() for text in content]
+            wanted = None if only is None else [number - 1 for number in only]
+            chosen = [lines[index] for index in self._prefilter.candidates(filename, stripped, wanted)]
+        else:
+            chosen = [entry for entry in lines if only is None or entry[0] in only]
+        for line_number, raw in chosen:
+            line = raw.rstrip()
+            snippet = self._snippet(lines=content, line_number=line_number)
+            if core._is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
+                                     context=snippet):  # fmt: skip
+                continue
+            for plugin in self._plugins:
+                for secret in core._scan_line(plugin=plugin, filename=filename, line=line, line_number=line_number,
+                                              context=snippet):  # fmt: skip
+                    if not core._is_filtered_out(
+                        required_filter_parameters=["context"], filename=secret.filename, secret=secret.secret_value,
+                        plugin=plugin, line=line, context=snippet,
+                    ):  # fmt: skip
+                        yield secret
 
 
 def _hits(secrets: Iterable[Any]) -> list[tuple[int, str, str]]:
@@ -438,7 +488,7 @@ def _hits(secrets: Iterable[Any]) -> list[tuple[int, str, str]]:
 
 
 @contextmanager
-def _detect_secrets() -> Iterator[_DetectSecrets]:
+def _detect_secrets(exhaustive: bool = False) -> Iterator[_DetectSecrets]:
     """detect-secrets configured with every built-in plugin, the Bluum plugins, its default filters (heuristics
     against false positives, the inline allow-list) and our label filter. Never its verification (no network)."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
@@ -452,7 +502,7 @@ def _detect_secrets() -> Iterator[_DetectSecrets]:
         get_mapping_from_secret_type_to_class.cache_clear()
         try:
             with transient_settings({"plugins_used": plugins, "filters_used": filters}):
-                yield _DetectSecrets()
+                yield _DetectSecrets(exhaustive)
         finally:
             get_mapping_from_secret_type_to_class.cache_clear()
 
@@ -501,6 +551,7 @@ def scan(
     history_max_bytes: int = 32 * 1024 * 1024,
     also: Iterable[Path] = (),
     out: str | Path | None = None,
+    exhaustive: bool = False,
 ) -> ScanResult:
     """Scan ``paths`` (files or folders, relative to ``cwd``) for secrets.
 
@@ -515,6 +566,8 @@ def scan(
         source when it lives outside ``paths`` (``integration_sources``); listed in ``ScanResult.paths``.
     :param out: the run's output folder (``--out``): its files are the tool's own output, not scanned. Not part
         of any cache key (it decides no file's or commit's result); what git holds of it is history like any other.
+    :param exhaustive: every line through every plugin, without the prefilter (the reference it is tested
+        against: the same findings, ~10x slower). Pass a cache of its own (``ScanCache(None)``).
     """
     results_cache = cache if cache is not None else ScanCache.default()
     here = cwd or Path.cwd()
@@ -532,7 +585,7 @@ def scan(
     shown_paths = (*(str(p) for p in paths), *(_display(p, here) for p in extra))
     result = ScanResult([], [], 0, [], 0, shown_paths, None if baseline is None else str(baseline))
     skip = frozenset() if out is None else frozenset({(here / Path(out).expanduser()).resolve()})
-    with _detect_secrets() as detect:
+    with _detect_secrets(exhaustive) as detect:
         for path in _files([*roots, *extra], patterns, include_ignored, skip):
             shown = _display(path, here)
             if known is not None and known.excludes(path):

@@ -1,0 +1,262 @@
+"""Which lines of a file (or of a commit's hunks) any configured detect-secrets plugin could report — found over the
+whole text at once, so detect-secrets' per-line, per-plugin pipeline (~0.3 ms a line) runs only on those.
+
+For each plugin a *gate*: a condition every line the plugin reports on meets — a literal every match holds
+(``test_bluum_``, ``AKIA``, a keyword of the keyword rule), a run of token characters as long as the shortest
+secret of that format, or, for the entropy rules, a quote followed by as many characters of the plugin's alphabet
+as a string needs to pass its entropy limit (a string of *n* characters has at most log2(*n*) bits a character).
+Gates are searched in C, over the text's bytes or a one-byte-per-byte class map of them (``bytes.translate``):
+``bytes.find`` for literals and runs, one regular expression with a literal first character for IPv4 addresses.
+The lines a gate hits are then checked with the plugin's own ``analyze_line`` (as detect-secrets calls it); a line
+some plugin reports on is a *candidate*, and only candidates go through detect-secrets' line loop — its filters and
+its code snippet, with the whole file as context — in ``scan._DetectSecrets``. A line no gate hits cannot yield a
+finding, so the findings are the ones a scan of every line gives (tests/credentials/test_prefilter.py compares
+both on the precision corpus and on this repository's own files and history).
+
+Unicode: rules with ``re.IGNORECASE`` also match the four non-ASCII letters that fold to ASCII ones (``İ ı ſ K``),
+and ``\\d``/``\\w`` match non-ASCII digits and letters: the lowered text maps those four to their ASCII letters, and
+the run map counts every non-ASCII byte as a token character, so a gate never misses what the rule would see.
+
+A plugin without a gate here (one a later detect-secrets adds) is checked on every line: slower, never wrong.
+This module imports only the standard library; the plugins are handed in.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["CONTEXT_PLUGINS", "GATES", "Prefilter"]
+
+
+@dataclass(frozen=True)
+class Literals:
+    """Any of ``needles`` in the line (``fold``: in the line lowered, for a case-insensitive rule)."""
+
+    needles: tuple[bytes, ...]
+    fold: bool = False
+
+
+@dataclass(frozen=True)
+class Run:
+    """``length`` token characters in a row (``[A-Za-z0-9_+/=-]`` or any non-ASCII byte), after ``lead`` if given."""
+
+    length: int
+    lead: bytes = b""
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A regular expression over the line's bytes (its first character a literal, so the search is fast)."""
+
+    pattern: bytes
+
+
+Gate = Literals | Run | Pattern
+
+_KEYWORDS = tuple(
+    f"{word}{joint}{kind}".encode()
+    for word, kind in [(w, "key") for w in ("api", "auth", "service", "account", "db", "database", "priv", "private",
+                                           "client")] + [("db", "pass"), ("database", "pass"), ("key", "pass")]
+    for joint in ("", "_")
+) + (b"passw", b"pwd", b"secret", b"contrase")  # fmt: skip
+
+# The gates of detect-secrets 1.5's plugins and ours, by class name; each a condition every line the plugin
+# reports on meets (the reason in the comment). The test checks that every plugin in use has one.
+GATES: dict[str, tuple[Gate, ...]] = {
+    # (?:A3T[A-Z0-9]|ABIA|ACCA|AKIA|ASIA)[0-9A-Z]{16}; aws…['"]([0-9a-zA-Z/+]{40})['"] (re.I)
+    "AWSKeyDetector": (Literals((b"A3T", b"ABIA", b"ACCA", b"AKIA", b"ASIA")), Run(40)),
+    "ArtifactoryDetector": (Literals((b"AKC", b"AP")),),  # …AKC[a-zA-Z0-9]{10,}…, …AP[\dABCDEF][a-zA-Z0-9]{8,}…
+    "AzureStorageKeyDetector": (Literals((b"AccountKey=",)),),
+    "BasicAuthDetector": (Literals((b"://",)),),  # a URL's user and password (the pattern: //…:…@)
+    "CloudantDetector": (Run(24),),  # ([0-9a-f]{64}) or ([a-z]{24}) (re.I) in each of its patterns
+    "DiscordBotTokenDetector": (Run(24),),  # [MNO][a-zA-Z\d_-]{23,25}\.…
+    "GitHubTokenDetector": (Literals((b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_")),),
+    "GitLabTokenDetector": (
+        Literals(
+            (
+                b"glpat-",
+                b"gldt-",
+                b"glft-",
+                b"glsoat-",
+                b"glrt-",
+                b"GR1348941",
+                b"glcbt-",
+                b"glimt-",
+                b"glptt-",
+                b"glagent-",
+                b"gloas-",
+            )
+        ),
+    ),  # fmt: skip
+    "IPPublicDetector": (Pattern(rb"\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]"),),  # four dotted octets of [0-9]
+    "IbmCloudIamDetector": (Run(44),),  # ([a-zA-Z0-9_\-]{44}) (re.I)
+    "IbmCosHmacDetector": (Run(48),),  # ([a-f0-9]{48}) (re.I)
+    "JwtTokenDetector": (Literals((b"eyJ",)),),
+    # every pattern holds DENYLIST (re.I): api_?key … client_?key, db_?pass, database_?pass, key_?pass, password,
+    # passwd, pwd, secret, contraseña/contrasena
+    "KeywordDetector": (Literals(_KEYWORDS, fold=True),),
+    "MailchimpDetector": (Literals((b"-us",)),),  # [0-9a-z]{32}-us[0-9]{1,2}
+    "NpmDetector": (Literals((b":_authToken=",)),),
+    "OpenAIDetector": (Literals((b"T3BlbkFJ",)),),
+    "PrivateKeyDetector": (Literals((b"BEGIN ", b"-".join((b"PuTTY", b"User", b"Key", b"File", b"2")))),),
+    "PypiTokenDetector": (Literals((b"pypi-Ag",)),),
+    "SendGridDetector": (Literals((b"SG.",)),),
+    "SlackDetector": (Literals((b"xox", b"hooks.slack.com"), fold=True),),  # both re.I
+    "SoftlayerDetector": (Run(64), Literals((b"softlayer",), fold=True)),  # ([a-z0-9]{64}) (re.I); api.softlayer.com
+    "SquareOAuthDetector": (Literals((b"sq0csp-",)),),
+    "StripeDetector": (Literals((b"k_live_",)),),
+    "TelegramBotTokenDetector": (Run(35, lead=b":"),),  # \d{8,10}:[0-9A-Za-z_-]{35}
+    "TwilioKeyDetector": (Run(34),),  # AC[a-z0-9]{32}, SK[a-z0-9]{32}
+    # ours (plugins.py)
+    "BluumSandboxKeyDetector": (Literals((b"test_bluum_",)),),
+    "BluumSecretDetector": (Run(64),),  # its denylist, [0-9a-fA-F]{64}, on the line in both of its paths
+    "BasicAuthorizationDetector": (Literals((b"basic",), fold=True),),  # authorization…basic (re.I), "Basic …"
+    "WebhookSecretDetector": (Literals((b"whsec_",)),),
+}
+# whose findings depend on the lines around (detect-secrets' code snippet): every line the gate hits is a candidate
+CONTEXT_PLUGINS = frozenset({"BluumSecretDetector"})
+
+_TOKEN = (string.ascii_letters + string.digits + "_+/=-").encode()
+_RUN_MAP = bytes(
+    ord("w") if byte in _TOKEN or byte >= 0x80 else byte if byte in b":\n" else ord(".") for byte in range(256)
+)
+_FOLDS = str.maketrans({"ı": "i", "ſ": "s"})  # İ lowers to i + a combining dot, K (Kelvin) to k
+
+
+def _class_map(alphabet: str) -> bytes:
+    """The bytes of ``alphabet`` as ``c``, quotes as ``q``, newlines kept, everything else ``.``."""
+    chars = alphabet.encode("ascii", "ignore")
+    return bytes(
+        ord("c") if byte in chars else ord("q") if byte in b"'\"" else byte if byte == 10 else ord(".")
+        for byte in range(256)
+    )
+
+
+def _entropy_gate(plugin: Any) -> tuple[bytes, bytes] | None:
+    """A quoted string of the plugin's alphabet long enough to pass its entropy limit: (class map, needle)."""
+    charset, limit = getattr(plugin, "charset", None), getattr(plugin, "entropy_limit", None)
+    if not isinstance(charset, str) or not isinstance(limit, int | float) or not charset.isascii():
+        return None
+    # entropy <= log2(length): more than `limit` bits needs at least 2**limit characters (the equality kept, for
+    # the float sum's rounding)
+    shortest = max(1, math.floor(2**limit))
+    return _class_map(charset), b"q" + b"c" * shortest
+
+
+class _Document:
+    """The text of one file (its lines joined by newlines) and its views, each made on first use."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.text = "\n".join(lines)
+        self.raw = self.text.encode("utf-8", "surrogatepass")
+        self._views: dict[Any, bytes] = {}
+
+    def view(self, name: Any) -> bytes:
+        found = self._views.get(name)
+        if found is None:
+            if name == "fold":
+                found = self.raw.lower() if self.raw.isascii() else (
+                    self.text.lower().translate(_FOLDS).encode("utf-8", "surrogatepass")
+                )  # fmt: skip
+            elif name == "run":
+                found = self.raw.translate(_RUN_MAP)
+            else:  # an entropy rule's class map
+                found = self.raw.translate(name)
+            self._views[name] = found
+        return found
+
+
+def _lines_with(buffer: bytes, needle: bytes, into: set[int]) -> None:
+    """Add the (0-based) lines of ``buffer`` holding ``needle`` to ``into``."""
+    line = position = 0
+    found = buffer.find(needle)
+    while found >= 0:
+        line += buffer.count(b"\n", position, found)
+        into.add(line)
+        end = buffer.find(b"\n", found)
+        if end < 0:
+            return
+        line, position = line + 1, end + 1
+        found = buffer.find(needle, position)
+
+
+def _lines_matching(buffer: bytes, pattern: re.Pattern[bytes], into: set[int]) -> None:
+    line = position = 0
+    for match in pattern.finditer(buffer):  # no gate pattern matches a newline: a match is on one line
+        line += buffer.count(b"\n", position, match.start())
+        position = match.start()
+        into.add(line)
+
+
+class Prefilter:
+    """The candidate lines of a text for ``plugins`` (detect-secrets plugin instances, as configured)."""
+
+    def __init__(self, plugins: Iterable[Any]) -> None:
+        # a plugin's verdict on a line, by plugin, file extension (the keyword rule's patterns depend on the file
+        # type) and text: history repeats the same lines in many commits
+        self._verdicts: dict[tuple[int, str, str], bool] = {}
+        self._checks: list[tuple[Any, tuple[tuple[Any, bytes | re.Pattern[bytes]], ...] | None, bool]] = []
+        for plugin in plugins:
+            name = type(plugin).__name__
+            gates: list[tuple[Any, bytes | re.Pattern[bytes]]] = []
+            known = GATES.get(name)
+            entropy = _entropy_gate(plugin)
+            if entropy is not None:
+                gates.append(entropy)
+            elif known is not None:
+                for gate in known:
+                    if isinstance(gate, Literals):
+                        gates += [("fold" if gate.fold else "raw", needle) for needle in gate.needles]
+                    elif isinstance(gate, Run):
+                        gates.append(("run", gate.lead + b"w" * gate.length))
+                    else:
+                        gates.append(("raw", re.compile(gate.pattern)))
+            self._checks.append((plugin, tuple(gates) if gates else None, name in CONTEXT_PLUGINS))
+
+    def candidates(self, filename: str, lines: Sequence[str], only: Iterable[int] | None = None) -> list[int]:
+        """The 0-based indexes of ``lines`` (each without its line end) some plugin could report on, in order;
+        ``only``: just among these indexes."""
+        document = _Document(lines)
+        allowed = None if only is None else set(only)
+        hit_by: dict[Any, set[int]] = {}  # a gate's lines, once per document
+        candidates: set[int] = set()
+        extension = os.path.splitext(filename)[1]  # as detect-secrets tells file types (the keyword rule's)
+        for number, (plugin, gates, in_context) in enumerate(self._checks):
+            if gates is None:
+                gated: set[int] = set(range(len(lines)))
+            else:
+                gated = set()
+                for gate in gates:
+                    lines_hit = hit_by.get(gate)
+                    if lines_hit is None:
+                        lines_hit = set()
+                        view, needle = gate
+                        buffer = document.raw if view == "raw" else document.view(view)
+                        if isinstance(needle, bytes):
+                            _lines_with(buffer, needle, lines_hit)
+                        else:
+                            _lines_matching(buffer, needle, lines_hit)
+                        hit_by[gate] = lines_hit
+                    gated |= lines_hit
+            gated -= candidates
+            if allowed is not None:
+                gated &= allowed
+            if in_context:
+                candidates |= gated
+                continue
+            for index in gated:
+                key = (number, extension, lines[index])
+                verdict = self._verdicts.get(key)
+                if verdict is None:
+                    verdict = bool(plugin.analyze_line(filename=filename, line=lines[index], line_number=index + 1,
+                                                       context=None))  # fmt: skip
+                    self._verdicts[key] = verdict
+                if verdict:
+                    candidates.add(index)
+        return sorted(candidates)
