@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,10 @@ from bluum_readiness.credentials.scan_cache import CommitHits, ScanCache
 __all__ = ["SHORT_ID", "HistoryResult", "Occurrence", "scan_history"]
 
 SHORT_ID = 7
-# (file name, lines numbered from 1, the numbers to report) -> (line, rule, hashed secret), one per line and secret
-LineScanner = Callable[[str, list[tuple[int, str]], set[int]], list[tuple[int, str, str]]]
+# for each (file name, lines numbered from 1, the numbers to report): (line, rule, hashed secret), one per line and
+# secret
+LineScanner = Callable[[list[tuple[str, list[tuple[int, str]], set[int]]]], list[list[tuple[int, str, str]]]]
+_BATCH_LINES = 50_000  # the patch lines scanned together (one prefilter search): bounds what is held at once
 Excluded = Callable[[Path], bool]  # an absolute path the scan leaves out
 
 
@@ -181,36 +183,56 @@ def _fragment(file: FilePatch) -> tuple[list[tuple[int, str]], dict[int, int]]:
     return numbered, added
 
 
-def _scan_commit(
-    patch: CommitPatch,
+def _scan_commits(
+    patches: Sequence[CommitPatch],
     scope: _Scope,
     *,
     excluded: Excluded,
     max_file_bytes: int,
     scan_lines: LineScanner,
     skip_file: Callable[[str], bool],
-) -> CommitHits:
-    hits: list[tuple[str, int, str, str]] = []
-    skipped_large: list[str] = []
-    binary = 0
-    lines = size = 0
-    for file in patch.files:
-        if not scope.in_scope(file.path, excluded):
-            continue
-        if file.binary:
-            binary += 1
-            continue
-        if not file.lines or skip_file(file.path):
-            continue
-        if file.added_bytes > max_file_bytes:
-            skipped_large.append(file.path)
-            continue
-        numbered, added = _fragment(file)
-        hits += [(file.path, added[line], rule, hashed) for line, rule, hashed
-                 in scan_lines(file.path, numbered, set(added)) if line in added]  # fmt: skip
-        lines += len(added)
-        size += file.added_bytes
-    return CommitHits(hits, skipped_large, binary, lines, size)
+) -> dict[str, CommitHits]:
+    """Each commit's result; the added lines of all of them go through the rules in one ``scan_lines`` call."""
+    texts: list[tuple[str, list[tuple[int, str]], set[int]]] = []
+    owners: list[tuple[str, dict[int, int]]] = []  # per text: its commit, and its numbers' lines in the file
+    results: dict[str, CommitHits] = {}
+    for patch in patches:
+        result = results[patch.commit] = CommitHits([], [], 0, 0, 0)
+        for file in patch.files:
+            if not scope.in_scope(file.path, excluded):
+                continue
+            if file.binary:
+                results[patch.commit] = result = result._replace(skipped_binary=result.skipped_binary + 1)
+                continue
+            if not file.lines or skip_file(file.path):
+                continue
+            if file.added_bytes > max_file_bytes:
+                result.skipped_large.append(file.path)
+                continue
+            numbered, added = _fragment(file)
+            texts.append((file.path, numbered, set(added)))
+            owners.append((patch.commit, added))
+            results[patch.commit] = result = result._replace(
+                added_lines=result.added_lines + len(added), added_bytes=result.added_bytes + file.added_bytes
+            )
+    found_in = scan_lines(texts) if texts else []
+    for (name, _, _), (commit, added), found in zip(texts, owners, found_in, strict=True):
+        results[commit].hits.extend((name, added[line], rule, hashed) for line, rule, hashed in found if line in added)
+    return results
+
+
+def _batches(patches: Iterable[CommitPatch]) -> Iterator[list[CommitPatch]]:
+    """The patches in groups of about ``_BATCH_LINES`` lines."""
+    batch: list[CommitPatch] = []
+    size = 0
+    for patch in patches:
+        batch.append(patch)
+        size += sum(len(file.lines) for file in patch.files)
+        if size >= _BATCH_LINES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def settings_digest(scope: _Scope, patterns: Sequence[str], max_file_bytes: int, excludes: Sequence[str]) -> str:
@@ -268,11 +290,11 @@ def scan_history(
         missing = [c for c in commits if c not in known]
         if missing:
             reader = PatchReader(scope.repo, missing, scope.pathspecs, budget)
-            for patch in reader:
-                known[patch.commit] = _scan_commit(
-                    patch, scope, excluded=excluded, max_file_bytes=max_file_bytes, scan_lines=scan_lines,
+            for batch in _batches(reader):
+                known.update(_scan_commits(
+                    batch, scope, excluded=excluded, max_file_bytes=max_file_bytes, scan_lines=scan_lines,
                     skip_file=skip_file,
-                )  # fmt: skip
+                ))  # fmt: skip
             budget = max(budget - reader.bytes_read, 0)
             done = set(reader.complete)
             if reader.error is not None:

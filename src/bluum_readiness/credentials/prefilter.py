@@ -23,6 +23,7 @@ This module imports only the standard library; the plugins are handed in.
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
@@ -31,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CONTEXT_PLUGINS", "GATES", "Prefilter"]
+__all__ = ["CONTEXT_PLUGINS", "GATES", "Prefilter", "Section"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class Pattern:
 
 
 Gate = Literals | Run | Pattern
+Section = tuple[str, Sequence[str], Iterable[int] | None]  # a file's name, its lines, the indexes wanted (None: all)
 
 _KEYWORDS = tuple(
     f"{word}{joint}{kind}".encode()
@@ -126,7 +128,6 @@ _TOKEN = (string.ascii_letters + string.digits + "_+/=-").encode()
 _RUN_MAP = bytes(
     ord("w") if byte in _TOKEN or byte >= 0x80 else byte if byte in b":\n" else ord(".") for byte in range(256)
 )
-_FOLDS = str.maketrans({"ı": "i", "ſ": "s"})  # İ lowers to i + a combining dot, K (Kelvin) to k
 
 
 def _class_map(alphabet: str) -> bytes:
@@ -160,9 +161,9 @@ class _Document:
     def view(self, name: Any) -> bytes:
         found = self._views.get(name)
         if found is None:
-            if name == "fold":
+            if name == "fold":  # İ lowers to i + a combining dot, K (Kelvin) to k; ı and ſ are folded here
                 found = self.raw.lower() if self.raw.isascii() else (
-                    self.text.lower().translate(_FOLDS).encode("utf-8", "surrogatepass")
+                    self.text.lower().replace("\u0131", "i").replace("\u017f", "s").encode("utf-8", "surrogatepass")
                 )  # fmt: skip
             elif name == "run":
                 found = self.raw.translate(_RUN_MAP)
@@ -222,14 +223,27 @@ class Prefilter:
     def candidates(self, filename: str, lines: Sequence[str], only: Iterable[int] | None = None) -> list[int]:
         """The 0-based indexes of ``lines`` (each without its line end) some plugin could report on, in order;
         ``only``: just among these indexes."""
-        document = _Document(lines)
-        allowed = None if only is None else set(only)
-        hit_by: dict[Any, set[int]] = {}  # a gate's lines, once per document
+        return self.candidates_of([(filename, lines, only)])[0]
+
+    def candidates_of(self, texts: Sequence[Section]) -> list[list[int]]:
+        """``candidates`` of each ``(filename, lines, only)``, the gates searched once over all of them (a
+        commit's files, many commits: one search instead of one per file)."""
+        starts: list[int] = []
+        every: list[str] = []
+        allowed: set[int] = set()
+        for _, lines, only in texts:
+            start = len(every)
+            starts.append(start)
+            allowed.update(range(start, start + len(lines)) if only is None else (start + index for index in only))
+            every += lines
+        document = _Document(every)
+        hit_by: dict[Any, set[int]] = {}  # a gate's lines, searched once
         candidates: set[int] = set()
-        extension = os.path.splitext(filename)[1]  # as detect-secrets tells file types (the keyword rule's)
+        names = [filename for filename, _, _ in texts]
+        extensions = [os.path.splitext(filename)[1] for filename in names]  # as detect-secrets tells file types
         for number, (plugin, gates, in_context) in enumerate(self._checks):
             if gates is None:
-                gated: set[int] = set(range(len(lines)))
+                gated: set[int] = set(range(len(every)))
             else:
                 gated = set()
                 for gate in gates:
@@ -244,19 +258,23 @@ class Prefilter:
                             _lines_matching(buffer, needle, lines_hit)
                         hit_by[gate] = lines_hit
                     gated |= lines_hit
+            gated &= allowed
             gated -= candidates
-            if allowed is not None:
-                gated &= allowed
             if in_context:
                 candidates |= gated
                 continue
             for index in gated:
-                key = (number, extension, lines[index])
+                text = bisect.bisect_right(starts, index) - 1
+                key = (number, extensions[text], every[index])
                 verdict = self._verdicts.get(key)
                 if verdict is None:
-                    verdict = bool(plugin.analyze_line(filename=filename, line=lines[index], line_number=index + 1,
-                                                       context=None))  # fmt: skip
+                    verdict = bool(plugin.analyze_line(filename=names[text], line=every[index],
+                                                       line_number=index - starts[text] + 1, context=None))  # fmt: skip
                     self._verdicts[key] = verdict
                 if verdict:
                     candidates.add(index)
-        return sorted(candidates)
+        found: list[list[int]] = [[] for _ in texts]
+        for index in sorted(candidates):
+            text = bisect.bisect_right(starts, index) - 1
+            found[text].append(index - starts[text])
+        return found

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import hashlib
 import importlib.util
 import json
@@ -190,8 +191,15 @@ class ScanResult:
 
 
 def _excluded(relative: str, patterns: Iterable[str]) -> bool:
-    parts = relative.split("/")
-    return any(fnmatch.fnmatch(relative, p) or any(fnmatch.fnmatch(part, p) for part in parts) for p in patterns)
+    """Whether the path or one of its parts matches a glob of ``patterns`` (``fnmatch``)."""
+    matches = _globs(tuple(patterns))
+    return bool(matches(relative)) or any(matches(part) for part in relative.split("/"))
+
+
+@functools.lru_cache(maxsize=16)
+def _globs(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One regular expression for all the globs (fnmatch's translation of each)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)").match
 
 
 def _git_visible(folder: Path) -> set[str] | None:
@@ -450,24 +458,36 @@ class _DetectSecrets:
         h = self._heuristic
         return bool(h.is_non_text_file(name) or h.is_lock_file(name) or h.is_swagger_file(name))
 
-    def scan_lines(
-        self, name: str, lines: list[tuple[int, str]], only: set[int] | None = None
-    ) -> list[tuple[int, str, str]]:
-        """``(line, rule, hashed secret)`` of lines numbered from 1, as if they were the file ``name``; ``only``:
-        report just these line numbers (the others are context)."""
-        return _one_per_secret(_hits(self._lines(lines, name, only)))
+    def scan_lines(self, texts: list[tuple[str, list[tuple[int, str]], set[int]]]) -> list[list[tuple[int, str, str]]]:
+        """For each ``(name, lines numbered from 1, the numbers to report)``: ``(line, rule, hashed secret)`` as if
+        the lines were the file ``name`` (the other lines are context), one per line and secret. The prefilter
+        searches all of them at once."""
+        if self._prefilter is None:
+            chosen = [[entry for entry in lines if entry[0] in only] for _, lines, only in texts]
+        else:
+            wanted = [
+                (name, [text.rstrip() for _, text in lines], [n - 1 for n in only]) for name, lines, only in texts
+            ]
+            found = self._prefilter.candidates_of(wanted)
+            chosen = [[lines[index] for index in indexes] for (_, lines, _), indexes in zip(texts, found, strict=True)]
+        return [
+            _one_per_secret(_hits(self._lines(lines, name, picked)))
+            for (name, lines, _), picked in zip(texts, chosen, strict=True)
+        ]
 
-    def _lines(self, lines: list[tuple[int, str]], filename: str, only: set[int] | None = None) -> Iterator[Any]:
-        """detect-secrets' ``_process_line_based_plugins`` on the candidate lines (numbered from 1, in order)."""
+    def _candidates(self, lines: list[tuple[int, str]], filename: str) -> list[tuple[int, str]]:
+        if self._prefilter is None:
+            return lines
+        return [lines[index] for index in self._prefilter.candidates(filename, [text.rstrip() for _, text in lines])]
+
+    def _lines(
+        self, lines: list[tuple[int, str]], filename: str, chosen: list[tuple[int, str]] | None = None
+    ) -> Iterator[Any]:
+        """detect-secrets' ``_process_line_based_plugins`` on the ``chosen`` lines (default: the prefilter's
+        candidates) of ``lines`` (numbered from 1, in order; all of them are the code snippets' context)."""
         core = self._core
         content = [text for _, text in lines]
-        if self._prefilter is not None:
-            stripped = [text.rstrip() for text in content]
-            wanted = None if only is None else [number - 1 for number in only]
-            chosen = [lines[index] for index in self._prefilter.candidates(filename, stripped, wanted)]
-        else:
-            chosen = [entry for entry in lines if only is None or entry[0] in only]
-        for line_number, raw in chosen:
+        for line_number, raw in self._candidates(lines, filename) if chosen is None else chosen:
             line = raw.rstrip()
             snippet = self._snippet(lines=content, line_number=line_number)
             if core._is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
