@@ -21,13 +21,13 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     from bluum_readiness.credentials.scan import _DetectSecrets
 
     seen: list[str] = []
-    real = _DetectSecrets.scan_file
+    real = _DetectSecrets.scan_files
 
-    def counting(self: _DetectSecrets, path: Path) -> Any:
-        seen.append(Path(path).name)
-        return real(self, path)
+    def counting(self: _DetectSecrets, paths: list[Path]) -> Any:
+        seen.extend(sorted(Path(path).name for path in paths))
+        return real(self, paths)
 
-    monkeypatch.setattr(_DetectSecrets, "scan_file", counting)
+    monkeypatch.setattr(_DetectSecrets, "scan_files", counting)
     return seen
 
 

@@ -9,12 +9,14 @@ Gates are searched in C, over the text's bytes or a one-byte-per-byte class map 
 ``bytes.find`` for literals and runs, one regular expression with a literal first character for IPv4 addresses.
 The lines a gate hits are then checked with the plugin's own ``analyze_line`` (as detect-secrets calls it); a line
 some plugin reports on is a *candidate*, and only candidates go through detect-secrets' line loop — its filters and
-its code snippet, with the whole file as context — in ``scan._DetectSecrets``. A line no gate hits cannot yield a
+its code snippet, with the whole file as context — in ``scan._DetectSecrets``, with the plugins that reported there
+(the others report nothing on that line; a plugin reading the lines around, ``CONTEXT_PLUGINS``, runs wherever its
+gate hits). A line no gate hits cannot yield a
 finding, so the findings are the ones a scan of every line gives (tests/credentials/test_prefilter.py compares
 both on the precision corpus and on this repository's own files and history).
 
 Unicode: rules with ``re.IGNORECASE`` also match the four non-ASCII letters that fold to ASCII ones (``İ ı ſ K``),
-and ``\\d``/``\\w`` match non-ASCII digits and letters: the lowered text maps those four to their ASCII letters, and
+and ``\\d``/``\\w`` match non-ASCII digits and letters: the lowered text maps those four to ASCII ``i i s k``, and
 the run map counts every non-ASCII byte as a token character, so a gate never misses what the rule would see.
 
 A plugin without a gate here (one a later detect-secrets adds) is checked on every line: slower, never wrong.
@@ -32,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CONTEXT_PLUGINS", "GATES", "Prefilter", "Section"]
+__all__ = ["CONTEXT_PLUGINS", "GATES", "Candidates", "Prefilter", "Section"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Pattern:
 
 Gate = Literals | Run | Pattern
 Section = tuple[str, Sequence[str], Iterable[int] | None]  # a file's name, its lines, the indexes wanted (None: all)
+Candidates = list[tuple[int, list[Any]]]  # line indexes, in order, each with the plugins that could report there
 
 _KEYWORDS = tuple(
     f"{word}{joint}{kind}".encode()
@@ -161,9 +164,10 @@ class _Document:
     def view(self, name: Any) -> bytes:
         found = self._views.get(name)
         if found is None:
-            if name == "fold":  # İ lowers to i + a combining dot, K (Kelvin) to k; ı and ſ are folded here
+            if name == "fold":  # K (Kelvin) lowers to k; İ (to i + a combining dot), ı and ſ are folded here
                 found = self.raw.lower() if self.raw.isascii() else (
-                    self.text.lower().replace("\u0131", "i").replace("\u017f", "s").encode("utf-8", "surrogatepass")
+                    self.text.replace("\u0130", "i").lower().replace("\u0131", "i").replace("\u017f", "s")
+                    .encode("utf-8", "surrogatepass")
                 )  # fmt: skip
             elif name == "run":
                 found = self.raw.translate(_RUN_MAP)
@@ -220,12 +224,12 @@ class Prefilter:
                         gates.append(("raw", re.compile(gate.pattern)))
             self._checks.append((plugin, tuple(gates) if gates else None, name in CONTEXT_PLUGINS))
 
-    def candidates(self, filename: str, lines: Sequence[str], only: Iterable[int] | None = None) -> list[int]:
-        """The 0-based indexes of ``lines`` (each without its line end) some plugin could report on, in order;
-        ``only``: just among these indexes."""
+    def candidates(self, filename: str, lines: Sequence[str], only: Iterable[int] | None = None) -> Candidates:
+        """The 0-based indexes of ``lines`` (each without its line end) some plugin could report on, in order,
+        each with those plugins (the others report nothing there); ``only``: just among these indexes."""
         return self.candidates_of([(filename, lines, only)])[0]
 
-    def candidates_of(self, texts: Sequence[Section]) -> list[list[int]]:
+    def candidates_of(self, texts: Sequence[Section]) -> list[Candidates]:
         """``candidates`` of each ``(filename, lines, only)``, the gates searched once over all of them (a
         commit's files, many commits: one search instead of one per file)."""
         starts: list[int] = []
@@ -238,7 +242,7 @@ class Prefilter:
             every += lines
         document = _Document(every)
         hit_by: dict[Any, set[int]] = {}  # a gate's lines, searched once
-        candidates: set[int] = set()
+        plugins_at: dict[int, list[Any]] = {}
         names = [filename for filename, _, _ in texts]
         extensions = [os.path.splitext(filename)[1] for filename in names]  # as detect-secrets tells file types
         for number, (plugin, gates, in_context) in enumerate(self._checks):
@@ -259,22 +263,21 @@ class Prefilter:
                         hit_by[gate] = lines_hit
                     gated |= lines_hit
             gated &= allowed
-            gated -= candidates
-            if in_context:
-                candidates |= gated
-                continue
             for index in gated:
-                text = bisect.bisect_right(starts, index) - 1
-                key = (number, extensions[text], every[index])
-                verdict = self._verdicts.get(key)
-                if verdict is None:
-                    verdict = bool(plugin.analyze_line(filename=names[text], line=every[index],
-                                                       line_number=index - starts[text] + 1, context=None))  # fmt: skip
-                    self._verdicts[key] = verdict
-                if verdict:
-                    candidates.add(index)
-        found: list[list[int]] = [[] for _ in texts]
-        for index in sorted(candidates):
+                if not in_context:
+                    text = bisect.bisect_right(starts, index) - 1
+                    key = (number, extensions[text], every[index])
+                    verdict = self._verdicts.get(key)
+                    if verdict is None:
+                        verdict = bool(plugin.analyze_line(filename=names[text], line=every[index],
+                                                           line_number=index - starts[text] + 1,
+                                                           context=None))  # fmt: skip
+                        self._verdicts[key] = verdict
+                    if not verdict:
+                        continue
+                plugins_at.setdefault(index, []).append(plugin)
+        found: list[Candidates] = [[] for _ in texts]
+        for index in sorted(plugins_at):
             text = bisect.bisect_right(starts, index) - 1
-            found[text].append(index - starts[text])
+            found[text].append((index - starts[text], plugins_at[index]))
         return found

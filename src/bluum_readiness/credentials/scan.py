@@ -23,6 +23,7 @@ reported there once, marked as committed (``Finding.committed_in``), not again f
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
 import functools
@@ -34,7 +35,7 @@ import re
 import shlex
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ CUSTOM_PLUGINS = (
 _BINARY_PROBE = 8192
 _GENERIC_RULES = {"Secret Keyword": 1, "Base64 High Entropy String": 2, "Hex High Entropy String": 2}
 _LOCK = threading.Lock()  # detect-secrets keeps its settings in module globals
+_FILES_AT_ONCE = 128  # files whose first reading goes through the prefilter together
 
 
 def hash_secret(secret: str) -> str:
@@ -438,20 +440,51 @@ class _DetectSecrets:
         self._prefilter = None if exhaustive else Prefilter(self._plugins)
 
     def scan_file(self, path: Path) -> list[tuple[int, str, str]]:
-        """``(line, rule, hashed secret)`` of a file on disk, one per line and secret: what detect-secrets'
-        ``scan_file`` finds (its file filters, its transformers — a YAML file's values, then an eager INI-like
-        reading when the plain lines held nothing)."""
-        core, name = self._core, str(path)
-        if core._is_filtered_out(required_filter_parameters=["filename"], filename=name):
-            return []
-        try:
-            for lines in core._get_lines_from_file(name):
-                found = _hits(self._lines(list(enumerate(lines, start=1)), name))
-                if found:
-                    return _one_per_secret(found)
-        except OSError:
-            return []
-        return []
+        """``scan_files`` of one file."""
+        return self.scan_files([path])[0]
+
+    def scan_files(self, paths: list[Path]) -> list[list[tuple[int, str, str]]]:
+        """For each file on disk: ``(line, rule, hashed secret)``, one per line and secret — what detect-secrets'
+        ``scan_file`` finds (its file filters; its transformers: a YAML file's values, then an eager INI-like
+        reading when the plain lines held nothing). The files' first readings go through the prefilter together,
+        in groups of ``_FILES_AT_ONCE`` (each group's files are open meanwhile)."""
+        found: list[list[tuple[int, str, str]]] = []
+        for group in range(0, len(paths), _FILES_AT_ONCE):
+            found += self._scan_group(paths[group : group + _FILES_AT_ONCE])
+        return found
+
+    def _scan_group(self, paths: list[Path]) -> list[list[tuple[int, str, str]]]:
+        core = self._core
+        readings: list[Iterator[list[str]] | None] = []
+        first: list[list[tuple[int, str]]] = []
+        with contextlib.ExitStack() as open_files:
+            for path in paths:
+                name = str(path)
+                lines: list[tuple[int, str]] = []
+                reading: Iterator[list[str]] | None = None
+                if not core._is_filtered_out(required_filter_parameters=["filename"], filename=name):
+                    try:
+                        reading = open_files.enter_context(contextlib.closing(core._get_lines_from_file(name)))
+                        lines = list(enumerate(next(reading, []), start=1))
+                    except OSError:
+                        reading = None
+                readings.append(reading)
+                first.append(lines)
+            chosen = self._choose([(str(path), lines, None) for path, lines in zip(paths, first, strict=True)])
+            results: list[list[tuple[int, str, str]]] = []
+            for path, reading, lines, picked in zip(paths, readings, first, chosen, strict=True):
+                hits = _hits(self._lines(lines, str(path), picked)) if reading is not None else []
+                try:
+                    while reading is not None and not hits:  # detect-secrets' next reading of a file with nothing
+                        more = next(reading, None)
+                        if more is None:
+                            break
+                        numbered = list(enumerate(more, start=1))
+                        hits = _hits(self._lines(numbered, str(path), self._choose([(str(path), numbered, None)])[0]))
+                except OSError:
+                    hits = []
+                results.append(_one_per_secret(hits))
+        return results
 
     def skip_file(self, name: str) -> bool:
         """detect-secrets' file-name heuristics (scan_file applies them to files on disk)."""
@@ -462,38 +495,41 @@ class _DetectSecrets:
         """For each ``(name, lines numbered from 1, the numbers to report)``: ``(line, rule, hashed secret)`` as if
         the lines were the file ``name`` (the other lines are context), one per line and secret. The prefilter
         searches all of them at once."""
-        if self._prefilter is None:
-            chosen = [[entry for entry in lines if entry[0] in only] for _, lines, only in texts]
-        else:
-            wanted = [
-                (name, [text.rstrip() for _, text in lines], [n - 1 for n in only]) for name, lines, only in texts
-            ]
-            found = self._prefilter.candidates_of(wanted)
-            chosen = [[lines[index] for index in indexes] for (_, lines, _), indexes in zip(texts, found, strict=True)]
+        chosen = self._choose(texts)
         return [
             _one_per_secret(_hits(self._lines(lines, name, picked)))
             for (name, lines, _), picked in zip(texts, chosen, strict=True)
         ]
 
-    def _candidates(self, lines: list[tuple[int, str]], filename: str) -> list[tuple[int, str]]:
+    def _choose(
+        self, texts: Sequence[tuple[str, list[tuple[int, str]], set[int] | None]]
+    ) -> list[list[tuple[int, str, list[Any]]]]:
+        """For each text: the lines to run through detect-secrets' loop (number, text, the plugins to run there) —
+        the prefilter's candidates, or (``exhaustive``) every wanted line with every plugin."""
         if self._prefilter is None:
-            return lines
-        return [lines[index] for index in self._prefilter.candidates(filename, [text.rstrip() for _, text in lines])]
+            return [[(n, text, self._plugins) for n, text in lines if only is None or n in only]
+                    for _, lines, only in texts]  # fmt: skip
+        found = self._prefilter.candidates_of([
+            (name, [text.rstrip() for _, text in lines], None if only is None else [n - 1 for n in only])
+            for name, lines, only in texts
+        ])  # fmt: skip
+        return [[(*lines[index], plugins) for index, plugins in indexes]
+                for (_, lines, _), indexes in zip(texts, found, strict=True)]  # fmt: skip
 
     def _lines(
-        self, lines: list[tuple[int, str]], filename: str, chosen: list[tuple[int, str]] | None = None
+        self, lines: list[tuple[int, str]], filename: str, chosen: list[tuple[int, str, list[Any]]]
     ) -> Iterator[Any]:
-        """detect-secrets' ``_process_line_based_plugins`` on the ``chosen`` lines (default: the prefilter's
-        candidates) of ``lines`` (numbered from 1, in order; all of them are the code snippets' context)."""
+        """detect-secrets' ``_process_line_based_plugins`` on the ``chosen`` lines of ``lines`` (numbered from 1, in
+        order; all of them are the code snippets' context), with the plugins chosen for each."""
         core = self._core
         content = [text for _, text in lines]
-        for line_number, raw in self._candidates(lines, filename) if chosen is None else chosen:
+        for line_number, raw, plugins in chosen:
             line = raw.rstrip()
             snippet = self._snippet(lines=content, line_number=line_number)
             if core._is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
                                      context=snippet):  # fmt: skip
                 continue
-            for plugin in self._plugins:
+            for plugin in plugins:
                 for secret in core._scan_line(plugin=plugin, filename=filename, line=line, line_number=line_number,
                                               context=snippet):  # fmt: skip
                     if not core._is_filtered_out(
@@ -605,6 +641,8 @@ def scan(
     shown_paths = (*(str(p) for p in paths), *(_display(p, here) for p in extra))
     result = ScanResult([], [], 0, [], 0, shown_paths, None if baseline is None else str(baseline))
     skip = frozenset() if out is None else frozenset({(here / Path(out).expanduser()).resolve()})
+    scanned: list[tuple[Path, str, str, list[tuple[int, str, str]]]] = []  # not in the cache: scanned together
+    known_hits: list[tuple[Path, str, str, list[tuple[int, str, str]]]] = []
     with _detect_secrets(exhaustive) as detect:
         for path in _files([*roots, *extra], patterns, include_ignored, skip):
             shown = _display(path, here)
@@ -625,9 +663,12 @@ def scan(
             result.lines_scanned += len(data.splitlines())
             key = results_cache.key(path.name, data)
             hits = results_cache.get(key)
-            if hits is None:
-                hits = detect.scan_file(path)
-                results_cache.put(key, hits)
+            (scanned if hits is None else known_hits).append((path, shown, key, hits or []))
+        fresh = detect.scan_files([path for path, _, _, _ in scanned])  # the files not in the cache, together
+        for (path, shown, key, _), hits in zip(scanned, fresh, strict=True):
+            results_cache.put(key, hits)
+            known_hits.append((path, shown, key, hits))
+        for path, shown, _, hits in known_hits:
             for line, rule, hashed in hits:
                 finding = Finding(shown, line, rule, hashed)
                 ok = finding.hashed_secret in accepted_hashes or (
