@@ -153,50 +153,66 @@ def _entropy_gate(plugin: Any) -> tuple[bytes, bytes] | None:
     return _class_map(charset), b"q" + b"c" * shortest
 
 
+_FOLDED = ((b"\xc4\xb0", b"i"), (b"\xc4\xb1", b"i"), (b"\xc5\xbf", b"s"), (b"\xe2\x84\xaa", b"k"))  # İ ı ſ K
+
+
 class _Document:
-    """The text of one file (its lines joined by newlines) and its views, each made on first use."""
+    """The text of one file (its lines joined by newlines), its views, each made on first use, and where each
+    view's lines start."""
 
     def __init__(self, lines: Sequence[str]) -> None:
-        self.text = "\n".join(lines)
-        self.raw = self.text.encode("utf-8", "surrogatepass")
-        self._views: dict[Any, bytes] = {}
+        self.raw = "\n".join(lines).encode("utf-8", "surrogatepass")
+        self._views: dict[Any, tuple[bytes, list[int]]] = {}
+        self._starts: list[int] | None = None
 
-    def view(self, name: Any) -> bytes:
+    def starts(self) -> list[int]:
+        """Where the raw text's lines start (a view of the same length has the same)."""
+        if self._starts is None:
+            self._starts = _line_starts(self.raw)
+        return self._starts
+
+    def view(self, name: Any) -> tuple[bytes, list[int]]:
         found = self._views.get(name)
         if found is None:
-            if name == "fold":  # K (Kelvin) lowers to k; İ (to i + a combining dot), ı and ſ are folded here
-                found = self.raw.lower() if self.raw.isascii() else (
-                    self.text.replace("\u0130", "i").lower().replace("\u0131", "i").replace("\u017f", "s")
-                    .encode("utf-8", "surrogatepass")
-                )  # fmt: skip
+            if name == "raw":
+                found = (self.raw, self.starts())
+            elif name == "fold":  # ASCII letters lowered; the four that fold to ASCII under re.IGNORECASE too
+                lowered = self.raw.lower()
+                if not self.raw.isascii() and any(letter in self.raw for letter, _ in _FOLDED):
+                    for letter, ascii_letter in _FOLDED:
+                        lowered = lowered.replace(letter, ascii_letter)
+                    found = (lowered, _line_starts(lowered))
+                else:
+                    found = (lowered, self.starts())
             elif name == "run":
-                found = self.raw.translate(_RUN_MAP)
+                found = (self.raw.translate(_RUN_MAP), self.starts())
             else:  # an entropy rule's class map
-                found = self.raw.translate(name)
+                found = (self.raw.translate(name), self.starts())
             self._views[name] = found
         return found
 
 
-def _lines_with(buffer: bytes, needle: bytes, into: set[int]) -> None:
-    """Add the (0-based) lines of ``buffer`` holding ``needle`` to ``into``."""
-    line = position = 0
+def _line_starts(buffer: bytes) -> list[int]:
+    return [0, *(match.end() for match in _NEWLINE.finditer(buffer))]
+
+
+_NEWLINE = re.compile(b"\n")
+
+
+def _lines_with(buffer: bytes, starts: list[int], needle: bytes, into: set[int]) -> None:
+    """Add the (0-based) lines of ``buffer`` holding ``needle`` to ``into`` (``starts``: where its lines start)."""
     found = buffer.find(needle)
     while found >= 0:
-        line += buffer.count(b"\n", position, found)
+        line = bisect.bisect_right(starts, found) - 1
         into.add(line)
-        end = buffer.find(b"\n", found)
-        if end < 0:
+        if line + 1 >= len(starts):
             return
-        line, position = line + 1, end + 1
-        found = buffer.find(needle, position)
+        found = buffer.find(needle, starts[line + 1])
 
 
-def _lines_matching(buffer: bytes, pattern: re.Pattern[bytes], into: set[int]) -> None:
-    line = position = 0
+def _lines_matching(buffer: bytes, starts: list[int], pattern: re.Pattern[bytes], into: set[int]) -> None:
     for match in pattern.finditer(buffer):  # no gate pattern matches a newline: a match is on one line
-        line += buffer.count(b"\n", position, match.start())
-        position = match.start()
-        into.add(line)
+        into.add(bisect.bisect_right(starts, match.start()) - 1)
 
 
 class Prefilter:
@@ -255,11 +271,11 @@ class Prefilter:
                     if lines_hit is None:
                         lines_hit = set()
                         view, needle = gate
-                        buffer = document.raw if view == "raw" else document.view(view)
+                        buffer, starts_of_lines = document.view(view)
                         if isinstance(needle, bytes):
-                            _lines_with(buffer, needle, lines_hit)
+                            _lines_with(buffer, starts_of_lines, needle, lines_hit)
                         else:
-                            _lines_matching(buffer, needle, lines_hit)
+                            _lines_matching(buffer, starts_of_lines, needle, lines_hit)
                         hit_by[gate] = lines_hit
                     gated |= lines_hit
             gated &= allowed
