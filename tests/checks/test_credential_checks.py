@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,10 +34,10 @@ def _filled(text: str | None) -> str | None:
     return None if text is None else text.replace("{key}", HARD_CODED.key).replace("{secret}", HARD_CODED.secret)
 
 
-def run_case(session: SuiteSession, case: Case, project: Path) -> dict[str, str]:
-    """Lay out the case's project (its history committed first, in a real git repository), point the config's
-    scan at it, run every credentials check."""
-    repo = Repo(project) if case.history else None
+def run_case(session: SuiteSession, case: Case, project: Path, *, git: bool = True) -> dict[str, str]:
+    """Lay out the case's project (in a real git repository, its history committed first, then the project files;
+    ``git=False``: a plain folder), point the config's scan at it, run every credentials check."""
+    repo = Repo(project) if git else None
     for number, state in enumerate(case.history):
         assert repo is not None
         repo.commit(f"state {number}", {name: _filled(text) for name, text in state.items()})
@@ -131,6 +131,62 @@ def test_an_empty_project_is_judged_on_the_integrations_own_code(session: SuiteS
     # check is not verifiable (tests/credentials/test_integration_sources.py)
     outcomes = run_case(session, Case(credential_variants.reference, set(), project={}), tmp_path)
     assert outcomes["credentials.no-secrets-in-code"] == "passed"
+
+
+def test_a_folder_without_git_judges_the_files_and_says_the_history_is_not_verifiable(
+    session: SuiteSession, tmp_path: Path
+) -> None:
+    clean = run_case(session, credential_variants.GOOD["reference"], tmp_path / "clean", git=False)
+    outcome = clean["credentials.no-secrets-in-code"]
+    assert outcome.startswith("not_verifiable: git history: no git history here (not a git repository)"), outcome
+    assert "the files judged alone hold no secret (the " in outcome
+    leaked = run_case(session, credential_variants.KNOWN_BAD["hard_coded_key_in_source"], tmp_path / "key", git=False)
+    failure = leaked["credentials.no-secrets-in-code"]
+    assert failure.startswith("failed:") and "app/settings.py:1: Bluum sandbox API key" in failure
+    assert "git history not scanned: not a git repository" in failure
+
+
+def _history_read_in_part(session: SuiteSession, project: Path, spoil: Callable[[Repo], Path]) -> str:
+    """A project whose history held a pair (removed since) that the scan cannot read: ``spoil`` makes the clone
+    to scan from the repository and returns its folder."""
+    repo = Repo(project / "origin")
+    repo.commit("init", {"app/bluum_client.py": credential_variants.CLEAN_PROJECT["app/bluum_client.py"]})
+    repo.commit("pair", {"app/settings.py": f'BLUUM_API_KEY = "{HARD_CODED.key}"\n'})
+    repo.commit("gone", {"app/settings.py": None})
+    repo.commit("later", {"README.md": "# app\n"})
+    session.config = dataclasses.replace(RunConfig(), scan=ScanConfig(paths=(str(spoil(repo)),)))
+    session.factory = credential_variants.reference
+    try:
+        session.run(registry.get("credentials.no-secrets-in-code"))
+    except NotVerifiable as exc:
+        return exc.reason
+    finally:
+        session.config = None
+    raise AssertionError("passed on a history it could not read")
+
+
+def test_a_clone_missing_an_object_is_not_verifiable_and_says_what_was_read(
+    session: SuiteSession, tmp_path: Path
+) -> None:
+    def missing_object(repo: Repo) -> Path:
+        blob = repo.git("rev-parse", "HEAD~2:app/settings.py")
+        (repo.root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+        return repo.root
+
+    reason = _history_read_in_part(session, tmp_path, missing_object)
+    assert reason.startswith("git history: the git history was read only in part (2 of the 4 commits listed"), reason
+    assert "git log failed: fatal: unable to read" in reason and HARD_CODED.key not in reason
+
+
+def test_a_shallow_clone_is_not_verifiable(session: SuiteSession, tmp_path: Path) -> None:
+    def shallow(repo: Repo) -> Path:
+        clone = tmp_path / "clone"
+        git = ["git", "clone", "-q", "--depth", "1", f"file://{repo.root}", str(clone)]
+        subprocess.run(git, check=True, capture_output=True, env=repo.env())
+        return clone
+
+    reason = _history_read_in_part(session, tmp_path, shallow)
+    assert "(1 of the 1 commits listed judged)" in reason and "is a shallow clone" in reason, reason
 
 
 def test_key_age_is_not_verifiable_against_a_real_target(tmp_path: Path) -> None:

@@ -332,3 +332,99 @@ def test_a_yaml_digest_near_a_bluum_name_is_not_a_secret_in_history(tmp_path: Pa
     repo.commit("add", {"deploy/values.yaml": text.format(hex=secret(text))})
     repo.commit("remove", {"deploy/values.yaml": None})
     assert history_scan(repo.root).history_findings == []
+
+
+# -- a read that fails or stops early is never taken for the whole history -------------------------------------
+
+
+def _leak_then_gone(repo: Repo) -> str:
+    """init, a leaked pair, its removal, later work: the leak's commit id."""
+    repo.commit("init", {"app/client.py": CLEAN})
+    added = repo.commit("fallback pair", {"app/leak.ts": leaked("missing")})
+    repo.commit("gone", {"app/leak.ts": None})
+    repo.commit("later", {"app/util.py": "def add(a, b):\n    return a + b\n"})
+    return added
+
+
+def _delete_object(repo: Repo, revision: str) -> None:
+    object_id = repo.git("rev-parse", revision)
+    (repo.root / ".git" / "objects" / object_id[:2] / object_id[2:]).unlink()
+
+
+def test_a_missing_object_stops_the_read_and_the_history_is_not_judged_nor_cached(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    added = _leak_then_gone(repo)
+    _delete_object(repo, f"{added}:app/leak.ts")  # the leaked file's content: `git log -p` stops at that commit
+    cache = ScanCache(tmp_path / "cache")
+    for _ in range(2):  # and again from the cache: what was read is kept, the whole is never taken as read
+        result = history_scan(repo.root, cache=cache)
+        history = result.history
+        assert history.ran and not history.complete and result.history_findings == []
+        assert history.commits == 4 and history.commits_judged == 2  # the two newest, read before git stopped
+        assert history.not_judged is not None and "read only in part (2 of the 4 commits listed judged)" in (
+            history.not_judged
+        )
+        assert "git log failed: fatal: unable to read" in history.not_judged
+        assert "commits to read were not read" in history.not_judged
+        shown = result.evidence()["history"]
+        assert shown["complete"] is False and shown["incomplete"] == history.incomplete
+
+
+def test_a_missing_commit_stops_the_commit_list_and_the_history_is_not_judged(tmp_path: Path) -> None:
+    repo = Repo(tmp_path / "repo")
+    added = _leak_then_gone(repo)
+    _delete_object(repo, added)  # the commit itself: git cannot walk past it
+    result = history_scan(repo.root)
+    assert not result.history.complete and result.history_findings == []
+    assert result.history.not_judged is not None and "git rev-list failed" in result.history.not_judged
+
+
+def test_a_shallow_clone_is_read_but_not_judged_as_the_whole_history(tmp_path: Path) -> None:
+    origin = Repo(tmp_path / "origin")
+    _leak_then_gone(origin)
+    clone = tmp_path / "clone"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{origin.root}", str(clone)],
+        check=True, capture_output=True, env=origin.env(),
+    )  # fmt: skip
+    result = history_scan(clone)
+    assert result.history.shallow and result.history.commits == 2 and result.history.commits_judged == 2
+    assert not result.history.complete and result.history_findings == []
+    assert result.history.not_judged is not None and "is a shallow clone" in result.history.not_judged
+    assert "git fetch --unshallow" in result.history.not_judged
+
+
+def test_a_read_past_its_time_stops_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Repo(tmp_path / "repo")
+    _leak_then_gone(repo)
+    monkeypatch.setattr(gitlog, "LOG_TIMEOUT_S", 0.0)
+    cache = ScanCache(tmp_path / "cache")
+    result = history_scan(repo.root, cache=cache)
+    assert not result.history.complete and result.history.commits_read == 0
+    assert result.history.not_judged is not None and "git log took longer than 0 s" in result.history.not_judged
+    monkeypatch.setattr(gitlog, "LOG_TIMEOUT_S", 600.0)
+    again = history_scan(repo.root, cache=cache)  # nothing of the stopped read was cached
+    assert again.history.complete and again.history.commits_read == 4 and len(again.history_findings) == 2
+
+
+def test_a_folder_without_git_has_no_history_to_judge(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(CLEAN)
+    result = history_scan(tmp_path)
+    assert not result.history.complete
+    assert result.history.not_judged is not None and result.history.not_judged.startswith("no git history here")
+
+
+def test_another_out_folder_hits_the_cache_and_its_files_are_not_scanned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = Repo(tmp_path / "repo")
+    added = _leak_then_gone(repo)
+    monkeypatch.setenv("BLUUM_READINESS_CACHE_DIR", str(tmp_path / "cache"))
+    first = scan_configured(RunConfig(out="out-a"), cwd=repo.root)
+    assert first.history.commits_read == 4 and {f.commit for f in first.history_findings} == {added[:7]}
+    (repo.root / "out-b").mkdir()
+    (repo.root / "out-b" / "partial.json").write_text(f'{{"key": "{key("report")}"}}\n')  # the tool's own output
+    again = scan_configured(RunConfig(out=str(repo.root / "out-b")), cwd=repo.root)
+    assert again.history.commits_read == 0 and again.history.commits_from_cache == 4
+    assert [str(f) for f in again.history_findings] == [str(f) for f in first.history_findings]
+    assert again.findings == [] and again.files_scanned == first.files_scanned

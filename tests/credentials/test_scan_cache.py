@@ -18,16 +18,16 @@ PLANTED = f'BLUUM_KEY = "{KEY}"\n'
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files detect-secrets really scans."""
-    import detect_secrets.core.scan as core
+    from bluum_readiness.credentials.scan import _DetectSecrets
 
     seen: list[str] = []
-    real = core.scan_file
+    real = _DetectSecrets.scan_files
 
-    def counting(filename: str) -> Any:
-        seen.append(Path(filename).name)
-        return real(filename)
+    def counting(self: _DetectSecrets, paths: list[Path]) -> Any:
+        seen.extend(sorted(Path(path).name for path in paths))
+        return real(self, paths)
 
-    monkeypatch.setattr(core, "scan_file", counting)
+    monkeypatch.setattr(_DetectSecrets, "scan_files", counting)
     return seen
 
 

@@ -1,7 +1,9 @@
 """Checks of the ``credentials`` item: no secret in the code or config, credentials from a source, key age.
 
 - ``no-secrets-in-code``: the secret scan (``bluum_readiness.credentials.scan``) of ``[scan] paths`` and, in a git
-  repository, of the lines every commit HEAD reaches added there (``[scan] history``);
+  repository, of the lines every commit HEAD reaches added there (``[scan] history``). A finding fails it wherever
+  it was found; with none, a history that could not be read in full (or no git history at all) makes it not
+  verifiable, never a pass;
 - ``secret-source``: the config file holds no literal secret, and the integration takes its pair from
   ``IntegrationEnv.credentials`` — the suite hands it a fresh pair and reads which key its requests carry;
 - ``key-age``: the current tenant key is younger than the rotation period (twin: the key's creation time).
@@ -55,16 +57,22 @@ def _size(count: int) -> str:
     return f"{count / 1024:.1f} KB" if count < 1024 * 1024 else f"{count / (1024 * 1024):.1f} MB"
 
 
+def _files(result: ScanResult) -> str:
+    return f"the {result.files_scanned} scanned files ({result.lines_scanned} lines, {_size(result.bytes_scanned)})"
+
+
 def _scanned(result: ScanResult) -> str:
     history = result.history
-    files = f"the {result.files_scanned} scanned files ({result.lines_scanned} lines, {_size(result.bytes_scanned)})"
+    files = _files(result)
     if not history.ran:
         return f"{files} (git history not scanned: {history.status})"
     more = f", the newest {history.depth} of more" if history.more_than_depth else ""
-    return (
-        f"{files} and the {history.commits} commits of their git history{more} "
-        f"({history.added_lines} added lines, {_size(history.added_bytes)})"
+    commits = (
+        f"the {history.commits} commits of their git history{more}"
+        if history.complete
+        else f"{history.commits_judged} of the {history.commits} commits of their git history (read only in part)"
     )
+    return f"{files} and {commits} ({history.added_lines} added lines, {_size(history.added_bytes)})"
 
 
 def _observed(result: ScanResult) -> str:
@@ -124,6 +132,10 @@ def no_secrets_in_code(h: Harness) -> None:
             f"the secret scan found {found} in {', '.join(result.paths)} (0 bytes scanned): run from your project's "
             "folder or name your code and config folders in [scan] paths"
         )
+    unjudged = result.history.not_judged
+    if unjudged is not None:  # the files are clean; the history is not judged as a whole
+        h.evidence["secret_scan"]["history"]["not_verifiable"] = unjudged
+        raise NotVerifiable(f"git history: {unjudged}; the files judged alone hold no secret ({_files(result)})")
 
 
 # -- credentials from a source ------------------------------------------------------------------------------

@@ -53,8 +53,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _history_summary(history: HistoryResult) -> str:
-    if not history.ran:
-        return f"history not scanned: {history.status}"
+    if not history.complete:
+        read = (
+            f"; {history.commits_judged} commits judged: {history.added_lines} added lines, {history.added_bytes} bytes"
+            if history.ran
+            else ""
+        )
+        return f"NOT JUDGED: {history.not_judged}{read}"
     more = f", more beyond [scan] history_depth = {history.depth}" if history.more_than_depth else ""
     return f"{history.commits} commits{more}: {history.added_lines} added lines, {history.added_bytes} bytes"
 

@@ -4,7 +4,8 @@ added (with a little context around them), streamed from one ``git log -p`` and 
 Only commits reachable from HEAD are read (``git rev-list HEAD``; never ``--all``): a branch nobody merged is not
 this checkout's history. Output is made independent of the user's git configuration (prefixes, colours, rename
 detection, external diff and textconv drivers are all set on the command line). Nothing here raises for a folder
-that is not a repository or a machine without git: ``repository`` returns a reason instead.
+that is not a repository or a machine without git: ``repository`` returns a reason instead. A read that fails or
+stops early says so (``Commits.error``, ``PatchReader.error``): the caller never takes a partial read for a whole one.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ import os
 import re
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["CommitPatch", "FilePatch", "PatchReader", "Repository", "repository"]
+__all__ = ["LOG_TIMEOUT_S", "CommitList", "CommitPatch", "FilePatch", "PatchReader", "Repository", "repository"]
 
 CONTEXT_LINES = 2  # lines around each hunk: a credential's name on the line above its literal
 _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _COMMIT_MARK = b"\x01"
 _GIT_TIMEOUT_S = 60
+LOG_TIMEOUT_S = 600.0  # the whole `git log -p` read; past it the read stops, and says so
 _ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
@@ -51,14 +55,30 @@ class Repository:
             env=_environment(),
         )
 
-    def commits(self, depth: int) -> tuple[list[str], bool]:
-        """Up to ``depth`` commit ids reachable from HEAD, newest first, and whether there are more.
-        An empty list when HEAD has no commit yet."""
-        done = self.git("rev-list", f"--max-count={depth + 1}", "HEAD", "--")
-        if done.returncode != 0:
-            return [], False
+    def commits(self, depth: int) -> CommitList:
+        """Up to ``depth`` commit ids reachable from HEAD, newest first, and whether there are more. An empty list
+        when HEAD has no commit yet; when git fails on the way (a missing commit object, a timeout), the ids it
+        listed before and why it stopped."""
+        try:
+            done = self.git("rev-list", f"--max-count={depth + 1}", "HEAD", "--")
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return CommitList([], False, f"git rev-list could not list the commits ({type(exc).__name__})")
         ids = done.stdout.decode("ascii", "replace").split()
-        return ids[:depth], len(ids) > depth
+        if done.returncode != 0:
+            if self.git("rev-parse", "--verify", "--quiet", "HEAD").returncode != 0:
+                return CommitList([], False)  # no commit yet: an empty history, read in full
+            return CommitList(ids[:depth], False, f"git rev-list failed: {_first_line(done.stderr)}")
+        return CommitList(ids[:depth], len(ids) > depth)
+
+
+@dataclass(frozen=True)
+class CommitList:
+    """The commits a history scan covers (newest first); ``more``: HEAD reaches more than were asked for;
+    ``error``: git stopped before it listed them all (then ``ids`` are the ones it listed)."""
+
+    ids: list[str]
+    more: bool
+    error: str | None = None
 
 
 def repository(folder: Path) -> Repository | str:
@@ -135,18 +155,30 @@ class PatchReader:
     Iterating yields one ``CommitPatch`` per commit that git printed (a commit whose changes are all outside
     ``pathspecs``, or a merge, prints nothing: it added no line here). Reading stops after ``max_bytes`` of output;
     then ``truncated`` is True and ``complete`` holds the commits read in full (the others are for a later run).
-    After a full read, ``complete`` is every commit asked for — unless git failed (``error`` says why).
+    After a full read, ``complete`` is every commit asked for — unless git failed or the read took longer than
+    ``timeout_s`` (``error`` says why; ``complete`` then holds the commits read in full before it).
     """
 
-    def __init__(self, repo: Repository, commits: Sequence[str], pathspecs: Sequence[str], max_bytes: int) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        commits: Sequence[str],
+        pathspecs: Sequence[str],
+        max_bytes: int,
+        timeout_s: float | None = None,
+    ) -> None:
         self.repo = repo
         self.commits = list(commits)
         self.pathspecs = list(pathspecs)
         self.max_bytes = max_bytes
+        self.timeout_s = LOG_TIMEOUT_S if timeout_s is None else timeout_s
         self.bytes_read = 0
         self.truncated = False
+        self.timed_out = False
         self.error: str | None = None
         self.complete: list[str] = []
+        self._deadline = 0.0
+        self._expired = False
 
     def command(self) -> list[str]:
         return [
@@ -174,25 +206,33 @@ class PatchReader:
             self.error = f"git could not be run ({type(exc).__name__})"
             return
         assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+        self._deadline = time.monotonic() + self.timeout_s
+        watchdog = threading.Timer(max(self.timeout_s, 0.0), self._expire, (process,))
+        watchdog.daemon = True
+        watchdog.start()  # git printing nothing for that long is a timeout too (the loop below would just wait)
         try:
             # git reads every revision from stdin before it prints anything, so this cannot deadlock
-            process.stdin.write("".join(f"{c}\n" for c in self.commits).encode("ascii"))
-            process.stdin.close()
+            try:
+                process.stdin.write("".join(f"{c}\n" for c in self.commits).encode("ascii"))
+                process.stdin.close()
+            except BrokenPipeError:
+                pass  # git ended before it read them (killed, or it failed): its exit status says which
             order = {commit: index for index, commit in enumerate(self.commits)}
             current: CommitPatch | None = None
             for patch in self._parse(process.stdout):
-                if patch is None:  # over the byte bound
-                    self.truncated = True
+                if patch is None:  # over the byte bound, or out of time
+                    self.truncated = not self.timed_out
                     break
                 if current is not None:
                     yield current  # filled in: the next commit's header has arrived
                 # git prints the commits in the order asked, so every one before this is read in full
                 self.complete = self.commits[: order.get(patch.commit, len(self.complete))]
                 current = patch
-            if current is not None and not self.truncated:
+            if current is not None and not self.truncated and not self.timed_out:
                 yield current
         finally:
-            if self.truncated or process.poll() is None:
+            watchdog.cancel()
+            if self.truncated or self.timed_out or process.poll() is None:
                 process.kill()
             stderr = process.stderr.read()
             process.wait()
@@ -200,14 +240,25 @@ class PatchReader:
             process.stderr.close()
         if self.truncated:
             return
+        if process.returncode != 0 and self._expired:  # killed by the watchdog: its output ended early
+            self.timed_out = True
+        if self.timed_out:
+            self.error = f"git log took longer than {self.timeout_s:g} s and was stopped"
+            return
         if process.returncode != 0:
             self.error = f"git log failed: {_first_line(stderr)}"
             return
         self.complete = list(self.commits)
 
+    def _expire(self, process: subprocess.Popen[bytes]) -> None:
+        """The watchdog: the read is out of time (git is killed, so its output ends)."""
+        self._expired = True
+        if process.poll() is None:
+            process.kill()
+
     def _parse(self, stream: Iterator[bytes]) -> Iterator[CommitPatch | None]:
         """CommitPatch objects as their headers arrive (each filled in while the following lines are read),
-        then None if the byte bound was reached."""
+        then None if the byte bound was reached or the time is up (``timed_out``)."""
         patch: CommitPatch | None = None
         file: FilePatch | None = None
         old_left = new_left = 0
@@ -215,6 +266,10 @@ class PatchReader:
         for raw in stream:
             self.bytes_read += len(raw)
             if self.bytes_read > self.max_bytes:
+                yield None
+                return
+            if raw.startswith(_COMMIT_MARK) and time.monotonic() > self._deadline:
+                self.timed_out = True
                 yield None
                 return
             line = raw.rstrip(b"\n")

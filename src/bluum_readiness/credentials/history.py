@@ -6,6 +6,10 @@ most. Bounded: at most ``depth`` commits (newest first) and ``max_bytes`` of pat
 over ``max_file_bytes`` in one commit is skipped and listed. Cached by commit id (commits are immutable), keyed also
 by the rules' version and the settings that choose the files, so a repeat run only asks git for the commit list.
 
+A read that fails or stops early — a missing object, a shallow clone, a git error, a timeout, the byte bound — is
+recorded in ``HistoryResult.incomplete``: what was read is judged (and each commit read in full cached), but the
+history as a whole is not (``HistoryResult.not_judged`` says why), so the check is not verifiable, never a pass.
+
 Only what ``[scan] paths`` covers is read (as git pathspecs), minus the same excludes as the files and the
 baseline's ``--exclude-files`` patterns. ``scan_history`` returns one ``Occurrence`` per (commit, file, line,
 secret); ``scan.py`` applies the baseline and folds them into what is reported.
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,8 +30,10 @@ from bluum_readiness.credentials.scan_cache import CommitHits, ScanCache
 __all__ = ["SHORT_ID", "HistoryResult", "Occurrence", "scan_history"]
 
 SHORT_ID = 7
-# (file name, lines numbered from 1) -> (line, rule, hashed secret), one per line and secret
-LineScanner = Callable[[str, list[tuple[int, str]]], list[tuple[int, str, str]]]
+# for each (file name, lines numbered from 1, the numbers to report): (line, rule, hashed secret), one per line and
+# secret
+LineScanner = Callable[[list[tuple[str, list[tuple[int, str]], set[int]]]], list[list[tuple[int, str, str]]]]
+_BATCH_LINES = 50_000  # the patch lines scanned together (one prefilter search): bounds what is held at once
 Excluded = Callable[[Path], bool]  # an absolute path the scan leaves out
 
 
@@ -57,6 +63,7 @@ class HistoryResult:
     shallow: bool = False
     commits_left_by_byte_bound: int = 0
     errors: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # why the read stopped before the whole history
     skipped_too_large: list[str] = field(default_factory=list)
     skipped_binary: int = 0
     added_lines: int = 0  # the lines the judged commits added that went through the rules
@@ -67,11 +74,38 @@ class HistoryResult:
     def ran(self) -> bool:
         return self.status == "scanned"
 
+    @property
+    def commits_judged(self) -> int:
+        return self.commits_from_cache + self.commits_read
+
+    @property
+    def complete(self) -> bool:
+        """Whether every commit the scan covers was read in full (a history that is judged as a whole)."""
+        return self.ran and not self.incomplete
+
+    @property
+    def not_judged(self) -> str | None:
+        """Why the history cannot be judged as a whole (None when it can): what was read and why it stopped."""
+        if self.status == "off":
+            return "the git history was not scanned ([scan] history = false; set history = true to judge it)"
+        if self.status == "not a git repository":
+            return "no git history here (not a git repository): the history a clone carries cannot be judged"
+        if not self.ran:
+            return f"the git history was not read: {self.status}"
+        if self.incomplete:
+            return (
+                f"the git history was read only in part ({self.commits_judged} of the {self.commits} commits listed "
+                f"judged): {'; '.join(self.incomplete)}"
+            )
+        return None
+
     def evidence(self, limit: int = 50) -> dict[str, Any]:
         if not self.ran:
             return {"status": self.status}
         return {
             "status": self.status,
+            "complete": self.complete,
+            "incomplete": self.incomplete,
             "repositories": self.repositories,
             "depth": self.depth,
             "commits_scanned": self.commits,
@@ -96,8 +130,19 @@ class _Scope:
     pathspecs: tuple[str, ...]
     roots: tuple[Path, ...]
 
+    judged: dict[str, bool] = field(default_factory=dict, compare=False, hash=False)
+
     def covers(self, path: Path) -> bool:
         return any(path == root or root in path.parents for root in self.roots)
+
+    def in_scope(self, name: str, excluded: Excluded) -> bool:
+        """Whether the file ``name`` (a path in a commit) is scanned: under a scanned folder, not excluded (judged
+        once per path: a file changes in many commits)."""
+        verdict = self.judged.get(name)
+        if verdict is None:
+            absolute = self.repo.top / name
+            verdict = self.judged[name] = self.covers(absolute.resolve()) and not excluded(absolute)
+        return verdict
 
 
 def _scopes(roots: Sequence[Path], result: HistoryResult) -> list[_Scope]:
@@ -138,37 +183,56 @@ def _fragment(file: FilePatch) -> tuple[list[tuple[int, str]], dict[int, int]]:
     return numbered, added
 
 
-def _scan_commit(
-    patch: CommitPatch,
+def _scan_commits(
+    patches: Sequence[CommitPatch],
     scope: _Scope,
     *,
     excluded: Excluded,
     max_file_bytes: int,
     scan_lines: LineScanner,
     skip_file: Callable[[str], bool],
-) -> CommitHits:
-    hits: list[tuple[str, int, str, str]] = []
-    skipped_large: list[str] = []
-    binary = 0
-    lines = size = 0
-    for file in patch.files:
-        absolute = scope.repo.top / file.path
-        if not scope.covers(absolute.resolve()) or excluded(absolute):
-            continue
-        if file.binary:
-            binary += 1
-            continue
-        if not file.lines or skip_file(file.path):
-            continue
-        if file.added_bytes > max_file_bytes:
-            skipped_large.append(file.path)
-            continue
-        numbered, added = _fragment(file)
-        hits += [(file.path, added[line], rule, hashed) for line, rule, hashed in scan_lines(file.path, numbered)
-                 if line in added]  # fmt: skip
-        lines += len(added)
-        size += file.added_bytes
-    return CommitHits(hits, skipped_large, binary, lines, size)
+) -> dict[str, CommitHits]:
+    """Each commit's result; the added lines of all of them go through the rules in one ``scan_lines`` call."""
+    texts: list[tuple[str, list[tuple[int, str]], set[int]]] = []
+    owners: list[tuple[str, dict[int, int]]] = []  # per text: its commit, and its numbers' lines in the file
+    results: dict[str, CommitHits] = {}
+    for patch in patches:
+        result = results[patch.commit] = CommitHits([], [], 0, 0, 0)
+        for file in patch.files:
+            if not scope.in_scope(file.path, excluded):
+                continue
+            if file.binary:
+                results[patch.commit] = result = result._replace(skipped_binary=result.skipped_binary + 1)
+                continue
+            if not file.lines or skip_file(file.path):
+                continue
+            if file.added_bytes > max_file_bytes:
+                result.skipped_large.append(file.path)
+                continue
+            numbered, added = _fragment(file)
+            texts.append((file.path, numbered, set(added)))
+            owners.append((patch.commit, added))
+            results[patch.commit] = result = result._replace(
+                added_lines=result.added_lines + len(added), added_bytes=result.added_bytes + file.added_bytes
+            )
+    found_in = scan_lines(texts) if texts else []
+    for (name, _, _), (commit, added), found in zip(texts, owners, found_in, strict=True):
+        results[commit].hits.extend((name, added[line], rule, hashed) for line, rule, hashed in found if line in added)
+    return results
+
+
+def _batches(patches: Iterable[CommitPatch]) -> Iterator[list[CommitPatch]]:
+    """The patches in groups of about ``_BATCH_LINES`` lines."""
+    batch: list[CommitPatch] = []
+    size = 0
+    for patch in patches:
+        batch.append(patch)
+        size += sum(len(file.lines) for file in patch.files)
+        if size >= _BATCH_LINES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def settings_digest(scope: _Scope, patterns: Sequence[str], max_file_bytes: int, excludes: Sequence[str]) -> str:
@@ -204,7 +268,16 @@ def scan_history(
     for scope in scopes:
         result.repositories.append(str(scope.repo.top))
         result.shallow = result.shallow or scope.repo.shallow
-        commits, more = scope.repo.commits(depth)
+        if scope.repo.shallow:
+            result.incomplete.append(
+                f"{scope.repo.top} is a shallow clone: the commits before its oldest one are not in it (fetch them: "
+                "`git fetch --unshallow`, or `fetch-depth: 0` in CI)"
+            )
+        listed = scope.repo.commits(depth)
+        commits, more = listed.ids, listed.more
+        if listed.error is not None:
+            result.errors.append(listed.error)
+            result.incomplete.append(f"{listed.error} (after listing {len(commits)} commits)")
         result.more_than_depth = result.more_than_depth or more
         result.commits += len(commits)
         digest = settings_digest(scope, patterns, max_file_bytes, baseline_excludes)
@@ -217,17 +290,26 @@ def scan_history(
         missing = [c for c in commits if c not in known]
         if missing:
             reader = PatchReader(scope.repo, missing, scope.pathspecs, budget)
-            for patch in reader:
-                known[patch.commit] = _scan_commit(
-                    patch, scope, excluded=excluded, max_file_bytes=max_file_bytes, scan_lines=scan_lines,
+            for batch in _batches(reader):
+                known.update(_scan_commits(
+                    batch, scope, excluded=excluded, max_file_bytes=max_file_bytes, scan_lines=scan_lines,
                     skip_file=skip_file,
-                )  # fmt: skip
+                ))  # fmt: skip
             budget = max(budget - reader.bytes_read, 0)
+            done = set(reader.complete)
             if reader.error is not None:
                 result.errors.append(reader.error)
-            done = set(reader.complete)
+                result.incomplete.append(
+                    f"{reader.error} ({len(missing) - len(done)} of {len(missing)} commits to read were not read)"
+                )
             result.commits_read += len(done)
-            result.commits_left_by_byte_bound += len(missing) - len(done) if reader.truncated else 0
+            if reader.truncated:
+                left = len(missing) - len(done)
+                result.commits_left_by_byte_bound += left
+                result.incomplete.append(
+                    f"[scan] history_max_mb ({max_bytes / 1024 / 1024:g} MB of patches a run) was reached with {left} "
+                    "commits left to read: the next run goes on from there (or raise history_max_mb)"
+                )
             for commit in missing:
                 if commit in done:
                     known.setdefault(commit, CommitHits([], [], 0))  # printed nothing: added no line in scope

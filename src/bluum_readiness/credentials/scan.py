@@ -23,8 +23,10 @@ reported there once, marked as committed (``Finding.committed_in``), not again f
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import fnmatch
+import functools
 import hashlib
 import importlib.util
 import json
@@ -33,7 +35,7 @@ import re
 import shlex
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.credentials.history import SHORT_ID, HistoryResult, Occurrence, scan_history
+from bluum_readiness.credentials.prefilter import Prefilter
 from bluum_readiness.credentials.scan_cache import ScanCache
 from bluum_readiness.errors import ConfigError
 
@@ -82,6 +85,7 @@ CUSTOM_PLUGINS = (
 _BINARY_PROBE = 8192
 _GENERIC_RULES = {"Secret Keyword": 1, "Base64 High Entropy String": 2, "Hex High Entropy String": 2}
 _LOCK = threading.Lock()  # detect-secrets keeps its settings in module globals
+_FILES_AT_ONCE = 128  # files whose first reading goes through the prefilter together
 
 
 def hash_secret(secret: str) -> str:
@@ -189,8 +193,15 @@ class ScanResult:
 
 
 def _excluded(relative: str, patterns: Iterable[str]) -> bool:
-    parts = relative.split("/")
-    return any(fnmatch.fnmatch(relative, p) or any(fnmatch.fnmatch(part, p) for part in parts) for p in patterns)
+    """Whether the path or one of its parts matches a glob of ``patterns`` (``fnmatch``)."""
+    matches = _globs(tuple(patterns))
+    return bool(matches(relative)) or any(matches(part) for part in relative.split("/"))
+
+
+@functools.lru_cache(maxsize=16)
+def _globs(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One regular expression for all the globs (fnmatch's translation of each)."""
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns) or "(?!)").match
 
 
 def _git_visible(folder: Path) -> set[str] | None:
@@ -209,7 +220,7 @@ def _git_visible(folder: Path) -> set[str] | None:
     return {name for name in done.stdout.decode("utf-8", "surrogateescape").split("\0") if name}
 
 
-def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool) -> Iterator[Path]:
+def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool, skip: frozenset[Path]) -> Iterator[Path]:
     visible = None if include_ignored else _git_visible(folder)
     for root, dirs, files in os.walk(folder):
         here = Path(root)
@@ -221,6 +232,7 @@ def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool) -> Ite
             and not (here / d / "pyvenv.cfg").exists()
             and not _is_report_folder(here / d)
             and not (here / d).is_symlink()
+            and (here / d).resolve() not in skip
         )
         for name in sorted(files):
             relative = name if rel_root == "." else f"{rel_root}/{name}"
@@ -236,10 +248,12 @@ def _is_report_folder(folder: Path) -> bool:
     return (folder / "readiness.json").is_file() and (folder / "pytest.log").is_file()
 
 
-def _files(paths: Iterable[Path], patterns: tuple[str, ...], include_ignored: bool) -> Iterator[Path]:
+def _files(
+    paths: Iterable[Path], patterns: tuple[str, ...], include_ignored: bool, skip: frozenset[Path] = frozenset()
+) -> Iterator[Path]:
     seen: set[Path] = set()
     for path in paths:
-        found = [path] if path.is_file() else _walk(path, patterns, include_ignored)
+        found = [path] if path.is_file() else _walk(path, patterns, include_ignored, skip)
         for file in found:
             resolved = file.resolve()
             if resolved not in seen:
@@ -405,29 +419,124 @@ def _builtin_plugins() -> list[str]:
 
 class _DetectSecrets:
     """detect-secrets, configured: ``scan_file`` for a file on disk, ``scan_lines`` for lines held in memory (a
-    commit's hunks: nothing secret is written to disk to scan it) with the same plugins and filters."""
+    commit's hunks: nothing secret is written to disk to scan it) with the same plugins and filters.
 
-    def __init__(self) -> None:
+    Both run detect-secrets' own line loop (``core.scan._process_line_based_plugins``: the line filters, every
+    plugin, the secret and context filters, a code snippet from the whole text) on the lines the prefilter
+    (``prefilter.py``) finds some plugin could report on; ``exhaustive=True`` runs it on every line (the reference
+    the prefilter is tested against).
+    """
+
+    def __init__(self, exhaustive: bool = False) -> None:
         from detect_secrets.core import scan as core
         from detect_secrets.filters import heuristic
+        from detect_secrets.settings import get_plugins
+        from detect_secrets.util.code_snippet import get_code_snippet
 
         self._core = core
         self._heuristic = heuristic
+        self._plugins = list(get_plugins())
+        self._snippet = get_code_snippet
+        self._prefilter = None if exhaustive else Prefilter(self._plugins)
 
     def scan_file(self, path: Path) -> list[tuple[int, str, str]]:
-        """``(line, rule, hashed secret)`` of a file on disk, one per line and secret."""
-        return _one_per_secret(_hits(self._core.scan_file(str(path))))
+        """``scan_files`` of one file."""
+        return self.scan_files([path])[0]
+
+    def scan_files(self, paths: list[Path]) -> list[list[tuple[int, str, str]]]:
+        """For each file on disk: ``(line, rule, hashed secret)``, one per line and secret — what detect-secrets'
+        ``scan_file`` finds (its file filters; its transformers: a YAML file's values, then an eager INI-like
+        reading when the plain lines held nothing). The files' first readings go through the prefilter together,
+        in groups of ``_FILES_AT_ONCE`` (each group's files are open meanwhile)."""
+        found: list[list[tuple[int, str, str]]] = []
+        for group in range(0, len(paths), _FILES_AT_ONCE):
+            found += self._scan_group(paths[group : group + _FILES_AT_ONCE])
+        return found
+
+    def _scan_group(self, paths: list[Path]) -> list[list[tuple[int, str, str]]]:
+        core = self._core
+        readings: list[Iterator[list[str]] | None] = []
+        first: list[list[tuple[int, str]]] = []
+        with contextlib.ExitStack() as open_files:
+            for path in paths:
+                name = str(path)
+                lines: list[tuple[int, str]] = []
+                reading: Iterator[list[str]] | None = None
+                if not core._is_filtered_out(required_filter_parameters=["filename"], filename=name):
+                    try:
+                        reading = open_files.enter_context(contextlib.closing(core._get_lines_from_file(name)))
+                        lines = list(enumerate(next(reading, []), start=1))
+                    except OSError:
+                        reading = None
+                readings.append(reading)
+                first.append(lines)
+            chosen = self._choose([(str(path), lines, None) for path, lines in zip(paths, first, strict=True)])
+            results: list[list[tuple[int, str, str]]] = []
+            for path, reading, lines, picked in zip(paths, readings, first, chosen, strict=True):
+                hits = _hits(self._lines(lines, str(path), picked)) if reading is not None else []
+                try:
+                    while reading is not None and not hits:  # detect-secrets' next reading of a file with nothing
+                        more = next(reading, None)
+                        if more is None:
+                            break
+                        numbered = list(enumerate(more, start=1))
+                        hits = _hits(self._lines(numbered, str(path), self._choose([(str(path), numbered, None)])[0]))
+                except OSError:
+                    hits = []
+                results.append(_one_per_secret(hits))
+        return results
 
     def skip_file(self, name: str) -> bool:
         """detect-secrets' file-name heuristics (scan_file applies them to files on disk)."""
         h = self._heuristic
         return bool(h.is_non_text_file(name) or h.is_lock_file(name) or h.is_swagger_file(name))
 
-    def scan_lines(self, name: str, lines: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
-        """``(line, rule, hashed secret)`` of lines numbered from 1, as if they were the file ``name``."""
-        # what scan_file runs once it has read a file's lines: every plugin on every line, with the line, secret
-        # and context filters (the inline allow-list, the heuristics, ours) and a code snippet for context
-        return _one_per_secret(_hits(self._core._process_line_based_plugins(lines=lines, filename=name)))
+    def scan_lines(self, texts: list[tuple[str, list[tuple[int, str]], set[int]]]) -> list[list[tuple[int, str, str]]]:
+        """For each ``(name, lines numbered from 1, the numbers to report)``: ``(line, rule, hashed secret)`` as if
+        the lines were the file ``name`` (the other lines are context), one per line and secret. The prefilter
+        searches all of them at once."""
+        chosen = self._choose(texts)
+        return [
+            _one_per_secret(_hits(self._lines(lines, name, picked)))
+            for (name, lines, _), picked in zip(texts, chosen, strict=True)
+        ]
+
+    def _choose(
+        self, texts: Sequence[tuple[str, list[tuple[int, str]], set[int] | None]]
+    ) -> list[list[tuple[int, str, list[Any]]]]:
+        """For each text: the lines to run through detect-secrets' loop (number, text, the plugins to run there) —
+        the prefilter's candidates, or (``exhaustive``) every wanted line with every plugin."""
+        if self._prefilter is None:
+            return [[(n, text, self._plugins) for n, text in lines if only is None or n in only]
+                    for _, lines, only in texts]  # fmt: skip
+        found = self._prefilter.candidates_of([
+            (name, [text.rstrip() for _, text in lines], None if only is None else [n - 1 for n in only])
+            for name, lines, only in texts
+        ])  # fmt: skip
+        return [[(*lines[index], plugins) for index, plugins in indexes]
+                for (_, lines, _), indexes in zip(texts, found, strict=True)]  # fmt: skip
+
+    def _lines(
+        self, lines: list[tuple[int, str]], filename: str, chosen: list[tuple[int, str, list[Any]]]
+    ) -> Iterator[Any]:
+        """detect-secrets' ``_process_line_based_plugins`` on the ``chosen`` lines of ``lines`` (numbered from 1, in
+        order; all of them are the code snippets' context), with the plugins chosen for each."""
+        core = self._core
+        content = [text for _, text in lines]
+        for line_number, raw, plugins in chosen:
+            line = raw.rstrip()
+            snippet = self._snippet(lines=content, line_number=line_number)
+            if core._is_filtered_out(required_filter_parameters=["line"], filename=filename, line=line,
+                                     context=snippet):  # fmt: skip
+                continue
+            for plugin in plugins:
+                for secret in core._scan_line(plugin=plugin, filename=filename, line=line, line_number=line_number,
+                                              context=snippet):  # fmt: skip
+                    if not core._is_filtered_out(
+                        required_filter_parameters=["context"], filename=secret.filename, secret=secret.secret_value,
+                        plugin=plugin, line=line, context=snippet,
+                    ):  # fmt: skip
+                        yield secret
 
 
 def _hits(secrets: Iterable[Any]) -> list[tuple[int, str, str]]:
@@ -435,7 +544,7 @@ def _hits(secrets: Iterable[Any]) -> list[tuple[int, str, str]]:
 
 
 @contextmanager
-def _detect_secrets() -> Iterator[_DetectSecrets]:
+def _detect_secrets(exhaustive: bool = False) -> Iterator[_DetectSecrets]:
     """detect-secrets configured with every built-in plugin, the Bluum plugins, its default filters (heuristics
     against false positives, the inline allow-list) and our label filter. Never its verification (no network)."""
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
@@ -449,7 +558,7 @@ def _detect_secrets() -> Iterator[_DetectSecrets]:
         get_mapping_from_secret_type_to_class.cache_clear()
         try:
             with transient_settings({"plugins_used": plugins, "filters_used": filters}):
-                yield _DetectSecrets()
+                yield _DetectSecrets(exhaustive)
         finally:
             get_mapping_from_secret_type_to_class.cache_clear()
 
@@ -497,6 +606,8 @@ def scan(
     history_depth: int = 0,
     history_max_bytes: int = 32 * 1024 * 1024,
     also: Iterable[Path] = (),
+    out: str | Path | None = None,
+    exhaustive: bool = False,
 ) -> ScanResult:
     """Scan ``paths`` (files or folders, relative to ``cwd``) for secrets.
 
@@ -509,6 +620,10 @@ def scan(
         (0: not at all), reading at most ``history_max_bytes`` of patches.
     :param also: more files or folders whose files (not history) are scanned too, e.g. the integration's own
         source when it lives outside ``paths`` (``integration_sources``); listed in ``ScanResult.paths``.
+    :param out: the run's output folder (``--out``): its files are the tool's own output, not scanned. Not part
+        of any cache key (it decides no file's or commit's result); what git holds of it is history like any other.
+    :param exhaustive: every line through every plugin, without the prefilter (the reference it is tested
+        against: the same findings, ~10x slower). Pass a cache of its own (``ScanCache(None)``).
     """
     results_cache = cache if cache is not None else ScanCache.default()
     here = cwd or Path.cwd()
@@ -525,8 +640,11 @@ def scan(
     extra = [p for p in also if p.exists() and not any(p.resolve().is_relative_to(r.resolve()) for r in roots)]
     shown_paths = (*(str(p) for p in paths), *(_display(p, here) for p in extra))
     result = ScanResult([], [], 0, [], 0, shown_paths, None if baseline is None else str(baseline))
-    with _detect_secrets() as detect:
-        for path in _files([*roots, *extra], patterns, include_ignored):
+    skip = frozenset() if out is None else frozenset({(here / Path(out).expanduser()).resolve()})
+    scanned: list[tuple[Path, str, str, list[tuple[int, str, str]]]] = []  # not in the cache: scanned together
+    known_hits: list[tuple[Path, str, str, list[tuple[int, str, str]]]] = []
+    with _detect_secrets(exhaustive) as detect:
+        for path in _files([*roots, *extra], patterns, include_ignored, skip):
             shown = _display(path, here)
             if known is not None and known.excludes(path):
                 continue
@@ -545,9 +663,12 @@ def scan(
             result.lines_scanned += len(data.splitlines())
             key = results_cache.key(path.name, data)
             hits = results_cache.get(key)
-            if hits is None:
-                hits = detect.scan_file(path)
-                results_cache.put(key, hits)
+            (scanned if hits is None else known_hits).append((path, shown, key, hits or []))
+        fresh = detect.scan_files([path for path, _, _, _ in scanned])  # the files not in the cache, together
+        for (path, shown, key, _), hits in zip(scanned, fresh, strict=True):
+            results_cache.put(key, hits)
+            known_hits.append((path, shown, key, hits))
+        for path, shown, _, hits in known_hits:
             for line, rule, hashed in hits:
                 finding = Finding(shown, line, rule, hashed)
                 ok = finding.hashed_secret in accepted_hashes or (
@@ -623,9 +744,9 @@ def _fold_history(result: ScanResult, accepted_hashes: set[str], known: Baseline
 
 
 def scan_configured(config: RunConfig, cwd: Path | None = None) -> ScanResult:
-    """The scan the run's configuration asks for: ``[scan]`` paths, excludes (plus the run's ``out`` folder) and
-    baseline (default: ``.secrets.baseline`` in ``cwd`` when present). The key id ``[credentials] key`` names on
-    purpose is not a finding (it is not secret; the secret never is in the config)."""
+    """The scan the run's configuration asks for: ``[scan]`` paths, excludes and baseline (default:
+    ``.secrets.baseline`` in ``cwd`` when present), minus the run's ``out`` folder. The key id ``[credentials] key``
+    names on purpose is not a finding (it is not secret; the secret never is in the config)."""
     here = cwd or Path.cwd()
     settings = config.scan
     baseline: Path | None = None
@@ -642,7 +763,8 @@ def scan_configured(config: RunConfig, cwd: Path | None = None) -> ScanResult:
     accept = [hash_secret(config.credentials.key)] if config.credentials.key else []
     return scan(
         settings.paths,
-        exclude=(*settings.exclude, config.out),
+        exclude=settings.exclude,
+        out=config.out,
         baseline=baseline,
         max_file_bytes=settings.max_file_kb * 1024,
         include_ignored=settings.include_ignored,

@@ -43,7 +43,7 @@ class CommitHits(NamedTuple):
 
 
 # the modules whose code decides what is found (rules, filters, how history is read and scanned)
-RULE_MODULES = ("plugins.py", "filters.py", "scan.py", "history.py", "gitlog.py")
+RULE_MODULES = ("plugins.py", "filters.py", "prefilter.py", "scan.py", "history.py", "gitlog.py")
 
 
 @cache
