@@ -116,7 +116,8 @@ def test_init_lang_java_writes_a_standard_library_starter_that_speaks_the_protoc
     import re
 
     text, _ = _init_and_probe("java", tmp_path, capsys, monkeypatch)
-    assert load_config(cwd=tmp_path).integration == "exec:java -cp build BluumAdapter"
+    java = "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    assert load_config(cwd=tmp_path).integration == f"exec:{java} -cp build BluumAdapter"
     imports = re.findall(r"^import ([\w.]+);", text, flags=re.M)
     assert imports and all(name.startswith(("java.", "javax.", "com.sun.net.httpserver.")) for name in imports)
     assert all(f'"{op}"' in text for op in OPERATIONS)

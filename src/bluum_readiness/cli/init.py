@@ -214,7 +214,7 @@ STARTERS = {
     ),
     "java": Starter(
         JAVA_ADAPTER_FILE,
-        "exec:java -cp build BluumAdapter",
+        "exec:java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp build BluumAdapter",
         f"wire integration() in {JAVA_ADAPTER_FILE} to your Bluum client (docs/adapter-protocol.md), compile it "
         f"with `javac -d build {JAVA_ADAPTER_FILE}` (again after each change)",
     ),

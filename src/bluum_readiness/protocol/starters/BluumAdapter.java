@@ -1,8 +1,9 @@
 // BluumAdapter.java: our Bluum integration, as bluum-readiness drives it (adapter protocol 1).
 //
-// Run it:  bluum-readiness run --integration "exec:java BluumAdapter.java"
-//   faster (compiled once, not at every start):  javac -d build BluumAdapter.java
-//            bluum-readiness run --integration "exec:java -cp build BluumAdapter"
+// Run it:  javac -d build BluumAdapter.java            (again after each change)
+//          bluum-readiness run --integration "exec:java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp build BluumAdapter"
+// (the suite starts a JVM per check: without the optimising JIT and with the serial GC it starts faster;
+// "exec:java BluumAdapter.java" works too, but compiles the file at every start)
 //
 // bluum-readiness starts this program once per check and sends it one JSON-RPC 2.0 request per line on stdin;
 // the runtime at the bottom answers each on stdout, each request on a thread of its own. Wire integration() below
