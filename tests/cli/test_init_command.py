@@ -105,7 +105,12 @@ def _init_and_probe(lang: str, tmp_path: Path, capsys, monkeypatch) -> tuple[str
 
 
 def test_init_lang_go_writes_a_standard_library_starter_that_speaks_the_protocol(tmp_path, capsys, monkeypatch):
-    text, _ = _init_and_probe("go", tmp_path, capsys, monkeypatch)
+    import subprocess
+
+    text, adapter = _init_and_probe("go", tmp_path, capsys, monkeypatch)
+    vetted = subprocess.run(["go", "vet", adapter.name], capture_output=True, text=True, timeout=300)
+    assert vetted.returncode == 0, vetted.stderr
+    assert subprocess.run(["gofmt", "-l", adapter.name], capture_output=True, text=True).stdout == ""
     assert load_config(cwd=tmp_path).integration == "exec:go run bluum_adapter.go"
     imports = text.split("import (", 1)[1].split(")", 1)[0].split()
     assert all("." not in path for path in imports), imports  # the standard library only (no module host)
@@ -115,7 +120,7 @@ def test_init_lang_go_writes_a_standard_library_starter_that_speaks_the_protocol
 def test_init_lang_java_writes_a_standard_library_starter_that_speaks_the_protocol(tmp_path, capsys, monkeypatch):
     import re
 
-    text, _ = _init_and_probe("java", tmp_path, capsys, monkeypatch)
+    text, _ = _init_and_probe("java", tmp_path, capsys, monkeypatch)  # compiled with javac as the output says
     java = "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
     assert load_config(cwd=tmp_path).integration == f"exec:{java} -cp build BluumAdapter"
     imports = re.findall(r"^import ([\w.]+);", text, flags=re.M)

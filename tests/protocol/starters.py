@@ -164,6 +164,6 @@ def _build_java(work: Path, variants: dict[str, str]) -> None:
         source = work / f"{cls}.java"
         source.write_text(apply(text, Edit("public final class BluumAdapter {", f"public final class {cls} {{")))
         sources.append(str(source))
-    compiled = subprocess.run(["javac", "-d", str(work / "build"), *sources], capture_output=True, text=True,
+    compiled = subprocess.run(["javac", "-Xlint:all", "-Werror", "-d", str(work / "build"), *sources], capture_output=True, text=True,
                               timeout=300)  # fmt: skip
     assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
