@@ -70,6 +70,7 @@ KNOWN_BAD: dict[str, dict[str, Edit]] = {
 # fmt: on
 
 TOOLCHAINS = {"go": ("go",), "java": ("javac", "java")}
+JAVAC_FLAGS = ("-Xlint:all", "-Werror")
 
 
 def require_toolchain(lang: str) -> None:
@@ -118,7 +119,8 @@ def build(lang: str) -> dict[str, str]:
     keyed on the sources, shared by concurrent workers: a finished build is renamed into place)."""
     require_toolchain(lang)
     variants = _variants(lang)
-    digest = hashlib.sha256("\0".join(f"{k}\0{v}" for k, v in sorted(variants.items())).encode()).hexdigest()[:16]
+    key = "\0".join([*JAVAC_FLAGS, *(f"{k}\0{v}" for k, v in sorted(variants.items()))])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     root = _cache_root()
     root.mkdir(mode=0o700, exist_ok=True)
     done = root / f"{lang}-{digest}"
@@ -164,6 +166,6 @@ def _build_java(work: Path, variants: dict[str, str]) -> None:
         source = work / f"{cls}.java"
         source.write_text(apply(text, Edit("public final class BluumAdapter {", f"public final class {cls} {{")))
         sources.append(str(source))
-    compiled = subprocess.run(["javac", "-Xlint:all", "-Werror", "-d", str(work / "build"), *sources], capture_output=True, text=True,
-                              timeout=300)  # fmt: skip
+    javac = ["javac", *JAVAC_FLAGS, "-d", str(work / "build"), *sources]
+    compiled = subprocess.run(javac, capture_output=True, text=True, timeout=300)
     assert compiled.returncode == 0, f"javac failed:\n{compiled.stderr}"
