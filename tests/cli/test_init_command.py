@@ -61,4 +61,68 @@ def test_init_lang_is_validated(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["init", "--lang", "cobol", "--dir", str(tmp_path)])
     assert exited.value.code == 2
-    assert "invalid choice: 'cobol'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "invalid choice: 'cobol'" in err and "go" in err and "java" in err
+
+
+def _init_and_probe(lang: str, tmp_path: Path, capsys, monkeypatch) -> tuple[str, Path]:
+    """``init --lang LANG``, then the untouched starter run as its config says: it speaks the protocol and answers
+    every operation with a TODO error that names the file to edit."""
+    import subprocess
+
+    from bluum_readiness.integration import Credentials, IntegrationEnv
+    from bluum_readiness.protocol import ProgramFactory
+    from bluum_readiness.protocol.adapter import OperationFailed
+    from tests.protocol import starters
+
+    starters.require_toolchain(lang)
+    assert main(["init", "--lang", lang, "--dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "docs/adapter-protocol.md" in out
+    config = load_config(cwd=tmp_path)
+    assert config.integration is not None and config.integration.startswith("exec:")
+    adapter = tmp_path / starters.STARTERS[lang].adapter_file
+    text = adapter.read_text(encoding="utf-8")
+    assert "TODO" in text and starters.TODO_LINES[lang] in text
+    monkeypatch.chdir(tmp_path)  # the config's command is relative to the project folder, as for a user
+    if lang == "java":
+        assert "javac -d build BluumAdapter.java" in out
+        subprocess.run(["javac", "-d", "build", adapter.name], check=True, timeout=300)
+    factory = ProgramFactory(config.integration.removeprefix("exec:"))
+    assert factory.probe() == "bluum-adapter"
+    env = IntegrationEnv(base_url="http://127.0.0.1:9/v1", credentials=lambda: Credentials("k", "s"))
+    integration = factory(env)
+    try:
+        import pytest
+
+        with pytest.raises(
+            OperationFailed, match=f"TODO: deposit is not wired to our Bluum client yet .*{adapter.name}"
+        ):
+            integration.deposit("inv_1", "fs_1", "5.00")
+    finally:
+        integration.close()
+    return text, adapter
+
+
+def test_init_lang_go_writes_a_standard_library_starter_that_speaks_the_protocol(tmp_path, capsys, monkeypatch):
+    import subprocess
+
+    text, adapter = _init_and_probe("go", tmp_path, capsys, monkeypatch)
+    vetted = subprocess.run(["go", "vet", adapter.name], capture_output=True, text=True, timeout=300)
+    assert vetted.returncode == 0, vetted.stderr
+    assert subprocess.run(["gofmt", "-l", adapter.name], capture_output=True, text=True).stdout == ""
+    assert load_config(cwd=tmp_path).integration == "exec:go run bluum_adapter.go"
+    imports = text.split("import (", 1)[1].split(")", 1)[0].split()
+    assert all("." not in path for path in imports), imports  # the standard library only (no module host)
+    assert all(f'"{op}"' in text for op in OPERATIONS)
+
+
+def test_init_lang_java_writes_a_standard_library_starter_that_speaks_the_protocol(tmp_path, capsys, monkeypatch):
+    import re
+
+    text, _ = _init_and_probe("java", tmp_path, capsys, monkeypatch)  # compiled with javac as the output says
+    java = "java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    assert load_config(cwd=tmp_path).integration == f"exec:{java} -cp build BluumAdapter"
+    imports = re.findall(r"^import ([\w.]+);", text, flags=re.M)
+    assert imports and all(name.startswith(("java.", "javax.", "com.sun.net.httpserver.")) for name in imports)
+    assert all(f'"{op}"' in text for op in OPERATIONS)

@@ -49,3 +49,23 @@ def test_smoke_unreachable_and_usage_errors():
     assert missing.returncode == 2 and "set BLUUM_API_KEY and BLUUM_API_SECRET" in missing.stderr
     no_target = _smoke(key="k", secret="s")
     assert no_target.returncode == 2 and "pass --target" in no_target.stderr
+
+
+def _smoke_env(twin_server, **variables: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLUUM_")}
+    env.update(BLUUM_API_KEY=twin_server.pair.key, BLUUM_API_SECRET=twin_server.pair.secret, **variables)
+    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "smoke"],
+                          capture_output=True, text=True, env=env, timeout=30)  # fmt: skip
+
+
+def test_smoke_reads_the_base_url_adapters_get_and_the_old_name_with_a_deprecation_line(twin_server):
+    current = _smoke_env(twin_server, BLUUM_API_BASE_URL=twin_server.base_url)
+    assert current.returncode == 0, current.stderr
+    assert "deprecated" not in current.stderr
+    old = _smoke_env(twin_server, BLUUM_BASE_URL=twin_server.base_url)
+    assert old.returncode == 0, old.stderr
+    [line] = old.stderr.splitlines()
+    assert "BLUUM_BASE_URL is deprecated; set BLUUM_API_BASE_URL instead" in line
+    # both set: the current name wins, silently (the old one points at a closed port here)
+    both = _smoke_env(twin_server, BLUUM_API_BASE_URL=twin_server.base_url, BLUUM_BASE_URL="http://127.0.0.1:9/v1")
+    assert both.returncode == 0 and both.stderr == "", both.stderr

@@ -57,6 +57,27 @@ def test_an_api_refusal_carries_status_code_param_and_request_id(probe):
     )
 
 
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [
+        ("upload_document", ("document already uploaded", 409, "BLUM-409-002", "document", "req_axios", None)),
+        ("link_bank_account", ("bad bank", 400, "BLUM-400-001", None, "req_flat", None)),
+        ("create_investor", ("timeout of 500ms exceeded", None, None, None, None, "ETIMEDOUT")),
+    ],
+)
+def test_an_axios_error_carries_what_the_api_answered(probe, operation, expected):
+    with pytest.raises(OperationFailed) as caught:
+        if operation == "upload_document":
+            probe.upload_document("inv_1", {"document_type": "passport", "content": b"x"})
+        elif operation == "link_bank_account":
+            probe.link_bank_account("inv_1", {"type": "manual"})
+        else:
+            probe.create_investor({})
+    failure = caught.value
+    observed = (str(failure), failure.status, failure.code, failure.param, failure.request_id, failure.transport)
+    assert observed == expected
+
+
 @pytest.mark.parametrize(("operation", "transport"), [("withdraw", "ECONNREFUSED"), ("get_order", "ETIMEDOUT")])
 def test_a_network_failure_is_named(probe, operation, transport):
     with pytest.raises(OperationFailed) as caught:

@@ -1,6 +1,7 @@
 """``bluum-readiness init``: write a commented starter ``bluum-readiness.toml`` and an adapter template into the
-current directory (never overwriting an existing file): ``bluum_adapter.py`` (``--lang python``, the default) or
-``bluum_adapter.mjs`` (``--lang node``: the adapter protocol's runtime on Node's readline, no dependencies)."""
+current directory (never overwriting an existing file): ``bluum_adapter.py`` (``--lang python``, the default), or a
+program speaking the adapter protocol with its runtime and no dependencies: ``bluum_adapter.mjs`` (``--lang node``),
+``bluum_adapter.go`` (``--lang go``) or ``BluumAdapter.java`` (``--lang java``)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from bluum_readiness.errors import ConfigError
 
 ADAPTER_FILE = "bluum_adapter.py"
 NODE_ADAPTER_FILE = "bluum_adapter.mjs"
+GO_ADAPTER_FILE = "bluum_adapter.go"
+JAVA_ADAPTER_FILE = "BluumAdapter.java"
 
 CONFIG_TEMPLATE = """\
 # bluum-readiness configuration (docs: docs/configuration.md). Command-line flags override these settings.
@@ -203,17 +206,32 @@ STARTERS = {
         f"exec:node {NODE_ADAPTER_FILE}",
         f"wire the operations in {NODE_ADAPTER_FILE} to your Bluum client (docs/adapter-protocol.md)",
     ),
+    "go": Starter(
+        GO_ADAPTER_FILE,
+        f"exec:go run {GO_ADAPTER_FILE}",
+        f"wire integration() in {GO_ADAPTER_FILE} to your Bluum client (docs/adapter-protocol.md; to start faster, "
+        f'`go build -o bluum-adapter {GO_ADAPTER_FILE}` and integration = "exec:./bluum-adapter")',
+    ),
+    "java": Starter(
+        JAVA_ADAPTER_FILE,
+        "exec:java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp build BluumAdapter",
+        f"wire integration() in {JAVA_ADAPTER_FILE} to your Bluum client (docs/adapter-protocol.md), compile it "
+        f"with `javac -d build {JAVA_ADAPTER_FILE}` (again after each change)",
+    ),
 }
 
 
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "init",
-        help=f"write a starter {CONFIG_FILE} and an adapter template ({ADAPTER_FILE} or {NODE_ADAPTER_FILE})",
+        help=f"write a starter {CONFIG_FILE} and an adapter template ({ADAPTER_FILE}, {NODE_ADAPTER_FILE}, "
+        f"{GO_ADAPTER_FILE} or {JAVA_ADAPTER_FILE})",
         description=f"Write {CONFIG_FILE} (commented settings) and an adapter template with every operation of the "
-        f"adapter contract as a TODO into --dir: {ADAPTER_FILE} (--lang python, the default) or "
-        f"{NODE_ADAPTER_FILE} (--lang node: the adapter protocol's runtime for a program in any language, on "
-        "Node's readline, no dependencies). Existing files are never overwritten.",
+        f"adapter contract as a TODO into --dir: {ADAPTER_FILE} (--lang python, the default), or a program "
+        f"speaking the adapter protocol, with its runtime and no dependencies: {NODE_ADAPTER_FILE} (--lang node), "
+        f"{GO_ADAPTER_FILE} (--lang go: standard library, Go 1.19+) or {JAVA_ADAPTER_FILE} (--lang java: "
+        "standard library, Java 17+; the Go and Java starters carry an example client and webhook receiver that "
+        "pass against the twin). Existing files are never overwritten.",
     )
     p.add_argument("--dir", default=".", help="where to write them (default: the current directory)")
     p.add_argument(

@@ -36,6 +36,32 @@ serve(
     async positions() {
       return [];
     },
+    async upload_document() {
+      // an AxiosError as axios 1.x builds it for a 409: the answer on err.response, headers an AxiosHeaders
+      const headers = new Map([["x-request-id", "req_axios"]]);
+      throw Object.assign(new Error("Request failed with status code 409"), {
+        name: "AxiosError",
+        isAxiosError: true,
+        code: "ERR_BAD_REQUEST",
+        response: {
+          status: 409,
+          headers: { get: (name) => headers.get(name.toLowerCase()) },
+          data: { error: { code: "BLUM-409-002", message: "document already uploaded", param: "document" } },
+        },
+      });
+    },
+    async link_bank_account() {
+      // a client that answers a flat {code, error} body, headers a plain object (axios 0.x)
+      throw Object.assign(new Error("Request failed with status code 400"), {
+        isAxiosError: true,
+        code: "ERR_BAD_REQUEST",
+        response: { status: 400, headers: { "x-request-id": "req_flat" }, data: { code: "BLUM-400-001", error: "bad bank" } },
+      });
+    },
+    async create_investor() {
+      // axios's own timeout
+      throw Object.assign(new Error("timeout of 500ms exceeded"), { isAxiosError: true, code: "ECONNABORTED" });
+    },
     async request_log() {
       return [];
     },

@@ -18,8 +18,9 @@
 //   reads that log: one line per HTTP exchange with method, path, status, X-Request-Id and duration (JSON or
 //   text), failed attempts with what went wrong, refusals at warn/error with Bluum's code — never a secret;
 // - throw when an operation fails. Give the error `status`, `code` (Bluum's BLUM-… code) and `requestId`
-//   (the answer's X-Request-Id) when the API answered; Node's own network errors (ECONNRESET, a
-//   TimeoutError from AbortSignal.timeout, "fetch failed") are recognised as they are.
+//   (the answer's X-Request-Id) when the API answered; axios errors are read as they are (err.response: its
+//   status, Bluum's error body, the x-request-id header), and so are Node's own network errors (ECONNRESET, a
+//   TimeoutError from AbortSignal.timeout, "fetch failed") and axios's (its timeout, ECONNRESET, …).
 //
 // No dependencies: Node 18 or newer (fetch, FormData and Blob are built in).
 
@@ -192,24 +193,36 @@ export function serve(operations, { name = "bluum-adapter", capabilities = {} } 
   lines.on("close", () => process.exit(0));
 }
 
-/** The JSON-RPC error object for a failed operation: what the API answered, or which network failure. */
+/** The JSON-RPC error object for a failed operation: what the API answered, or which network failure. Reads your
+ *  own error's `status`, `code`, `param`, `requestId`/`request_id`, `transport`; axios errors (and errors shaped
+ *  like them) through `err.response`: its status, Bluum's `{error: {code, message, param}}` body (or a flat
+ *  `{code, error}`), its `x-request-id` header; Node's and axios's network failures by their code. */
 export function toRpcError(err) {
   const cause = err?.cause;
-  const bluumCode = [err?.bluumCode, err?.code].find((c) => typeof c === "string" && c.startsWith("BLUM-"));
+  const response = err?.response && typeof err.response === "object" ? err.response : null;
+  const body = response?.data && typeof response.data === "object" ? response.data : {};
+  const envelope = body.error && typeof body.error === "object" ? body.error : body;
+  const header = (name) =>
+    typeof response?.headers?.get === "function" ? response.headers.get(name) : response?.headers?.[name];
+  const bluumCode = [err?.bluumCode, err?.code, envelope.code].find((c) => typeof c === "string" && c.startsWith("BLUM-"));
   const networkCode = [err?.transport, err?.code, cause?.code].find(
     (c) => typeof c === "string" && !c.startsWith("BLUM-"),
   );
-  const timedOut = ["TimeoutError", "AbortError"].includes(err?.name) || cause?.name === "TimeoutError";
+  const timedOut =
+    ["TimeoutError", "AbortError"].includes(err?.name) ||
+    cause?.name === "TimeoutError" ||
+    (err?.code === "ECONNABORTED" && /timeout/i.test(String(err?.message))); // axios's timeout
   const fetchFailed = err?.name === "TypeError" && err?.message === "fetch failed"; // undici's network error
-  const status = Number.isInteger(err?.status) ? err.status : null;
+  const status = Number.isInteger(err?.status) ? err.status : Number.isInteger(response?.status) ? response.status : null;
+  const apiMessage = envelope.message ?? (typeof body.error === "string" ? body.error : undefined);
   return {
     code: -32000,
-    message: String(err?.message ?? err),
+    message: String((response && apiMessage) || (err?.message ?? err)),
     data: {
       status,
       code: bluumCode ?? null,
-      param: err?.param ?? null,
-      request_id: err?.requestId ?? err?.request_id ?? null,
+      param: err?.param ?? envelope.param ?? null,
+      request_id: err?.requestId ?? err?.request_id ?? header("x-request-id") ?? null,
       transport:
         status === null
           ? timedOut

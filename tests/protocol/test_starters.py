@@ -1,0 +1,144 @@
+"""The Go and Java starters (``init --lang go|java``) with their example client filled in as the docs say pass the
+suite against the twin, and three known-bad variants of that example — withdrawals without an Idempotency-Key, no
+retry on 5xx, a receiver that skips signature verification — fail exactly the checks that name the defect.
+
+Kept cheap: each build is compiled once per session (tests/protocol/starters.py). The Go starter (a process
+starts in milliseconds) runs every check of the items that judge the integration except the alert checks (not
+verifiable without alerts(), an optional capability) and the slowest timed ones (their cost is waiting; the Node
+integration proves the program path passes them, and `bluum-readiness run` on these starters passes them too); each
+Go known-bad variant runs its items' untimed checks and the timed ones it must fail (``judged_checks``, as for the
+Node variants). A JVM costs about a second per process (a process per check), so the Java starter runs the checks
+that exercise each part of it once (``JAVA_CHECKS``: every operation, the retries, the keys, the credentials file,
+the receiver and its effects, the log), and each Java known-bad variant the checks that must flag it and one of its
+item's checks it must pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bluum_readiness.checks import registry
+from bluum_readiness.config import Thresholds
+from bluum_readiness.protocol import ProgramFactory
+from bluum_readiness.suite.session import SuiteSession
+from tests.checks.judging import run_checks
+from tests.protocol import starters
+from tests.protocol.test_program_integrations import NEEDS_ALERTS, by_status, judged_checks
+
+LANGS = ("go", "java")
+#: Items whose checks judge the integration itself (credentials and smoke-test judge the project and the target).
+JUDGED_ITEMS = ("lifecycle", "idempotency", "error-handling", "webhooks", "credential-rotation", "observability")
+#: Timed checks left to `bluum-readiness run` (seconds of waiting each, on paths the Node integration proves).
+SLOWEST = {
+    "error-handling.429-backoff-grows",
+    "error-handling.backoff-between-retries",
+    "error-handling.429-bounded",
+    "idempotency.exactly-once",
+    "lifecycle.money-invariants",
+}
+#: The Java starter's checks, in three groups (xdist spreads them): each part of the starter judged once.
+JAVA_CHECKS = {
+    "operations": (
+        "lifecycle.full-journey",  # every operation, the Plaid list envelope, deposits and withdrawals
+        "lifecycle.error-paths",  # refusals carry status and code
+        "lifecycle.webhook-events",
+        "idempotency.key-on-every-transfer",
+        "idempotency.same-key-on-retry",
+    ),
+    "faults": (
+        "error-handling.5xx-retried",
+        "error-handling.timeout-retried",  # the per-request timeout
+        "error-handling.400-not-retried",
+        "error-handling.401-refresh",  # the credentials file re-read
+        "credential-rotation.drill",
+        "observability.request-log",  # its JSON log lines
+        "observability.failures-logged",  # also the attempts that got no answer
+    ),
+    "webhooks": (
+        "webhooks.signature-verified",
+        "webhooks.duplicates-idempotent",
+        "webhooks.end-to-end",  # the receiver on the suite's TLS, effects through processed_events
+    ),
+}
+#: What a Java known-bad variant must pass besides failing its checks.
+JAVA_ALSO_PASSES = {
+    "no-withdrawal-key": "idempotency.same-key-on-retry",
+    "no-5xx-retry": "error-handling.400-not-retried",
+    "unverified-webhooks": "webhooks.duplicates-idempotent",
+}
+# variant -> (the items it is judged on, the checks that must flag it)
+EXPECTED: dict[str, tuple[tuple[str, ...], set[str]]] = {
+    "no-withdrawal-key": (
+        ("idempotency", "lifecycle"),
+        {
+            "idempotency.key-on-every-transfer",
+            "lifecycle.full-journey",
+            "lifecycle.webhook-events",
+            "lifecycle.error-paths",  # its withdrawal "above the balance" is refused for the missing key
+        },
+    ),
+    "no-5xx-retry": (("error-handling",), {"error-handling.5xx-retried"}),
+    "unverified-webhooks": (
+        ("webhooks",),
+        {"webhooks.signature-verified", "webhooks.timestamp-tolerance", "webhooks.replay-rejected"},
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[SuiteSession]:
+    s = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def known_bad_session() -> Iterator[SuiteSession]:
+    """As for the Node variants: nothing these variants must pass waits on settlement for long."""
+    s = SuiteSession.embedded("bluum_readiness.reference:create_fast", thresholds=Thresholds(settle_timeout_s=1.5))
+    yield s
+    s.close()
+
+
+def test_every_known_bad_variant_is_expected_somewhere():
+    assert set(EXPECTED) == set(starters.KNOWN_BAD)
+    assert SLOWEST <= {c.id for item in JUDGED_ITEMS for c in registry.for_item(item)}
+
+
+def test_the_java_checks_name_real_checks_and_cover_every_judged_item():
+    known = {c.id for item in JUDGED_ITEMS for c in registry.for_item(item)}
+    chosen = {check for group in JAVA_CHECKS.values() for check in group}
+    assert chosen <= known and {check.split(".")[0] for check in chosen} == set(JUDGED_ITEMS)
+    for variant, check in JAVA_ALSO_PASSES.items():
+        assert check.split(".")[0] in EXPECTED[variant][0] and check not in EXPECTED[variant][1]
+
+
+@pytest.mark.parametrize("item", JUDGED_ITEMS)
+def test_the_go_starter_with_its_example_client_passes(session, item):
+    commands = starters.build("go")
+    checks = [c.id for c in registry.for_item(item) if c.id not in NEEDS_ALERTS and c.id not in SLOWEST]
+    outcomes = run_checks(session, ProgramFactory(commands[""]), checks)
+    assert by_status(outcomes, "passed") == set(checks), outcomes
+
+
+@pytest.mark.parametrize("group", sorted(JAVA_CHECKS))
+def test_the_java_starter_with_its_example_client_passes(session, group):
+    commands = starters.build("java")
+    outcomes = run_checks(session, ProgramFactory(commands[""]), JAVA_CHECKS[group])
+    assert by_status(outcomes, "passed") == set(JAVA_CHECKS[group]), outcomes
+
+
+@pytest.mark.parametrize("variant", sorted(EXPECTED))
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_known_bad_variant_of_the_example_fails_exactly_its_checks(known_bad_session, lang, variant):
+    commands = starters.build(lang)
+    judged_on, expected = EXPECTED[variant]
+    if lang == "go":
+        checks = judged_checks(judged_on, expected)
+    else:
+        checks = (*sorted(expected), JAVA_ALSO_PASSES[variant])
+    outcomes = run_checks(known_bad_session, ProgramFactory(commands[variant]), checks)
+    assert by_status(outcomes, "failed") == expected, outcomes
+    assert by_status(outcomes, "passed") == set(outcomes) - expected != set(), outcomes
