@@ -160,6 +160,9 @@ def _mixed_traffic(s: Scene) -> None:
         _capability(s, "request_log", secrets)
         _capability(s, "alerts", secrets)
     _record_logs(s, logs, secrets)
+    facts = s.observation.facts
+    lines = facts["log"]
+    s.evidence("scanned", _scanned(lines, _scanned_texts(lines, facts.get("request_log"), facts.get("alerts"))))
 
 
 def _entry_problems(exchange: Exchange, entry: dict[str, Any] | None) -> list[str]:
@@ -437,9 +440,6 @@ def failures_logged(facts: Facts) -> Verdict:
 # -- secrets -------------------------------------------------------------------------------------------------
 
 
-_SOURCES = (("request_log", "request_log()"), ("alerts", "alerts()"))
-
-
 @judged(
     "observability.no-secrets-in-logs",
     item=ITEM,
@@ -448,41 +448,56 @@ _SOURCES = (("request_log", "request_log()"), ("alerts", "alerts()"))
     uses=("mixed-traffic.request_log", "mixed-traffic.alerts"),
 )
 def no_secrets_in_logs(facts: Facts) -> Verdict:
-    lines: Sequence[LogLine] = facts["mixed-traffic.log"]
-    texts: dict[str, str] = {}
-    for fact, where in _SOURCES:
-        value = facts[f"mixed-traffic.{fact}"]
-        if value is not None:
-            texts[where] = json.dumps(value, default=repr)
-    texts["Python logging"] = "\n".join(line.text for line in lines if line.source == "logging")
-    stderr = [line.text for line in lines if line.source == "stderr"]
-    if stderr:
-        texts["the program's stderr"] = "\n".join(stderr)
-    counted = {"Python logging": sum(line.source == "logging" for line in lines), "the program's stderr": len(stderr)}
-    scanned = {
-        "scanned": {
-            where: {"bytes": len(text.encode()), **({"lines": counted[where]} if where in counted else {})}
-            for where, text in texts.items()
-        }
-    }
+    texts = _scanned_texts(
+        facts["mixed-traffic.log"], facts["mixed-traffic.request_log"], facts["mixed-traffic.alerts"]
+    )
     if not any(texts.values()):
         return Unjudged(
             "the integration logged nothing (no Python log record, no stderr line, no request_log() or alerts()), so "
             "there was nothing to scan for secrets — a scan of nothing is not a pass"
-            + (ROOT_LOGGER_FIX if _python_log_unseen(lines, facts["mixed-traffic.programs"]) else "")
+            + (
+                ROOT_LOGGER_FIX
+                if _python_log_unseen(facts["mixed-traffic.log"], facts["mixed-traffic.programs"])
+                else ""
+            )
         )
     names: list[str] = facts["mixed-traffic.secrets"]
     leaks = [f"{what} in {where}" for where, text in texts.items() for what in names if f"[{what}]" in text]
     if not leaks:
-        return Passed(scanned)
+        return None
     return Finding(
         "secret-exposed",
         "no trace of the API secret, its Basic token or the webhook secret in logs or alerts",
         "; ".join(leaks),
         "log method, path, status, X-Request-Id and duration only — never request headers, credentials or "
         "webhook secrets",
-        evidence={**scanned, "where": leaks, "exchanges": len(facts["mixed-traffic.exchanges"])},
+        evidence={"where": leaks, "exchanges": len(facts["mixed-traffic.exchanges"])},
     )
+
+
+def _scanned_texts(lines: Sequence[LogLine], request_log: Any, alerts: Any) -> dict[str, str]:
+    """Every text a secret could be in, by where it came from (what ``no-secrets-in-logs`` scans)."""
+    texts: dict[str, str] = {}
+    for value, where in ((request_log, "request_log()"), (alerts, "alerts()")):
+        if value is not None:
+            texts[where] = json.dumps(value, default=repr)
+    texts["Python logging"] = "\n".join(line.text for line in lines if line.source == "logging")
+    stderr = [line.text for line in lines if line.source == "stderr"]
+    if stderr:
+        texts["the program's stderr"] = "\n".join(stderr)
+    return texts
+
+
+def _scanned(lines: Sequence[LogLine], texts: Mapping[str, str]) -> dict[str, dict[str, int]]:
+    """How much of each source was scanned: bytes, and lines for the log sources (evidence, pass or not)."""
+    counted = {
+        "Python logging": sum(line.source == "logging" for line in lines),
+        "the program's stderr": sum(line.source == "stderr" for line in lines),
+    }
+    return {
+        where: {"bytes": len(text.encode()), **({"lines": counted[where]} if where in counted else {})}
+        for where, text in texts.items()
+    }
 
 
 # -- alerts --------------------------------------------------------------------------------------------------
