@@ -342,17 +342,20 @@ class Harness:
             self._webhook_tls = shared_local_tls()
         return self._webhook_tls
 
-    def observe(self, scenario: Scenario) -> Observation:
+    def observe(self, scenario: Scenario, reader: str = "") -> Observation:
         """What ``scenario`` saw of the integration, observed once per session for this integration factory and
-        these thresholds: every check that judges it reads the same observation (429-backoff-grows and
-        429-jitter judge one set of backoff trials), whatever it found. The observation's evidence (its fault
-        plans, exchanges, charts' data) is recorded in this check's evidence; when an earlier check observed it,
-        ``shared_observation`` says so. Observations are shared: do not mutate them."""
+        these thresholds and read once by each check (``reader``): every check that judges it reads the same
+        observation (429-backoff-grows and 429-jitter judge one set of backoff trials), whatever it found; a check
+        that runs again observes again (the world may have changed: the deployed pair, say). The observation's
+        evidence (its fault plans, exchanges, charts' data) is recorded in this check's evidence; when an earlier
+        check observed it, ``shared_observation`` says so. Observations are shared: do not mutate them."""
         key = (scenario.name, id(self.factory), self.thresholds)  # by identity: a factory need not be hashable
-        entry = self._observations.get(key)
-        shared = entry is not None  # the entry holds the factory, so its id cannot be reused meanwhile
-        if entry is None:
-            entry = self._observations[key] = (self.factory, scenario.observe(self))
+        entry = self._observations.get(key)  # it holds the factory, so its id cannot be reused meanwhile
+        shared = entry is not None and reader not in entry[2]
+        if not shared:
+            entry = self._observations[key] = (self.factory, scenario.observe(self), set())
+        assert entry is not None
+        entry[2].add(reader)
         observation: Observation = entry[1]
         for field_name, value in copy.deepcopy(observation.evidence).items():
             if isinstance(value, list):

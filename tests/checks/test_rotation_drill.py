@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -63,15 +64,16 @@ def short_settle_session() -> Iterator[SuiteSession]:
 def test_a_failed_drill_names_the_failed_operations_and_keeps_a_working_pair(short_settle_session):
     session = short_settle_session
     session.factory = cutover_variants.credentials_cached_forever  # type: ignore[attr-defined]
+    evidence: dict[str, Any] = {}
     with pytest.raises(ConformanceFailure) as caught:
-        session.run(DRILL)
+        session.run(DRILL, evidence)
     failure = caught.value
     assert failure.checklist_id == "credential-rotation"
     assert failure.cause == "credentials-cached"  # the cause error-handling.401-refresh names for the same defect
     # the first failure met the revoked pair: begun after the revocation, or in flight when it happened
     assert "operations failed during the drill" in failure.observed and "(revoked" in failure.observed
-    assert failure.evidence["rotation"]["failed_operations"][0]["ended_in"] == "revoked"
-    assert failure.evidence["rotation"]["failed_operations"] and failure.evidence["runbook"]["steps"]
+    assert evidence["rotation"]["failed_operations"][0]["ended_in"] == "revoked"
+    assert evidence["rotation"]["failed_operations"] and evidence["runbook"]["steps"]
     session.run(registry.get("smoke-test.read-only-200"))  # the store holds the new, working pair
 
 

@@ -107,14 +107,13 @@ def test_a_python_log_the_root_logger_never_sees_is_named_in_the_fix(session, mo
     # logs_only passes request-log on its log lines; with its logger kept from the root logger (propagate=False, as
     # structlog's default configuration prints past logging) only httpx's records are seen, and the fix says why
     monkeypatch.setattr(configurable.log, "propagate", False)
-    # a factory of its own: a session observes each scenario once per factory, and this one's log changed
-    session.factory = lambda env, **options: cutover_variants.logs_only(env, **options)  # type: ignore[attr-defined]
+    session.factory = cutover_variants.logs_only  # type: ignore[attr-defined]
     with pytest.raises(ConformanceFailure) as caught:
         session.run(registry.get("observability.request-log"))
     assert "no Python log record but an HTTP library's was captured" in caught.value.observed
     assert "propagate = False" in caught.value.fix and "structlog.stdlib.LoggerFactory()" in caught.value.fix
     monkeypatch.setattr(configurable.log, "propagate", True)
-    session.factory = lambda env, **options: cutover_variants.log_lines_without_request_ids(env, **options)  # type: ignore[attr-defined]
+    session.factory = cutover_variants.log_lines_without_request_ids  # type: ignore[attr-defined]
     with pytest.raises(ConformanceFailure) as seen:  # its own lines are seen: no word of the root logger
         session.run(registry.get("observability.request-log"))
     assert "propagate" not in seen.value.fix

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bluum_readiness.checks.judge import failure
-from bluum_readiness.checks.registry import check
+from bluum_readiness.checks.judge import Facts, Finding, Verdict, judged
+from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.smoke import smoke_test
 
-if TYPE_CHECKING:
-    from bluum_readiness.harness import Harness
+ITEM = "smoke-test"
+REQUEST = "GET /assets?asset_class=us_equity&tradable=true&limit=1"
 
 
-@check("smoke-test.read-only-200", item="smoke-test", title="A read-only request with the deployed credentials → 200")
-def read_only_200(h: Harness) -> None:
-    result = smoke_test(h.target.base_url, h.credentials.get())
-    h.evidence["smoke"] = {
+@scenario("smoke", facts=("result",))
+def _smoke(s: Scene) -> None:
+    """One read-only request with the deployed pair, as ``bluum-readiness smoke`` makes it."""
+    result = smoke_test(s.h.target.base_url, s.h.credentials.get())
+    answered = {
         "url": result.url,
         "status": result.status,
         "code": result.code,
         "request_id": result.request_id,
         "duration_ms": round(result.duration_ms, 1),
     }
-    if not result.ok:
-        raise failure(
-            expected="200 from GET /assets?asset_class=us_equity&tradable=true&limit=1",
-            observed=result.message,
-            fix="deploy the key pair of this environment to the secret source the integration reads, then re-run",
-            evidence=dict(h.evidence["smoke"]),
-        )
+    s.evidence("smoke", answered)
+    s.fact("result", {**answered, "ok": result.ok, "message": result.message})
+
+
+@judged(
+    "smoke-test.read-only-200",
+    item=ITEM,
+    title="A read-only request with the deployed credentials → 200",
+    needs=("smoke.result",),
+)
+def read_only_200(facts: Facts) -> Verdict:
+    result = facts["smoke.result"]
+    if result["ok"]:
+        return None
+    return Finding(
+        "credentials-not-deployed" if result["status"] in (401, 403) else "",
+        f"200 from {REQUEST}",
+        result["message"],
+        "deploy the key pair of this environment to the secret source the integration reads, then re-run",
+        evidence={"smoke": {k: v for k, v in result.items() if k not in ("ok", "message")}},
+    )

@@ -159,7 +159,7 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
 
 def _run(spec: Judge) -> Callable[[Harness], None]:
     def run(h: Harness) -> None:
-        observations = {name: h.observe(SCENARIOS[name]) for name in spec.scenarios}
+        observations = {name: h.observe(SCENARIOS[name], reader=spec.check) for name in spec.scenarios}
         verdict = judge(spec, observations, h.language)
         if isinstance(verdict, Unjudged):
             raise NotVerifiable(verdict.reason)

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bluum_readiness._client_tls import default_tls_context
-from bluum_readiness.checks.judge import failure
-from bluum_readiness.checks.registry import check
+from bluum_readiness.checks.judge import Facts, Finding, Unjudged, Verdict, judged
+from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.config import rotation_message
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import NotVerifiable
@@ -166,14 +166,14 @@ def _order(h: Harness) -> dict[str, Any]:
     return {"symbol": "AAPL", "side": "buy", "type": "market", "time_in_force": "day", "quantity": str(quantity)}
 
 
-@check(
-    CHECK,
-    item=ITEM,
-    title="Rotating the key pair under live traffic: old pair 401, new pair works, no failed operation",
-)
-def drill(h: Harness) -> None:
+@scenario("rotation-drill", facts=("drill",))
+def _rotation_drill(s: Scene) -> None:
+    """A new pair handed to the integration's secret source under continuous traffic, then the old pair revoked (the
+    twin) or the traffic kept going on the new one (a real environment): every operation with the phase it began and
+    ended in, and what each pair answers at the end."""
+    h = s.h
     next_pair = _second_pair(h)
-    integration = h.integration()
+    integration = s.integration
     investor, bank = h.funded_investor()
     order = _order(h)
     traffic = _Traffic(
@@ -187,9 +187,9 @@ def drill(h: Harness) -> None:
     old = h.credentials.current
     steps: list[dict[str, Any]] = []
     evidence: dict[str, Any] = {"old_key": _masked(old.key), "steps": steps}
-    h.evidence["rotation"] = evidence
-    h.evidence["runbook"] = RUNBOOK
-    timeout = h.thresholds.settle_timeout_s
+    s.evidence("rotation", evidence)
+    s.evidence("runbook", RUNBOOK)
+    timeout = s.thresholds.settle_timeout_s
 
     started = time.time()
 
@@ -235,78 +235,99 @@ def drill(h: Harness) -> None:
     step("integration adopted the new pair" if adopted else "integration had not adopted the new pair; revoking anyway")
 
     # 3. revoke the old pair, and keep going
+    last_phase = "revoked" if h.target.twin else "switched"
     if not h.target.twin:
         traffic.phase = "switched"
         step("traffic continues with the new pair (the old pair can only be revoked in the dashboard)")
-        poll(
-            lambda: traffic.done("switched"),
-            lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
-            timeout,
-            LOCAL_POLL_S,
-        )
     else:
         traffic.phase = "revoked"  # from the revoke request on: an operation that ends now may meet the revoked pair
         h.sandbox("POST", f"/api-keys/{old.key}/revoke")
         step("old pair revoked")
-        poll(
-            lambda: traffic.done("revoked"),
-            lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
-            timeout,
-            LOCAL_POLL_S,
-        )
+    poll(
+        lambda: traffic.done(last_phase),
+        lambda ops: len(ops) >= AFTER_REVOKE_OPS or any(o.error for o in ops),
+        timeout,
+        LOCAL_POLL_S,
+    )
     returned = traffic.halt(timeout)
-    after = [o for o in traffic.ops if o.phase != "warm-up"]
-    failed = [o for o in after if o.error]
-    last_phase = "revoked" if h.target.twin else "switched"
-    later = [o for o in after if o.phase == last_phase and o.finished]
-    evidence["operations"] = {
-        phase: sum(1 for o in traffic.ops if o.phase == phase) for phase in dict.fromkeys(o.phase for o in traffic.ops)
-    }
-    evidence["failed_operations"] = [
+    operations = [
         {
             "operation": o.name,
             "phase": o.phase,
             "ended_in": o.ended_in,
             "error": o.error,
+            "status": o.status,
+            "finished": bool(o.finished),
             "t_s": round(o.started - started, 3),
         }
-        for o in failed[:20]
+        for o in traffic.ops
     ]
+    evidence["operations"] = {
+        phase: sum(1 for o in traffic.ops if o.phase == phase) for phase in dict.fromkeys(o.phase for o in traffic.ops)
+    }
+    evidence["failed_operations"] = [o for o in operations if o["error"] and o["phase"] != "warm-up"][:20]
     evidence["adopted_before_revocation"] = bool(adopted)
     new_status = _status_with(h, new)
     old_status = _status_with(h, old) if h.target.twin else None
     step("final probe", new_pair_status=new_status, old_pair_status=old_status)
+    s.fact(
+        "drill",
+        {
+            "operations": operations,
+            "returned": returned,
+            "timeout_s": timeout,
+            "last_phase": last_phase,
+            "new_status": new_status,
+            "old_status": old_status,
+            "revoked": h.target.twin,
+        },
+    )
 
+
+@judged(
+    CHECK,
+    item=ITEM,
+    title="Rotating the key pair under live traffic: old pair 401, new pair works, no failed operation",
+    needs=("rotation-drill.drill",),
+)
+def drill(facts: Facts) -> Verdict:
+    drilled: dict[str, Any] = facts["rotation-drill.drill"]
+    after = [o for o in drilled["operations"] if o["phase"] != "warm-up"]
+    failed = [o for o in after if o["error"]]
+    later = [o for o in after if o["phase"] == drilled["last_phase"] and o["finished"]]
+    timeout, revoked = drilled["timeout_s"], drilled["revoked"]
     problems: list[str] = []
     if failed:
         first = failed[0]
-        when = first.phase if first.ended_in in ("", first.phase) else f"{first.ended_in}, begun {first.phase}"
+        begun = first["phase"]
+        when = begun if first["ended_in"] in ("", begun) else f"{first['ended_in']}, begun {begun}"
         problems.append(
             f"{len(failed)} of {len(after)} operations failed during the drill, the first "
-            f"{first.name}() ({when}): {first.error}"
+            f"{first['operation']}() ({when}): {first['error']}"
         )
-    if not returned:
+    if not drilled["returned"]:
         problems.append(f"an operation had not returned {timeout:g} s after the drill ended")
-    if len([o for o in later if not o.error]) < 1:
-        problems.append(f"no operation succeeded after the {'revocation' if h.target.twin else 'switch'}")
-    if new_status != 200:
-        problems.append(f"the new pair answers HTTP {new_status} at the end")
+    if len([o for o in later if not o["error"]]) < 1:
+        problems.append(f"no operation succeeded after the {'revocation' if revoked else 'switch'}")
+    if drilled["new_status"] != 200:
+        problems.append(f"the new pair answers HTTP {drilled['new_status']} at the end")
+    old_status = drilled["old_status"]
     if old_status is not None and old_status != 401:
         problems.append(f"the old pair still answers HTTP {old_status} after revocation (expected 401)")
     if problems:
-        raise failure(
-            expected="with a new pair handed to the secret source and the old pair revoked: the old pair gets 401, "
-            "the new one works, and not one operation of the continuous traffic fails",
-            observed="; ".join(problems),
-            fix="read the pair from your secret source for every request (or cache it briefly) and, on 401, read it "
-            "again and retry once — see the rotation runbook in this report",
-            evidence=dict(h.evidence),
+        return Finding(
             # operations refused 401 once the old pair was revoked: the pair was read once and kept
-            cause="credentials-cached" if failed and all(o.status == 401 for o in failed) else "",
+            "credentials-cached" if failed and all(o["status"] == 401 for o in failed) else "",
+            "with a new pair handed to the secret source and the old pair revoked: the old pair gets 401, the new one "
+            "works, and not one operation of the continuous traffic fails",
+            "; ".join(problems),
+            "read the pair from your secret source for every request (or cache it briefly) and, on 401, read it again "
+            "and retry once — see the rotation runbook in this report",
         )
-    if not h.target.twin:
-        raise NotVerifiable(
+    if not revoked:
+        return Unjudged(
             "the switch to the new pair caused no failed operation, but the suite cannot revoke the old pair in a "
             "real environment: revoke it in the Bluum dashboard, then `bluum-readiness smoke` with the old pair must "
             "answer 401 (the runbook is in the evidence)"
         )
+    return None
