@@ -226,9 +226,9 @@ class _ListHandler(logging.Handler):
             message = record.getMessage()
         except Exception:  # a broken log call must not break the check
             message = repr(record.msg)
-        extras = {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRIBUTES and _plain(v)}
+        extras = {k: v for k, v in record.__dict__.items() if k not in _RECORD_ATTRIBUTES and json_like(v)}
         if isinstance(record.msg, Mapping) and not record.args:  # structlog's ProcessorFormatter: the event dict
-            extras = {**{str(k): v for k, v in record.msg.items() if _plain(v)}, **extras}
+            extras = {**{str(k): v for k, v in record.msg.items() if json_like(v)}, **extras}
             message = json.dumps(record.msg, default=repr, ensure_ascii=False)
         text = f"{record.name} {record.levelname} {message}"
         self.sink.lines.append(LogLine("logging", text, record.levelno, record.name, message, extras or None))
@@ -251,14 +251,15 @@ def _suite_traffic() -> Iterator[None]:
 _RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
-def _plain(value: Any) -> bool:
-    """JSON-like data (what a structured logger puts in ``extra``), not arbitrary objects."""
+def json_like(value: Any) -> bool:
+    """JSON-like data (what a structured logger puts in ``extra``, what an observation keeps), not arbitrary
+    objects."""
     if isinstance(value, str | int | float | bool) or value is None:
         return True
     if isinstance(value, Mapping):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+        return all(isinstance(k, str) and json_like(v) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return all(_plain(v) for v in value)
+        return all(json_like(v) for v in value)
     return False
 
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.calling import Call
 from bluum_readiness.failures import NotVerifiable
-from bluum_readiness.harness import LogLine
+from bluum_readiness.harness import LogLine, json_like
 from bluum_readiness.integration import IntegrationError, describe_failure
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
@@ -57,7 +57,7 @@ class Outcome:
             return cls(UNFINISHED)
         if outcome.error is not None:
             info = describe_failure(outcome.error)
-            return cls(RAISED, error={k: v if _plain(v) else repr(v) for k, v in info.items()})
+            return cls(RAISED, error={k: v if json_like(v) else repr(v) for k, v in info.items()})
         return cls(RETURNED, result=repr(outcome.result))
 
     @property
@@ -106,16 +106,6 @@ class Probe:
 # -- (de)serialising facts --------------------------------------------------------------------------------------
 
 _TYPES: dict[str, type[Any]] = {"Probe": Probe, "Outcome": Outcome, "LogLine": LogLine, "Exchange": Exchange}
-
-
-def _plain(value: Any) -> bool:
-    if isinstance(value, str | int | float | bool) or value is None:
-        return True
-    if isinstance(value, Mapping):
-        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return all(_plain(v) for v in value)
-    return False
 
 
 def encode(value: Any) -> Any:
