@@ -77,6 +77,8 @@ def require_toolchain(lang: str) -> None:
     """Skip (outside CI) or fail (in CI) when the language's toolchain is not on PATH."""
     missing = [tool for tool in TOOLCHAINS[lang] if shutil.which(tool) is None]
     if not missing:
+        if lang == "go" and not any(os.environ.get(v) for v in ("GOCACHE", "XDG_CACHE_HOME", "HOME")):
+            os.environ["GOCACHE"] = str(_cache_root() / "gocache")  # go refuses to build without a cache folder
         return
     install = "apt-get install golang-go" if lang == "go" else "apt-get install openjdk-17-jdk-headless"
     reason = f"{' and '.join(missing)} not on PATH: the {lang} starter cannot be built here ({install})"
