@@ -60,6 +60,7 @@ JAVA_CHECKS = {
         "webhooks.signature-verified",
         "webhooks.duplicates-idempotent",
         "webhooks.end-to-end",  # the receiver on the suite's TLS, effects through processed_events
+        "webhooks.out-of-order",  # the receiver's state through resource_status
     ),
 }
 #: What a Java known-bad variant must pass besides failing its checks.

@@ -62,6 +62,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -146,6 +147,10 @@ public final class BluumAdapter {
 
     /** The event ids whose effects your receiver applied, one per application. */
     public interface EventProcessor { List<String> processedEvents(); }
+
+    /** The status your receiver holds for a resource (an order's "filled"…) after the events it applied, or null;
+     *  webhooks.out-of-order reads it to see an older event never overwrite a newer one. */
+    public interface StateReporter { String resourceStatus(String resourceId); }
 
     /** Your client and your webhook handler (either may be null). */
     public record Integration(BluumClient client, HttpHandler webhooks) {}
@@ -515,11 +520,13 @@ public final class BluumAdapter {
     /** A Bluum webhook receiver: the Standard Webhooks signature verified over the raw body with a constant-time
      *  compare and a 5-minute tolerance before anything else, 200 as soon as the event is taken, and one
      *  application per event id however often and however concurrently it arrives. */
-    static final class ExampleReceiver implements HttpHandler, EventProcessor {
+    static final class ExampleReceiver implements HttpHandler, EventProcessor, StateReporter {
         private static final long TOLERANCE_S = 300;
         private final Env env;
         private final Set<String> seen = new HashSet<>();
         private final List<String> processed = new ArrayList<>();
+        // resource id -> {status, the event's own timestamp}: the newest event's, whatever order they arrive in
+        private final Map<String, String[]> states = new HashMap<>();
 
         ExampleReceiver(Env env) {
             this.env = env;
@@ -563,6 +570,7 @@ public final class BluumAdapter {
                 if (!duplicate) { // the effect, once per event id: here your handler would apply it
                     synchronized (this) {
                         processed.add(id);
+                        apply((Map<?, ?>) event);
                     }
                 }
             }
@@ -571,6 +579,26 @@ public final class BluumAdapter {
         @Override
         public synchronized List<String> processedEvents() {
             return new ArrayList<>(processed);
+        }
+
+        @Override
+        public synchronized String resourceStatus(String resourceId) {
+            String[] state = states.get(resourceId);
+            return state == null ? null : state[0];
+        }
+
+        /** Keep the status of the event's resource unless the receiver holds a newer one (ISO 8601 UTC timestamps
+         *  of one format compare as text). */
+        private void apply(Map<?, ?> event) {
+            if (!(event.get("data") instanceof Map<?, ?> data) || !(data.get("id") instanceof String resource)
+                    || !(data.get("status") instanceof String status)) {
+                return;
+            }
+            String at = event.get("timestamp") instanceof String t ? Instant.parse(t).toString() : "";
+            String[] current = states.get(resource);
+            if (current == null || at.compareTo(current[1]) >= 0) {
+                states.put(resource, new String[] {status, at});
+            }
         }
 
         private static void reply(HttpExchange exchange, int status, Map<String, ?> answer) throws IOException {
@@ -726,6 +754,7 @@ public final class BluumAdapter {
         capabilities.put("request_log", false);
         capabilities.put("alerts", false);
         capabilities.put("processed_events", false);
+        capabilities.put("resource_status", false);
         capabilities.put("webhook_url", null);
         if (wired.client() instanceof RequestLogger logger) {
             capabilities.put("request_log", true);
@@ -740,6 +769,10 @@ public final class BluumAdapter {
             if (wired.webhooks() instanceof EventProcessor processor) {
                 capabilities.put("processed_events", true);
                 table.put("processed_events", p -> processor.processedEvents());
+            }
+            if (wired.webhooks() instanceof StateReporter reporter) {
+                capabilities.put("resource_status", true);
+                table.put("resource_status", p -> reporter.resourceStatus(str(p, "resource_id")));
             }
         }
         serve(table, "bluum-adapter", capabilities);

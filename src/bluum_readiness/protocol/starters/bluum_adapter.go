@@ -106,6 +106,11 @@ type (
 	Alerter interface{ Alerts() []map[string]any }
 	// EventProcessor: the event ids whose effects your receiver applied, one per application.
 	EventProcessor interface{ ProcessedEvents() []string }
+	// StateReporter: the status your receiver holds for a resource (an order's "filled"…) after the events it
+	// applied, false when it holds none; webhooks.out-of-order reads it to see an older event never overwrite a newer.
+	StateReporter interface {
+		ResourceStatus(resourceID string) (string, bool)
+	}
 )
 
 // Document is an upload_document's document, its content decoded.
@@ -398,11 +403,17 @@ type ExampleReceiver struct {
 	mu        sync.Mutex
 	seen      map[string]bool
 	processed []string
+	states    map[string]resourceState // resource id -> the newest event's status, by the event's own timestamp
+}
+
+type resourceState struct {
+	status string
+	at     time.Time
 }
 
 // NewExampleReceiver is the example receiver; the runtime serves it over HTTPS.
 func NewExampleReceiver(env Env) *ExampleReceiver {
-	return &ExampleReceiver{env: env, seen: map[string]bool{}, processed: []string{}}
+	return &ExampleReceiver{env: env, seen: map[string]bool{}, processed: []string{}, states: map[string]resourceState{}}
 }
 
 const signatureTolerance = 5 * time.Minute
@@ -432,7 +443,12 @@ func (r *ExampleReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	var event struct {
-		ID string `json:"id"`
+		ID        string    `json:"id"`
+		Timestamp time.Time `json:"timestamp"`
+		Data      struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"data"`
 	}
 	if json.Unmarshal(payload, &event) != nil || event.ID == "" || event.ID != req.Header.Get("webhook-id") {
 		reply(400, map[string]any{"error": "invalid_signature", "reason": "webhook-id and the event id differ"})
@@ -446,6 +462,10 @@ func (r *ExampleReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if !duplicate { // the effect, once per event id: here your handler would apply it
 		r.mu.Lock()
 		r.processed = append(r.processed, event.ID)
+		if current, known := r.states[event.Data.ID]; event.Data.ID != "" && event.Data.Status != "" &&
+			(!known || !event.Timestamp.Before(current.at)) { // an older event never overwrites a newer one
+			r.states[event.Data.ID] = resourceState{status: event.Data.Status, at: event.Timestamp}
+		}
 		r.mu.Unlock()
 	}
 }
@@ -455,6 +475,14 @@ func (r *ExampleReceiver) ProcessedEvents() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]string{}, r.processed...)
+}
+
+// ResourceStatus makes the runtime advertise resource_status.
+func (r *ExampleReceiver) ResourceStatus(resourceID string) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	state, known := r.states[resourceID]
+	return state.status, known
 }
 
 // verifySignature says why a delivery is not authentic, or "" when it is (Standard Webhooks: HMAC-SHA256 over
@@ -640,7 +668,9 @@ func main() {
 			table[method] = notWired(method)
 		}
 	}
-	capabilities := map[string]any{"request_log": false, "alerts": false, "processed_events": false, "webhook_url": nil}
+	capabilities := map[string]any{
+		"request_log": false, "alerts": false, "processed_events": false, "resource_status": false, "webhook_url": nil,
+	}
 	if logger, ok := client.(RequestLogger); ok {
 		capabilities["request_log"] = true
 		table["request_log"] = func(params) (any, error) { return logger.RequestLog(), nil }
@@ -659,6 +689,15 @@ func main() {
 		if processor, ok := receiver.(EventProcessor); ok {
 			capabilities["processed_events"] = true
 			table["processed_events"] = func(params) (any, error) { return processor.ProcessedEvents(), nil }
+		}
+		if reporter, ok := receiver.(StateReporter); ok {
+			capabilities["resource_status"] = true
+			table["resource_status"] = func(p params) (any, error) {
+				if status, known := reporter.ResourceStatus(p.str("resource_id")); known {
+					return status, nil
+				}
+				return nil, nil
+			}
 		}
 	}
 	serve(table, "bluum-adapter", capabilities)
