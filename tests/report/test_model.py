@@ -24,7 +24,7 @@ def test_the_published_schema_is_the_one_the_package_ships() -> None:
 def test_a_written_report_validates_against_docs_report_schema(fixture: str, request: pytest.FixtureRequest) -> None:
     document = json.loads(Path(request.getfixturevalue(fixture)).read_text())
     jsonschema.Draft202012Validator(json.loads(DOCS_SCHEMA.read_text())).validate(document)
-    assert document["schema_version"] == "2" and document["target"]["environment"] == "embedded_twin"
+    assert document["schema_version"] == "3" and document["target"]["environment"] == "embedded_twin"
     failed = [c for i in document["items"] for c in i["checks"] if c["status"] != "passed"]
     assert all(c["reason"] for c in failed), "every check that did not pass says why"
     assert bool(failed) == (fixture != "ready_json")

@@ -10,7 +10,10 @@ from importlib import resources
 
 from bluum_readiness.errors import ConfigError
 
-__all__ = ["ChecklistItem", "item", "items"]
+__all__ = ["CUTOVER", "READINESS", "ChecklistItem", "item", "items", "phase_items"]
+
+READINESS = "readiness"  # confirmed in the production-access request
+CUTOVER = "cut-over"  # done when switching to production; rehearsed before
 
 
 @dataclass(frozen=True)
@@ -37,3 +40,8 @@ def item(item_id: str) -> ChecklistItem:
     close = difflib.get_close_matches(item_id, ids, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ConfigError(f"unknown checklist item {item_id!r}.{hint} Valid items: {', '.join(ids)}")
+
+
+def phase_items(kind: str) -> tuple[str, ...]:
+    """The ids of one phase's items (``READINESS`` or ``CUTOVER``), in checklist order."""
+    return tuple(i.id for i in items() if i.kind == kind)

@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     for path in rendered.files:
         print(f"{path.name}{'/' if path.is_dir() else ''}: {path.resolve()}")
     if rendered.email_skipped:
-        print(f"bluum-readiness: error: {rendered.email_skipped}", file=sys.stderr)
-        return 2
+        kind = "error" if rendered.needs_company else "note"
+        print(f"bluum-readiness: {kind}: {rendered.email_skipped}", file=sys.stderr)
+        return 2 if rendered.needs_company else 0
     return 0

@@ -31,8 +31,10 @@ import pytest
 from bluum_readiness import __version__
 from bluum_readiness.checks.registry import Check, registry
 from bluum_readiness.failures import ConformanceFailure, Status
+from bluum_readiness.report.provenance import of_target
 from bluum_readiness.run import Run
-from bluum_readiness.suite.results import CheckResult, RunReport, build_report, write_json
+from bluum_readiness.suite.identity import identity
+from bluum_readiness.suite.results import CheckResult, RunReport, build_report, environment_of, write_json
 
 __all__ = [
     "EVIDENCE",
@@ -306,14 +308,20 @@ class Listener:
         run = self.run.config
         remote = self.run.target
         finished = time.time()
-        target = "embedded twin" if remote is None else remote.host
+        target: dict[str, Any] = {
+            "mode": "embedded" if remote is None else "remote",
+            "host": "embedded twin" if remote is None else remote.host,
+            "url": "embedded" if remote is None else remote.base_url,
+        }
+        target["environment"] = environment_of(target)
         metadata = {
             "suite_version": __version__,
             "started": _iso(self.started),
             "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3),
-            "target": {"mode": "embedded" if remote is None else "remote", "host": target},
+            "target": target,
             "integration": run.integration,
+            "integration_identity": identity(run),
             "seed": run.seed,
             "workers": run.workers,
             "selected": self.selected() or sorted({r.item for r in self.results.values()}),
@@ -325,6 +333,8 @@ class Listener:
         for entry in registry:
             expected.setdefault(entry.item, []).append(entry.id)
         results = [r for r in self.results.values()]
+        for result in results:  # where each check was proven: the run's target, or static (the secret scan)
+            result.provenance = of_target(target, result.id)
         return build_report(
             results,
             selected=self.selected(),
