@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             "Re-run bluum-readiness run (check with: bluum-readiness report --verify FILE)"
         )
     source = Path(args.report)
-    folder = args.out if args.out else (source if source.is_dir() else source.parent)
+    folder = args.out if args.out is not None else (source if source.is_dir() else source.parent)
     out = writable_folder(folder, files=RENDERED_FILES)
     rendered = render_all(document, out, company)
     for path in rendered.files:

@@ -230,6 +230,9 @@ class Listener:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Live outcomes on the controller (for xdist workers' tests too), and the ``pytest_readiness_check`` hook."""
+        if str(report.when) == "???" and not self.is_worker:  # xdist's report of a worker that died running the test
+            self._worker_died(report)
+            return
         if report.when != "teardown" or self.is_worker:
             return
         for name, value in report.user_properties:
@@ -239,6 +242,29 @@ class Listener:
                 result = self.results.get(report.nodeid) or CheckResult(nodeid=report.nodeid, **summary)
                 self.results.setdefault(report.nodeid, result)
                 self.config.hook.pytest_readiness_check(config=self.config, result=result)
+
+    def _worker_died(self, report: pytest.TestReport) -> None:
+        """The check's worker process died under it (the integration ended the process, a crash): the check is
+        broken, with why — never lost, never "no test collected"."""
+        check_id = report.nodeid.rpartition("[")[2].rstrip("]")
+        try:
+            entry = registry.get(check_id)
+        except KeyError:
+            return
+        self._serving()
+        result = CheckResult(
+            report.nodeid,
+            entry.item,
+            entry.id,
+            entry.title,
+            status=Status.BROKEN,
+            severity=str(entry.severity),
+            message=f"the process running this check died ({report.longreprtext.strip().splitlines()[-1]}): "
+            "something in the "
+            "integration ended it (os._exit, a crash in native code, the OOM killer); see pytest.log",
+        )
+        self.results[report.nodeid] = result
+        self.config.hook.pytest_readiness_check(config=self.config, result=result)
 
     # -- xdist ----------------------------------------------------------------------------------------------
 
