@@ -104,6 +104,12 @@ def metadata() -> dict[str, Any]:
         "duration_s": 42.0,
         "target": {"mode": "embedded", "host": "embedded twin"},
         "integration": "acme_adapter:create",
+        "integration_identity": {
+            "integration": "acme_adapter:create",
+            "demonstration": False,
+            "module_sha256": None,
+            "configuration": "sha256:" + "c" * 64,
+        },
         "seed": 7,
         "workers": 0,
         "selected": ITEMS,
@@ -126,10 +132,12 @@ def write_run(
     complete: bool = False,
     interrupted: str | None = None,
     target: dict[str, Any] | None = None,
+    items: list[str] | None = None,
+    made: list[CheckResult] | None = None,
 ) -> Path:
-    items = EVERY_ITEM if complete else ITEMS
+    items = items or (EVERY_ITEM if complete else ITEMS)
     data = {**metadata(), "selected": items, **({"target": target} if target else {})}
-    made = results(failing=failing, complete=complete)
+    made = made if made is not None else results(failing=failing, complete=complete)
     report = build_report(made, selected=items, with_checks=items, metadata=data, interrupted=interrupted)
     return write_json(report, folder, secrets=[SECRET])
 

@@ -72,6 +72,7 @@ class CheckResult:
     started: float | None = None
     duration_s: float = 0.0
     provenance: dict[str, Any] | None = None  # where it was proven (report.provenance), stamped by the listener
+    runs: list[dict[str, Any]] | None = None  # a combined record's outcome of the check in each run (report.combine)
 
     def merge(self, status: Status, **details: Any) -> None:
         """Fold one phase's outcome in: the worst status wins, its details with it."""
@@ -102,6 +103,8 @@ class CheckResult:
         out["test"] = self.nodeid
         if self.provenance:
             out["provenance"] = self.provenance
+        if self.runs:
+            out["runs"] = self.runs
         return out
 
 
