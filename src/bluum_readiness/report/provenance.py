@@ -29,6 +29,7 @@ __all__ = [
     "describe",
     "is_demonstration",
     "item_sources",
+    "lifecycle_in_sandbox",
     "of_target",
     "outcomes",
     "request",
@@ -144,6 +145,12 @@ class Request:
 
     def to_dict(self) -> dict[str, Any]:
         return {"send_ready": self.send_ready, "missing": list(self.missing)}
+
+
+def lifecycle_in_sandbox(document: Mapping[str, Any]) -> bool:
+    """Whether the record's lifecycle item was proven against a real sandbox (see ``_lifecycle_in_sandbox``)."""
+    item = next((i for i in document.get("items", []) if i.get("id") == "lifecycle"), None)
+    return item is not None and _lifecycle_in_sandbox(document, item)
 
 
 def _lifecycle_in_sandbox(document: Mapping[str, Any], item: Mapping[str, Any]) -> bool:
