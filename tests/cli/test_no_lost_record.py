@@ -145,3 +145,28 @@ def test_hypothesis_keeps_its_files_in_the_users_cache_not_the_working_directory
     assert money["status"] == "passed", result.stdout + result.stderr
     assert sorted(p.name for p in project.iterdir()) == [], "nothing left in the working directory"
     assert (cache / "bluum-readiness" / "hypothesis").is_dir()
+
+
+def test_the_supervisor_judges_how_the_run_ended(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``_judge`` (the parent's verdict on the child): a verdict without a complete record is exit 1; a kill says
+    so; a usage error passes through; a run that ended with its record keeps its code."""
+    from bluum_readiness.cli._supervise import _judge
+    from tests.report.conftest import write_run
+
+    out = tmp_path / "out"
+    out.mkdir()
+    ended_0 = 0 << 8
+    assert _judge(4242, ended_0, {"out": str(out), "end": "0"}) == 1
+    assert "the run ended without a complete record" in capsys.readouterr().err
+    (out / "readiness.json").write_text('{"verdict": "ready", "items": [', encoding="utf-8")  # cut short
+    assert _judge(4242, ended_0, {"out": str(out), "end": "0"}) == 1
+    assert "is incomplete" in capsys.readouterr().err
+    write_run(out, failing=False)
+    assert _judge(4242, ended_0, {"out": str(out), "end": "0"}) == 0
+    assert _judge(4242, 2 << 8, {"out": str(out), "end": "2"}) == 2, "a usage error after the lock passes through"
+    killed = 9  # waitpid's status of a process killed by SIGKILL
+    (out / "readiness.json").unlink()
+    assert _judge(4242, killed, {"out": str(out)}) == 1
+    err = capsys.readouterr().err
+    assert "the run's process was killed by SIGKILL" in err and "was not written" in err
+    assert _judge(4242, 15, {"out": str(out)}) == 130, "killed by SIGTERM: interrupted"
