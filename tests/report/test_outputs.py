@@ -200,3 +200,35 @@ def test_markdown_carries_the_rotation_runbook(rendered: tuple[Path, dict[str, A
     assert f"## Runbook: {RUNBOOK['title']}" in text
     assert f"1. {RUNBOOK['steps'][0]}" in text and "**Rollback:**" in text
     assert "## Runbook" not in render_markdown(document)
+
+
+def test_every_output_shows_the_two_phases_and_where_each_item_was_proven(ready_json: Path) -> None:
+    folder = ready_json.parent
+    document = model.load_report(ready_json)
+    render_all(document, folder, COMPANY)
+    twin = "proven against a local emulator of the sandbox, with faults injected"
+    html = (folder / "readiness.html").read_text()
+    assert 'id="phase-readiness"' in html and 'id="phase-cutover"' in html and "REHEARSED" in html and twin in html
+    assert "a DRAFT, not to be sent yet" in html
+    markdown = (folder / "readiness.md").read_text()
+    assert "## Readiness: the five items the production-access request confirms" in markdown
+    assert "## Cut-over: rehearsed before production access, not confirmed" in markdown
+    smoke_row = next(x for x in markdown.splitlines() if "(`smoke-test`)" in x and x.startswith("|"))
+    assert "| rehearsed |" in smoke_row and twin in smoke_row
+    pdf_text = " ".join(
+        " ".join(p.extract_text().split())
+        for p in pypdf.PdfReader(io.BytesIO((folder / "readiness.pdf").read_bytes())).pages
+    )
+    assert "Cut-over: rehearsed before production access" in pdf_text and "REHEARSED" in pdf_text and twin in pdf_text
+    root = ET.parse(folder / "junit.xml").getroot()
+    top = {p.get("name"): p.get("value") for p in root.findall("properties/property")}
+    assert top["phase.readiness"] == "all 5 readiness items passed" and top["request"] == "draft"
+    suite = next(s for s in root.findall("testsuite") if s.get("name") == "smoke-test")
+    props = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
+    assert props["phase"] == "cut-over rehearsal" and props["proven"] == twin
+    results = [json.loads(p.read_text()) for p in (folder / "allure-results").glob("*-result.json")]
+    smoke = next(r for r in results if r["testCaseId"] == "smoke-test.read-only-200")
+    labels = {(label["name"], label["value"]) for label in smoke["labels"]}
+    assert ("parentSuite", "cut-over rehearsal") in labels and ("tag", f"proven: {twin}") in labels
+    lifecycle = next(r for r in results if r["testCaseId"].startswith("lifecycle."))
+    assert ("parentSuite", "readiness") in {(label["name"], label["value"]) for label in lifecycle["labels"]}
