@@ -5,7 +5,8 @@
 - a worker that dies leaves a complete record with its check broken;
 - an empty ``--out`` is a usage error; a second run into an ``--out`` in use is refused; a stale lock is recovered;
 - files of an earlier run never stay beside a new record;
-- Hypothesis writes under the user's cache folder, not the working directory.
+- Hypothesis writes under the user's cache folder, not the working directory (checked by
+  tests/report/test_combine.py's end-to-end runs, which run the money-invariants check).
 """
 
 from __future__ import annotations
@@ -49,12 +50,29 @@ def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess
                           text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
 
 
-@pytest.mark.parametrize("ci", ["true", "1"])
-def test_under_ci_a_run_without_an_integration_is_refused(tmp_path: Path, ci: str) -> None:
-    result = _cli(tmp_path, "run", env={"CI": ci})
+def test_under_ci_a_run_without_an_integration_is_refused(tmp_path: Path) -> None:
+    result = _cli(tmp_path, "run", env={"CI": "true"})
     assert result.returncode == 2, result.stdout + result.stderr
     assert "no integration configured: run `bluum-readiness init`" in result.stderr
     assert "checking" not in result.stdout and not (tmp_path / "readiness-out").exists()
+
+
+@pytest.mark.parametrize(("ci", "refused"), [("1", True), ("yes", True), ("false", False), ("0", False)])
+def test_which_ci_values_refuse_the_demonstration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ci: str, refused: bool
+) -> None:
+    from bluum_readiness.cli import run
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CI", ci)
+    if refused:
+        assert main(["run"]) == 2 and "no integration configured" in capsys.readouterr().err
+    else:
+        assert run._ci() is False
+    assert main(["run", "--integration", "bluum_readiness.reference:create_fast", "--out", ""]) == 2, (
+        "named explicitly, the reference may run under CI (a labelled demonstration): here --out stops it"
+    )
+    assert "no integration configured" not in capsys.readouterr().err
 
 
 def test_outside_ci_a_run_without_an_integration_is_a_labelled_demonstration_without_email(tmp_path: Path) -> None:
@@ -88,7 +106,7 @@ def test_an_integration_that_exits_at_import_fails_says_why_and_leaves_no_earlie
 
 def test_a_worker_that_dies_leaves_a_complete_record_with_its_check_broken(tmp_path: Path) -> None:
     (tmp_path / "dying_worker.py").write_text(DYING_WORKER, encoding="utf-8")
-    result = _cli(tmp_path, "run", "--integration", "dying_worker:create", "--only", "credentials", "-n", "2")
+    result = _cli(tmp_path, "run", "--integration", "dying_worker:create", "--only", "credentials", "-n", "1")
     assert result.returncode == 1, result.stdout + result.stderr
     document = json.loads((tmp_path / "readiness-out" / "readiness.json").read_text())
     check = next(c for i in document["items"] for c in i["checks"] if c["id"] == "credentials.secret-source")
@@ -132,19 +150,6 @@ def test_a_second_run_into_an_out_in_use_is_refused_and_a_stale_lock_is_recovere
     assert main(["run", "--only", "smoke-test", "--out", str(out)]) == 0, "the dead run's lock is stale"
     assert json.loads((out / "readiness.json").read_text())["verdict"] == "passed"
     assert not (out / LOCK_NAME).exists(), "released when the run ends"
-
-
-def test_hypothesis_keeps_its_files_in_the_users_cache_not_the_working_directory(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    cache = tmp_path / "cache"
-    result = _cli(project, "run", "--only", "lifecycle", "--out", str(tmp_path / "out"),
-                  env={"XDG_CACHE_HOME": str(cache)})  # fmt: skip
-    document = json.loads((tmp_path / "out" / "readiness.json").read_text())
-    money = next(c for i in document["items"] for c in i["checks"] if c["id"] == "lifecycle.money-invariants")
-    assert money["status"] == "passed", result.stdout + result.stderr
-    assert sorted(p.name for p in project.iterdir()) == [], "nothing left in the working directory"
-    assert (cache / "bluum-readiness" / "hypothesis").is_dir()
 
 
 def test_the_supervisor_judges_how_the_run_ended(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

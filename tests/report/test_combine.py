@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,7 @@ integration_model = "server-to-server"
 def _cli(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
     clean.pop("CI", None)
+    clean.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
     return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", *args], cwd=cwd, capture_output=True,
                           text=True, env={**clean, **env}, timeout=240)  # fmt: skip
 
@@ -136,16 +138,30 @@ def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(twin_ser
     """The twin server stands in for Bluum's sandbox: a real target URL over real sockets."""
     (tmp_path / "acme_adapter.py").write_text(ADAPTER, encoding="utf-8")
     (tmp_path / "bluum-readiness.toml").write_text(CONFIG, encoding="utf-8")
-    env = {"BLUUM_API_KEY": twin_server.pair.key, "BLUUM_API_SECRET": twin_server.pair.secret}
-    sandbox = _cli(tmp_path, "run", "--target", twin_server.base_url, "--only", "lifecycle", "--out", "sandbox-out",
-                   env=env)  # fmt: skip
+    cache = tmp_path.parent / f"{tmp_path.name}-cache"
+    outs = tmp_path.parent / f"{tmp_path.name}-outs"  # outside the project the secret scan reads
+    env = {
+        "BLUUM_API_KEY": twin_server.pair.key,
+        "BLUUM_API_SECRET": twin_server.pair.secret,
+        "XDG_CACHE_HOME": str(cache),
+    }
+    with ThreadPoolExecutor(2) as both:  # independent runs (their own --out): side by side, to keep the test short
+        running_sandbox = both.submit(_cli, tmp_path, "run", "--target", twin_server.base_url, "--only", "lifecycle",
+                                      "--out", str(outs / "sandbox"), env=env)  # fmt: skip
+        running_twin = both.submit(_cli, tmp_path, "run", "--phase", "readiness", "--out", str(outs / "twin"), env=env)
+        sandbox, twin = running_sandbox.result(), running_twin.result()
     assert sandbox.returncode == 0, sandbox.stdout + sandbox.stderr
-    twin = _cli(tmp_path, "run", "--phase", "readiness", "--out", "twin-out", env=env)
     assert twin.returncode == 0, twin.stdout + twin.stderr
-    alone = message_from_bytes((tmp_path / "twin-out" / "email.eml").read_bytes(), policy=policy.default)
+    money = _check(model.load_report(outs / "twin" / "readiness.json"), "lifecycle.money-invariants")
+    assert money["status"] == "passed", "Hypothesis ran"
+    assert not (tmp_path / ".hypothesis").exists(), "nothing of Hypothesis in the team's working tree"
+    ours = {"acme_adapter.py", "bluum-readiness.toml", "__pycache__"}  # __pycache__: Python's, when it may write one
+    assert not [p.name for p in tmp_path.iterdir() if p.name not in ours], "no cache left in the working tree"
+    assert (cache / "bluum-readiness" / "hypothesis").is_dir(), "it went to the user's cache folder"
+    alone = message_from_bytes((outs / "twin" / "email.eml").read_bytes(), policy=policy.default)
     assert alone["Subject"].startswith("DRAFT - DO NOT SEND"), "the twin alone never proves the sandbox lifecycle"
 
-    done = _cli(tmp_path, "report", "--combine", "sandbox-out/readiness.json", "twin-out/readiness.json", env=env)
+    done = _cli(tmp_path, "report", "--combine", str(outs / "sandbox"), str(outs / "twin" / "readiness.json"), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "production-access request: ready to send" in done.stdout
     out = tmp_path / "readiness-combined"
