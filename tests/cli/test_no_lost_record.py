@@ -61,14 +61,14 @@ def test_under_ci_a_run_without_an_integration_is_refused(tmp_path: Path) -> Non
 def test_which_ci_values_refuse_the_demonstration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], ci: str, refused: bool
 ) -> None:
-    from bluum_readiness.cli import run
+    from bluum_readiness.cli import _guards
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CI", ci)
     if refused:
         assert main(["run"]) == 2 and "no integration configured" in capsys.readouterr().err
     else:
-        assert run._ci() is False
+        assert _guards.ci() is False
     assert main(["run", "--integration", "bluum_readiness.reference:create_fast", "--out", ""]) == 2, (
         "named explicitly, the reference may run under CI (a labelled demonstration): here --out stops it"
     )

@@ -36,13 +36,20 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bluum_readiness.catalog import CUTOVER, READINESS, phase_items
+from bluum_readiness.cli._guards import (
+    PHASES,
+    RecordMissing,
+    caches_outside_the_project,
+    empty_out,
+    no_demonstration_under_ci,
+    with_phase,
+)
 from bluum_readiness.cli._lock import OutLock, clear_outputs
 from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.cli._supervise import notify
 from bluum_readiness.cli.console import ConsoleReporter
-from bluum_readiness.config import DEFAULT_INTEGRATION, CompanyConfig, RunConfig, load_config
-from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
+from bluum_readiness.config import CompanyConfig, RunConfig, load_config
+from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.integration import load_factory
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
@@ -50,7 +57,7 @@ from bluum_readiness.run import Run
 from bluum_readiness.suite.listener import stop_on_sigterm
 from bluum_readiness.suite.paths import PLUGIN, SUITE_FOLDERS, suite_ini, suite_root
 from bluum_readiness.suite.plugin import RunHolder
-from bluum_readiness.suite.results import RunReport, environment_of
+from bluum_readiness.suite.results import RunReport
 from bluum_readiness.suite.session import preflight
 from bluum_readiness.target import parse_target
 
@@ -88,93 +95,13 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(handler=run)
 
 
-PHASES = ("readiness", "cutover", "all")
-
-
-class RecordMissing(HarnessError):
-    """The suite ended without writing readiness.json (exit 1: no run may pass without its record)."""
-
-    exit_code = 1
-
-
-CI_ENV = "CI"
-
-
 def resolve(args: argparse.Namespace) -> RunConfig:
     """The file's settings overridden by the flags, validated (ConfigError: exit 2)."""
     config = load_config(args.config)
     config = config.override(
         target=args.target, integration=args.integration, only=args.only, workers=args.workers, out=args.out
     )
-    return _phase(config, getattr(args, "phase", "all") or "all")
-
-
-def _phase(config: RunConfig, phase: str) -> RunConfig:
-    """``--phase`` as the items to run; against Bluum's production only the read-only smoke test (exit 2 else)."""
-    remote = parse_target(config.target)
-    production = remote is not None and environment_of({"mode": "remote", "host": remote.host}) == "production"
-    if production:
-        if phase != "cutover" or any(i != "smoke-test" for i in config.only):
-            raise ConfigError(
-                f"{config.target} is Bluum's production: only the read-only smoke test runs there; use "
-                f"`bluum-readiness run --phase cutover --target {config.target}` or `bluum-readiness smoke`, and run "
-                "the readiness items against the sandbox (https://sandbox.api.bluumfinance.com/v1)"
-            )
-        return config.override(only=["smoke-test"])
-    if phase == "all":
-        return config
-    ids = phase_items(READINESS if phase == "readiness" else CUTOVER)
-    outside = [i for i in config.only if i not in ids]
-    if outside:
-        raise ConfigError(
-            f"--only {', '.join(outside)} is not in the {phase} phase ({', '.join(ids)}); drop it or use --phase all"
-        )
-    return config.override(only=list(config.only or ids))
-
-
-def _ci() -> bool:
-    return os.environ.get(CI_ENV, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def _no_demonstration_under_ci(args: argparse.Namespace, config: RunConfig) -> None:
-    """A CI job in a folder without a configuration must not go green about the bundled reference integration."""
-    if args.integration is None and config.integration == DEFAULT_INTEGRATION and _ci():
-        raise ConfigError(
-            "no integration configured: run `bluum-readiness init` (it writes bluum-readiness.toml and an adapter "
-            "template) or pass --integration MODULE:FACTORY; under CI (CI is set) the bundled reference "
-            "integration is not run, as it would prove nothing about your code"
-        )
-
-
-def _empty_out(config: RunConfig) -> None:
-    if not config.out.strip():
-        raise ConfigError(
-            f"--out {config.out!r} is empty: pass the folder for the report files, e.g. --out ./readiness-out"
-        )
-
-
-def user_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/bluum-readiness``, else ``~/.cache/bluum-readiness``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "bluum-readiness"
-
-
-HYPOTHESIS_ENV = "HYPOTHESIS_STORAGE_DIRECTORY"
-
-
-@contextlib.contextmanager
-def _caches_outside_the_project() -> Iterator[None]:
-    """Hypothesis (the money-invariants check) writes under the user's cache folder, not ``./.hypothesis`` in the
-    team's repository; here and in the xdist workers (the environment), restored afterwards. A setting of the
-    user's own wins."""
-    before = os.environ.get(HYPOTHESIS_ENV)
-    if before is None:
-        os.environ[HYPOTHESIS_ENV] = str(user_cache_dir() / "hypothesis")
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(HYPOTHESIS_ENV, None)
+    return with_phase(config, getattr(args, "phase", "all") or "all")
 
 
 def _importable_here() -> None:
@@ -276,14 +203,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     config = resolve(args)
-    _empty_out(config)
+    empty_out(config)
     writable_folder(config.out)  # an unwritable --out is a usage error now, not a traceback after the run
-    _no_demonstration_under_ci(args, config)
+    no_demonstration_under_ci(args, config)
     lock = OutLock(config.out).acquire()  # a second run into this --out is refused, never overwritten silently
     try:
         clear_outputs(config.out)  # no file of an earlier run is ever left beside this run's record
         notify("out", Path(config.out).resolve())
-        with _caches_outside_the_project():
+        with caches_outside_the_project():
             return _locked_run(config)
     finally:
         lock.release()
