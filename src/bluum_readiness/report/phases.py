@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bluum_readiness.report import provenance
 from bluum_readiness.report import verdict as rules
 
 __all__ = ["Phase", "phases", "status_label"]
@@ -64,8 +63,3 @@ def status_label(document: dict[str, Any], item: dict[str, Any]) -> str:
     if item.get("kind") == "cut-over" and _rehearsal(document) and item["status"] in ("passed", "failed"):
         return "REHEARSED" if item["status"] == "passed" else "REHEARSAL FAILED"
     return label
-
-
-def where(document: dict[str, Any], item: dict[str, Any]) -> str:
-    """Where the item was proven (``provenance.where``)."""
-    return provenance.where(document, item)
