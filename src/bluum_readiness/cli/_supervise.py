@@ -160,4 +160,7 @@ def supervise(main: Callable[[Sequence[str]], int], argv: Sequence[str]) -> int:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return _judge(pid, status, _messages(read))
+    try:
+        return _judge(pid, status, _messages(read))
+    except KeyboardInterrupt:  # a Ctrl-C after the run ended, while its record is checked
+        return 130
