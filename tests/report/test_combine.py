@@ -179,3 +179,10 @@ def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(twin_ser
     assert lifecycle.startswith("[x]") and f"tested in sandbox ({twin_server.base_url})" in lifecycle
     assert "This report combines 2 runs" in text
     assert _cli(tmp_path, "report", "--verify", str(out / "readiness.json"), env=env).returncode == 0
+
+
+def test_a_sandbox_run_alone_says_how_to_prove_what_only_the_twin_can(tmp_path: Path) -> None:
+    sandbox = _lifecycle(tmp_path / "a", {"full-journey": "passed", "ledger": "not_verifiable"}, target=SANDBOX_TARGET)
+    missing = model.load_report(sandbox)["request"]["missing"]
+    lifecycle = next(m for m in missing if m.startswith("lifecycle:"))
+    assert "not verified" in lifecycle and "bluum-readiness report --combine" in lifecycle

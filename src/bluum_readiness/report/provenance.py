@@ -175,6 +175,11 @@ def combine_hint(document: Mapping[str, Any]) -> str:
     )
 
 
+def _remote_only(document: Mapping[str, Any]) -> bool:
+    """A single run against a real target (no twin evidence in it)."""
+    return (document.get("target") or {}).get("mode") == "remote" and not document.get("combined")
+
+
 def request(document: Mapping[str, Any], readiness: Iterable[str] | None = None) -> Request:
     """Send-ready only when the record is not a demonstration nor interrupted, every readiness item passed, no
     selected item failed (a cut-over rehearsal included: no failure is hidden), and the lifecycle was proven
@@ -195,7 +200,13 @@ def request(document: Mapping[str, Any], readiness: Iterable[str] | None = None)
             why = ", ".join(item.get("decided_by") or []) or item.get("reason", "")
             missing.append(f"{item_id}: failed ({why})")
         elif status != "passed":
-            missing.append(f"{item_id}: not verified ({item.get('reason', status)})")
+            twin_hint = (
+                "; checks that need the twin's sandbox controls are proven by a twin run of the same integration: "
+                "combine the two records with `bluum-readiness report --combine`"
+                if _remote_only(document)
+                else ""
+            )
+            missing.append(f"{item_id}: not verified ({item.get('reason', status)}){twin_hint}")
     for item_id, item in items.items():
         if item_id not in wanted and item.get("status") == "failed":
             missing.append(f"{item_id}: the cut-over rehearsal failed; fix it before requesting access")
