@@ -25,22 +25,31 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 def test_a_passing_subset_exits_0_but_is_not_called_ready(tmp_path: Path) -> None:
-    """READY means all eight items ran and passed (what the email claims); one item passing is PASSED (1 of 8)."""
+    """READY means the five readiness items ran and passed (what the email confirms); one cut-over item passing is
+    PASSED, and shown as a rehearsal."""
     result = _run("--only", "smoke-test", "--out", str(tmp_path))  # the cheapest item: one check
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke-test.read-only-200" in result.stdout
-    assert "Verdict: PASSED (1 of 8 items passed; 7 not run)" in result.stdout
+    line = "PASSED (readiness not run; cut-over rehearsal: 1 of 3 items passed; 2 not run)"
+    demo = " - the bundled reference integration (a demonstration, not your code)"
+    assert f"Verdict: {line}{demo}" in result.stdout
     assert "Verdict: READY" not in result.stdout
     assert f"readiness.json: {tmp_path / 'readiness.json'}" in result.stdout
     report = json.loads((tmp_path / "readiness.json").read_text())
-    assert report["schema_version"] == "2" and report["verdict"] == "passed"
-    assert report["verdict_line"] == "PASSED (1 of 8 items passed; 7 not run)"
+    assert report["schema_version"] == "3" and report["verdict"] == "passed"
+    assert report["verdict_line"] == line + demo
     assert report["coverage"]["passed"] == ["smoke-test"] and len(report["coverage"]["not_run"]) == 7
     items = {i["id"]: i for i in report["items"]}
     assert items["smoke-test"]["status"] == "passed" and items["idempotency"]["status"] == "skipped"
     assert items["smoke-test"]["checks"] and all(c["status"] == "passed" for c in items["smoke-test"]["checks"])
     assert report["integration"] == "bluum_readiness.reference:create_fast"
-    assert report["target"] == {"mode": "embedded", "host": "embedded twin", "environment": "embedded_twin"}
+    assert report["target"] == {
+        "mode": "embedded",
+        "host": "embedded twin",
+        "url": "embedded",
+        "environment": "embedded_twin",
+    }
+    assert report["items"][5]["provenance"] == [{"source": "twin", "target": "embedded"}]
     assert (tmp_path / "pytest.log").exists()
 
 
@@ -112,7 +121,8 @@ def test_a_rendering_failure_keeps_the_verdict_and_says_how_to_re_render(
     captured = capsys.readouterr()
     assert code == 0, captured.out + captured.err
     assert "rendering the report failed (RuntimeError: a renderer bug)" in captured.err
-    assert "bluum-readiness report" in captured.err and "Verdict: PASSED (1 of 8 items passed" in captured.out
+    assert "bluum-readiness report" in captured.err
+    assert "Verdict: PASSED (readiness not run; cut-over rehearsal: 1 of 3" in captured.out
     assert (tmp_path / "out" / "readiness.json").is_file()
 
 

@@ -70,6 +70,7 @@ def test_a_teams_own_plugin_still_loads_and_the_unused_ones_do_not(tmp_path: Pat
     (site / "team_sink.py").write_text(TEAM_PLUGIN)
     out = tmp_path / "sink.jsonl"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_"))}
+    env.pop("CI", None)  # the demonstration (no integration configured) runs outside CI only
     env.update(PYTHONPATH=os.pathsep.join([str(site), env.get("PYTHONPATH", "")]), TEAM_PLUGIN_OUT=str(out))
     result = subprocess.run(
         [sys.executable, "-m", "bluum_readiness.cli.main", "run", "--only", "smoke-test", "--out", str(tmp_path / "o")],

@@ -105,6 +105,12 @@ def metadata() -> dict[str, Any]:
         "duration_s": 42.0,
         "target": {"mode": "embedded", "host": "embedded twin"},
         "integration": "acme_adapter:create",
+        "integration_identity": {
+            "integration": "acme_adapter:create",
+            "demonstration": False,
+            "module_sha256": None,
+            "configuration": "sha256:" + "c" * 64,
+        },
         "seed": 7,
         "workers": 0,
         "selected": ITEMS,
@@ -113,10 +119,26 @@ def metadata() -> dict[str, Any]:
     }
 
 
-def write_run(folder: Path, *, failing: bool, complete: bool = False, interrupted: str | None = None) -> Path:
-    items = EVERY_ITEM if complete else ITEMS
-    data = {**metadata(), "selected": items}
-    made = results(failing=failing, complete=complete)
+SANDBOX_TARGET = {
+    "mode": "remote",
+    "host": "sandbox.api.bluumfinance.com",
+    "url": "https://sandbox.api.bluumfinance.com/v1",
+}
+
+
+def write_run(
+    folder: Path,
+    *,
+    failing: bool,
+    complete: bool = False,
+    interrupted: str | None = None,
+    target: dict[str, Any] | None = None,
+    items: list[str] | None = None,
+    made: list[CheckResult] | None = None,
+) -> Path:
+    items = items or (EVERY_ITEM if complete else ITEMS)
+    data = {**metadata(), "selected": items, **({"target": target} if target else {})}
+    made = made if made is not None else results(failing=failing, complete=complete)
     report = build_report(made, selected=items, with_checks=items, metadata=data, interrupted=interrupted)
     return write_json(report, folder, secrets=[SECRET])
 
@@ -136,6 +158,12 @@ def passed_json(tmp_path: Path) -> Path:
 def ready_json(tmp_path: Path) -> Path:
     """All eight items selected and passed: verdict ``ready``."""
     return write_run(tmp_path / "ready", failing=False, complete=True)
+
+
+@pytest.fixture
+def sandbox_ready_json(tmp_path: Path) -> Path:
+    """All eight items passed against Bluum's sandbox (a synthetic record: every check ran there)."""
+    return write_run(tmp_path / "sandbox-ready", failing=False, complete=True, target=SANDBOX_TARGET)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def test_the_published_schema_is_the_one_the_package_ships() -> None:
 def test_a_written_report_validates_against_docs_report_schema(fixture: str, request: pytest.FixtureRequest) -> None:
     document = json.loads(Path(request.getfixturevalue(fixture)).read_text())
     jsonschema.Draft202012Validator(json.loads(DOCS_SCHEMA.read_text())).validate(document)
-    assert document["schema_version"] == "2" and document["target"]["environment"] == "embedded_twin"
+    assert document["schema_version"] == "3" and document["target"]["environment"] == "embedded_twin"
     failed = [c for i in document["items"] for c in i["checks"] if c["status"] != "passed"]
     assert all(c["reason"] for c in failed), "every check that did not pass says why"
     assert bool(failed) == (fixture != "ready_json")
@@ -105,3 +105,36 @@ def test_the_evidence_reference_says_when_a_check_judged_what_an_earlier_one_obs
         "run, judged by this one too)"
     )
     assert model.check_reference({}, {"id": JITTER, "evidence": {}}) == f"readiness.json#{JITTER}"  # type: ignore[arg-type]
+
+
+def test_a_version_2_record_still_verifies_and_renders_with_its_provenance_derived(
+    ready_json: Path, tmp_path: Path
+) -> None:
+    """Records written before schema version 3 (no phases, provenance, identity or request) stay readable:
+    ``report --verify`` verifies them, and the outputs show both phases and where each check ran (its target)."""
+    from bluum_readiness.cli.main import main
+    from bluum_readiness.report import provenance
+    from bluum_readiness.report.render import render_all
+    from tests.report.conftest import COMPANY
+
+    document = json.loads(ready_json.read_text())
+    document.update(schema_version="2", verdict_line="READY (all 8 items passed)")
+    for key in ("phases", "request", "integration_identity"):
+        document.pop(key)
+    document["target"].pop("url", None)
+    for item in document["items"]:
+        item.pop("provenance", None)
+        for check in item["checks"]:
+            check.pop("provenance", None)
+    document["digest"]["value"] = digest.recompute(document)
+    old = tmp_path / "v2" / "readiness.json"
+    old.parent.mkdir()
+    old.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["report", "--verify", str(old)]) == 0
+    loaded = model.load_report(old)
+    assert provenance.request(loaded).send_ready is False, "a twin record never proves the sandbox lifecycle"
+    render_all(loaded, old.parent, COMPANY)
+    markdown = (old.parent / "readiness.md").read_text()
+    assert "## Readiness: the five items" in markdown and "## Cut-over: rehearsed" in markdown
+    assert "proven against a local emulator of the sandbox, with faults injected" in markdown
+    assert (old.parent / "email.txt").read_text().splitlines()[1].startswith("Subject: DRAFT - DO NOT SEND")

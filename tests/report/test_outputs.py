@@ -79,9 +79,10 @@ def test_markdown_shows_the_verdict_and_the_finding(rendered: tuple[Path, dict[s
     assert document["digest"]["value"] in text
 
 
-def test_the_email_goes_to_support_with_the_pdf_and_a_line_per_item(ready_json: Path) -> None:
+def test_the_email_goes_to_support_with_the_pdf_and_a_line_per_readiness_item(sandbox_ready_json: Path) -> None:
+    ready_json = sandbox_ready_json
     document = model.load_report(ready_json)
-    assert document["verdict"] == "ready"
+    assert document["verdict"] == "ready" and document["request"] == {"send_ready": True, "missing": []}
     render_all(document, ready_json.parent, COMPANY)
     message = message_from_bytes((ready_json.parent / "email.eml").read_bytes(), policy=policy.default)
     assert message["To"] == mail.SUPPORT and message["From"] == COMPANY.dashboard_email
@@ -93,16 +94,42 @@ def test_the_email_goes_to_support_with_the_pdf_and_a_line_per_item(ready_json: 
     for value in (COMPANY.name, COMPANY.dashboard_email, COMPANY.product_description, COMPANY.integration_model):
         assert str(value) in text
     lines = [line for line in text.splitlines() if line.startswith(("[x]", "[ ]"))]
-    assert len(lines) == len(document["items"])
-    assert any(line.startswith("[x] Smoke test (smoke-test): confirmed") for line in lines)
-    assert any("smoke-test.read-only-200" in line for line in lines)
-    assert all(line.startswith("[x]") and "readiness.json" in line for line in lines)
+    assert [line.split("(")[1].split(")")[0] for line in lines] == document["phases"]["readiness"]["items"]
+    sandbox = "tested in sandbox (https://sandbox.api.bluumfinance.com/v1)"
+    assert all(line.startswith("[x]") and "readiness.json" in line and sandbox in line for line in lines)
+    rehearsals = [line for line in text.splitlines() if line.startswith("- Smoke test (smoke-test)")]
+    assert len(rehearsals) == 1 and "rehearsal passed" in rehearsals[0] and "confirmed" not in rehearsals[0]
+    assert "smoke-test.read-only-200" in rehearsals[0]
     assert document["digest"]["value"] in text
     attachments = list(message.iter_attachments())
     assert [a.get_filename() for a in attachments] == ["readiness.pdf"]
     pdf_bytes = attachments[0].get_content()
     assert pdf_bytes == (ready_json.parent / "readiness.pdf").read_bytes()
     assert (ready_json.parent / "email.txt").read_text().startswith(f"To: {mail.SUPPORT}\nSubject: ")
+
+
+def test_a_twin_only_ready_run_writes_a_draft_saying_where_each_item_was_proven(ready_json: Path) -> None:
+    """Every item passed, but against the local twin: the lifecycle was not tested in Bluum's sandbox, so the email
+    is a DRAFT; it confirms only readiness items, says where each was proven, and shows the cut-over as rehearsals."""
+    document = model.load_report(ready_json)
+    assert document["verdict"] == "ready" and document["request"]["send_ready"] is False
+    render_all(document, ready_json.parent, COMPANY)
+    message = message_from_bytes((ready_json.parent / "email.eml").read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("DRAFT - DO NOT SEND") and message["X-Unsent"] == "1"
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    twin = "proven against a local emulator of the sandbox, with faults injected"
+    missing = next(line for line in text.splitlines() if line.startswith("- lifecycle: proven against the local"))
+    assert "bluum-readiness report --combine" in missing
+    lines = [line for line in text.splitlines() if line.startswith(("[x]", "[ ]"))]
+    assert [line.split("(")[1].split(")")[0] for line in lines] == document["phases"]["readiness"]["items"]
+    assert lines[0].startswith("[ ] Full lifecycle tested in sandbox (lifecycle): not confirmed") and twin in lines[0]
+    assert all(line.startswith("[x]") and twin in line for line in lines[1:])
+    assert "tested in sandbox (http" not in text
+    for item in ("smoke-test", "credential-rotation", "observability"):
+        line = next(x for x in text.splitlines() if f"({item})" in x)
+        assert line.startswith("- ") and "rehearsal passed" in line and twin in line and "confirmed" not in line
 
 
 def test_a_passed_run_that_does_not_confirm_every_item_is_a_draft(passed_json: Path) -> None:
@@ -116,8 +143,9 @@ def test_a_passed_run_that_does_not_confirm_every_item_is_a_draft(passed_json: P
     assert body is not None
     text = body.get_content()
     first = text.splitlines()[0]
-    assert first.startswith("DO NOT SEND. PASSED, NOT FULLY VERIFIED (4 of 8 items passed; not verified: idempotency")
-    assert "Bluum asks for every checklist item" in first and "READY" not in first.replace("NOT READY", "")
+    assert first.startswith("DO NOT SEND. PASSED, NOT FULLY VERIFIED (3 of 5 readiness items passed; not verified")
+    assert "READY" not in first.replace("NOT READY", "")
+    assert "- credentials: not run" in text and "- idempotency: not verified (" in text
     assert "requests production access" not in text
     unverified = next(line for line in text.splitlines() if line.startswith("[ ]") and "(idempotency)" in line)
     assert "not verified" in unverified
@@ -130,7 +158,8 @@ def test_a_not_ready_email_is_a_draft_that_lists_what_failed(rendered: tuple[Pat
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     text = body.get_content()
-    assert text.startswith("DO NOT SEND. This run is NOT READY: error-handling failed.")
+    assert text.startswith("DO NOT SEND. NOT READY (failed: error-handling). Before this request can be sent:")
+    assert "- error-handling: failed (error-handling.429-jitter)" in text
     assert "requests production access" not in text
     assert "[ ] Error handling is robust (error-handling): FAILED - error-handling.429-jitter" in text
 
@@ -171,3 +200,35 @@ def test_markdown_carries_the_rotation_runbook(rendered: tuple[Path, dict[str, A
     assert f"## Runbook: {RUNBOOK['title']}" in text
     assert f"1. {RUNBOOK['steps'][0]}" in text and "**Rollback:**" in text
     assert "## Runbook" not in render_markdown(document)
+
+
+def test_every_output_shows_the_two_phases_and_where_each_item_was_proven(ready_json: Path) -> None:
+    folder = ready_json.parent
+    document = model.load_report(ready_json)
+    render_all(document, folder, COMPANY)
+    twin = "proven against a local emulator of the sandbox, with faults injected"
+    html = (folder / "readiness.html").read_text()
+    assert 'id="phase-readiness"' in html and 'id="phase-cutover"' in html and "REHEARSED" in html and twin in html
+    assert "a DRAFT, not to be sent yet" in html
+    markdown = (folder / "readiness.md").read_text()
+    assert "## Readiness: the five items the production-access request confirms" in markdown
+    assert "## Cut-over: rehearsed before production access, not confirmed" in markdown
+    smoke_row = next(x for x in markdown.splitlines() if "(`smoke-test`)" in x and x.startswith("|"))
+    assert "| rehearsed |" in smoke_row and twin in smoke_row
+    pdf_text = " ".join(
+        " ".join(p.extract_text().split())
+        for p in pypdf.PdfReader(io.BytesIO((folder / "readiness.pdf").read_bytes())).pages
+    )
+    assert "Cut-over: rehearsed before production access" in pdf_text and "REHEARSED" in pdf_text and twin in pdf_text
+    root = ET.parse(folder / "junit.xml").getroot()
+    top = {p.get("name"): p.get("value") for p in root.findall("properties/property")}
+    assert top["phase.readiness"] == "all 5 readiness items passed" and top["request"] == "draft"
+    suite = next(s for s in root.findall("testsuite") if s.get("name") == "smoke-test")
+    props = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
+    assert props["phase"] == "cut-over rehearsal" and props["proven"] == twin
+    results = [json.loads(p.read_text()) for p in (folder / "allure-results").glob("*-result.json")]
+    smoke = next(r for r in results if r["testCaseId"] == "smoke-test.read-only-200")
+    labels = {(label["name"], label["value"]) for label in smoke["labels"]}
+    assert ("parentSuite", "cut-over rehearsal") in labels and ("tag", f"proven: {twin}") in labels
+    lifecycle = next(r for r in results if r["testCaseId"].startswith("lifecycle."))
+    assert ("parentSuite", "readiness") in {(label["name"], label["value"]) for label in lifecycle["labels"]}

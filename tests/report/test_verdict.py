@@ -1,6 +1,7 @@
-"""``ready`` means what the email claims — all eight items selected and passed; a subset without a failure is
-``passed`` ("PASSED (3 of 8 items passed; 5 not run)"), a run with unverified items says so in the verdict line,
-and an interrupted run is ``interrupted``. The same words in readiness.json and every output."""
+"""``ready`` means what the email confirms — the five readiness items selected and passed, and nothing failed; a
+subset without a failure is ``passed`` ("PASSED (2 of 5 readiness items passed; …)"), a run with unverified items
+says so in the verdict line, and an interrupted run is ``interrupted``. The cut-over phase is shown apart, as a
+rehearsal. The same words in readiness.json and every output."""
 
 from __future__ import annotations
 
@@ -34,13 +35,36 @@ def _verdict(results: list[CheckResult], selected: list[str] | None, **kw: Any) 
     return report.verdict, report.verdict_line
 
 
-def test_ready_needs_all_eight_items_selected_and_passed() -> None:
-    assert _verdict(_passing(*EVERY), EVERY) == ("ready", "READY (all 8 items passed)")
+READINESS = ["lifecycle", "idempotency", "error-handling", "webhooks", "credentials"]
+
+
+def test_ready_needs_the_five_readiness_items_selected_and_passed() -> None:
+    assert _verdict(_passing(*EVERY), EVERY) == (
+        "ready",
+        "READY (all 5 readiness items passed; cut-over rehearsal: 3 of 3 items passed)",
+    )
+    assert _verdict(_passing(*READINESS), READINESS) == (
+        "ready",
+        "READY (all 5 readiness items passed; cut-over rehearsal not run)",
+    )
+
+
+def test_a_failed_cut_over_rehearsal_is_not_ready_and_says_it_was_a_rehearsal() -> None:
+    verdict, line = _verdict(_passing(*EVERY, observability="failed"), EVERY)
+    assert (verdict, line) == ("not_ready", "NOT READY (cut-over rehearsal failed: observability)")
 
 
 def test_a_subset_without_a_failure_is_passed_not_ready() -> None:
     chosen = ["smoke-test", "idempotency", "webhooks"]
-    assert _verdict(_passing(*chosen), chosen) == ("passed", "PASSED (3 of 8 items passed; 5 not run)")
+    assert _verdict(_passing(*chosen), chosen) == (
+        "passed",
+        "PASSED (2 of 5 readiness items passed; 3 not run; cut-over rehearsal: 1 of 3 items passed; 2 not run)",
+    )
+    cutover = ["smoke-test", "credential-rotation", "observability"]
+    assert _verdict(_passing(*cutover), cutover) == (
+        "passed",
+        "PASSED (readiness not run; cut-over rehearsal: 3 of 3 items passed)",
+    )
 
 
 def test_a_partial_pytest_run_is_passed_not_ready() -> None:
@@ -50,7 +74,10 @@ def test_a_partial_pytest_run_is_passed_not_ready() -> None:
 def test_a_run_not_fully_verified_says_so_in_the_verdict_line() -> None:
     verdict, line = _verdict(_passing(*EVERY, credentials="not_verifiable"), EVERY)
     assert verdict == "passed"
-    assert line == "PASSED, NOT FULLY VERIFIED (7 of 8 items passed; not verified: credentials)"
+    assert line == (
+        "PASSED, NOT FULLY VERIFIED (4 of 5 readiness items passed; not verified: credentials; "
+        "cut-over rehearsal: 3 of 3 items passed)"
+    )
 
 
 def test_no_item_proven_without_a_failure_is_not_verified_and_never_called_passed() -> None:
@@ -61,7 +88,9 @@ def test_no_item_proven_without_a_failure_is_not_verified_and_never_called_passe
     ]
     report = build_report(half, selected=["credentials"], with_checks=EVERY, metadata={})
     assert report.verdict == "passed", "no failure: exit 0, as before"
-    assert report.verdict_line == "NOT VERIFIED (0 of 8 items passed; not verified: credentials; 7 not run)"
+    assert report.verdict_line == (
+        "NOT VERIFIED (0 of 5 readiness items passed; not verified: credentials; 4 not run; cut-over rehearsal not run)"
+    )
     assert model.verdict_word(report.to_dict()) == "NOT VERIFIED"
 
 
@@ -123,13 +152,17 @@ def test_every_output_of_a_passed_subset_says_passed_and_never_ready(passed_json
     document = model.load_report(passed_json)
     render_all(document, passed_json.parent, COMPANY)
     line = document["verdict_line"]
-    assert line == "PASSED, NOT FULLY VERIFIED (4 of 8 items passed; not verified: idempotency; 3 not run)"
+    assert line == (
+        "PASSED, NOT FULLY VERIFIED (3 of 5 readiness items passed; not verified: idempotency; 1 not run; "
+        "cut-over rehearsal: 1 of 3 items passed; 2 not run)"
+    )
     shown = _shown(passed_json.parent)
     for where in ("html", "pdf", "markdown"):
         assert shown[where][0] == "PASSED", where
     assert shown["junit"][0] == shown["allure"][0] == "passed"
     for where, (_, text) in shown.items():
-        assert line.replace("…", "...") in text or line in text, where
+        flat = " ".join(text.split())  # the PDF wraps a long line
+        assert line.replace("…", "...") in flat or line in flat, where
     subject, first = shown["email"]
     assert subject.startswith("DRAFT - DO NOT SEND") and first.startswith(f"DO NOT SEND. {line}")
 
@@ -141,10 +174,11 @@ def test_every_output_of_a_ready_run_says_ready(ready_json: Path) -> None:
     for where in ("html", "pdf", "markdown"):
         assert shown[where][0] == "READY", where
     assert shown["junit"][0] == shown["allure"][0] == "ready"
+    line = "READY (all 5 readiness items passed; cut-over rehearsal: 3 of 3 items passed)"
     for where, (_, text) in shown.items():
-        if where != "email":
-            assert "READY (all 8 items passed)" in text, where
-    assert "DRAFT" not in shown["email"][0] and "READY" in shown["email"][0]
+        assert line in " ".join(text.split()), where
+    subject, first = shown["email"]  # every item passed, but only against the local twin: not a request yet
+    assert subject.startswith("DRAFT - DO NOT SEND") and first.startswith(f"DO NOT SEND. {line}")
 
 
 def test_an_interrupted_record_renders_as_interrupted_without_any_email(interrupted_json: Path) -> None:

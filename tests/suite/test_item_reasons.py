@@ -93,4 +93,4 @@ def test_the_console_table_and_the_email_name_only_what_decided_the_item(tmp_pat
     markdown = (tmp_path / "readiness.md").read_text()
     row = next(x for x in markdown.splitlines() if "(`idempotency`)" in x)
     assert "failed: idempotency.key-on-every-transfer |" in row
-    assert json.loads((tmp_path / "readiness.json").read_text())["schema_version"] == "2"
+    assert json.loads((tmp_path / "readiness.json").read_text())["schema_version"] == "3"

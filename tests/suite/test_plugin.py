@@ -80,7 +80,7 @@ def test_statuses_failed_broken_not_verifiable_and_skipped_are_told_apart(pytest
     assert items["idempotency"]["status"] == "failed" and items["webhooks"]["status"] == "failed"
     assert items["error-handling"]["status"] == "not_verifiable"
     assert "harness error" in next(c for c in items["webhooks"]["checks"] if c["status"] == "broken")["message"]
-    assert report["verdict"] == "not_ready" and report["schema_version"] == "2"
+    assert report["verdict"] == "not_ready" and report["schema_version"] == "3"
     assert {"started", "finished", "suite_version", "target", "integration", "seed"} <= set(report)
 
 
@@ -121,7 +121,9 @@ def test_items_without_checks_are_reported_not_verifiable_and_never_ready_by_the
     assert report.items_without_checks == ["credentials", "credential-rotation", "observability"]
     items = {i.id: i.status for i in report.items}
     assert items["credentials"] == items["observability"] == "not_verifiable"
-    assert report.verdict == "passed" and report.verdict_line.startswith("PASSED, NOT FULLY VERIFIED (5 of 8 items")
+    assert report.verdict == "passed" and report.verdict_line.startswith(
+        "PASSED, NOT FULLY VERIFIED (4 of 5 readiness items passed; not verified: credentials;"
+    )
 
 
 def test_evidence_recorded_by_the_harness_reaches_the_report(pytester: pytest.Pytester) -> None:

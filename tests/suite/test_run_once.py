@@ -44,6 +44,7 @@ def test_a_command_source_is_read_once_for_a_whole_parallel_run(tmp_path: Path) 
         encoding="utf-8",
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
+    clean.pop("CI", None)  # the demonstration (no integration configured) runs outside CI only
     result = subprocess.run(
         [sys.executable, "-m", "bluum_readiness.cli.main", "run", "--only", "smoke-test", "--only", "credentials",
          "-n", "2", "--out", "out"],

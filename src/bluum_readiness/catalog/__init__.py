@@ -11,7 +11,10 @@ from importlib import resources
 
 from bluum_readiness.errors import ConfigError
 
-__all__ = ["Cause", "ChecklistItem", "cause", "causes", "item", "items"]
+__all__ = ["CUTOVER", "READINESS", "Cause", "ChecklistItem", "cause", "causes", "item", "items", "phase_items"]
+
+READINESS = "readiness"  # confirmed in the production-access request
+CUTOVER = "cut-over"  # done when switching to production; rehearsed before
 
 
 @dataclass(frozen=True)
@@ -62,3 +65,8 @@ def cause(cause_id: str) -> Cause:
     if found is None:
         raise KeyError(f"unknown cause {cause_id!r}; the catalogue has: {', '.join(causes())}")
     return found
+
+
+def phase_items(kind: str) -> tuple[str, ...]:
+    """The ids of one phase's items (``READINESS`` or ``CUTOVER``), in checklist order."""
+    return tuple(i.id for i in items() if i.kind == kind)

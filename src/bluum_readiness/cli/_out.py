@@ -26,8 +26,10 @@ def writable_folder(
     kind stands where one of ``files`` or ``folders`` goes (a folder named readiness.json); else a ConfigError
     naming the folder, what is wrong (a file in the way, read-only, no permission) and what to do. Leaves no
     trace: a folder made for the test is removed again (the run makes it when it writes)."""
-    folder = Path(path)
     fix = f"pass {flag} a folder you can write to (e.g. {flag} ./readiness-out)"
+    if not str(path).strip():
+        raise ConfigError(f"{flag} {str(path)!r} is empty; {fix}")
+    folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{flag} {path} is a file, not a folder; move the file away or {fix}")
     for name, want_folder in [(n, False) for n in files] + [(n, True) for n in folders]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import pytest
 from rich import box
@@ -20,8 +20,10 @@ from rich.table import Table
 from bluum_readiness.config import RunConfig
 from bluum_readiness.failures import Status
 from bluum_readiness.redaction import Secrets
+from bluum_readiness.report import provenance
 from bluum_readiness.report.causes import count_line
-from bluum_readiness.report.verdict import Verdict, word
+from bluum_readiness.report.verdict import Verdict
+from bluum_readiness.suite.identity import is_reference
 from bluum_readiness.suite.results import CheckResult, RunReport
 
 __all__ = ["ConsoleReporter"]
@@ -71,7 +73,12 @@ class ConsoleReporter:
         target = "the embedded sandbox twin" if config.embedded else config.target
         only = f"; items: {', '.join(config.only)}" if config.only else ""
         workers = f"; {config.workers} workers" if config.workers else ""
-        self._print(f"bluum-readiness: checking {config.integration} against {target}{only}{workers}", "bold")
+        what = (
+            f"{provenance.DEMONSTRATION}, {config.integration}"
+            if is_reference(config.integration)
+            else config.integration
+        )
+        self._print(f"bluum-readiness: checking {what} against {target}{only}{workers}", "bold")
 
     # -- pytest hooks ---------------------------------------------------------------------------------------
 
@@ -115,13 +122,14 @@ class ConsoleReporter:
             if check.status == Status.BROKEN:
                 self._print(f"BROKEN {check.id}: {check.message or ''}", "red")
 
-    def summary(
-        self, report: RunReport, json_path: Path, files: Sequence[Path] = (), email_note: str | None = None
-    ) -> None:
-        table = Table(title=None if self.plain else "Readiness", box=box.ASCII if self.plain else box.ROUNDED)
-        for column in ("item", "status", "checks", "note"):
+    def _table(self, report: RunReport, document: dict[str, Any], ids: Sequence[str], *, rehearsal: bool) -> Table:
+        table = Table(box=box.ASCII if self.plain else box.ROUNDED)
+        for column in ("item", "status", "checks", "proven", "note"):
             table.add_column(column)
+        recorded = {i["id"]: i for i in document["items"]}
         for item in report.items:
+            if item.id not in ids:
+                continue
             passed = sum(1 for c in item.checks if c.status == Status.PASSED)
             counted = f"{passed}/{len(item.checks)} passed" if item.checks else ""
             note = item.note or ""
@@ -131,10 +139,27 @@ class ConsoleReporter:
                 note = "no checks yet (not verified, not counted)"
             elif item.status in (Status.FAILED, Status.NOT_VERIFIABLE):
                 note = ", ".join(c.id for c in item.deciding())  # only what decided the item
+            status = str(item.status)
+            if rehearsal and item.status in (Status.PASSED, Status.FAILED):
+                status = "rehearsed" if item.status == Status.PASSED else "rehearsal failed"
+            where = provenance.short(document, recorded[item.id]) if item.status != Status.SKIPPED else ""
             _, style = self._mark(item.status)
-            table.add_row(item.id, item.status, counted, note, style=None if self.plain else style)
+            table.add_row(item.id, status, counted, where, note, style=None if self.plain else style)
+        return table
+
+    def summary(
+        self, report: RunReport, json_path: Path, files: Sequence[Path] = (), email_note: str | None = None
+    ) -> None:
+        document = report.to_dict()
+        split = document["phases"]
         self.console.print()
-        self.console.print(table)
+        for key, title in (("readiness", "Readiness (the production-access request confirms these)"),
+                           ("cutover", "Cut-over rehearsal (before access; not confirmed)"
+                            if split["cutover"]["rehearsal"] else "Cut-over (against production)")):  # fmt: skip
+            self._print(f"{title}: {split[key]['line']}", "bold")
+            self.console.print(self._table(report, document, split[key]["items"], rehearsal=key == "cutover"
+                                           and split["cutover"]["rehearsal"]))  # fmt: skip
+        self._print(f"Proven - {provenance.LEGEND}.", "dim")
         self._causes(report)
         advisory = [c for i in report.items for c in i.checks if c.status == Status.FAILED and c.severity != "required"]
         for check in advisory:
@@ -157,11 +182,19 @@ class ConsoleReporter:
             )
         elif report.verdict == Verdict.PASSED:
             self._print(
-                f"Not {word('ready')}: {word('ready')} means all {report.coverage.total} items ran and passed "
-                "(what the production-access email claims); this run proves less.",
+                f"Not READY: READY means all {len(split['readiness']['items'])} readiness items ran and passed "
+                "(what the production-access email confirms); this run proves less.",
                 "yellow",
             )
         self._print(f"Verdict: {report.verdict_line}", _VERDICT_STYLE.get(report.verdict, "bold"))
+        if report.verdict != "interrupted" and not report.demonstration:
+            assessed = provenance.request(document)
+            if assessed.send_ready:
+                self._print("Production-access request: ready to send (email.eml, with the [company] details)")
+            else:
+                self._print("Production-access request: a DRAFT, not to be sent yet:", "yellow")
+                for missing in assessed.missing:
+                    self._print(f"  - {missing}", "yellow")
         self._print(f"readiness.json: {json_path}")
         for path in files:
             self._print(f"{path.name}{'/' if path.is_dir() else ''}: {path.resolve()}")

@@ -44,5 +44,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
+def entry() -> int:
+    """The console command: ``main``, with ``run`` supervised by a parent process that checks its record was
+    written whatever happened to the run's process (``cli._supervise``)."""
+    argv = sys.argv[1:]
+    if argv[:1] == ["run"]:
+        from bluum_readiness.cli._supervise import supervise
+
+        return supervise(main, argv)
+    return main(argv)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry())

@@ -9,9 +9,16 @@ the installed plugins by name (``-p``, autoloading off for the run) except the f
 (``UNUSED_PLUGINS``): they cost ~1.5 s of start-up, and autoloading would have pytest rewrite the assertions of every
 module of every plugin's distribution (hypothesis's too, which a check imports).
 Exit codes: 0 no failure (verdict ``ready``, or ``passed`` for a subset or a run not fully verified), 1 a required
-item failed (or nothing could be verified), 2 usage or configuration error (``--out`` not writable included,
-checked before anything runs), 3 target unreachable or credentials rejected, 130 interrupted (Ctrl-C or SIGTERM:
+item failed (or nothing could be verified, or the run ended without a complete record), 2 usage or configuration
+error (``--out`` empty, not writable or in use by another run included, checked before anything runs; no
+integration configured under CI), 3 target unreachable or credentials rejected, 130 interrupted (Ctrl-C or SIGTERM:
 the run stops, writes an interrupted readiness.json and the reports, and no email).
+
+Before anything runs, the run takes ``--out``'s lock (``cli._lock``: a second run into the same folder is refused)
+and clears the files an earlier run left there. With no integration configured the run is a demonstration of the
+bundled reference integration (labelled as such everywhere, no email); under CI it is refused instead. Hypothesis
+keeps its files under the user's cache folder, never in the working directory. ``--phase`` picks the checklist's
+readiness items, its cut-over items, or both; against Bluum's production only the read-only smoke test may run.
 """
 
 from __future__ import annotations
@@ -29,7 +36,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from bluum_readiness.cli._guards import (
+    PHASES,
+    RecordMissing,
+    caches_outside_the_project,
+    empty_out,
+    no_demonstration_under_ci,
+    with_phase,
+)
+from bluum_readiness.cli._lock import OutLock, clear_outputs
 from bluum_readiness.cli._out import writable_folder
+from bluum_readiness.cli._supervise import notify
 from bluum_readiness.cli.console import ConsoleReporter
 from bluum_readiness.config import CompanyConfig, RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
@@ -55,9 +72,10 @@ def add_parser(sub: Any) -> None:
         description="Run every check of the Bluum readiness checklist against the integration adapter "
         "(--integration), through the fault proxy, against the embedded sandbox twin or a real Bluum "
         "environment (--target). Settings come from bluum-readiness.toml or [tool.bluum-readiness] in "
-        "pyproject.toml in the current directory (or --config); flags override them. Exit codes: 0 no failure "
-        "(READY only when all eight items ran and passed), 1 an item failed, 2 usage or configuration error, "
-        "3 target unreachable or credentials rejected, 130 interrupted.",
+        "pyproject.toml in the current directory (or --config); flags override them. With no integration "
+        "configured it demonstrates the bundled reference integration (refused under CI). Exit codes: 0 no failure "
+        "(READY only when the five readiness items ran and passed), 1 an item failed or no complete record was "
+        "written, 2 usage or configuration error, 3 target unreachable or credentials rejected, 130 interrupted.",
     )
     p.add_argument("--config", metavar="FILE", help="the configuration file (default: ./bluum-readiness.toml)")
     p.add_argument(
@@ -65,6 +83,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--integration", metavar="MOD:FACTORY", help="the adapter factory (default: the reference)")
     p.add_argument("--only", action="append", metavar="ITEM", help="run only this checklist item (repeatable)")
+    p.add_argument(
+        "--phase",
+        choices=PHASES,
+        default="all",
+        help="the checklist's readiness items (what the production-access request confirms), its cut-over items "
+        "(rehearsed before access; against production: the read-only smoke test), or all (default)",
+    )
     p.add_argument("-n", dest="workers", metavar="N|auto", help="run in N processes (pytest-xdist), or 'auto'")
     p.add_argument("--out", metavar="DIR", help="where the report files go (default: ./readiness-out)")
     p.set_defaults(handler=run)
@@ -73,9 +98,10 @@ def add_parser(sub: Any) -> None:
 def resolve(args: argparse.Namespace) -> RunConfig:
     """The file's settings overridden by the flags, validated (ConfigError: exit 2)."""
     config = load_config(args.config)
-    return config.override(
+    config = config.override(
         target=args.target, integration=args.integration, only=args.only, workers=args.workers, out=args.out
     )
+    return with_phase(config, getattr(args, "phase", "all") or "all")
 
 
 def _importable_here() -> None:
@@ -177,7 +203,20 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     config = resolve(args)
+    empty_out(config)
     writable_folder(config.out)  # an unwritable --out is a usage error now, not a traceback after the run
+    no_demonstration_under_ci(args, config)
+    lock = OutLock(config.out).acquire()  # a second run into this --out is refused, never overwritten silently
+    try:
+        clear_outputs(config.out)  # no file of an earlier run is ever left beside this run's record
+        notify("out", Path(config.out).resolve())
+        with caches_outside_the_project():
+            return _locked_run(config)
+    finally:
+        lock.release()
+
+
+def _locked_run(config: RunConfig) -> int:
     _importable_here()
     factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
     if isinstance(factory, ProgramFactory):
@@ -213,6 +252,10 @@ def _run(args: argparse.Namespace) -> int:
             raise TargetUnavailable(f"the target stopped answering during the run; see {out / 'pytest.log'}")
         raise ConfigError(f"the suite could not run (pytest exit {int(code)}); see {out / 'pytest.log'}")
     json_path = (out / "readiness.json").resolve()
+    if not json_path.is_file():
+        raise RecordMissing(
+            f"the suite ended without writing {json_path} (see {out / 'pytest.log'}); nothing of this run is recorded"
+        )
     try:
         rendered = render_all(load_report(json_path), out, config.company)
         files, note = rendered.files, rendered.email_skipped

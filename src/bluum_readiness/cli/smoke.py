@@ -1,15 +1,26 @@
-"""``bluum-readiness smoke``: the cut-over smoke test (one read-only request) against any Bluum base URL."""
+"""``bluum-readiness smoke``: the cut-over smoke test (one read-only request) against any Bluum base URL.
+
+Against production, after access is granted, this is the real smoke test of the checklist's cut-over phase (what
+``bluum-readiness run`` can only rehearse before). ``--out DIR`` writes its short report: ``smoke.json`` (the
+request, the answer, where it ran, when) and ``smoke.md``; never a secret (the key id is shown abridged).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.integration import Credentials
-from bluum_readiness.smoke import smoke_test
+from bluum_readiness.smoke import SmokeResult, smoke_test
+from bluum_readiness.suite.results import environment_of
+from bluum_readiness.target import parse_target
 
 
 def add_parser(sub: Any) -> None:
@@ -25,6 +36,7 @@ def add_parser(sub: Any) -> None:
         "the variable adapters get too)",
     )
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer (default: 10)")
+    p.add_argument("--out", metavar="DIR", help="also write the short report smoke.json and smoke.md into DIR")
     p.set_defaults(handler=run)
 
 
@@ -65,7 +77,64 @@ def run(args: argparse.Namespace) -> int:
         )
     if not target.startswith(("http://", "https://")):
         raise ConfigError(f"--target {target!r} is not an http(s) URL; e.g. https://api.bluumfinance.com/v1")
-    result = smoke_test(target, credentials_from_env(), timeout_s=args.timeout)
+    out = writable_folder(args.out, files=SMOKE_FILES, folders=()) if args.out is not None else None
+    credentials = credentials_from_env()
+    result = smoke_test(target, credentials, timeout_s=args.timeout)
     mark = "✓" if result.ok else "✗"
     print(f"{mark} smoke test GET {result.url}: {result.message}")
+    if out is not None:
+        for path in write_report(result, target, credentials.key, out):
+            print(f"{path.name}: {path.resolve()}")
     return 0 if result.ok else 3
+
+
+SMOKE_FILES = ("smoke.json", "smoke.md")
+
+
+def _abridged(key: str) -> str:
+    return key if len(key) <= 12 else f"{key[:12]}…{key[-4:]}"
+
+
+def write_report(result: SmokeResult, target: str, key: str, out: Path) -> list[Path]:
+    """smoke.json and smoke.md: the one request and its answer, where it ran (production or not), and when."""
+    remote = parse_target(target, what="--target")
+    host = remote.host if remote is not None else target
+    environment = environment_of({"mode": "remote", "host": host})
+    record = {
+        "check": "smoke-test.read-only-200",
+        "item": "smoke-test",
+        "phase": "cut-over",
+        "status": "passed" if result.ok else "failed",
+        "environment": environment,
+        "target": target,
+        "request": {"method": "GET", "url": result.url, "key_id": _abridged(key)},
+        "answer": {
+            "status": result.status,
+            "code": result.code,
+            "request_id": result.request_id,
+            "duration_ms": round(result.duration_ms, 1),
+        },
+        "message": result.message,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    json_path = out / "smoke.json"
+    json_path.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    where = "Bluum production" if environment == "production" else f"{target} (not production: a rehearsal)"
+    verdict = "PASSED" if result.ok else "FAILED"
+    lines = [
+        f"# Bluum cut-over smoke test: **{verdict}**",
+        "",
+        f"- Where: {where}",
+        f"- Request: `GET {result.url}` (read-only), key `{_abridged(key)}`",
+        f"- Answer: {result.status if result.status is not None else 'none'}"
+        + (f" `{result.code}`" if result.code else "")
+        + (f", X-Request-Id `{result.request_id}`" if result.request_id else "")
+        + f", {result.duration_ms:.0f} ms",
+        f"- {result.message}",
+        f"- Run: {record['finished']}",
+        "",
+    ]
+    md_path = out / "smoke.md"
+    md_path.write_text("\n".join(lines), encoding="utf-8")
+    return [json_path, md_path]

@@ -25,7 +25,7 @@ from allure_commons.model2 import (
     TestResult,
 )
 
-from bluum_readiness.report import model
+from bluum_readiness.report import model, phases, provenance
 
 __all__ = ["write_allure"]
 
@@ -71,7 +71,9 @@ def _transcript(check: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _result(folder: Path, document: dict[str, Any], item: dict[str, Any], check: dict[str, Any], start: int) -> None:
+def _result(
+    folder: Path, document: dict[str, Any], item: dict[str, Any], check: dict[str, Any], start: int, phase: str
+) -> None:
     attachments = []
     evidence = check.get("evidence") or {}
     if evidence:
@@ -85,6 +87,7 @@ def _result(folder: Path, document: dict[str, Any], item: dict[str, Any], check:
                 folder, document, f"{check['id']}/transcript", "transcript", _transcript(check), "text/plain", "txt"
             )
         )
+    proven = provenance.describe(provenance.check_provenance(document, check))
     details = None
     if check["status"] != "passed":
         trace = "\n".join(f"{k}: {check[k]}" for k in ("expected", "observed", "fix") if check.get(k))
@@ -98,12 +101,14 @@ def _result(folder: Path, document: dict[str, Any], item: dict[str, Any], check:
         status=_STATUS[check["status"]],
         statusDetails=details,
         stage="finished",
-        description=f"{check['id']} (checklist item {item['id']}: {item['title']}). "
-        f"Evidence: {model.check_reference(document, check)}",
+        description=f"{check['id']} (checklist item {item['id']}: {item['title']}; {phase}). "
+        f"Proven: {proven}. Evidence: {model.check_reference(document, check)}",
         start=start,
         stop=start + int(check["duration_s"] * 1000),
         labels=[
             Label(name="epic", value="Bluum production readiness"),
+            Label(name="parentSuite", value=phase),
+            Label(name="tag", value=f"proven: {proven}"),
             Label(name="feature", value=item["title"]),
             Label(name="story", value=check["title"]),
             Label(name="tag", value=item["id"]),
@@ -123,13 +128,23 @@ def write_allure(document: dict[str, Any], out_dir: Path) -> Path:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     start = int(datetime.fromisoformat(document["started"]).timestamp() * 1000)
-    for item in document["items"]:
-        for check in item["checks"]:
-            _result(folder, document, item, check, start)
+    for phase in phases.phases(document):
+        name = (
+            "cut-over rehearsal"
+            if phase.key == "cutover" and phase.rehearsal
+            else phase.key.replace("cutover", "cut-over")
+        )
+        for item in phase.items:
+            for check in item["checks"]:
+                _result(folder, document, item, check, start, name)
     environment = {
         "environment": model.environment_label(document),
         "target.host": document["target"]["host"],
-        "integration": document["integration"],
+        "integration": document["integration"]
+        + (f" ({provenance.DEMONSTRATION})" if provenance.is_demonstration(document) else ""),
+        "phase.readiness": phases.phases(document)[0].line,
+        "phase.cutover": phases.phases(document)[1].line,
+        "request": "send-ready" if provenance.request(document).send_ready else "draft",
         "seed": str(document["seed"]),
         "suite.version": document["suite_version"],
         "verdict": model.verdict(document),

@@ -9,7 +9,7 @@ import jinja2
 
 from bluum_readiness.catalog import causes as catalogued_causes
 from bluum_readiness.catalog import items as checklist_items
-from bluum_readiness.report import charts, model
+from bluum_readiness.report import charts, model, phases, provenance
 from bluum_readiness.report.causes import count_line
 
 __all__ = ["render_html", "write_html"]
@@ -27,11 +27,11 @@ def verdict_sentence(document: dict[str, Any]) -> str:
     line = model.verdict_line(document)
     verdict = model.verdict(document)
     if verdict == "ready":
-        why = f"Every checklist item ran and passed ({document['counts']['passed']} checks): what the email confirms."
+        why = "Every readiness item ran and passed, and nothing failed: what the production-access email confirms."
     elif verdict == "passed":
         why = (
-            "Nothing failed, but this is not READY: READY means all eight checklist items ran and passed, and only "
-            "such a run writes the production-access request."
+            "Nothing failed, but this is not READY: READY means all five readiness items ran and passed, and only "
+            "such evidence makes the production-access request."
         )
     elif verdict == "interrupted":
         why = "The run was stopped before the end: the checks that finished are below; nothing is concluded."
@@ -66,6 +66,13 @@ def render_html(document: dict[str, Any], company_name: str | None = None) -> st
         reference=lambda check: model.check_reference(document, check),
         transcript=model.exchange_rows,
         other_evidence=_other_evidence,
+        phases=phases.phases(document),
+        status_label=lambda item: phases.status_label(document, item),
+        where=lambda item: provenance.where(document, item),
+        proven=lambda check: provenance.describe(provenance.check_provenance(document, check)),
+        request=provenance.request(document),
+        demonstration=provenance.is_demonstration(document),
+        demonstration_words=provenance.DEMONSTRATION,
     )
 
 

@@ -7,13 +7,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from bluum_readiness.report import model
+from bluum_readiness.report import model, phases, provenance
 
 __all__ = ["render_junit", "write_junit"]
 
 
-def _transcript(check: dict[str, Any]) -> str:
-    lines = [f"evidence: {model.check_reference({}, check)}"]
+def _transcript(document: dict[str, Any], check: dict[str, Any]) -> str:
+    proven = provenance.describe(provenance.check_provenance(document, check))
+    lines = [f"proven: {proven}", f"evidence: {model.check_reference({}, check)}"]
     for x in model.exchange_rows(check):
         note = " ".join(p for p in (x["fault"], x["note"]) if p)
         lines.append(f"{x['method']} {x['path']} -> {x['status']} {x['request_id']} {x['ms']} ms {note}".rstrip())
@@ -34,12 +35,27 @@ def render_junit(document: dict[str, Any]) -> bytes:
     ET.SubElement(properties, "property", name="verdict", value=model.verdict(document))
     ET.SubElement(properties, "property", name="verdict_line", value=model.verdict_line(document))
     ET.SubElement(properties, "property", name="digest", value=model.short_digest(document))
+    assessed = provenance.request(document)
+    ET.SubElement(properties, "property", name="request", value="send-ready" if assessed.send_ready else "draft")
+    if provenance.is_demonstration(document):
+        ET.SubElement(properties, "property", name="demonstration", value=provenance.DEMONSTRATION)
+    for phase in phases.phases(document):
+        ET.SubElement(properties, "property", name=f"phase.{phase.key}", value=phase.line)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
+    phase_of = {i["id"]: p for p in phases.phases(document) for i in p.items}
     for item in document["items"]:
         checks = item["checks"]
+        in_phase = phase_of.get(item["id"])
+        prefix = "cut-over rehearsal" if in_phase and in_phase.key == "cutover" and in_phase.rehearsal else item["kind"]
         suite = ET.SubElement(root, "testsuite", name=item["id"], timestamp=document["started"])
         props = ET.SubElement(suite, "properties")
-        for name, value in (("title", item["title"]), ("status", item["status"]), ("kind", item["kind"])):
+        for name, value in (
+            ("title", item["title"]),
+            ("status", item["status"]),
+            ("kind", item["kind"]),
+            ("phase", prefix),
+            ("proven", provenance.where(document, item)),
+        ):
             ET.SubElement(props, "property", name=name, value=value)
         counts = {"tests": len(checks), "failures": 0, "errors": 0, "skipped": 0, "time": 0.0}
         for check in checks:
@@ -63,7 +79,7 @@ def render_junit(document: dict[str, Any]) -> bytes:
             elif status in ("not_verifiable", "skipped"):
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=f"{status.replace('_', ' ')}: {message}")
-            ET.SubElement(case, "system-out").text = f"{check['title']}\n{_transcript(check)}"
+            ET.SubElement(case, "system-out").text = f"{check['title']}\n{_transcript(document, check)}"
         if not checks:
             suite.set("skipped", "0")
         for key, value in counts.items():

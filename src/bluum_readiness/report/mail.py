@@ -2,12 +2,14 @@
 
 Bluum asks for the company name, the dashboard account email, a description of the product and the integration
 model, and confirmation of the checklist. Each checklist item gets one line: its status and its evidence
-reference (the check ids, in readiness.json / readiness.pdf, under the report digest). Nothing is claimed that
-the run did not prove: items without checks or not selected say so. Only a ``ready`` run (all eight items ran and
-passed) writes the request; a ``not_ready`` run writes a *draft* marked DO NOT SEND that lists what failed
-instead of confirming anything, and so does a ``passed`` run (a partial ``--only`` run, or not-verifiable
-checks): Bluum asks for the whole checklist (docs/reports.md). An ``interrupted`` run writes no email at all
-(``render_all``).
+reference (the check ids, in readiness.json / readiness.pdf, under the report digest) and where it was proven
+(``provenance``: "tested in sandbox" only for what ran against a real sandbox target; what the twin proved is
+"proven against a local emulator of the sandbox, with faults injected"). Only the five readiness items are
+confirmed; the cut-over items are rehearsals before access, listed as extra evidence, never "confirmed".
+Nothing is claimed that the run did not prove. The email is the request only when ``provenance.request`` says
+send-ready (every readiness item passed, nothing failed, the lifecycle proven against a real sandbox); otherwise
+it is a *draft* marked DO NOT SEND that lists what is missing (docs/reports.md). An ``interrupted`` run and a
+demonstration (the bundled reference integration) write no email at all (``render_all``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bluum_readiness.config import CompanyConfig
-from bluum_readiness.report import model
+from bluum_readiness.report import model, phases, provenance
 
 __all__ = [
     "SUPPORT",
@@ -63,16 +65,23 @@ def missing_company_message(missing: list[str], out_dir: Path | str) -> str:
     )
 
 
-def _item_line(item: dict[str, Any], digest: str) -> str:
-    checks = [c["id"] for c in item["checks"]]
+def _checks_passed(item: dict[str, Any]) -> str:
+    checks = [c["id"] for c in item["checks"] if c["status"] == "passed"]
+    return f"{len(checks)} check{'s' if len(checks) != 1 else ''} passed ({', '.join(checks)})"
+
+
+def _item_line(document: dict[str, Any], item: dict[str, Any], digest: str, lifecycle_ok: bool) -> str:
+    """One readiness item: confirmed (with where it was proven) or why not."""
     status = item["status"]
     head = f"{item['title']} ({item['id']})"
     evidence = f"evidence: readiness.pdf / readiness.json item {item['id']}, report {digest[:19]}"
+    where = provenance.where(document, item)
+    if status == "passed" and item["id"] == "lifecycle" and not lifecycle_ok:
+        return f"[ ] {head}: not confirmed - {_checks_passed(item)}, {where}, not in Bluum's sandbox; {evidence}"
     if status == "passed":
-        counted = f"{len(checks)} check{'s' if len(checks) != 1 else ''} passed"
-        return f"[x] {head}: confirmed - {counted} ({', '.join(checks)}); {evidence}"
+        return f"[x] {head}: confirmed - {_checks_passed(item)}; {where}; {evidence}"
     if status == "failed":
-        return f"[ ] {head}: FAILED - {', '.join(model.decided_by(item))}; {evidence}"
+        return f"[ ] {head}: FAILED - {', '.join(model.decided_by(item))} ({where}); {evidence}"
     if status == "skipped":
         return f"[ ] {head}: not run in this report ({item.get('reason', 'not selected')}) - not confirmed"
     unjudged = model.decided_by(item)
@@ -82,54 +91,63 @@ def _item_line(item: dict[str, Any], digest: str) -> str:
     )
 
 
+def _cutover_line(document: dict[str, Any], item: dict[str, Any], rehearsal: bool) -> str:
+    """One cut-over item: a rehearsal before access (never "confirmed"), or its run against production."""
+    head = f"{item['title']} ({item['id']})"
+    status = item["status"]
+    if status == "skipped":
+        return f"- {head}: not rehearsed in this report"
+    where = provenance.where(document, item)
+    if status == "passed":
+        done = f"rehearsal passed ({_checks_passed(item)}), {where}" if rehearsal else f"passed, {where}"
+    elif status == "failed":
+        done = f"rehearsal FAILED ({', '.join(model.decided_by(item))}), {where}"
+    else:
+        done = f"rehearsal not verified ({item.get('reason', status)})"
+    after = "; the real smoke test runs against production after access" if item["id"] == "smoke-test" else ""
+    return f"- {head}: {done}{after}"
+
+
 def is_request(document: dict[str, Any]) -> bool:
-    """Whether the email may ask for production access: the run is ready and confirms every checklist item.
-    Anything less is a draft marked DO NOT SEND."""
-    return model.verdict(document) == "ready" and all(i["status"] == "passed" for i in document["items"])
+    """Whether the email may ask for production access (``provenance.request``): every readiness item passed,
+    nothing failed, the lifecycle proven against a real sandbox, not a demonstration. Anything less is a draft
+    marked DO NOT SEND."""
+    return provenance.request(document).send_ready
 
 
 def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, str]:
     """(subject, body) of the request."""
     digest = model.short_digest(document)
     verdict = model.verdict(document)
-    verdict_ready = verdict in ("ready", "passed")  # nothing failed
-    unconfirmed = [i["id"] for i in document["items"] if i["status"] != "passed"]
-    ready = is_request(document)
+    assessed = provenance.request(document)
+    ready = assessed.send_ready
+    split = phases.phases(document)
+    readiness, cutover = split[0], split[1]
+    confirmed = sum(1 for i in readiness.items if i["status"] == "passed")
+    lifecycle_ok = provenance.lifecycle_in_sandbox(document)
+    if not lifecycle_ok and any(i["id"] == "lifecycle" and i["status"] == "passed" for i in readiness.items):
+        confirmed -= 1
     name = company.name or ""
     if ready:
         subject = f"Production access request: {name} - Bluum readiness checklist READY"
-    elif verdict_ready:
-        confirmed = len(document["items"]) - len(unconfirmed)
-        subject = (
-            f"DRAFT - DO NOT SEND: {name} - Bluum readiness incomplete ({confirmed} of "
-            f"{len(document['items'])} items confirmed)"
-        )
     elif verdict == "interrupted":
         subject = f"DRAFT - DO NOT SEND: {name} - Bluum readiness run INTERRUPTED"
-    else:
+    elif verdict == "not_ready":
         subject = f"DRAFT - DO NOT SEND: {name} - Bluum readiness NOT READY"
+    else:
+        subject = (
+            f"DRAFT - DO NOT SEND: {name} - Bluum readiness incomplete ({confirmed} of "
+            f"{len(readiness.items)} readiness items confirmed)"
+        )
     lines = []
-    if verdict == "interrupted":
+    if not ready:
+        lines += [f"DO NOT SEND. {model.verdict_line(document)}. Before this request can be sent:"]
+        lines += [f"- {missing}" for missing in assessed.missing]
         lines += [
-            f"DO NOT SEND. {model.verdict_line(document)}.",
-            "Run `bluum-readiness run` again to the end, and send the email that run writes.",
-            "",
-        ]
-    elif not verdict_ready:
-        failed = [i["id"] for i in document["items"] if i["status"] == "failed"]
-        lines += [
-            "DO NOT SEND. This run is NOT READY"
-            + (f": {', '.join(failed)} failed." if failed else ": no check passed."),
             "Fix what failed (readiness.html or readiness.pdf shows expected, observed and the fix for each "
-            "finding), run `bluum-readiness run` again, and send the email that run writes.",
-            "",
-        ]
-    elif not ready:
-        lines += [
-            f"DO NOT SEND. {model.verdict_line(document)}: Bluum asks for every checklist item; this run does not "
-            f"confirm {', '.join(unconfirmed)} (not selected, or a check could not judge: readiness.html says why).",
-            "Run `bluum-readiness run` on every item (no --only), give the adapter the capabilities the "
-            "not-verifiable checks name, and send the email that run writes.",
+            "finding), run `bluum-readiness run` again, and send the email that run (or the combined report) writes."
+            if verdict == "not_ready"
+            else "Then send the email the complete run (or `bluum-readiness report --combine`) writes.",
             "",
         ]
     lines += [
@@ -137,7 +155,8 @@ def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, s
         "",
         f"{name} requests production access for its Bluum integration."
         if ready
-        else f"{name} is preparing its request for production access; the readiness run below is not ready yet.",
+        else f"{name} is preparing its request for production access; the readiness evidence below is not complete "
+        "yet.",
         "",
         f"Company name: {name}",
         f"Dashboard account email: {company.dashboard_email}",
@@ -145,11 +164,23 @@ def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, s
         f"Integration model: {company.integration_model}",
         "",
         f"Readiness checklist, as verified by bluum-readiness {document['suite_version']} on {document['finished']} "
-        f"against the {model.environment_label(document)} (integration {document['integration']}, seed "
-        f"{document['seed']}):",
+        f"(integration {document['integration']}, seed {document['seed']}); each line says where it was proven:",
         "",
     ]
-    lines += [_item_line(item, digest) for item in document["items"]]
+    lines += [_item_line(document, item, digest, lifecycle_ok) for item in readiness.items]
+    rehearsed = [i for i in cutover.items if i["status"] != "skipped"]
+    if rehearsed:
+        lines += [
+            "",
+            "Cut-over, rehearsed before production access as extra evidence (not part of the confirmation):"
+            if cutover.rehearsal
+            else "Cut-over, against production:",
+        ]
+        lines += [_cutover_line(document, item, cutover.rehearsal) for item in cutover.items]
+    merged = document.get("combined") or []
+    if merged:
+        lines += ["", f"This report combines {len(merged)} runs of the same integration and configuration:"]
+        lines += [f"- {r['target']}: {r['verdict']}, report sha256:{str(r['digest'])[:16]}" for r in merged]
     lines += [
         "",
         "The attached readiness.pdf lists every check with its evidence: the HTTP exchanges with their "

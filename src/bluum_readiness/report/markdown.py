@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from bluum_readiness.catalog import causes
-from bluum_readiness.report import model
+from bluum_readiness.report import model, phases, provenance
 from bluum_readiness.report.causes import count_line
 
 __all__ = ["render_markdown", "write_markdown"]
@@ -56,22 +56,37 @@ def render_markdown(document: dict[str, Any], company_name: str | None = None) -
         "",
         f"**Verdict:** {model.verdict_line(document)}",
         "",
+        _request_line(document),
+        "",
         f"- Environment: {model.environment_label(document)}",
-        f"- Integration: `{document['integration']}`",
+        f"- Integration: `{document['integration']}`"
+        + (f" — {provenance.DEMONSTRATION}" if provenance.is_demonstration(document) else ""),
+        *[
+            f"- Combined run: {_cell(r['target'])} · {r['verdict']} · `sha256:{str(r['digest'])[:16]}`"
+            for r in document.get("combined") or []
+        ],
         f"- Run: {document['started']} → {document['finished']} · seed {document['seed']} · "
         f"bluum-readiness {document['suite_version']}",
         "- Checks: " + ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in document["counts"].items() if n),
         f"- Evidence digest: `{model.short_digest(document)}` (`bluum-readiness report --verify readiness.json`)",
-        "",
-        "| | Item | Status | Checks | Why |",
-        "|---|---|---|---|---|",
     ]
-    for item in document["items"]:
-        passed = sum(1 for c in item["checks"] if c["status"] == "passed")
-        out.append(
-            f"| {_ICON.get(item['status'], '')} | {_cell(item['title'])} (`{item['id']}`) | "
-            f"{item['status'].replace('_', ' ')} | {passed}/{len(item['checks'])} | {_cell(item.get('reason', ''))} |"
-        )
+    for phase in phases.phases(document):
+        out += [
+            "",
+            f"## {phase.title}",
+            "",
+            f"{phase.line}",
+            "",
+            "| | Item | Status | Checks | Proven | Why |",
+            "|---|---|---|---|---|---|",
+        ]
+        for item in phase.items:
+            passed = sum(1 for c in item["checks"] if c["status"] == "passed")
+            out.append(
+                f"| {_ICON.get(item['status'], '')} | {_cell(item['title'])} (`{item['id']}`) | "
+                f"{phases.status_label(document, item).lower()} | {passed}/{len(item['checks'])} | "
+                f"{_cell(provenance.where(document, item))} | {_cell(item.get('reason', ''))} |"
+            )
     out += _causes(document)
     found = model.findings(document)
     if found:
@@ -81,7 +96,8 @@ def render_markdown(document: dict[str, Any], company_name: str | None = None) -
             out += [f"### {_ICON[check['status']]} `{check['id']}` — {check['title']}{advisory}", ""]
             cause = causes().get(check.get("cause") or "")
             because = f" Cause: **{cause.title}** (`{cause.id}`)." if cause else ""
-            out.append(f"Item `{item['id']}`, {check['status'].replace('_', ' ')}.{because}")
+            proven = provenance.describe(provenance.check_provenance(document, check))
+            out.append(f"Item `{item['id']}`, {check['status'].replace('_', ' ')}; {proven}.{because}")
             for label, key in (("Expected", "expected"), ("Observed", "observed"), ("Fix", "fix")):
                 if check.get(key):
                     out.append(f"- **{label}:** {check[key]}")
@@ -94,9 +110,21 @@ def render_markdown(document: dict[str, Any], company_name: str | None = None) -
     out += ["", "<details><summary>Every check</summary>", ""]
     for item in document["items"]:
         for check in item["checks"]:
-            out.append(f"- {_ICON.get(check['status'], '')} `{check['id']}` — {check['title']}")
+            proven = provenance.describe(provenance.check_provenance(document, check))
+            out.append(f"- {_ICON.get(check['status'], '')} `{check['id']}` — {check['title']} ({_cell(proven)})")
     out += ["", "</details>", ""]
     return "\n".join(out)
+
+
+def _request_line(document: dict[str, Any]) -> str:
+    assessed = provenance.request(document)
+    if assessed.send_ready:
+        return "**Production-access request:** ready to send."
+    if provenance.is_demonstration(document):
+        return f"**Production-access request:** none — this run checked {provenance.DEMONSTRATION}."
+    return "**Production-access request:** a DRAFT, not to be sent yet: " + "; ".join(
+        _cell(m) for m in assessed.missing
+    )
 
 
 def _runbooks(document: dict[str, Any]) -> list[str]:

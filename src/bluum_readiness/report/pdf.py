@@ -18,7 +18,7 @@ from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import FontFace
 
 from bluum_readiness.catalog import items as checklist_items
-from bluum_readiness.report import charts, model
+from bluum_readiness.report import charts, model, phases, provenance
 
 __all__ = ["latin1", "render_pdf", "write_pdf"]
 
@@ -94,10 +94,10 @@ class _Pdf(FPDF):
         self.multi_cell(0, 4.6, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(0.6)
 
-    def status_word(self, status: str, size: float = 9) -> None:
+    def status_word(self, status: str, size: float = 9, label: str | None = None) -> None:
         self.set_font("helvetica", "B", size)
         self.set_text_color(*_COLOUR.get(status, INK))
-        self.cell(30, size * 0.5, model.STATUS_LABELS.get(status, status))
+        self.cell(30 if label is None else 42, size * 0.5, label or model.STATUS_LABELS.get(status, status))
         self.set_text_color(*INK)
 
 
@@ -120,11 +120,25 @@ def _title_page(pdf: _Pdf, document: dict[str, Any], company_name: str | None) -
 
     pdf.ln(2)
     pdf.para(verdict_sentence(document), 10)
+    assessed = provenance.request(document)
+    if assessed.send_ready:
+        pdf.para("Production-access request: ready to send.", 9.5)
+    elif provenance.is_demonstration(document):
+        pdf.para(f"Production-access request: none - this run checked {provenance.DEMONSTRATION}.", 9.5)
+    else:
+        pdf.para("Production-access request: a DRAFT, not to be sent yet: " + "; ".join(assessed.missing), 9.5)
     pdf.ln(3)
+    integration = document["integration"]
+    if provenance.is_demonstration(document):
+        integration += f" - {provenance.DEMONSTRATION}"
     rows = [
         ("Environment", model.environment_label(document)),
         ("Target host", document["target"]["host"]),
-        ("Integration", document["integration"]),
+        ("Integration", integration),
+        *[
+            ("Combined run", f"{r['target']} - {r['verdict']} - sha256:{str(r['digest'])[:16]}")
+            for r in document.get("combined") or []
+        ],
         ("Run", f"{document['started']} -> {document['finished']} ({document.get('duration_s', 0):.1f} s)"),
         ("Seed", str(document["seed"])),
         ("Suite", f"bluum-readiness {document['suite_version']}"),
@@ -141,22 +155,27 @@ def _title_page(pdf: _Pdf, document: dict[str, Any], company_name: str | None) -
             row.cell(latin1(value))
     pdf.ln(5)
     pdf.heading("The checklist at a glance", 12)
-    pdf.set_font("helvetica", size=8.5)
     heading_style = FontFace(emphasis="BOLD", fill_color=(243, 244, 246))
-    with pdf.table(col_widths=(60, 26, 18, 76), line_height=4.6, headings_style=heading_style,
-                   text_align="LEFT", borders_layout="HORIZONTAL_LINES") as table:  # fmt: skip
-        head = table.row()
-        for text in ("Item", "Status", "Checks", "Why"):
-            head.cell(text)
-        for item in document["items"]:
-            passed = sum(1 for c in item["checks"] if c["status"] == "passed")
-            row = table.row()
-            row.cell(latin1(f"{item['title']} ({item['id']})"))
-            row.cell(
-                model.STATUS_LABELS[item["status"]], style=FontFace(emphasis="BOLD", color=_COLOUR[item["status"]])
-            )
-            row.cell(f"{passed}/{len(item['checks'])}")
-            row.cell(latin1(item.get("reason", "")))
+    for phase in phases.phases(document):
+        pdf.para(f"{phase.title} - {phase.line}", 9, INK, "B")
+        pdf.set_font("helvetica", size=8.5)
+        with pdf.table(col_widths=(50, 26, 14, 45, 45), line_height=4.6, headings_style=heading_style,
+                       text_align="LEFT", borders_layout="HORIZONTAL_LINES") as table:  # fmt: skip
+            head = table.row()
+            for text in ("Item", "Status", "Checks", "Proven", "Why"):
+                head.cell(text)
+            for item in phase.items:
+                passed = sum(1 for c in item["checks"] if c["status"] == "passed")
+                row = table.row()
+                row.cell(latin1(f"{item['title']} ({item['id']})"))
+                row.cell(
+                    phases.status_label(document, item),
+                    style=FontFace(emphasis="BOLD", color=_COLOUR[item["status"]]),
+                )
+                row.cell(f"{passed}/{len(item['checks'])}")
+                row.cell(latin1(provenance.where(document, item)))
+                row.cell(latin1(item.get("reason", "")))
+        pdf.ln(2)
     pdf.ln(3)
     pdf.para(
         "Every finding below names what was expected, what was observed, how to fix it, and the HTTP exchanges "
@@ -255,7 +274,9 @@ def _check(pdf: _Pdf, document: dict[str, Any], check: dict[str, Any]) -> None:
     pdf.set_font("courier", size=7.5)
     pdf.set_text_color(*MUTED)
     ref = model.check_reference(document, check)
-    pdf.multi_cell(0, 3.6, latin1(f"{check['id']} - evidence: {ref}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    proven = provenance.describe(provenance.check_provenance(document, check))
+    pdf.multi_cell(0, 3.6, latin1(f"{check['id']} - {proven} - evidence: {ref}"), align="L",
+                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
     if status in model.NOT_PASSED:
         pdf.ln(1)
         if check.get("expected"):
@@ -289,10 +310,11 @@ def _items(pdf: _Pdf, document: dict[str, Any]) -> None:
         first = False
         pdf.heading(f"{item['title']}", 15)
         pdf.set_x(pdf.l_margin)
-        pdf.status_word(item["status"], 11)
+        pdf.status_word(item["status"], 11, phases.status_label(document, item))
         pdf.set_font("courier", size=9)
         pdf.set_text_color(*MUTED)
         pdf.cell(0, 5.5, latin1(f"{item['id']} ({item['kind']} item)"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.para(f"Proven: {provenance.where(document, item)}", 9, MUTED)
         if asks.get(item["id"]):
             pdf.para(f"Bluum asks: {asks[item['id']]}", 9, MUTED, "I")
         if item.get("reason"):

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bluum_readiness.config import CompanyConfig
-from bluum_readiness.report import allure, html, junit, mail, markdown, model, pdf
+from bluum_readiness.report import allure, html, junit, mail, markdown, model, pdf, provenance
 
 __all__ = ["Rendered", "render_all"]
 
@@ -18,11 +18,12 @@ class Rendered:
 
     files: list[Path] = field(default_factory=list)
     email_skipped: str | None = None
+    needs_company: bool = False  # the email is missing only for want of [company] details (a usage error)
 
 
 def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyConfig | None) -> Rendered:
-    """Write readiness.html, .pdf, .md, junit.xml, allure-results/ and (with complete ``[company]`` details, and
-    unless the run was interrupted) email.eml and email.txt into ``out_dir``. ``document`` is a validated
+    """Write readiness.html, .pdf, .md, junit.xml, allure-results/ and (with complete ``[company]`` details, unless
+    the run was interrupted or a demonstration) email.eml and email.txt into ``out_dir``. ``document`` is a validated
     readiness.json (``model.load_report``). An email an earlier run left in ``out_dir`` never survives one that is
     not written.
     """
@@ -39,15 +40,22 @@ def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyCo
     done.files.append(allure.write_allure(document, folder))
     missing = mail.missing_company_keys(company)
     interrupted = model.verdict(document) == "interrupted"
-    if missing or interrupted:
+    demonstration = provenance.is_demonstration(document)
+    if missing or interrupted or demonstration:
         for stale in ("email.eml", "email.txt"):  # never leave an email from an earlier run next to this report
             (folder / stale).unlink(missing_ok=True)
-        done.email_skipped = (
-            "email.eml/email.txt not written: the run was interrupted, so there is nothing to request yet; "
-            "run `bluum-readiness run` again to the end"
-            if interrupted
-            else mail.missing_company_message(missing, folder)
-        )
+        if demonstration:
+            done.email_skipped = (
+                f"email.eml/email.txt not written: this run checked {provenance.DEMONSTRATION}; run "
+                "`bluum-readiness init` to configure your integration, then `bluum-readiness run`"
+            )
+        elif interrupted:
+            done.email_skipped = (
+                "email.eml/email.txt not written: the run was interrupted, so there is nothing to request yet; "
+                "run `bluum-readiness run` again to the end"
+            )
+        else:
+            done.email_skipped, done.needs_company = mail.missing_company_message(missing, folder), True
         return done
     assert company is not None
     message, text = mail.build_email(document, company, pdf_bytes)

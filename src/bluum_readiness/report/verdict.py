@@ -1,13 +1,19 @@
 """The verdict of a run and the one line that says it — the same words in readiness.json, the console and every
 report (HTML, PDF, Markdown, JUnit, Allure, the email).
 
-Verdicts (readiness.json ``verdict``, schema version 2; docs/reports.md says why these four):
+The checklist has two phases (``checklist.toml``'s ``kind``): the five *readiness* items Bluum asks a partner to
+confirm before it requests production access, and the three *cut-over* items done when switching to production.
+Before access exists the suite can only *rehearse* the cut-over (against the sandbox or the twin); the real smoke
+test runs against production afterwards (``bluum-readiness smoke``).
 
-- ``ready``: every checklist item was selected and passed — exactly what the production-access email claims;
-- ``passed``: nothing failed and at least one check passed, but not every item is proven: a subset ran (``--only``,
-  a partial pytest run), or some items could not be judged (``not_verifiable``) or have no checks. When not even
-  one item passed (the checks that passed sit in items that could not be judged as a whole), the word is
-  NOT VERIFIED rather than PASSED;
+Verdicts (readiness.json ``verdict``, schema version 3; docs/reports.md says why these four):
+
+- ``ready``: every *readiness* item was selected and passed, and no selected item failed (a failed cut-over
+  rehearsal is a failure too) — what the production-access email confirms;
+- ``passed``: nothing failed and at least one check passed, but not every readiness item is proven: a subset ran
+  (``--only``, ``--phase cutover``, a partial pytest run), or some items could not be judged (``not_verifiable``)
+  or have no checks. When not even one item passed (the checks that passed sit in items that could not be judged
+  as a whole), the word is NOT VERIFIED rather than PASSED;
 - ``not_ready``: a selected item failed (a required check failed, or a check broke), or no check passed at all;
 - ``interrupted``: the run was stopped (SIGINT, SIGTERM) before it finished: what finished is recorded, nothing
   is concluded.
@@ -36,11 +42,17 @@ __all__ = [
     "WORDS",
     "Verdict",
     "Coverage",
+    "PhaseIds",
     "coverage",
     "decide",
+    "cutover_name",
     "decided_by",
     "headline",
     "item_status",
+    "phase_coverage",
+    "phase_line",
+    "phase_status",
+    "phased_headline",
     "word",
 ]
 
@@ -148,15 +160,120 @@ def coverage(items: Iterable[tuple[str, str]]) -> Coverage:
     return Coverage(total, *(tuple(found[k]) for k in ("passed", "failed", "not_verified", "not_run")))
 
 
-def decide(cover: Coverage, *, any_check_passed: bool, interrupted: bool = False) -> Verdict:
-    """The verdict (see the module docstring)."""
+@dataclass(frozen=True)
+class PhaseIds:
+    """The item ids of each phase, in checklist order (``catalog.phases()``), and whether the cut-over ran as a
+    rehearsal (before production access: against the sandbox or the twin) or for real (against production)."""
+
+    readiness: tuple[str, ...]
+    cutover: tuple[str, ...]
+    rehearsal: bool = True
+
+
+def decide(
+    cover: Coverage, *, any_check_passed: bool, interrupted: bool = False, required: Sequence[str] | None = None
+) -> Verdict:
+    """The verdict (see the module docstring). ``required``: the items ``ready`` needs passed (the readiness
+    phase); None: every item (schema version 2's rule)."""
     if interrupted:
         return Verdict.INTERRUPTED
     if cover.failed or not any_check_passed:
         return Verdict.NOT_READY
-    if cover.total and len(cover.passed) == cover.total:
+    needed = set(required) if required is not None else None
+    if needed is None and cover.total and len(cover.passed) == cover.total:
+        return Verdict.READY
+    if needed and needed <= set(cover.passed):
         return Verdict.READY
     return Verdict.PASSED
+
+
+def _within(ids: tuple[str, ...], phase: Sequence[str]) -> tuple[str, ...]:
+    return tuple(i for i in ids if i in phase)
+
+
+def phase_coverage(cover: Coverage, phase: Sequence[str]) -> Coverage:
+    """``cover`` restricted to the items of one phase."""
+    return Coverage(
+        len(phase),
+        _within(cover.passed, phase),
+        _within(cover.failed, phase),
+        _within(cover.not_verified, phase),
+        _within(cover.not_run, phase),
+    )
+
+
+def phase_status(cover: Coverage) -> str:
+    """A phase's status: ``failed`` (an item failed), ``passed`` (every item passed), ``not_run`` (no item ran),
+    else ``incomplete`` (nothing failed, not every item proven)."""
+    if cover.failed:
+        return "failed"
+    if cover.total and len(cover.passed) == cover.total:
+        return "passed"
+    if len(cover.not_run) == cover.total:
+        return "not_run"
+    return "incomplete"
+
+
+def phase_line(cover: Coverage, *, name: str) -> str:
+    """E.g. ``all 5 readiness items passed``, ``3 of 5 readiness items passed; not verified: webhooks; 1 not run``,
+    ``cut-over rehearsal: 3 of 3 items passed``, ``cut-over not run``."""
+    if len(cover.not_run) == cover.total:
+        return f"{name} not run"
+    if name == "readiness" and cover.total and len(cover.passed) == cover.total:
+        return f"all {cover.total} readiness items passed"
+    label = (
+        f"{len(cover.passed)} of {cover.total} readiness items passed"
+        if name == "readiness"
+        else (f"{name}: {len(cover.passed)} of {cover.total} items passed")
+    )
+    parts = [label]
+    if cover.failed:
+        parts.append(f"failed: {_names(cover.failed)}")
+    if cover.not_verified:
+        parts.append(f"not verified: {_names(cover.not_verified)}")
+    if cover.not_run:
+        parts.append(f"{len(cover.not_run)} not run")
+    return "; ".join(parts)
+
+
+def cutover_name(phases: PhaseIds) -> str:
+    return "cut-over rehearsal" if phases.rehearsal else "cut-over"
+
+
+def phased_headline(
+    verdict: str,
+    cover: Coverage,
+    phases: PhaseIds,
+    *,
+    signal: str | None = None,
+    checks_finished: int | None = None,
+    findings: str = "",
+) -> str:
+    """The verdict line of a schema-version-3 run, both phases in it: ``READY (all 5 readiness items passed;
+    cut-over rehearsal: 3 of 3 items passed)``, ``NOT READY (failed: lifecycle; cut-over rehearsal failed:
+    observability)``, ``PASSED (readiness not run; cut-over rehearsal: 3 of 3 items passed)``; ``findings`` ("5
+    findings from 1 cause", ``report.causes.count_line``) is counted beside a NOT READY verdict's failed items."""
+    if verdict == Verdict.INTERRUPTED:
+        return headline(verdict, cover, signal=signal, checks_finished=checks_finished)
+    readiness = phase_coverage(cover, phases.readiness)
+    cutover = phase_coverage(cover, phases.cutover)
+    name = cutover_name(phases)
+    if verdict == Verdict.NOT_READY:
+        if not cover.failed:
+            return "NOT READY (nothing verified: no check passed)"
+        parts = [f"failed: {_names(readiness.failed)}"] if readiness.failed else []
+        if cutover.failed:
+            parts.append(f"{name} failed: {_names(cutover.failed)}")
+        if findings:
+            parts.append(findings)
+        return f"NOT READY ({'; '.join(parts)})"
+    lines = f"{phase_line(readiness, name='readiness')}; {phase_line(cutover, name=name)}"
+    if verdict == Verdict.READY:
+        return f"READY ({lines})"
+    head = "PASSED, NOT FULLY VERIFIED" if readiness.not_verified else "PASSED"
+    if not cover.passed:
+        head = "NOT VERIFIED"
+    return f"{head} ({lines})"
 
 
 def word(verdict: str, cover: Coverage | None = None) -> str:

@@ -32,8 +32,10 @@ from bluum_readiness import __version__
 from bluum_readiness.checks.registry import Check, registry
 from bluum_readiness.failures import ConformanceFailure, Status
 from bluum_readiness.protocol.program import ProgramBroken
+from bluum_readiness.report.provenance import of_target
 from bluum_readiness.run import Run
-from bluum_readiness.suite.results import CheckResult, RunReport, build_report, write_json
+from bluum_readiness.suite.identity import identity
+from bluum_readiness.suite.results import CheckResult, RunReport, build_report, environment_of, write_json
 
 __all__ = [
     "STOPPED",
@@ -245,6 +247,9 @@ class Listener:
         """Live outcomes on the controller (for xdist workers' tests too), and the ``pytest_readiness_check`` hook."""
         if self.is_worker:
             return
+        if str(report.when) == "???":  # xdist's report of a worker that died running the test
+            self._worker_died(report)
+            return
         for name, value in report.user_properties:
             if name == STOP_PROPERTY and STOPPED not in self.config.stash:
                 self.config.stash[STOPPED] = str(value)
@@ -260,6 +265,29 @@ class Listener:
                 result = self.results.get(report.nodeid) or CheckResult(nodeid=report.nodeid, **summary)
                 self.results.setdefault(report.nodeid, result)
                 self.config.hook.pytest_readiness_check(config=self.config, result=result)
+
+    def _worker_died(self, report: pytest.TestReport) -> None:
+        """The check's worker process died under it (the integration ended the process, a crash): the check is
+        broken, with why — never lost, never "no test collected"."""
+        check_id = report.nodeid.rpartition("[")[2].rstrip("]")
+        try:
+            entry = registry.get(check_id)
+        except KeyError:
+            return
+        self._serving()
+        result = CheckResult(
+            report.nodeid,
+            entry.item,
+            entry.id,
+            entry.title,
+            status=Status.BROKEN,
+            severity=str(entry.severity),
+            message=f"the process running this check died ({report.longreprtext.strip().splitlines()[-1]}): "
+            "something in the "
+            "integration ended it (os._exit, a crash in native code, the OOM killer); see pytest.log",
+        )
+        self.results[report.nodeid] = result
+        self.config.hook.pytest_readiness_check(config=self.config, result=result)
 
     # -- xdist ----------------------------------------------------------------------------------------------
 
@@ -329,14 +357,20 @@ class Listener:
         run = self.run.config
         remote = self.run.target
         finished = time.time()
-        target = "embedded twin" if remote is None else remote.host
+        target: dict[str, Any] = {
+            "mode": "embedded" if remote is None else "remote",
+            "host": "embedded twin" if remote is None else remote.host,
+            "url": "embedded" if remote is None else remote.base_url,
+        }
+        target["environment"] = environment_of(target)
         metadata = {
             "suite_version": __version__,
             "started": _iso(self.started),
             "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3),
-            "target": {"mode": "embedded" if remote is None else "remote", "host": target},
+            "target": target,
             "integration": run.integration,
+            "integration_identity": identity(run),
             "seed": run.seed,
             "workers": run.workers,
             "selected": self.selected() or sorted({r.item for r in self.results.values()}),
@@ -348,6 +382,8 @@ class Listener:
         for entry in registry:
             expected.setdefault(entry.item, []).append(entry.id)
         results = [r for r in self.results.values()]
+        for result in results:  # where each check was proven: the run's target, or static (the secret scan)
+            result.provenance = of_target(target, result.id)
         return build_report(
             results,
             selected=self.selected(),

@@ -12,10 +12,10 @@ readiness.json. The rules of items and of the verdict are ``report.verdict``'s (
   passed (advisory checks never fail an item); else ``not_verifiable``; its ``reason`` names only the checks that
   decided that. Items without checks in this version are ``not_verifiable`` and listed in
   ``items_without_checks``; items not selected (``--only``) are ``skipped``;
-- the verdict is ``ready`` iff every checklist item was selected and passed; ``passed`` if nothing failed and a
-  check passed but not every item is proven; ``not_ready`` if an item failed or nothing passed; ``interrupted``
-  if the run was stopped (then a selected item whose checks did not all finish is ``skipped`` "not finished",
-  never "no test collected").
+- the verdict is ``ready`` iff every *readiness* item (the checklist's first phase) was selected and passed and no
+  selected item failed; ``passed`` if nothing failed and a check passed but not every readiness item is proven;
+  ``not_ready`` if an item failed or nothing passed; ``interrupted`` if the run was stopped (then a selected item
+  whose checks did not all finish is ``skipped`` "not finished", never "no test collected").
 """
 
 from __future__ import annotations
@@ -27,17 +27,27 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bluum_readiness.catalog import ChecklistItem
+from bluum_readiness.catalog import CUTOVER, READINESS, ChecklistItem, phase_items
 from bluum_readiness.catalog import items as checklist_items
 from bluum_readiness.failures import Status
 from bluum_readiness.redaction import scrub
+from bluum_readiness.report import provenance
 from bluum_readiness.report import verdict as rules
 from bluum_readiness.report.causes import CauseGroup, by_cause, count_line
 from bluum_readiness.report.digest import evidence_digest
 
-__all__ = ["SCHEMA_VERSION", "CheckResult", "ItemResult", "RunReport", "build_report", "write_json"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "CheckResult",
+    "ItemResult",
+    "RunReport",
+    "build_report",
+    "environment_of",
+    "phase_ids",
+    "write_json",
+]
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 CHECK_STATUSES = (Status.PASSED, Status.FAILED, Status.BROKEN, Status.NOT_VERIFIABLE, Status.SKIPPED)
 _RANK = {
     status: rank
@@ -63,6 +73,8 @@ class CheckResult:
     evidence: dict[str, Any] = field(default_factory=dict)
     started: float | None = None
     duration_s: float = 0.0
+    provenance: dict[str, Any] | None = None  # where it was proven (report.provenance), stamped by the listener
+    runs: list[dict[str, Any]] | None = None  # a combined record's outcome of the check in each run (report.combine)
 
     def merge(self, status: Status, **details: Any) -> None:
         """Fold one phase's outcome in: the worst status wins, its details with it."""
@@ -91,6 +103,10 @@ class CheckResult:
             out["evidence"] = self.evidence
         out["duration_s"] = round(self.duration_s, 3)
         out["test"] = self.nodeid
+        if self.provenance:
+            out["provenance"] = self.provenance
+        if self.runs:
+            out["runs"] = self.runs
         return out
 
 
@@ -105,6 +121,14 @@ class ItemResult:
 
     def for_report(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "title": self.title, "kind": self.kind, "status": self.status}
+        sources = {
+            (c.provenance["source"], c.provenance.get("target")): c.provenance
+            for c in self.checks
+            if c.provenance and c.status != Status.SKIPPED
+        }
+        out["provenance"] = sorted(
+            sources.values(), key=lambda p: (provenance.SOURCES.index(p["source"]), str(p.get("target")))
+        )
         if self.note:
             out["note"] = self.note
         if self.status != Status.PASSED:
@@ -148,16 +172,42 @@ class RunReport:
         return rules.coverage((i.id, i.status) for i in self.items)
 
     @property
+    def phases(self) -> rules.PhaseIds:
+        """The items of each phase; the cut-over is a rehearsal unless the run was against production."""
+        target = _with_environment(self.metadata.get("target")) or {}
+        return phase_ids(rehearsal=target.get("environment") != "production")
+
+    @property
+    def demonstration(self) -> bool:
+        return bool((self.metadata.get("integration_identity") or {}).get("demonstration"))
+
+    @property
     def verdict_line(self) -> str:
-        """``READY (all 8 items passed)``, ``PASSED (3 of 8 items passed; 5 not run)``, … (``report.verdict``)."""
+        """``READY (all 5 readiness items passed; cut-over rehearsal: 3 of 3 items passed)``, … (``report.verdict``);
+        a demonstration says so."""
         stopped = self.interruption or {}
-        return rules.headline(
+        line = rules.phased_headline(
             self.verdict,
             self.coverage,
+            self.phases,
             signal=stopped.get("signal"),
             checks_finished=stopped.get("checks_finished"),
             findings=count_line(self.causes),
         )
+        return f"{line} - {provenance.DEMONSTRATION}" if self.demonstration else line
+
+    def phases_dict(self) -> dict[str, Any]:
+        phases, cover = self.phases, self.coverage
+        out: dict[str, dict[str, Any]] = {}
+        for key, ids, name in (
+            ("readiness", phases.readiness, "readiness"),
+            ("cutover", phases.cutover, rules.cutover_name(phases)),
+        ):
+            part = rules.phase_coverage(cover, ids)
+            status = rules.phase_status(part) if self.verdict != "interrupted" else "interrupted"
+            out[key] = {"items": list(ids), "status": status, "line": rules.phase_line(part, name=name)}
+        out["cutover"]["rehearsal"] = phases.rehearsal
+        return out
 
     @property
     def causes(self) -> list[CauseGroup]:
@@ -191,10 +241,15 @@ class RunReport:
             **self.metadata,
             "target": _with_environment(self.metadata.get("target")),
             "items_without_checks": self.items_without_checks,
+            "phases": self.phases_dict(),
             "counts": self.counts(),
             "causes": [group.to_dict() for group in self.causes],
             "items": [i.for_report() for i in self.items],
         }
+
+
+def phase_ids(*, rehearsal: bool = True) -> rules.PhaseIds:
+    return rules.PhaseIds(phase_items(READINESS), phase_items(CUTOVER), rehearsal)
 
 
 def environment_of(target: dict[str, Any]) -> str:
@@ -282,7 +337,9 @@ def build_report(
         items.append(ItemResult(entry.id, entry.title, entry.kind, _item_status(checks), checks))
     any_passed = any(c.status == Status.PASSED for i in items if i.id not in without for c in i.checks)
     cover = rules.coverage((i.id, i.status) for i in items)
-    verdict = rules.decide(cover, any_check_passed=any_passed, interrupted=interrupted is not None)
+    verdict = rules.decide(
+        cover, any_check_passed=any_passed, interrupted=interrupted is not None, required=phase_items(READINESS)
+    )
     stopped = None
     if interrupted is not None:
         stopped = {"signal": interrupted, "checks_finished": sum(len(c) for c in by_item.values())}
@@ -316,6 +373,7 @@ def write_json(report: RunReport, out_dir: str | Path, secrets: Iterable[str] = 
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     scrubbed = json.loads(scrub(json.dumps(report.to_dict(), default=str), secrets))
+    scrubbed["request"] = provenance.request(scrubbed).to_dict()
     scrubbed["digest"] = evidence_digest(scrubbed)  # over what is written, so a reader can recompute it
     text = json.dumps(scrubbed, indent=2, ensure_ascii=False)
     path = folder / "readiness.json"
