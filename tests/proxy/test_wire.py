@@ -230,6 +230,38 @@ def test_a_request_head_over_the_limit_is_431(proxy: ProxyServer) -> None:
     assert proxy.exchanges() == []
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 1024) + b"\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\n"
+        + b"".join(b"X-F%d: " % i + b"a" * 1000 + b"\r\n" for i in range(70))
+        + b"\r\n",
+        b"GET /" + b"u" * (MAX_HEAD_BYTES + 1024) + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    ],
+    ids=["one-big-header", "many-headers", "long-target"],
+)
+def test_a_request_head_over_the_limit_is_431_even_in_one_piece(proxy: ProxyServer, head: bytes) -> None:
+    """Regression (issue 23): the limit was counted only while a head was incomplete after a read, so a head
+    that arrived whole in one read (or completed in the read that crossed the limit) was served."""
+    with connect(proxy) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+        try:
+            sock.sendall(head)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the proxy answered and closed while we were still sending
+        status, _, payload = Reader(sock).response()
+    assert status == 431 and b"request head over" in payload
+    assert proxy.exchanges() == []
+
+
+def test_a_head_just_under_the_limit_is_served(proxy: ProxyServer) -> None:
+    with connect(proxy) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES - 1024) + b"\r\n\r\n")
+        status, _, payload = Reader(sock).response()
+    assert status == 200 and len(json.loads(payload)["headers"]["x-big"]) == MAX_HEAD_BYTES - 1024
+
+
 def test_expect_100_continue_gets_an_interim_answer_first(proxy: ProxyServer) -> None:
     with connect(proxy) as sock:
         sock.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")

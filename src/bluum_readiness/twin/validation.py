@@ -152,7 +152,7 @@ def _json_float(text: str) -> float:
 
 
 def _json_constant(name: str) -> Any:
-    raise JsonRejected(f"holds {name}, which is not a JSON number; send a decimal string")
+    raise JsonRejected(f"holds {name}, which is not a JSON number")
 
 
 def load_json(raw: bytes | str) -> Any:

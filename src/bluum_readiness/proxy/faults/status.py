@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 from bluum_readiness.proxy.faults.base import Forward, Outcome, ProxyRequest, Respond
@@ -25,6 +26,9 @@ DEFAULT_CODES: dict[int, str] = {
     503: "BLUM-500-017",
     504: "BLUM-500-017",
 }
+
+MAX_RETRY_AFTER = 86_400
+"""◆ The largest ``Retry-After`` a status fault sends (a day); beyond it, or not finite, the plan is refused."""
 
 _ids = IdGenerator()
 
@@ -55,8 +59,10 @@ class StatusFault:
             expected = 500 if self.status >= 500 else self.status
             if entry is None or entry.status != expected:
                 raise ValueError(f"code {self.code!r} is not a BLUM-{expected}-… code of the Bluum error catalogue")
-        if self.retry_after is not None and self.retry_after < 0:
-            raise ValueError(f"retry_after={self.retry_after} must be >= 0 seconds")
+        if self.retry_after is not None and not (
+            math.isfinite(self.retry_after) and 0 <= self.retry_after <= MAX_RETRY_AFTER
+        ):
+            raise ValueError(f"retry_after={self.retry_after} must be >= 0 and at most {MAX_RETRY_AFTER} seconds")
 
     async def apply(self, request: ProxyRequest, forward: Forward) -> Outcome:
         code = self.code or DEFAULT_CODES[self.status]

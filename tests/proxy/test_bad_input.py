@@ -1,0 +1,110 @@
+"""Bad numbers and bad JSON given to the proxy: a clear error, never a hold for ever or a connection closed silently.
+
+Regressions of a sweep (issue 23): a rule with ``seconds = 1e309`` (TOML reads it as inf) held requests for ever
+and ``GET /__proxy/faults`` then answered ``Infinity`` (not JSON); the control API closed the connection without
+an answer on deeply nested or huge-integer JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import httpx
+import pytest
+
+from bluum_readiness.errors import ConfigError
+from bluum_readiness.proxy import HangBeforeFault, LatencyFault, Plan, StatusFault, WithholdAfterFault
+from bluum_readiness.proxy.faults.base import MAX_FAULT_SECONDS
+
+NON_FINITE = {"inf": "inf", "1e309": "1e309", "-inf": "-inf", "nan": "nan"}
+DURATION_FAULTS = ["latency", "hang_before", "withhold_after"]
+
+
+def _plan_file(tmp_path, body: str):
+    path = tmp_path / "plan.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fault", DURATION_FAULTS)
+@pytest.mark.parametrize("value", list(NON_FINITE.values()), ids=list(NON_FINITE))
+def test_a_non_finite_duration_in_a_plan_file_is_refused(tmp_path, fault, value):
+    path = _plan_file(tmp_path, f'[[rules]]\nname = "slow"\nfault = "{fault}"\nseconds = {value}\n')
+    with pytest.raises(ConfigError, match=r"rules\[0\] \('slow'\): seconds must be a finite number"):
+        Plan.from_toml(path)
+
+
+@pytest.mark.parametrize("fault", DURATION_FAULTS)
+def test_a_duration_over_the_bound_is_refused(tmp_path, fault):
+    path = _plan_file(tmp_path, f'[[rules]]\nname = "slow"\nfault = "{fault}"\nseconds = {MAX_FAULT_SECONDS + 1}\n')
+    with pytest.raises(ConfigError, match=f"seconds={MAX_FAULT_SECONDS + 1}.* at most {MAX_FAULT_SECONDS:g}"):
+        Plan.from_toml(path)
+    ok = _plan_file(tmp_path, f'[[rules]]\nname = "slow"\nfault = "{fault}"\nseconds = {MAX_FAULT_SECONDS}\n')
+    assert Plan.from_toml(ok).rules[0].fault.seconds == MAX_FAULT_SECONDS  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e12"])
+def test_a_non_finite_or_absurd_retry_after_is_refused(tmp_path, value):
+    path = _plan_file(tmp_path, f'[[rules]]\nname = "limited"\nfault = "status"\nstatus = 429\nretry_after = {value}\n')
+    with pytest.raises(ConfigError, match="retry_after"):
+        Plan.from_toml(path)
+
+
+@pytest.mark.parametrize("cls", [LatencyFault, HangBeforeFault, WithholdAfterFault])
+@pytest.mark.parametrize("seconds", [math.inf, math.nan, MAX_FAULT_SECONDS * 2])
+def test_faults_built_in_python_are_bounded_too(cls, seconds):
+    with pytest.raises(ValueError, match="seconds"):
+        cls(seconds=seconds)
+
+
+def test_status_fault_retry_after_is_bounded_in_python():
+    with pytest.raises(ValueError, match="retry_after"):
+        StatusFault(429, retry_after=math.inf)
+
+
+@pytest.fixture
+def control(proxy):
+    with httpx.Client(base_url=proxy.url + "/__proxy", timeout=5) as client:
+        yield client
+
+
+@pytest.mark.parametrize("seconds", [b"1e309", b"-1e309", b"Infinity", b"NaN", str(MAX_FAULT_SECONDS * 10).encode()])
+def test_the_control_api_refuses_a_non_finite_or_absurd_duration(control, seconds):
+    body = b'{"name": "slow", "fault": "latency", "seconds": ' + seconds + b"}"
+    r = control.post("/faults", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert "seconds" in error or seconds.decode() in error, error  # the parameter, or the literal JSON refused
+    faults = control.get("/faults")
+    assert faults.status_code == 200 and json.loads(faults.text, parse_constant=_no_constant)["rules"] == []
+
+
+def _no_constant(name: str) -> None:
+    raise AssertionError(f"the control API answered {name}, which is not JSON")
+
+
+BAD_BODIES = {
+    "deeply nested object": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+    "deeply nested array": b"[" * 100_000 + b"]" * 100_000,
+    "an integer of 5,000 digits": b'{"name": "x", "fault": "latency", "seconds": ' + b"1" * 5000 + b"}",
+    "not UTF-8": b"\xff\xfe",
+}
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+@pytest.mark.parametrize("body", list(BAD_BODIES.values()), ids=list(BAD_BODIES))
+def test_the_control_api_answers_400_to_json_it_cannot_read(control, method, body):
+    r = control.request(method, "/faults", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text[:300]
+    assert r.json()["status"] == 400 and "request body" in r.json()["error"]
+    assert control.get("/version").status_code == 200  # the proxy still serves
+
+
+def test_a_plan_put_with_an_infinite_duration_is_refused_and_the_plan_kept(control):
+    keep = {"seed": 3, "rules": [{"name": "slow", "fault": "latency", "seconds": 0.01}]}
+    assert control.put("/faults", json=keep).status_code == 200
+    bad = b'{"seed": 4, "rules": [{"name": "stuck", "fault": "hang_before", "seconds": 1e999}]}'
+    r = control.put("/faults", content=bad, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "1e999" in r.json()["error"], r.text
+    assert control.get("/faults").json()["seed"] == 3
