@@ -16,6 +16,7 @@ import pytest
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.proxy import HangBeforeFault, LatencyFault, Plan, StatusFault, WithholdAfterFault
 from bluum_readiness.proxy.faults.base import MAX_FAULT_SECONDS
+from bluum_readiness.proxy.server import parse_upstream
 
 NON_FINITE = {"inf": "inf", "1e309": "1e309", "-inf": "-inf", "nan": "nan"}
 DURATION_FAULTS = ["latency", "hang_before", "withhold_after"]
@@ -108,3 +109,29 @@ def test_a_plan_put_with_an_infinite_duration_is_refused_and_the_plan_kept(contr
     r = control.put("/faults", content=bad, headers={"content-type": "application/json"})
     assert r.status_code == 400 and "1e999" in r.json()["error"], r.text
     assert control.get("/faults").json()["seed"] == 3
+
+
+PLAN_FILES = {
+    "nested 5,000 arrays deep": ("seed = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    "nested 2,000 tables deep": ("x = " + "{a = " * 2000 + "1" + "}" * 2000 + "\n", "nested too deeply"),
+    "an integer of 5,000 digits": ("seed = " + "1" * 5000 + "\n", "cannot be read"),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), list(PLAN_FILES.values()), ids=list(PLAN_FILES))
+def test_a_plan_file_python_cannot_parse_is_a_config_error(tmp_path, text, expected):
+    """tomllib raised RecursionError and ValueError (not TOMLDecodeError): a traceback from ``proxy --plan``."""
+    with pytest.raises(ConfigError, match=expected):
+        Plan.from_toml(_plan_file(tmp_path, text))
+
+
+def test_an_endless_plan_file_is_refused_after_a_bound():
+    """``--plan /dev/zero`` read for ever."""
+    with pytest.raises(ConfigError, match="is over 1 MiB"):
+        Plan.from_toml("/dev/zero")
+
+
+@pytest.mark.parametrize("upstream", ["http://127.0.0.1:99999/v1", "http://127.0.0.1:0/v1"])
+def test_an_upstream_port_out_of_range_is_a_config_error(upstream):
+    with pytest.raises(ConfigError, match="is not a port"):
+        parse_upstream(upstream)

@@ -43,6 +43,8 @@ def parse_upstream(upstream: str) -> httpx.URL:
         url = httpx.URL(upstream)
     except (httpx.InvalidURL, TypeError) as exc:
         raise ConfigError(f"upstream {upstream!r} is not a URL ({exc}); pass e.g. http://127.0.0.1:8787/v1") from None
+    if url.port is not None and not 0 < url.port <= 65535:
+        raise ConfigError(f"upstream {upstream!r} has port {url.port}, which is not a port; use 1-65535")
     if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
         raise ConfigError(
             f"upstream {upstream!r} must be an http(s) URL with a host and no query; pass e.g. http://127.0.0.1:8787/v1"
