@@ -32,6 +32,7 @@ __all__ = [
     "JsonRejected",
     "api_error_from",
     "ascii_int",
+    "in_timestamp_range",
     "load_json",
     "parse_json_body",
     "prefixed_id",
@@ -173,6 +174,22 @@ def load_json(raw: bytes | str) -> Any:
         raise JsonRejected("is nested too deeply") from None
     except ValueError as exc:  # any other number the parser cannot hold
         raise JsonRejected(f"holds a number that cannot be read ({str(exc)[:80]})") from None
+
+
+MAX_TIMESTAMP = 253402300799.0
+"""9999-12-31T23:59:59Z in unix seconds: the last instant the twin's ISO 8601 rendering can write."""
+
+
+def in_timestamp_range(seconds: float, param: str) -> float:
+    """``seconds`` when it is a finite unix time from 1970 to the end of 9999, else 400 BLUM-400-003 (a time
+    outside it was a 500 when the twin rendered it as ISO 8601)."""
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_TIMESTAMP):
+        raise ApiError(
+            "BLUM-400-003",
+            f"'{param}' must be a time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.",
+            param=param,
+        )
+    return seconds
 
 
 def ascii_int(raw: str, max_digits: int = 18) -> int | None:

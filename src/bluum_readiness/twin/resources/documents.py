@@ -22,7 +22,7 @@ from bluum_readiness.twin.domain import documents as review
 from bluum_readiness.twin.engine import Principal
 from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.store import Resource, public
-from bluum_readiness.twin.validation import JsonRejected, ascii_int, load_json, prefixed_id
+from bluum_readiness.twin.validation import JsonRejected, ascii_int, in_timestamp_range, load_json, prefixed_id
 from bluum_readiness.twin.values import iso
 
 __all__ = ["PURPOSES", "STATUSES", "routes"]
@@ -74,7 +74,7 @@ def _timestamp_field(form: FormData, name: str) -> str | None:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return iso(parsed.timestamp())
+    return iso(in_timestamp_range(parsed.timestamp(), name))
 
 
 def _metadata_field(form: FormData) -> dict[str, Any]:
