@@ -76,3 +76,13 @@ def test_a_stored_url_httpx_refuses_is_a_failed_attempt_not_a_delivery_stuck_pen
     [delivery, *_] = sandbox(inproc.client, "GET", "/webhook-deliveries").json()["data"]
     assert delivery["status"] == "parked", delivery
     assert "InvalidURL" in delivery["attempts"][0]["error"], delivery
+
+
+@pytest.mark.parametrize("path", ["deposits", "withdrawals", "transactions"])
+def test_a_date_range_ending_on_the_last_representable_day_is_served(inproc, path):
+    """``date_to=9999-12-31`` computed the next day as a ``date`` and overflowed: a 500 on three lists."""
+    investor = inproc.new_investor()
+    r = inproc.client.get(
+        f"/investors/{investor['id']}/{path}", params={"date_from": "0001-01-01", "date_to": "9999-12-31"}
+    )
+    assert r.status_code == 200, r.text
