@@ -2,10 +2,10 @@
 
 ``edge_text``: strings a money or price field may be sent — huge digit strings (up to 5,000 digits), non-ASCII
 digits (Arabic-Indic, fullwidth, mathematical, any Unicode ``Nd`` swapped into a plausible amount), exponents,
-signs, spaces, a trailing newline, ``NaN``/``Infinity`` spelled as strings, the SQLite int64 boundary in cents,
-the twin's maximum and one cent over. ``edge_literal``: raw JSON number literals — ``NaN``/``Infinity``,
-``1e999``, integers over Python's 4,300-digit limit, any integer or float. ``as_json_value``: either, as the
-bytes of a JSON value.
+signs, spaces, a trailing newline, ``NaN``/``Infinity`` spelled as strings, lone UTF-16 surrogates, the SQLite
+int64 boundary in cents, the twin's maximum and one cent over. ``edge_literal``: raw JSON number literals —
+``NaN``/``Infinity``, ``1e999``, integers over Python's 4,300-digit limit, any integer or float.
+``as_json_value``: either, as the bytes of a JSON value.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ EDGE_TEXTS = [
     "0", "0.00", "0.01", "-1", "+10", " 10", "10 ", "10\n", "1_000", "1e5", "1E26", "NaN", "nan", "Infinity",
     "-Infinity", "inf", "١٠", "１０", "𝟏𝟎", "١٠.٠٠", "10.0٠", "٣", "²", "92233720368547758.07",
     "92233720368547758.08", "99999999999999999.99", "1000000000.00", "1000000000.01", "999999999.99",
-    "1" + "0" * 26, "9" * 60, "0." + "0" * 40 + "1", "1" * 5000,
+    "1" + "0" * 26, "9" * 60, "0." + "0" * 40 + "1", "1" * 5000, "\ud800", "10\udfff",
 ]  # fmt: skip
 _non_ascii_digit = st.characters(categories=["Nd"]).filter(lambda c: not c.isascii())
 _digits = st.text("0123456789", min_size=1, max_size=30)
@@ -44,7 +44,8 @@ edge_literal = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False).map(lambda f: repr(f).encode()),
 )
 as_json_value = st.one_of(
-    edge_text.map(lambda t: json.dumps(t, ensure_ascii=False).encode()),  # raw UTF-8, as most clients send
+    # raw UTF-8, as most clients send (a lone surrogate becomes bytes that are not UTF-8)
+    edge_text.map(lambda t: json.dumps(t, ensure_ascii=False).encode("utf-8", "surrogatepass")),
     edge_text.map(lambda t: json.dumps(t).encode()),  # \uXXXX escapes
     edge_literal,
 )

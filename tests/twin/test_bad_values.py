@@ -86,3 +86,41 @@ def test_a_date_range_ending_on_the_last_representable_day_is_served(inproc, pat
         f"/investors/{investor['id']}/{path}", params={"date_from": "0001-01-01", "date_to": "9999-12-31"}
     )
     assert r.status_code == 200, r.text
+
+
+SURROGATE_BODIES = {
+    "a tenant name": ("POST", "http://twin/_sandbox/tenants", b'{"name": "\\ud800"}'),
+    "an order metadata key": (
+        "POST",
+        "/investors/{inv}/orders",
+        b'{"symbol": "AAPL", "side": "buy", "type": "market", "time_in_force": "day", "quantity": "1", '
+        b'"metadata": {"\\udfff": "x"}}',
+    ),
+}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), list(SURROGATE_BODIES.values()), ids=list(SURROGATE_BODIES))
+def test_a_lone_surrogate_escape_in_a_json_body_is_400(inproc, method, path, body):
+    """``"\\ud800"`` is valid JSON syntax but not text: pydantic let it through a tenant name (and in dict keys),
+    and the response could not be encoded as UTF-8 (500)."""
+    investor = inproc.new_investor()
+    r = inproc.client.request(
+        method, path.format(inv=investor["id"]), content=body, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400, r.text
+    assert error(r)["code"] == "BLUM-400-001" and "surrogate" in error(r)["message"]
+
+
+def test_a_lone_surrogate_escape_in_upload_metadata_is_400(inproc):
+    investor = inproc.new_investor()
+    r = inproc.client.post(
+        "/documents",
+        data={"document_type": "id", "investor_id": investor["id"], "metadata": '{"a": "\\ud800"}'},
+        files={"document": ("a.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    assert r.status_code == 400 and error(r)["param"] == "metadata", r.text
+
+
+def test_an_escaped_surrogate_pair_is_ordinary_text(inproc):
+    r = inproc.client.post("http://twin/_sandbox/tenants", content=b'{"name": "\\ud83d\\ude00"}')
+    assert r.status_code == 201, r.text

@@ -162,10 +162,15 @@ def load_json(raw: bytes | str) -> Any:
     Stricter than ``json.loads`` where its leniency reached the database or the response as a 500: ``NaN`` and
     ``±Infinity`` literals and numbers that overflow a float are refused (SQLite's JSON functions and the JSON
     response reject them), as are integers of more than 4,300 digits (Python's int-string limit raised
-    ``ValueError``) and nesting deeper than the parser's stack (``RecursionError``).
+    ``ValueError``), nesting deeper than the parser's stack (``RecursionError``), and a lone UTF-16
+    surrogate escape such as ``"\\ud800"`` in any string or key (it cannot be encoded as UTF-8 for the response).
     """
     try:
-        return json.loads(raw, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
+        data = json.loads(raw, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape cannot be stored or sent
+        return data
+    except UnicodeEncodeError:
+        raise JsonRejected("holds a lone UTF-16 surrogate escape (such as \\ud800), which is not text") from None
     except JsonRejected:
         raise
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
