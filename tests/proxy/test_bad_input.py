@@ -135,3 +135,15 @@ def test_an_endless_plan_file_is_refused_after_a_bound():
 def test_an_upstream_port_out_of_range_is_a_config_error(upstream):
     with pytest.raises(ConfigError, match="is not a port"):
         parse_upstream(upstream)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    ['{ "X\\r\\nY" = "1" }', '{ X-A = "a\\r\\nInjected: 1" }', '{ "X A" = "1" }', '{ X-A = "é" }'],
+    ids=["crlf-name", "crlf-value", "space-name", "non-ascii-value"],
+)
+def test_a_status_fault_header_that_cannot_be_sent_is_refused_when_the_plan_is_read(tmp_path, headers):
+    """It used to be accepted and answered as a 500 each time the rule fired."""
+    text = f'[[rules]]\nname = "h"\nfault = "status"\nstatus = 503\nheaders = {headers}\n'
+    with pytest.raises(ConfigError, match=r"rules\[0\] \('h'\): fault 'status': headers: .* cannot be sent"):
+        Plan.from_toml(_plan_file(tmp_path, text))

@@ -21,6 +21,7 @@ import pytest
 from bluum_readiness._serving import IMPL_ENV, BackgroundServer
 from bluum_readiness.proxy import FaultRule, ProxyServer, StatusFault
 from bluum_readiness.proxy._client_conn import MAX_HEAD_BYTES, MAX_QUEUED
+from bluum_readiness.proxy.faults import Respond
 from tests.proxy._asgi import read_body
 
 
@@ -300,8 +301,17 @@ def test_head_answers_keep_their_content_length_and_send_no_body(proxy: ProxySer
     assert [(e.method, e.status) for e in proxy.exchanges()] == [("HEAD", 200), ("GET", 200)]
 
 
+class _HeaderSplittingFault:
+    """A fault of one's own that makes up a header no response may carry (``StatusFault`` refuses one)."""
+
+    async def apply(self, request: Any, forward: Any) -> Respond:
+        return Respond(503, (("X-Evil", "a\r\nSet-Cookie: stolen=1"),), b"{}")
+
+
 def test_a_fault_header_that_would_split_the_response_is_a_500(proxy: ProxyServer) -> None:
-    proxy.add_rule(FaultRule("evil", StatusFault(503, headers={"X-Evil": "a\r\nSet-Cookie: stolen=1"}), nth=1))
+    with pytest.raises(ValueError, match="cannot be sent"):  # the built-in kind refuses it up front
+        StatusFault(503, headers={"X-Evil": "a\r\nSet-Cookie: stolen=1"})
+    proxy.add_rule(FaultRule("evil", _HeaderSplittingFault(), nth=1))
     with httpx.Client(base_url=proxy.url, timeout=5) as client:
         broken = client.get("/x")
         assert client.get("/x").status_code == 200  # the next request, on a new connection
