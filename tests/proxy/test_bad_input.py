@@ -12,6 +12,8 @@ import math
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.proxy import HangBeforeFault, LatencyFault, Plan, StatusFault, WithholdAfterFault
@@ -147,3 +149,47 @@ def test_a_status_fault_header_that_cannot_be_sent_is_refused_when_the_plan_is_r
     text = f'[[rules]]\nname = "h"\nfault = "status"\nstatus = 503\nheaders = {headers}\n'
     with pytest.raises(ConfigError, match=r"rules\[0\] \('h'\): fault 'status': headers: .* cannot be sent"):
         Plan.from_toml(_plan_file(tmp_path, text))
+
+
+_json_scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1e308, -1.0, 0.0, 3600.0, 3600.5, 86400.0, 429, 503, 999]),
+    st.text(max_size=20),
+    st.sampled_from(["status", "latency", "hang_before", "withhold_after", "drop_after", "reset", "GET", "/v1/**"]),
+)
+_json_values = st.recursive(
+    _json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+_RULE_KEYS = ["name", "fault", "status", "code", "message", "retry_after", "headers", "seconds", "after_forward",
+              "method", "path", "path_regex", "nth", "first", "count", "probability"]  # fmt: skip
+_entries = st.dictionaries(st.sampled_from(_RULE_KEYS), _json_values, max_size=6)
+_NON_JSON = [b"NaN", b"Infinity", b"1e999", b"1" * 4400]
+
+
+def test_the_control_api_answers_json_to_any_rule_entry(proxy):
+    """Issue 23's control-API sweep, kept: generated rule entries and plans (any JSON value for any key, and raw
+    literals JSON cannot carry) get 2xx or 4xx, always as strict JSON, and the rule list stays readable."""
+    with httpx.Client(base_url=proxy.url + "/__proxy", timeout=5) as client:
+
+        @settings(max_examples=50, derandomize=True, database=None, deadline=None)
+        @given(entry=_entries, plan=st.booleans(), raw=st.none() | st.sampled_from(_NON_JSON))
+        def probe(entry, plan, raw):
+            body = json.dumps({"seed": 1, "rules": [entry]} if plan else entry).encode()
+            if raw is not None and entry:
+                body = body[:-1] + b', "seconds": ' + raw + b"}"
+            r = client.request("PUT" if plan else "POST", "/faults", content=body)
+            assert r.status_code in (200, 201, 400, 409), (body[:200], r.status_code, r.text[:200])
+            json.loads(r.text, parse_constant=_no_constant)
+            if r.status_code >= 400:
+                assert r.json()["status"] == r.status_code and r.json()["error"]
+            listing = client.get("/faults")
+            assert listing.status_code == 200
+            json.loads(listing.text, parse_constant=_no_constant)
+            assert client.post("/reset").status_code == 204
+
+        probe()
