@@ -79,7 +79,7 @@ def test_errors_are_error_and_status(
 
 def test_invalid_json_and_duplicates(control: httpx.Client) -> None:
     r = control.post("/faults", content=b"{not json")
-    assert r.status_code == 400 and "the request body is not JSON" in r.json()["error"]
+    assert r.status_code == 400 and "the request body is not valid JSON" in r.json()["error"]
     rule = {"name": "x", "fault": "drop_after"}
     assert control.post("/faults", json=rule).status_code == 201
     dup = control.post("/faults", json=rule)

@@ -32,7 +32,8 @@ def add_parser(sub: Any) -> None:
         "--rate-limit",
         type=float,
         default=None,
-        help="requests/s per key pair (default: 10, Bluum's sandbox limit; with --fast a generous 1000)",
+        help="requests/s per key pair, 0.001 to 1000000; below 1, one request every 1/rate s "
+        "(default: 10, Bluum's sandbox limit; with --fast a generous 1000)",
     )
     p.add_argument(
         "--lenient-idempotency",

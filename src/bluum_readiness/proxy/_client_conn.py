@@ -71,7 +71,8 @@ class ClientConnection(asyncio.Protocol):
         self._answering = False  # the handler holds a request it has not finished answering
         # the request being parsed
         self._in_head = False
-        self._head_bytes = 0
+        self._head_bytes = 0  # bytes read while a head was incomplete: bounds what llhttp/httptools buffer
+        self._head_size = 0  # the parsed head (target, names, values): the limit however the bytes arrived
         self._url: list[bytes] = []
         self._headers: list[tuple[str, str]] = []
         self._body: list[bytes] = []
@@ -100,7 +101,7 @@ class ClientConnection(asyncio.Protocol):
                 self._reject(400, f"bad request: {exc}")
         if self._in_head and not self._discarding:  # a head still incomplete: bound what llhttp buffers of it
             self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
+            if self._head_bytes > MAX_HEAD_BYTES and not self._refused():
                 self._reject(431, f"request head over {MAX_HEAD_BYTES} bytes")
         if len(self._queue) >= MAX_QUEUED and not self._reading_paused and self._transport is not None:
             self._transport.pause_reading()
@@ -132,6 +133,7 @@ class ClientConnection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._in_head = True
         self._head_bytes = 0
+        self._head_size = 0
         self._url = []
         self._headers = []
         self._body = []
@@ -140,9 +142,11 @@ class ClientConnection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._url.append(url)
+        self._count_head(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._headers.append((name.decode("latin-1"), value.decode("latin-1")))
+        self._count_head(len(name) + len(value) + 4)  # "name: value\r\n"
         if len(name) == 6 and name.lower() == b"expect":
             self._expect_continue = value.strip().lower() == b"100-continue"
 
@@ -158,6 +162,8 @@ class ClientConnection(asyncio.Protocol):
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
+        if self._refused():
+            return
         within = self._body_size <= self._max_body
         self._body_size += len(body)
         if self._body_size <= self._max_body:
@@ -167,7 +173,7 @@ class ClientConnection(asyncio.Protocol):
             self._reject(413, f"request body over {self._max_body} bytes")
 
     def on_message_complete(self) -> None:
-        if self._body_size > self._max_body:  # already rejected
+        if self._body_size > self._max_body or self._refused():  # already rejected
             return
         parser = self._parser
         keep_alive = parser.should_keep_alive()
@@ -264,6 +270,19 @@ class ClientConnection(asyncio.Protocol):
         transport.abort()
 
     # -- internals --------------------------------------------------------------------------------------
+
+    def _count_head(self, size: int) -> None:
+        """Add to the parsed head's size; past ``MAX_HEAD_BYTES`` the request is refused with 431 (once).
+
+        Counted from what llhttp parsed, so the limit holds whether the head arrives in one read or many
+        (counting the bytes of reads that left the head incomplete missed a head that came whole)."""
+        self._head_size += size
+        if self._head_size > MAX_HEAD_BYTES and not self._refused():
+            self._reject(431, f"request head over {MAX_HEAD_BYTES} bytes")
+
+    def _refused(self) -> bool:
+        """Whether the request being parsed was refused (the last queued item is its rejection)."""
+        return bool(self._queue) and isinstance(self._queue[-1], Rejection)
 
     def _reject(self, status: int, message: str) -> None:
         self._queue.append(Rejection(status, message))

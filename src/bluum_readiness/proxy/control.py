@@ -22,8 +22,9 @@ from bluum_readiness.errors import ConfigError
 from bluum_readiness.proxy.engine import DuplicateRule, FaultEngine
 from bluum_readiness.proxy.plan import Plan, rule_from_dict
 from bluum_readiness.proxy.recorder import Recorder
+from bluum_readiness.twin.validation import JsonRejected, load_json
 
-__all__ = ["PREFIX", "handle_control"]
+__all__ = ["PREFIX", "handle_control", "render"]
 
 PREFIX = "/__proxy"
 Reply = tuple[int, Any]
@@ -34,10 +35,25 @@ def _error(status: int, message: str) -> Reply:
 
 
 def _json_body(body: bytes) -> Any:
+    """The body as strict JSON (the twin's reader: no NaN/Infinity, no 1e999, no integer over 4,300 digits, no
+    nesting past the parser's stack), or a ``ConfigError`` answered 400 (deep or huge-integer JSON used to end
+    the connection with no answer)."""
     try:
-        return json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"the request body is not JSON ({exc}); send a JSON object") from None
+        return load_json(body or b"null")
+    except JsonRejected as exc:
+        raise ConfigError(f"the request body {exc}; send a JSON object") from None
+
+
+def render(status: int, payload: Any) -> tuple[int, bytes]:
+    """A control answer as (status, JSON bytes; empty for None). A payload JSON cannot carry (a custom fault's
+    ``inf``) is a 500 naming the problem instead of an ``Infinity`` that no JSON client reads."""
+    if payload is None:
+        return status, b""
+    try:
+        return status, json.dumps(payload, allow_nan=False).encode()
+    except ValueError as exc:
+        error = f"the answer holds a number JSON cannot carry ({exc}); give the fault finite parameters"
+        return 500, json.dumps({"error": error, "status": 500}).encode()
 
 
 def handle_control(engine: FaultEngine, recorder: Recorder, method: str, path: str, body: bytes) -> Reply:

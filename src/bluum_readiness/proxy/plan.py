@@ -31,6 +31,8 @@ from bluum_readiness.proxy.rules import FaultRule
 __all__ = ["Plan", "rule_from_dict"]
 
 _PLAN_KEYS = ("seed", "rules")
+MAX_PLAN_BYTES = 1024 * 1024
+"""◆ The largest plan file read (1 MiB: thousands of rules)."""
 
 
 def _unknown(key: str, valid: tuple[str, ...] | list[str]) -> str:
@@ -88,13 +90,26 @@ class Plan:
         """Read a plan file (format: docs/fault-plans.md)."""
         file = Path(path)
         try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
+            with file.open("rb") as stream:
+                raw = stream.read(MAX_PLAN_BYTES + 1)  # bounded: --plan /dev/zero read for ever
+            if len(raw) > MAX_PLAN_BYTES:
+                raise ConfigError(
+                    f"plan file {file} is over {MAX_PLAN_BYTES // 1024 // 1024} MiB; a plan is a short list of "
+                    "rules: pass the TOML plan file"
+                )
+            data = tomllib.loads(raw.decode("utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"plan file {file} does not exist; pass an existing TOML file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"plan file {file} cannot be read ({exc}); check the path and permissions") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"plan file {file} is not valid TOML: {exc}") from None
+        except RecursionError:
+            raise ConfigError(
+                f"plan file {file} is nested too deeply to read; a plan is flat [[rules]] tables"
+            ) from None
+        except ValueError as exc:  # tomllib passes Python's int-string limit (over 4,300 digits) through
+            raise ConfigError(f"plan file {file} holds a value that cannot be read ({str(exc)[:80]})") from None
         return cls.from_dict(data, source=str(file))
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,7 +9,6 @@ answering, nor reset it. Requests are forwarded upstream by ``UpstreamClient`` (
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -24,9 +23,10 @@ from bluum_readiness.errors import ConfigError, HarnessError
 from bluum_readiness.proxy._client_conn import ClientConnection, Rejection
 from bluum_readiness.proxy._http import IncomingRequest, end_to_end
 from bluum_readiness.proxy._upstream import UpstreamClient
-from bluum_readiness.proxy.control import PREFIX, handle_control
+from bluum_readiness.proxy.control import PREFIX, handle_control, render
 from bluum_readiness.proxy.engine import FaultEngine
 from bluum_readiness.proxy.faults import Abort, Hold, ProxyRequest, Respond
+from bluum_readiness.proxy.faults.base import MAX_FAULT_SECONDS
 from bluum_readiness.proxy.pipeline import Pipeline, UpstreamError
 from bluum_readiness.proxy.plan import Plan
 from bluum_readiness.proxy.recorder import Exchange, Recorder
@@ -43,6 +43,8 @@ def parse_upstream(upstream: str) -> httpx.URL:
         url = httpx.URL(upstream)
     except (httpx.InvalidURL, TypeError) as exc:
         raise ConfigError(f"upstream {upstream!r} is not a URL ({exc}); pass e.g. http://127.0.0.1:8787/v1") from None
+    if url.port is not None and not 0 < url.port <= 65535:
+        raise ConfigError(f"upstream {upstream!r} has port {url.port}, which is not a port; use 1-65535")
     if url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
         raise ConfigError(
             f"upstream {upstream!r} must be an http(s) URL with a host and no query; pass e.g. http://127.0.0.1:8787/v1"
@@ -217,8 +219,7 @@ class ProxyServer:
         if req.path == PREFIX or req.path.startswith(PREFIX + "/"):
             if req.method == "GET" and req.path.rstrip("/") == PREFIX + "/exchanges":
                 await self._settle(1.0)
-            status, payload = handle_control(self.engine, self.recorder, req.method, req.path, req.body)
-            body = b"" if payload is None else json.dumps(payload).encode()
+            status, body = render(*handle_control(self.engine, self.recorder, req.method, req.path, req.body))
             reply = Respond(status, (("Content-Type", "application/json"),) if body else (), body)
             return await conn.respond(reply, req.method, req.keep_alive)
         request = ProxyRequest(req.method, req.path, req.query, req.headers, req.body, sleep=asyncio.sleep)
@@ -226,7 +227,7 @@ class ProxyServer:
         outcome = done.outcome
         try:
             if isinstance(outcome, Hold):
-                await conn.hold(outcome.seconds)
+                await conn.hold(min(outcome.seconds, MAX_FAULT_SECONDS))  # a custom fault's Hold(inf) ends too
         finally:
             self._pipeline.finish(done)  # before the client can see the outcome: exchanges() is never behind
         if isinstance(outcome, Respond):

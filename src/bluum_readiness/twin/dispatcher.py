@@ -209,7 +209,7 @@ async def _send(twin: Twin, client: httpx.AsyncClient, delivery: _Due, url: str,
             error = f"HTTP {status_code}"
     except httpx.TimeoutException as exc:
         error = f"timeout after {twin.settings.webhook_timeout_s:g} s ({type(exc).__name__})"
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL: a URL stored before validate_url refused it
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     except ssl.SSLError as exc:  # pragma: no cover - httpx normally wraps these
         error = f"SSLError: {exc}"

@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from bluum_readiness.twin.engine import Principal, Twin
 from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.store import Resource, public
-from bluum_readiness.twin.validation import parse_json_body, prefixed_id
+from bluum_readiness.twin.validation import ascii_int, parse_json_body, prefixed_id
 
 __all__ = [
     "body",
@@ -78,10 +78,9 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError("BLUM-400-003", f"'{name}' must be an integer between {lo} and {hi}.", param=name) from None
+    value = ascii_int(raw)
+    if value is None:
+        raise ApiError("BLUM-400-003", f"'{name}' must be an integer between {lo} and {hi}.", param=name)
     if not lo <= value <= hi:
         raise ApiError("BLUM-400-003", f"'{name}' must be between {lo} and {hi}; got {value}.", param=name)
     return value

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bluum_readiness.errors import ConfigError
 
-__all__ = ["TwinSettings"]
+__all__ = ["MAX_RATE_LIMIT_PER_S", "MIN_RATE_LIMIT_PER_S", "TwinSettings"]
+
+MIN_RATE_LIMIT_PER_S = 0.001
+"""◆ One request per 1,000 s: below it ``Retry-After`` grows without bound (and 0 or NaN meant no limit or none
+ever served)."""
+MAX_RATE_LIMIT_PER_S = 1_000_000.0
+"""◆ Far above anything a local twin serves: effectively unlimited, while still a number the bucket can use."""
+
+
+_NUMBER_TYPES: dict[str, tuple[type, ...]] = {"float": (int, float), "int": (int,)}
 
 
 @dataclass(frozen=True)
@@ -23,7 +33,8 @@ class TwinSettings:
     """How the twin behaves. All durations are in seconds.
 
     :param db_path: SQLite file, or ``":memory:"`` for a throw-away twin.
-    :param rate_limit_per_s: requests per second allowed per key pair (token bucket, burst = rate).
+    :param rate_limit_per_s: requests per second allowed per key pair (token bucket, burst = rate, at least 1),
+        from 0.001 to 1,000,000.
     :param lenient_idempotency: accept deposits/withdrawals without an Idempotency-Key (as the real server may).
     :param idempotency_ttl_s: how long an Idempotency-Key is remembered.
     :param idempotency_wait_s: how long a duplicate waits for an in-flight original before 409 BLUM-409-003.
@@ -68,12 +79,20 @@ class TwinSettings:
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.name.endswith("_s") and isinstance(value, int | float) and value < 0:
+            if not f.name.endswith("_s") or f.name.endswith("_per_s") or not isinstance(value, int | float):
+                continue
+            if not math.isfinite(value):
+                raise ConfigError(f"twin setting {f.name}={value!r} must be a finite number of seconds, e.g. 1.5")
+            if value < 0:
                 raise ConfigError(f"twin setting {f.name}={value!r} is negative; use a value >= 0 (seconds)")
-        if self.rate_limit_per_s <= 0:
-            raise ConfigError(f"twin setting rate_limit_per_s={self.rate_limit_per_s!r} must be > 0 (requests/s)")
-        if any(w < 0 for w in self.webhook_retry_schedule_s):
-            raise ConfigError("twin setting webhook_retry_schedule_s must hold non-negative seconds")
+        rate = self.rate_limit_per_s
+        if not (math.isfinite(rate) and MIN_RATE_LIMIT_PER_S <= rate <= MAX_RATE_LIMIT_PER_S):
+            raise ConfigError(
+                f"twin setting rate_limit_per_s={rate!r} must be > 0 and finite, between {MIN_RATE_LIMIT_PER_S:g} "
+                f"and {MAX_RATE_LIMIT_PER_S:,.0f} requests/s per key pair (--rate-limit of the sandbox command)"
+            )
+        if not all(math.isfinite(w) and w >= 0 for w in self.webhook_retry_schedule_s):
+            raise ConfigError("twin setting webhook_retry_schedule_s must hold finite, non-negative seconds")
         if self.max_upload_bytes <= 0:
             raise ConfigError("twin setting max_upload_bytes must be a positive number of bytes")
 
@@ -109,5 +128,8 @@ class TwinSettings:
                 if not isinstance(value, list | tuple) or not all(isinstance(v, int | float) for v in value):
                     raise ConfigError("twin setting webhook_retry_schedule_s must be a list of seconds, e.g. [1, 5]")
                 value = tuple(float(v) for v in value)
+            number_types = _NUMBER_TYPES.get(str(known[key].type))
+            if number_types and (isinstance(value, bool) or not isinstance(value, number_types)):
+                raise ConfigError(f"twin setting {key}={value!r} must be a number, e.g. {known[key].default!r}")
             kwargs[key] = value
         return cls(**kwargs)

@@ -8,6 +8,7 @@ the API's answer is one table lookup. Unknown body fields are ignored.
 from __future__ import annotations
 
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, TypeVar
@@ -28,22 +29,28 @@ __all__ = [
     "Phone",
     "PositiveDecimal",
     "Quantity",
+    "JsonRejected",
     "api_error_from",
+    "ascii_int",
+    "in_timestamp_range",
+    "load_json",
     "parse_json_body",
     "prefixed_id",
 ]
 
-_AMOUNT_RE = re.compile(r"^\d+(\.\d{1,2})?$")
-_DECIMAL_RE = re.compile(r"^\d+(\.\d+)?$")
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_PHONE_RE = re.compile(r"^\+[1-9]\d{6,14}$")
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# ASCII digits only and the whole string (``fullmatch``): ``\d`` also matches Arabic-Indic, fullwidth and
+# mathematical digits, which ``Decimal`` then reads as ordinary ones, and ``$`` lets a trailing newline through.
+_AMOUNT_RE = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+_DECIMAL_RE = re.compile(r"[0-9]+(\.[0-9]+)?")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_PHONE_RE = re.compile(r"\+[1-9][0-9]{6,14}")
+_COUNTRY_RE = re.compile(r"[A-Z]{2}")
+_CURRENCY_RE = re.compile(r"[A-Z]{3}")
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 def _amount(value: Any) -> str:
-    if not isinstance(value, str) or not _AMOUNT_RE.match(value) or Decimal(value) <= 0:
+    if not isinstance(value, str) or not _AMOUNT_RE.fullmatch(value) or Decimal(value) <= 0:
         raise PydanticCustomError(
             "BLUM-400-005", 'must be a positive decimal string with at most 2 decimal places, e.g. "100.00"'
         )
@@ -51,13 +58,13 @@ def _amount(value: Any) -> str:
 
 
 def _quantity(value: Any) -> str:
-    if not isinstance(value, str) or not _DECIMAL_RE.match(value) or Decimal(value) <= 0:
+    if not isinstance(value, str) or not _DECIMAL_RE.fullmatch(value) or Decimal(value) <= 0:
         raise PydanticCustomError("BLUM-400-006", 'must be a positive decimal string, e.g. "1" or "0.5"')
     return value
 
 
 def _positive_decimal(value: Any) -> str:
-    if not isinstance(value, str) or not _DECIMAL_RE.match(value) or Decimal(value) <= 0:
+    if not isinstance(value, str) or not _DECIMAL_RE.fullmatch(value) or Decimal(value) <= 0:
         raise PydanticCustomError("BLUM-400-003", 'must be a positive decimal string, e.g. "178.50"')
     return value
 
@@ -66,7 +73,7 @@ def _pattern(regex: re.Pattern[str], what: str, transform: Any = None) -> Any:
     def check(value: Any) -> str:
         if isinstance(value, str) and transform is not None:
             value = transform(value)
-        if not isinstance(value, str) or not regex.match(value):
+        if not isinstance(value, str) or not regex.fullmatch(value):
             raise PydanticCustomError("BLUM-400-003", f"must be {what}")
         return value
 
@@ -123,17 +130,93 @@ def api_error_from(exc: ValidationError) -> ApiError:
 M = TypeVar("M", bound=BaseModel)
 
 
+class JsonRejected(ValueError):
+    """JSON the twin will not read; the message says why, for the API caller (it completes "The request body …")."""
+
+
+_MAX_INT_DIGITS = 4300
+"""Python's own limit on converting a digit string to ``int`` (``sys.get_int_max_str_digits``), stated here so
+the twin does not depend on the interpreter's setting."""
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise JsonRejected(f"holds a number with more than {_MAX_INT_DIGITS:,} digits")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise JsonRejected(f"holds a number too large for JSON ({text[:20]})")
+    return value
+
+
+def _json_constant(name: str) -> Any:
+    raise JsonRejected(f"holds {name}, which is not a JSON number")
+
+
+def load_json(raw: bytes | str) -> Any:
+    """JSON as RFC 8259 defines it, or ``JsonRejected`` saying what is wrong.
+
+    Stricter than ``json.loads`` where its leniency reached the database or the response as a 500: ``NaN`` and
+    ``±Infinity`` literals and numbers that overflow a float are refused (SQLite's JSON functions and the JSON
+    response reject them), as are integers of more than 4,300 digits (Python's int-string limit raised
+    ``ValueError``), nesting deeper than the parser's stack (``RecursionError``), and a lone UTF-16
+    surrogate escape such as ``"\\ud800"`` in any string or key (it cannot be encoded as UTF-8 for the response).
+    """
+    try:
+        data = json.loads(raw, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate escape cannot be stored or sent
+        return data
+    except UnicodeEncodeError:
+        raise JsonRejected("holds a lone UTF-16 surrogate escape (such as \\ud800), which is not text") from None
+    except JsonRejected:
+        raise
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise JsonRejected(f"is not valid JSON ({exc})") from None
+    except RecursionError:  # found by tests/reliability: nesting deeper than the parser's stack was a 500
+        raise JsonRejected("is nested too deeply") from None
+    except ValueError as exc:  # any other number the parser cannot hold
+        raise JsonRejected(f"holds a number that cannot be read ({str(exc)[:80]})") from None
+
+
+MAX_TIMESTAMP = 253402300799.0
+"""9999-12-31T23:59:59Z in unix seconds: the last instant the twin's ISO 8601 rendering can write."""
+
+
+def in_timestamp_range(seconds: float, param: str) -> float:
+    """``seconds`` when it is a finite unix time from 1970 to the end of 9999, else 400 BLUM-400-003 (a time
+    outside it was a 500 when the twin rendered it as ISO 8601)."""
+    if not (math.isfinite(seconds) and 0 <= seconds <= MAX_TIMESTAMP):
+        raise ApiError(
+            "BLUM-400-003",
+            f"'{param}' must be a time from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z.",
+            param=param,
+        )
+    return seconds
+
+
+def ascii_int(raw: str, max_digits: int = 18) -> int | None:
+    """``raw`` as a non-negative integer when it is 1 to ``max_digits`` ASCII digits, else ``None``.
+
+    ``int()`` also accepts signs, underscores, surrounding spaces and any Unicode digit, and raises on more
+    than 4,300 digits; ``str.isdigit`` accepts superscripts that ``int()`` then refuses.
+    """
+    if not 0 < len(raw) <= max_digits or not raw.isascii() or not raw.isdigit():
+        return None
+    return int(raw)
+
+
 def parse_json_body(raw: bytes, model: type[M]) -> M:
     """Parse and validate a JSON request body, or raise the API's 400."""
     if not raw.strip():
         data: Any = {}
     else:
         try:
-            data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ApiError("BLUM-400-001", f"The request body is not valid JSON ({exc}); send a JSON object.") from exc
-        except RecursionError:  # found by tests/reliability: nesting deeper than the parser's stack was a 500
-            raise ApiError("BLUM-400-001", "The request body is nested too deeply; send a flat JSON object.") from None
+            data = load_json(raw)
+        except JsonRejected as exc:
+            raise ApiError("BLUM-400-001", f"The request body {exc}; send a JSON object.") from None
     if not isinstance(data, dict):
         raise ApiError("BLUM-400-001", "The request body must be a JSON object.")
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -73,6 +74,8 @@ def _coerce(key: str, value: Any, hint: Any) -> Any:
     if value is None and base is not hint:
         return None
     if base is float and isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):  # TOML's inf/nan (and 1e309), JSON's 1e999: a hold for ever, or no JSON
+            raise ConfigError(f"{key} must be a finite number; got {value!r}")
         return float(value)
     if base in (bool, int, str) and type(value) is base:
         return value

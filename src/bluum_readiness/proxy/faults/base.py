@@ -15,11 +15,40 @@ Whether the upstream committed is not part of the outcome: it is whether the fau
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Abort", "Close", "Fault", "Forward", "Headers", "Hold", "Outcome", "ProxyRequest", "Respond", "Sleep"]
+__all__ = [
+    "MAX_FAULT_SECONDS",
+    "Abort",
+    "Close",
+    "Fault",
+    "Forward",
+    "Headers",
+    "Hold",
+    "Outcome",
+    "ProxyRequest",
+    "Respond",
+    "Sleep",
+    "check_seconds",
+]
+
+MAX_FAULT_SECONDS = 3600.0
+"""◆ The longest delay or hold a fault may ask for (one hour): far past any client's timeout, and short enough
+that a typo (``seconds = 1e309`` is infinity in TOML) cannot hold a connection for ever. A ``Hold`` returned by
+a custom fault is cut to it too."""
+
+
+def check_seconds(name: str, value: float, *, allow_zero: bool) -> None:
+    """``ValueError`` unless ``value`` is a finite number of seconds in range (``> 0``, or ``>= 0``, up to
+    ``MAX_FAULT_SECONDS``); faults call it from ``__post_init__`` so a plan error names the parameter."""
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (math.isfinite(value) and low_ok and value <= MAX_FAULT_SECONDS):
+        lowest = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name}={value} must be {lowest} and at most {MAX_FAULT_SECONDS:g} seconds")
+
 
 Headers = tuple[tuple[str, str], ...]
 Sleep = Callable[[float], Awaitable[None]]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bluum_readiness.proxy.faults.base import Forward, Outcome, ProxyRequest
+from bluum_readiness.proxy.faults.base import Forward, Outcome, ProxyRequest, check_seconds
 
 __all__ = ["LatencyFault"]
 
@@ -19,8 +19,7 @@ class LatencyFault:
     seconds: float
 
     def __post_init__(self) -> None:
-        if not self.seconds >= 0:
-            raise ValueError(f"seconds={self.seconds} must be >= 0")
+        check_seconds("seconds", self.seconds, allow_zero=True)
 
     async def apply(self, request: ProxyRequest, forward: Forward) -> Outcome:
         await request.sleep(self.seconds)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import dataclass, field
 
 from bluum_readiness.proxy.faults.base import Forward, Outcome, ProxyRequest, Respond
@@ -25,6 +27,10 @@ DEFAULT_CODES: dict[int, str] = {
     503: "BLUM-500-017",
     504: "BLUM-500-017",
 }
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an RFC 9110 field-name
+MAX_RETRY_AFTER = 86_400
+"""◆ The largest ``Retry-After`` a status fault sends (a day); beyond it, or not finite, the plan is refused."""
 
 _ids = IdGenerator()
 
@@ -55,8 +61,16 @@ class StatusFault:
             expected = 500 if self.status >= 500 else self.status
             if entry is None or entry.status != expected:
                 raise ValueError(f"code {self.code!r} is not a BLUM-{expected}-… code of the Bluum error catalogue")
-        if self.retry_after is not None and self.retry_after < 0:
-            raise ValueError(f"retry_after={self.retry_after} must be >= 0 seconds")
+        for name, value in self.headers.items():  # refused when the plan is read, not as a 500 when it fires
+            if not _TOKEN.fullmatch(name) or any(c in value for c in "\r\n\0") or not (name + value).isascii():
+                raise ValueError(
+                    f"headers: {name!r} = {value!r} cannot be sent; a name is a token (letters, digits, -), "
+                    "a value ASCII text without CR, LF or NUL"
+                )
+        if self.retry_after is not None and not (
+            math.isfinite(self.retry_after) and 0 <= self.retry_after <= MAX_RETRY_AFTER
+        ):
+            raise ValueError(f"retry_after={self.retry_after} must be >= 0 and at most {MAX_RETRY_AFTER} seconds")
 
     async def apply(self, request: ProxyRequest, forward: Forward) -> Outcome:
         code = self.code or DEFAULT_CODES[self.status]

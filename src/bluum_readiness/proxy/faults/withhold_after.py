@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bluum_readiness.proxy.faults.base import Forward, Hold, Outcome, ProxyRequest
+from bluum_readiness.proxy.faults.base import Forward, Hold, Outcome, ProxyRequest, check_seconds
 
 __all__ = ["WithholdAfterFault"]
 
@@ -22,8 +22,7 @@ class WithholdAfterFault:
     seconds: float = 30.0
 
     def __post_init__(self) -> None:
-        if not self.seconds > 0:
-            raise ValueError(f"seconds={self.seconds} must be > 0 (longer than the client's timeout)")
+        check_seconds("seconds", self.seconds, allow_zero=False)
 
     async def apply(self, request: ProxyRequest, forward: Forward) -> Outcome:
         await forward()

@@ -133,7 +133,8 @@ MAX_PRICE = Decimal(1_000_000_000)
 def parse_price(value: str, param: str) -> Decimal:
     """A positive price with at most four decimal places (sub-cent prices are quoted to 0.0001), or 400."""
     price = Decimal(value)
-    if price != price.quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP) or not 0 < price <= MAX_PRICE:
+    # the range first: quantizing a price of 10^25 or more overflows the decimal context (it was a 500)
+    if not 0 < price <= MAX_PRICE or price != price.quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP):
         raise ApiError(
             "BLUM-400-003",
             f"'{param}' must be a positive price of at most {MAX_PRICE:,} with at most 4 decimal places.",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bluum_readiness.twin.domain import catalog, ledger, positions, wallet_transactions
 from bluum_readiness.twin.domain import transitions as tr
-from bluum_readiness.twin.domain.order_rules import QUANTUM
+from bluum_readiness.twin.domain.order_rules import MAX_NOTIONAL, QUANTUM
 from bluum_readiness.twin.events import emit
 from bluum_readiness.twin.store import Resource
 from bluum_readiness.twin.values import cents, from_cents, iso, qty
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["EVALUATE_JOB", "evaluate", "finish", "register_jobs"]
 
 EVALUATE_JOB = "order.evaluate"
+MAX_TRADE_CENTS = cents(MAX_NOTIONAL)
+"""◆ The largest trade value a fill settles; above it the order is rejected (the ledger keeps 64-bit cents)."""
 
 
 def register_jobs(twin: Twin) -> None:
@@ -119,6 +121,15 @@ def _fill(twin: Twin, tenant_id: str, order: Resource, asset: catalog.Asset, pri
         amount = cents(quantity * price)
     if quantity <= 0:
         return finish(twin, tenant_id, order, tr.FAILED, reason="The notional buys less than one billionth of a share.")
+    if amount > MAX_TRADE_CENTS:  # a sell after the sandbox raised the price: a ledger entry SQLite cannot hold
+        return finish(
+            twin,
+            tenant_id,
+            order,
+            tr.FAILED,
+            reason=f"The trade's value ${from_cents(amount)} at {catalog.price_text(price)} is above the twin's "
+            f"maximum of ${MAX_NOTIONAL:,} per order; trade fewer shares.",
+        )
     if order["side"] == "buy":
         available = ledger.available_cents(twin, tenant_id, investor_id) + int(order.get("_hold_cents") or 0)
         if amount > available:

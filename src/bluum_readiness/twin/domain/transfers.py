@@ -15,7 +15,7 @@ the caller's transaction (jobs run in the scheduler's).
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from bluum_readiness.twin.domain.deposits import DEPOSIT_METHODS, RECEIVING_BANK, create_deposit
@@ -102,7 +102,10 @@ def date_window(date_from: str | None, date_to: str | None) -> tuple[float | Non
     def ts(d: date) -> float:
         return datetime(d.year, d.month, d.day, tzinfo=UTC).timestamp()
 
+    def end_of(d: date) -> float:  # the next midnight; 9999-12-31 has none in ``date`` (it was a 500)
+        return ts(d) + 86400.0
+
     return (
         ts(start) if start is not None else None,
-        ts(end + timedelta(days=1)) if end is not None else None,
+        end_of(end) if end is not None else None,
     )

@@ -27,6 +27,7 @@ from bluum_readiness.twin.db import Database
 from bluum_readiness.twin.engine import Principal, Twin
 from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.middleware._send import send_error
+from bluum_readiness.twin.validation import JsonRejected, load_json
 
 HEADER = b"idempotency-key"
 MAX_KEY_LENGTH = 255
@@ -40,8 +41,8 @@ def request_hash(body: bytes, content_type: str | None = None) -> str:
         canonical = body.replace(boundary, b"BOUNDARY")
     else:
         try:
-            canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # the handler answers the 400
+            canonical = json.dumps(load_json(body), sort_keys=True, separators=(",", ":")).encode()
+        except JsonRejected:  # the handler answers the 400
             canonical = body
     return hashlib.sha256(canonical).hexdigest()
 

@@ -1,4 +1,4 @@
-"""Rate limit per key pair: a token bucket (burst = rate), 429 BLUM-429-001 with ``Retry-After`` seconds.
+"""Rate limit per key pair: a token bucket (burst = rate, at least 1), 429 BLUM-429-001 with ``Retry-After`` seconds.
 
 Sandbox controls (``/_sandbox``) are operator actions and are not counted.
 """
@@ -23,10 +23,15 @@ class _Bucket:
 
 
 class TokenBuckets:
-    """One bucket per key; ``take`` returns 0 when a token was taken, else the seconds until one is available."""
+    """One bucket per key; ``take`` returns 0 when a token was taken, else the seconds until one is available.
+
+    The bucket holds ``rate`` tokens, but never less than one: at 0.5 requests/s it serves one request every 2 s
+    (a capacity below one token never let a request through).
+    """
 
     def __init__(self, rate: float, clock: Clock) -> None:
         self.rate = rate
+        self.capacity = max(1.0, rate)
         self.clock = clock
         self._buckets: dict[str, _Bucket] = {}
 
@@ -34,8 +39,8 @@ class TokenBuckets:
         now = self.clock.now()
         bucket = self._buckets.get(key)
         if bucket is None:
-            bucket = self._buckets[key] = _Bucket(tokens=self.rate, updated=now)
-        bucket.tokens = min(self.rate, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket = self._buckets[key] = _Bucket(tokens=self.capacity, updated=now)
+        bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
         bucket.updated = now
         if bucket.tokens >= 1.0 - 1e-6:  # tolerate float rounding of large timestamps
             bucket.tokens -= 1.0

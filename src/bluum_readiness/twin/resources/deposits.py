@@ -16,13 +16,13 @@ from bluum_readiness.twin import http
 from bluum_readiness.twin.domain import kyc, transfers
 from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.resources.transfer_requests import (
+    amount_cents,
     funding_source_param,
     require_currency,
     require_idempotency_key,
     transfer_routes,
 )
 from bluum_readiness.twin.validation import Amount, Body, Currency
-from bluum_readiness.twin.values import cents
 
 
 class CreateDeposit(Body):
@@ -56,7 +56,7 @@ async def create_deposit(request: Request) -> Response:
             twin,
             tenant,
             investor,
-            amount_cents=cents(req.amount),
+            amount_cents=amount_cents(req.amount),
             currency=req.currency,
             method=req.method,
             funding_source_id=source_id,

@@ -7,7 +7,6 @@ Investor-scoped keys see and upload only their investor's documents. The bytes l
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +22,7 @@ from bluum_readiness.twin.domain import documents as review
 from bluum_readiness.twin.engine import Principal
 from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.store import Resource, public
-from bluum_readiness.twin.validation import prefixed_id
+from bluum_readiness.twin.validation import JsonRejected, ascii_int, in_timestamp_range, load_json, prefixed_id
 from bluum_readiness.twin.values import iso
 
 __all__ = ["PURPOSES", "STATUSES", "routes"]
@@ -75,7 +74,7 @@ def _timestamp_field(form: FormData, name: str) -> str | None:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return iso(parsed.timestamp())
+    return iso(in_timestamp_range(parsed.timestamp(), name))
 
 
 def _metadata_field(form: FormData) -> dict[str, Any]:
@@ -83,8 +82,8 @@ def _metadata_field(form: FormData) -> dict[str, Any]:
     if raw is None:
         return {}
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+        data = load_json(raw)
+    except JsonRejected:
         data = None
     if not isinstance(data, dict):
         raise ApiError(
@@ -117,7 +116,8 @@ async def upload_document(request: Request) -> Response:
             "Send the upload as multipart/form-data with a 'document' file field and a 'document_type' field.",
         )
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + FORM_OVERHEAD_BYTES:
+    size = ascii_int(declared) if declared is not None else None
+    if size is not None and size > limit + FORM_OVERHEAD_BYTES:
         raise _too_large(limit)
     try:
         async with request.form() as form:
@@ -175,9 +175,12 @@ def _query_int(request: Request, name: str, default: int, lo: int, hi: int) -> i
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not lo <= int(raw) <= hi:
-        raise ApiError("BLUM-400-003", f"'{name}' must be an integer between {lo} and {hi}; got {raw!r}.", param=name)
-    return int(raw)
+    value = ascii_int(raw)
+    if value is None or not lo <= value <= hi:
+        raise ApiError(
+            "BLUM-400-003", f"'{name}' must be an integer between {lo} and {hi}; got {raw[:40]!r}.", param=name
+        )
+    return value
 
 
 def _query_choice(request: Request, name: str, allowed: tuple[str, ...]) -> str | None:

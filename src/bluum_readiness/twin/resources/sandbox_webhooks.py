@@ -25,7 +25,7 @@ from bluum_readiness.twin.engine import Twin
 from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.events import EVENT_TYPES
 from bluum_readiness.twin.resources.api_keys import key_status
-from bluum_readiness.twin.validation import Body, prefixed_id
+from bluum_readiness.twin.validation import Body, in_timestamp_range, prefixed_id
 from bluum_readiness.twin.values import iso
 
 __all__ = ["routes"]
@@ -135,7 +135,7 @@ def _expiry(value: str | int | float | None, param: str = "expires_at") -> float
     if value is None:
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return in_timestamp_range(float(value), param)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -144,7 +144,7 @@ def _expiry(value: str | int | float | None, param: str = "expires_at") -> float
             f"'{param}' must be unix seconds or an ISO 8601 timestamp, e.g. 2026-06-15T14:30:00Z.",
             param=param,
         ) from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    return in_timestamp_range((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp(), param)
 
 
 def _render_key(twin: Twin, row: sqlite3.Row, secret: str | None = None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ cancel endpoints (the same rules for both kinds; only the names differ).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,9 +18,12 @@ from bluum_readiness.twin.domain import transfers
 from bluum_readiness.twin.errors import ApiError
 from bluum_readiness.twin.store import Resource
 from bluum_readiness.twin.validation import prefixed_id
+from bluum_readiness.twin.values import cents
 
 __all__ = [
+    "MAX_TRANSFER_AMOUNT",
     "SUPPORTED_CURRENCIES",
+    "amount_cents",
     "funding_source_param",
     "list_transfers",
     "require_currency",
@@ -29,6 +33,22 @@ __all__ = [
 ]
 
 SUPPORTED_CURRENCIES = ("USD",)
+MAX_TRANSFER_AMOUNT = Decimal("1000000000.00")
+"""◆ The largest deposit or withdrawal the twin accepts (Bluum documents none). Every accepted amount settles:
+the ledger keeps cents in SQLite's 64-bit integers, and without a bound an amount above 92,233,720,368,547,758.07
+was acknowledged, then its settlement overflowed and it stayed ``processing`` forever."""
+
+
+def amount_cents(amount: str) -> int:
+    """A validated ``amount`` field (see ``validation.Amount``) in cents, or 400 BLUM-400-005 above the maximum."""
+    if Decimal(amount) > MAX_TRANSFER_AMOUNT:
+        raise ApiError(
+            "BLUM-400-005",
+            f"Invalid value for 'amount': the twin accepts at most {MAX_TRANSFER_AMOUNT:,} per deposit or "
+            "withdrawal; split a larger transfer.",
+            param="amount",
+        )
+    return cents(amount)
 
 
 def require_idempotency_key(request: Request, what: str) -> None:

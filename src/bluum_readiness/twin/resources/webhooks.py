@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
+import httpx
 from pydantic import Field
 from starlette.requests import Request
 from starlette.responses import Response
@@ -51,8 +52,11 @@ def validate_url(url: str) -> str:
         parts = urlsplit(url)
         ok = parts.scheme in ("http", "https") and bool(parts.hostname)
         parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
+        httpx.URL(url)  # what the dispatcher will send to: refused here, not at every delivery attempt
+    except (ValueError, httpx.InvalidURL):
         ok = False
+    # whitespace and control characters (CR/LF would inject headers; httpx refused them only when sending)
+    ok = ok and not any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url)
     if not ok:
         raise ApiError(
             "BLUM-400-003",
