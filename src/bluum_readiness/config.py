@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import shlex
 import stat
@@ -60,6 +61,7 @@ PYPROJECT_TABLE = "tool.bluum-readiness"
 DEFAULT_INTEGRATION = "bluum_readiness.reference:create_fast"
 DEFAULT_OUT = "readiness-out"
 SANDBOX_RATE_LIMIT = 10.0  # requests/s per key pair: the real sandbox's documented limit
+MAX_RATE = 1_000_000.0  # requests/s: above this a limit limits nothing (leave it out instead)
 
 
 def _unknown_key(key: str, section: str, valid: list[str]) -> ConfigError:
@@ -429,8 +431,37 @@ class ScanConfig:
         )
 
 
+#: The largest number of seconds a setting takes (one day): ``inf`` and ``nan`` are refused, and so is a bound that
+#: would overflow a wait (Python's waits stop at about 292 years) or that no run could honour.
+MAX_SECONDS = 86_400.0
+#: The largest whole-number threshold (attempts, trials): larger ones only make a run that never ends.
+MAX_COUNT = 10_000
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short for a huge number or text (a message stays one readable line)."""
+    text = (
+        repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+    )
+    return text if len(text) <= 80 else f"{text[:60]}…"
+
+
+def _seconds(value: Any, key: str, example: str, most: float = MAX_SECONDS) -> float:
+    """A finite number of seconds > 0 and at most ``most`` (ConfigError naming ``key`` otherwise)."""
+    number = _expect(value, (int, float), key, f"a number of seconds, e.g. {example}")
+    if isinstance(number, int) and abs(number) > 10**15:
+        number = float("inf") if number > 0 else float("-inf")
+    if not math.isfinite(number) or not 0 < number <= most:
+        raise ConfigError(
+            f"{key} must be a finite number of seconds > 0 and at most {most:,g} (got {_shown(value)}); e.g. {example}"
+        )
+    return float(number)
+
+
 def _at_least_one(values: Mapping[str, Any], key: str, default: int, unit: str) -> int:
     number = _expect(values.get(key, default), int, f"scan.{key}", f"a whole number of {unit}, e.g. {default}")
+    if number > 2**31:
+        raise ConfigError(f"scan.{key} must be at most {2**31:,} (got {_shown(number)}); e.g. {key} = {default}")
     if number < 1:
         raise ConfigError(
             f"scan.{key} must be >= 1 (got {number!r}); e.g. {key} = {default}, or history = false to skip history"
@@ -491,14 +522,14 @@ def thresholds_from_mapping(values: Mapping[str, Any]) -> Thresholds:
     for key, value in values.items():
         default = fields[key].default
         if isinstance(default, float):
-            number = _expect(value, (int, float), f"thresholds.{key}", f"a number of seconds, e.g. {key} = {default}")
-            if number <= 0:
-                raise ConfigError(f"thresholds.{key} must be > 0 (got {value!r}); e.g. {key} = {default}")
-            kwargs[key] = float(number)
+            kwargs[key] = _seconds(value, f"thresholds.{key}", f"{key} = {default}")
         elif isinstance(default, int):
             number = _expect(value, int, f"thresholds.{key}", f"a whole number, e.g. {key} = {default}")
-            if number < 1:
-                raise ConfigError(f"thresholds.{key} must be >= 1 (got {value!r}); e.g. {key} = {default}")
+            if not 1 <= number <= MAX_COUNT:
+                raise ConfigError(
+                    f"thresholds.{key} must be between 1 and {MAX_COUNT:,} (got {_shown(value)}); "
+                    f"e.g. {key} = {default}"
+                )
             kwargs[key] = number
         else:
             kwargs[key] = _expect(value, str, f"thresholds.{key}", f'a string, e.g. {key} = "{default}"')
@@ -567,6 +598,8 @@ class RunConfig:
                 raise ConfigError(f"{section} must be a table ([{section}]), not {values[section]!r}")
         seed = values.get("seed", 0)
         _expect(seed, int, "seed", "a whole number, e.g. seed = 0")
+        if not 0 <= seed < 2**63:
+            raise ConfigError(f"seed must be a whole number from 0 to 2**63 - 1 (got {_shown(seed)}); e.g. seed = 0")
         made = cls(
             credentials=CredentialsConfig.from_mapping(values["credentials"])
             if "credentials" in values
@@ -603,8 +636,14 @@ class RunConfig:
             rate = _expect(
                 changes["rate_limit_per_s"], (int, float), "rate_limit_per_s", "requests per second, e.g. 10"
             )
-            if rate <= 0:
-                raise ConfigError(f"rate_limit_per_s must be > 0 (got {rate!r}); e.g. rate_limit_per_s = 10")
+            if isinstance(rate, int) and rate > MAX_RATE:
+                rate = float("inf")
+            if not math.isfinite(rate) or not 0 < rate <= MAX_RATE:
+                raise ConfigError(
+                    f"rate_limit_per_s must be a finite number of requests per second > 0 and at most {MAX_RATE:,.0f} "
+                    f"(got {_shown(changes['rate_limit_per_s'])}); e.g. rate_limit_per_s = 10 (leave it out for "
+                    "no limit against the embedded twin)"
+                )
             changes["rate_limit_per_s"] = float(rate)
         if "seed" in changes:
             changes["seed"] = _expect(changes["seed"], int, "seed", "a whole number")
@@ -687,28 +726,54 @@ def find_config(cwd: Path | None = None) -> tuple[Path, str] | None:
     pyproject = here / "pyproject.toml"
     if pyproject.is_file():
         data = _read_toml(pyproject)
-        if "bluum-readiness" in data.get("tool", {}):
+        if _tool_table(data) is not None:
             return pyproject, PYPROJECT_TABLE
     return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path} ({exc.strerror}); check the path") from None
+        raise ConfigError(f"cannot read config file {path} ({exc.strerror or exc}); check the path") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}); TOML files are UTF-8: "
+            "save it as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} nests tables or arrays too deeply to read; bluum-readiness settings are at most two levels deep"
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ConfigError(f"{path} holds a value that cannot be read ({exc}); fix it") from None
+
+
+def _tool_table(data: dict[str, Any]) -> Any:
+    """``[tool.bluum-readiness]`` of a pyproject.toml's data, or None (also when ``tool`` is not a table)."""
+    tool = data.get("tool")
+    return tool.get("bluum-readiness") if isinstance(tool, dict) else None
 
 
 def load_config(path: str | Path | None = None, cwd: Path | None = None) -> RunConfig:
     """The run configuration from ``path`` (a ``--config`` file) or the one found in ``cwd``; defaults if none."""
     if path is not None:
         file = Path(path)
-        if not file.is_file():
+        try:
+            is_file = file.is_file()
+        except OSError as exc:  # e.g. a name longer than the system allows
+            raise ConfigError(
+                f"--config {path}: {exc.strerror or exc}; pass the path of a bluum-readiness.toml"
+            ) from None
+        if not is_file:
             raise ConfigError(f"--config {path}: no such file; pass the path of a bluum-readiness.toml")
         data = _read_toml(file)
-        table = data.get("tool", {}).get("bluum-readiness") if file.name == "pyproject.toml" else data
+        table = _tool_table(data) if file.name == "pyproject.toml" else data
         if table is None:
             raise ConfigError(f"{file} has no [tool.bluum-readiness] table; add one or pass a bluum-readiness.toml")
         return _from_table(table, str(file))
@@ -717,7 +782,7 @@ def load_config(path: str | Path | None = None, cwd: Path | None = None) -> RunC
         return RunConfig()
     file, table_name = found
     data = _read_toml(file)
-    table = data["tool"]["bluum-readiness"] if table_name else data
+    table = _tool_table(data) if table_name else data
     return _from_table(table, f"{file}" + (f" [{table_name}]" if table_name else ""))
 
 
