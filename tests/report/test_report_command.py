@@ -117,3 +117,42 @@ def test_a_folder_in_the_way_of_a_report_file_is_one_line_and_exit_2(
     assert main(["report", str(not_ready_json), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "holds a folder named readiness.pdf" in err, err
+
+
+@pytest.mark.parametrize("first", ["not_ready", "ready"])
+@pytest.mark.parametrize("verify", [True, False], ids=["verify", "render"])
+def test_a_key_given_twice_is_not_a_report(
+    not_ready_json: Path, capsys: pytest.CaptureFixture[str], first: str, verify: bool
+) -> None:
+    """Python keeps the last copy of a duplicated key, other readers the first: a file whose two `verdict`s differ
+    would verify as intact while another tool shows the other verdict. No run writes a key twice."""
+    text = not_ready_json.read_text()
+    assert text.count('"verdict": "not_ready"') == 1
+    not_ready_json.write_text(text.replace('"verdict": "not_ready"', f'"verdict": "{first}", "verdict": "not_ready"'))
+    argv = ["report", "--verify", str(not_ready_json)] if verify else ["report", str(not_ready_json)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "not a readiness report" in err and "'verdict' appears twice" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
+        ('{"schema_version": "2", "items": [], "x": ' + "[" * 5000 + "]" * 5000 + "}", "nests too deeply"),
+        ('{"schema_version": "2", "items": [], "x": ' + "9" * 5000 + "}", "more than 4,300 digits"),
+    ],
+    ids=["deep array", "deep inside", "5000 digits"],
+)
+@pytest.mark.parametrize("verify", [True, False], ids=["verify", "render"])
+def test_json_no_run_writes_is_not_a_report_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, why: str, verify: bool
+) -> None:
+    path = tmp_path / "readiness.json"
+    path.write_text(content)
+    argv = ["report", "--verify", str(path)] if verify else ["report", str(path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "not a readiness report" in err and why in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
