@@ -305,7 +305,7 @@ def no_secrets_in_logs(h: Harness) -> None:
             "log method, path, status, X-Request-Id and duration only — never request headers, credentials or "
             "webhook secrets",
             where=leaks,
-            exchanges=len(exchanges),
+            exchanges_seen=len(exchanges),  # "exchanges" is the transcript the harness records (a list)
         )
 
 
