@@ -229,3 +229,13 @@ def test_n_beyond_the_checks_runs_without_workers(
         captured.err
     )
     assert json.loads((tmp_path / "out" / "readiness.json").read_text())["workers"] == 0
+
+
+@pytest.mark.parametrize("name", ["x" * 300, "/".join(["y" * 200] * 30)], ids=["name", "path"])
+def test_an_out_name_too_long_is_a_one_line_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    line = _one_line_usage_error(capsys, "--out", name)
+    assert "File name too long" in line and "pass --out a folder you can write to" in line
+    assert len(line) < 400  # the name is shown shortened

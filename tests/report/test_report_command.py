@@ -156,3 +156,9 @@ def test_json_no_run_writes_is_not_a_report_in_one_line(
     err = capsys.readouterr().err
     assert "not a readiness report" in err and why in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_out_name_too_long_is_one_line(not_ready_json: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(not_ready_json), "--out", str(not_ready_json.parent / ("x" * 300))]) == 2
+    err = capsys.readouterr().err
+    assert "File name too long" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
