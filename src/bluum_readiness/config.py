@@ -139,10 +139,8 @@ class CredentialsConfig:
         made = cls(
             source=source,
             key=_optional_str(values, "key", "credentials"),
-            key_env=str(_expect(values.get("key_env", "BLUUM_API_KEY"), str, "credentials.key_env", "a variable name")),
-            secret_env=str(
-                _expect(values.get("secret_env", "BLUUM_API_SECRET"), str, "credentials.secret_env", "a variable name")
-            ),
+            key_env=_variable_name(values.get("key_env", "BLUUM_API_KEY"), "credentials.key_env"),
+            secret_env=_variable_name(values.get("secret_env", "BLUUM_API_SECRET"), "credentials.secret_env"),
             path=_optional_str(values, "path", "credentials"),
             command=command,
             secret_id=_optional_str(values, "secret_id", "credentials"),
@@ -245,6 +243,14 @@ def read_secret_command(command: tuple[str, ...], setting: str) -> str:
     return done.stdout.strip()
 
 
+def _variable_name(value: Any, setting: str) -> str:
+    """An environment variable's name: not empty, no ``=`` (the system cannot hold one with either)."""
+    name = str(_expect(value, str, setting, 'a variable name, e.g. "BLUUM_API_SECRET"'))
+    if not name or "=" in name:
+        raise ConfigError(f'{setting} {name!r} is not an environment variable name; e.g. "BLUUM_API_SECRET"')
+    return name
+
+
 def _command(value: Any, setting: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(shlex.split(value))
@@ -297,7 +303,7 @@ class WebhooksConfig:
             raise ConfigError(f"[webhooks] names {' and '.join(sources)}: keep exactly one source of the secret")
         made = cls(
             url=_optional_str(values, "url", "webhooks"),
-            secret_env=_optional_str(values, "secret_env", "webhooks"),
+            secret_env=_variable_name(values["secret_env"], "webhooks.secret_env") if "secret_env" in values else None,
             secret_file=_optional_str(values, "secret_file", "webhooks"),
             secret_command=_command(values["secret_command"], "webhooks.secret_command")
             if "secret_command" in values
@@ -786,10 +792,31 @@ def load_config(path: str | Path | None = None, cwd: Path | None = None) -> RunC
     return _from_table(table, f"{file}" + (f" [{table_name}]" if table_name else ""))
 
 
+def _no_control_characters(value: Any, where: str) -> None:
+    """No text of the configuration holds a NUL or another control character but tab (and line breaks in
+    ``[company]``; TOML lets ``\\u0000`` be written): no path, command, variable name or URL may hold one, and the
+    system would refuse it later with an error that names no setting."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _no_control_characters(inner, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _no_control_characters(inner, f"{where}[{index}]")
+    elif isinstance(value, str):
+        allowed = "\t\n\r" if where.startswith("company.") else "\t"  # [company] texts may span lines
+        bad = next((c for c in value if (ord(c) < 32 and c not in allowed) or ord(c) == 127), None)
+        if bad is not None:
+            raise ConfigError(
+                f"{where} holds the control character U+{ord(bad):04X} ({value[:60]!r}); remove it (settings are "
+                "names, paths, commands and URLs)"
+            )
+
+
 def _from_table(table: Any, source: str) -> RunConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: the configuration must be a TOML table")
     try:
+        _no_control_characters(table, "")
         return RunConfig.from_mapping(table, source)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None

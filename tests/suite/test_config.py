@@ -173,3 +173,53 @@ def test_a_pyproject_whose_tool_is_not_a_table_is_no_traceback(tmp_path: Path, t
 def test_a_config_path_too_long_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="File name too long"):
         load_config(tmp_path / ("c" * 300))
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('out = "a\\u0000b"', "out"),
+        ('integration = "exec:node a\\u0000.mjs"', "integration"),
+        ('target = "https://x\\u0000/v1"', "target"),
+        ('[credentials]\nsource = "file"\npath = "s\\u0000"\nkey = "k"', "credentials.path"),
+        ('[credentials]\nsource = "command"\ncommand = ["op", "read\\u0000"]\nkey = "k"', r"credentials.command\[1\]"),
+        ('[webhooks]\nurl = "https://h.example/b"\nsecret_file = "s\\u001b"', "webhooks.secret_file"),
+        ('[scan]\npaths = ["src", "a\\u0000"]', r"scan.paths\[1\]"),
+        ('[company]\nname = "Acme\\u0000"', "company.name"),
+    ],
+)
+def test_a_control_character_in_a_setting_is_named(tmp_path: Path, text: str, where: str) -> None:
+    """TOML lets "\\u0000" be written; the system then refused the path or command with a bare ValueError."""
+    with pytest.raises(ConfigError, match=rf"{where} holds the control character U\+00"):
+        _load(tmp_path, text + "\n")
+
+
+def test_company_texts_may_span_lines(tmp_path: Path) -> None:
+    config = _load(tmp_path, '[company]\nproduct_description = """Robo-advisor\nfor retail investors"""\n')
+    assert config.company.product_description == "Robo-advisor\nfor retail investors"
+
+
+@pytest.mark.parametrize("section", ["credentials", "webhooks"])
+@pytest.mark.parametrize("name", ["", "A=B"])
+def test_an_environment_variable_name_must_be_one(tmp_path: Path, section: str, name: str) -> None:
+    text = (
+        f'[credentials]\nsecret_env = "{name}"\n'
+        if section == "credentials"
+        else f'[webhooks]\nurl = "https://h.example/b"\nsecret_env = "{name}"\n'
+    )
+    with pytest.raises(ConfigError, match=rf"{section}.secret_env '{name}' is not an environment variable name"):
+        _load(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("target", "why"),
+    [
+        ("http://[::1/v1", "Invalid IPv6 URL"),
+        ("http://localhost:99999/v1", "Port out of range"),
+        ("http://localhost:port/v1", "Port could not be cast"),
+        ("http://bad host/v1", "holds a space"),
+    ],
+)
+def test_a_target_that_is_not_a_url_is_one_line(target: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=why):
+        RunConfig().override(target=target)
