@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
+from bluum_readiness.cli.main import main
 from bluum_readiness.integration import Credentials
 from bluum_readiness.smoke import smoke_test
 
@@ -49,3 +51,31 @@ def test_smoke_unreachable_and_usage_errors():
     assert missing.returncode == 2 and "set BLUUM_API_KEY and BLUUM_API_SECRET" in missing.stderr
     no_target = _smoke(key="k", secret="s")
     assert no_target.returncode == 2 and "pass --target" in no_target.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timeout", "nan"], "must be a number of seconds above 0"),
+        (["--timeout", "inf"], "must be a number of seconds above 0"),
+        (["--timeout", "-1"], "must be a number of seconds above 0"),
+        (["--timeout", "soon"], "is not a number of seconds"),
+        (["--target", "http://[::1/v1"], "Invalid IPv6 URL"),
+        (["--target", "http://127.0.0.1:9"], "must be the API base URL ending in /v1"),
+        (["--target", "embedded"], "not 'embedded'"),
+    ],
+)
+def test_smoke_options_are_checked_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    """--timeout nan/inf/-1 once reached httpx (ValueError, OverflowError tracebacks); a target is held to the one
+    rule for a base URL."""
+    monkeypatch.setenv("BLUUM_API_KEY", "k")
+    monkeypatch.setenv("BLUUM_API_SECRET", "s")
+    argv = ["smoke", "--target", "http://127.0.0.1:9/v1", *args]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's usage error
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err

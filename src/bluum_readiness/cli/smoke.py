@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from typing import Any
 
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.integration import Credentials
 from bluum_readiness.smoke import smoke_test
+from bluum_readiness.target import parse_target
+
+MAX_TIMEOUT_S = 600.0
+
+
+def seconds(text: str) -> float:
+    """``--timeout``: a finite number of seconds above 0 and at most ``MAX_TIMEOUT_S`` (argparse says what is wrong)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds, e.g. 10") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}")
+    return value
 
 
 def add_parser(sub: Any) -> None:
@@ -23,7 +38,7 @@ def add_parser(sub: Any) -> None:
         default=os.environ.get("BLUUM_BASE_URL"),
         help="the API base URL ending in /v1, e.g. https://api.bluumfinance.com/v1 (default: $BLUUM_BASE_URL)",
     )
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer (default: 10)")
+    p.add_argument("--timeout", type=seconds, default=10.0, help="seconds to wait for the answer (default: 10)")
     p.set_defaults(handler=run)
 
 
@@ -42,8 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "pass --target with the API base URL (e.g. https://api.bluumfinance.com/v1) or set BLUUM_BASE_URL"
         )
-    if not args.target.startswith(("http://", "https://")):
-        raise ConfigError(f"--target {args.target!r} is not an http(s) URL; e.g. https://api.bluumfinance.com/v1")
+    if parse_target(args.target, what="--target") is None:  # the one rule for a base URL (ConfigError otherwise)
+        raise ConfigError("smoke needs the API base URL of a real environment, not 'embedded'")
     result = smoke_test(args.target, credentials_from_env(), timeout_s=args.timeout)
     mark = "✓" if result.ok else "✗"
     print(f"{mark} smoke test GET {result.url}: {result.message}")
