@@ -717,10 +717,10 @@ def _only(value: Any) -> tuple[str, ...]:
 def _workers(value: Any) -> int | str:
     if value == "auto":
         return "auto"
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:  # not "²", not 5,000 digits
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f'workers must be a whole number >= 0 or "auto" (got {value!r}); e.g. workers = 2')
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**18:
+        raise ConfigError(f'workers must be a whole number >= 0 or "auto" (got {_shown(value)}); e.g. workers = 2')
     return value
 
 
@@ -806,8 +806,9 @@ def _no_control_characters(value: Any, where: str) -> None:
         allowed = "\t\n\r" if where.startswith("company.") else "\t"  # [company] texts may span lines
         bad = next((c for c in value if (ord(c) < 32 and c not in allowed) or ord(c) == 127), None)
         if bad is not None:
+            shown = where if where.isprintable() else repr(where)  # a key may hold one too
             raise ConfigError(
-                f"{where} holds the control character U+{ord(bad):04X} ({value[:60]!r}); remove it (settings are "
+                f"{shown} holds the control character U+{ord(bad):04X} ({value[:60]!r}); remove it (settings are "
                 "names, paths, commands and URLs)"
             )
 

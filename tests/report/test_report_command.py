@@ -162,3 +162,21 @@ def test_an_out_name_too_long_is_one_line(not_ready_json: Path, capsys: pytest.C
     assert main(["report", str(not_ready_json), "--out", str(not_ready_json.parent / ("x" * 300))]) == 2
     err = capsys.readouterr().err
     assert "File name too long" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("delivery", [None, {"label": "latency", "status": 200, "latency_ms": [1]}])
+def test_evidence_of_a_shape_no_run_writes_is_one_line_not_a_traceback(
+    not_ready_json: Path, capsys: pytest.CaptureFixture[str], delivery: object
+) -> None:
+    """The schema leaves a check's own evidence open; the digest is no signature (it can be recomputed after an
+    edit): a hand-made report whose evidence the renderers cannot read is one line and exit 2 (found by the fuzz)."""
+    from bluum_readiness.report.digest import recompute
+
+    document = json.loads(not_ready_json.read_text())
+    find_check(document, "webhooks.fast-ack")["evidence"]["deliveries"][0] = delivery
+    document["digest"]["value"] = recompute(document)
+    not_ready_json.write_text(json.dumps(document))
+    assert main(["report", str(not_ready_json), "--out", str(not_ready_json.parent / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "rendering" in err and "is not what a run of this version writes" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

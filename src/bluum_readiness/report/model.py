@@ -86,8 +86,12 @@ def validate(document: Any, source: str = "readiness.json") -> Report:
 def load_report(path: str | Path) -> Report:
     """Read and validate a readiness.json (NotAReport, exit 2, for anything else)."""
     file = Path(path)
-    if file.is_dir() and (file / "readiness.json").is_file():
-        file = file / "readiness.json"
+    try:
+        if file.is_dir() and (file / "readiness.json").is_file():
+            file = file / "readiness.json"
+    except OSError as exc:  # a name longer than the system allows, a folder this process may not search
+        shown = str(path) if len(str(path)) <= 100 else f"{str(path)[:60]}…"
+        raise NotAReport(f"{shown}: cannot read it ({exc.strerror or exc}); pass a readiness.json") from None
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
