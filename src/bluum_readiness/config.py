@@ -28,9 +28,11 @@ import dataclasses
 import difflib
 import math
 import os
+import select
 import shlex
 import stat
 import subprocess
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -220,27 +222,73 @@ def read_secret_file(path_text: str, setting: str, what: str) -> str:
         mode = path.stat().st_mode
     except OSError as exc:
         raise ConfigError(f"{setting} {path_text!r} cannot be read ({exc.strerror}); fix the path") from None
+    if not stat.S_ISREG(mode):  # a folder, a FIFO (reading one waits for a writer), a device
+        raise ConfigError(f"{setting} {path_text!r} is not a regular file; give the path of the file holding {what}")
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
             f"{setting} {path_text!r} is readable by others (mode {stat.S_IMODE(mode):o}); run `chmod 600 {path_text}`"
         )
-    secret = path.read_text(encoding="utf-8").strip()
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ConfigError(f"{setting} {path_text!r} cannot be read ({why}); fix the file") from None
     if not secret:
         raise ConfigError(f"{setting} {path_text!r} is empty; it must hold {what}")
     return secret
 
 
+SECRET_COMMAND_TIMEOUT_S = 30.0
+EXIT_GRACE_S = 0.5  # once the command exited: how long its output may take to end (a child it left may hold it)
+
+
 def read_secret_command(command: tuple[str, ...], setting: str) -> str:
-    """What ``command`` prints on stdout (stripped): e.g. a secret-manager CLI. ConfigError if it fails."""
+    """What ``command`` prints on stdout (stripped): e.g. a secret-manager CLI. ConfigError if it fails, prints
+    nothing, or does not exit within ``SECRET_COMMAND_TIMEOUT_S``. Once it has exited, its output is read for at most
+    ``EXIT_GRACE_S`` more: a process it started in a session of its own (a credential agent) that keeps the pipe
+    open cannot make the run wait for it."""
     try:
-        done = subprocess.run(list(command), capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"{setting} {command[0]!r} could not run ({exc}); fix the command") from None
-    if done.returncode != 0 or not done.stdout.strip():
+        returncode, stdout = _output_of(command, SECRET_COMMAND_TIMEOUT_S)
+    except OSError as exc:
+        raise ConfigError(f"{setting} {command[0]!r} could not run ({exc.strerror or exc}); fix the command") from None
+    except subprocess.TimeoutExpired:
         raise ConfigError(
-            f"{setting} {command[0]!r} exited {done.returncode} without printing a secret; run it yourself to see why"
+            f"{setting} {command[0]!r} did not exit within {SECRET_COMMAND_TIMEOUT_S:g} s; run it yourself to see "
+            "whether it waits for input (it gets none)"
+        ) from None
+    if returncode != 0 or not stdout.strip():
+        raise ConfigError(
+            f"{setting} {command[0]!r} exited {returncode} without printing a secret; run it yourself to see why"
         )
-    return done.stdout.strip()
+    return stdout.strip()
+
+
+def _output_of(command: tuple[str, ...], timeout_s: float) -> tuple[int, str]:
+    """(exit status, stdout) of ``command`` run without a shell and without input; stderr is discarded."""
+    process = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    assert process.stdout is not None
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    exited_at: float | None = None
+    with process.stdout as stdout:
+        while True:
+            now = time.monotonic()
+            if exited_at is None and process.poll() is not None:
+                exited_at = now
+            if now >= deadline or (exited_at is not None and now - exited_at >= EXIT_GRACE_S):
+                break
+            ready, _, _ = select.select([stdout], [], [], 0.05)
+            if ready:
+                data = os.read(stdout.fileno(), 65536)
+                if not data:
+                    break
+                chunks.append(data)
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+        raise subprocess.TimeoutExpired(list(command), timeout_s)
+    return process.returncode or 0, b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def _variable_name(value: Any, setting: str) -> str:

@@ -169,7 +169,7 @@ def _other_args() -> st.SearchStrategy[list[str]]:
     return st.one_of(report, init, smoke, junk)
 
 
-@settings(FUZZ, max_examples=DEEPER or 120)
+@settings(FUZZ, max_examples=DEEPER or 100)
 @given(argv=st.one_of(_run_args(), _other_args()))
 @example(argv=["run", "-n", "9" * 5000])  # found by the sweep: int() of a 5,000-digit -n
 @example(argv=["run", "-n", "²"])  # a digit to str.isdigit, not to int()
@@ -252,7 +252,7 @@ def config_files(draw: st.DrawFn) -> bytes:
     return text.encode()
 
 
-@settings(FUZZ, max_examples=DEEPER or 120)
+@settings(FUZZ, max_examples=DEEPER or 100)
 @given(content=config_files(), where=st.sampled_from(["bluum-readiness.toml", "pyproject.toml", "--config"]))
 @example(content=b'[rotation]\n"\\r" = "\\u001f"\n', where="bluum-readiness.toml")  # a control character in a key
 def test_generated_config_files_end_in_a_documented_exit_code_without_a_traceback(content: bytes, where: str) -> None:

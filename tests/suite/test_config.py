@@ -223,3 +223,37 @@ def test_an_environment_variable_name_must_be_one(tmp_path: Path, section: str, 
 def test_a_target_that_is_not_a_url_is_one_line(target: str, why: str) -> None:
     with pytest.raises(ConfigError, match=why):
         RunConfig().override(target=target)
+
+
+def test_a_secret_command_whose_detached_child_holds_its_output_does_not_hang() -> None:
+    """A credential command that leaves a process in a session of its own holding stdout (an agent it starts) made
+    the run wait until that process exited (here 8 s; a real agent: forever, then 30 s and a wrong message)."""
+    import sys
+    import time
+
+    from bluum_readiness.config import read_secret_command
+
+    code = (
+        "import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(8)'], "
+        "start_new_session=True); print('s3cret-from-the-manager')"
+    )
+    started = time.monotonic()
+    assert read_secret_command((sys.executable, "-c", code), "credentials.command") == "s3cret-from-the-manager"
+    assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "not utf-8"])
+def test_a_secret_file_that_is_not_a_readable_file_is_one_line(tmp_path: Path, kind: str) -> None:
+    """A FIFO blocked the run forever (reading waits for a writer); a folder and binary content were tracebacks."""
+    from bluum_readiness.config import read_secret_file
+
+    path = tmp_path / "secret"
+    if kind == "fifo":
+        os.mkfifo(path, 0o600)
+    elif kind == "folder":
+        path.mkdir(mode=0o700)
+    else:
+        path.write_bytes(b"\xff\xfe secret")
+        path.chmod(0o600)
+    with pytest.raises(ConfigError, match="is not a regular file|cannot be read"):
+        read_secret_file(str(path), "credentials.path", "the API secret")
