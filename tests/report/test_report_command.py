@@ -180,3 +180,15 @@ def test_evidence_of_a_shape_no_run_writes_is_one_line_not_a_traceback(
     err = capsys.readouterr().err
     assert "rendering" in err and "is not what a run of this version writes" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("verify", [True, False], ids=["verify", "render"])
+def test_a_fifo_is_not_a_report_and_does_not_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], verify: bool
+) -> None:
+    import os
+
+    fifo = tmp_path / "readiness.json"
+    os.mkfifo(fifo)
+    assert main(["report", "--verify", str(fifo)] if verify else ["report", str(tmp_path)]) == 2
+    assert "is not a regular file" in capsys.readouterr().err

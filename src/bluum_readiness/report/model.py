@@ -89,6 +89,8 @@ def load_report(path: str | Path) -> Report:
     try:
         if file.is_dir() and (file / "readiness.json").is_file():
             file = file / "readiness.json"
+        if file.exists() and not file.is_file():  # a FIFO would make the read wait for a writer forever
+            raise NotAReport(f"{path} is not a regular file; pass the readiness.json that `bluum-readiness run` wrote")
     except OSError as exc:  # a name longer than the system allows, a folder this process may not search
         shown = str(path) if len(str(path)) <= 100 else f"{str(path)[:60]}…"
         raise NotAReport(f"{shown}: cannot read it ({exc.strerror or exc}); pass a readiness.json") from None
