@@ -66,3 +66,41 @@ def test_sigterm_handling_is_left_as_it_was_after_start_up():
     with _starting():
         pass
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+LAND_BEFORE_MAIN = textwrap.dedent(
+    """
+    import importlib.abc, os, signal, sys
+
+    class SignalOnImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "bluum_readiness.cli.main":
+                sys.meta_path.remove(self)
+                os.kill(os.getpid(), signal.{signal})
+            return None
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    import bluum_readiness.cli.entry as entry   # what the console script imports first
+    sys.meta_path.insert(0, SignalOnImport())
+    sys.exit(entry.main())
+    """
+)
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_before_main_is_guarded_by_the_console_script(tmp_path, sig):
+    """The console script's own module remembers a signal from its first line on (before ``cli.main`` is even
+    imported): exit 130, one line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
+    done = subprocess.run(
+        [sys.executable, "-c", LAND_BEFORE_MAIN.format(signal=sig)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (130, "bluum-readiness: interrupted\n")
+
+
+def test_the_console_script_is_the_guarded_entry():
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "bluum-readiness"]
+    assert script.value == "bluum_readiness.cli.entry:main"
