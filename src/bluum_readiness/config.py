@@ -284,11 +284,13 @@ def _output_of(command: tuple[str, ...], timeout_s: float) -> tuple[int, str]:
                 if not data:
                     break
                 chunks.append(data)
-    if process.poll() is None:
+    try:  # its output ended (it usually exits a moment later) or the grace passed
+        returncode = process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-        raise subprocess.TimeoutExpired(list(command), timeout_s)
-    return process.returncode or 0, b"".join(chunks).decode("utf-8", errors="replace")
+        raise
+    return returncode, b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def _variable_name(value: Any, setting: str) -> str:

@@ -257,3 +257,15 @@ def test_a_secret_file_that_is_not_a_readable_file_is_one_line(tmp_path: Path, k
         path.chmod(0o600)
     with pytest.raises(ConfigError, match="is not a regular file|cannot be read"):
         read_secret_file(str(path), "credentials.path", "the API secret")
+
+
+def test_a_secret_command_is_read_however_its_exit_and_end_of_output_race() -> None:
+    """Its output ends a moment before its exit is seen: that is a finished command, not a timeout."""
+    import sys
+
+    from bluum_readiness.config import read_secret_command
+
+    for _ in range(10):
+        assert read_secret_command((sys.executable, "-c", "print('s3cret-value')"), "credentials.command") == (
+            "s3cret-value"
+        )
