@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
+import select
 import shlex
 import stat
 import subprocess
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -60,6 +63,7 @@ PYPROJECT_TABLE = "tool.bluum-readiness"
 DEFAULT_INTEGRATION = "bluum_readiness.reference:create_fast"
 DEFAULT_OUT = "readiness-out"
 SANDBOX_RATE_LIMIT = 10.0  # requests/s per key pair: the real sandbox's documented limit
+MAX_RATE = 1_000_000.0  # requests/s: above this a limit limits nothing (leave it out instead)
 
 
 def _unknown_key(key: str, section: str, valid: list[str]) -> ConfigError:
@@ -137,10 +141,8 @@ class CredentialsConfig:
         made = cls(
             source=source,
             key=_optional_str(values, "key", "credentials"),
-            key_env=str(_expect(values.get("key_env", "BLUUM_API_KEY"), str, "credentials.key_env", "a variable name")),
-            secret_env=str(
-                _expect(values.get("secret_env", "BLUUM_API_SECRET"), str, "credentials.secret_env", "a variable name")
-            ),
+            key_env=_variable_name(values.get("key_env", "BLUUM_API_KEY"), "credentials.key_env"),
+            secret_env=_variable_name(values.get("secret_env", "BLUUM_API_SECRET"), "credentials.secret_env"),
             path=_optional_str(values, "path", "credentials"),
             command=command,
             secret_id=_optional_str(values, "secret_id", "credentials"),
@@ -220,27 +222,83 @@ def read_secret_file(path_text: str, setting: str, what: str) -> str:
         mode = path.stat().st_mode
     except OSError as exc:
         raise ConfigError(f"{setting} {path_text!r} cannot be read ({exc.strerror}); fix the path") from None
+    if not stat.S_ISREG(mode):  # a folder, a FIFO (reading one waits for a writer), a device
+        raise ConfigError(f"{setting} {path_text!r} is not a regular file; give the path of the file holding {what}")
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
             f"{setting} {path_text!r} is readable by others (mode {stat.S_IMODE(mode):o}); run `chmod 600 {path_text}`"
         )
-    secret = path.read_text(encoding="utf-8").strip()
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+        raise ConfigError(f"{setting} {path_text!r} cannot be read ({why}); fix the file") from None
     if not secret:
         raise ConfigError(f"{setting} {path_text!r} is empty; it must hold {what}")
     return secret
 
 
+SECRET_COMMAND_TIMEOUT_S = 30.0
+EXIT_GRACE_S = 0.5  # once the command exited: how long its output may take to end (a child it left may hold it)
+
+
 def read_secret_command(command: tuple[str, ...], setting: str) -> str:
-    """What ``command`` prints on stdout (stripped): e.g. a secret-manager CLI. ConfigError if it fails."""
+    """What ``command`` prints on stdout (stripped): e.g. a secret-manager CLI. ConfigError if it fails, prints
+    nothing, or does not exit within ``SECRET_COMMAND_TIMEOUT_S``. Once it has exited, its output is read for at most
+    ``EXIT_GRACE_S`` more: a process it started in a session of its own (a credential agent) that keeps the pipe
+    open cannot make the run wait for it."""
     try:
-        done = subprocess.run(list(command), capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ConfigError(f"{setting} {command[0]!r} could not run ({exc}); fix the command") from None
-    if done.returncode != 0 or not done.stdout.strip():
+        returncode, stdout = _output_of(command, SECRET_COMMAND_TIMEOUT_S)
+    except OSError as exc:
+        raise ConfigError(f"{setting} {command[0]!r} could not run ({exc.strerror or exc}); fix the command") from None
+    except subprocess.TimeoutExpired:
         raise ConfigError(
-            f"{setting} {command[0]!r} exited {done.returncode} without printing a secret; run it yourself to see why"
+            f"{setting} {command[0]!r} did not exit within {SECRET_COMMAND_TIMEOUT_S:g} s; run it yourself to see "
+            "whether it waits for input (it gets none)"
+        ) from None
+    if returncode != 0 or not stdout.strip():
+        raise ConfigError(
+            f"{setting} {command[0]!r} exited {returncode} without printing a secret; run it yourself to see why"
         )
-    return done.stdout.strip()
+    return stdout.strip()
+
+
+def _output_of(command: tuple[str, ...], timeout_s: float) -> tuple[int, str]:
+    """(exit status, stdout) of ``command`` run without a shell and without input; stderr is discarded."""
+    process = subprocess.Popen(list(command), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)  # fmt: skip
+    assert process.stdout is not None
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    exited_at: float | None = None
+    with process.stdout as stdout:
+        while True:
+            now = time.monotonic()
+            if exited_at is None and process.poll() is not None:
+                exited_at = now
+            if now >= deadline or (exited_at is not None and now - exited_at >= EXIT_GRACE_S):
+                break
+            ready, _, _ = select.select([stdout], [], [], 0.05)
+            if ready:
+                data = os.read(stdout.fileno(), 65536)
+                if not data:
+                    break
+                chunks.append(data)
+    try:  # its output ended (it usually exits a moment later) or the grace passed
+        returncode = process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
+    return returncode, b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def _variable_name(value: Any, setting: str) -> str:
+    """An environment variable's name: not empty, no ``=`` (the system cannot hold one with either)."""
+    name = str(_expect(value, str, setting, 'a variable name, e.g. "BLUUM_API_SECRET"'))
+    if not name or "=" in name:
+        raise ConfigError(f'{setting} {name!r} is not an environment variable name; e.g. "BLUUM_API_SECRET"')
+    return name
 
 
 def _command(value: Any, setting: str) -> tuple[str, ...]:
@@ -295,7 +353,7 @@ class WebhooksConfig:
             raise ConfigError(f"[webhooks] names {' and '.join(sources)}: keep exactly one source of the secret")
         made = cls(
             url=_optional_str(values, "url", "webhooks"),
-            secret_env=_optional_str(values, "secret_env", "webhooks"),
+            secret_env=_variable_name(values["secret_env"], "webhooks.secret_env") if "secret_env" in values else None,
             secret_file=_optional_str(values, "secret_file", "webhooks"),
             secret_command=_command(values["secret_command"], "webhooks.secret_command")
             if "secret_command" in values
@@ -429,8 +487,37 @@ class ScanConfig:
         )
 
 
+#: The largest number of seconds a setting takes (one day): ``inf`` and ``nan`` are refused, and so is a bound that
+#: would overflow a wait (Python's waits stop at about 292 years) or that no run could honour.
+MAX_SECONDS = 86_400.0
+#: The largest whole-number threshold (attempts, trials): larger ones only make a run that never ends.
+MAX_COUNT = 10_000
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short for a huge number or text (a message stays one readable line)."""
+    text = (
+        repr(value) if not isinstance(value, int) or abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+    )
+    return text if len(text) <= 80 else f"{text[:60]}…"
+
+
+def _seconds(value: Any, key: str, example: str, most: float = MAX_SECONDS) -> float:
+    """A finite number of seconds > 0 and at most ``most`` (ConfigError naming ``key`` otherwise)."""
+    number = _expect(value, (int, float), key, f"a number of seconds, e.g. {example}")
+    if isinstance(number, int) and abs(number) > 10**15:
+        number = float("inf") if number > 0 else float("-inf")
+    if not math.isfinite(number) or not 0 < number <= most:
+        raise ConfigError(
+            f"{key} must be a finite number of seconds > 0 and at most {most:,g} (got {_shown(value)}); e.g. {example}"
+        )
+    return float(number)
+
+
 def _at_least_one(values: Mapping[str, Any], key: str, default: int, unit: str) -> int:
     number = _expect(values.get(key, default), int, f"scan.{key}", f"a whole number of {unit}, e.g. {default}")
+    if number > 2**31:
+        raise ConfigError(f"scan.{key} must be at most {2**31:,} (got {_shown(number)}); e.g. {key} = {default}")
     if number < 1:
         raise ConfigError(
             f"scan.{key} must be >= 1 (got {number!r}); e.g. {key} = {default}, or history = false to skip history"
@@ -491,14 +578,14 @@ def thresholds_from_mapping(values: Mapping[str, Any]) -> Thresholds:
     for key, value in values.items():
         default = fields[key].default
         if isinstance(default, float):
-            number = _expect(value, (int, float), f"thresholds.{key}", f"a number of seconds, e.g. {key} = {default}")
-            if number <= 0:
-                raise ConfigError(f"thresholds.{key} must be > 0 (got {value!r}); e.g. {key} = {default}")
-            kwargs[key] = float(number)
+            kwargs[key] = _seconds(value, f"thresholds.{key}", f"{key} = {default}")
         elif isinstance(default, int):
             number = _expect(value, int, f"thresholds.{key}", f"a whole number, e.g. {key} = {default}")
-            if number < 1:
-                raise ConfigError(f"thresholds.{key} must be >= 1 (got {value!r}); e.g. {key} = {default}")
+            if not 1 <= number <= MAX_COUNT:
+                raise ConfigError(
+                    f"thresholds.{key} must be between 1 and {MAX_COUNT:,} (got {_shown(value)}); "
+                    f"e.g. {key} = {default}"
+                )
             kwargs[key] = number
         else:
             kwargs[key] = _expect(value, str, f"thresholds.{key}", f'a string, e.g. {key} = "{default}"')
@@ -567,6 +654,8 @@ class RunConfig:
                 raise ConfigError(f"{section} must be a table ([{section}]), not {values[section]!r}")
         seed = values.get("seed", 0)
         _expect(seed, int, "seed", "a whole number, e.g. seed = 0")
+        if not 0 <= seed < 2**63:
+            raise ConfigError(f"seed must be a whole number from 0 to 2**63 - 1 (got {_shown(seed)}); e.g. seed = 0")
         made = cls(
             credentials=CredentialsConfig.from_mapping(values["credentials"])
             if "credentials" in values
@@ -603,8 +692,14 @@ class RunConfig:
             rate = _expect(
                 changes["rate_limit_per_s"], (int, float), "rate_limit_per_s", "requests per second, e.g. 10"
             )
-            if rate <= 0:
-                raise ConfigError(f"rate_limit_per_s must be > 0 (got {rate!r}); e.g. rate_limit_per_s = 10")
+            if isinstance(rate, int) and rate > MAX_RATE:
+                rate = float("inf")
+            if not math.isfinite(rate) or not 0 < rate <= MAX_RATE:
+                raise ConfigError(
+                    f"rate_limit_per_s must be a finite number of requests per second > 0 and at most {MAX_RATE:,.0f} "
+                    f"(got {_shown(changes['rate_limit_per_s'])}); e.g. rate_limit_per_s = 10 (leave it out for "
+                    "no limit against the embedded twin)"
+                )
             changes["rate_limit_per_s"] = float(rate)
         if "seed" in changes:
             changes["seed"] = _expect(changes["seed"], int, "seed", "a whole number")
@@ -672,10 +767,10 @@ def _only(value: Any) -> tuple[str, ...]:
 def _workers(value: Any) -> int | str:
     if value == "auto":
         return "auto"
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:  # not "²", not 5,000 digits
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f'workers must be a whole number >= 0 or "auto" (got {value!r}); e.g. workers = 2')
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 10**18:
+        raise ConfigError(f'workers must be a whole number >= 0 or "auto" (got {_shown(value)}); e.g. workers = 2')
     return value
 
 
@@ -687,28 +782,54 @@ def find_config(cwd: Path | None = None) -> tuple[Path, str] | None:
     pyproject = here / "pyproject.toml"
     if pyproject.is_file():
         data = _read_toml(pyproject)
-        if "bluum-readiness" in data.get("tool", {}):
+        if _tool_table(data) is not None:
             return pyproject, PYPROJECT_TABLE
     return None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path} ({exc.strerror}); check the path") from None
+        raise ConfigError(f"cannot read config file {path} ({exc.strerror or exc}); check the path") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} on line {line}); TOML files are UTF-8: "
+            "save it as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML ({exc}); fix the syntax") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path} nests tables or arrays too deeply to read; bluum-readiness settings are at most two levels deep"
+        ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ConfigError(f"{path} holds a value that cannot be read ({exc}); fix it") from None
+
+
+def _tool_table(data: dict[str, Any]) -> Any:
+    """``[tool.bluum-readiness]`` of a pyproject.toml's data, or None (also when ``tool`` is not a table)."""
+    tool = data.get("tool")
+    return tool.get("bluum-readiness") if isinstance(tool, dict) else None
 
 
 def load_config(path: str | Path | None = None, cwd: Path | None = None) -> RunConfig:
     """The run configuration from ``path`` (a ``--config`` file) or the one found in ``cwd``; defaults if none."""
     if path is not None:
         file = Path(path)
-        if not file.is_file():
+        try:
+            is_file = file.is_file()
+        except OSError as exc:  # e.g. a name longer than the system allows
+            raise ConfigError(
+                f"--config {path}: {exc.strerror or exc}; pass the path of a bluum-readiness.toml"
+            ) from None
+        if not is_file:
             raise ConfigError(f"--config {path}: no such file; pass the path of a bluum-readiness.toml")
         data = _read_toml(file)
-        table = data.get("tool", {}).get("bluum-readiness") if file.name == "pyproject.toml" else data
+        table = _tool_table(data) if file.name == "pyproject.toml" else data
         if table is None:
             raise ConfigError(f"{file} has no [tool.bluum-readiness] table; add one or pass a bluum-readiness.toml")
         return _from_table(table, str(file))
@@ -717,14 +838,36 @@ def load_config(path: str | Path | None = None, cwd: Path | None = None) -> RunC
         return RunConfig()
     file, table_name = found
     data = _read_toml(file)
-    table = data["tool"]["bluum-readiness"] if table_name else data
+    table = _tool_table(data) if table_name else data
     return _from_table(table, f"{file}" + (f" [{table_name}]" if table_name else ""))
+
+
+def _no_control_characters(value: Any, where: str) -> None:
+    """No text of the configuration holds a NUL or another control character but tab (and line breaks in
+    ``[company]``; TOML lets ``\\u0000`` be written): no path, command, variable name or URL may hold one, and the
+    system would refuse it later with an error that names no setting."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _no_control_characters(inner, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            _no_control_characters(inner, f"{where}[{index}]")
+    elif isinstance(value, str):
+        allowed = "\t\n\r" if where.startswith("company.") else "\t"  # [company] texts may span lines
+        bad = next((c for c in value if (ord(c) < 32 and c not in allowed) or ord(c) == 127), None)
+        if bad is not None:
+            shown = where if where.isprintable() else repr(where)  # a key may hold one too
+            raise ConfigError(
+                f"{shown} holds the control character U+{ord(bad):04X} ({value[:60]!r}); remove it (settings are "
+                "names, paths, commands and URLs)"
+            )
 
 
 def _from_table(table: Any, source: str) -> RunConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: the configuration must be a TOML table")
     try:
+        _no_control_characters(table, "")
         return RunConfig.from_mapping(table, source)
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None

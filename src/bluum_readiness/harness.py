@@ -209,7 +209,9 @@ class LogCapture:
         return "\n".join(line.text for line in self.lines if source is None or line.source == source)
 
 
-_SUITE_LOGGERS = tuple(f"bluum_readiness.{part}" for part in ("twin", "proxy", "suite", "checks", "harness"))
+_SUITE_LOGGERS = tuple(
+    f"bluum_readiness.{part}" for part in ("twin", "proxy", "suite", "checks", "harness", "protocol")
+)
 """Loggers of the suite's own parts, which run in the integration's process (the embedded twin's threads log a
 parked webhook delivery, say): never the integration's log."""
 

@@ -41,7 +41,13 @@ def parse_target(value: str, *, what: str = "target") -> Target | None:
     if value == EMBEDDED:
         return None
     base = value.rstrip("/")
-    parts = urlsplit(base)
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 - a port out of range or not a number raises here
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", …
+        raise ConfigError(f"{what} {value!r} is not a valid URL ({exc}); use e.g. {EXAMPLE}") from None
+    if any(c.isspace() or ord(c) < 32 for c in base):
+        raise ConfigError(f"{what} {value!r} holds a space or a control character; use e.g. {EXAMPLE}")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         close = difflib.get_close_matches(value, [EMBEDDED], n=1)
         hint = " Did you mean 'embedded'?" if close else ""

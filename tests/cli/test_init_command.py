@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 from bluum_readiness.cli.main import main
 from bluum_readiness.config import load_config
 from bluum_readiness.integration import OPERATIONS, Credentials, IntegrationEnv, make_integration
@@ -126,3 +128,61 @@ def test_init_lang_java_writes_a_standard_library_starter_that_speaks_the_protoc
     imports = re.findall(r"^import ([\w.]+);", text, flags=re.M)
     assert imports and all(name.startswith(("java.", "javax.", "com.sun.net.httpserver.")) for name in imports)
     assert all(f'"{op}"' in text for op in OPERATIONS)
+    assert "invalid choice: 'cobol'" in capsys.readouterr().err
+
+
+def _one_line_error(capsys, argv: list[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_init_onto_a_file_is_one_line(tmp_path: Path, capsys) -> None:
+    (tmp_path / "afile").write_text("x")
+    assert "is a file, not a folder" in _one_line_error(capsys, ["init", "--dir", str(tmp_path / "afile")])
+    assert "Not a directory" in _one_line_error(capsys, ["init", "--dir", str(tmp_path / "afile" / "sub")])
+
+
+def test_init_with_a_folder_name_too_long_is_one_line(tmp_path: Path, capsys) -> None:
+    assert "File name too long" in _one_line_error(capsys, ["init", "--dir", str(tmp_path / ("z" * 300))])
+
+
+def test_init_into_a_folder_it_cannot_write_is_one_line_and_leaves_nothing(tmp_path: Path, capsys) -> None:
+    """A read-only folder (chmod, for a user who is not root) and an immutable one (chattr +i, which binds root too;
+    skipped where the file system or the user cannot set it)."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        undo = ["chmod", "755", str(folder)]
+    else:
+        made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+        if made.returncode != 0:
+            pytest.skip(f"chattr +i is not available here: {made.stderr!r}")
+        undo = ["chattr", "-i", str(folder)]
+    try:
+        err = _one_line_error(capsys, ["init", "--dir", str(folder)])
+    finally:
+        subprocess.run(undo, check=True)
+    assert "cannot write the starter files" in err
+    assert list(folder.iterdir()) == []
+
+
+def test_init_writes_both_files_or_none(tmp_path: Path, capsys, monkeypatch) -> None:
+    """When the second file cannot be written, the first is removed again (no half a starter)."""
+    from bluum_readiness.cli import init
+
+    real_open = Path.open
+
+    def refuse_the_adapter(self: Path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self.name == init.ADAPTER_FILE:
+            raise OSError(28, "No space left on device", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse_the_adapter)
+    assert "No space left on device" in _one_line_error(capsys, ["init", "--dir", str(tmp_path)])
+    assert list(tmp_path.iterdir()) == []

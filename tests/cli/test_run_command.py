@@ -206,3 +206,46 @@ def test_a_file_in_the_way_of_allure_results_is_a_one_line_usage_error(
     (tmp_path / "out" / "allure-results").write_text("a file")
     line = _one_line_usage_error(capsys, "--out", "out", "--only", "smoke-test")
     assert "--out out holds a file named allure-results" in line, line
+
+
+def test_n_beyond_the_cpus_is_capped_and_said(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """-n 99999 once started 41 workers (2.3 GB) and ran no check: more workers than CPUs or checks only cost."""
+    import bluum_readiness.cli.run as run_module
+    from bluum_readiness.config import RunConfig
+
+    monkeypatch.setattr(run_module, "usable_cpus", lambda: 2)
+    assert run_module.capped_workers(RunConfig(workers=99999)).workers == 2
+    assert "-n 99999 is more processes than useful (this machine gives the run 2 CPUs); running 2" in (
+        capsys.readouterr().err
+    )
+    assert run_module.capped_workers(RunConfig(workers=2)).workers == 2
+    assert run_module.capped_workers(RunConfig(workers="auto")).workers == "auto"
+    assert capsys.readouterr().err == ""
+
+
+def test_n_beyond_the_checks_runs_without_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bluum_readiness.cli.run as run_module
+
+    monkeypatch.setattr(run_module, "usable_cpus", lambda: 64)
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "-n", "99999", "--only", "smoke-test", "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out[-2000:] + captured.err[-2000:]
+    assert "-n 99999 is more processes than useful (the run has 1 check); running 1 (no worker processes)" in (
+        captured.err
+    )
+    assert json.loads((tmp_path / "out" / "readiness.json").read_text())["workers"] == 0
+
+
+@pytest.mark.parametrize("name", ["x" * 300, "/".join(["y" * 200] * 30)], ids=["name", "path"])
+def test_an_out_name_too_long_is_a_one_line_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    line = _one_line_usage_error(capsys, "--out", name)
+    assert "File name too long" in line and "pass --out a folder you can write to" in line
+    assert len(line) < 400  # the name is shown shortened

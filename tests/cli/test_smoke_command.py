@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 import httpx
+import pytest
 
+from bluum_readiness.cli.main import main
 from bluum_readiness.integration import Credentials
 from bluum_readiness.smoke import smoke_test
 
@@ -69,3 +71,31 @@ def test_smoke_reads_the_base_url_adapters_get_and_the_old_name_with_a_deprecati
     # both set: the current name wins, silently (the old one points at a closed port here)
     both = _smoke_env(twin_server, BLUUM_API_BASE_URL=twin_server.base_url, BLUUM_BASE_URL="http://127.0.0.1:9/v1")
     assert both.returncode == 0 and both.stderr == "", both.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timeout", "nan"], "must be a number of seconds above 0"),
+        (["--timeout", "inf"], "must be a number of seconds above 0"),
+        (["--timeout", "-1"], "must be a number of seconds above 0"),
+        (["--timeout", "soon"], "is not a number of seconds"),
+        (["--target", "http://[::1/v1"], "Invalid IPv6 URL"),
+        (["--target", "http://127.0.0.1:9"], "must be the API base URL ending in /v1"),
+        (["--target", "embedded"], "not 'embedded'"),
+    ],
+)
+def test_smoke_options_are_checked_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    """--timeout nan/inf/-1 once reached httpx (ValueError, OverflowError tracebacks); a target is held to the one
+    rule for a base URL."""
+    monkeypatch.setenv("BLUUM_API_KEY", "k")
+    monkeypatch.setenv("BLUUM_API_SECRET", "s")
+    argv = ["smoke", "--target", "http://127.0.0.1:9/v1", *args]
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's usage error
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err

@@ -182,3 +182,50 @@ def test_settle_waits_for_a_line_written_before_the_answer_that_was_just_read() 
     log.settle(quiet_s=0.2)
     late.join()
     assert log.tail(1) == ["written before the answer"]
+
+
+DETACHED_CHILD = """
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True)
+answer(read(), child.pid)   # the child holds our stdout and stderr, in a session of its own (setsid)
+{then}
+"""
+
+
+def _end(pid: int) -> None:
+    try:
+        psutil.Process(pid).kill()
+    except psutil.Error:
+        pass
+
+
+def test_a_detached_child_holding_stdout_does_not_hang_terminate(tmp_path):
+    """The program exits when stdin closes, but a child it started with setsid keeps its stdout and stderr open: the
+    readers never see EOF. terminate must not wait for that child (closing a pipe its reader is blocked on would)."""
+    p = start(tmp_path, DETACHED_CHILD.format(then="while read() is not None:\n    pass\nsys.exit(0)"))
+    child = p.request("spawn", {}, 5.0).result
+    try:
+        started = time.monotonic()
+        p.terminate(grace_s=2.0)
+        assert time.monotonic() - started < 4
+        assert p.returncode == 0 and psutil.pid_exists(child)  # the child lives on (not in the program's group)
+    finally:
+        _end(child)
+
+
+def test_a_program_that_exits_while_a_detached_child_holds_stdout_is_broken_not_waited_for(tmp_path):
+    """Pending requests of a program that exited are woken within the exit grace, with why, not after their bound."""
+    p = start(tmp_path, DETACHED_CHILD.format(then="read()\nsys.stderr.write('bye\\n')\nsys.exit(4)"))
+    child = p.request("spawn", {}, 5.0).result
+    try:
+        started = time.monotonic()
+        with pytest.raises(ProgramBroken) as caught:
+            p.request("deposit", {}, 60.0)  # it reads this, then exits without answering
+        assert time.monotonic() - started < 10
+        message = str(caught.value)
+        assert "exited, but a process it started outside its process group" in message and "setsid" in message
+        assert "exit status 4" in message
+        started = time.monotonic()
+        p.terminate(grace_s=1.0)
+        assert time.monotonic() - started < 4
+    finally:
+        _end(child)

@@ -232,3 +232,41 @@ def test_every_output_shows_the_two_phases_and_where_each_item_was_proven(ready_
     assert ("parentSuite", "cut-over rehearsal") in labels and ("tag", f"proven: {twin}") in labels
     lifecycle = next(r for r in results if r["testCaseId"].startswith("lifecycle."))
     assert ("parentSuite", "readiness") in {(label["name"], label["value"]) for label in lifecycle["labels"]}
+
+
+HOSTILE = (
+    "boom | </details> <script>alert(1)</script> [click](https://evil.example) ![x](https://evil.example/x.png) "
+    "**loud** `tick` ``two`` ~~gone~~ _under_ &amp; \\\n# Heading\n- item"
+)
+
+
+def test_markdown_shows_check_text_as_written_never_as_markdown(not_ready_json: Path) -> None:
+    """What an integration or a target wrote (an exception message, a request path, a request id) reaches readiness.md
+    through a check's text: it is shown literally — no link, image, HTML, heading or list of its own, and the tables
+    and the <details> fold keep their shape."""
+    from markdown_it import MarkdownIt
+
+    from bluum_readiness.report.markdown import render_markdown
+
+    document = json.loads(not_ready_json.read_text())
+    check = find_check(document, JITTER)
+    for key in ("title", "expected", "observed", "fix"):
+        check[key] = f"{key}: {HOSTILE}"
+    check["evidence"]["exchanges"][0]["path"] = "/v1/a|b`c`"
+    check["evidence"]["exchanges"][0]["request_id"] = "req_`|</details>"
+    document["items"][0]["reason"] = HOSTILE
+    document["integration"] = "exec:node `adapter`.mjs | tee"
+    html = MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(render_markdown(document, HOSTILE))
+
+    assert "<a " not in html and "<img" not in html and "<script" not in html and "<del>" not in html
+    assert html.count("<h1>") == 1 and html.count("<details>") == 1 and html.count("</details>") == 1
+    assert "<strong>loud</strong>" not in html and "<em>under</em>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "[click](https://evil.example)" in html
+    assert "<code>exec:node `adapter`.mjs | tee</code>" in html
+    tables = html.split("<table>")[1:]
+    assert len(tables) == 2  # the items and the finding's transcript
+    rows = tables[0].split("</table>")[0].count("<tr>")
+    assert rows == 1 + len(document["items"])  # the header and one row per item
+    for row in tables[0].split("<tr>")[2:] + tables[1].split("<tr>")[2:3]:
+        assert row.count("<td>") in (5, 7), row  # a | in the text did not split a cell
+    assert "<code>/v1/a|b`c`</code>" in tables[1]

@@ -117,3 +117,78 @@ def test_a_folder_in_the_way_of_a_report_file_is_one_line_and_exit_2(
     assert main(["report", str(not_ready_json), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "holds a folder named readiness.pdf" in err, err
+
+
+@pytest.mark.parametrize("first", ["not_ready", "ready"])
+@pytest.mark.parametrize("verify", [True, False], ids=["verify", "render"])
+def test_a_key_given_twice_is_not_a_report(
+    not_ready_json: Path, capsys: pytest.CaptureFixture[str], first: str, verify: bool
+) -> None:
+    """Python keeps the last copy of a duplicated key, other readers the first: a file whose two `verdict`s differ
+    would verify as intact while another tool shows the other verdict. No run writes a key twice."""
+    text = not_ready_json.read_text()
+    assert text.count('"verdict": "not_ready"') == 1
+    not_ready_json.write_text(text.replace('"verdict": "not_ready"', f'"verdict": "{first}", "verdict": "not_ready"'))
+    argv = ["report", "--verify", str(not_ready_json)] if verify else ["report", str(not_ready_json)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "not a readiness report" in err and "'verdict' appears twice" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
+        ('{"schema_version": "2", "items": [], "x": ' + "[" * 5000 + "]" * 5000 + "}", "nests too deeply"),
+        ('{"schema_version": "2", "items": [], "x": ' + "9" * 5000 + "}", "more than 4,300 digits"),
+    ],
+    ids=["deep array", "deep inside", "5000 digits"],
+)
+@pytest.mark.parametrize("verify", [True, False], ids=["verify", "render"])
+def test_json_no_run_writes_is_not_a_report_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, why: str, verify: bool
+) -> None:
+    path = tmp_path / "readiness.json"
+    path.write_text(content)
+    argv = ["report", "--verify", str(path)] if verify else ["report", str(path)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "not a readiness report" in err and why in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_an_out_name_too_long_is_one_line(not_ready_json: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(not_ready_json), "--out", str(not_ready_json.parent / ("x" * 300))]) == 2
+    err = capsys.readouterr().err
+    assert "File name too long" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("delivery", [None, {"label": "latency", "status": 200, "latency_ms": [1]}])
+def test_evidence_of_a_shape_no_run_writes_is_one_line_not_a_traceback(
+    not_ready_json: Path, capsys: pytest.CaptureFixture[str], delivery: object
+) -> None:
+    """The schema leaves a check's own evidence open; the digest is no signature (it can be recomputed after an
+    edit): a hand-made report whose evidence the renderers cannot read is one line and exit 2 (found by the fuzz)."""
+    from bluum_readiness.report.digest import recompute
+
+    document = json.loads(not_ready_json.read_text())
+    find_check(document, "webhooks.fast-ack")["evidence"]["deliveries"][0] = delivery
+    document["digest"]["value"] = recompute(document)
+    not_ready_json.write_text(json.dumps(document))
+    assert main(["report", str(not_ready_json), "--out", str(not_ready_json.parent / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "rendering" in err and "is not what a run of this version writes" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("verify", [True, False], ids=["verify", "render"])
+def test_a_fifo_is_not_a_report_and_does_not_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], verify: bool
+) -> None:
+    import os
+
+    fifo = tmp_path / "readiness.json"
+    os.mkfifo(fifo)
+    assert main(["report", "--verify", str(fifo)] if verify else ["report", str(tmp_path)]) == 2
+    assert "is not a regular file" in capsys.readouterr().err

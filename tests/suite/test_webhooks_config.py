@@ -56,7 +56,7 @@ def test_a_full_webhooks_section_is_read(tmp_path: Path) -> None:
         ({"url": "hooks.example.com", "secret_env": "X"}, "is not a URL"),
         ({"url": "https://h/x", "secret_env": "X", "ca_file": "/nope.pem"}, "no such file"),
         ({"scheme": "standard-webhook"}, "Did you mean 'standard-webhooks'?"),
-        ({"tolerance_s": -1}, "must be > 0"),
+        ({"tolerance_s": -1}, "must be a finite number of seconds > 0"),
         ({"urll": "https://h/x"}, "Did you mean 'url'?"),
     ],
 )

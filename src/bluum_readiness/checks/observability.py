@@ -471,7 +471,7 @@ def no_secrets_in_logs(facts: Facts) -> Verdict:
         "; ".join(leaks),
         "log method, path, status, X-Request-Id and duration only — never request headers, credentials or "
         "webhook secrets",
-        evidence={"where": leaks, "exchanges": len(facts["mixed-traffic.exchanges"])},
+        evidence={"where": leaks, "exchanges_seen": len(facts["mixed-traffic.exchanges"])},  # "exchanges": a list
     )
 
 

@@ -30,6 +30,7 @@ def writable_folder(
     if not str(path).strip():
         raise ConfigError(f"{flag} {str(path)!r} is empty; {fix}")
     folder = Path(path)
+    _can_look_at(folder, flag, fix)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"{flag} {path} is a file, not a folder; move the file away or {fix}")
     for name, want_folder in [(n, False) for n in files] + [(n, True) for n in folders]:
@@ -56,3 +57,15 @@ def writable_folder(
             except OSError:
                 break
     return folder
+
+
+def _can_look_at(folder: Path, flag: str, fix: str) -> None:
+    """A ConfigError when the system refuses even to look the folder up (a name longer than it allows, a parent this
+    process may not search): ``Path.exists`` raises for those instead of answering."""
+    try:
+        folder.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as exc:
+        shown = str(folder) if len(str(folder)) <= 100 else f"{str(folder)[:60]}…{str(folder)[-30:]}"
+        raise ConfigError(f"cannot use {flag} {shown}: {exc.strerror or type(exc).__name__}; {fix}") from None

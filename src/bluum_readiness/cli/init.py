@@ -247,15 +247,39 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(args.dir)
     starter = STARTERS[args.lang]
     files = {folder / CONFIG_FILE: starter.config_text(), folder / starter.adapter_file: starter.adapter_text()}
-    existing = [str(path) for path in files if path.exists()]
+    try:
+        existing = [str(path) for path in files if path.exists() or path.is_symlink()]
+    except OSError as exc:  # e.g. a name longer than the system allows
+        raise _cannot_write(args.dir, exc) from None
     if existing:
         raise ConfigError(
             f"{' and '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; init never overwrites "
             "files — move or delete them first, or run init in another folder (--dir)"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
+    written: list[Path] = []
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"--dir {args.dir} is a file, not a folder; pass a folder (it is made when missing)")
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, text in files.items():
+            with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite one made meanwhile
+                written.append(path)
+                handle.write(text)
+    except OSError as exc:
+        for path in written:  # all or nothing: a half-written starter is worse than none
+            path.unlink(missing_ok=True)
+        raise _cannot_write(args.dir, exc) from None
+    for path in files:
         print(f"wrote {path}")
     print(f"next: {starter.next_step}, then run `bluum-readiness run`")
     return 0
+
+
+def _cannot_write(folder: str, exc: OSError) -> ConfigError:
+    """One line for a folder init cannot write into: which, why (the system's words), and what to do."""
+    why = exc.strerror or type(exc).__name__
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != folder else ""
+    return ConfigError(
+        f"cannot write the starter files into --dir {folder}: {why}{where}; pass --dir a folder you can write to "
+        "(it is made when missing)"
+    )

@@ -3,44 +3,81 @@
 Exit codes: 0 ok (for ``run``: no failure), 1 a required item failed, 2 usage or configuration error, 3 target
 unreachable or credentials rejected, 130 interrupted (Ctrl-C, SIGTERM). User mistakes end with one clear line, never
 a traceback.
+
+This module imports nothing heavy: the subcommands (pytest, uvicorn, the twin: ~0.6 s) are imported inside
+``main`` while SIGINT and SIGTERM are guarded (``_starting``), so a Ctrl-C or a SIGTERM that lands while the tool
+is still starting ends it with the one line ``bluum-readiness: interrupted`` and exit 130, as it does later, not a
+KeyboardInterrupt traceback out of an import (or, for SIGTERM, a silent 143).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 
 from bluum_readiness import __version__
-from bluum_readiness.cli import init, proxy, report, run, sandbox, smoke, tour
 from bluum_readiness.errors import HarnessError
 
-COMMANDS = (run, report, init, sandbox, tour, proxy, smoke)
+INTERRUPTED = 130
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM while the tool was starting (before a subcommand installed its own handling)."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped(signal.Signals(signum).name)
+
+
+@contextlib.contextmanager
+def _starting() -> Iterator[None]:
+    """SIGTERM raises ``_Stopped`` (a KeyboardInterrupt) while the block runs, as Ctrl-C raises KeyboardInterrupt;
+    the handler that was there before is restored afterwards, so a subcommand installs its own (``run`` records an
+    interrupted run; ``sandbox`` lets uvicorn shut down). Off the main thread (tests), nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.getsignal(signal.SIGTERM)
+    if before is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop)
+    try:
+        yield
+    finally:
+        if before is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, before)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from bluum_readiness.cli import init, proxy, report, run, sandbox, smoke, tour
+
     parser = argparse.ArgumentParser(
         prog="bluum-readiness",
         description="Prove a Bluum Finance API integration is ready for production access.",
     )
     parser.add_argument("--version", action="version", version=f"bluum-readiness {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
+    for command in (run, report, init, sandbox, tour, proxy, smoke):
         command.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        with _starting():
+            parser = build_parser()
+            args = parser.parse_args(argv)
         code: int = args.handler(args)
     except HarnessError as exc:
         print(f"bluum-readiness: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM during ``run`` (suite.listener.Terminated)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (while starting, or during ``run``: suite.listener.Terminated)
         print("bluum-readiness: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     return code
 
 

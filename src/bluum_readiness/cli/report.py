@@ -136,7 +136,14 @@ def run(args: argparse.Namespace) -> int:
     source = Path(args.report)
     folder = args.out if args.out is not None else (source if source.is_dir() else source.parent)
     out = writable_folder(folder, files=RENDERED_FILES)
-    rendered = render_all(document, out, company)
+    try:
+        rendered = render_all(document, out, company)
+    except Exception as exc:  # evidence of a shape no run writes (the schema leaves check evidence open), or a bug
+        raise ConfigError(
+            f"rendering {args.report} failed ({type(exc).__name__}: {' '.join(str(exc).split())[:200]}): its evidence "
+            "is not what a run of this version writes; if `bluum-readiness run` wrote it unchanged, please report "
+            "this as a bug"
+        ) from None
     for path in rendered.files:
         print(f"{path.name}{'/' if path.is_dir() else ''}: {path.resolve()}")
     if rendered.email_skipped:

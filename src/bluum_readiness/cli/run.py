@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import os
 import sys
@@ -201,8 +202,46 @@ def run(args: argparse.Namespace) -> int:
         restore()
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system tells it, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def selected_checks(config: RunConfig) -> int:
+    """How many checks the run has (those of ``only``, or every registered check)."""
+    from bluum_readiness.checks import registry
+
+    items = set(config.only)
+    return sum(1 for check in registry if not items or check.item in items)
+
+
+def capped_workers(config: RunConfig) -> RunConfig:
+    """``config`` with ``workers`` at most the CPUs this process may use and the checks it will run: each xdist
+    worker is a whole Python process (~55 MB, ~1 s of start-up) with its own twin and proxy, so more of them only
+    cost memory and start-up (``-n 99999`` once started 41 and ran no check). Says so on stderr when it caps."""
+    requested = config.workers
+    if not isinstance(requested, int) or requested <= 1:
+        return config
+    cpus, checks = usable_cpus(), selected_checks(config)
+    cap = max(1, min(cpus, checks))
+    if requested <= cap:
+        return config
+    why = f"this machine gives the run {cpus} CPU{'s' if cpus != 1 else ''}"
+    if checks < cpus:
+        why = f"the run has {checks} check{'s' if checks != 1 else ''}"
+    print(
+        f"bluum-readiness: -n {requested} is more processes than useful ({why}); running {cap}"
+        + ("" if cap > 1 else " (no worker processes)"),
+        file=sys.stderr,
+    )
+    return dataclasses.replace(config, workers=cap if cap > 1 else 0)
+
+
 def _run(args: argparse.Namespace) -> int:
-    config = resolve(args)
+    config = capped_workers(resolve(args))
     empty_out(config)
     writable_folder(config.out)  # an unwritable --out is a usage error now, not a traceback after the run
     no_demonstration_under_ci(args, config)

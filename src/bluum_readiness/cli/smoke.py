@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from datetime import UTC, datetime
@@ -21,6 +22,19 @@ from bluum_readiness.integration import Credentials
 from bluum_readiness.smoke import SmokeResult, smoke_test
 from bluum_readiness.suite.results import environment_of
 from bluum_readiness.target import parse_target
+
+MAX_TIMEOUT_S = 600.0
+
+
+def seconds(text: str) -> float:
+    """``--timeout``: a finite number of seconds above 0 and at most ``MAX_TIMEOUT_S`` (argparse says what is wrong)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds, e.g. 10") from None
+    if not math.isfinite(value) or not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"{text} must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}")
+    return value
 
 
 def add_parser(sub: Any) -> None:
@@ -35,7 +49,7 @@ def add_parser(sub: Any) -> None:
         help="the API base URL ending in /v1, e.g. https://api.bluumfinance.com/v1 (default: $BLUUM_API_BASE_URL, "
         "the variable adapters get too)",
     )
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer (default: 10)")
+    p.add_argument("--timeout", type=seconds, default=10.0, help="seconds to wait for the answer (default: 10)")
     p.add_argument("--out", metavar="DIR", help="also write the short report smoke.json and smoke.md into DIR")
     p.set_defaults(handler=run)
 
@@ -75,8 +89,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"pass --target with the API base URL (e.g. https://api.bluumfinance.com/v1) or set {BASE_URL_VARIABLE}"
         )
-    if not target.startswith(("http://", "https://")):
-        raise ConfigError(f"--target {target!r} is not an http(s) URL; e.g. https://api.bluumfinance.com/v1")
+    if parse_target(target, what="--target") is None:  # the one rule for a base URL (ConfigError otherwise)
+        raise ConfigError("smoke needs the API base URL of a real environment, not 'embedded'")
     out = writable_folder(args.out, files=SMOKE_FILES, folders=()) if args.out is not None else None
     credentials = credentials_from_env()
     result = smoke_test(target, credentials, timeout_s=args.timeout)

@@ -179,6 +179,8 @@ class ProgramIntegration:
 class ProgramFactory:
     """The factory behind ``exec:COMMAND``: each call starts COMMAND and shakes hands with it."""
 
+    bounds_itself = True  # the handshake waits at most START_TIMEOUT_S (make_integration adds no bound of its own)
+
     def __init__(self, command: str) -> None:
         self.command = command
         self.argv = parse_command(command)

@@ -8,6 +8,9 @@
   stderr. A request the program does not answer within its bound raises ``ProgramTimeout``.
 - ``terminate`` closes stdin, waits ``grace_s`` for the program to exit, then ends its whole process group
   (SIGTERM, then SIGKILL). Programs still running when the interpreter exits are ended too.
+- A process the program started outside its group (``setsid``) that keeps its stdout or stderr open cannot make the
+  suite wait: once the program has exited, its pipes get ``EXIT_GRACE_S`` to end; after that the program is broken
+  (saying so) and ``terminate`` leaves the pipes to their reader threads instead of waiting for them.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import atexit
 import collections
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -30,6 +34,13 @@ from bluum_readiness.protocol.wire import ProtocolViolation, Response, decode_re
 
 __all__ = ["OutputLog", "Program", "ProgramBroken", "ProgramTimeout", "terminate_all"]
 
+log = logging.getLogger(__name__)
+
+EXIT_GRACE_S = 1.0  # once the program exited: how long its stdout and stderr may take to end (drained, closed)
+HELD_OPEN = (
+    "a process it started outside its process group (e.g. with setsid) still holds its stdout or stderr open — "
+    "end such processes when the program exits, or start them with their output redirected"
+)
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # one response line (a long request_log() may be large)
 MAX_LOG_LINE_BYTES = 64 * 1024  # one stderr line; longer lines are split
 STDERR_TAIL_LINES = 12
@@ -146,6 +157,7 @@ class Program:
         ]
         for reader in self._readers:
             reader.start()
+        threading.Thread(target=self._watch_exit, name="bluum-adapter-exit", daemon=True).start()
         _LIVE.add(self)
 
     @property
@@ -202,6 +214,13 @@ class Program:
     def _read_stdout(self) -> None:
         stdout = self._process.stdout
         assert stdout is not None
+        try:
+            self._read_responses(stdout)
+        finally:  # the reader closes its own pipe: only it knows when it is done with it (see terminate)
+            with contextlib.suppress(OSError):
+                stdout.close()
+
+    def _read_responses(self, stdout: IO[bytes]) -> None:
         for line in iter(lambda: stdout.readline(MAX_MESSAGE_BYTES + 1), b""):
             if not line.strip():
                 continue
@@ -227,6 +246,16 @@ class Program:
             self._process.wait(timeout=1.0)
         self._fail("closed its stdout" if self._process.poll() is None else "exited")
 
+    def _watch_exit(self) -> None:
+        """When the program exits, its stdout ends — unless a process it started outside its process group (with
+        ``setsid``, a daemon) still holds it open: then the stdout reader would wait for that process, and requests
+        for their bound. Once the program has exited and its stdout has not ended within ``EXIT_GRACE_S``, the program
+        is broken, saying why."""
+        self._process.wait()
+        self._readers[0].join(EXIT_GRACE_S)
+        if self._readers[0].is_alive():
+            self._fail(f"exited, but {HELD_OPEN}")
+
     def _read_stderr(self) -> None:
         stderr = self._process.stderr
         assert stderr is not None
@@ -234,6 +263,8 @@ class Program:
             for line in iter(lambda: stderr.readline(MAX_LOG_LINE_BYTES), b""):
                 self.stderr.append(line)
         finally:
+            with contextlib.suppress(OSError):
+                stderr.close()
             self.stderr.closed.set()
 
     # -- breaking and ending --------------------------------------------------------------------------------
@@ -291,12 +322,19 @@ class Program:
                 self._end_group(signal.SIGKILL)
                 self._process.wait()
         self._end_group(signal.SIGKILL)  # anything it left running in its group
+        deadline = time.monotonic() + EXIT_GRACE_S
         for reader in self._readers:
-            reader.join(2.0)
-        for stream in (self._process.stdout, self._process.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+            reader.join(max(0.0, deadline - time.monotonic()))
+        held = [name for name, reader in zip(("stdout", "stderr"), self._readers, strict=True) if reader.is_alive()]
+        if held:  # its reader is blocked on it: closing it would wait for that reader, i.e. for the other process
+            log.warning(
+                "the integration program `%s` exited, but %s (%s); the suite stopped waiting for it",
+                self.label,
+                HELD_OPEN,
+                " and ".join(held),
+            )
+        # Each reader closes its pipe when it ends; one still blocked on a pipe held open elsewhere closes it when that
+        # process lets go. Closing it here would wait for the reader (a buffered pipe's close takes its lock).
         _LIVE.discard(self)
 
     def _end_group(self, sig: signal.Signals) -> None:

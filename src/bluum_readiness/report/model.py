@@ -89,8 +89,14 @@ def validate(document: Any, source: str = "readiness.json") -> Report:
 def load_report(path: str | Path) -> Report:
     """Read and validate a readiness.json (NotAReport, exit 2, for anything else)."""
     file = Path(path)
-    if file.is_dir() and (file / "readiness.json").is_file():
-        file = file / "readiness.json"
+    try:
+        if file.is_dir() and (file / "readiness.json").is_file():
+            file = file / "readiness.json"
+        if file.exists() and not file.is_file():  # a FIFO would make the read wait for a writer forever
+            raise NotAReport(f"{path} is not a regular file; pass the readiness.json that `bluum-readiness run` wrote")
+    except OSError as exc:  # a name longer than the system allows, a folder this process may not search
+        shown = str(path) if len(str(path)) <= 100 else f"{str(path)[:60]}…"
+        raise NotAReport(f"{shown}: cannot read it ({exc.strerror or exc}); pass a readiness.json") from None
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -98,10 +104,37 @@ def load_report(path: str | Path) -> Report:
     except (OSError, UnicodeDecodeError) as exc:
         raise NotAReport(f"{path}: cannot read it as text ({exc}); pass a readiness.json") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise NotAReport(f"{path} is not JSON ({exc.msg} at line {exc.lineno}); pass a readiness.json") from None
+    except _Refused as exc:
+        raise NotAReport(f"{path} is not a readiness report ({exc}); pass the readiness.json a run wrote") from None
+    except RecursionError:
+        raise NotAReport(
+            f"{path} is not a readiness report (its JSON nests too deeply to read); pass the readiness.json a run wrote"
+        ) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits (Python's int-string limit)
+        what = "a number of more than 4,300 digits" if "digits" in str(exc) else f"a value it cannot read ({exc})"
+        raise NotAReport(
+            f"{path} is not a readiness report (it holds {what}); pass the readiness.json a run wrote"
+        ) from None
     return validate(document, str(path))
+
+
+class _Refused(ValueError):
+    """JSON that parses but that no run writes: a key given twice in one object."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose keys are all different. JSON leaves duplicates undefined and Python keeps the last one, so a
+    file whose first ``verdict`` says ``not_ready`` and whose second says ``ready`` would read (and verify) as ready:
+    a report never has a key twice, so such a file is not one."""
+    made: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in made:
+            raise _Refused(f"the key {key[:80]!r} appears twice in one object")
+        made[key] = value
+    return made
 
 
 def coverage(document: Report) -> rules.Coverage:
