@@ -160,7 +160,7 @@ def test_the_actions_shell_steps_run_the_suite_and_gate_on_its_exit_code(tmp_pat
     assert context["run.exit"] == "0", log  # the step records the run's code; the gate decides
     outputs = _outputs(files["output"])
     assert outputs["exit-code"] == "1", log
-    assert outputs["verdict"].startswith("NOT READY (failed: credentials)"), outputs
+    assert outputs["verdict"].startswith("NOT READY (failed: credentials; 1 finding from 1 cause)"), outputs
     report = Path(outputs["report-dir"])
     assert report == workspace / "project" / "readiness-out" and (report / "junit.xml").is_file()
     assert (

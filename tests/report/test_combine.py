@@ -138,6 +138,18 @@ def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(twin_ser
     """The twin server stands in for Bluum's sandbox: a real target URL over real sockets."""
     (tmp_path / "acme_adapter.py").write_text(ADAPTER, encoding="utf-8")
     (tmp_path / "bluum-readiness.toml").write_text(CONFIG, encoding="utf-8")
+    # a project under git, as a team's is: the secret scan judges its history too (a folder without one is not
+    # verifiable for the credentials item, and the request would not be send-ready)
+    who = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+    }
+    for git in (["init", "-q"], ["add", "."], ["commit", "-qm", "acme adapter"]):
+        subprocess.run(["git", *git], cwd=tmp_path, env=who, check=True, capture_output=True)
     cache = tmp_path.parent / f"{tmp_path.name}-cache"
     outs = tmp_path.parent / f"{tmp_path.name}-outs"  # outside the project the secret scan reads
     env = {
@@ -155,7 +167,12 @@ def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(twin_ser
     money = _check(model.load_report(outs / "twin" / "readiness.json"), "lifecycle.money-invariants")
     assert money["status"] == "passed", "Hypothesis ran"
     assert not (tmp_path / ".hypothesis").exists(), "nothing of Hypothesis in the team's working tree"
-    ours = {"acme_adapter.py", "bluum-readiness.toml", "__pycache__"}  # __pycache__: Python's, when it may write one
+    ours = {
+        "acme_adapter.py",
+        "bluum-readiness.toml",
+        "__pycache__",
+        ".git",
+    }  # __pycache__: Python's, when it may write one
     assert not [p.name for p in tmp_path.iterdir() if p.name not in ours], "no cache left in the working tree"
     assert (cache / "bluum-readiness" / "hypothesis").is_dir(), "it went to the user's cache folder"
     alone = message_from_bytes((outs / "twin" / "email.eml").read_bytes(), policy=policy.default)
