@@ -158,8 +158,13 @@ def test_a_not_ready_email_is_a_draft_that_lists_what_failed(rendered: tuple[Pat
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
     text = body.get_content()
-    assert text.startswith("DO NOT SEND. NOT READY (failed: error-handling). Before this request can be sent:")
+    assert text.startswith(
+        "DO NOT SEND. NOT READY (failed: error-handling; 1 finding from 1 cause). Before this request can be sent:"
+    )
     assert "- error-handling: failed (error-handling.429-jitter)" in text
+    lines = text.splitlines()
+    cause = lines.index("What failed, by cause (1 finding from 1 cause):")
+    assert lines[cause + 1] == "- Backoff without jitter — fails error-handling.429-jitter"
     assert "requests production access" not in text
     assert "[ ] Error handling is robust (error-handling): FAILED - error-handling.429-jitter" in text
 
@@ -264,9 +269,9 @@ def test_markdown_shows_check_text_as_written_never_as_markdown(not_ready_json: 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "[click](https://evil.example)" in html
     assert "<code>exec:node `adapter`.mjs | tee</code>" in html
     tables = html.split("<table>")[1:]
-    assert len(tables) == 2  # the items and the finding's transcript
-    rows = tables[0].split("</table>")[0].count("<tr>")
-    assert rows == 1 + len(document["items"])  # the header and one row per item
-    for row in tables[0].split("<tr>")[2:] + tables[1].split("<tr>")[2:3]:
-        assert row.count("<td>") in (5, 7), row  # a | in the text did not split a cell
-    assert "<code>/v1/a|b`c`</code>" in tables[1]
+    assert len(tables) == 3  # the items of each phase and the finding's transcript
+    rows = sum(table.split("</table>")[0].count("<tr>") for table in tables[:2])
+    assert rows == 2 + len(document["items"])  # a header per phase and one row per item
+    for row in tables[0].split("<tr>")[2:] + tables[1].split("<tr>")[2:] + tables[2].split("<tr>")[2:3]:
+        assert row.count("<td>") in (6, 7), row  # a | in the text did not split a cell
+    assert "<code>/v1/a|b`c`</code>" in tables[2]

@@ -51,7 +51,10 @@ def test_ready_needs_the_five_readiness_items_selected_and_passed() -> None:
 
 def test_a_failed_cut_over_rehearsal_is_not_ready_and_says_it_was_a_rehearsal() -> None:
     verdict, line = _verdict(_passing(*EVERY, observability="failed"), EVERY)
-    assert (verdict, line) == ("not_ready", "NOT READY (cut-over rehearsal failed: observability)")
+    assert (verdict, line) == (
+        "not_ready",
+        "NOT READY (cut-over rehearsal failed: observability; 1 finding from 1 cause)",
+    )
 
 
 def test_a_subset_without_a_failure_is_passed_not_ready() -> None:

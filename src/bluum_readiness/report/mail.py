@@ -23,6 +23,7 @@ from typing import Any
 
 from bluum_readiness.config import CompanyConfig
 from bluum_readiness.report import model, phases, provenance
+from bluum_readiness.report.causes import count_line
 
 __all__ = [
     "SUPPORT",
@@ -143,6 +144,10 @@ def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, s
     if not ready:
         lines += [f"DO NOT SEND. {model.verdict_line(document)}. Before this request can be sent:"]
         lines += [f"- {missing}" for missing in assessed.missing]
+        groups = [g for g in model.cause_groups(document) if not g.advisory]
+        if groups:  # one defect, however many checks it fails, is one thing to fix
+            lines += [f"What failed, by cause ({count_line(groups)}):"]
+            lines += [f"- {group.line()}" for group in groups]
         lines += [
             "Fix what failed (readiness.html or readiness.pdf shows expected, observed and the fix for each "
             "finding), run `bluum-readiness run` again, and send the email that run (or the combined report) writes."
