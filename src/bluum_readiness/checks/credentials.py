@@ -111,6 +111,7 @@ def _fix(result: ScanResult) -> str:
     "credentials.no-secrets-in-code",
     item=ITEM,
     title="No API key or secret in the code, config files or git history (secret scan)",
+    static=True,
 )
 def no_secrets_in_code(h: Harness) -> None:
     result = scan_configured_ahead(h.config)  # started ahead by the plugin when the run includes this item

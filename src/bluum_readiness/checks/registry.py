@@ -42,6 +42,7 @@ class Check:
     needs: tuple[str, ...] = ()
     twin_only: bool = False
     judge: Judge | None = None
+    static: bool = False  # it reads the team's files, never an API (its provenance is "static", wherever it ran)
 
     def execute(self, h: Harness) -> None:
         """Run the check; a finding it raises is stamped with this check's id, item and severity."""
@@ -92,11 +93,13 @@ def check(
     severity: Severity = Severity.REQUIRED,
     needs: tuple[str, ...] = (),
     twin_only: bool = False,
+    static: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
-    """Register the decorated function as a check in the global registry."""
+    """Register the decorated function as a check in the global registry (``static``: it reads the team's files,
+    never an API)."""
 
     def decorate(func: CheckFunction) -> CheckFunction:
-        registry.register(Check(check_id, item, title, func, severity, needs, twin_only))
+        registry.register(Check(check_id, item, title, func, severity, needs, twin_only, static=static))
         return func
 
     return decorate

@@ -382,8 +382,9 @@ class Listener:
         for entry in registry:
             expected.setdefault(entry.item, []).append(entry.id)
         results = [r for r in self.results.values()]
+        static = {c.id for c in registry if c.static}
         for result in results:  # where each check was proven: the run's target, or static (the secret scan)
-            result.provenance = of_target(target, result.id)
+            result.provenance = of_target(target, static=result.id in static)
         return build_report(
             results,
             selected=self.selected(),
