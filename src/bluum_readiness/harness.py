@@ -31,7 +31,9 @@ from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.integration import (
     Credentials,
     IntegrationEnv,
+    IntegrationError,
     LocalTLS,
+    describe_failure,
     integration_language,
     make_integration,
 )
@@ -265,6 +267,27 @@ def json_like(value: Any) -> bool:
     return False
 
 
+def guarded(name: str, read: Callable[..., T]) -> Callable[..., T]:
+    """``read`` (an integration's optional capability: ``processed_events()``, ``resource_status()``…) whose failure
+    is the integration's, not the suite's: what it would have shown could not be seen (NotVerifiable, with what it
+    raised), never a harness error. A program that broke the protocol still stops the run (``IntegrationError``)."""
+
+    @functools.wraps(read)
+    def call(*args: Any, **kwargs: Any) -> T:
+        try:
+            return read(*args, **kwargs)
+        except IntegrationError:
+            raise
+        except Exception as exc:
+            info = describe_failure(exc)
+            raise NotVerifiable(
+                f"the integration's {name}() raised {info['exception']}: {info['message']}, so what it would show "
+                "could not be seen"
+            ) from None
+
+    return call
+
+
 class Harness:
     """One check's world. Use as a context manager; ``close`` closes the integrations it made.
 
@@ -417,11 +440,11 @@ class Harness:
         return made
 
     def capability(self, integration: Any, name: str) -> Any:
-        """The optional capability, or NotVerifiable naming it."""
+        """The optional capability (a method: ``guarded``), or NotVerifiable naming it."""
         value = getattr(integration, name, None)
         if value is None:
             raise NotVerifiable(f"the integration does not expose {name}() (an optional capability of the adapter)")
-        return value
+        return guarded(name, value) if callable(value) else value
 
     # -- the proxy ------------------------------------------------------------------------------------------
 

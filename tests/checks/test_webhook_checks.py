@@ -158,3 +158,25 @@ def test_a_wrong_id_from_the_integration_is_not_a_harness_error(session):
 
     outcome = run_all(session, empty_bank_id, ITEMS, only=("webhooks.end-to-end",))["webhooks.end-to-end"]
     assert outcome.startswith("not_verifiable: link_bank_account() returned '', not a 'fs_…' id"), outcome
+
+
+def test_a_capability_that_raises_is_not_verifiable_not_a_harness_error(session):
+    """resource_status() raising (an integration's bug, or a program's error answer) left out-of-order *broken*,
+    "harness error": what it would have shown could not be seen, and the check says what it raised."""
+    from bluum_readiness.integration import load_factory
+
+    reference = load_factory("bluum_readiness.reference:create_fast")
+
+    def failing_state(env):
+        made = reference(env)
+
+        def resource_status(resource_id):
+            raise RuntimeError("state store unavailable")
+
+        made.resource_status = resource_status
+        return made
+
+    outcome = run_all(session, failing_state, ITEMS, only=("webhooks.out-of-order",))["webhooks.out-of-order"]
+    assert outcome.startswith("not_verifiable: the integration's resource_status() raised RuntimeError: state store"), (
+        outcome
+    )

@@ -35,7 +35,7 @@ from bluum_readiness.checks.judge import Facts, Finding, Passed, Unjudged, Verdi
 from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
-from bluum_readiness.harness import LogLine, poll
+from bluum_readiness.harness import LogLine, guarded, poll
 from bluum_readiness.proxy.faults import HangBeforeFault, ResetFault, StatusFault
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
@@ -115,7 +115,11 @@ def _capability(s: Scene, name: str, secrets: Mapping[str, str], keep: Callable[
     if not callable(read):
         s.missing(name, f"the integration does not expose {name}() (an optional capability of the adapter)")
         return
-    found = read()
+    try:
+        found = guarded(name, read)()
+    except NotVerifiable as exc:
+        s.missing(name, exc.reason)
+        return
     entries = [e for e in found if isinstance(e, dict) and keep(e)] if isinstance(found, list) else found
     s.fact(name, _marked(entries, secrets))
 

@@ -25,7 +25,7 @@ from bluum_readiness.checks._support import investor_events, step, twin_deliveri
 from bluum_readiness.checks.judge import failure
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
-from bluum_readiness.harness import poll
+from bluum_readiness.harness import guarded, poll
 from bluum_readiness.webhooks.sender import Attempt, Delivery, WebhookSender
 from bluum_readiness.webhooks.signing import scheme
 from bluum_readiness.webhooks.vectors import Case, replay_case, signature_cases, timestamp_cases
@@ -137,6 +137,7 @@ def _rig(h: Harness) -> _Rig:
     h.on_close(sender.close)
     own = url == own_url  # effects are observable only on the adapter's own receiver
     processed = getattr(integration, "processed_events", None) if own else None
+    processed = guarded("processed_events", processed) if callable(processed) else None
     return _Rig(h, integration, url, sender, processed if callable(processed) else None, own, threshold)
 
 
@@ -320,7 +321,7 @@ def out_of_order(h: Harness) -> None:
     problems = _send_cases(rig, cases)
     status_of = getattr(rig.integration, "resource_status", None) if rig.own else None
     if callable(status_of):
-        state = status_of(resource)
+        state = guarded("resource_status", status_of)(resource)
         h.evidence["state"] = {"resource": resource, "status": state}
         if state != "filled":
             problems.append(f"after order.filled then an older order.accepted, the order is {state!r}, not 'filled'")
