@@ -325,6 +325,10 @@ class WebhooksConfig:
     :param secret_file: a file holding it (mode 0600).
     :param secret_command: a command printing it (e.g. a secret-manager CLI).
     :param ca_file: a CA bundle (PEM) to trust for the endpoint's certificate; default: the system store.
+    :param used: ``false`` declares that the integration consumes no Bluum webhooks ("If you use webhooks", says the
+        checklist): the webhooks item, ``lifecycle.webhook-events`` and the webhook-failure alert are *not
+        applicable*. Contradicted by a ``url`` here, or by an integration that exposes ``webhook_url``: a config
+        error.
     """
 
     url: str | None = None
@@ -332,6 +336,7 @@ class WebhooksConfig:
     secret_file: str | None = None
     secret_command: tuple[str, ...] = ()
     ca_file: str | None = None
+    used: bool = True
 
     # keys of [webhooks] that are thresholds of the webhook checks (also accepted in [thresholds] as webhook_*)
     THRESHOLDS = {
@@ -346,9 +351,20 @@ class WebhooksConfig:
             raise ConfigError(
                 "webhooks.secret: never put a secret in the config file; use secret_env, secret_file or secret_command"
             )
-        own = ["url", "secret_env", "secret_file", "secret_command", "ca_file"]
+        own = ["url", "secret_env", "secret_file", "secret_command", "ca_file", "used"]
         _check_keys(values, "[webhooks]", [*own, *cls.THRESHOLDS])
         sources = [key for key in ("secret_env", "secret_file", "secret_command") if key in values]
+        used = values.get("used", True)
+        if not isinstance(used, bool):
+            raise ConfigError(
+                f"webhooks.used must be true or false, not {used!r} (false: the integration uses no webhooks)"
+            )
+        if not used and ("url" in values or sources):
+            named = "url" if "url" in values else sources[0]
+            raise ConfigError(
+                f"[webhooks] used = false, but [webhooks] {named} is set: the integration cannot both use no webhooks "
+                "and have an endpoint; remove one of them"
+            )
         if len(sources) > 1:
             raise ConfigError(f"[webhooks] names {' and '.join(sources)}: keep exactly one source of the secret")
         made = cls(
@@ -359,6 +375,7 @@ class WebhooksConfig:
             if "secret_command" in values
             else (),
             ca_file=_optional_str(values, "ca_file", "webhooks"),
+            used=used,
         )
         if made.url is not None:
             if not made.url.startswith(("https://", "http://")):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ConformanceFailure", "NotVerifiable", "Severity", "Status"]
+__all__ = ["ConformanceFailure", "NotApplicable", "NotVerifiable", "Severity", "Status"]
 
 
 class Severity(StrEnum):
@@ -26,6 +26,7 @@ class Status(StrEnum):
     BROKEN = "broken"  # a harness problem (``HarnessError`` or anything else raised): never about the integration
     NOT_VERIFIABLE = "not_verifiable"  # the check could not judge (``NotVerifiable``): never a pass
     SKIPPED = "skipped"  # not run (not selected, or skipped by pytest)
+    NOT_APPLICABLE = "not_applicable"  # the team declared it does not use what the check is about (``NotApplicable``)
 
 
 class ConformanceFailure(AssertionError):
@@ -76,6 +77,15 @@ class ConformanceFailure(AssertionError):
 
 class NotVerifiable(Exception):
     """The check cannot run against this integration or target (the reason says why); never a pass."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class NotApplicable(Exception):
+    """What the check is about does not apply to this integration, as the team declared (``[webhooks] used = false``:
+    it consumes no Bluum webhooks); the reason says so. Neither a pass nor a gap: its own status."""
 
     def __init__(self, reason: str) -> None:
         self.reason = reason

@@ -218,3 +218,13 @@ KNOWN_BAD_SLOW: dict[str, tuple[Callable[[IntegrationEnv], Any], set[str]]] = {
 
 for _name, (_made, _) in {**KNOWN_BAD, **KNOWN_BAD_SLOW}.items():
     globals()[_name] = _made
+
+
+def no_receiver(env: IntegrationEnv, **options: Any) -> Any:
+    """The reference without a webhook receiver: a correct integration that consumes no Bluum webhooks (it declares
+    ``[webhooks] used = false``)."""
+    from dataclasses import replace
+
+    from bluum_readiness.reference import create_fast
+
+    return create_fast(replace(env, webhook_tls=None, webhook_secret=None), **options)

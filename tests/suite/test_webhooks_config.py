@@ -157,3 +157,41 @@ def test_without_the_teams_ca_the_handshake_fails_clearly(team_ca: LocalCA) -> N
 
 def test_environment_is_untouched() -> None:
     assert "UNUSED_HERE" not in os.environ
+
+
+UNUSED = {"webhooks": {"used": False}}
+WEBHOOK_CHECKS = [c for c in registry if c.item == "webhooks" or "webhook_url" in c.needs]
+
+
+def test_webhooks_declared_unused_make_the_webhook_checks_not_applicable() -> None:
+    """[webhooks] used = false: every webhooks check, lifecycle.webhook-events and the webhook-failure alert are
+    not applicable for an integration that serves no receiver; the other checks run as before."""
+    from bluum_readiness.failures import NotApplicable
+    from tests.integrations.webhook_variants import no_receiver
+
+    assert {c.id for c in WEBHOOK_CHECKS} >= {"lifecycle.webhook-events", "observability.alert-webhook-failure"}
+    session = SuiteSession.embedded()
+    try:
+        session.config = RunConfig.from_mapping(UNUSED)
+        session.factory = no_receiver
+        for check in WEBHOOK_CHECKS:
+            with pytest.raises(NotApplicable, match=r"\[webhooks\] used = false"):
+                session.run(check)
+        session.run(registry.get("lifecycle.full-journey"))  # the rest is judged as ever
+    finally:
+        session.close()
+
+
+def test_a_declaration_the_run_contradicts_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="used = false, but \\[webhooks\\] url is set"):
+        RunConfig.from_mapping({"webhooks": {"used": False, "url": "https://hooks.example.com/bluum",
+                                             "secret_env": "X"}})  # fmt: skip
+    with pytest.raises(ConfigError, match="must be true or false"):
+        RunConfig.from_mapping({"webhooks": {"used": "no"}})
+    session = SuiteSession.embedded()  # the reference serves a receiver in twin mode: it uses webhooks
+    try:
+        session.config = RunConfig.from_mapping(UNUSED)
+        with pytest.raises(ConfigError, match="the integration exposes webhook_url"):
+            session.run(registry.get("webhooks.https-only"))
+    finally:
+        session.close()

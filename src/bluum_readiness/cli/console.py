@@ -40,6 +40,7 @@ _MARK: dict[str, tuple[str, str, str]] = {
     Status.BROKEN: ("!", "BROKEN", "magenta"),
     Status.NOT_VERIFIABLE: ("?", "N/V", "yellow"),
     Status.SKIPPED: ("-", "SKIP", "dim"),
+    Status.NOT_APPLICABLE: ("∅", "N/A", "dim"),
 }
 
 

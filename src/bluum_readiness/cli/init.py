@@ -78,6 +78,9 @@ max_backoff_s = 30.0      # the longest single wait between attempts we accept
 # url = "https://hooks.staging.acme.example/bluum"
 # secret_env = "ACME_BLUUM_WEBHOOK_SECRET"     # or secret_file = "…" (chmod 600) or secret_command = "…"
 # ca_file = "certs/ca.pem"                     # a CA to trust for it (default: the system store)
+# If your integration consumes no Bluum webhooks at all, say so: the webhooks item is then "not applicable"
+# (the email says you do not use webhooks) instead of unverified. Not with a url above, nor with a webhook_url.
+# used = false
 
 [company]
 # For the readiness report and the email draft to support@bluumfinance.com.

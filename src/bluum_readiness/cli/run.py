@@ -55,7 +55,7 @@ from bluum_readiness.integration import IntegrationError, load_factory
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.report.model import load_report
 from bluum_readiness.run import Run
-from bluum_readiness.suite.listener import STOPPED, stop_on_sigterm
+from bluum_readiness.suite.listener import CONFIG_MARK, STOPPED, stop_on_sigterm
 from bluum_readiness.suite.paths import PLUGIN, SUITE_FOLDERS, suite_ini, suite_root
 from bluum_readiness.suite.plugin import RunHolder
 from bluum_readiness.suite.results import RunReport
@@ -276,6 +276,8 @@ def _locked_run(config: RunConfig) -> int:
     report = reporter.report
     stopped = reporter.config.stash.get(STOPPED, None) if reporter.config is not None else None
     if stopped is not None:  # the integration program broke the adapter protocol mid-run: as at start-up, exit 2
+        if stopped.startswith(CONFIG_MARK):  # the configuration contradicts what the run saw
+            raise ConfigError(stopped.removeprefix(CONFIG_MARK))
         what, _, tail = stopped.partition("\n")  # the first line says it all; the program's last stderr lines follow
         raise IntegrationError(
             f"the run stopped: the integration program broke the adapter protocol during {what} — fix the program "

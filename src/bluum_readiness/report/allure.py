@@ -35,6 +35,7 @@ _STATUS = {
     "broken": Status.BROKEN,
     "not_verifiable": Status.SKIPPED,
     "skipped": Status.SKIPPED,
+    "not_applicable": Status.SKIPPED,
 }
 
 

@@ -76,7 +76,7 @@ def render_junit(document: dict[str, Any]) -> bytes:
             elif status == "broken":
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=message, type="HarnessError").text = _detail(check)
-            elif status in ("not_verifiable", "skipped"):
+            elif status in ("not_verifiable", "skipped", "not_applicable"):
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=f"{status.replace('_', ' ')}: {message}")
             ET.SubElement(case, "system-out").text = f"{check['title']}\n{_transcript(document, check)}"

@@ -85,6 +85,10 @@ def _item_line(document: dict[str, Any], item: dict[str, Any], digest: str, life
         return f"[ ] {head}: FAILED - {', '.join(model.decided_by(item))} ({where}); {evidence}"
     if status == "skipped":
         return f"[ ] {head}: not run in this report ({item.get('reason', 'not selected')}) - not confirmed"
+    if status == "not_applicable":
+        return (
+            f"[x] {head}: not applicable - the integration does not use Bluum webhooks (declared in its configuration)"
+        )
     unjudged = model.decided_by(item)
     return (
         f"[ ] {head}: not verified by bluum-readiness ({item.get('reason', '')}; {', '.join(unjudged)}) - "

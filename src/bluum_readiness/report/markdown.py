@@ -13,7 +13,7 @@ from bluum_readiness.report.causes import count_line
 __all__ = ["render_markdown", "write_markdown"]
 
 MAX_ROWS = 25  # transcript rows per finding; the rest stay in readiness.json
-_ICON = {"passed": "✅", "failed": "❌", "broken": "💥", "not_verifiable": "❔", "skipped": "➖"}
+_ICON = {"passed": "✅", "failed": "❌", "broken": "💥", "not_verifiable": "❔", "skipped": "➖", "not_applicable": "∅"}
 
 
 # What makes Markdown of inline text (GitHub-flavoured): emphasis, code, links and images, raw HTML and entities,

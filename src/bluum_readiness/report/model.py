@@ -55,6 +55,7 @@ STATUS_LABELS: dict[str, str] = {
     Status.NOT_VERIFIABLE: "NOT VERIFIABLE",
     Status.SKIPPED: "SKIPPED",
     "advisory": "ADVISORY",
+    Status.NOT_APPLICABLE: "NOT APPLICABLE",
 }
 NOT_PASSED = (Status.FAILED, Status.BROKEN, Status.NOT_VERIFIABLE)
 

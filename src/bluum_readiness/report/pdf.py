@@ -37,6 +37,7 @@ _COLOUR = {
     "broken": (126, 34, 206),
     "not_verifiable": (161, 98, 7),
     "skipped": (107, 114, 128),
+    "not_applicable": (107, 114, 128),
 }
 _VERDICT_COLOUR = {
     "ready": (21, 128, 61),

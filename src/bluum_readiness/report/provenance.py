@@ -202,7 +202,7 @@ def request(document: Mapping[str, Any], readiness: Iterable[str] | None = None)
         elif status == "failed":
             why = ", ".join(item.get("decided_by") or []) or item.get("reason", "")
             missing.append(f"{item_id}: failed ({why})")
-        elif status != "passed":
+        elif status not in ("passed", "not_applicable"):
             twin_hint = (
                 "; checks that need the twin's sandbox controls are proven by a twin run of the same integration: "
                 "combine the two records with `bluum-readiness report --combine`"

@@ -85,6 +85,12 @@ class Coverage:
     failed: tuple[str, ...] = ()
     not_verified: tuple[str, ...] = ()
     not_run: tuple[str, ...] = ()
+    not_applicable: tuple[str, ...] = ()  # declared unused by the team (webhooks): neither proven nor missing
+
+    @property
+    def settled(self) -> tuple[str, ...]:
+        """The items that need nothing more: passed, or not applicable."""
+        return self.passed + self.not_applicable
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +99,7 @@ class Coverage:
             "failed": list(self.failed),
             "not_verified": list(self.not_verified),
             "not_run": list(self.not_run),
+            **({"not_applicable": list(self.not_applicable)} if self.not_applicable else {}),
         }
 
     @classmethod
@@ -103,6 +110,7 @@ class Coverage:
             tuple(data.get("failed", ())),
             tuple(data.get("not_verified", ())),
             tuple(data.get("not_run", ())),
+            tuple(data.get("not_applicable", ())),
         )
 
 
@@ -111,8 +119,9 @@ Check = tuple[str, str, str]  # (check id, status, severity)
 
 def _considered(checks: Sequence[Check]) -> list[Check]:
     """The checks an item is judged on: its required ones that ran, or (none required) every one that ran."""
-    required = [c for c in checks if c[2] == "required" and c[1] != Status.SKIPPED]
-    return required or [c for c in checks if c[1] != Status.SKIPPED]
+    counted = (Status.SKIPPED, Status.NOT_APPLICABLE)  # not run, or not the team's concern: never judged on
+    required = [c for c in checks if c[2] == "required" and c[1] not in counted]
+    return required or [c for c in checks if c[1] not in counted]
 
 
 def _decides_failure(check: Check) -> bool:
@@ -125,6 +134,8 @@ def item_status(checks: Sequence[Check]) -> Status:
         return Status.FAILED
     considered = _considered(checks)
     if not considered:
+        if any(c[1] == Status.NOT_APPLICABLE for c in checks):
+            return Status.NOT_APPLICABLE  # every check of it is about what the team does not use
         return Status.SKIPPED
     if all(c[1] == Status.PASSED for c in considered):
         return Status.PASSED
@@ -146,18 +157,20 @@ _COVERAGE_KEY: dict[str, str] = {
     Status.FAILED: "failed",
     Status.BROKEN: "failed",
     Status.SKIPPED: "not_run",
+    Status.NOT_APPLICABLE: "not_applicable",
 }
 
 
 def coverage(items: Iterable[tuple[str, str]]) -> Coverage:
     """The coverage of (item id, item status) pairs: failed and broken fail, skipped was not run."""
-    found: dict[str, list[str]] = {"passed": [], "failed": [], "not_verified": [], "not_run": []}
+    found: dict[str, list[str]] = {"passed": [], "failed": [], "not_verified": [], "not_run": [], "not_applicable": []}
     total = 0
     for item_id, status in items:
         total += 1
         key = _COVERAGE_KEY.get(status, "not_verified")
         found[key].append(item_id)
-    return Coverage(total, *(tuple(found[k]) for k in ("passed", "failed", "not_verified", "not_run")))
+    keys = ("passed", "failed", "not_verified", "not_run", "not_applicable")
+    return Coverage(total, *(tuple(found[k]) for k in keys))
 
 
 @dataclass(frozen=True)
@@ -180,9 +193,9 @@ def decide(
     if cover.failed or not any_check_passed:
         return Verdict.NOT_READY
     needed = set(required) if required is not None else None
-    if needed is None and cover.total and len(cover.passed) == cover.total:
+    if needed is None and cover.total and len(cover.settled) == cover.total and cover.passed:
         return Verdict.READY
-    if needed and needed <= set(cover.passed):
+    if needed and needed <= set(cover.settled) and set(cover.passed) & needed:
         return Verdict.READY
     return Verdict.PASSED
 
@@ -199,6 +212,7 @@ def phase_coverage(cover: Coverage, phase: Sequence[str]) -> Coverage:
         _within(cover.failed, phase),
         _within(cover.not_verified, phase),
         _within(cover.not_run, phase),
+        _within(cover.not_applicable, phase),
     )
 
 
@@ -207,7 +221,7 @@ def phase_status(cover: Coverage) -> str:
     else ``incomplete`` (nothing failed, not every item proven)."""
     if cover.failed:
         return "failed"
-    if cover.total and len(cover.passed) == cover.total:
+    if cover.total and len(cover.settled) == cover.total and cover.passed:
         return "passed"
     if len(cover.not_run) == cover.total:
         return "not_run"
@@ -221,6 +235,10 @@ def phase_line(cover: Coverage, *, name: str) -> str:
         return f"{name} not run"
     if name == "readiness" and cover.total and len(cover.passed) == cover.total:
         return f"all {cover.total} readiness items passed"
+    if name == "readiness" and cover.passed and len(cover.settled) == cover.total:
+        return (
+            f"all {len(cover.passed)} applicable readiness items passed; not applicable: {_names(cover.not_applicable)}"
+        )
     label = (
         f"{len(cover.passed)} of {cover.total} readiness items passed"
         if name == "readiness"
@@ -231,6 +249,8 @@ def phase_line(cover: Coverage, *, name: str) -> str:
         parts.append(f"failed: {_names(cover.failed)}")
     if cover.not_verified:
         parts.append(f"not verified: {_names(cover.not_verified)}")
+    if cover.not_applicable:
+        parts.append(f"not applicable: {_names(cover.not_applicable)}")
     if cover.not_run:
         parts.append(f"{len(cover.not_run)} not run")
     return "; ".join(parts)

@@ -30,6 +30,7 @@ import pytest
 
 from bluum_readiness import __version__
 from bluum_readiness.checks.registry import Check, registry
+from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import ConformanceFailure, Status
 from bluum_readiness.protocol.program import ProgramBroken
 from bluum_readiness.report.provenance import of_target
@@ -38,6 +39,8 @@ from bluum_readiness.suite.identity import identity
 from bluum_readiness.suite.results import CheckResult, RunReport, build_report, environment_of, write_json
 
 __all__ = [
+    "CONFIG_MARK",
+    "NOT_APPLICABLE",
     "STOPPED",
     "EVIDENCE",
     "META",
@@ -122,6 +125,9 @@ NOT_VERIFIED = pytest.StashKey[str]()  # why a test's check could not judge (set
 STOPPED = pytest.StashKey[str]()  # why the run stopped before its end without a signal (the integration broke)
 STOP_PROPERTY = "bluum_readiness_stop"
 STOPPED_BY = "a broken integration program"
+STOPPED_BY_CONFIG = "a configuration the run contradicts"
+CONFIG_MARK = "config: "  # a STOP_PROPERTY value that is a configuration error (exit 2 with its message as it is)
+NOT_APPLICABLE = pytest.StashKey[str]()  # why a test's check does not apply (set by the plugin on NotApplicable)
 """How an interrupted record names what stopped it when the integration program broke the adapter protocol."""
 
 
@@ -146,15 +152,21 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 
 def classify(
-    report: pytest.TestReport, call: pytest.CallInfo[None], not_verified: str | None = None
+    report: pytest.TestReport,
+    call: pytest.CallInfo[None],
+    not_verified: str | None = None,
+    not_applicable: str | None = None,
 ) -> tuple[Status, dict[str, Any]]:
     """(status, details) of one phase: conformance findings are failed, a check that could not judge
-    (``not_verified``: its reason) is not verifiable, anything else raised is broken."""
+    (``not_verified``: its reason) is not verifiable, one about what the team declared unused (``not_applicable``)
+    is not applicable, anything else raised is broken."""
     if report.passed:
         return Status.PASSED, {}
     if report.skipped:
         if not_verified is not None:
             return Status.NOT_VERIFIABLE, {"message": not_verified}
+        if not_applicable is not None:
+            return Status.NOT_APPLICABLE, {"message": not_applicable}
         return Status.SKIPPED, {"message": _skip_reason(report)}
     excinfo = call.excinfo
     exc = excinfo.value if excinfo is not None else None
@@ -226,12 +238,17 @@ class Listener:
             result = CheckResult(item.nodeid, meta.item, meta.check, meta.title, severity=meta.severity)
             result.started = call.start
             item.stash[RESULT] = result
-        status, details = classify(report, call, item.stash.get(NOT_VERIFIED, None))
+        status, details = classify(
+            report, call, item.stash.get(NOT_VERIFIED, None), item.stash.get(NOT_APPLICABLE, None)
+        )
         broke = call.excinfo.value if call.excinfo is not None else None
         if isinstance(broke, ProgramBroken) and "was shut down" not in str(broke):
             # stop at once, as at start-up: every later operation would fail the same way (workers stop too)
             item.session.shouldstop = f"{STOPPED_BY}: {broke}"
             report.user_properties.append((STOP_PROPERTY, f"{result.id}: {broke}"))
+        elif isinstance(broke, ConfigError):  # the configuration contradicts what the suite sees: a usage error
+            item.session.shouldstop = f"{STOPPED_BY_CONFIG}: {broke}"
+            report.user_properties.append((STOP_PROPERTY, f"{CONFIG_MARK}{broke}"))
         result.merge(status, **details)
         result.duration_s += report.duration
         if report.when == "teardown":
@@ -329,7 +346,9 @@ class Listener:
         if self.run is None:
             return  # not a readiness run
         if self.interrupted is None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
-            self.interrupted = STOPPED_BY if STOPPED in self.config.stash else "SIGINT"
+            stopped = self.config.stash.get(STOPPED, "")
+            by = STOPPED_BY_CONFIG if stopped.startswith(CONFIG_MARK) else STOPPED_BY
+            self.interrupted = by if stopped else "SIGINT"
         if self.is_worker:
             shipped = [self.run.secrets.scrub_data(r.to_dict()) for r in self.results.values()]
             self.config.workeroutput[WORKER_OUTPUT] = json.dumps({"results": shipped})  # type: ignore[attr-defined]

@@ -41,10 +41,10 @@ from bluum_readiness.catalog import item as checklist_item
 from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import RunConfig, load_config
 from bluum_readiness.errors import ConfigError, HarnessError
-from bluum_readiness.failures import NotVerifiable
+from bluum_readiness.failures import NotApplicable, NotVerifiable
 from bluum_readiness.run import Run
 from bluum_readiness.suite import hookspecs
-from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_VERIFIED, Listener, stop_on_sigterm
+from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_APPLICABLE, NOT_VERIFIED, Listener, stop_on_sigterm
 from bluum_readiness.suite.session import SuiteSession, preflight
 
 __all__ = ["LISTENER", "RUN", "RunHolder", "active_run"]
@@ -209,6 +209,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[None]:
         return (yield)
     except NotVerifiable as exc:
         _not_verified(pyfuncitem, exc)
+    except NotApplicable as exc:
+        _not_applicable(pyfuncitem, exc)
+
+
+def _not_applicable(test: pytest.Item, exc: NotApplicable) -> None:
+    test.stash[NOT_APPLICABLE] = exc.reason  # the status; the skip is only how pytest shows it
+    pytest.skip(exc.reason)
 
 
 def _not_verified(test: pytest.Item, exc: NotVerifiable) -> None:
@@ -248,5 +255,7 @@ def run_check(suite_session: SuiteSession, request: pytest.FixtureRequest) -> It
             suite_session.run(check, evidence)
         except NotVerifiable as exc:
             _not_verified(request.node, exc)
+        except NotApplicable as exc:
+            _not_applicable(request.node, exc)
 
     yield run

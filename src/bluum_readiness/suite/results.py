@@ -48,10 +48,19 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "3"
-CHECK_STATUSES = (Status.PASSED, Status.FAILED, Status.BROKEN, Status.NOT_VERIFIABLE, Status.SKIPPED)
+CHECK_STATUSES = (
+    Status.PASSED,
+    Status.FAILED,
+    Status.BROKEN,
+    Status.NOT_VERIFIABLE,
+    Status.SKIPPED,
+    Status.NOT_APPLICABLE,
+)
 _RANK = {
     status: rank
-    for rank, status in enumerate((Status.PASSED, Status.SKIPPED, Status.NOT_VERIFIABLE, Status.FAILED, Status.BROKEN))
+    for rank, status in enumerate(
+        (Status.PASSED, Status.NOT_APPLICABLE, Status.SKIPPED, Status.NOT_VERIFIABLE, Status.FAILED, Status.BROKEN)
+    )
 }
 
 

@@ -21,7 +21,7 @@ import httpx
 from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig, Thresholds
 from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
-from bluum_readiness.failures import NotVerifiable
+from bluum_readiness.failures import NotApplicable, NotVerifiable
 from bluum_readiness.harness import CredentialStore, Harness, WebhookSecret
 from bluum_readiness.integration import Credentials, IntegrationEnv
 from bluum_readiness.proxy.inprocess import InProcessProxy
@@ -32,7 +32,9 @@ from bluum_readiness.suite.ratelimit import SharedRateLimiter
 from bluum_readiness.target import Target
 from bluum_readiness.twin import TwinServer, TwinSettings
 
-__all__ = ["DEFAULT_INTEGRATION", "SuiteSession", "preflight"]
+__all__ = ["DEFAULT_INTEGRATION", "WEBHOOKS_UNUSED", "SuiteSession", "preflight"]
+
+WEBHOOKS_UNUSED = "not applicable: the integration consumes no Bluum webhooks ([webhooks] used = false)"
 
 
 def preflight(base_url: str, credentials: Credentials | None, timeout_s: float = 10.0) -> None:
@@ -91,6 +93,7 @@ class SuiteSession:
         self.twin: TwinServer | None = None
         self.proxy: ProxyServer | InProcessProxy | None = None
         self._observations: dict[Any, Any] = {}  # Harness.observe, shared by this session's checks
+        self._webhooks_checked: Any = None  # the factory whose webhook_url was looked at (_no_webhook_url)
         remote = run.target
         if virtual_time and remote is not None:
             raise ConfigError("virtual time needs the embedded twin; a real environment runs on the real clock")
@@ -212,6 +215,9 @@ class SuiteSession:
 
         ``evidence`` receives what the harness recorded (exchanges, fault plans, the seed…), even on failure.
         """
+        if not self.config.webhooks.used and (check.item == "webhooks" or "webhook_url" in check.needs):
+            self._no_webhook_url()
+            raise NotApplicable(f"{check.id}: {WEBHOOKS_UNUSED}")
         if check.twin_only and not self.target.twin:
             raise NotVerifiable(f"{check.id} needs the twin's sandbox controls; it runs in twin mode only")
         with self.harness() as h:
@@ -221,6 +227,20 @@ class SuiteSession:
                 h.keep_integration_output()
                 if evidence is not None:
                     evidence.update(h.evidence)
+
+    def _no_webhook_url(self) -> None:
+        """``[webhooks] used = false`` holds only for an integration that serves no receiver: one exposing
+        ``webhook_url`` contradicts it (a config error, exit 2). Looked at once per integration factory."""
+        if self._webhooks_checked is self.factory:
+            return
+        with self.harness() as h:
+            url = getattr(h.integration(), "webhook_url", None)
+        if url:
+            raise ConfigError(
+                f"[webhooks] used = false, but the integration exposes webhook_url ({url}): remove `used = false` "
+                "from [webhooks] so its receiver is checked, or stop serving one"
+            )
+        self._webhooks_checked = self.factory
 
     def close(self) -> None:
         if self.proxy is not None:

@@ -1,0 +1,53 @@
+"""``[webhooks] used = false`` as a team runs it: an integration that consumes no Bluum webhooks can be READY, and
+every output says the webhooks item is not applicable — the email "does not use Bluum webhooks"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from email import message_from_bytes, policy
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = """\
+integration = "tests.integrations.webhook_variants:no_receiver"
+
+[webhooks]
+used = false
+
+[company]
+name = "Acme Invest"
+dashboard_email = "ops@acme.example"
+product_description = "Robo-advisor app for US retail investors"
+integration_model = "server-to-server, no webhooks"
+"""
+
+
+def test_an_integration_without_webhooks_is_ready_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "bluum-readiness.toml").write_text(CONFIG, encoding="utf-8")
+    who = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": os.environ["PATH"], "HOME": str(tmp_path)}  # fmt: skip
+    for git in (["init", "-q"], ["add", "."], ["commit", "-qm", "config"]):  # the history the secret scan reads
+        subprocess.run(["git", *git], cwd=tmp_path, env=who, check=True, capture_output=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_", "CI"))}
+    env.update(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path.parent / f"{tmp_path.name}-cache"))
+    out = tmp_path.parent / f"{tmp_path.name}-out"
+    done = subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "run", "--phase", "readiness",
+                           "--out", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=240)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "READY (all 4 applicable readiness items passed; not applicable: webhooks" in done.stdout, done.stdout
+    record = json.loads((out / "readiness.json").read_text())
+    items = {i["id"]: i for i in record["items"]}
+    assert record["verdict"] == "ready" and items["webhooks"]["status"] == "not_applicable"
+    assert {c["status"] for c in items["webhooks"]["checks"]} == {"not_applicable"}
+    events = next(c for c in items["lifecycle"]["checks"] if c["id"] == "lifecycle.webhook-events")
+    assert events["status"] == "not_applicable" and items["lifecycle"]["status"] == "passed"
+    assert "NOT APPLICABLE" in (out / "readiness.html").read_text()
+    email = message_from_bytes((out / "email.eml").read_bytes(), policy=policy.default)
+    body = email.get_body(preferencelist=("plain",))
+    assert body is not None
+    line = next(x for x in body.get_content().splitlines() if "(webhooks)" in x)
+    assert line.startswith("[x]") and "does not use Bluum webhooks" in line, line
