@@ -179,6 +179,8 @@ def classify(
             "cause": exc.cause or None,
             "evidence": dict(exc.evidence) or None,
         }
+    if isinstance(exc, ConfigError):  # the configuration contradicts what the run saw: the run stops on it (exit 2)
+        return Status.NOT_VERIFIABLE, {"message": f"the run stopped on a configuration error: {exc}"}
     if isinstance(exc, ProgramBroken):  # the integration's doing, not the suite's: the run stops on it
         stopped = f"the integration program broke the adapter protocol, so the run stopped here: {exc}"
         return Status.NOT_VERIFIABLE, {"message": stopped}
