@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks._support import require_traffic
-from bluum_readiness.checks.judge import failure
-from bluum_readiness.checks.registry import check
-from bluum_readiness.credentials.scan import Finding, HistoryFinding, ScanResult, scan_configured_ahead
-from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.checks.judge import Facts, Finding, Unjudged, Verdict, judged
+from bluum_readiness.checks.observation import Scene, scenario
+from bluum_readiness.credentials.scan import Finding as ScanFinding
+from bluum_readiness.credentials.scan import HistoryFinding, ScanResult, scan_configured_ahead
 from bluum_readiness.integration import Credentials
 from bluum_readiness.testing import investor_profile
 
@@ -37,14 +37,10 @@ MIN_SECRET_CHARS = 8
 _PROBE_INVESTOR = "inv_" + "0" * 26  # well-formed and unknown: against a real target the 401 comes first
 
 
-def _failure(*, expected: str, observed: str, fix: str, evidence: dict[str, Any]) -> ConformanceFailure:
-    return failure(expected=expected, observed=observed, fix=fix, evidence=evidence)
-
-
 # -- no secrets in the code ---------------------------------------------------------------------------------
 
 
-def _listing(findings: list[Finding] | list[HistoryFinding]) -> str:
+def _listing(findings: list[ScanFinding] | list[HistoryFinding]) -> str:
     shown = "; ".join(str(f) for f in findings[:SHOWN_FINDINGS])
     more = len(findings) - SHOWN_FINDINGS
     return shown + (f"; and {more} more (see the evidence)" if more > 0 else "")
@@ -107,36 +103,59 @@ def _fix(result: ScanResult) -> str:
     return "; ".join(steps)
 
 
-@check(
+@scenario("secret-scan", facts=("scan",))
+def _secret_scan(s: Scene) -> None:
+    """The secret scan of ``[scan] paths`` and their git history (started ahead by the plugin when the run includes
+    this item): what it found, how much it read, and what it could not judge — as the texts a finding shows."""
+    result = scan_configured_ahead(s.h.config)
+    s.evidence("secret_scan", result.evidence())
+    unjudged = result.history.not_judged
+    if unjudged is not None and not (result.findings or result.history_findings):
+        s.observation.evidence["secret_scan"]["history"]["not_verifiable"] = unjudged
+    s.fact(
+        "scan",
+        {
+            "found": bool(result.findings or result.history_findings),
+            "scanned": _scanned(result),
+            "observed": _observed(result),
+            "fix": _fix(result),
+            "bytes": result.bytes_scanned,
+            "files": result.files_scanned,
+            "files_text": _files(result),
+            "paths": list(result.paths),
+            "history_unjudged": unjudged,
+        },
+    )
+
+
+@judged(
     "credentials.no-secrets-in-code",
     item=ITEM,
     title="No API key or secret in the code, config files or git history (secret scan)",
+    needs=("secret-scan.scan",),
     static=True,
 )
-def no_secrets_in_code(h: Harness) -> None:
-    result = scan_configured_ahead(h.config)  # started ahead by the plugin when the run includes this item
-    h.evidence["secret_scan"] = result.evidence()
-    if result.findings or result.history_findings:
-        raise _failure(
-            expected=f"no API key, secret or other credential in {_scanned(result)}",
-            observed=_observed(result),
-            fix=_fix(result),
-            evidence=dict(h.evidence),
+def no_secrets_in_code(facts: Facts) -> Verdict:
+    scan: dict[str, Any] = facts["secret-scan.scan"]
+    if scan["found"]:
+        return Finding(
+            "secret-in-code",
+            f"no API key, secret or other credential in {scan['scanned']}",
+            scan["observed"],
+            scan["fix"],
         )
-    if result.bytes_scanned == 0:  # a scan of nothing is not a pass, whatever the history held
-        found = (
-            "no files to scan"
-            if result.files_scanned == 0
-            else f"only {result.files_scanned} empty file{'s' * (result.files_scanned != 1)} to scan"
-        )
-        raise NotVerifiable(
-            f"the secret scan found {found} in {', '.join(result.paths)} (0 bytes scanned): run from your project's "
+    if scan["bytes"] == 0:  # a scan of nothing is not a pass, whatever the history held
+        count = scan["files"]
+        found = "no files to scan" if count == 0 else f"only {count} empty file{'s' * (count != 1)} to scan"
+        return Unjudged(
+            f"the secret scan found {found} in {', '.join(scan['paths'])} (0 bytes scanned): run from your project's "
             "folder or name your code and config folders in [scan] paths"
         )
-    unjudged = result.history.not_judged
-    if unjudged is not None:  # the files are clean; the history is not judged as a whole
-        h.evidence["secret_scan"]["history"]["not_verifiable"] = unjudged
-        raise NotVerifiable(f"git history: {unjudged}; the files judged alone hold no secret ({_files(result)})")
+    if scan["history_unjudged"] is not None:  # the files are clean; the history is not judged as a whole
+        return Unjudged(
+            f"git history: {scan['history_unjudged']}; the files judged alone hold no secret ({scan['files_text']})"
+        )
+    return None
 
 
 # -- credentials from a source ------------------------------------------------------------------------------
@@ -184,94 +203,131 @@ def _fresh_pair(h: Harness) -> tuple[Credentials, Callable[[], None]]:
     return Credentials(f"test_bluum_{secrets.token_hex(32)}", secrets.token_hex(32)), lambda: None
 
 
-@check(
-    "credentials.secret-source",
-    item=ITEM,
-    title="Credentials come from the configured source, not a literal",
-)
-def secret_source(h: Harness) -> None:
-    h.evidence["credential_source"] = _describe_source(h.config.credentials)
-    literal = _literal_in_config(h)
-    if literal is not None:
-        raise _failure(
-            expected="the config file names where the secret comes from, never the secret itself",
-            observed=f"the API secret in use appears literally in the config file at {literal}",
-            fix='remove it, rotate the pair, and use [credentials] source = "env", "file" (chmod 600), "command" '
-            'or "aws" (docs/configuration.md)',
-            evidence=dict(h.evidence),
-        )
+@scenario("secret-source", facts=("config_literal", "probe"))
+def _secret_source(s: Scene) -> None:
+    """Where the config file holds the secret in use (if it does); then a fresh pair handed to the integration's
+    secret source, and which key its requests carried."""
+    h = s.h
+    s.evidence("credential_source", _describe_source(h.config.credentials))
+    s.fact("config_literal", _literal_in_config(h))
     investor_id = h.call("POST", "/investors", json=investor_profile())["id"] if h.target.twin else _PROBE_INVESTOR
     original = h.credentials.current
     pair, retire = _fresh_pair(h)
     h.credentials.set(pair)
     try:
-        integration = h.integration()
         mark = h.mark()
-        outcome = h.invoke(lambda: integration.kyc_status(investor_id), timeout=h.thresholds.settle_timeout_s)
+        outcome = h.invoke(lambda: s.integration.kyc_status(investor_id), timeout=h.thresholds.settle_timeout_s)
         exchanges = h.exchanges_since(mark)
     finally:
         h.credentials.set(original)
         retire()
     require_traffic(exchanges, outcome, "kyc_status()")
     if not exchanges:
-        raise NotVerifiable(
+        s.missing(
+            "probe",
             f"kyc_status() sent no request (it {outcome.describe()}), so which credentials the integration uses "
-            "cannot be seen"
+            "cannot be seen",
         )
-    used = sorted({x.auth_key_id or "(none)" for x in exchanges})
-    h.evidence["probe"] = {"handed_key": pair.key, "keys_sent": used, "statuses": [x.status for x in exchanges]}
-    if used != [pair.key]:
-        others = [k for k in used if k != pair.key]
-        before = " (the pair it was handed earlier: a cached or hard-coded pair)" if original.key in others else ""
-        raise _failure(
-            expected=f"every request carries the pair IntegrationEnv.credentials() returns now (key {pair.key})",
-            observed=f"after a new pair was handed over, its requests carried key {', '.join(others)}{before}",
-            fix="read the key pair from your secret source (IntegrationEnv.credentials() in the adapter) when "
-            "building the client and again after a 401; never hard-code or bundle a pair",
-            evidence=dict(h.evidence),
+        return
+    probe = {
+        "handed_key": pair.key,
+        "earlier_key": original.key,
+        "keys_sent": sorted({x.auth_key_id or "(none)" for x in exchanges}),
+        "statuses": [x.status for x in exchanges],
+        "twin": h.target.twin,
+    }
+    s.evidence("probe", {k: probe[k] for k in ("handed_key", "keys_sent", "statuses")})
+    s.fact("probe", probe)
+
+
+@judged(
+    "credentials.secret-source",
+    item=ITEM,
+    title="Credentials come from the configured source, not a literal",
+    needs=("secret-source.config_literal", "secret-source.probe"),
+)
+def secret_source(facts: Facts) -> Verdict:
+    literal = facts["secret-source.config_literal"]
+    if literal is not None:
+        return Finding(
+            "secret-in-code",
+            "the config file names where the secret comes from, never the secret itself",
+            f"the API secret in use appears literally in the config file at {literal}",
+            'remove it, rotate the pair, and use [credentials] source = "env", "file" (chmod 600), "command" '
+            'or "aws" (docs/configuration.md)',
         )
-    if h.target.twin and any(x.status == 401 for x in exchanges):
-        raise _failure(
-            expected="the secret of the handed pair with its key (the twin accepts the new pair)",
-            observed="its requests carried the new key but were refused with 401: the secret came from elsewhere",
-            fix="take the secret from the same source as the key (IntegrationEnv.credentials().secret)",
-            evidence=dict(h.evidence),
+    probe: dict[str, Any] = facts["secret-source.probe"]
+    handed, used = probe["handed_key"], probe["keys_sent"]
+    if used != [handed]:
+        others = [k for k in used if k != handed]
+        before = (
+            " (the pair it was handed earlier: a cached or hard-coded pair)" if probe["earlier_key"] in others else ""
         )
+        return Finding(
+            "credentials-cached",
+            f"every request carries the pair IntegrationEnv.credentials() returns now (key {handed})",
+            f"after a new pair was handed over, its requests carried key {', '.join(others)}{before}",
+            "read the key pair from your secret source (IntegrationEnv.credentials() in the adapter) when building "
+            "the client and again after a 401; never hard-code or bundle a pair",
+        )
+    if probe["twin"] and 401 in probe["statuses"]:
+        return Finding(
+            "credentials-cached",
+            "the secret of the handed pair with its key (the twin accepts the new pair)",
+            "its requests carried the new key but were refused with 401: the secret came from elsewhere",
+            "take the secret from the same source as the key (IntegrationEnv.credentials().secret)",
+        )
+    return None
 
 
 # -- key age ------------------------------------------------------------------------------------------------
 
 
-@check(
-    "credentials.key-age",
-    item=ITEM,
-    title="The current key is younger than the rotation period",
-)
-def key_age(h: Harness) -> None:
-    period_days = h.config.credentials.rotation_period_days
+@scenario("key-age", facts=("key",))
+def _key_age(s: Scene) -> None:
+    """The tenant key in use and when it was created (the twin lists it; the Bluum API does not say)."""
+    h = s.h
     if not h.target.twin:
-        raise NotVerifiable(
+        period = h.config.credentials.rotation_period_days
+        s.missing(
+            "key",
             "the Bluum API does not say when a tenant key was created; check the key's age in the dashboard "
-            f"(rotate at least every {period_days} days)"
+            f"(rotate at least every {period} days)",
         )
+        return
     current = h.credentials.current.key
-    keys = h.sandbox("GET", "/api-keys")["data"]
-    entry = next((k for k in keys if k["key"] == current), None)
+    entry = next((k for k in h.sandbox("GET", "/api-keys")["data"] if k["key"] == current), None)
     if entry is None:
-        raise NotVerifiable(f"the target does not list the key in use ({current}) among the tenant's keys")
+        s.missing("key", f"the target does not list the key in use ({current}) among the tenant's keys")
+        return
     created = float(entry["created"])
     age_days = (time.time() - created) / 86400
-    h.evidence["key_age"] = {
+    period_days = h.config.credentials.rotation_period_days
+    key = {
         "key": current,
         "created": datetime.fromtimestamp(created, UTC).isoformat(),
         "age_days": round(age_days, 1),
         "rotation_period_days": period_days,
     }
-    if age_days >= period_days:
-        raise _failure(
-            expected=f"the key in use is younger than the rotation period ({period_days} days)",
-            observed=f"key {current} was created {h.evidence['key_age']['created']} ({age_days:.0f} days ago)",
-            fix="rotate it: create a new pair in the Bluum dashboard, deploy it to your secret source, verify, then "
-            "revoke the old pair (the credential-rotation item drills this)",
-            evidence=dict(h.evidence),
-        )
+    s.evidence("key_age", key)
+    s.fact("key", key)
+
+
+@judged(
+    "credentials.key-age",
+    item=ITEM,
+    title="The current key is younger than the rotation period",
+    needs=("key-age.key",),
+)
+def key_age(facts: Facts) -> Verdict:
+    key: dict[str, Any] = facts["key-age.key"]
+    period_days = key["rotation_period_days"]
+    if key["age_days"] < period_days:
+        return None
+    return Finding(
+        "key-not-rotated",
+        f"the key in use is younger than the rotation period ({period_days} days)",
+        f"key {key['key']} was created {key['created']} ({key['age_days']:.0f} days ago)",
+        "rotate it: create a new pair in the Bluum dashboard, deploy it to your secret source, verify, then revoke "
+        "the old pair (the credential-rotation item drills this)",
+    )

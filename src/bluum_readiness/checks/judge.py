@@ -180,6 +180,7 @@ def judged(
     uses: tuple[str, ...] = (),
     severity: Severity = Severity.REQUIRED,
     twin_only: bool = False,
+    static: bool = False,
 ) -> Callable[[Callable[[Facts], Verdict]], Judge]:
     """Register the decorated pure function as the judge of the check ``check_id`` over the facts ``needs`` (and,
     when they exist, ``uses``)."""
@@ -190,7 +191,9 @@ def judged(
             if known is None or fact not in known.facts:
                 raise ValueError(f"{check_id} needs {name}.{fact}, which no registered scenario promises")
         spec = Judge(check_id, needs, decide, uses)
-        registry.register(Check(check_id, item, title, _run(spec), severity, twin_only=twin_only, judge=spec))
+        registry.register(
+            Check(check_id, item, title, _run(spec), severity, twin_only=twin_only, judge=spec, static=static)
+        )
         return spec
 
     return decorate
