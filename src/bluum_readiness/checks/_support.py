@@ -6,7 +6,7 @@ import contextlib
 import signal
 import statistics
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.calling import Call, call
@@ -35,13 +35,13 @@ PREFIXES = {
 """The id prefix each creating operation must return (``inv_…``, ``fs_…``…)."""
 
 
-def refusal_cause(error: BaseException | None) -> str:
+def refusal_cause(error: BaseException | Mapping[str, Any] | None) -> str:
     """The cause a refusal shows, when it shows one: Bluum's "Idempotency-Key header is required" (BLUM-400-002 on a
     deposit or withdrawal) is ``no-idempotency-key`` wherever it surfaces (the lifecycle's steps and error paths);
-    "" otherwise."""
+    "" otherwise. ``error``: the exception, or what the suite read from it (``describe_failure``)."""
     if error is None:
         return ""
-    info = describe_failure(error)
+    info = error if isinstance(error, Mapping) else describe_failure(error)
     text = f"{info.get('param') or ''} {info.get('message') or ''}".lower()
     if info.get("code") == "BLUM-400-002" and "idempotency-key" in text:
         return "no-idempotency-key"

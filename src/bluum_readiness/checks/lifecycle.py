@@ -9,28 +9,28 @@ skipped on a real sandbox and the skip is written into the evidence.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks._support import (
     PREFIXES,
-    Call,
     interrupts_kept,
     investor_events,
     refusal_cause,
     twin_deliveries,
 )
-from bluum_readiness.checks.judge import failure
+from bluum_readiness.checks.judge import Facts, Finding, Passed, Verdict, failure, judged
+from bluum_readiness.checks.observation import RAISED, Outcome, Probe, Scene, scenario
 from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
-from bluum_readiness.harness import poll
-from bluum_readiness.integration import describe_failure
+from bluum_readiness.harness import json_like, poll
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
 
@@ -368,8 +368,8 @@ class _Refused:
     source: str
 
     @classmethod
-    def read(cls, error: BaseException, exchanges: list[Exchange]) -> _Refused:
-        info = describe_failure(error)
+    def read(cls, info: Mapping[str, Any], exchanges: Sequence[Exchange]) -> _Refused:
+        """``info``: what the suite read from the operation's exception (``describe_failure``)."""
         code = info.get("code") if isinstance(info.get("code"), str) else None
         found = _BLUM_CODE.search(code or "") or _BLUM_CODE.search(str(info.get("message", "")))
         code = found.group(0) if found else None
@@ -399,9 +399,9 @@ class _Refused:
         return " ".join(str(part) for part in (self.status, self.code) if part is not None)
 
 
-def _judge_refusal(outcome: Call, exchanges: list[Exchange], expected: _Refusal) -> tuple[bool, str]:
+def _judge_refusal(outcome: Outcome, exchanges: Sequence[Exchange], expected: _Refusal) -> tuple[bool, str]:
     """(refused for the reason the path provokes, what happened) for one error path."""
-    if not outcome.finished or outcome.error is None:
+    if outcome.kind != RAISED or outcome.error is None:
         return False, outcome.describe()
     raised = outcome.describe()
     refused = _Refused.read(outcome.error, exchanges)
@@ -417,31 +417,27 @@ def _judge_refusal(outcome: Call, exchanges: list[Exchange], expected: _Refusal)
     return False, f"{raised}, but Bluum refused none of its requests (answered {answered}), not {expected}"
 
 
-@check("lifecycle.error-paths", item=ITEM, title="Refusals surface as errors, each for the reason it provokes")
-def error_paths(h: Harness) -> None:
-    integration = h.integration()
+@scenario("error-paths", facts=("paths", "unverifiable"))
+def _error_paths(s: Scene) -> None:
+    """Every error path the journey can meet, provoked through the integration: what each operation did and the
+    exchanges it made, with the refusal the path provokes; the paths this target cannot provoke, and why."""
+    h = s.h
+    integration = s.integration
     twin = h.target.twin
     timeout = h.thresholds.settle_timeout_s + 15
-    results: list[dict[str, Any]] = []
-    not_verifiable: list[str] = []
+    paths: list[dict[str, Any]] = []
+    unverifiable: list[str] = []
 
     def must_raise(path: str, expected: _Refusal, operation: Callable[[], Any]) -> None:
         mark = h.mark()
         outcome = h.invoke(operation, timeout=timeout)
-        surfaced, observed = _judge_refusal(outcome, h.exchanges_since(mark), expected)
-        results.append(
-            {
-                "path": path,
-                "surfaced": surfaced,
-                "expected": str(expected),
-                "observed": observed,
-                "cause": refusal_cause(outcome.error),
-            }
-        )
+        attempts = tuple(h.exchanges_since(mark))
+        probe = Probe(path, Outcome.of(outcome), attempts)
+        paths.append({"path": path, "expected": dataclasses.asdict(expected), "probe": probe})
 
     def twin_only(path: str) -> bool:
         if not twin:
-            not_verifiable.append(f"{path}: needs the twin's sandbox controls or test values (real sandbox)")
+            unverifiable.append(f"{path}: needs the twin's sandbox controls or test values (real sandbox)")
         return twin
 
     buy_one = _order("market", "AAPL", "buy", "1")
@@ -481,8 +477,8 @@ def error_paths(h: Harness) -> None:
     must_raise("trading before funds settle", NO_BUYING_POWER, lambda: integration.place_order(unsettled, buy_one))
     status = h.call("GET", f"/investors/{unsettled}/deposits/{pending['id']}")["status"]
     if status != "pending":
-        results.pop()
-        not_verifiable.append(f"trading before funds settle: the manual deposit was {status!r}, not pending")
+        paths.pop()
+        unverifiable.append(f"trading before funds settle: the manual deposit was {status!r}, not pending")
     elif not twin:
         h.call("POST", f"/investors/{unsettled}/deposits/{pending['id']}/cancel", json={}, expect=(200, 201, 409))
 
@@ -491,44 +487,76 @@ def error_paths(h: Harness) -> None:
         outcome = h.invoke(lambda: integration.create_investor(investor_profile(tax_id="999-99-9999")), timeout=timeout)
         declined = outcome.result if outcome.ok and isinstance(outcome.result, str) else None
         if declined is None:
-            results.append(
-                {"path": "KYC rejected", "surfaced": False, "observed": f"create_investor() {outcome.describe()}"}
-            )
+            paths.append({"path": "KYC rejected", "created": f"create_investor() {outcome.describe()}"})
         else:
             last = poll(
                 lambda: h.invoke(lambda: integration.kyc_status(declined)).result,
                 lambda s: s == "declined",
                 h.thresholds.settle_timeout_s,
             )
-            results.append(
-                {
-                    "path": "KYC rejected (status)",
-                    "surfaced": last == "declined",
-                    "observed": f"kyc_status() reported {last!r}",
-                }
-            )
+            paths.append({"path": "KYC rejected (status)", "reported": last if json_like(last) else repr(last)})
             must_raise("KYC rejected (order)", NOT_APPROVED, lambda: integration.place_order(declined, buy_one))
 
     # Trading before KYC approval: the funded investor is put back under review (twin control).
     if twin_only("trading before KYC approval"):
         h.sandbox("POST", f"/investors/{investor}/kyc", json={"status": "under_review"})
         must_raise("trading before KYC approval", NOT_APPROVED, lambda: integration.place_order(investor, buy_one))
+    s.fact("paths", paths)
+    s.fact("unverifiable", unverifiable)
 
-    h.evidence["error_paths"] = results
-    if not_verifiable:
-        h.evidence["not_verifiable"] = not_verifiable
+
+def _path_result(path: dict[str, Any]) -> dict[str, Any]:
+    """One error path judged: surfaced (refused for its reason), what happened, and the cause it shows."""
+    if "created" in path:
+        return {"path": path["path"], "surfaced": False, "observed": path["created"]}
+    if "reported" in path:
+        reported = path["reported"]
+        return {
+            "path": path["path"],
+            "surfaced": reported == "declined",
+            "observed": f"kyc_status() reported {reported!r}",
+        }
+    expected = _Refusal(
+        path["expected"]["status"],
+        tuple(path["expected"]["codes"]),
+        path["expected"]["reason"],
+        path["expected"]["local"],
+    )
+    probe: Probe = path["probe"]
+    surfaced, observed = _judge_refusal(probe.outcome, probe.attempts, expected)
+    return {
+        "path": path["path"],
+        "surfaced": surfaced,
+        "expected": str(expected),
+        "observed": observed,
+        "cause": refusal_cause(probe.outcome.error),
+    }
+
+
+@judged(
+    "lifecycle.error-paths",
+    item=ITEM,
+    title="Refusals surface as errors, each for the reason it provokes",
+    needs=("error-paths.paths", "error-paths.unverifiable"),
+)
+def error_paths(facts: Facts) -> Verdict:
+    results = [_path_result(path) for path in facts["error-paths.paths"]]
+    unverifiable: list[str] = facts["error-paths.unverifiable"]
+    evidence = {"error_paths": results, **({"not_verifiable": unverifiable} if unverifiable else {})}
     silent = [r for r in results if not r["surfaced"]]
-    if silent:
-        raise failure(
-            expected="every refusal by Bluum to surface to the caller as an exception (or, for bad input, a local "
-            "validation error), refused for the reason the path provokes (its status and BLUM code)",
-            observed="; ".join(f"{r['path']}: {r['observed']}" for r in silent),
-            fix="send each request as documented (e.g. an Idempotency-Key on every deposit and withdrawal) so "
-            "Bluum judges what was asked, and raise on every 4xx with Bluum's code, status and X-Request-Id; never "
-            'return an empty or default value in its place (None, null, nil, "")',
-            evidence={"paths": results, "not_verifiable": not_verifiable},
-            cause=causes.pop() if len(causes := {r.get("cause", "") for r in silent}) == 1 else "",
-        )
+    if not silent:
+        return Passed(evidence)
+    causes = {r.get("cause", "") for r in silent}
+    return Finding(
+        causes.pop() if len(causes) == 1 else "",
+        "every refusal by Bluum to surface to the caller as an exception (or, for bad input, a local validation "
+        "error), refused for the reason the path provokes (its status and BLUM code)",
+        "; ".join(f"{r['path']}: {r['observed']}" for r in silent),
+        "send each request as documented (e.g. an Idempotency-Key on every deposit and withdrawal) so Bluum judges "
+        "what was asked, and raise on every 4xx with Bluum's code, status and X-Request-Id; never return an empty or "
+        'default value in its place (None, null, nil, "")',
+        evidence={"paths": results, "not_verifiable": unverifiable},
+    )
 
 
 # -- lifecycle.money-invariants ------------------------------------------------------------------------------
