@@ -264,3 +264,40 @@ def test_the_suites_own_parts_log_lines_are_not_the_integrations_log() -> None:
     finally:
         h.close()
     assert [line.logger for line in logs.lines] == ["acme.bluum"]
+
+
+def _stderr(text: str) -> list[LogLine]:
+    return [LogLine("stderr", line) for line in text.splitlines()]
+
+
+NODE_ERROR = f"""Bluum API Error: {{
+  status: 400,
+  data: {{ code: 'BLUM-400-001', message: 'Generic validation error' }},
+  url: '{PATH}',
+  method: 'POST',
+  requestId: '{REQUEST_ID}',
+  duration_ms: 3.5
+}}"""
+
+
+def test_a_node_console_entry_over_many_lines_is_one_entry_with_its_fields():
+    """console.error('Bluum API Error:', {status, data, url}) prints one entry over many lines: it was read line by
+    line as "no method, no path, no status" while the entry held all three."""
+    [before, entry, after] = _logs.read(_stderr(f"starting\n{NODE_ERROR}\ndone"))
+    assert before.text == "starting" and after.text == "done"
+    assert entry.kind == "json" and entry.get("status") == 400 and entry.get("method") == "POST"
+    assert entry.get("path") == PATH and entry.mentions(REQUEST_ID)
+    assert _logs.exchange_problems(entry, exchange(status=400)) == []
+
+
+def test_a_pretty_printed_json_entry_and_a_traceback_are_one_entry_each():
+    pretty = json.dumps({"level": "error", "method": "GET", "path": PATH, "error": "ECONNRESET"}, indent=2)
+    traceback = 'Traceback (most recent call last):\n  File "adapter.py", line 3, in deposit\n    raise Boom()\nBoom: x'
+    json_entry, trace_entry = _logs.read(_stderr(f"{pretty}\n{traceback}"))
+    assert json_entry.kind == "json" and json_entry.get("error") == "ECONNRESET" and json_entry.level == logging.ERROR
+    assert trace_entry.text == traceback
+
+
+def test_an_object_that_never_closes_leaves_its_lines_as_they_are():
+    lines = _stderr("payload: {\n  status: 400,\nnext line")
+    assert [e.text for e in _logs.read(lines)] == [line.text for line in lines]

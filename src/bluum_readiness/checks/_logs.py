@@ -222,8 +222,94 @@ class Entry:
 
 
 def read(lines: Iterable[LogLine]) -> list[Entry]:
-    """The captured lines as entries (structure and level recognised)."""
-    return [_entry(line) for line in lines]
+    """The captured lines as entries (structure and level recognised): a program's entry written over several
+    lines — a pretty-printed JSON object, a ``console.error("…", {…})`` with an object, a Python traceback — is one
+    entry (``entries``)."""
+    return [_entry(line) for line in entries(lines)]
+
+
+MAX_ENTRY_LINES = 200
+"""The longest entry read as one: an opening brace never closed within it leaves the lines as they are."""
+_TRACEBACK = "Traceback (most recent call last):"
+
+
+def entries(lines: Iterable[LogLine]) -> list[LogLine]:
+    """``lines`` with each multi-line entry of a program's stderr joined into one (its lines, newline-separated):
+    a line that opens an object or array (``{``, ``[`` at its end) up to the line that closes it, and a traceback up
+    to its exception line. Python log records are entries already."""
+    pending = list(lines)
+    out: list[LogLine] = []
+    i = 0
+    while i < len(pending):
+        line = pending[i]
+        end = _entry_end(pending, i) if line.source == "stderr" else i
+        if end > i:
+            out.append(LogLine("stderr", "\n".join(x.text for x in pending[i : end + 1])))
+        else:
+            out.append(line)
+        i = end + 1
+    return out
+
+
+def _entry_end(lines: Sequence[LogLine], start: int) -> int:
+    """The index of the last line of the entry that begins at ``start`` (``start`` itself for a one-line entry)."""
+    first = lines[start].text.rstrip()
+    limit = min(len(lines), start + MAX_ENTRY_LINES)
+    if first == _TRACEBACK or first.endswith(_TRACEBACK):
+        end = start
+        while end + 1 < limit and lines[end + 1].source == "stderr" and lines[end + 1].text[:1] in (" ", "\t"):
+            end += 1
+        if end + 1 < limit and lines[end + 1].source == "stderr":
+            end += 1  # the exception's own line: "ValueError: …"
+        return end
+    if not first.endswith(("{", "[")):
+        return start
+    depth = 0
+    for end in range(start, limit):
+        if lines[end].source != "stderr":
+            return start
+        depth += _depth_change(lines[end].text)
+        if depth <= 0:
+            return end
+    return start
+
+
+def _depth_change(text: str) -> int:
+    """Brackets opened minus closed on a line, outside quoted strings."""
+    depth, quote, escaped = 0, "", False
+    for char in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "\"'`":
+            quote = char
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+    return depth
+
+
+_JS_KEY = re.compile(r"(?m)(^|[{,]\s*)([A-Za-z_$][\w$]*|'[^'\n]*')\s*:")
+_JS_STRING = re.compile(r"'((?:[^'\\\n]|\\.)*)'")
+_JS_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _js_object(text: str) -> dict[str, Any] | None:
+    """An object as Node's ``console.*`` prints it (``{ status: 400, url: '/v1/…' }``: unquoted keys, single quotes),
+    read as JSON where it can be; None otherwise."""
+    quoted = _JS_STRING.sub(lambda m: json.dumps(m.group(1).replace("\\'", "'")), text)
+    keyed = _JS_KEY.sub(lambda m: f"{m.group(1)}{json.dumps(m.group(2).strip(chr(39)))}:", quoted)
+    cleaned = _JS_TRAILING_COMMA.sub(r"\1", keyed.replace("undefined", "null"))
+    try:
+        value = json.loads(cleaned)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def scanned(lines: Sequence[LogLine]) -> dict[str, dict[str, int]]:
@@ -292,9 +378,14 @@ def _parse_structured(text: str) -> tuple[dict[str, Any] | None, str]:
         try:
             value = json.loads(stripped)
         except ValueError:
-            value = None
+            value = _js_object(stripped)
         if isinstance(value, dict):
             return dict(_flatten(value)), "json"
+    if "\n" in stripped and "{" in stripped and stripped.endswith("}"):  # console.error("Bluum API Error:", {…})
+        words, _, rest = stripped.partition("{")
+        value = _js_object("{" + rest)
+        if value is not None:
+            return {**dict(_flatten(value)), "message": words.strip().rstrip(":")}, "json"
     pairs = _LOGFMT_PAIR.findall(text)
     if len(pairs) >= 3:
         return {key: _unquote(value) for key, value in pairs}, "logfmt"
