@@ -163,3 +163,21 @@ def test_a_request_the_http_transport_replayed_is_judged_as_the_integration_saw_
     judged = evidence["failures_logged"]
     assert judged["unanswered"] == 1 and len(judged["matched"]) == 1, judged
     assert len(judged["transport_replays"]) == 1 and "POST" in judged["transport_replays"][0], judged
+
+
+def test_a_client_that_logs_failed_requests_whole_leaks_personal_data_and_is_told_so(session):
+    """The real-client pattern "log the whole error body": a failed request's body (the investor's tax id and date of
+    birth, the bank's account and routing numbers) reaches the log. The advisory check names each field and where;
+    the reference and a correct client built differently are clean."""
+    from tests.integrations import variants
+
+    check = "observability.no-personal-data-in-logs"
+    whole_bodies = variants._factory(variants.GOOD.but(log_error_bodies=True))
+    with pytest.raises(ConformanceFailure) as caught:
+        session.factory = whole_bodies
+        session.run(registry.get(check))
+    finding = caught.value
+    assert finding.severity == "advisory" and finding.cause == "personal-data-logged"
+    assert "tax_id (as given) in Python logging" in finding.observed
+    assert finding.evidence["fields"] == ["account_number", "date_of_birth", "routing_number", "tax_id"]
+    assert run_checks(session, variants.correct_different, [check]) == {check: "passed"}

@@ -49,6 +49,7 @@ class Knobs:
     log_failures: bool = True  # False: exchanges that got no answer are neither recorded nor logged
     log_fields: bool = False  # True: log records with structured extras (request_id, method, path, status, duration_ms)
     swallow_4xx: bool = False  # True: a refusal (4xx but 401/429) returns an empty result, logged at INFO only
+    log_error_bodies: bool = False  # True: a failed request is logged whole, its body included (personal data)
 
     def but(self, **changes: Any) -> Knobs:
         return replace(self, **changes)
@@ -138,6 +139,10 @@ class ConfigurableIntegration:
                 continue
             self._record(method, path, response.status_code, response.headers.get("x-request-id"), started,
                          response.request.headers.get("authorization"))  # fmt: skip
+            if self.knobs.log_error_bodies and response.status_code >= 400:  # what console.error(axiosError) shows
+                sent = response.request.content.decode(errors="replace")
+                log.error("Bluum API error: %s %s -> %s; request %s; response %s", method, path,
+                          response.status_code, sent, response.text)  # fmt: skip
             if response.status_code == 401 and self.knobs.refresh_on_401 and refreshes < self.knobs.max_401_retries:
                 refreshes += 1
                 auth = self._credentials(refresh=True)

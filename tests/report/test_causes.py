@@ -49,3 +49,12 @@ def test_junit_names_the_cause_and_never_fails_a_build_on_an_advisory(tmp_path):
     assert "advisory finding" in (advisory.findtext("system-err") or "")
     jitter = root.find(".//testcase[@name='error-handling.429-jitter']")
     assert jitter is not None and jitter.find("properties/property[@name='cause']").get("value") == "no-retries"  # type: ignore[union-attr]
+
+
+def test_the_email_lists_advisory_findings_as_notes_beyond_the_checklist(tmp_path):
+    from bluum_readiness.report.mail import email_text
+    from tests.report.conftest import COMPANY
+
+    _, text = email_text(_record(tmp_path), COMPANY)
+    assert "Notes beyond the checklist (advisory, not part of the confirmation):" in text
+    assert "- Orders carry a key — flags idempotency.orders-keyed" in text

@@ -35,6 +35,19 @@ PREFIXES = {
 """The id prefix each creating operation must return (``inv_…``, ``fs_…``…)."""
 
 
+def exception_text(error: BaseException) -> str:
+    """Everything an exception shows where it travels (logs, error trackers, the caller's own messages): its
+    text, repr and attributes, and those of the exceptions it was raised from."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts += [str(current), repr(current), repr(getattr(current, "__dict__", ""))]
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
+
+
 def refusal_cause(error: BaseException | Mapping[str, Any] | None) -> str:
     """The cause a refusal shows, when it shows one: Bluum's "Idempotency-Key header is required" (BLUM-400-002 on a
     deposit or withdrawal) is ``no-idempotency-key`` wherever it surfaces (the lifecycle's steps and error paths);

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bluum_readiness.checks import _logs
-from bluum_readiness.checks._support import DEPOSITS, INVESTOR, coefficient_of_variation, mean
+from bluum_readiness.checks._support import DEPOSITS, INVESTOR, coefficient_of_variation, exception_text, mean
 from bluum_readiness.checks.judge import Facts, Finding, Fix, Unjudged, Verdict, judged
 from bluum_readiness.checks.observation import Probe, Scene, log_lines, scenario
 from bluum_readiness.harness import LogLine
@@ -130,19 +130,6 @@ def bounded_on_401(facts: Facts) -> Verdict:
 # -- the secret ----------------------------------------------------------------------------------------------------
 
 
-def _exception_text(error: BaseException) -> str:
-    """Everything an exception shows where it travels (logs, error trackers, the caller's own messages): its
-    text, repr and attributes, and those of the exceptions it was raised from."""
-    parts: list[str] = []
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        parts += [str(current), repr(current), repr(getattr(current, "__dict__", ""))]
-        current = current.__cause__ or current.__context__
-    return "\n".join(parts)
-
-
 _SOURCE_OF = {"Python logging": "logging", "the program's stderr": "stderr"}  # log sources counted in lines too
 
 
@@ -168,7 +155,7 @@ def _secret_exposure(s: Scene) -> None:
         ):
             outcome = h.invoke(operation)
             if outcome.error is not None:
-                raw.append((f"the exception raised by {name}", _exception_text(outcome.error)))
+                raw.append((f"the exception raised by {name}", exception_text(outcome.error)))
     if not h.exchanges_since(mark):
         s.missing("sources", "the integration sent no request, so there was nothing it could have logged")
         return

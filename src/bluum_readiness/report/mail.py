@@ -190,6 +190,10 @@ def email_text(document: dict[str, Any], company: CompanyConfig) -> tuple[str, s
     if merged:
         lines += ["", f"This report combines {len(merged)} runs of the same integration and configuration:"]
         lines += [f"- {r['target']}: {r['verdict']}, report sha256:{str(r['digest'])[:16]}" for r in merged]
+    notes = [g for g in model.cause_groups(document) if g.advisory]
+    if notes:  # beyond the checklist: never the verdict, worth a reviewer's eye
+        lines += ["", "Notes beyond the checklist (advisory, not part of the confirmation):"]
+        lines += [f"- {group.line()}" for group in notes]
     lines += [
         "",
         "The attached readiness.pdf lists every check with its evidence: the HTTP exchanges with their "
