@@ -2,7 +2,8 @@
 
 Findings are ``AssertionError`` subclasses so pytest, allure and our reports show them as *failed*;
 harness problems are ``bluum_readiness.errors.HarnessError`` (*broken*). A check that cannot run because
-the integration lacks an optional capability raises ``NotVerifiable`` — never a pass.
+the integration lacks an optional capability raises ``NotVerifiable`` — never a pass; one about what the team
+declared it does not use (webhooks) raises ``NotApplicable``.
 """
 
 from __future__ import annotations
