@@ -312,6 +312,32 @@ def _js_object(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def sources(lines: Sequence[LogLine], request_log: Any = None, alerts: Any = None) -> dict[str, str]:
+    """Every text the integration wrote, by where it came from — what the scans for a secret or personal data read:
+    ``request_log()`` and ``alerts()`` when given, Python logging, and a program's stderr when it wrote any."""
+    texts: dict[str, str] = {}
+    for value, where in ((request_log, "request_log()"), (alerts, "alerts()")):
+        if value is not None:
+            texts[where] = json.dumps(value, default=repr)
+    texts["Python logging"] = "\n".join(line.text for line in lines if line.source == "logging")
+    stderr = [line.text for line in lines if line.source == "stderr"]
+    if stderr:
+        texts["the program's stderr"] = "\n".join(stderr)
+    return texts
+
+
+def sizes(lines: Sequence[LogLine], texts: Mapping[str, str]) -> dict[str, dict[str, int]]:
+    """How much of each text was scanned: bytes, and lines for the log sources (evidence, pass or not)."""
+    counted = {
+        "Python logging": sum(line.source == "logging" for line in lines),
+        "the program's stderr": sum(line.source == "stderr" for line in lines),
+    }
+    return {
+        where: {"bytes": len(text.encode()), **({"lines": counted[where]} if where in counted else {})}
+        for where, text in texts.items()
+    }
+
+
 def scanned(lines: Sequence[LogLine]) -> dict[str, dict[str, int]]:
     """How much was read, per source: ``{"logging": {"lines": 12, "bytes": 2048}, …}``."""
     found: dict[str, dict[str, int]] = {}

@@ -7,10 +7,11 @@ import signal
 import statistics
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from bluum_readiness.calling import Call, call
 from bluum_readiness.failures import NotVerifiable
+from bluum_readiness.harness import guarded
 from bluum_readiness.integration import IntegrationError, describe_failure
 from bluum_readiness.proxy.recorder import Exchange
 
@@ -61,6 +62,24 @@ def refusal_cause(error: BaseException | Mapping[str, Any] | None) -> str:
     return ""
 
 
+def read_capability(integration: Any, name: str) -> tuple[Any, str | None]:
+    """What the integration's optional ``name()`` (``request_log``, ``alerts``) returned, or None and why it could
+    not be read (not exposed, or it raised: ``harness.guarded``)."""
+    read = getattr(integration, name, None)
+    if not callable(read):
+        return None, f"the integration does not expose {name}() (an optional capability of the adapter)"
+    try:
+        return guarded(name, read)(), None
+    except NotVerifiable as exc:
+        return None, exc.reason
+
+
+def is_id(value: Any, operation: str) -> TypeGuard[str]:
+    """``value`` is an id of what ``operation`` creates: a string with its prefix and something after it."""
+    prefix = PREFIXES[operation]
+    return isinstance(value, str) and value.startswith(prefix + "_") and len(value) > len(prefix) + 1
+
+
 def step(h: Harness, operation: str, run: Callable[[], Any], *, purpose: str) -> Any:
     """An operation a check needs to *set up* what it judges (a journey whose webhooks it watches): its result, or
     NotVerifiable when it failed or returned a wrong id — the integration's defect, judged by the check that is
@@ -68,12 +87,11 @@ def step(h: Harness, operation: str, run: Callable[[], Any], *, purpose: str) ->
     outcome = h.invoke(run)
     if not outcome.ok:
         raise NotVerifiable(f"{operation}() {outcome.describe()}, so {purpose}")
-    prefix = PREFIXES.get(operation)
     value = outcome.result
-    if prefix is not None and not (isinstance(value, str) and value.startswith(prefix + "_") and len(value) > 4):
+    if operation in PREFIXES and not is_id(value, operation):
         raise NotVerifiable(
-            f"{operation}() returned {value!r}, not a '{prefix}_…' id, so {purpose} (lifecycle.full-journey judges "
-            "the ids an integration returns)"
+            f"{operation}() returned {value!r}, not a '{PREFIXES[operation]}_…' id, so {purpose} "
+            "(lifecycle.full-journey judges the ids an integration returns)"
         )
     return value
 

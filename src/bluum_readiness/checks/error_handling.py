@@ -12,9 +12,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from bluum_readiness.checks import _logs
-from bluum_readiness.checks._support import DEPOSITS, INVESTOR, coefficient_of_variation, exception_text, mean
+from bluum_readiness.checks._support import (
+    DEPOSITS,
+    INVESTOR,
+    coefficient_of_variation,
+    exception_text,
+    mean,
+    read_capability,
+)
 from bluum_readiness.checks.judge import Facts, Finding, Fix, Unjudged, Verdict, judged
-from bluum_readiness.checks.observation import Probe, Scene, log_lines, scenario
+from bluum_readiness.checks.observation import Probe, Scene, scenario
 from bluum_readiness.harness import LogLine
 from bluum_readiness.integration import Credentials
 from bluum_readiness.proxy.faults import HangBeforeFault, StatusFault
@@ -130,9 +137,6 @@ def bounded_on_401(facts: Facts) -> Verdict:
 # -- the secret ----------------------------------------------------------------------------------------------------
 
 
-_SOURCE_OF = {"Python logging": "logging", "the program's stderr": "stderr"}  # log sources counted in lines too
-
-
 @scenario("secret-exposure", facts=("sources",))
 def _secret_exposure(s: Scene) -> None:
     """A 401 and a 400, then everything the integration wrote: its log, its exceptions' texts, its request log —
@@ -159,22 +163,8 @@ def _secret_exposure(s: Scene) -> None:
     if not h.exchanges_since(mark):
         s.missing("sources", "the integration sent no request, so there was nothing it could have logged")
         return
-    raw.append(("Python logging", logs.text("logging")))
-    if logs.of("stderr"):  # an exec: integration's program: its stderr is its log
-        raw.append(("the program's stderr", logs.text("stderr")))
-    request_log = getattr(integration, "request_log", None)
-    if callable(request_log):
-        raw.append(("request_log()", repr(request_log())))
-    s.evidence(
-        "scanned",
-        {
-            where: {
-                "bytes": len(text.encode()),
-                **({"lines": len(logs.of(_SOURCE_OF[where]))} if where in _SOURCE_OF else {}),
-            }
-            for where, text in raw
-        },
-    )
+    raw += _logs.sources(logs.lines, read_capability(integration, "request_log")[0]).items()
+    s.evidence("scanned", _logs.sizes(logs.lines, dict(raw)))
     marked = [[where, text.replace(pair.secret, SECRET).replace(pair.basic_token(), SECRET)] for where, text in raw]
     s.fact("sources", marked)
 
@@ -444,7 +434,7 @@ def _refusals(s: Scene) -> None:
             probe = s.probe(
                 "deposit()", lambda i: i.deposit(investor, bank, "3.00"), rule, method="POST", path_endswith="/deposits"
             )
-        s.fact(f"status-{status}", {"probe": probe, "code": code, "message": fault.message, "log": log_lines(logs)})
+        s.fact(f"status-{status}", {"probe": probe, "code": code, "message": fault.message, "log": tuple(logs.lines)})
 
 
 def _not_retried(refusals: Sequence[dict[str, Any]]) -> Verdict:

@@ -22,6 +22,7 @@ from bluum_readiness.checks._support import (
     PREFIXES,
     interrupts_kept,
     investor_events,
+    is_id,
     refusal_cause,
     twin_deliveries,
 )
@@ -121,7 +122,7 @@ class _Journey:
 
     def new_id(self, step: str, operation: str, value: Any) -> str:
         prefix = PREFIXES[operation]
-        if not isinstance(value, str) or not value.startswith(prefix + "_") or len(value) <= len(prefix) + 1:
+        if not is_id(value, operation):
             raise self.fail(
                 step,
                 f"{operation}() to return the new resource's id, prefixed '{prefix}_'",

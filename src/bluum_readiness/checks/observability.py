@@ -31,12 +31,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks import _logs
-from bluum_readiness.checks._support import DEPOSITS, INVESTOR, exception_text, twin_deliveries
+from bluum_readiness.checks._support import DEPOSITS, INVESTOR, exception_text, read_capability, twin_deliveries
 from bluum_readiness.checks.judge import Facts, Finding, Passed, Unjudged, Verdict, failure, judged
 from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity
-from bluum_readiness.harness import LogLine, guarded, poll
+from bluum_readiness.harness import LogLine, poll
 from bluum_readiness.proxy.faults import HangBeforeFault, ResetFault, StatusFault
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
@@ -113,14 +113,9 @@ def _record_logs(s: Scene, logs: LogCapture, secrets: Mapping[str, str]) -> None
 
 def _capability(s: Scene, name: str, secrets: Mapping[str, str], keep: Callable[[Any], bool] = bool) -> None:
     """What ``request_log()`` / ``alerts()`` returned (secrets marked) as the fact ``name``; missing without it."""
-    read = getattr(s.integration, name, None)
-    if not callable(read):
-        s.missing(name, f"the integration does not expose {name}() (an optional capability of the adapter)")
-        return
-    try:
-        found = guarded(name, read)()
-    except NotVerifiable as exc:
-        s.missing(name, exc.reason)
+    found, why = read_capability(s.integration, name)
+    if why is not None:
+        s.missing(name, why)
         return
     entries = [e for e in found if isinstance(e, dict) and keep(e)] if isinstance(found, list) else found
     s.fact(name, _marked(entries, secrets))
@@ -168,7 +163,7 @@ def _mixed_traffic(s: Scene) -> None:
     _record_logs(s, logs, secrets)
     facts = s.observation.facts
     lines = facts["log"]
-    s.evidence("scanned", _scanned(lines, _scanned_texts(lines, facts.get("request_log"), facts.get("alerts"))))
+    s.evidence("scanned", _logs.sizes(lines, _logs.sources(lines, facts.get("request_log"), facts.get("alerts"))))
 
 
 def _entry_problems(exchange: Exchange, entry: dict[str, Any] | None) -> list[str]:
@@ -454,9 +449,7 @@ def failures_logged(facts: Facts) -> Verdict:
     uses=("mixed-traffic.request_log", "mixed-traffic.alerts"),
 )
 def no_secrets_in_logs(facts: Facts) -> Verdict:
-    texts = _scanned_texts(
-        facts["mixed-traffic.log"], facts["mixed-traffic.request_log"], facts["mixed-traffic.alerts"]
-    )
+    texts = _logs.sources(facts["mixed-traffic.log"], facts["mixed-traffic.request_log"], facts["mixed-traffic.alerts"])
     if not any(texts.values()):
         return Unjudged(
             "the integration logged nothing (no Python log record, no stderr line, no request_log() or alerts()), so "
@@ -479,31 +472,6 @@ def no_secrets_in_logs(facts: Facts) -> Verdict:
         "webhook secrets",
         evidence={"where": leaks, "exchanges_seen": len(facts["mixed-traffic.exchanges"])},  # "exchanges": a list
     )
-
-
-def _scanned_texts(lines: Sequence[LogLine], request_log: Any, alerts: Any) -> dict[str, str]:
-    """Every text a secret could be in, by where it came from (what ``no-secrets-in-logs`` scans)."""
-    texts: dict[str, str] = {}
-    for value, where in ((request_log, "request_log()"), (alerts, "alerts()")):
-        if value is not None:
-            texts[where] = json.dumps(value, default=repr)
-    texts["Python logging"] = "\n".join(line.text for line in lines if line.source == "logging")
-    stderr = [line.text for line in lines if line.source == "stderr"]
-    if stderr:
-        texts["the program's stderr"] = "\n".join(stderr)
-    return texts
-
-
-def _scanned(lines: Sequence[LogLine], texts: Mapping[str, str]) -> dict[str, dict[str, int]]:
-    """How much of each source was scanned: bytes, and lines for the log sources (evidence, pass or not)."""
-    counted = {
-        "Python logging": sum(line.source == "logging" for line in lines),
-        "the program's stderr": sum(line.source == "stderr" for line in lines),
-    }
-    return {
-        where: {"bytes": len(text.encode()), **({"lines": counted[where]} if where in counted else {})}
-        for where, text in texts.items()
-    }
 
 
 # -- alerts --------------------------------------------------------------------------------------------------
@@ -828,25 +796,13 @@ def _personal_data(s: Scene) -> None:
         linked = h.invoke(lambda: integration.link_bank_account(investor, bank))
         if linked.error is not None:
             raised.append(("the exception raised by link_bank_account()", exception_text(linked.error)))
-        read = _capabilities(integration)
-    texts = _scanned_texts(logs.lines, *read)  # after the block: a program's stderr is added as it ends
+        read = [read_capability(integration, name)[0] for name in ("request_log", "alerts")]
+    texts = _logs.sources(logs.lines, *read)  # after the block: a program's stderr is added as it ends
     if not h.exchanges_since(mark):
         s.missing("sources", "the integration sent no request, so there was nothing it could have logged")
         return
     found = [[where, _marked(text, secrets)] for where, text in [*texts.items(), *raised]]
     s.fact("sources", found)
-
-
-def _capabilities(integration: Any) -> tuple[Any, Any]:
-    """What ``request_log()`` and ``alerts()`` returned (None without them, or when they raised)."""
-    read = []
-    for name in ("request_log", "alerts"):
-        method = getattr(integration, name, None)
-        try:
-            read.append(guarded(name, method)() if callable(method) else None)
-        except NotVerifiable:
-            read.append(None)
-    return read[0], read[1]
 
 
 @judged(

@@ -28,14 +28,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.calling import Call
+from bluum_readiness.checks._support import require_traffic, waits
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.harness import LogLine, json_like
-from bluum_readiness.integration import IntegrationError, describe_failure
+from bluum_readiness.integration import describe_failure
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 
 if TYPE_CHECKING:
-    from bluum_readiness.harness import Harness, LogCapture
+    from bluum_readiness.harness import Harness
 
 __all__ = ["SCENARIOS", "Observation", "Outcome", "Probe", "Scenario", "Scene", "scenario"]
 
@@ -95,8 +96,7 @@ class Probe:
     @property
     def waits_s(self) -> list[float]:
         """Seconds between the end of each attempt and the start of the next."""
-        pairs = zip(self.attempts, self.attempts[1:], strict=False)
-        return [max(0.0, b.started - a.finished) for a, b in pairs]
+        return waits(self.attempts)
 
     def attempts_text(self) -> str:
         """ "1 attempt", "3 attempts"."""
@@ -249,11 +249,7 @@ class Scene:
             outcome = h.invoke(lambda: run(integration), timeout=timeout, give_up=too_many)
             elapsed = h.clock() - began
         attempts = sorted(h.exchanges_since(mark, method=method, path_endswith=path_endswith), key=lambda x: x.seq)
-        if not attempts and outcome.ok:
-            raise IntegrationError(
-                f"{operation} succeeded but sent nothing through the suite's proxy: the integration must send every "
-                "Bluum call to IntegrationEnv.base_url (it looks hard-coded to another host)"
-            )
+        require_traffic(attempts, outcome, operation)
         return Probe(operation, Outcome.of(outcome), tuple(attempts), elapsed if outcome.finished else None)
 
     def capture_logs(self) -> Any:
@@ -270,11 +266,6 @@ def _probes(value: Any) -> Iterator[Probe]:
     elif isinstance(value, list | tuple):
         for inner in value:
             yield from _probes(inner)
-
-
-def log_lines(logs: LogCapture) -> tuple[LogLine, ...]:
-    """A capture's lines as a fact."""
-    return tuple(logs.lines)
 
 
 @dataclass(frozen=True)
