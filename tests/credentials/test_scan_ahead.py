@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from bluum_readiness.config import RunConfig
 from bluum_readiness.credentials.scan import prefetch_scan, scan_configured_ahead
@@ -23,7 +26,6 @@ def test_a_prefetched_scan_is_taken_once_then_the_folder_is_scanned_again(tmp_pa
 
 
 def test_a_scan_error_reaches_the_caller(tmp_path: Path) -> None:
-    import pytest
 
     from bluum_readiness.errors import ConfigError
 
@@ -31,3 +33,32 @@ def test_a_scan_error_reaches_the_caller(tmp_path: Path) -> None:
     prefetch_scan(config, tmp_path)
     with pytest.raises(ConfigError, match="does not exist"):
         scan_configured_ahead(config, tmp_path)
+
+
+def test_the_scan_ahead_never_copies_the_environment_another_thread_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest sets and deletes ``PYTEST_CURRENT_TEST`` in the main thread at every check; a background scan that
+    copied ``os.environ`` at that moment raised "dictionary changed size during iteration" (issue 24's intermittent
+    harness error). The scan's git commands take a copy made by the thread that started the scan."""
+    import os
+    import threading
+
+    from tests.credentials.gitrepo import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.commit("first", {"app.py": "print('hello')\n"})
+    repo.commit("second", {"client.py": PLANTED})
+    iterated_by: list[str] = []
+    original = os._Environ.__iter__
+
+    def recording(self: os._Environ[str]) -> Iterator[str]:
+        iterated_by.append(threading.current_thread().name)
+        return original(self)
+
+    monkeypatch.setattr(os._Environ, "__iter__", recording)
+    config = RunConfig(integration="not_importable_here:create")
+    prefetch_scan(config, repo.root)
+    result = scan_configured_ahead(config, repo.root)
+    assert result.history.status == "scanned" and result.history.commits == 2, result.history
+    assert "secret-scan-ahead" not in iterated_by, iterated_by

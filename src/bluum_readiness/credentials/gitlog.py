@@ -10,6 +10,8 @@ stops early says so (``Commits.error``, ``PatchReader.error``): the caller never
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
 import shutil
@@ -30,8 +32,36 @@ LOG_TIMEOUT_S = 600.0  # the whole `git log -p` read; past it the read stops, an
 _ESCAPES = {"a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
 
 
+_PINNED: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("git_environment", default=None)
+
+
+def environment_now() -> dict[str, str]:
+    """A copy of this process's environment, taken in the calling thread (pytest changes ``PYTEST_CURRENT_TEST`` in
+    the main thread at every test, so copying ``os.environ`` from another thread may raise "dictionary changed size
+    during iteration")."""
+    return dict(os.environ)
+
+
+@contextlib.contextmanager
+def pinned_environment(environment: dict[str, str]) -> Iterator[None]:
+    """git runs with ``environment`` (a copy ``environment_now`` took in the thread that started this one) inside
+    the block, in this thread: a background scan never reads ``os.environ`` while the main thread changes it."""
+    token = _PINNED.set(environment)
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
 def _environment() -> dict[str, str]:
-    return {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C"}
+    base = _PINNED.get()
+    return {
+        **(base if base is not None else os.environ),
+        "GIT_OPTIONAL_LOCKS": "0",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_PAGER": "cat",
+        "LC_ALL": "C",
+    }
 
 
 def _first_line(data: bytes) -> str:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bluum_readiness.credentials import gitlog
 from bluum_readiness.credentials.history import SHORT_ID, HistoryResult, Occurrence, scan_history
 from bluum_readiness.credentials.prefilter import Prefilter
 from bluum_readiness.credentials.scan_cache import ScanCache
@@ -819,9 +820,12 @@ def prefetch_scan(config: RunConfig, cwd: Path | None = None) -> None:
             return
         _AHEAD[key] = future
 
+    environment = gitlog.environment_now()  # here, in the thread that starts the scan
+
     def work() -> None:
         try:
-            future.set_result(scan_configured(config, here))
+            with gitlog.pinned_environment(environment):
+                future.set_result(scan_configured(config, here))
         except BaseException as exc:  # delivered to whoever takes the result
             future.set_exception(exc)
 
