@@ -48,9 +48,10 @@ if TYPE_CHECKING:
     from bluum_readiness.checks.observation import Observation, Scenario
 
 __all__ = [
+    "LOCAL_POLL_S",
+    "SIDE_BY_SIDE",
     "CredentialStore",
     "Harness",
-    "LOCAL_POLL_S",
     "LogCapture",
     "LogLine",
     "Target",
@@ -288,6 +289,10 @@ def guarded(name: str, read: Callable[..., T]) -> Callable[..., T]:
     return call
 
 
+SIDE_BY_SIDE = "(side by side)"
+"""The reader ``suite/prelude.py`` observes as: its observations are served to the checks that judge them."""
+
+
 class Harness:
     """One check's world. Use as a context manager; ``close`` closes the integrations it made.
 
@@ -381,6 +386,7 @@ class Harness:
         if not shared:
             entry = self._observations[key] = (self.factory, scenario.observe(self), set())
         assert entry is not None
+        ahead = SIDE_BY_SIDE in entry[2]  # observed by the run's prelude (suite/prelude.py)
         entry[2].add(reader)
         observation: Observation = entry[1]
         for field_name, value in copy.deepcopy(observation.evidence).items():
@@ -388,7 +394,13 @@ class Harness:
                 self.evidence.setdefault(field_name, []).extend(value)
             else:
                 self.evidence[field_name] = value
-        if shared:
+        if ahead:
+            self.evidence["shared_observation"] = {
+                "name": scenario.name,
+                "note": "observed at the start of the run, side by side with other scenarios that mostly wait (each "
+                "with its own integration, fault proxy and investor), and judged by this check",
+            }
+        elif shared:
             self.evidence["shared_observation"] = {
                 "name": scenario.name,
                 "note": "observed once in this run, by an earlier check, and judged by each check that reads it",

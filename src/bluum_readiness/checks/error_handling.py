@@ -346,7 +346,7 @@ def backoff_between_retries(facts: Facts) -> Verdict:
 # -- 429: Retry-After, bounds --------------------------------------------------------------------------------------
 
 
-@scenario("retry-after", facts=("probe",))
+@scenario("retry-after", facts=("probe",), side_by_side=True)
 def _retry_after(s: Scene) -> None:
     investor = s.h.active_investor()
     rule = FaultRule("retry-after", StatusFault(429, retry_after=1), method="GET", path=INVESTOR, first=1)
@@ -377,7 +377,7 @@ def honours_retry_after(facts: Facts) -> Verdict:
     )
 
 
-@scenario("persistent-429", facts=("probe", "bounds"))
+@scenario("persistent-429", facts=("probe", "bounds"), side_by_side=True)
 def _persistent_429(s: Scene) -> None:
     investor = s.h.active_investor()
     rule = FaultRule("persistent-429", StatusFault(429), method="GET", path=INVESTOR)
@@ -563,7 +563,7 @@ def retried_5xx(facts: Facts) -> Verdict:
 # -- timeouts ----------------------------------------------------------------------------------------------------------
 
 
-@scenario("timeout-once", facts=("probe",))
+@scenario("timeout-once", facts=("probe",), side_by_side=True)
 def _timeout_once(s: Scene) -> None:
     investor, bank = s.h.funded_investor()
     hang = HangBeforeFault(seconds=s.thresholds.request_timeout_s * 3)
@@ -597,7 +597,7 @@ def _timeout_bounds(request_timeout_s: float) -> tuple[float, float]:
     return limit, limit + max(request_timeout_s, 0.5)
 
 
-@scenario("hung-request", facts=("probe", "bounds"))
+@scenario("hung-request", facts=("probe", "bounds"), side_by_side=True)
 def _hung_request(s: Scene) -> None:
     """One request held silent well past the request timeout: how long the integration waited on it."""
     investor = s.h.active_investor()

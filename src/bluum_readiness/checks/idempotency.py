@@ -172,7 +172,7 @@ def unguessable_keys(facts: Facts) -> Verdict:
 # -- the same key on every retry ---------------------------------------------------------------------------------------
 
 
-@scenario("retried-deposits", facts=RETRY_FAULTS)
+@scenario("retried-deposits", facts=RETRY_FAULTS, side_by_side=True)
 def _retried_deposits(s: Scene) -> None:
     """A deposit whose first attempt meets each fault: the keys of its attempts."""
     investor, bank = s.h.funded_investor()
@@ -218,7 +218,7 @@ def same_key_on_retry(facts: Facts) -> Verdict:
 # -- exactly once through a storm -------------------------------------------------------------------------------------
 
 
-@scenario("storm", facts=("operations",), twin_only=True)
+@scenario("storm", facts=("operations",), twin_only=True, side_by_side=True)
 def _storm(s: Scene) -> None:
     """Three deposits and two withdrawals, each meeting a fault (post-commit timeouts, dropped responses, a 502);
     then the truth from the twin: the resources created with each amount and the ledger movements of each."""

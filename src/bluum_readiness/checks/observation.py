@@ -276,6 +276,7 @@ class Scenario:
     facts: tuple[str, ...]
     drive: Callable[[Scene], None]
     twin_only: bool = False
+    side_by_side: bool = False
 
     def observe(self, h: Harness) -> Observation:
         """Drive the integration once and return what was seen. ``NotVerifiable`` raised while driving (a sandbox
@@ -299,14 +300,20 @@ SCENARIOS: dict[str, Scenario] = {}
 
 
 def scenario(
-    name: str, *, facts: tuple[str, ...], twin_only: bool = False
+    name: str, *, facts: tuple[str, ...], twin_only: bool = False, side_by_side: bool = False
 ) -> Callable[[Callable[[Scene], None]], Scenario]:
-    """Register the decorated function as the scenario ``name`` that records ``facts``."""
+    """Register the decorated function as the scenario ``name`` that records ``facts``.
+
+    ``side_by_side=True`` says the scenario may be observed at the same time as others (``suite/prelude.py``): it
+    mostly *waits* (a withheld response, ``Retry-After``, a request timeout), works on its own investor through its
+    own fault rules, judges no statistics of its timings (a wait that only grows under load cannot pass wrongly),
+    reads no log and changes nothing the other checks share (credentials, webhooks, the twin's settings).
+    """
 
     def decorate(drive: Callable[[Scene], None]) -> Scenario:
         if name in SCENARIOS:
             raise ValueError(f"a scenario named {name!r} is already registered")
-        SCENARIOS[name] = made = Scenario(name, facts, drive, twin_only)
+        SCENARIOS[name] = made = Scenario(name, facts, drive, twin_only, side_by_side)
         return made
 
     return decorate

@@ -185,13 +185,16 @@ class SuiteSession:
         assert self.twin is not None, "the session is closed"
         return Target(origin=self.twin.origin, twin=True)
 
-    def harness(self) -> Harness:
+    def harness(self, proxy: ProxyServer | None = None) -> Harness:
+        """A fresh per-check world on the session's proxy, or on ``proxy`` (a scenario observed side by side with
+        others has its own, so its fault rules and exchanges are its own: ``suite/prelude.py``)."""
         assert self.proxy is not None, "the session is closed"
-        self.proxy.clear_faults()
-        virtual = self.proxy if isinstance(self.proxy, InProcessProxy) else None
+        if proxy is None:
+            self.proxy.clear_faults()
+        virtual = self.proxy if isinstance(self.proxy, InProcessProxy) and proxy is None else None
         h = Harness(
             target=self.target,
-            proxy=self.proxy,
+            proxy=proxy or self.proxy,
             factory=self.factory,
             credentials=self.credentials,
             config=self.config,
@@ -205,6 +208,10 @@ class SuiteSession:
         h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
         h.evidence["seed"] = self.config.seed
         return h
+
+    def own_proxy(self) -> ProxyServer:
+        """A started socket proxy of its own in front of the session's target (stop it when done)."""
+        return ProxyServer(self.target.base_url, pace=self._pace()).start()
 
     def _pace_request(self, request: httpx.Request) -> None:
         if self.limiter is not None:

@@ -1,0 +1,85 @@
+"""The prelude of a serial run: the scenarios that mostly wait, observed side by side before the first check.
+
+Several checks prove something by waiting: a response withheld past the integration's request timeout (the
+exactly-once storm, the same key on a retry), ``Retry-After: 1``, a request held silent, a persistent 429. One
+after another they cost a serial run about four seconds of doing nothing. Scenarios registered with
+``side_by_side=True`` (``checks/observation.py`` says what that promises) are observed here at the same time, each
+in a harness of its own — its own fault proxy in front of the twin, its own integration and investor — and kept in
+the session's store of observations, where the checks that judge them find them (``Harness.observe``; their
+evidence says they were observed side by side). Waiting together never makes a wait shorter, so no judge of them
+can pass on the overlap.
+
+Only where it is sound and pays: a serial run (one process; under xdist the workers already overlap the checks)
+against the embedded twin (a real environment's rate limit is the bound there), on the socket proxy. An
+observation that fails here for any reason is dropped: its checks then observe it themselves, in their turn, and
+report what happens as they always did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from bluum_readiness.checks.observation import SCENARIOS, Scenario
+from bluum_readiness.harness import SIDE_BY_SIDE
+
+if TYPE_CHECKING:
+    from bluum_readiness.checks.registry import Check
+    from bluum_readiness.suite.session import SuiteSession
+
+__all__ = ["observe_side_by_side", "side_by_side_scenarios"]
+
+
+def side_by_side_scenarios(checks: Iterable[Check]) -> list[Scenario]:
+    """The scenarios the ``checks`` judge that may be observed side by side, in the checks' order."""
+    names: dict[str, None] = {}
+    for check in checks:
+        if check.judge is None:
+            continue
+        for name in check.judge.scenarios:
+            if SCENARIOS[name].side_by_side:
+                names.setdefault(name, None)
+    return [SCENARIOS[name] for name in names]
+
+
+def observe_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -> list[str]:
+    """Observe ``scenarios`` at the same time into the session's store; the names of those observed (the others
+    failed and are left for their checks). Nothing happens for fewer than two, or where it is not sound (see the
+    module docstring)."""
+    if len(scenarios) < 2 or session.virtual_time or not session.target.twin:
+        return []
+    done: list[str] = []
+    names = [scenario.name for scenario in scenarios]
+    threads = [
+        threading.Thread(
+            target=_observe,
+            args=(session, scenario, [n for n in names if n != scenario.name], done),
+            name=f"side-by-side-{scenario.name}",
+        )
+        for scenario in scenarios
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done
+
+
+def _observe(session: SuiteSession, scenario: Scenario, beside: list[str], done: list[str]) -> None:
+    proxy = session.own_proxy()
+    try:
+        with session.harness(proxy) as h, contextlib.suppress(Exception):
+            began = time.monotonic()
+            observation = h.observe(scenario, reader=SIDE_BY_SIDE)
+            observation.evidence["side_by_side"] = {
+                "observed_in_s": round(time.monotonic() - began, 3),
+                "beside": beside,
+            }
+            with h.recording(observation.evidence):
+                h.keep_integration_output()
+            done.append(scenario.name)
+    finally:
+        proxy.stop()

@@ -1,0 +1,103 @@
+"""The prelude of a serial run (suite/prelude.py): the scenarios that mostly wait, observed side by side.
+
+Over real sockets, against the embedded twin: observed side by side, every judge of them reaches the verdict it
+reaches when its check observes alone — the reference and a correct client built differently pass, each known-bad
+integration is flagged by exactly its checks — and the evidence says how the observation was made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from bluum_readiness.checks import registry
+from bluum_readiness.checks.observation import SCENARIOS, Scenario, Scene
+from bluum_readiness.reference import create_fast
+from bluum_readiness.suite.prelude import observe_side_by_side, side_by_side_scenarios
+from bluum_readiness.suite.session import SuiteSession
+from tests.checks.judging import run_checks
+from tests.integrations.variants import KNOWN_BAD, correct_different
+
+# The checks whose scenarios are observed side by side, in the checklist's order.
+WAITING_CHECKS = (
+    "idempotency.same-key-on-retry",
+    "idempotency.exactly-once",
+    "error-handling.429-bounded",
+    "error-handling.429-retry-after",
+    "error-handling.request-timeout",
+    "error-handling.timeout-retried",
+)
+SIDE_BY_SIDE = {"retried-deposits", "storm", "persistent-429", "retry-after", "hung-request", "timeout-once"}
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[SuiteSession]:
+    s = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    yield s
+    s.close()
+
+
+def test_the_scenarios_observed_side_by_side_are_those_that_mostly_wait() -> None:
+    checks = list(registry)
+    chosen = side_by_side_scenarios(checks)
+    assert {s.name for s in chosen} == SIDE_BY_SIDE
+    assert [s.name for s in side_by_side_scenarios([registry.get("error-handling.429-retry-after")])] == ["retry-after"]
+    # none of them reads a log, the credentials or the webhooks the other checks share
+    assert not any(fact in {"log", "secrets", "sources"} for s in chosen for fact in s.facts)
+
+
+@pytest.mark.parametrize(
+    "name, factory, flagged",
+    [
+        ("reference", create_fast, set()),
+        ("correct_different", correct_different, set()),
+        ("ignores_retry_after", *KNOWN_BAD["ignores_retry_after"]),
+        ("new_key_per_retry", *KNOWN_BAD["new_key_per_retry"]),
+        ("no_request_timeout", *KNOWN_BAD["no_request_timeout"]),
+    ],
+)
+def test_observed_side_by_side_every_judge_reaches_its_verdict(
+    session: SuiteSession, name: str, factory: Callable[..., Any], flagged: set[str]
+) -> None:
+    session.factory = factory
+    observed = observe_side_by_side(session, side_by_side_scenarios(registry.get(c) for c in WAITING_CHECKS))
+    assert set(observed) == SIDE_BY_SIDE, observed
+    outcomes = run_checks(session, factory, WAITING_CHECKS)
+    failed = {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
+    assert failed == flagged & set(WAITING_CHECKS), outcomes
+    assert all(outcome == "passed" for check, outcome in outcomes.items() if check not in flagged), outcomes
+
+
+def test_a_check_shows_that_its_observation_was_made_side_by_side(session: SuiteSession) -> None:
+    session.factory = create_fast
+    observe_side_by_side(session, [SCENARIOS["retry-after"], SCENARIOS["persistent-429"]])
+    evidence: dict[str, Any] = {}
+    session.run(registry.get("error-handling.429-retry-after"), evidence)
+    assert "side by side" in evidence["shared_observation"]["note"]
+    assert evidence["side_by_side"]["beside"] == ["persistent-429"]
+    assert evidence["side_by_side"]["observed_in_s"] >= 0.95  # Retry-After: 1 was waited out
+    assert [x["status"] for x in evidence["exchanges"]][:2] == [429, 200]
+    # read again by the same check: it observes again, on its own
+    again: dict[str, Any] = {}
+    session.run(registry.get("error-handling.429-retry-after"), again)
+    assert "shared_observation" not in again and "side_by_side" not in again
+
+
+def test_a_scenario_that_fails_side_by_side_is_left_to_its_check(session: SuiteSession) -> None:
+    def breaks(s: Scene) -> None:
+        raise RuntimeError("the scenario broke")
+
+    session.factory = create_fast
+    broken = Scenario("breaks-side-by-side", ("x",), breaks, side_by_side=True)
+    assert observe_side_by_side(session, [broken, SCENARIOS["retry-after"]]) == ["retry-after"]
+    assert not any(key[0] == broken.name for key in session._observations)
+
+
+def test_nothing_is_observed_side_by_side_in_virtual_time() -> None:
+    s = SuiteSession.embedded("bluum_readiness.reference:create_fast", virtual_time=True)
+    try:
+        assert observe_side_by_side(s, [SCENARIOS["retry-after"], SCENARIOS["persistent-429"]]) == []
+    finally:
+        s.close()
