@@ -341,6 +341,7 @@ class Harness:
         self.rng = random.Random(self.config.seed)
         self.evidence: dict[str, Any] = {}
         self._integrations: list[Any] = []
+        self._prepared: list[Any] = []  # made ahead by prepare_integration, served first by integration()
         self._cleanups: list[Callable[[], Any]] = []
         self.webhook_secret = webhook_secret or WebhookSecret()
         self.webhook_secret.subscribe(self.secrets.add)
@@ -433,7 +434,10 @@ class Harness:
         self._cleanups.append(cleanup)
 
     def integration(self) -> Any:
-        """A fresh integration, made by the team's factory, pointed at the proxy (with ``factory_options``)."""
+        """A fresh integration, made by the team's factory, pointed at the proxy (with ``factory_options``); the one
+        ``prepare_integration`` made, when there is one."""
+        if self._prepared:
+            return self._prepared.pop(0)
         factory = self.factory
         if self._factory_options is not None:
             options = dict(self._factory_options())
@@ -450,6 +454,12 @@ class Harness:
         made = make_integration(factory, self.env())
         self._integrations.append(made)
         return made
+
+    def prepare_integration(self) -> None:
+        """Make the next ``integration()`` now (an ``exec:`` program started, a JVM warmed up), so that a scenario
+        observed side by side with others never times its integration while another one is starting."""
+        made = self.integration()
+        self._prepared.append(made)
 
     def capability(self, integration: Any, name: str) -> Any:
         """The optional capability (a method: ``guarded``), or NotVerifiable naming it."""

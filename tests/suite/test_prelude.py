@@ -101,3 +101,21 @@ def test_nothing_is_observed_side_by_side_in_virtual_time() -> None:
         assert observe_side_by_side(s, [SCENARIOS["retry-after"], SCENARIOS["persistent-429"]]) == []
     finally:
         s.close()
+
+
+def test_every_integration_is_started_before_any_scenario_begins(session: SuiteSession) -> None:
+    """A program starting (a JVM, say) never competes with another scenario's timed wait."""
+    events: list[str] = []
+
+    def factory(env: Any) -> Any:
+        events.append("made")
+        return create_fast(env)
+
+    def drive(s: Scene) -> None:
+        events.append("began")
+        s.fact("x", s.integration is not None)
+
+    session.factory = factory
+    scenarios = [Scenario(f"starts-{n}", ("x",), drive, side_by_side=True) for n in range(3)]
+    assert sorted(observe_side_by_side(session, scenarios)) == [s.name for s in scenarios]
+    assert events == ["made"] * 3 + ["began"] * 3, events

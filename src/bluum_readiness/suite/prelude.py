@@ -4,7 +4,8 @@ Several checks prove something by waiting: a response withheld past the integrat
 exactly-once storm, the same key on a retry), ``Retry-After: 1``, a request held silent, a persistent 429. One
 after another they cost a serial run about four seconds of doing nothing. Scenarios registered with
 ``side_by_side=True`` (``checks/observation.py`` says what that promises) are observed here at the same time, each
-in a harness of its own — its own fault proxy in front of the twin, its own integration and investor — and kept in
+in a harness of its own — its own fault proxy in front of the twin, its own integration and investor, every
+integration started before any scenario begins (a program starting never competes with a timed wait) — and kept in
 the session's store of observations, where the checks that judge them find them (``Harness.observe``; their
 evidence says they were observed side by side). Waiting together never makes a wait shorter, so no judge of them
 can pass on the overlap.
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
 
 __all__ = ["observe_side_by_side", "side_by_side_scenarios"]
 
+_READY_TIMEOUT_S = 60.0  # how long a scenario waits for the others' integrations to start (a broken one: less)
+
 
 def side_by_side_scenarios(checks: Iterable[Check]) -> list[Scenario]:
     """The scenarios the ``checks`` judge that may be observed side by side, in the checks' order."""
@@ -53,10 +56,11 @@ def observe_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -
         return []
     done: list[str] = []
     names = [scenario.name for scenario in scenarios]
+    ready = threading.Barrier(len(scenarios))
     threads = [
         threading.Thread(
             target=_observe,
-            args=(session, scenario, [n for n in names if n != scenario.name], done),
+            args=(session, scenario, [n for n in names if n != scenario.name], ready, done),
             name=f"side-by-side-{scenario.name}",
         )
         for scenario in scenarios
@@ -68,10 +72,16 @@ def observe_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -
     return done
 
 
-def _observe(session: SuiteSession, scenario: Scenario, beside: list[str], done: list[str]) -> None:
+def _observe(
+    session: SuiteSession, scenario: Scenario, beside: list[str], ready: threading.Barrier, done: list[str]
+) -> None:
     proxy = session.own_proxy()
     try:
         with session.harness(proxy) as h, contextlib.suppress(Exception):
+            try:
+                h.prepare_integration()  # every integration started before any scenario times one
+            finally:
+                ready.wait(timeout=_READY_TIMEOUT_S)
             began = time.monotonic()
             observation = h.observe(scenario, reader=SIDE_BY_SIDE)
             observation.evidence["side_by_side"] = {
