@@ -75,8 +75,10 @@ have)."""
 OTLP_QUIET_S = 0.25
 """For an integration that uses OpenTelemetry: how long no export must arrive, after the block, before its log
 records (which carry no request to wait for) are taken as all there — over two export intervals."""
-OTLP_SKEW_NS = 5_000_000
-"""Records that happened up to 5 ms before the block began still count as the block's (clocks read apart)."""
+OTLP_SKEW_NS = 100_000_000
+"""Records stamped up to 0.1 s before the block began still count as the block's: an SDK's clock may run apart from
+ours (Node's is its start time plus a monotonic count). An earlier block's records arrived during its own settle,
+which for an integration using OpenTelemetry lasts at least ``OTLP_QUIET_S``, so none is taken for this block's."""
 
 
 def poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float = POLL_S) -> Any:

@@ -1,6 +1,7 @@
 """Reading an integration's log as teams really write it: JSON lines (pino, winston, zap, structlog, OpenTelemetry
-attribute names), logfmt (Go's slog and logrus, ``key=value``), Python log records with structured extras, and
-plain text.
+attribute names), logfmt (Go's slog and logrus, ``key=value``), Python log records with structured extras, plain
+text, and the spans and log records it exported to the suite's OTLP receiver (``otlp span`` / ``otlp log`` lines
+whose fields are their attributes: the HTTP semantic conventions are among the aliases).
 
 ``read`` turns the captured ``LogLine``s into ``Entry``s: the line's text, its level on Python's scale when it
 says one, and — for structured lines — its fields, flattened to dotted keys (``{"http": {"request": {"method":
