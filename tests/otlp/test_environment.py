@@ -52,3 +52,30 @@ def test_applied_sets_the_variables_for_the_block_then_restores_the_environment(
     with applied({"OTEL_EXPORTER_OTLP_ENDPOINT": ENDPOINT, "OTEL_BSP_SCHEDULE_DELAY": "100"}, environ):
         assert environ == {"OTEL_EXPORTER_OTLP_ENDPOINT": ENDPOINT, "OTEL_BSP_SCHEDULE_DELAY": "100", "PATH": "/bin"}
     assert environ == {"OTEL_EXPORTER_OTLP_ENDPOINT": "https://team", "PATH": "/bin"}
+
+
+def test_an_in_process_factory_sees_the_variables_while_it_runs_and_the_process_keeps_its_own(monkeypatch):
+    import os
+
+    from bluum_readiness.reference import create_fast
+    from bluum_readiness.suite.session import SuiteSession
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector.example")
+    seen: dict[str, str | None] = {}
+
+    def factory(env, **options):
+        seen.update({name: os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_BSP_SCHEDULE_DELAY")})
+        return create_fast(env, **options)
+
+    session = SuiteSession.embedded(virtual_time=True)
+    try:
+        session.factory = factory
+        with session.harness() as h:
+            h.integration()
+        assert session.otlp is not None and session.otel is not None
+        assert seen == {"OTEL_EXPORTER_OTLP_ENDPOINT": session.otlp.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+        assert session.otel.replaced == ("OTEL_EXPORTER_OTLP_ENDPOINT",)
+    finally:
+        session.close()
+    assert os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] == "https://collector.example"
+    assert "OTEL_BSP_SCHEDULE_DELAY" not in os.environ
