@@ -37,6 +37,7 @@ from bluum_readiness.integration import (
     integration_language,
     make_integration,
 )
+from bluum_readiness.otlp import OtelEnvironment, OtlpReceiver, Span, applied, traceparent_span_id
 from bluum_readiness.protocol import ProgramIntegration
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
@@ -68,6 +69,17 @@ LOCAL_POLL_S = 0.005
 """How often a wait probes what answers in about a millisecond: the embedded twin (it ticks every 10 ms with its
 fast settings, so a 20 ms poll overshot a state change by ~10 ms on average, ~1 s of a full run's set-up), or
 the suite's own memory (the proxy's exchanges, an integration's operations)."""
+OTLP_SETTLE_S = 2.0
+"""The longest ``capture_logs`` waits for spans still in flight when its block ends (the SDKs export every
+``otlp.SCHEDULE_DELAY_MS``, 0.1 s, under the suite: they arrive in tenths of a second, and it stops as soon as they
+have)."""
+OTLP_QUIET_S = 0.25
+"""For an integration that uses OpenTelemetry: how long no export must arrive, after the block, before its log
+records (which carry no request to wait for) are taken as all there — over two export intervals."""
+OTLP_SKEW_NS = 100_000_000
+"""Records stamped up to 0.1 s before the block began still count as the block's: an SDK's clock may run apart from
+ours (Node's is its start time plus a monotonic count). An earlier block's records arrived during its own settle,
+which for an integration using OpenTelemetry lasts at least ``OTLP_QUIET_S``, so none is taken for this block's."""
 
 
 def poll(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float, interval: float = POLL_S) -> Any:
@@ -308,6 +320,8 @@ class Harness:
         ``transport`` and ``sleep``); called once per integration made.
     :param observations: where ``observe`` keeps what scenarios saw; a session passes one store to all its
         harnesses, so checks that judge the same behaviour observe it once. A fresh store when not given.
+    :param otlp: the session's OTLP receiver, with ``otel`` the ``OTEL_*`` variables each integration is started
+        with (``integration``); ``capture_logs`` reads the spans and log records it received. None: no receiver.
 
     Waits on the *target* (``wait_for``, ``poll``) stay on the real clock: the twin settles in real time.
     """
@@ -327,8 +341,12 @@ class Harness:
         sleep: Callable[[float], None] | None = None,
         factory_options: Callable[[], Mapping[str, Any]] | None = None,
         observations: dict[Any, Any] | None = None,
+        otlp: OtlpReceiver | None = None,
+        otel: OtelEnvironment | None = None,
     ) -> None:
         self.target = target
+        self.otlp = otlp
+        self.otel = otel
         self._observations = observations if observations is not None else {}
         self.clock: Callable[[], float] = clock if clock is not None else time.monotonic
         self.sleep: Callable[[float], None] = sleep if sleep is not None else time.sleep
@@ -451,7 +469,10 @@ class Harness:
             except ValueError:  # no signature to inspect: the call itself will tell
                 pass
             factory = functools.partial(self.factory, **options)
-        made = make_integration(factory, self.env())
+        with contextlib.ExitStack() as stack:
+            if self.otel is not None:  # an exec: program inherits them; an in-process SDK reads them as it is built
+                stack.enter_context(applied(self.otel.variables))
+            made = make_integration(factory, self.env())
         self._integrations.append(made)
         return made
 
@@ -502,11 +523,15 @@ class Harness:
     @contextlib.contextmanager
     def capture_logs(self) -> Iterator[LogCapture]:
         """The integration's log while the block runs: Python logging, then (when the block ends) what each
-        ``exec:`` integration wrote to stderr meanwhile."""
+        ``exec:`` integration wrote to stderr meanwhile, and the spans and log records that reached the OTLP
+        receiver (``otlp_settle``: waiting for those still in flight)."""
         handler = _ListHandler(sink := LogCapture(programs=len(self._programs())))
         root = logging.getLogger()
         old_level = root.level
         marks = {id(program): program.stderr.mark() for program in self._programs()}
+        otlp_mark = self.otlp.telemetry.mark() if self.otlp is not None else None
+        exchanges_mark = len(self.proxy.exchanges(settle=0)) if otlp_mark is not None else 0
+        started_ns = time.time_ns()
         root.addHandler(handler)
         root.setLevel(logging.DEBUG)
         try:
@@ -517,6 +542,29 @@ class Harness:
             for program in self._programs():
                 program.stderr.settle()
                 sink.lines += [LogLine("stderr", text) for text in program.stderr.since(marks.get(id(program), 0))]
+            if self.otlp is not None and otlp_mark is not None:
+                self._otlp_lines(sink, otlp_mark, exchanges_mark, started_ns)
+
+    def _otlp_lines(self, sink: LogCapture, mark: Any, exchanges_mark: int, started_ns: int) -> None:
+        """The spans and log records received since ``mark`` (that happened in the block), after waiting for the
+        span of every exchange of the block that carried a sampled ``traceparent`` (``OTLP_SETTLE_S`` at most)."""
+        assert self.otlp is not None
+        telemetry = self.otlp.telemetry
+        exchanges = self.proxy.exchanges(settle=0)[exchanges_mark:]
+        expected = {span for x in exchanges if (span := traceparent_span_id(x.header("traceparent")))}
+        settled = telemetry.settle(expected, timeout=OTLP_SETTLE_S, quiet_s=OTLP_QUIET_S)
+        received = telemetry.since(mark, not_before_ns=started_ns - OTLP_SKEW_NS)
+        sink.lines += [LogLine(**record.logged()._asdict()) for record in received]
+        if received or expected or (self.otel is not None and (self.otel.replaced or self.otel.kept)):
+            self.evidence["otlp"] = {
+                "endpoint": self.otlp.endpoint,
+                "received": {
+                    "spans": sum(isinstance(r, Span) for r in received),
+                    "log_records": sum(not isinstance(r, Span) for r in received),
+                },
+                **settled.to_dict(),
+                **({"environment": self.otel.to_dict()} if self.otel is not None else {}),
+            }
 
     def keep_integration_output(self, lines: int = 60) -> None:
         """Put the end of each ``exec:`` integration's stderr in the evidence (the report scrubs secrets)."""

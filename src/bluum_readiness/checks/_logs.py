@@ -1,6 +1,7 @@
 """Reading an integration's log as teams really write it: JSON lines (pino, winston, zap, structlog, OpenTelemetry
-attribute names), logfmt (Go's slog and logrus, ``key=value``), Python log records with structured extras, and
-plain text.
+attribute names), logfmt (Go's slog and logrus, ``key=value``), Python log records with structured extras, plain
+text, and the spans and log records it exported to the suite's OTLP receiver (``otlp span`` / ``otlp log`` lines
+whose fields are their attributes: the HTTP semantic conventions are among the aliases).
 
 ``read`` turns the captured ``LogLine``s into ``Entry``s: the line's text, its level on Python's scale when it
 says one, and — for structured lines — its fields, flattened to dotted keys (``{"http": {"request": {"method":
@@ -25,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bluum_readiness.harness import LogLine
+from bluum_readiness.otlp import LOG_SOURCE, SPAN_SOURCE
 from bluum_readiness.proxy.recorder import Exchange
 
 __all__ = [
@@ -175,8 +177,9 @@ _DURATION_TEXT = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:ns|us|µs|ms|s)?\s*$")
 class Entry:
     """One line of the integration's log, as the checks read it.
 
-    :param source: where it came from: ``logging`` (a Python record), ``stderr`` (a program's line), or
-        ``request_log()``.
+    :param source: where it came from: ``logging`` (a Python record), ``stderr`` (a program's line), ``otlp span``
+        or ``otlp log`` (a span or log record the integration exported to the suite's OTLP receiver: its attributes
+        are its fields), or ``request_log()``.
     :param text: the line as written (the formatted record for Python logging).
     :param fields: the line's fields, flattened, for a structured line (JSON, logfmt, a record's extras); None for
         plain text.
@@ -312,25 +315,35 @@ def _js_object(text: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+OPTIONAL_SOURCES = {
+    "stderr": "the program's stderr",
+    SPAN_SOURCE: "OpenTelemetry spans",
+    LOG_SOURCE: "OpenTelemetry log records",
+}
+"""The log sources named in a scan only when the integration wrote to them (its name in a finding)."""
+
+
 def sources(lines: Sequence[LogLine], request_log: Any = None, alerts: Any = None) -> dict[str, str]:
     """Every text the integration wrote, by where it came from — what the scans for a secret or personal data read:
-    ``request_log()`` and ``alerts()`` when given, Python logging, and a program's stderr when it wrote any."""
+    ``request_log()`` and ``alerts()`` when given, Python logging, and a program's stderr, the spans and the log
+    records it exported over OTLP (attributes, events, bodies, resource) when it wrote any."""
     texts: dict[str, str] = {}
     for value, where in ((request_log, "request_log()"), (alerts, "alerts()")):
         if value is not None:
             texts[where] = json.dumps(value, default=repr)
     texts["Python logging"] = "\n".join(line.text for line in lines if line.source == "logging")
-    stderr = [line.text for line in lines if line.source == "stderr"]
-    if stderr:
-        texts["the program's stderr"] = "\n".join(stderr)
+    for source, where in OPTIONAL_SOURCES.items():
+        written = [line.text for line in lines if line.source == source]
+        if written:
+            texts[where] = "\n".join(written)
     return texts
 
 
 def sizes(lines: Sequence[LogLine], texts: Mapping[str, str]) -> dict[str, dict[str, int]]:
-    """How much of each text was scanned: bytes, and lines for the log sources (evidence, pass or not)."""
+    """How much of each text was scanned: bytes, and lines (records) for the log sources (evidence, pass or not)."""
     counted = {
         "Python logging": sum(line.source == "logging" for line in lines),
-        "the program's stderr": sum(line.source == "stderr" for line in lines),
+        **{where: sum(line.source == source for line in lines) for source, where in OPTIONAL_SOURCES.items()},
     }
     return {
         where: {"bytes": len(text.encode()), **({"lines": counted[where]} if where in counted else {})}
@@ -392,8 +405,8 @@ def _entry(line: LogLine) -> Entry:
         prose = " ".join([_LOGFMT_PAIR.sub(" ", said).strip(), str((parsed or {}).get("msg") or "")]).strip()
     else:
         prose = said
-    level = line.level if line.source == "logging" else None
-    if level is None:
+    level = line.level  # a Python record's, an OTLP log record's severity or span's status; never a stderr line's
+    if level is None and line.source != "logging":
         level = _level(fields, text)
     return Entry(line.source, text, fields, level, kind, prose)
 

@@ -3,16 +3,19 @@ right reasons.
 
 - ``request-log``: every exchange the proxy saw is in ``request_log()`` — matched by X-Request-Id — with its
   method, path, status and a duration (retries, errors and faulted answers included); without ``request_log()``,
-  in the integration's log lines (Python logging, or a program's stderr: JSON, logfmt or plain text, read by
-  ``_logs``): one line carrying the exchange's X-Request-Id with its method, path and status, in fields or words
-  (and a duration on a JSON line or one giving them as fields); a finding names the nearest miss (a line that logs
-  the exchange without its X-Request-Id). Python records are captured at the root logger: when none but an HTTP
+  in the integration's log (Python logging, or a program's stderr: JSON, logfmt or plain text, read by ``_logs``;
+  and the spans and log records it exported to the suite's OTLP receiver, read with the HTTP semantic conventions):
+  one entry carrying the exchange's X-Request-Id with its method, path and status, in fields or words (and a
+  duration on a JSON line or one giving them as fields); a finding names the nearest miss (an entry that logs the
+  exchange without its X-Request-Id — for a span, "spans without their X-Request-Id", fixed by one header-capture
+  setting of the instrumentation). Python records are captured at the root logger: when none but an HTTP
   library's arrived, the fix names what hides a log from it (``propagate = False``, structlog's default
   configuration) — so do ``failures-logged``'s and ``no-secrets-in-logs``' when they saw none.
 - ``failures-logged``: exchanges that got no answer (a reset, a timeout) are logged with method, path and the
   failure, retried or not.
 - ``no-secrets-in-logs``: neither the API secret, its Basic token nor the webhook secret appear in the request
-  log, in anything logged through Python ``logging`` or a program's stderr, or in alerts; the evidence says how
+  log, in anything logged through Python ``logging`` or a program's stderr, in a span's or log record's
+  attributes, events or body, or in alerts; the evidence says how
   much was scanned, and a scan of nothing is not verifiable, never a pass.
 - ``alert-5xx``, ``alert-429``, ``alert-stuck-order``, ``alert-webhook-failure``: ``alerts()`` stays quiet in
   normal weather, then fires the named kind once its cause is in place (within ``alert_timeout_s``).
@@ -37,6 +40,7 @@ from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity
 from bluum_readiness.harness import LogLine, poll
+from bluum_readiness.otlp import LOG_SOURCE, SPAN_SOURCE
 from bluum_readiness.proxy.faults import HangBeforeFault, ResetFault, StatusFault
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
@@ -49,6 +53,18 @@ ITEM = "observability"
 BURST_5XX = 10  # a burst: this many 5xx answers within a few seconds
 HITS_429 = 3
 WITHOUT_ID = "logged without its X-Request-Id"
+SPAN_WITHOUT_ID = "in a span without its X-Request-Id"
+SPAN_FIX = (
+    "capture the response's X-Request-Id on your HTTP client spans — one setting of the instrumentation: Python "
+    "(httpx, requests, urllib3, aiohttp-client) OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE="
+    "x-request-id; Node's HttpInstrumentation headersToSpanAttributes: {client: {responseHeaders: "
+    "['x-request-id']}} (UndiciInstrumentation: headersToSpanAttributes: {responseHeaders: ['x-request-id']}); Go "
+    "otelhttp (no header option): a RoundTripper under otelhttp.NewTransport that sets "
+    "http.response.header.x-request-id on trace.SpanFromContext(req.Context()); Java agent "
+    "otel.instrumentation.http.client.capture-response-headers=X-Request-Id "
+    "(OTEL_INSTRUMENTATION_HTTP_CLIENT_CAPTURE_RESPONSE_HEADERS) — docs/opentelemetry.md; quote the request id to "
+    "Bluum support"
+)
 LOG_FIX = (
     "record one entry per HTTP exchange (every retry too) with method, path, status, the response's X-Request-Id "
     "and the duration; quote the request id to Bluum support"
@@ -64,8 +80,10 @@ ROOT_LOGGER_FIX = (
 
 def _python_log_unseen(lines: Sequence[LogLine], programs: int) -> bool:
     """A Python integration none of whose own log records reached the root logger (only an HTTP library's, or
-    none at all): what ``ROOT_LOGGER_FIX`` explains. Never an ``exec:`` program (its log is its stderr)."""
-    return not programs and not _logs.own_python_lines(lines)
+    none at all) and no span or log record over OTLP: what ``ROOT_LOGGER_FIX`` explains. Never an ``exec:`` program
+    (its log is its stderr)."""
+    exported = any(line.source in (SPAN_SOURCE, LOG_SOURCE) for line in lines)
+    return not programs and not exported and not _logs.own_python_lines(lines)
 
 
 def _fail(expected: str, observed: str, fix: str, **evidence: Any) -> ConformanceFailure:
@@ -210,8 +228,10 @@ def _log_line_problems(exchange: Exchange, entries: list[_logs.Entry]) -> tuple[
     shows_exchange = bool(judged) and judged[0][0] == ["no duration"]
     without_id = [e for e in entries if not e.mentions(request_id) and _logs.logs_without_id(e, exchange)]
     if without_id and not shows_exchange:
-        line = max(without_id, key=lambda e: e.structured)
-        return f"{_label(exchange)}: {WITHOUT_ID} ({line.describe(160)})", None
+        # a span first: its fix is one setting of the instrumentation
+        line = max(without_id, key=lambda e: (e.source == SPAN_SOURCE, e.structured))
+        what = SPAN_WITHOUT_ID if line.source == SPAN_SOURCE else WITHOUT_ID
+        return f"{_label(exchange)}: {what} ({line.describe(160)})", None
     if not judged:
         return f"{_label(exchange)}: no log line carries its X-Request-Id", None
     problems, nearest = judged[0]
@@ -222,6 +242,12 @@ def _log_line_problems(exchange: Exchange, entries: list[_logs.Entry]) -> tuple[
 
 
 def _headline(problems: list[str], exchanges: int) -> str:
+    in_spans = sum(SPAN_WITHOUT_ID in p for p in problems)
+    if in_spans:
+        return (
+            f"{in_spans} of {exchanges} exchanges are in spans without their X-Request-Id "
+            f"({len(problems)} problem(s) in all): "
+        )
     without_id = sum(WITHOUT_ID in p for p in problems)
     if without_id:
         return (
@@ -266,30 +292,35 @@ def request_log(facts: Facts) -> Verdict:
             elif line is not None:
                 matched.append({"exchange": _label(exchange), "line": line.describe()})
         evidence = {
-            "source": "log lines (no request_log())",
+            "source": "log lines, spans and log records (no request_log())",
             "scanned": _logs.scanned(lines),
             "exchanges": len(answered),
             "matched": matched[:20],
             "unmatched": problems[:50],
         }
-        where = "one log line per exchange the proxy saw, carrying its X-Request-Id"
+        where = "one log line (or span) per exchange the proxy saw, carrying its X-Request-Id"
         if not lines:
             problems.insert(
                 0,
-                "the integration wrote no log line at all (Python logging, or a program's stderr) and "
-                "has no request_log()",
+                "the integration wrote no log line at all (Python logging, a program's stderr, spans or log records "
+                "over OTLP) and has no request_log()",
             )
         elif _python_log_unseen(lines, programs):
             problems.insert(0, "no Python log record but an HTTP library's was captured, and there is no request_log()")
     if not problems:
         return Passed({"request_log": evidence})
     unseen = entries is None and _python_log_unseen(lines, programs)
+    if any(SPAN_WITHOUT_ID in p for p in problems):
+        cause, fix = "spans-without-request-id", SPAN_FIX
+    else:
+        cause = "request-id-not-logged" if any(WITHOUT_ID in p for p in problems) else "requests-not-logged"
+        fix = LOG_FIX + (ROOT_LOGGER_FIX if unseen else "")
     return Finding(
-        "request-id-not-logged" if any(WITHOUT_ID in p for p in problems) else "requests-not-logged",
+        cause,
         f"{where}, with method, path, status and the duration (required on JSON lines and lines that give the "
         "method, path or status as fields)",
         _headline(problems, len(answered)) + "; ".join(problems[:6]),
-        LOG_FIX + (ROOT_LOGGER_FIX if unseen else ""),
+        fix,
         evidence={"request_log": evidence, "problems": problems[:50]},
     )
 
@@ -452,7 +483,8 @@ def no_secrets_in_logs(facts: Facts) -> Verdict:
     texts = _logs.sources(facts["mixed-traffic.log"], facts["mixed-traffic.request_log"], facts["mixed-traffic.alerts"])
     if not any(texts.values()):
         return Unjudged(
-            "the integration logged nothing (no Python log record, no stderr line, no request_log() or alerts()), so "
+            "the integration logged nothing (no Python log record, no stderr line, no span or log record over OTLP, "
+            "no request_log() or alerts()), so "
             "there was nothing to scan for secrets — a scan of nothing is not a pass"
             + (
                 ROOT_LOGGER_FIX

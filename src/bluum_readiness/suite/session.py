@@ -5,6 +5,11 @@ its own proxy and, in embedded mode, its own in-memory twin (no state is shared 
 limit is raised for speed). Against a real environment every worker's proxy and setup client draw from the
 run's shared rate limiter.
 
+Every session also runs an OTLP/HTTP receiver on 127.0.0.1 (a free port; always on: it costs a few milliseconds
+and one idle thread), and each integration a harness starts gets the ``OTEL_*`` variables that point an
+OpenTelemetry SDK at it (``otlp.environment``, computed once from the environment the session started in), so
+spans and log records are a log source for the observability checks (docs/opentelemetry.md).
+
 ``virtual_time=True`` (the project's own tests, embedded twin only) puts an ``InProcessProxy`` in front of the
 twin instead of the socket ``ProxyServer``: integrations are built with its transport and sleep, and the checks
 measure and bound them on its virtual clock, so backoff, Retry-After and timeouts cost no real time.
@@ -13,6 +18,7 @@ measure and bound them on its virtual clock, so backoff, Retry-After and timeout
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +30,7 @@ from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
 from bluum_readiness.failures import NotApplicable, NotVerifiable
 from bluum_readiness.harness import CredentialStore, Harness, WebhookSecret
 from bluum_readiness.integration import Credentials, IntegrationEnv
+from bluum_readiness.otlp import OtelEnvironment, OtlpReceiver, otel_environment
 from bluum_readiness.proxy.inprocess import InProcessProxy
 from bluum_readiness.proxy.server import ProxyServer
 from bluum_readiness.redaction import Secrets
@@ -92,6 +99,8 @@ class SuiteSession:
         self.limiter = limiter if limiter is not None else run.limiter()
         self.twin: TwinServer | None = None
         self.proxy: ProxyServer | InProcessProxy | None = None
+        self.otlp: OtlpReceiver | None = None
+        self.otel: OtelEnvironment | None = None
         self._observations: dict[Any, Any] = {}  # Harness.observe, shared by this session's checks
         self._webhooks_checked: Any = None  # the factory whose webhook_url was looked at (_no_webhook_url)
         remote = run.target
@@ -120,6 +129,8 @@ class SuiteSession:
                 self.proxy = InProcessProxy(self.target.base_url).start()
             else:
                 self.proxy = ProxyServer(self.target.base_url, pace=self._pace()).start()
+            self.otlp = OtlpReceiver().start()
+            self.otel = otel_environment(self.otlp.endpoint, os.environ)
         except BaseException:
             self.close()
             raise
@@ -204,6 +215,8 @@ class SuiteSession:
             sleep=virtual.sleep if virtual else None,
             factory_options=virtual.integration_options if virtual else None,
             observations=self._observations,
+            otlp=self.otlp,
+            otel=self.otel,
         )
         h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
         h.evidence["seed"] = self.config.seed
@@ -250,6 +263,9 @@ class SuiteSession:
         self._webhooks_checked = self.factory
 
     def close(self) -> None:
+        if self.otlp is not None:
+            self.otlp.stop()
+            self.otlp = None
         if self.proxy is not None:
             self.proxy.stop()
             self.proxy = None

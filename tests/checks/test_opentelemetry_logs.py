@@ -1,0 +1,95 @@
+"""Spans and log records exported over OTLP are a log source for the observability checks, with the real
+OpenTelemetry SDK: a Python integration (``tests/integrations/program/otel_adapter.py``, run as an ``exec:``
+program, so the ``OTEL_*`` variables reach it as they would a team's) instrumented with ``opentelemetry-sdk``, the
+OTLP/HTTP exporter and the httpx instrumentation passes the log checks with its stderr empty; without the header
+capture it fails request-log with "spans without their X-Request-Id"; with the API secret in a span attribute it
+fails no-secrets-in-logs; its request log exported as log records passes request-log on those.
+
+The session starts with a team's own ``OTEL_EXPORTER_OTLP_ENDPOINT`` (a closed port) in its environment: the spans
+arriving at all proves the suite replaced it, and the evidence says so."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bluum_readiness.checks import registry
+from bluum_readiness.failures import ConformanceFailure
+from bluum_readiness.protocol import ProgramFactory
+from bluum_readiness.suite.session import SuiteSession
+from tests.protocol.conftest import PROGRAM_DIR
+
+LOG_CHECKS = ("observability.request-log", "observability.failures-logged", "observability.no-secrets-in-logs")
+TEAM_ENDPOINT = "http://127.0.0.1:9"  # a team's collector, unreachable here
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[SuiteSession]:
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", TEAM_ENDPOINT)
+        s = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    yield s
+    s.close()
+
+
+def otel_program(variant: str) -> ProgramFactory:
+    return ProgramFactory(f"{sys.executable} {PROGRAM_DIR / 'otel_adapter.py'} --variant={variant}")
+
+
+def run(session: SuiteSession, check_id: str) -> tuple[str, dict[str, Any], ConformanceFailure | None]:
+    evidence: dict[str, Any] = {}
+    try:
+        session.run(registry.get(check_id), evidence)
+    except ConformanceFailure as exc:
+        return "failed", evidence, exc
+    return "passed", evidence, None
+
+
+def test_an_integration_logging_only_spans_passes_the_log_checks_with_its_stderr_empty(session):
+    session.factory = otel_program("capture")
+    programs, seen = [], {}
+    for check_id in LOG_CHECKS:
+        outcome, evidence, failure = run(session, check_id)
+        assert outcome == "passed", (check_id, failure)
+        seen[check_id] = evidence
+        programs += evidence.get("integration_stderr", [])  # a check that judged a shared observation started none
+        otlp = evidence["otlp"]
+        assert otlp["received"]["spans"] > 0 and otlp["spans_missing"] == 0
+        assert otlp["environment"]["replaced"] == ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+        assert TEAM_ENDPOINT not in str(otlp)
+    assert len(programs) == 2 and all(program["bytes"] == 0 for program in programs), programs  # one per scenario
+    judged = seen["observability.request-log"]["request_log"]
+    # no stderr line (the suite's own process logs httpx records of its own: never the program's)
+    assert "stderr" not in judged["scanned"] and judged["scanned"]["otlp span"]["lines"] >= 5, judged["scanned"]
+    assert judged["matched"] and all(m["line"].startswith("otlp span: ") for m in judged["matched"])
+    matched = seen["observability.failures-logged"]["failures_logged"]["matched"]
+    assert len(matched) == 2 and all('"status": "ERROR"' in m["line"] for m in matched), matched
+
+
+def test_spans_without_the_captured_header_fail_request_log_naming_the_setting(session):
+    session.factory = otel_program("no-header-capture")
+    outcome, _, failure = run(session, "observability.request-log")
+    assert outcome == "failed" and failure is not None
+    assert failure.cause == "spans-without-request-id"
+    assert "exchanges are in spans without their X-Request-Id" in str(failure)
+    assert "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE=x-request-id" in failure.fix
+    assert "headersToSpanAttributes" in failure.fix and "capture-response-headers" in failure.fix
+
+
+def test_the_api_secret_in_a_span_attribute_fails_no_secrets_in_logs(session):
+    session.factory = otel_program("secret-attribute")
+    outcome, _, failure = run(session, "observability.no-secrets-in-logs")
+    assert outcome == "failed" and failure is not None
+    assert "the API secret in OpenTelemetry spans" in str(failure)
+    assert session.credentials.current.secret not in str(failure.evidence)
+
+
+def test_a_request_log_exported_as_log_records_passes_request_log(session):
+    session.factory = otel_program("log-records")
+    outcome, evidence, failure = run(session, "observability.request-log")
+    assert outcome == "passed", failure
+    assert evidence["otlp"]["received"]["log_records"] > 0
+    assert all(m["line"].startswith("otlp log: ") for m in evidence["request_log"]["matched"])
