@@ -776,11 +776,20 @@ def _settled(
 
 
 def _phase(events: Sequence[Mapping[str, Any]], by_event: Mapping[str, Any], applied: Sequence[str]) -> dict[str, Any]:
-    """One phase of the journey as a fact: the events the twin emitted, its deliveries of them (by event id) and
-    what the receiver applied (``processed_events()``)."""
+    """One phase of the journey as a fact: the events the twin emitted, its deliveries of them (by event id: their
+    status and each attempt's answer; the evidence keeps them whole) and what the receiver applied
+    (``processed_events()``)."""
+    deliveries = {
+        event_id: {
+            "status": d.get("status"),
+            "attempt_count": d.get("attempt_count", len(d.get("attempts", []))),
+            "attempts": [{"status_code": a.get("status_code"), "error": a.get("error")} for a in d.get("attempts", [])],
+        }
+        for event_id, d in by_event.items()
+    }
     return {
         "events": [{"id": e["id"], "event": e["event"]} for e in events],
-        "deliveries": dict(by_event),
+        "deliveries": deliveries,
         "applied": list(applied),
     }
 
