@@ -7,12 +7,13 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import pytest
 
-from bluum_readiness.checks import lifecycle, registry
+from bluum_readiness.checks import registry
 from bluum_readiness.checks._support import Call, call, interrupts_kept
+from bluum_readiness.checks.judge import Finding, judge
+from bluum_readiness.checks.observation import Observation, Outcome
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
@@ -104,18 +105,21 @@ def test_error_paths_says_what_a_path_was_refused_for_instead(session, name, ref
 
 
 @pytest.mark.parametrize(
-    ("outcome", "observed"),
+    ("outcome", "observed", "cause"),
     [
-        (Call(finished=False), "the call had not returned when the suite gave up waiting"),
-        (Call(error=ValueError("no such investor")), "the call raised ValueError: no such investor"),
+        (Call(finished=False), "the call had not returned when the suite gave up waiting", "call-never-returns"),
+        (
+            Call(error=ValueError("no such investor")),
+            "the call raised ValueError: no such investor",
+            "operation-refused",
+        ),
     ],
 )
-def test_a_journey_step_that_fails_says_what_the_call_did_once(monkeypatch, outcome, observed):
-    h = SimpleNamespace(thresholds=Thresholds(settle_timeout_s=0.1), invoke=lambda operation, timeout: outcome)
-    journey = lifecycle._Journey(h)  # type: ignore[arg-type]
-    with pytest.raises(AssertionError) as caught:
-        journey.run("withdraw", lambda: None)
-    assert caught.value.observed == observed  # type: ignore[attr-defined]
+def test_a_journey_step_that_fails_says_what_the_call_did_once(outcome, observed, cause):
+    failed = {"step": "withdraw", "kind": "ran", "outcome": Outcome.of(outcome)}
+    journey = Observation("journey", {"journey": {"steps": [failed], "skipped": [], "complete": False}})
+    finding = judge(registry.get("lifecycle.full-journey").judge, {"journey": journey})  # type: ignore[arg-type]
+    assert isinstance(finding, Finding) and finding.observed == observed and finding.cause == cause
 
 
 @pytest.mark.parametrize("nth", [0, 3])
