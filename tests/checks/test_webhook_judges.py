@@ -9,13 +9,13 @@ from __future__ import annotations
 import pytest
 
 from bluum_readiness.checks import registry
-from bluum_readiness.checks.judge import Finding, Passed, Unjudged, judge
+from bluum_readiness.checks.judge import Finding, Unjudged, judge
 from bluum_readiness.checks.observation import SCENARIOS, Observation
 from tests.checks import recorded
 from tests.integrations import webhook_variants
 
-CHECKS = [c for c in registry.for_item("webhooks")]
-NV = "not verifiable"
+CHECKS = registry.for_item("webhooks")
+NV = recorded.NV
 
 #: recorded integration -> the checks that do not pass, each with the cause it names (or NV); every other check
 #: whose scenarios were recorded for it passes.
@@ -65,24 +65,7 @@ EXPECTED: dict[str, dict[str, str]] = {
 
 
 def _verdicts(observations: dict[str, Observation]) -> dict[str, str]:
-    """Check id -> "passed", NV or the cause its finding names, for every webhooks check whose scenarios were
-    recorded."""
-    verdicts: dict[str, str] = {}
-    for check in CHECKS:
-        spec = check.judge
-        assert spec is not None, check.id
-        if not set(spec.scenarios) <= set(observations):
-            continue
-        verdict = judge(spec, observations)
-        if verdict is None or isinstance(verdict, Passed):
-            verdicts[check.id] = "passed"
-        elif isinstance(verdict, Unjudged):
-            verdicts[check.id] = NV
-        else:
-            assert isinstance(verdict, Finding) and verdict.cause, verdict
-            verdict.failure()  # a catalogued cause, a finding every output can show
-            verdicts[check.id] = verdict.cause
-    return verdicts
+    return recorded.verdicts(observations, CHECKS)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

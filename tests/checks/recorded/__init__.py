@@ -9,9 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bluum_readiness.checks.judge import Finding, Passed, Unjudged, judge
 from bluum_readiness.checks.observation import Observation
+from bluum_readiness.checks.registry import Check
 
 HERE = Path(__file__).parent
+NV = "not verifiable"
 
 
 def load(name: str) -> dict[str, Observation]:
@@ -36,3 +39,24 @@ def dumps(value: Any, indent: int = 0) -> str:
     if isinstance(value, list) and any(isinstance(v, dict | list) and v for v in value):
         return "[\n" + ",\n".join(f"{inner}{dumps(v, indent + 1)}" for v in value) + f"\n{pad}]"
     return json.dumps(value)
+
+
+def verdicts(observations: dict[str, Observation], checks: list[Check]) -> dict[str, str]:
+    """Check id -> "passed", NV or the cause its finding names, for each of ``checks`` whose scenarios were all
+    recorded in ``observations``."""
+    found: dict[str, str] = {}
+    for check in checks:
+        spec = check.judge
+        assert spec is not None, check.id
+        if not set(spec.scenarios) <= set(observations):
+            continue
+        verdict = judge(spec, observations)
+        if verdict is None or isinstance(verdict, Passed):
+            found[check.id] = "passed"
+        elif isinstance(verdict, Unjudged):
+            found[check.id] = NV
+        else:
+            assert isinstance(verdict, Finding) and verdict.cause, verdict
+            verdict.failure()  # a catalogued cause, a finding every output can show
+            found[check.id] = verdict.cause
+    return found

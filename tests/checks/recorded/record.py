@@ -12,10 +12,11 @@ from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv, load_factory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.recorded import HERE, dumps
-from tests.integrations import webhook_variants
+from tests.integrations import lifecycle_variants, webhook_variants
 
 DELIVERIES = ("webhook-deliveries",)
 ALL_WEBHOOKS = ("webhook-endpoint", "webhook-deliveries", "webhook-journey")
+JOURNEY = ("journey",)
 
 
 def _status_only(env: IntegrationEnv) -> Any:
@@ -27,13 +28,30 @@ def _status_only(env: IntegrationEnv) -> Any:
     return made
 
 
+def _lifecycle_bad(name: str) -> Callable[[IntegrationEnv], Any]:
+    return lifecycle_variants.KNOWN_BAD[name][0]
+
+
 def _webhook_bad(name: str) -> Callable[[IntegrationEnv], Any]:
     return {**webhook_variants.KNOWN_BAD, **webhook_variants.KNOWN_BAD_SLOW}[name][0]
 
 
 #: name -> (factory, the scenarios recorded, the latency threshold the session holds receivers to)
 RECORDINGS: dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple[str, ...], float]] = {
-    "reference": (lambda: load_factory("bluum_readiness.reference:create_fast"), ALL_WEBHOOKS, 2.0),
+    "reference": (
+        lambda: load_factory("bluum_readiness.reference:create_fast"),
+        (*ALL_WEBHOOKS, *JOURNEY, "journey-webhooks"),
+        2.0,
+    ),
+    "correct_different": (lambda: load_factory("tests.integrations.variants:correct_different"), JOURNEY, 2.0),
+    "double_submits_buys": (lambda: _lifecycle_bad("double_submits_buys"), (*JOURNEY, "money"), 2.0),
+    "double_submits_sells": (lambda: _lifecycle_bad("double_submits_sells"), ("money",), 2.0),
+    "order_events_only": (lambda: _lifecycle_bad("order_events_only"), ("journey-webhooks",), 2.0),
+    **{
+        name: ((lambda name=name: _lifecycle_bad(name)), JOURNEY, 2.0)  # type: ignore[misc]
+        for name in ("deposit_returns_investor_id", "ignores_manual_banks", "cancel_is_a_noop")
+    },
+    "no_key_on_withdrawals": (lambda: _lifecycle_bad("no_key_on_withdrawals"), JOURNEY, 2.0),
     "status_only": (lambda: _status_only, DELIVERIES, 2.0),
     "slow_ack": (lambda: _webhook_bad("slow_ack"), DELIVERIES, 0.3),
     "plain_http": (lambda: _webhook_bad("plain_http"), ALL_WEBHOOKS, 2.0),
@@ -60,7 +78,7 @@ RECORDINGS: dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple
 
 def record(name: str) -> None:
     factory, scenarios, threshold = RECORDINGS[name]
-    session = SuiteSession.embedded(thresholds=Thresholds(webhook_latency_threshold_s=threshold, settle_timeout_s=2.0))
+    session = SuiteSession.embedded(thresholds=Thresholds(webhook_latency_threshold_s=threshold, settle_timeout_s=1.0))
     session.factory = factory()
     observed: dict[str, Any] = {}
     try:
