@@ -294,6 +294,7 @@ def _sent(case: Case, attempts: Sequence[Attempt], ids: Sequence[str] | None = N
     copy whose effect is counted under the original), and what each send got."""
     return {
         "case": case.name,
+        "description": case.description,
         "expect": case.expect,
         "ids": list(_ids(case) if ids is None else ids),
         "attempts": [a.to_dict() for a in attempts],
@@ -350,11 +351,10 @@ def _webhook_deliveries(s: Scene) -> None:
     first = rig.send(original.delivery)
     groups["replay"] = [_sent(original, [first]), _sent(replay, [rig.send(replay.delivery)], ids=())]
     if rig.processed is not None:  # without effects, copies answered 2xx say nothing: not sent
-        twice = sender.delivery(label="sequential-duplicate")
-        sequential = Case("sequential-duplicate", "one event 3 times in a row", twice, "accept")
-        concurrent = Case(
-            "concurrent-duplicate", "one event 5 times at once", sender.delivery(label="concurrent-duplicate"), "accept"
-        )
+        repeated = sender.delivery(label="sequential-duplicate")
+        simultaneous = sender.delivery(label="concurrent-duplicate")
+        sequential = Case("sequential-duplicate", "one event 3 times in a row", repeated, "accept")
+        concurrent = Case("concurrent-duplicate", "one event 5 times at once", simultaneous, "accept")
         in_row = [rig.send(sequential.delivery) for _ in range(3)]
         at_once = rig.send_concurrently([concurrent.delivery] * 5)
         groups["duplicates"] = [_sent(sequential, in_row), _sent(concurrent, at_once)]
@@ -508,12 +508,12 @@ def timestamp_tolerance(facts: Facts) -> Verdict:
             " (it accepts deliveries with bad signatures too, so whether it checks the timestamp could not be judged "
             "apart: see webhooks.signature-verified)"
         )
-    described = [c["case"] for c in cases]
+    described = "; ".join(f"{c['case']}: {c['description']}" for c in cases)
     return Finding(
         _cause(problems, accepted="signature-not-verified" if unverified else "stale-timestamps-accepted"),
-        f"4xx and no effect for deliveries signed outside the tolerance, before or after now ({', '.join(described)})",
+        f"4xx and no effect for deliveries signed outside the timestamp tolerance, past or future ({described})",
         observed,
-        "reject a signature timestamp further from now than the tolerance (5 minutes by default), both ways",
+        "reject a signature timestamp further from now than the tolerance, both ways",
         evidence=_deliveries(cases),
     )
 

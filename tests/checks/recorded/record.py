@@ -48,7 +48,7 @@ RECORDINGS: dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple
     "double_submits_sells": (lambda: _lifecycle_bad("double_submits_sells"), ("money",), 2.0),
     "order_events_only": (lambda: _lifecycle_bad("order_events_only"), ("journey-webhooks",), 2.0),
     **{
-        name: ((lambda name=name: _lifecycle_bad(name)), JOURNEY, 2.0)  # type: ignore[misc]
+        name: ((lambda name=name: _lifecycle_bad(name)), JOURNEY, 2.0)
         for name in ("deposit_returns_investor_id", "ignores_manual_banks", "cancel_is_a_noop")
     },
     "no_key_on_withdrawals": (lambda: _lifecycle_bad("no_key_on_withdrawals"), JOURNEY, 2.0),
@@ -62,7 +62,7 @@ RECORDINGS: dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple
         2.0,
     ),
     **{
-        name: ((lambda name=name: _webhook_bad(name)), DELIVERIES, 2.0)  # type: ignore[misc]
+        name: ((lambda name=name: _webhook_bad(name)), DELIVERIES, 2.0)
         for name in (
             "no_signature_check",
             "no_timestamp_check",
