@@ -164,3 +164,11 @@ def test_webhook_events_name_the_cause_of_what_they_saw():
     refused = [{**delivered[0], "status": "failed"}, delivered[1]]
     assert getattr(verdict(["evt_2"], refused), "cause", None) == "valid-delivery-refused"
     assert isinstance(verdict([], [], []), Unjudged)
+
+
+def test_a_cancel_never_sent_reads_as_such_and_its_trail_claims_no_cancelled_order():
+    finding = judge(_spec("lifecycle.full-journey"), recorded.load("cancel_is_a_noop"))
+    assert isinstance(finding, Finding) and finding.cause == "operation-not-performed"
+    assert finding.expected.startswith("step 'order cancelled': order ord_") and "cancelled" in finding.expected
+    last = finding.evidence["journey"][-1]
+    assert last["step"] == "order cancelled" and last["outcome"] == "failed" and "status" not in last

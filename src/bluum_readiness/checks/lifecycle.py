@@ -290,6 +290,9 @@ def _step_finding(record: Mapping[str, Any]) -> Finding | None:
 def _trail(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The journey as the evidence shows it: each step with the ids and statuses it reached."""
     trail = [{"step": r["step"], **{k: r[k] for k in TRAIL if k in r}} for r in records]
+    for entry, record in zip(trail, records, strict=True):
+        if record["kind"] == "polled" and not record["reached"]:
+            entry.pop("status", None)  # the status it waited for, never reached
     if records and _step_finding(records[-1]) is not None:
         trail[-1]["outcome"] = "failed"
     return trail
