@@ -110,12 +110,7 @@ KNOWN_BAD_JS: dict[str, tuple[tuple[str, ...], set[str], Callable[[IntegrationEn
     "no-withdrawal-key": (
         ("idempotency", "lifecycle"),
         # lifecycle.error-paths: its withdrawal "above the balance" is refused for the missing key, not the balance
-        {
-            "idempotency.key-on-every-transfer",
-            "lifecycle.full-journey",
-            "lifecycle.webhook-events",
-            "lifecycle.error-paths",
-        },
+        {"idempotency.key-on-every-transfer", "lifecycle.full-journey", "lifecycle.error-paths"},
         python_with(key_mode="deposits_only"),
     ),
     "logs-secret": (
@@ -156,6 +151,11 @@ TIMED = {
 }
 
 
+#: What a known-bad variant leaves not verifiable: its journey's withdrawal is refused for the missing key, so the
+#: webhook events of that journey could not follow (lifecycle.full-journey judges the journey, naming the cause).
+UNJUDGED = {"no-withdrawal-key": {"lifecycle.webhook-events"}}
+
+
 def judged_checks(items_: tuple[str, ...], expected: set[str]) -> tuple[str, ...]:
     """The checks of ``items_`` a known-bad variant is judged on: every one it must fail, and the untimed ones with
     something to judge (not the alert checks) that it must pass."""
@@ -179,7 +179,9 @@ def test_a_known_bad_javascript_integration_fails_exactly_its_checks_as_a_python
     judged_on, expected, python_twin = KNOWN_BAD_JS[variant]
     outcomes = run_checks(known_bad_session, acme(node, variant), judged_checks(judged_on, expected))
     assert by_status(outcomes, "failed") == expected, outcomes
-    assert by_status(outcomes, "passed") == set(outcomes) - expected, outcomes
+    unjudged = UNJUDGED.get(variant, set())
+    assert by_status(outcomes, "not_verifiable") == unjudged, outcomes
+    assert by_status(outcomes, "passed") == set(outcomes) - expected - unjudged, outcomes
     for check in expected:
         assert f"[{check.split('.')[0]}] {check}" in outcomes[check]
     # the same defect written in Python is flagged by the same checks (run on those checks only: the rest of its

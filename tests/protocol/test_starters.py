@@ -76,7 +76,6 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[str]]] = {
         {
             "idempotency.key-on-every-transfer",
             "lifecycle.full-journey",
-            "lifecycle.webhook-events",
             "lifecycle.error-paths",  # its withdrawal "above the balance" is refused for the missing key
         },
     ),
@@ -142,4 +141,7 @@ def test_a_known_bad_variant_of_the_example_fails_exactly_its_checks(known_bad_s
         checks = (*sorted(expected), JAVA_ALSO_PASSES[variant])
     outcomes = run_checks(known_bad_session, ProgramFactory(commands[variant]), checks)
     assert by_status(outcomes, "failed") == expected, outcomes
-    assert by_status(outcomes, "passed") == set(outcomes) - expected != set(), outcomes
+    # the journey's withdrawal is refused for the missing key: its webhook events could not follow (not verifiable)
+    unjudged = {"lifecycle.webhook-events"} & set(outcomes) if variant == "no-withdrawal-key" else set()
+    assert by_status(outcomes, "not_verifiable") == unjudged, outcomes
+    assert by_status(outcomes, "passed") == set(outcomes) - expected - unjudged != set(), outcomes

@@ -113,11 +113,19 @@ Verdict = Finding | Unjudged | Passed | None
 
 class Facts:
     """The facts a judge declared, by ``"scenario.fact"`` (a fact it only ``uses`` is None when its scenario could not
-    obtain it); reading one it did not declare is a bug (KeyError)."""
+    obtain it, and ``why`` says why); reading one it did not declare is a bug (KeyError)."""
 
-    def __init__(self, values: Mapping[str, Any], language: str | None = None) -> None:
+    def __init__(
+        self, values: Mapping[str, Any], language: str | None = None, unseen: Mapping[str, str] | None = None
+    ) -> None:
         self._values = dict(values)
         self.language = language
+        self._unseen = dict(unseen or {})
+
+    def why(self, use: str) -> str:
+        """Why the fact ``use`` (one the judge ``uses``) could not be obtained; "" when it was."""
+        self[use]
+        return self._unseen.get(use, "")
 
     def __getitem__(self, need: str) -> Any:
         if need not in self._values:
@@ -151,10 +159,15 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
         if fact not in observation.facts:
             return Unjudged(observation.missing.get(fact) or f"the scenario {name!r} did not observe {fact!r}")
         values[need] = observation.facts[fact]
+    unseen: dict[str, str] = {}
     for use, (name, fact) in zip(spec.uses, iter_facts(spec.uses), strict=True):
         observation = observations.get(name)
         values[use] = observation.facts.get(fact) if observation is not None else None
-    return spec.decide(Facts(values, language))
+        if observation is None:
+            unseen[use] = f"the scenario {name!r} was not observed"
+        elif fact not in observation.facts:
+            unseen[use] = observation.missing.get(fact) or f"the scenario {name!r} did not observe {fact!r}"
+    return spec.decide(Facts(values, language, unseen))
 
 
 def _run(spec: Judge) -> Callable[[Harness], None]:
@@ -181,9 +194,11 @@ def judged(
     severity: Severity = Severity.REQUIRED,
     twin_only: bool = False,
     static: bool = False,
+    requires: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Facts], Verdict]], Judge]:
     """Register the decorated pure function as the judge of the check ``check_id`` over the facts ``needs`` (and,
-    when they exist, ``uses``)."""
+    when they exist, ``uses``). ``requires``: the adapter capabilities the check is about (``Check.needs``: a check
+    that requires ``webhook_url`` is not applicable when the team declares it uses no webhooks)."""
 
     def decorate(decide: Callable[[Facts], Verdict]) -> Judge:
         for name, fact in iter_facts(needs + uses):
@@ -192,7 +207,17 @@ def judged(
                 raise ValueError(f"{check_id} needs {name}.{fact}, which no registered scenario promises")
         spec = Judge(check_id, needs, decide, uses)
         registry.register(
-            Check(check_id, item, title, _run(spec), severity, twin_only=twin_only, judge=spec, static=static)
+            Check(
+                check_id,
+                item,
+                title,
+                _run(spec),
+                severity,
+                needs=requires,
+                twin_only=twin_only,
+                judge=spec,
+                static=static,
+            )
         )
         return spec
 

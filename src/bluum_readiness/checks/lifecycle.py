@@ -26,11 +26,10 @@ from bluum_readiness.checks._support import (
     refusal_cause,
     twin_deliveries,
 )
-from bluum_readiness.checks.judge import Facts, Finding, Passed, Verdict, failure, judged
+from bluum_readiness.checks.judge import Facts, Finding, Passed, Unjudged, Verdict, judged
 from bluum_readiness.checks.observation import RAISED, Outcome, Probe, Scene, scenario
-from bluum_readiness.checks.registry import check
 from bluum_readiness.errors import HarnessError
-from bluum_readiness.failures import ConformanceFailure, NotVerifiable
+from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.harness import json_like, poll
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
@@ -82,79 +81,67 @@ def _wallet(h: Harness, investor: str) -> dict[str, Any]:
 # -- lifecycle.full-journey ----------------------------------------------------------------------------------
 
 
+class _Stop(Exception):
+    """The journey cannot go on: its last step's record shows why (``_step_finding``)."""
+
+
+TRAIL = ("id", "status", "symbol", "quantity", "balance")
+
+
 class _Journey:
-    """Runs the journey's steps through the integration and keeps the trail for the evidence."""
+    """Runs the journey's steps through the integration and records each as data (``records``): what the operation
+    did, what a poll last read, what the target shows. A step whose record shows a defect (``_step_finding``, the
+    rule the judge applies) ends the journey (``_Stop``): what follows it could not run."""
 
-    CHECK = "lifecycle.full-journey"
-
-    def __init__(self, h: Harness) -> None:
+    def __init__(self, h: Harness, integration: Any) -> None:
         self.h = h
+        self.integration = integration
         self.timeout = h.thresholds.settle_timeout_s
-        self.steps: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []
         self.skipped: list[str] = []
 
-    def record(self, step: str, **facts: Any) -> None:
-        self.steps.append({"step": step, **facts})
-
-    def fail(
-        self, step: str, expected: str, observed: str, fix: str, *, cause: str = "", **facts: Any
-    ) -> ConformanceFailure:
-        self.record(step, outcome="failed", **facts)
-        return failure(
-            expected=f"step '{step}': {expected}",
-            observed=observed,
-            fix=fix,
-            evidence={"failed_step": step, "journey": self.steps, "skipped": self.skipped, **facts},
-            cause=cause,
-        )
+    def note(self, record: dict[str, Any]) -> None:
+        self.records.append(record)
+        if _step_finding(record) is not None:
+            raise _Stop()
 
     def run(self, step: str, operation: Callable[[], Any]) -> Any:
         outcome = self.h.invoke(operation, timeout=self.timeout + 15)
         if not outcome.ok:
-            raise self.fail(
-                step,
-                "the operation to succeed (nothing in this journey should be refused)",
-                f"the call {outcome.describe()}",
-                "make the operation send the documented request and return the target's answer",
-                cause=refusal_cause(outcome.error),
-            )
+            self.note({"step": step, "kind": "ran", "outcome": Outcome.of(outcome)})
         return outcome.result
 
-    def new_id(self, step: str, operation: str, value: Any) -> str:
-        prefix = PREFIXES[operation]
-        if not is_id(value, operation):
-            raise self.fail(
-                step,
-                f"{operation}() to return the new resource's id, prefixed '{prefix}_'",
-                f"it returned {value!r}",
-                f"return the 'id' field of Bluum's answer to {operation} (a '{prefix}_…' id), not another field",
-                returned=repr(value),
-            )
-        self.record(step, id=value)
+    def create(self, step: str, operation: str, run: Callable[[], Any]) -> str:
+        """Run a creating operation; its result must be an id with the documented prefix."""
+        value = self.run(step, run)
+        self.note({"step": step, "kind": "created", "operation": operation, "id": _plain(value)})
+        assert isinstance(value, str)
         return value
 
-    def create(self, step: str, operation: str, run: Callable[[], Any]) -> str:
-        """Run a creating operation and check it returned an id with the documented prefix."""
-        return self.new_id(step, operation, self.run(step, run))
-
-    def wait_order(
-        self, integration: Any, investor: str, step: str, order_id: str, status: str, fix: str = STALE_FIX
-    ) -> None:
+    def wait_order(self, investor: str, step: str, order_id: str, status: str, *, cancel: bool = False) -> None:
         """Poll ``get_order`` through the integration until the order has ``status``."""
         statuses = ("cancelled", "canceled") if status == "cancelled" else (status,)
         self.poll_integration(
             step,
             f"order {order_id} to be '{status}'",
-            lambda: integration.get_order(investor, order_id),
+            lambda: self.integration.get_order(investor, order_id),
             lambda o: _status(o) in statuses,
-            fix,
+            cancel=cancel,
+            id=order_id,
+            status=status,
         )
-        self.record(step, id=order_id, status=status)
 
     def poll_integration(
-        self, step: str, what: str, probe: Callable[[], Any], done: Callable[[Any], bool], fix: str = STALE_FIX
+        self,
+        step: str,
+        what: str,
+        probe: Callable[[], Any],
+        done: Callable[[Any], bool],
+        *,
+        cancel: bool = False,
+        **trail: Any,
     ) -> Any:
-        """Poll an integration read (``kyc_status``, ``get_order``) until ``done``; failures and timeouts fail."""
+        """Poll an integration read (``kyc_status``, ``get_order``) until ``done``: what it last read."""
         last: Any = None
 
         def read() -> Any:
@@ -163,34 +150,45 @@ class _Journey:
             return last
 
         result = poll(read, done, self.timeout, self.h.poll_interval)
-        if not done(result):
-            raise self.fail(
-                step,
-                what,
-                f"after {self.timeout:g} s the integration still reported {_short(last)}",
-                fix,
-                last=_short(last),
-            )
+        reached = bool(done(result))
+        self.note(
+            {
+                "step": step,
+                "kind": "polled",
+                "what": what,
+                "reached": reached,
+                "last": _plain(_short(last)),
+                "timeout_s": self.timeout,
+                "cancel": cancel,
+                **trail,
+            }
+        )
         return result
 
     def poll_target(self, step: str, path: str, want: str, *, resource_id: str) -> dict[str, Any]:
-        """Poll a transfer at the target (the suite's own client) until ``want``."""
+        """Poll a transfer at the target (the suite's own client) until it is done; it must be ``want``."""
         resource: dict[str, Any] = poll(
             lambda: self.h.call("GET", path),
             lambda r: r.get("status") in TRANSFER_DONE,
             self.timeout,
             self.h.poll_interval,
         )
-        if resource.get("status") != want:
-            raise self.fail(
-                step,
-                f"{resource_id} to reach '{want}' at the target",
-                f"its status is {resource.get('status')!r} (failure_reason {resource.get('failure_reason')!r})",
-                "send the documented transfer body (amount, currency, method, funding_source_id)",
-                status=resource.get("status"),
-            )
-        self.record(step, id=resource_id, status=want)
+        self.note(
+            {
+                "step": step,
+                "kind": "settled",
+                "id": resource_id,
+                "want": want,
+                "status": resource.get("status"),
+                "failure_reason": resource.get("failure_reason"),
+            }
+        )
         return resource
+
+
+def _plain(value: Any) -> Any:
+    """A value the integration returned, as a fact: itself when JSON-like, else its repr."""
+    return value if json_like(value) else repr(value)
 
 
 def _value(order: dict[str, Any]) -> Decimal:
@@ -204,10 +202,118 @@ def _short(value: Any) -> Any:
     return value
 
 
-@check("lifecycle.full-journey", item=ITEM, title="A complete journey from new investor to withdrawal")
-def full_journey(h: Harness) -> None:
-    j = _Journey(h)
-    integration = h.integration()
+def _status(order: Any) -> Any:
+    return order.get("status") if isinstance(order, dict) else None
+
+
+def _step_finding(record: Mapping[str, Any]) -> Finding | None:
+    """What one step of the journey shows wrong, or None: the rule the journey stops on and the judge applies."""
+    step, kind = record["step"], record["kind"]
+    if kind == "ran":
+        outcome: Outcome = record["outcome"]
+        cause = refusal_cause(outcome.error) or ("operation-refused" if outcome.finished else "call-never-returns")
+        return Finding(
+            cause,
+            f"step '{step}': the operation to succeed (nothing in this journey should be refused)",
+            f"the call {outcome.describe()}",
+            "make the operation send the documented request and return the target's answer",
+        )
+    if kind == "created":
+        operation, value = record["operation"], record["id"]
+        if is_id(value, operation):
+            return None
+        prefix = PREFIXES[operation]
+        return Finding(
+            "wrong-id-returned",
+            f"step '{step}': {operation}() to return the new resource's id, prefixed '{prefix}_'",
+            f"it returned {value!r}",
+            f"return the 'id' field of Bluum's answer to {operation} (a '{prefix}_…' id), not another field",
+            evidence={"returned": repr(value)},
+        )
+    if kind == "polled":
+        if record["reached"]:
+            return None
+        return Finding(
+            "operation-not-performed" if record["cancel"] else "stale-reads",
+            f"step '{step}': {record['what']}",
+            f"after {record['timeout_s']:g} s the integration still reported {record['last']}",
+            CANCEL_FIX if record["cancel"] else STALE_FIX,
+            evidence={"last": record["last"]},
+        )
+    if kind == "settled":
+        if record["status"] == record["want"]:
+            return None
+        return Finding(
+            "request-not-as-documented",
+            f"step '{step}': {record['id']} to reach '{record['want']}' at the target",
+            f"its status is {record['status']!r} (failure_reason {record['failure_reason']!r})",
+            "send the documented transfer body (amount, currency, method, funding_source_id)",
+            evidence={"status": record["status"]},
+        )
+    if kind == "bank":
+        found, bank = record["found"], record["bank"]
+        if found == bank and not record["same_as_plaid"]:
+            return None
+        return Finding(
+            "request-not-as-documented",
+            f"step '{step}': a new {bank} funding source (and two distinct ids for the two banks)",
+            f"{record['id']} is {'a ' + found + ' source' if found else 'not a funding source of this investor'}"
+            f"{' — the same id as the Plaid bank' if record['same_as_plaid'] else ''}",
+            "send {'type': 'manual', …} bodies to POST …/funding-sources/connect and return the new source's id",
+            evidence={"plaid": record["plaid"], "manual": record["manual"]},
+        )
+    if kind == "positions":
+        bought, quantity = Decimal(record["bought"]), Decimal(record["quantity"])
+        if quantity == bought:
+            return None
+        return Finding(
+            "money-moved-twice" if quantity > bought else "stale-reads",
+            f"step '{step}': positions() to show {bought} {record['symbol']} (the sum of the filled buy quantities)",
+            f"it shows {quantity} {record['symbol']} ({record['rows']} row(s))",
+            "place each order exactly once (use an Idempotency-Key) and return GET …/positions as Bluum gives it",
+            evidence={"fills": record["fills"], "positions": record["positions"]},
+        )
+    if kind == "balance":
+        if _dec(record["balance"]) == Decimal(record["expected"]):
+            return None
+        return Finding(
+            "money-moved-twice",
+            f"step '{step}': cash {record['expected']} = deposits {record['deposits']} − buys {record['cost']} − "
+            f"withdrawals {record['withdrawals']}",
+            f"the wallet's balance is {record['balance']}",
+            "move money exactly once per operation: one deposit, one order, one withdrawal per call",
+            evidence={"fills": record["fills"], "wallet": record["wallet"]},
+        )
+    raise ValueError(f"a journey step of an unknown kind: {kind!r}")
+
+
+def _trail(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The journey as the evidence shows it: each step with the ids and statuses it reached."""
+    trail = [{"step": r["step"], **{k: r[k] for k in TRAIL if k in r}} for r in records]
+    for entry, record in zip(trail, records, strict=True):
+        if record["kind"] == "polled" and not record["reached"]:
+            entry.pop("status", None)  # the status it waited for, never reached
+    if records and _step_finding(records[-1]) is not None:
+        trail[-1]["outcome"] = "failed"
+    return trail
+
+
+@scenario("journey", facts=("journey",))
+def _full_journey(s: Scene) -> None:
+    """The whole journey through the integration, step by step, until its end or the first step that shows a defect
+    (what follows could not run): each step's record, and the steps this target cannot run."""
+    h = s.h
+    j = _Journey(h, s.integration)
+    try:
+        _journey_steps(h, j)
+    except _Stop:
+        s.fact("journey", {"steps": j.records, "skipped": j.skipped, "complete": False})
+    else:
+        s.fact("journey", {"steps": j.records, "skipped": j.skipped, "complete": True})
+
+
+def _journey_steps(h: Harness, j: _Journey) -> None:
+    integration = j.integration
     twin = h.target.twin
     symbol = "MSFT"
 
@@ -221,8 +327,8 @@ def full_journey(h: Harness) -> None:
         "kyc_status() to report 'active' once KYC is approved",
         lambda: integration.kyc_status(investor),
         lambda s: s == "active",
+        status="active",
     )
-    j.record("KYC approved", status="active")
 
     # Banks: one Plaid, one manual; both must be real, distinct funding sources of the right type.
     plaid = j.create(
@@ -234,16 +340,18 @@ def full_journey(h: Harness) -> None:
     for step, source_id, kind in (("link Plaid bank", plaid, "plaid"), ("link manual bank", manual, "manual")):
         source = h.call("GET", f"/investors/{investor}/funding-sources/{source_id}", expect=(200, 400, 404))
         found = source.get("type") if isinstance(source, dict) and "id" in source else None
-        if found != kind or (kind == "manual" and manual == plaid):
-            raise j.fail(
-                step,
-                f"a new {kind} funding source (and two distinct ids for the two banks)",
-                f"{source_id} is {'a ' + found + ' source' if found else 'not a funding source of this investor'}"
-                f"{' — the same id as the Plaid bank' if manual == plaid else ''}",
-                "send {'type': 'manual', …} bodies to POST …/funding-sources/connect and return the new source's id",
-                plaid=plaid,
-                manual=manual,
-            )
+        j.note(
+            {
+                "step": step,
+                "kind": "bank",
+                "bank": kind,
+                "id": source_id,
+                "found": found,
+                "plaid": plaid,
+                "manual": manual,
+                "same_as_plaid": kind == "manual" and manual == plaid,
+            }
+        )
 
     # Deposit, settled at the target.
     deposit_amount = Decimal("10000.00")
@@ -254,19 +362,17 @@ def full_journey(h: Harness) -> None:
     price = _price(h, symbol)
     market_body = _order("market", symbol, "buy", "2")
     market = j.create("market buy", "place_order", lambda: integration.place_order(investor, market_body))
-    j.wait_order(integration, investor, "market buy fills", market, "filled")
+    j.wait_order(investor, "market buy fills", market, "filled")
     buys = [market]
     limit_price = (price * Decimal("0.9")).quantize(CENT)
     limit_body = _order("limit", symbol, "buy", "3", limit_price)
     limit = j.create("limit buy", "place_order", lambda: integration.place_order(investor, limit_body))
-    j.wait_order(integration, investor, "limit buy rests (below the price)", limit, "open")
+    j.wait_order(investor, "limit buy rests (below the price)", limit, "open")
     if twin:
         crossed = (price * Decimal("0.85")).quantize(CENT)
         h.sandbox("PUT", f"/prices/{symbol}", json={"price": f"{crossed:.2f}"})
         try:
-            j.wait_order(
-                integration, investor, f"limit buy fills once the price crossed {limit_price}", limit, "filled"
-            )
+            j.wait_order(investor, f"limit buy fills once the price crossed {limit_price}", limit, "filled")
         finally:
             h.sandbox("DELETE", f"/prices/{symbol}", expect=(200, 204, 404))
         buys.append(limit)
@@ -276,9 +382,9 @@ def full_journey(h: Harness) -> None:
     # Cancel a resting order far below the price.
     resting_body = _order("limit", symbol, "buy", "1", Decimal("1.00"))
     resting = j.create("place order to cancel", "place_order", lambda: integration.place_order(investor, resting_body))
-    j.wait_order(integration, investor, "order to cancel rests at 1.00", resting, "open")
+    j.wait_order(investor, "order to cancel rests at 1.00", resting, "open")
     j.run("cancel order", lambda: integration.cancel_order(investor, resting))
-    j.wait_order(integration, investor, "order cancelled", resting, "cancelled", fix=CANCEL_FIX)
+    j.wait_order(investor, "order cancelled", resting, "cancelled", cancel=True)
     if not twin:  # leave nothing resting on a real sandbox
         h.call("POST", f"/investors/{investor}/orders/{limit}/cancel", json={}, expect=(200, 201, 409))
 
@@ -298,35 +404,54 @@ def full_journey(h: Harness) -> None:
     held = j.run("positions", lambda: integration.positions(investor))
     rows = [p for p in held or [] if isinstance(p, dict) and p.get("symbol") == symbol]
     quantity = sum((_dec(p.get("quantity")) for p in rows), Decimal(0))
-    if quantity != bought:
-        raise j.fail(
-            "position appears",
-            f"positions() to show {bought} {symbol} (the sum of the filled buy quantities)",
-            f"it shows {quantity} {symbol} ({len(rows)} row(s))",
-            "place each order exactly once (use an Idempotency-Key) and return GET …/positions as Bluum gives it",
-            fills=[_short(o) for o in fills],
-            positions=[{k: p.get(k) for k in ("symbol", "quantity")} for p in rows],
-        )
-    j.record("position appears", symbol=symbol, quantity=str(quantity))
+    shown_fills = [_plain(_short(o)) for o in fills]
+    j.note(
+        {
+            "step": "position appears",
+            "kind": "positions",
+            "symbol": symbol,
+            "bought": str(bought),
+            "quantity": str(quantity),
+            "rows": len(rows),
+            "fills": shown_fills,
+            "positions": [_plain({k: p.get(k) for k in ("symbol", "quantity")}) for p in rows],
+        }
+    )
     wallet = _wallet(h, investor)
-    expected_cash = deposit_amount - cost - withdrawal_amount
-    if _dec(wallet.get("balance")) != expected_cash:
-        raise j.fail(
-            "balances add up",
-            f"cash {expected_cash} = deposits {deposit_amount} − buys {cost} − withdrawals {withdrawal_amount}",
-            f"the wallet's balance is {wallet.get('balance')}",
-            "move money exactly once per operation: one deposit, one order, one withdrawal per call",
-            fills=[_short(o) for o in fills],
-            wallet={k: wallet.get(k) for k in ("balance", "available_balance", "buying_power")},
-        )
-    j.record("balances add up", balance=str(wallet.get("balance")), position=str(quantity))
-    h.evidence["journey"] = j.steps
-    if j.skipped:
-        h.evidence["skipped_steps"] = j.skipped
+    j.note(
+        {
+            "step": "balances add up",
+            "kind": "balance",
+            "expected": str(deposit_amount - cost - withdrawal_amount),
+            "deposits": str(deposit_amount),
+            "cost": str(cost),
+            "withdrawals": str(withdrawal_amount),
+            "balance": wallet.get("balance"),
+            "fills": shown_fills,
+            "wallet": {k: wallet.get(k) for k in ("balance", "available_balance", "buying_power")},
+        }
+    )
 
 
-def _status(order: Any) -> Any:
-    return order.get("status") if isinstance(order, dict) else None
+@judged(
+    "lifecycle.full-journey",
+    item=ITEM,
+    title="A complete journey from new investor to withdrawal",
+    needs=("journey.journey",),
+)
+def full_journey(facts: Facts) -> Verdict:
+    journey = facts["journey.journey"]
+    records: list[dict[str, Any]] = journey["steps"]
+    skipped: list[str] = journey["skipped"]
+    trail = _trail(records)
+    for record in records:
+        finding = _step_finding(record)
+        if finding is not None:
+            shown = {"failed_step": record["step"], "journey": trail, "skipped": skipped, **finding.evidence}
+            return dataclasses.replace(finding, evidence=shown)
+    if not journey["complete"]:
+        return Unjudged("the journey ended before its last step")
+    return Passed({"journey": trail, **({"skipped_steps": skipped} if skipped else {})})
 
 
 # -- lifecycle.error-paths -----------------------------------------------------------------------------------
@@ -565,12 +690,17 @@ def error_paths(facts: Facts) -> Verdict:
 KINDS = ("deposit", "buy", "buy", "sell", "sell", "limit", "cancel", "withdraw")  # trades weighted up
 SYMBOLS = ("INTC", "BAC")  # cheap, so random sequences can afford several buys
 Step = tuple[str, str, int, int]  # kind, symbol, quantity, amount in units of 25 USD
+ORDER_FIELDS = ("id", "side", "symbol", "status", "filled_quantity", "average_price")
+
+
+class _Broken(Exception):
+    """A step broke an invariant (or never returned): the random sequences stop there."""
 
 
 class _Money:
-    """One random sequence through the integration, with the invariants checked against the twin after each step."""
-
-    CHECK = "lifecycle.money-invariants"
+    """One random sequence through the integration, recording after each step (transfers and orders settled) the
+    money as the twin holds it (``state``); it stops at the first step whose state breaks an invariant
+    (``_violations``, the rule the judge applies) or whose call never returned."""
 
     def __init__(self, h: Harness, integration: Any) -> None:
         self.h = h
@@ -578,18 +708,23 @@ class _Money:
         self.investor = h.active_investor()
         self.bank = h.linked_bank(self.investor)
         self.reported: dict[str, str] = {}  # id the integration returned -> step kind
-        self.history: list[dict[str, Any]] = []
+        self.record: dict[str, Any] = {"investor_id": self.investor, "steps": []}
 
     def path(self, tail: str = "") -> str:
         return f"/investors/{self.investor}{tail}"
 
     def run(self, steps: list[Step]) -> None:
-        for number, step in enumerate(steps, 1):
-            self.apply(step)
+        for step in steps:
+            made = self.apply(step)
+            self.record["steps"].append(made)
+            if not made["finished"]:
+                raise _Broken()
             self.settle()
-            self.invariants(number)
+            made["state"] = self.state()
+            if _violations(made["state"], _reported(self.record["steps"])):
+                raise _Broken()
 
-    def apply(self, step: Step) -> None:
+    def apply(self, step: Step) -> dict[str, Any]:
         kind, symbol, quantity, units = step
         amount = f"{units * 25}.00"
         inv, bank, integration = self.investor, self.bank, self.integration
@@ -616,21 +751,15 @@ class _Money:
         else:
             open_orders = [o["id"] for o in self.orders() if o.get("status") == "open" and o["id"] in self.reported]
             if not open_orders:
-                self.history.append({"step": "cancel (no open order: skipped)"})
-                return
+                return {"step": "cancel (no open order: skipped)", "finished": True, "returned": None}
             target = open_orders[quantity % len(open_orders)]
             operation, what = (lambda: integration.cancel_order(inv, target)), f"cancel {target}"
         outcome = self.h.invoke(operation, timeout=self.h.thresholds.settle_timeout_s + 15)
-        if not outcome.finished:
-            raise failure(
-                expected=f"{what} to return or raise",
-                observed="the call never returned",
-                evidence={"steps": self.history + [{"step": what}]},
-            )
-        if isinstance(outcome.result, str) and kind != "cancel":
-            self.reported[outcome.result] = kind
         # A refusal is fine here when it raises; a silent one (None, no money moved) is lifecycle.error-paths'.
-        self.history.append({"step": what, "outcome": outcome.describe()})
+        returned = outcome.result if outcome.ok and isinstance(outcome.result, str) and kind != "cancel" else None
+        if returned is not None:
+            self.reported[returned] = kind
+        return {"step": what, "finished": outcome.finished, "outcome": outcome.describe(), "returned": returned}
 
     # -- the truth, from the suite's own client ---------------------------------------------------------------
 
@@ -661,58 +790,67 @@ class _Money:
         if not poll(settled, bool, self.h.thresholds.settle_timeout_s, self.h.poll_interval):
             raise HarnessError("the twin did not settle transfers and orders in time")
 
-    def invariants(self, number: int) -> None:
+    def state(self) -> dict[str, Any]:
+        """The money as the twin holds it: its ledger for the investor, the wallet, the completed transfers, the
+        orders and the positions."""
         ledger = self.h.sandbox("GET", "/ledger", params={"investor_id": self.investor})["data"]
         wallet = _wallet(self.h, self.investor)
-        orders = self.orders()
-        state: dict[str, Any] = {
+        return {
             "ledger": [{k: e[k] for k in ("operation_id", "kind", "amount")} for e in ledger],
             "wallet": {k: wallet.get(k) for k in ("balance", "available_balance")},
+            "completed": [
+                {"kind": kind, "amount": t["amount"]}
+                for kind in ("deposits", "withdrawals")
+                for t in self.transfers(kind)
+                if t["status"] == "completed"
+            ],
+            "orders": [{k: o.get(k) for k in ORDER_FIELDS} for o in self.orders()],
+            "positions": {symbol: str(q) for symbol, q in sorted(self.positions().items())},
         }
-        problems: list[str] = []
 
-        ledger_sum = sum((_dec(e["amount"]) for e in ledger), Decimal(0))
-        balance, available = _dec(wallet.get("balance")), _dec(wallet.get("available_balance"))
-        if ledger_sum != balance:
-            problems.append(f"the ledger sums to {ledger_sum} but the wallet balance is {balance}")
-        if balance < 0 or available < 0:
-            problems.append(f"negative money: balance {balance}, available {available}")
 
-        counts = Counter(e["operation_id"] for e in ledger)
-        twice = sorted(op for op, n in counts.items() if n > 1)
-        if twice:
-            problems.append(f"operations moved money more than once: {twice}")
+def _reported(steps: Sequence[Mapping[str, Any]]) -> set[str]:
+    return {step["returned"] for step in steps if step.get("returned")}
 
-        moved = [_dec(t["amount"]) for t in self.transfers("deposits") if t["status"] == "completed"]
-        moved += [-_dec(t["amount"]) for t in self.transfers("withdrawals") if t["status"] == "completed"]
-        moved += [_value(o) * (1 if o["side"] == "sell" else -1) for o in orders if o.get("status") == "filled"]
-        if sum(moved, Decimal(0)) != ledger_sum:
-            problems.append(
-                f"money created or lost: transfers and fills add up to {sum(moved, Decimal(0))}, "
-                f"the ledger to {ledger_sum}"
-            )
 
-        held = self.positions()
-        unreported = sorted(o["id"] for o in orders if o["id"] not in self.reported)
-        if _net_fills(orders) != held:
-            problems.append(
-                f"positions {_fmt(held)} do not equal the fills of the target's orders {_fmt(_net_fills(orders))}"
-            )
-        placed = _net_fills([o for o in orders if o["id"] in self.reported])
-        if placed != held:
-            problems.append(
-                f"positions {_fmt(held)} do not equal the fills of the orders the integration placed {_fmt(placed)}"
-                + (f"; orders at the target that the integration never reported: {unreported}" if unreported else "")
-            )
-        if problems:
-            raise failure(
-                expected="after every operation: ledger sum = wallet balance, no negative balances, positions = fills "
-                "of the orders the integration placed, each operation in the ledger at most once",
-                observed=f"after step {number} ({self.history[-1]['step']}): " + "; ".join(problems),
-                fix="place each order and transfer exactly once (one Idempotency-Key per logical operation, reused "
-                "only on retries); never re-send an order that was accepted",
-                evidence={"investor_id": self.investor, "steps": self.history, "reported_ids": self.reported, **state},
-            )
+def _violations(state: Mapping[str, Any], reported: set[str]) -> list[str]:
+    """The money invariants ``state`` breaks: ledger sum = wallet balance, no negative money, each operation in the
+    ledger at most once, completed transfers ± fills = the ledger, positions = the fills of the target's orders and
+    of the orders the integration placed (``reported``: the ids it returned)."""
+    ledger, orders = state["ledger"], state["orders"]
+    problems: list[str] = []
+    ledger_sum = sum((_dec(e["amount"]) for e in ledger), Decimal(0))
+    balance, available = _dec(state["wallet"].get("balance")), _dec(state["wallet"].get("available_balance"))
+    if ledger_sum != balance:
+        problems.append(f"the ledger sums to {ledger_sum} but the wallet balance is {balance}")
+    if balance < 0 or available < 0:
+        problems.append(f"negative money: balance {balance}, available {available}")
+
+    counts = Counter(e["operation_id"] for e in ledger)
+    twice = sorted(op for op, n in counts.items() if n > 1)
+    if twice:
+        problems.append(f"operations moved money more than once: {twice}")
+
+    moved = [_dec(t["amount"]) * (1 if t["kind"] == "deposits" else -1) for t in state["completed"]]
+    moved += [_value(o) * (1 if o["side"] == "sell" else -1) for o in orders if o.get("status") == "filled"]
+    if sum(moved, Decimal(0)) != ledger_sum:
+        problems.append(
+            f"money created or lost: transfers and fills add up to {sum(moved, Decimal(0))}, the ledger to {ledger_sum}"
+        )
+
+    held = {symbol: Decimal(q) for symbol, q in state["positions"].items()}
+    unreported = sorted(o["id"] for o in orders if o["id"] not in reported)
+    if _net_fills(orders) != held:
+        problems.append(
+            f"positions {_fmt(held)} do not equal the fills of the target's orders {_fmt(_net_fills(orders))}"
+        )
+    placed = _net_fills([o for o in orders if o["id"] in reported])
+    if placed != held:
+        problems.append(
+            f"positions {_fmt(held)} do not equal the fills of the orders the integration placed {_fmt(placed)}"
+            + (f"; orders at the target that the integration never reported: {unreported}" if unreported else "")
+        )
+    return problems
 
 
 def _net_fills(orders: list[dict[str, Any]]) -> dict[str, Decimal]:
@@ -729,26 +867,23 @@ def _fmt(held: dict[str, Decimal]) -> str:
     return "{" + ", ".join(f"{s}: {q}" for s, q in sorted(held.items())) + "}"
 
 
-@check(
-    "lifecycle.money-invariants",
-    item=ITEM,
-    title="No money created or lost across random operation sequences",
-    twin_only=True,
-)
-def money_invariants(h: Harness) -> None:
-    if not h.target.twin:
-        raise NotVerifiable("money invariants are checked against the twin's ledger; they run in twin mode only")
+@scenario("money", facts=("sequences",), twin_only=True)
+def _money(s: Scene) -> None:
+    """Random sequences of operations through the integration (Hypothesis, seeded with the run's seed: 5 sequences
+    of 6–8 steps on a fresh investor each), with the money as the twin holds it after every step; they stop at the
+    first step that breaks an invariant or never returns."""
+    h = s.h
     try:
         from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
         from hypothesis import strategies as st
     except ImportError as exc:  # a test extra of the package
         raise HarnessError("lifecycle.money-invariants needs Hypothesis: pip install 'bluum-readiness[test]'") from exc
 
-    integration = h.integration()
+    integration = s.integration
     step = st.tuples(st.sampled_from(KINDS), st.sampled_from(SYMBOLS), st.integers(1, 6), st.integers(1, 40))
     first = st.integers(8, 40).map(lambda units: ("deposit", SYMBOLS[0], 1, units))
     sequences = st.tuples(first, st.lists(step, min_size=5, max_size=7)).map(lambda fs: [fs[0], *fs[1]])
-    runs: list[list[dict[str, Any]]] = []
+    runs: list[dict[str, Any]] = []
 
     @seed(h.config.seed)
     @settings(
@@ -765,29 +900,71 @@ def money_invariants(h: Harness) -> None:
     @given(sequences)
     def random_sequences(steps: list[Step]) -> None:
         money = _Money(h, integration)
-        runs.append(money.history)
+        runs.append(money.record)
         money.run(steps)
-        done.append(len(money.reported))
 
-    done: list[int] = []
     with interrupts_kept():  # Hypothesis can end its test quietly when Ctrl-C lands between its examples
-        random_sequences()
-    h.evidence["sequences"] = runs
-    if not any(done):
-        raise NotVerifiable("no operation of the random sequences succeeded, so the invariants held vacuously")
+        try:
+            random_sequences()
+        except _Broken:
+            pass
+    s.evidence("sequences", [[{k: x[k] for k in ("step", "outcome") if k in x} for x in r["steps"]] for r in runs])
+    s.fact("sequences", runs)
+
+
+@judged(
+    "lifecycle.money-invariants",
+    item=ITEM,
+    title="No money created or lost across random operation sequences",
+    needs=("money.sequences",),
+    twin_only=True,
+)
+def money_invariants(facts: Facts) -> Verdict:
+    runs: list[dict[str, Any]] = facts["money.sequences"]
+    for run in runs:
+        steps = run["steps"]
+        for number, step in enumerate(steps, 1):
+            history = [{k: x[k] for k in ("step", "outcome") if k in x} for x in steps[:number]]
+            if not step["finished"]:
+                return Finding(
+                    "call-never-returns",
+                    f"{step['step']} to return or raise",
+                    "the call never returned",
+                    "bound every request with a timeout and raise when it expires",
+                    evidence={"steps": history},
+                )
+            reported = _reported(steps[:number])
+            problems = _violations(step["state"], reported) if "state" in step else []
+            if problems:
+                return Finding(
+                    "money-moved-twice",
+                    "after every operation: ledger sum = wallet balance, no negative balances, positions = fills of "
+                    "the orders the integration placed, each operation in the ledger at most once",
+                    f"after step {number} ({step['step']}): " + "; ".join(problems),
+                    "place each order and transfer exactly once (one Idempotency-Key per logical operation, reused "
+                    "only on retries); never re-send an order that was accepted",
+                    evidence={
+                        "investor_id": run["investor_id"],
+                        "steps": history,
+                        "reported_ids": sorted(reported),
+                        **step["state"],
+                    },
+                )
+    if not any(_reported(run["steps"]) for run in runs):
+        return Unjudged("no operation of the random sequences succeeded, so the invariants held vacuously")
+    return None
 
 
 # -- lifecycle.webhook-events ------------------------------------------------------------------------------
 
 
-@check(
-    "lifecycle.webhook-events",
-    item=ITEM,
-    title="Webhook events for each state change reach the receiver",
-    needs=("webhook_url", "processed_events"),
-)
-def webhook_events(h: Harness) -> None:
-    integration = h.integration()
+@scenario("journey-webhooks", facts=("events", "deliveries", "applied"))
+def _journey_webhooks(s: Scene) -> None:
+    """A short journey through the integration (investor, KYC, bank, deposit, buy, withdrawal) with its receiver
+    registered at the twin: every event the twin emitted about the investor, the twin's deliveries of them, and
+    what the receiver applied (``processed_events()``), once every delivery settled (bounded)."""
+    h = s.h
+    integration = s.integration
     url = h.capability(integration, "webhook_url")
     processed = h.capability(integration, "processed_events")
     if not isinstance(url, str) or not url or not callable(processed):
@@ -800,26 +977,37 @@ def webhook_events(h: Harness) -> None:
     hook_id = h.register_webhook(url)
 
     # A short journey through the integration: every state change emits an event.
-    j = _Journey(h)
-    j.CHECK = "lifecycle.webhook-events"
-    investor = j.create("create investor", "create_investor", lambda: integration.create_investor(investor_profile()))
-    j.poll_integration(
-        "KYC approved",
-        "kyc_status() to report 'active'",
-        lambda: integration.kyc_status(investor),
-        lambda s: s == "active",
-    )
-    bank = j.create(
-        "link Plaid bank", "link_bank_account", lambda: integration.link_bank_account(investor, plaid_bank())
-    )
-    dep = j.create("deposit", "deposit", lambda: integration.deposit(investor, bank, "500.00"))
-    j.poll_target("deposit completes", f"/investors/{investor}/deposits/{dep}", "completed", resource_id=dep)
-    order = j.create(
-        "market buy", "place_order", lambda: integration.place_order(investor, _order("market", "INTC", "buy", "1"))
-    )
-    j.wait_order(integration, investor, "market buy fills", order, "filled")
-    wd = j.create("withdraw", "withdraw", lambda: integration.withdraw(investor, bank, "100.00"))
-    j.poll_target("withdrawal completes", f"/investors/{investor}/withdrawals/{wd}", "completed", resource_id=wd)
+    j = _Journey(h, integration)
+    try:
+        investor = j.create(
+            "create investor", "create_investor", lambda: integration.create_investor(investor_profile())
+        )
+        j.poll_integration(
+            "KYC approved",
+            "kyc_status() to report 'active'",
+            lambda: integration.kyc_status(investor),
+            lambda s: s == "active",
+        )
+        bank = j.create(
+            "link Plaid bank", "link_bank_account", lambda: integration.link_bank_account(investor, plaid_bank())
+        )
+        dep = j.create("deposit", "deposit", lambda: integration.deposit(investor, bank, "500.00"))
+        j.poll_target("deposit completes", f"/investors/{investor}/deposits/{dep}", "completed", resource_id=dep)
+        order = j.create(
+            "market buy", "place_order", lambda: integration.place_order(investor, _order("market", "INTC", "buy", "1"))
+        )
+        j.wait_order(investor, "market buy fills", order, "filled")
+        wd = j.create("withdraw", "withdraw", lambda: integration.withdraw(investor, bank, "100.00"))
+        j.poll_target("withdrawal completes", f"/investors/{investor}/withdrawals/{wd}", "completed", resource_id=wd)
+    except _Stop:
+        record = j.records[-1]
+        finding = _step_finding(record)
+        assert finding is not None
+        raise NotVerifiable(
+            f"the journey stopped at step '{record['step']}' ({finding.observed}), so the events this check judges "
+            "could not follow (lifecycle.full-journey judges the journey)"
+        ) from None
+    s.evidence("journey", _trail(j.records))
 
     # Every event the twin emitted about this investor, delivered by the twin (signed, its own payload and
     # event id), must be acknowledged and applied by the receiver exactly once.
@@ -835,25 +1023,42 @@ def webhook_events(h: Harness) -> None:
 
     applied: list[str] = poll(lambda: list(processed()), done, h.thresholds.settle_timeout_s)
     found = settled()
-    refused = [f"{d['event_type']} ({d['event_id']}): {d['status']}" for d in found if d["status"] != "delivered"]
+    s.evidence("webhook_events", [{"id": e["id"], "event": e["event"]} for e in events])
+    s.evidence("deliveries", found)
+    s.fact("events", [{"id": e["id"], "event": e["event"]} for e in events])
+    s.fact("deliveries", [{k: d.get(k) for k in ("event_id", "event_type", "status")} for d in found])
+    s.fact("applied", applied)
+
+
+@judged(
+    "lifecycle.webhook-events",
+    item=ITEM,
+    title="Webhook events for each state change reach the receiver",
+    needs=("journey-webhooks.events", "journey-webhooks.deliveries", "journey-webhooks.applied"),
+    requires=("webhook_url", "processed_events"),
+)
+def webhook_events(facts: Facts) -> Verdict:
+    events: list[dict[str, Any]] = facts["journey-webhooks.events"]
+    deliveries: list[dict[str, Any]] = facts["journey-webhooks.deliveries"]
+    applied: list[str] = facts["journey-webhooks.applied"]
+    if not events:
+        return Unjudged("the journey emitted no event at the twin, so there was no delivery to judge")
+    refused = [f"{d['event_type']} ({d['event_id']}): {d['status']}" for d in deliveries if d["status"] != "delivered"]
     missing = [f"{e['event']} ({e['id']})" for e in events if e["id"] not in applied]
     repeated = [f"{e['event']} ({e['id']}) ×{applied.count(e['id'])}" for e in events if applied.count(e["id"]) > 1]
-    deliveries = found
-    h.evidence["webhook_events"] = [{"id": e["id"], "event": e["event"]} for e in events]
-    if not events or refused or missing or repeated:
-        raise failure(
-            expected="every event of the journey (investor, deposit, order and withdrawal changes), delivered signed "
-            "to the receiver, acknowledged with 2xx and applied exactly once (processed_events())",
-            observed="; ".join(
-                part
-                for part in (
-                    "no event was emitted" if not events else "",
-                    f"not acknowledged with 2xx: {', '.join(refused)}" if refused else "",
-                    f"not applied: {', '.join(missing)}" if missing else "",
-                    f"applied more than once: {', '.join(repeated)}" if repeated else "",
-                )
-                if part
-            ),
-            fix="answer 2xx to every valid, signed delivery and apply each event id once (dedupe on webhook-id)",
-            evidence={"journey": j.steps, "events": h.evidence["webhook_events"], "deliveries": deliveries},
-        )
+    if not (refused or missing or repeated):
+        return None
+    parts = [
+        ("valid-delivery-refused", f"not acknowledged with 2xx: {', '.join(refused)}" if refused else ""),
+        ("event-not-applied", f"not applied: {', '.join(missing)}" if missing else ""),
+        ("duplicate-effects", f"applied more than once: {', '.join(repeated)}" if repeated else ""),
+    ]
+    shown = [(cause, text) for cause, text in parts if text]
+    return Finding(
+        shown[0][0],
+        "every event of the journey (investor, deposit, order and withdrawal changes), delivered signed to the "
+        "receiver, acknowledged with 2xx and applied exactly once (processed_events())",
+        "; ".join(text for _, text in shown),
+        "answer 2xx to every valid, signed delivery and apply each event id once (dedupe on webhook-id)",
+        evidence={"events": events},
+    )

@@ -1,0 +1,97 @@
+"""Record the observations of ``tests/checks/recorded`` from real runs (sockets, the embedded twin):
+``python -m tests.checks.recorded.record [name ...]`` (all when none is named). Takes a few seconds."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from bluum_readiness.checks.observation import SCENARIOS
+from bluum_readiness.config import Thresholds
+from bluum_readiness.integration import IntegrationEnv, load_factory
+from bluum_readiness.suite.session import SuiteSession
+from tests.checks.recorded import HERE, dumps
+from tests.integrations import lifecycle_variants, webhook_variants
+
+DELIVERIES = ("webhook-deliveries",)
+ALL_WEBHOOKS = ("webhook-endpoint", "webhook-deliveries", "webhook-journey")
+JOURNEY = ("journey",)
+
+
+def _status_only(env: IntegrationEnv) -> Any:
+    """The reference whose receiver's effects and state the suite cannot read (no processed_events(), no
+    resource_status()): what a program without those capabilities shows."""
+    made = load_factory("bluum_readiness.reference:create_fast")(env)
+    made.processed_events = None
+    made.resource_status = None
+    return made
+
+
+def _lifecycle_bad(name: str) -> Callable[[IntegrationEnv], Any]:
+    return lifecycle_variants.KNOWN_BAD[name][0]
+
+
+def _webhook_bad(name: str) -> Callable[[IntegrationEnv], Any]:
+    return {**webhook_variants.KNOWN_BAD, **webhook_variants.KNOWN_BAD_SLOW}[name][0]
+
+
+#: name -> (factory, the scenarios recorded, the latency threshold the session holds receivers to)
+RECORDINGS: dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple[str, ...], float]] = {
+    "reference": (
+        lambda: load_factory("bluum_readiness.reference:create_fast"),
+        (*ALL_WEBHOOKS, *JOURNEY, "journey-webhooks"),
+        2.0,
+    ),
+    "correct_different": (lambda: load_factory("tests.integrations.variants:correct_different"), JOURNEY, 2.0),
+    "double_submits_buys": (lambda: _lifecycle_bad("double_submits_buys"), (*JOURNEY, "money"), 2.0),
+    "double_submits_sells": (lambda: _lifecycle_bad("double_submits_sells"), ("money",), 2.0),
+    "order_events_only": (lambda: _lifecycle_bad("order_events_only"), ("journey-webhooks",), 2.0),
+    **{
+        name: ((lambda name=name: _lifecycle_bad(name)), JOURNEY, 2.0)
+        for name in ("deposit_returns_investor_id", "ignores_manual_banks", "cancel_is_a_noop")
+    },
+    "no_key_on_withdrawals": (lambda: _lifecycle_bad("no_key_on_withdrawals"), JOURNEY, 2.0),
+    "status_only": (lambda: _status_only, DELIVERIES, 2.0),
+    "slow_ack": (lambda: _webhook_bad("slow_ack"), DELIVERIES, 0.3),
+    "plain_http": (lambda: _webhook_bad("plain_http"), ALL_WEBHOOKS, 2.0),
+    "no_dedupe": (lambda: _webhook_bad("no_dedupe"), (*DELIVERIES, "webhook-journey"), 2.0),
+    "dedupes_on_the_signature": (
+        lambda: _webhook_bad("dedupes_on_the_signature"),
+        (*DELIVERIES, "webhook-journey"),
+        2.0,
+    ),
+    **{
+        name: ((lambda name=name: _webhook_bad(name)), DELIVERIES, 2.0)
+        for name in (
+            "no_signature_check",
+            "no_timestamp_check",
+            "replay_window_twice_as_wide",
+            "racy_dedupe",
+            "accepts_replay",
+            "processes_before_verifying",
+            "regresses_on_out_of_order",
+        )
+    },
+}
+
+
+def record(name: str) -> None:
+    factory, scenarios, threshold = RECORDINGS[name]
+    session = SuiteSession.embedded(thresholds=Thresholds(webhook_latency_threshold_s=threshold, settle_timeout_s=1.0))
+    session.factory = factory()
+    observed: dict[str, Any] = {}
+    try:
+        for scenario in scenarios:
+            with session.harness() as h:
+                made = h.observe(SCENARIOS[scenario]).to_dict()
+            observed[scenario] = {"facts": made["facts"], "missing": made["missing"]}
+    finally:
+        session.close()
+    (HERE / f"{name}.json").write_text(dumps(observed) + "\n")
+    print(f"recorded {name}: {', '.join(scenarios)}")
+
+
+if __name__ == "__main__":
+    for chosen in sys.argv[1:] or sorted(RECORDINGS):
+        record(chosen)
