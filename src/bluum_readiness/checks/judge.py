@@ -181,9 +181,11 @@ def judged(
     severity: Severity = Severity.REQUIRED,
     twin_only: bool = False,
     static: bool = False,
+    capabilities: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Facts], Verdict]], Judge]:
     """Register the decorated pure function as the judge of the check ``check_id`` over the facts ``needs`` (and,
-    when they exist, ``uses``)."""
+    when they exist, ``uses``); ``capabilities``: the optional adapter capabilities it is about (``Check.needs``:
+    ``webhook_url`` makes it not applicable under ``[webhooks] used = false``)."""
 
     def decorate(decide: Callable[[Facts], Verdict]) -> Judge:
         for name, fact in iter_facts(needs + uses):
@@ -192,7 +194,17 @@ def judged(
                 raise ValueError(f"{check_id} needs {name}.{fact}, which no registered scenario promises")
         spec = Judge(check_id, needs, decide, uses)
         registry.register(
-            Check(check_id, item, title, _run(spec), severity, twin_only=twin_only, judge=spec, static=static)
+            Check(
+                check_id,
+                item,
+                title,
+                _run(spec),
+                severity,
+                needs=capabilities,
+                twin_only=twin_only,
+                judge=spec,
+                static=static,
+            )
         )
         return spec
 
