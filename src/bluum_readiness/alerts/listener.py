@@ -29,9 +29,10 @@ from starlette.routing import Route
 
 from bluum_readiness._serving import BackgroundServer
 from bluum_readiness.alerts.formats import Alert, NotificationError, parse, redacted
-from bluum_readiness.errors import HarnessError
+from bluum_readiness.config import AlertsConfig
+from bluum_readiness.errors import ConfigError, HarnessError
 
-__all__ = ["KINDS", "READ_PATH", "AlertFeed", "AlertListener", "Kinds", "kind_of"]
+__all__ = ["KINDS", "READ_PATH", "AlertFeed", "AlertListener", "Kinds", "kind_of", "serve"]
 
 KINDS = ("elevated_5xx", "rate_limited", "stuck_order", "webhook_failure")
 READ_PATH = "/_bluum-readiness/alerts"
@@ -234,3 +235,14 @@ class AlertFeed:
 
     def close(self) -> None:
         self._client.close()
+
+
+def serve(config: AlertsConfig) -> AlertListener:
+    """The run's listener on ``config.listen``, started; a ConfigError (exit 2) when the address is taken."""
+    try:
+        return AlertListener(config.matchers, host=config.host, port=config.port).start()
+    except ConfigError as exc:
+        raise ConfigError(
+            f"[alerts] listen = {config.listen!r}: the suite cannot listen there ({exc}); stop what holds the port "
+            "(another run?) or choose another port and point your alerting system at it"
+        ) from None
