@@ -476,13 +476,13 @@ class AlertsConfig:
         return {kind: dict(pairs) for kind, pairs in self.kinds}
 
     def expected(self, kind: str) -> str | None:
-        """How a finding names the alert mapped to ``kind``: its name, or its matchers; None when unmapped."""
+        """How a finding names the alert mapped to ``kind``: its name, with its other matchers as Prometheus writes
+        them (``AcmeBluumStuckOrder{service="bluum"}``); None when unmapped."""
         matchers = self.matchers.get(kind)
         if not matchers:
             return None
-        if list(matchers) == ["alertname"]:
-            return matchers["alertname"]
-        return "{" + ", ".join(f'{k} = "{v}"' for k, v in matchers.items()) + "}"
+        others = ", ".join(f'{k}="{v}"' for k, v in matchers.items() if k != "alertname")
+        return matchers.get("alertname", "") + (f"{{{others}}}" if others else "")
 
 
 def _loopback_address(listen: str) -> tuple[str, int]:

@@ -44,9 +44,13 @@ Kinds = Mapping[str, Mapping[str, str]]
 """Each kind's matchers: label name -> value, all of which an alert must carry (``alertname`` is its name)."""
 
 
-def kind_of(alert: Alert, kinds: Kinds) -> str | None:
-    """The kind whose matchers ``alert`` meets (the first, in ``KINDS`` order), or None."""
-    labels = {**alert.labels, "alertname": alert.name}
+def kind_of(alert: Alert | Mapping[str, Any], kinds: Kinds) -> str | None:
+    """The kind whose matchers ``alert`` (an ``Alert`` or its dict) meets (the first, in ``KINDS`` order), or None."""
+    labels: dict[str, Any] = (
+        {**alert.labels, "alertname": alert.name}
+        if isinstance(alert, Alert)
+        else {**alert.get("labels", {}), "alertname": alert.get("name")}
+    )
     for kind in KINDS:
         matchers = kinds.get(kind)
         if matchers and all(labels.get(name) == value for name, value in matchers.items()):
@@ -195,10 +199,12 @@ class AlertFeed:
 
     ``mark()`` is a position (the last notification's number); ``since(mark)`` the alerts received after it;
     ``firing(kind)`` the alerts of ``kind`` whose sender still reports them firing (its latest notification about
-    each said firing, and it is one that sends a resolved notification when the alert ends)."""
+    each said firing, and it is one that sends a resolved notification when the alert ends). ``kinds``: the
+    mapping the reader judges by (each alert's kind is given again with it); default: the listener's."""
 
-    def __init__(self, url: str, *, timeout_s: float = 5.0) -> None:
+    def __init__(self, url: str, kinds: Kinds | None = None, *, timeout_s: float = 5.0) -> None:
         self.url = url.rstrip("/")
+        self.kinds = kinds
         self._client = httpx.Client(timeout=timeout_s)
 
     def read(self) -> dict[str, Any]:
@@ -211,6 +217,9 @@ class AlertFeed:
                 f"the suite's alert listener at {self.url} could not be read ({type(exc).__name__}: {exc}); "
                 "is the run's listener still serving?"
             ) from None
+        if self.kinds is not None:
+            for alert in found["alerts"]:
+                alert["kind"] = kind_of(alert, self.kinds)
         return found
 
     def mark(self) -> int:
@@ -229,9 +238,9 @@ class AlertFeed:
     def firing(self, kind: str) -> list[dict[str, Any]]:
         latest: dict[str, dict[str, Any]] = {}
         for alert in self.read()["alerts"]:
-            if alert.get("kind") == kind and alert.get("lasting"):
+            if alert.get("lasting"):
                 latest[alert["key"]] = alert
-        return [a for a in latest.values() if a["status"] == "firing"]
+        return [a for a in latest.values() if a["status"] == "firing" and a.get("kind") == kind]
 
     def close(self) -> None:
         self._client.close()

@@ -12,6 +12,7 @@ earlier in the run (the error-handling checks' 5xx) is first given ``resolve_tim
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ class Mark:
 
     adapter: int = 0
     listener: int = 0
+    at: float = 0.0  # when, in seconds since the epoch (an alert that started before it did not follow it)
 
 
 def _about(alert: dict[str, Any], order_id: str | None) -> bool:
@@ -64,7 +66,7 @@ class AlertSources:
         feed = None
         if config is not None and config.expected(kind):
             host = f"[{config.host}]" if ":" in config.host else config.host
-            feed = AlertFeed(f"http://{host}:{config.port}")
+            feed = AlertFeed(f"http://{host}:{config.port}", config.matchers)
             h.on_close(feed.close)
         if adapter is None and feed is None:
             pipeline = (
@@ -84,7 +86,9 @@ class AlertSources:
 
     def mark(self) -> Mark:
         return Mark(
-            len(self.adapter()) if self.adapter is not None else 0, self.feed.mark() if self.feed is not None else 0
+            len(self.adapter()) if self.adapter is not None else 0,
+            self.feed.mark() if self.feed is not None else 0,
+            time.time(),
         )
 
     def seen(self, mark: Mark, about: str | None = None, kind: str | None = "") -> list[dict[str, Any]]:

@@ -26,7 +26,9 @@ import base64
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -520,6 +522,7 @@ def _watch(
         "false_alarms": false_alarms,
         "fired": fired,
         "timeout_s": src.h.thresholds.alert_timeout_s,
+        "cause_at": since.at if since is not None else None,
         "quiet_s": src.quiet_s if src.feed is not None else None,
         "resolve_timeout_s": src.resolve_timeout_s if src.feed is not None else None,
         "adapter_alerts": {"count": len(adapter), "kinds": sorted({str(a.get("kind")) for a in adapter})},
@@ -597,12 +600,43 @@ def _no_alert(w: Mapping[str, Any], fix: str) -> Finding:
     )
 
 
+STARTS_AT_TOLERANCE_S = 0.5
+"""How much earlier than the cause an alert's own start time (Alertmanager's and Grafana's ``startsAt``) may be
+before the alert counts as having started without it: clocks of the alerting system and the suite differ a little."""
+
+
+def _started(alert: Mapping[str, Any]) -> float | None:
+    """An alert's ``starts_at`` in seconds since the epoch (nanoseconds cut to micro), or None."""
+    text = alert.get("starts_at")
+    if not isinstance(text, str):
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None and moment.year > 1 else None
+
+
 def _alert_verdict(w: Mapping[str, Any], fix: str) -> Verdict:
     found = _false_alarm(w)
     if found is not None:
         return found
     if not w["fired"]:
         return _no_alert(w, fix)
+    cause_at = w.get("cause_at")
+    starts = [_started(a) for a in w["fired"]]
+    if cause_at is not None and all(t is not None and t < cause_at - STARTS_AT_TOLERANCE_S for t in starts):
+        began = min(t for t in starts if t is not None)
+        return Finding(
+            "alert-false-alarm",
+            f"a {_named(w)} alert that starts after {w['cause']}, not before",
+            f"{_shown(w['fired'])} started {cause_at - began:.1f} s before it (at "
+            f"{datetime.fromtimestamp(began, UTC).isoformat(timespec='seconds')}): it fired during {w['normal']} "
+            "and its notification arrived after the quiet watch",
+            FALSE_ALARM_FIX.format(kind=w["kind"]) + "; raise [alerts] quiet_s to see such alarms in the quiet watch",
+            evidence=_alert_evidence(w),
+        )
     return Passed(_alert_evidence(w))
 
 
