@@ -111,3 +111,14 @@ def test_alerts_method_findings_keep_their_wording() -> None:
         == "a 'webhook_failure' alert within 6 s of the twin's deliveries failing (3 attempts answered 503)"
     )
     assert found.observed == "no such alert; alerts() holds 2 alert(s) of kinds ['elevated_5xx']"
+
+
+def test_an_alert_that_started_before_its_cause_is_a_false_alarm_that_arrived_late() -> None:
+    cause_at = 1_796_630_400.0  # 2026-12-07T08:00:00Z
+    early = {**_alert("AcmeBluumHigh5xx", order_id=None), "starts_at": "2026-12-07T07:59:57.237456789Z"}
+    late = {**_alert("AcmeBluumHigh5xx", order_id=None), "starts_at": "2026-12-07T08:00:01.5Z"}
+    watch = _watch("elevated_5xx", expected="AcmeBluumHigh5xx", cause="a burst of 10 503 answers", cause_at=cause_at)
+    found = _verdict("observability.alert-5xx", "alert-5xx", {**watch, "fired": [early]})
+    assert isinstance(found, Finding) and found.cause == "alert-false-alarm"
+    assert "started 2.8 s before it" in found.observed
+    assert isinstance(_verdict("observability.alert-5xx", "alert-5xx", {**watch, "fired": [early, late]}), Passed)
