@@ -17,6 +17,7 @@ alerts from the last one's. ``EXPORTER.start()`` serves ``/metrics`` on a loopba
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -168,3 +169,11 @@ class MonitoredIntegration:
 def create(env: IntegrationEnv, **kwargs: Any) -> MonitoredIntegration:
     """The factory: the reference (fast policies) exporting metrics to ``EXPORTER``'s current service."""
     return MonitoredIntegration(create_fast(env, **kwargs), EXPORTER.current)
+
+
+def create_serving(env: IntegrationEnv, **kwargs: Any) -> MonitoredIntegration:
+    """``create``, serving ``/metrics`` on ``BLUUM_METRICS_PORT`` (default 9464) from the first call on, as a team's
+    service does (for a ``bluum-readiness run`` against a Prometheus scraping that port)."""
+    if EXPORTER.server is None:
+        EXPORTER.start(int(os.environ.get("BLUUM_METRICS_PORT", "9464")))
+    return create(env, **kwargs)
