@@ -118,6 +118,8 @@ def test_plain_json_one_or_many_with_datadog_words_for_the_status() -> None:
         [{"alert": "A", "status": "Triggered"}, {"alert": "B", "status": "Recovered", "labels": {"env": "prod"}}]
     )
     assert [(a.name, a.status, a.lasting) for a in alerts] == [("A", "firing", True), ("B", "resolved", True)]
+    _, [warned] = parse({"alert": "C", "status": "Warn"})  # Datadog's $ALERT_TRANSITION values
+    assert warned.status == "firing"
 
 
 @pytest.mark.parametrize(

@@ -39,13 +39,16 @@ def test_notifications_on_any_path_become_alerts_and_bad_ones_are_kept_as_reject
         assert [a["name"] for a in feed.firing("webhook_failure")] == ["AcmeBluumWebhooksMissing"]
         assert feed.firing("elevated_5xx") == []  # its latest notification resolved it
 
+        ack = {"routing_key": "secret-key", "event_action": "acknowledge", "dedup_key": "bluum-webhooks-1"}
+        assert httpx.post(listener.url + "/v2/enqueue", json=ack).status_code == 202
+        assert [a["name"] for a in feed.firing("webhook_failure")] == ["AcmeBluumWebhooksMissing"]  # still itself
         resolve = {"routing_key": "secret-key", "event_action": "resolve", "dedup_key": "bluum-webhooks-1"}
         assert httpx.post(listener.url + "/v2/enqueue", json=resolve).status_code == 202
         assert feed.firing("webhook_failure") == []  # a resolve names only its dedup key: the trigger's kind holds
         assert feed.since(start, "webhook_failure")[-1]["status"] == "resolved"
 
         kept = feed.notifications()
-        assert [n["status"] for n in kept] == ["accepted", "rejected", "rejected", "accepted", "accepted"]
+        assert [n["status"] for n in kept] == ["accepted", "rejected", "rejected", "accepted", "accepted", "accepted"]
         assert kept[1]["body"] == "{not json" and kept[2]["error"].endswith("every alert needs one")
         assert kept[3]["body"]["routing_key"] == "[redacted]"  # as received, without the key
         feed.close()

@@ -30,7 +30,10 @@ __all__ = ["FORMATS", "Alert", "NotificationError", "parse", "redacted"]
 
 FORMATS = ("alertmanager", "grafana", "pagerduty", "json")
 ORDER_ID = re.compile(r"\bord_[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)*")
-FIRING_WORDS = {"firing", "alerting", "alert", "triggered", "trigger", "open", "opened", "problem", "critical", "error"}
+FIRING_WORDS = {
+    *("firing", "alerting", "alert", "triggered", "trigger", "re-triggered", "retriggered", "renotify", "open"),
+    *("opened", "problem", "critical", "error", "warn", "warning", "no data", "nodata"),
+}
 RESOLVED_WORDS = {"resolved", "resolve", "recovered", "ok", "closed", "close", "normal", "cleared"}
 SECRET_FIELDS = re.compile(r"(routing|integration|service|api|access|auth)[_-]?key|token|secret|password|authori[sz]")
 
@@ -144,7 +147,8 @@ def _order_id(*texts: Any) -> str | None:
 
 
 def _is_grafana(body: Mapping[str, Any]) -> bool:
-    if any(key in body for key in ("orgId", "state", "title")) and "version" not in body or body.get("orgId"):
+    """Grafana's webhook carries ``orgId`` (and ``state``, ``title``); its alerts ``valueString``, ``silenceURL``."""
+    if "orgId" in body or ("state" in body and "title" in body):
         return True
     alerts = body.get("alerts")
     return isinstance(alerts, list) and any(

@@ -146,10 +146,10 @@ class AlertListener:
             for alert in alerts:
                 if alert.format == "pagerduty":
                     known = store.by_dedup.get(alert.key)
-                    if alert.status == "firing":
+                    if alert.name:  # a trigger says what the alert is
                         store.by_dedup[alert.key] = alert
-                    elif known is not None:  # a resolve: what it resolves
-                        alert = dataclasses.replace(known, status="resolved")
+                    elif known is not None:  # a resolve or an acknowledge names only the dedup key
+                        alert = dataclasses.replace(known, status=alert.status)
                 self._keep(
                     store.alerts,
                     {
