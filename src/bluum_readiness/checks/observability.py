@@ -14,10 +14,11 @@ right reasons.
 - ``no-secrets-in-logs``: neither the API secret, its Basic token nor the webhook secret appear in the request
   log, in anything logged through Python ``logging`` or a program's stderr, or in alerts; the evidence says how
   much was scanned, and a scan of nothing is not verifiable, never a pass.
-- ``alert-5xx``, ``alert-429``, ``alert-stuck-order``, ``alert-webhook-failure``: ``alerts()`` stays quiet in
-  normal weather, then fires the named kind once its cause is in place (within ``alert_timeout_s``).
+- ``alert-5xx``, ``alert-429``, ``alert-stuck-order``, ``alert-webhook-failure``: no alert of the kind in normal
+  weather, then one once its cause is in place (within ``alert_timeout_s``), seen in ``alerts()`` and/or the team's
+  alerting pipeline (``[alerts]``: notifications to the run's listener, ``_alert_sources``; docs/alerts.md).
 
-Without ``alerts()`` / ``webhook_url`` the checks that need them are *not verifiable*.
+Without ``alerts()`` and ``[alerts]`` / without ``webhook_url`` the checks that need them are *not verifiable*.
 """
 
 from __future__ import annotations
