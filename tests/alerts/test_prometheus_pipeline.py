@@ -180,7 +180,7 @@ def _run(pipeline: Pipeline, service: str, rules: str) -> dict[str, str]:
         quiet_s=4.0,
         resolve_timeout_s=4.0,
     )
-    session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=6.0, settle_timeout_s=5.0))
+    session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=8.0, settle_timeout_s=5.0))
     try:
         session.config = dataclasses.replace(session.config, alerts=alerts)
         return run_checks(session, monitored.create, CHECKS)
@@ -206,7 +206,7 @@ def test_a_missing_rule_and_one_that_cries_wolf_fail_exactly_their_checks(pipeli
     outcomes = _run(pipeline, "acme-known-bad", rules)
     assert outcomes["observability.alert-stuck-order"] == "passed", outcomes
     assert outcomes["observability.alert-webhook-failure"] == "passed", outcomes
-    missing = 'observed no AcmeBluumRateLimited{service="acme-known-bad"} notification arrived within 6 s of 3 429'
+    missing = 'observed no AcmeBluumRateLimited{service="acme-known-bad"} notification arrived within 8 s of 3 429'
 
     assert missing in outcomes["observability.alert-429"], outcomes
     assert outcomes["observability.alert-5xx"].startswith("failed: "), outcomes
