@@ -185,7 +185,8 @@ def judged(
 ) -> Callable[[Callable[[Facts], Verdict]], Judge]:
     """Register the decorated pure function as the judge of the check ``check_id`` over the facts ``needs`` (and,
     when they exist, ``uses``); ``capabilities``: the optional adapter capabilities it is about (``Check.needs``:
-    ``webhook_url`` makes it not applicable under ``[webhooks] used = false``)."""
+    ``webhook_url`` makes it not applicable under ``[webhooks] used = false``; ``alerts``: ``alerts()`` or the team's
+    alerting pipeline, ``[alerts]``)."""
 
     def decorate(decide: Callable[[Facts], Verdict]) -> Judge:
         for name, fact in iter_facts(needs + uses):

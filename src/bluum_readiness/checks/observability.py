@@ -674,6 +674,7 @@ def _alert_5xx(s: Scene) -> None:
     item=ITEM,
     title="An alert fires on a burst of 5xx (and not on one retried 5xx)",
     needs=("alert-5xx.watch",),
+    capabilities=("alerts",),
 )
 def alert_5xx(facts: Facts) -> Verdict:
     return _alert_verdict(
@@ -706,7 +707,13 @@ def _alert_429(s: Scene) -> None:
                            false_alarms=false_alarms, fired=fired, since=cause))  # fmt: skip
 
 
-@judged("observability.alert-429", item=ITEM, title="An alert fires when Bluum answers 429", needs=("alert-429.watch",))
+@judged(
+    "observability.alert-429",
+    item=ITEM,
+    title="An alert fires when Bluum answers 429",
+    needs=("alert-429.watch",),
+    capabilities=("alerts",),
+)
 def alert_429(facts: Facts) -> Verdict:
     return _alert_verdict(
         facts["alert-429.watch"], "alert on 429s: the integration is over its rate limit and users wait"
@@ -772,6 +779,7 @@ def _alert_stuck_order(s: Scene) -> None:
     title="An alert fires for an order held non-terminal past the threshold (not for one that filled)",
     needs=("alert-stuck-order.watch",),
     twin_only=True,
+    capabilities=("alerts",),
 )
 def alert_stuck_order(facts: Facts) -> Verdict:
     w = facts["alert-stuck-order.watch"]
@@ -899,7 +907,7 @@ def _alert_webhook_failure(s: Scene) -> None:
     title="An alert fires when webhook deliveries to the integration fail",
     needs=("alert-webhook-failure.watch",),
     twin_only=True,
-    capabilities=("webhook_url",),
+    capabilities=("alerts", "webhook_url"),
 )
 def alert_webhook_failure(facts: Facts) -> Verdict:
     return _alert_verdict(
