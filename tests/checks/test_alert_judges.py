@@ -122,3 +122,11 @@ def test_an_alert_that_started_before_its_cause_is_a_false_alarm_that_arrived_la
     assert isinstance(found, Finding) and found.cause == "alert-false-alarm"
     assert "started 2.8 s before it" in found.observed
     assert isinstance(_verdict("observability.alert-5xx", "alert-5xx", {**watch, "fired": [early, late]}), Passed)
+
+
+def test_a_notification_the_listener_could_not_read_is_named_when_the_alert_is_missing() -> None:
+    rejected = [{"seq": 3, "status": "rejected", "error": "alerts[0] has no 'alertname' label: every alert needs one"}]
+    found = _stuck(rejected=rejected)
+    assert isinstance(found, Finding)
+    assert "it rejected 1 notification(s): alerts[0] has no 'alertname' label" in found.observed
+    assert found.evidence["alerts"]["rejected"] == rejected

@@ -113,6 +113,13 @@ class AlertSources:
             return []
         return sorted({f"{a['name']} ({a.get('kind') or 'no kind'})" for a in self.feed.since(mark.listener)})
 
+    def rejected(self, mark: Mark) -> list[dict[str, Any]]:
+        """The notifications the listener could not read since ``mark`` (as received, with why): a finding's hint
+        when the team's system sends something the listener does not understand."""
+        if self.feed is None:
+            return []
+        return [n for n in self.feed.notifications() if n["status"] == "rejected" and n["seq"] > mark.listener]
+
     def wait_for(self, mark: Mark, about: str | None = None) -> list[dict[str, Any]]:
         """Alerts of this kind since ``mark`` (about ``about``), waiting up to ``alert_timeout_s`` for the first."""
         found: list[dict[str, Any]] = poll(

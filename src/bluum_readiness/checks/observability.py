@@ -528,6 +528,7 @@ def _watch(
         "resolve_timeout_s": src.resolve_timeout_s if src.feed is not None else None,
         "adapter_alerts": {"count": len(adapter), "kinds": sorted({str(a.get("kind")) for a in adapter})},
         "received": src.others(since) if since is not None else [],
+        "rejected": src.rejected(since)[-10:] if since is not None else [],
         "notifications": src.notifications([*settled, *false_alarms, *fired]),
         **more,
     }
@@ -543,7 +544,7 @@ def _shown(alerts: Sequence[dict[str, Any]]) -> str:
 
 
 def _alert_evidence(w: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("sources", "expected", "cause", "fired", "false_alarms", "still_firing", "received")
+    keys = ("sources", "expected", "cause", "fired", "false_alarms", "still_firing", "received", "rejected")
     return {"alerts": {k: w[k] for k in keys if w.get(k) not in (None, [])}, "notifications": w["notifications"]}
 
 
@@ -582,6 +583,9 @@ def _no_alert(w: Mapping[str, Any], fix: str) -> Finding:
     if LISTENER in w["sources"]:
         received = w["received"]
         got = f"the listener received {', '.join(received[:5])}" if received else "the listener received nothing"
+        rejected = w.get("rejected") or []
+        if rejected:
+            got += f"; it rejected {len(rejected)} notification(s): {rejected[-1]['error']}"
         observed.append(f"no {w['expected']} notification arrived within {timeout:g} s of {w['cause']} ({got})")
     if ADAPTER in w["sources"]:
         held = w["adapter_alerts"]
