@@ -47,6 +47,7 @@ from bluum_readiness.target import EXAMPLE as EXAMPLE_TARGET
 
 __all__ = [
     "CONFIG_FILE",
+    "AlertsConfig",
     "DEFAULT_INTEGRATION",
     "CompanyConfig",
     "Thresholds",
@@ -417,6 +418,106 @@ class WebhooksConfig:
         return None
 
 
+ALERT_KINDS = ("elevated_5xx", "rate_limited", "stuck_order", "webhook_failure")
+LOOPBACK_NAMES = ("localhost", "::1")
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """``[alerts]``: the suite listens for the team's alert notifications during the run (docs/alerts.md).
+
+    :param listen: ``HOST:PORT`` the listener binds (loopback only: 127.0.0.1, ::1 or localhost); notifications are
+        POSTed to any path there. A fixed port, so the alerting system is configured once.
+    :param kinds: for each kind the checks look for (``elevated_5xx``, ``rate_limited``, ``stuck_order``,
+        ``webhook_failure``), the team's alert: its name (``elevated_5xx = "AcmeBluumHigh5xx"``, Alertmanager's
+        ``alertname``) or label matchers (``stuck_order = { alertname = "AcmeBluumStuckOrder", service = "bluum" }``:
+        every label given must have exactly that value).
+    :param quiet_s: how long the suite watches normal traffic for a false alarm before it brings on each cause
+        (at least your scrape + evaluation interval + group_wait, or a false alarm arrives after the watch).
+    :param resolve_timeout_s: how long a check waits for an alert of its kind still firing from earlier in the run
+        (the error-handling checks' 5xx and 429s) to resolve before its quiet watch; still firing then is a false
+        alarm.
+    """
+
+    listen: str = "127.0.0.1:9094"
+    kinds: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    quiet_s: float = 10.0
+    resolve_timeout_s: float = 120.0
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> AlertsConfig:
+        _check_keys(values, "[alerts]", ["listen", *ALERT_KINDS, "quiet_s", "resolve_timeout_s"])
+        listen = _expect(values.get("listen", cls.listen), str, "alerts.listen", '"127.0.0.1:9094"')
+        _loopback_address(listen)
+        kinds = tuple((kind, _matchers(values[kind], kind)) for kind in ALERT_KINDS if kind in values)
+        return cls(
+            listen=listen,
+            kinds=kinds,
+            quiet_s=_seconds(values.get("quiet_s", cls.quiet_s), "alerts.quiet_s", "quiet_s = 10", most=3600),
+            resolve_timeout_s=_seconds(
+                values.get("resolve_timeout_s", cls.resolve_timeout_s),
+                "alerts.resolve_timeout_s",
+                "resolve_timeout_s = 120",
+                most=3600,
+            ),
+        )
+
+    @property
+    def host(self) -> str:
+        return _loopback_address(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return _loopback_address(self.listen)[1]
+
+    @property
+    def matchers(self) -> dict[str, dict[str, str]]:
+        """Each mapped kind's label matchers (``alertname`` for an alert given by name)."""
+        return {kind: dict(pairs) for kind, pairs in self.kinds}
+
+    def expected(self, kind: str) -> str | None:
+        """How a finding names the alert mapped to ``kind``: its name, with its other matchers as Prometheus writes
+        them (``AcmeBluumStuckOrder{service="bluum"}``); None when unmapped."""
+        matchers = self.matchers.get(kind)
+        if not matchers:
+            return None
+        others = ", ".join(f'{k}="{v}"' for k, v in matchers.items() if k != "alertname")
+        return matchers.get("alertname", "") + (f"{{{others}}}" if others else "")
+
+
+def _loopback_address(listen: str) -> tuple[str, int]:
+    """(host, port) of an ``[alerts] listen`` value; ConfigError unless it is a loopback host and a port."""
+    host, sep, port_text = listen.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    example = 'e.g. listen = "127.0.0.1:9094"'
+    if not sep or not host or not port_text.isascii() or not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ConfigError(f"alerts.listen {listen!r} must be HOST:PORT with a port from 1 to 65535; {example}")
+    loopback = host in LOOPBACK_NAMES or (
+        host.startswith("127.") and all(p.isdigit() and int(p) < 256 for p in host.split(".")) and host.count(".") == 3
+    )
+    if not loopback:
+        raise ConfigError(
+            f"alerts.listen {listen!r} is not a loopback address: the listener serves this machine only (127.0.0.1, "
+            "::1 or localhost); let your alerting system reach it through a tunnel or a local forwarder; " + example
+        )
+    return ("127.0.0.1" if host == "localhost" else host), int(port_text)
+
+
+def _matchers(value: Any, kind: str) -> tuple[tuple[str, str], ...]:
+    """A kind's mapping: an alert name, or a table of label matchers (texts, at least one)."""
+    example = f'{kind} = "AcmeBluumAlert" or {kind} = {{ alertname = "AcmeBluumAlert", service = "bluum" }}'
+    if isinstance(value, str):
+        if not value.strip():
+            raise ConfigError(f"alerts.{kind} is empty; give the team's alert name, e.g. {example}")
+        return (("alertname", value),)
+    if isinstance(value, dict) and value:
+        bad = next((k for k, v in value.items() if not isinstance(v, str) or not v), None)
+        if bad is not None:
+            raise ConfigError(f"alerts.{kind}.{bad} must be a non-empty text (got {value[bad]!r}); e.g. {example}")
+        return tuple(sorted(value.items()))
+    raise ConfigError(f"alerts.{kind} must be an alert name or a table of label matchers (got {value!r}); {example}")
+
+
 @dataclass(frozen=True)
 class CompanyConfig:
     """Who is asking for production access (used by the report and the email draft)."""
@@ -638,11 +739,12 @@ class RunConfig:
     company: CompanyConfig = field(default_factory=CompanyConfig)
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     scan: ScanConfig = field(default_factory=ScanConfig)
+    alerts: AlertsConfig | None = None  # [alerts]: listen for the team's alert notifications (None: no listener)
     rotation: CredentialsConfig | None = None  # the second pair for the rotation drill against a real environment
     source: str | None = None  # the file it came from
 
     KEYS = ("target", "integration", "only", "workers", "out", "rate_limit_per_s", "seed")
-    SECTIONS = ("credentials", "thresholds", "company", "webhooks", "scan", "rotation")
+    SECTIONS = ("credentials", "thresholds", "company", "webhooks", "scan", "rotation", "alerts")
 
     @property
     def source_file(self) -> Path | None:
@@ -682,6 +784,7 @@ class RunConfig:
             scan=ScanConfig.from_mapping(values.get("scan", {})),
             webhooks=WebhooksConfig.from_mapping(values.get("webhooks", {})),
             rotation=rotation_from_mapping(values["rotation"]) if "rotation" in values else None,
+            alerts=AlertsConfig.from_mapping(values["alerts"]) if "alerts" in values else None,
             seed=seed,
             source=source,
         )

@@ -73,7 +73,8 @@ def test_correct_integrations_pass(session, spec, not_verifiable):
     for check in not_verifiable:
         assert (
             outcomes[check] == "not_verifiable: the integration does not expose alerts() (an optional capability "
-            "of the adapter)"
+            "of the adapter), and no [alerts] table is configured to receive the team's alert notifications "
+            "(docs/alerts.md)"
         )
 
 

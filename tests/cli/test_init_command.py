@@ -185,3 +185,17 @@ def test_init_writes_both_files_or_none(tmp_path: Path, capsys, monkeypatch) -> 
     monkeypatch.setattr(Path, "open", refuse_the_adapter)
     assert "No space left on device" in _one_line_error(capsys, ["init", "--dir", str(tmp_path)])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_init_shows_the_alerts_table_commented_and_it_reads_once_uncommented(tmp_path: Path, capsys) -> None:
+    assert main(["init", "--dir", str(tmp_path)]) == 0
+    path = tmp_path / "bluum-readiness.toml"
+    text = path.read_text()
+    assert "# [alerts]" in text and load_config(cwd=tmp_path).alerts is None  # commented: no listener
+    block = text.split("# [alerts]\n", 1)[1].split("\n\n", 1)[0]
+    lines = [line for line in block.splitlines() if not line.startswith("# ") or " = " in line.split("#")[1]]
+    uncommented = "[alerts]\n" + "\n".join(line.removeprefix("# ") for line in lines)
+    path.write_text(text.replace("# [alerts]\n" + block, uncommented))
+    alerts = load_config(cwd=tmp_path).alerts
+    assert alerts is not None and alerts.listen == "127.0.0.1:9094"
+    assert alerts.expected("stuck_order") == "AcmeBluumStuckOrder" and alerts.quiet_s == 10.0

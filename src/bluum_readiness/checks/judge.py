@@ -197,8 +197,9 @@ def judged(
     requires: tuple[str, ...] = (),
 ) -> Callable[[Callable[[Facts], Verdict]], Judge]:
     """Register the decorated pure function as the judge of the check ``check_id`` over the facts ``needs`` (and,
-    when they exist, ``uses``). ``requires``: the adapter capabilities the check is about (``Check.needs``: a check
-    that requires ``webhook_url`` is not applicable when the team declares it uses no webhooks)."""
+    when they exist, ``uses``). ``requires``: the optional adapter capabilities the check is about (``Check.needs``:
+    a check that requires ``webhook_url`` is not applicable when the team declares it uses no webhooks
+    (``[webhooks] used = false``); ``alerts``: ``alerts()`` or the team's alerting pipeline, ``[alerts]``)."""
 
     def decorate(decide: Callable[[Facts], Verdict]) -> Judge:
         for name, fact in iter_facts(needs + uses):

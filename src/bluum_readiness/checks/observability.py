@@ -17,10 +17,11 @@ right reasons.
   log, in anything logged through Python ``logging`` or a program's stderr, in a span's or log record's
   attributes, events or body, or in alerts; the evidence says how
   much was scanned, and a scan of nothing is not verifiable, never a pass.
-- ``alert-5xx``, ``alert-429``, ``alert-stuck-order``, ``alert-webhook-failure``: ``alerts()`` stays quiet in
-  normal weather, then fires the named kind once its cause is in place (within ``alert_timeout_s``).
+- ``alert-5xx``, ``alert-429``, ``alert-stuck-order``, ``alert-webhook-failure``: no alert of the kind in normal
+  weather, then one once its cause is in place (within ``alert_timeout_s``), seen in ``alerts()`` and/or the team's
+  alerting pipeline (``[alerts]``: notifications to the run's listener, ``_alert_sources``; docs/alerts.md).
 
-Without ``alerts()`` / ``webhook_url`` the checks that need them are *not verifiable*.
+Without ``alerts()`` and ``[alerts]`` / without ``webhook_url`` the checks that need them are *not verifiable*.
 """
 
 from __future__ import annotations
@@ -29,15 +30,17 @@ import base64
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks import _logs
+from bluum_readiness.checks._alert_sources import ADAPTER, LISTENER, AlertSources, Mark
 from bluum_readiness.checks._support import DEPOSITS, INVESTOR, exception_text, read_capability, twin_deliveries
 from bluum_readiness.checks.judge import Facts, Finding, Passed, Unjudged, Verdict, failure, judged
 from bluum_readiness.checks.observation import Scene, scenario
-from bluum_readiness.checks.registry import check
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity
 from bluum_readiness.harness import LogLine, poll
 from bluum_readiness.otlp import LOG_SOURCE, SPAN_SOURCE
@@ -507,63 +510,15 @@ def no_secrets_in_logs(facts: Facts) -> Verdict:
 
 
 # -- alerts --------------------------------------------------------------------------------------------------
+#
+# Each alert check is a scenario (normal traffic watched for a false alarm, then the cause brought on and the alert
+# awaited: ``_alert_sources``) and a judge over what it saw, from ``alerts()`` and/or the team's alerting pipeline.
 
-
-def _alerts_reader(h: Harness, integration: Any) -> Callable[[], list[dict[str, Any]]]:
-    read = h.capability(integration, "alerts")
-
-    def alerts() -> list[dict[str, Any]]:
-        found = read()
-        if not isinstance(found, list) or not all(isinstance(a, dict) for a in found):
-            raise NotVerifiable(f"alerts() returned {type(found).__name__}, not a list of dicts with a 'kind'")
-        return found
-
-    return alerts
-
-
-def _of(alerts: Sequence[dict[str, Any]], kind: str, about: str | None = None) -> list[dict[str, Any]]:
-    return [a for a in alerts if a.get("kind") == kind and (about is None or about in json.dumps(a, default=str))]
-
-
-def _alert_poll_s(h: Harness) -> float:
-    """How often ``alerts()`` is read while waiting: every 20 ms on the twin (an alert due after a threshold is seen
-    within 20 ms of it), every 0.1 s against a real environment (an integration's ``alerts()`` may read the
-    target, as the reference's does for stuck orders)."""
-    return 0.02 if h.target.twin else 0.1
-
-
-def _wait_for_alert(
-    h: Harness, alerts: Callable[[], list[dict[str, Any]]], kind: str, before: int, about: str | None = None
-) -> list[dict[str, Any]]:
-    """Poll ``alerts()`` until more alerts of ``kind`` (about ``about``) than ``before`` exist, or time runs out."""
-    found: list[dict[str, Any]] = poll(
-        lambda: _of(alerts(), kind, about),
-        lambda a: len(a) > before,
-        h.thresholds.alert_timeout_s,
-        interval=_alert_poll_s(h),
-    )
-    return found[before:]
-
-
-def _alert_failure(kind: str, cause: str, timeout: float, seen: list[dict[str, Any]], fix: str) -> ConformanceFailure:
-    kinds = sorted({str(a.get("kind")) for a in seen})
-    return _fail(
-        f"a {kind!r} alert within {timeout:g} s of {cause}",
-        f"no such alert; alerts() holds {len(seen)} alert(s) of kinds {kinds}",
-        f"{fix} (the suite waits alert_timeout_s = {timeout:g} s: the adapter you hand it needs alert "
-        "thresholds below that, e.g. a factory parameter for tests)",
-        alerts=seen[-10:],
-    )
-
-
-def _quiet(kind: str, alerts: list[dict[str, Any]], normal: str) -> None:
-    if _of(alerts, kind):
-        raise _fail(
-            f"no {kind!r} alert during {normal}",
-            f"alerts() already holds {_of(alerts, kind)[:3]}",
-            f"fire {kind} only when its cause is there: an alert that always fires is ignored",
-            alerts=alerts[-10:],
-        )
+FALSE_ALARM_FIX = "fire {kind} only when its cause is there: an alert that always fires is ignored"
+PIPELINE_TIMING = (
+    "; through an alerting pipeline the rule's window, its `for:`, the evaluation interval and Alertmanager's "
+    "group_wait must together let the notification arrive within alert_timeout_s = {timeout:g} s (docs/alerts.md)"
+)
 
 
 def _burst(h: Harness, integration: Any, investor: str, rule: FaultRule, hits: int) -> int:
@@ -577,58 +532,228 @@ def _burst(h: Harness, integration: Any, investor: str, rule: FaultRule, hits: i
     return len([x for x in h.exchanges_since(mark) if x.fault == rule.name])
 
 
-@check(
+def _watch(
+    src: AlertSources,
+    *,
+    normal: str,
+    cause: str,
+    settled: list[dict[str, Any]],
+    false_alarms: list[dict[str, Any]],
+    fired: list[dict[str, Any]],
+    since: Mark | None,
+    **more: Any,
+) -> dict[str, Any]:
+    """The fact an alert judge reads: what was watched, what arrived when, and the notifications that carried it."""
+    adapter = src.adapter() if src.adapter is not None else []
+    return {
+        "kind": src.kind,
+        "sources": src.names,
+        "expected": src.expected,
+        "normal": normal,
+        "cause": cause,
+        "still_firing": settled,
+        "false_alarms": false_alarms,
+        "fired": fired,
+        "timeout_s": src.h.thresholds.alert_timeout_s,
+        "cause_at": since.at if since is not None else None,
+        "quiet_s": src.quiet_s if src.feed is not None else None,
+        "resolve_timeout_s": src.resolve_timeout_s if src.feed is not None else None,
+        "adapter_alerts": {"count": len(adapter), "kinds": sorted({str(a.get("kind")) for a in adapter})},
+        "received": src.others(since) if since is not None else [],
+        "rejected": src.rejected(since)[-10:] if since is not None else [],
+        "notifications": src.notifications([*settled, *false_alarms, *fired]),
+        **more,
+    }
+
+
+def _shown(alerts: Sequence[dict[str, Any]]) -> str:
+    """Alerts as a finding names them: "AcmeBluumHigh5xx (alerting pipeline, firing)", "elevated_5xx (alerts())"."""
+    parts = []
+    for a in alerts[:3]:
+        status = f", {a['status']}" if a.get("status") else ""
+        parts.append(f"{a.get('name') or a.get('kind')} ({a.get('source')}{status})")
+    return ", ".join(parts) + (f" and {len(alerts) - 3} more" if len(alerts) > 3 else "")
+
+
+def _alert_evidence(w: Mapping[str, Any]) -> dict[str, Any]:
+    keys = ("sources", "expected", "cause", "fired", "false_alarms", "still_firing", "received", "rejected")
+    return {"alerts": {k: w[k] for k in keys if w.get(k) not in (None, [])}, "notifications": w["notifications"]}
+
+
+def _named(w: Mapping[str, Any]) -> str:
+    return f"{w['expected']} ({w['kind']})" if w["expected"] else repr(w["kind"])
+
+
+def _false_alarm(w: Mapping[str, Any]) -> Finding | None:
+    """A finding when an alert of the kind fired without its cause (before the cause was brought on)."""
+    fix = FALSE_ALARM_FIX.format(kind=w["kind"])
+    if w["still_firing"]:
+        return Finding(
+            "alert-false-alarm",
+            f"no {_named(w)} alert firing before its cause",
+            f"{_shown(w['still_firing'])} still firing {w['resolve_timeout_s']:g} s after the check began, before "
+            "it brought on any cause (an alert of this kind from earlier in the run must resolve within "
+            "[alerts] resolve_timeout_s)",
+            fix + "; and let it resolve when its cause ends (Alertmanager: send_resolved: true)",
+            evidence=_alert_evidence(w),
+        )
+    if w["false_alarms"]:
+        return Finding(
+            "alert-false-alarm",
+            f"no {_named(w)} alert during {w['normal']}",
+            f"{_shown(w['false_alarms'])} arrived during it",
+            fix,
+            evidence=_alert_evidence(w),
+        )
+    return None
+
+
+def _no_alert(w: Mapping[str, Any], fix: str) -> Finding:
+    """The finding of an alert that never arrived, naming the alert expected and what each source held."""
+    timeout = w["timeout_s"]
+    observed = []
+    if LISTENER in w["sources"]:
+        received = w["received"]
+        got = f"the listener received {', '.join(received[:5])}" if received else "the listener received nothing"
+        rejected = w.get("rejected") or []
+        if rejected:
+            got += f"; it rejected {len(rejected)} notification(s): {rejected[-1]['error']}"
+        observed.append(f"no {w['expected']} notification arrived within {timeout:g} s of {w['cause']} ({got})")
+    if ADAPTER in w["sources"]:
+        held = w["adapter_alerts"]
+        observed.append(f"no such alert; alerts() holds {held['count']} alert(s) of kinds {held['kinds']}")
+    thresholds = (
+        f" (the suite waits alert_timeout_s = {timeout:g} s: the adapter you hand it needs alert thresholds below "
+        "that, e.g. a factory parameter for tests"
+        + (PIPELINE_TIMING.format(timeout=timeout) if LISTENER in w["sources"] else "")
+        + ")"
+    )
+    return Finding(
+        "alert-missing",
+        f"a {_named(w)} alert within {timeout:g} s of {w['cause']}",
+        "; ".join(observed),
+        fix + thresholds,
+        evidence=_alert_evidence(w),
+    )
+
+
+STARTS_AT_TOLERANCE_S = 0.5
+"""How much earlier than the cause an alert's own start time (Alertmanager's and Grafana's ``startsAt``) may be
+before the alert counts as having started without it: clocks of the alerting system and the suite differ a little."""
+
+
+def _started(alert: Mapping[str, Any]) -> float | None:
+    """An alert's ``starts_at`` in seconds since the epoch (nanoseconds cut to micro), or None."""
+    text = alert.get("starts_at")
+    if not isinstance(text, str):
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text.strip()).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None and moment.year > 1 else None
+
+
+def _alert_verdict(w: Mapping[str, Any], fix: str) -> Verdict:
+    found = _false_alarm(w)
+    if found is not None:
+        return found
+    if not w["fired"]:
+        return _no_alert(w, fix)
+    cause_at = w.get("cause_at")
+    starts = [_started(a) for a in w["fired"]]
+    if cause_at is not None and all(t is not None and t < cause_at - STARTS_AT_TOLERANCE_S for t in starts):
+        began = min(t for t in starts if t is not None)
+        return Finding(
+            "alert-false-alarm",
+            f"a {_named(w)} alert that starts after {w['cause']}, not before",
+            f"{_shown(w['fired'])} started {cause_at - began:.1f} s before it (at "
+            f"{datetime.fromtimestamp(began, UTC).isoformat(timespec='seconds')}): it fired during {w['normal']} "
+            "and its notification arrived after the quiet watch",
+            FALSE_ALARM_FIX.format(kind=w["kind"]) + "; raise [alerts] quiet_s to see such alarms in the quiet watch",
+            evidence=_alert_evidence(w),
+        )
+    return Passed(_alert_evidence(w))
+
+
+@scenario("alert-5xx", facts=("watch",))
+def _alert_5xx(s: Scene) -> None:
+    """One retried 503 and normal traffic (watched for a false ``elevated_5xx``), then 10 × 503 on ``GET
+    /investors/*`` and the alert awaited."""
+    h = s.h
+    integration = s.integration
+    src = AlertSources.of(h, integration, "elevated_5xx")
+    investor = h.active_investor()
+    normal = "normal traffic with one retried 503"
+    settled = src.settle()
+    quiet = src.mark()
+    if not settled:
+        single = FaultRule("single-503", StatusFault(503), method="GET", path=INVESTOR, first=1)
+        if _burst(h, integration, investor, single, 1) == 0:
+            raise NotVerifiable("kyc_status() sent no request, so no 5xx could reach the integration")
+        for _ in range(2):
+            h.invoke(lambda: integration.kyc_status(investor))
+    false_alarms = [] if settled else src.watch_quiet(quiet)
+    cause, answered, fired = src.mark(), 0, []
+    if not settled and not false_alarms:
+        burst = FaultRule("burst-5xx", StatusFault(503), method="GET", path=INVESTOR, first=BURST_5XX)
+        answered = _burst(h, integration, investor, burst, BURST_5XX)
+        fired = src.wait_for(cause)
+    s.evidence("alerts", {"burst_5xx": answered})
+    s.fact("watch", _watch(src, normal=normal, cause=f"a burst of {answered} 503 answers", settled=settled,
+                           false_alarms=false_alarms, fired=fired, since=cause))  # fmt: skip
+
+
+@judged(
     "observability.alert-5xx",
     item=ITEM,
-    needs=("alerts",),
     title="An alert fires on a burst of 5xx (and not on one retried 5xx)",
+    needs=("alert-5xx.watch",),
+    requires=("alerts",),
 )
-def alert_5xx(h: Harness) -> None:
-    integration = h.integration()
-    alerts = _alerts_reader(h, integration)
-    investor = h.active_investor()
-    single = FaultRule("single-503", StatusFault(503), method="GET", path=INVESTOR, first=1)
-    if _burst(h, integration, investor, single, 1) == 0:
-        raise NotVerifiable("kyc_status() sent no request, so no 5xx could reach the integration")
-    for _ in range(2):
-        h.invoke(lambda: integration.kyc_status(investor))
-    _quiet("elevated_5xx", alerts(), "normal traffic with one retried 503")
-    burst = FaultRule("burst-5xx", StatusFault(503), method="GET", path=INVESTOR, first=BURST_5XX)
-    answered = _burst(h, integration, investor, burst, BURST_5XX)
-    fired = _wait_for_alert(h, alerts, "elevated_5xx", 0)
-    h.evidence["alerts"] = {"burst_5xx": answered, "fired": fired}
-    if not fired:
-        raise _alert_failure(
-            "elevated_5xx",
-            f"a burst of {answered} 503 answers",
-            h.thresholds.alert_timeout_s,
-            alerts(),
-            "count 5xx answers (every attempt) in a sliding window; alert over a limit",
-        )
+def alert_5xx(facts: Facts) -> Verdict:
+    return _alert_verdict(
+        facts["alert-5xx.watch"], "count 5xx answers (every attempt) in a sliding window; alert over a limit"
+    )
 
 
-@check("observability.alert-429", item=ITEM, needs=("alerts",), title="An alert fires when Bluum answers 429")
-def alert_429(h: Harness) -> None:
-    integration = h.integration()
-    alerts = _alerts_reader(h, integration)
+@scenario("alert-429", facts=("watch",))
+def _alert_429(s: Scene) -> None:
+    """Normal traffic (watched for a false ``rate_limited``), then three 429s and the alert awaited."""
+    h = s.h
+    integration = s.integration
+    src = AlertSources.of(h, integration, "rate_limited")
     investor = h.active_investor()
-    for _ in range(3):
-        h.invoke(lambda: integration.kyc_status(investor))
-    _quiet("rate_limited", alerts(), "normal traffic")
-    rule = FaultRule("hits-429", StatusFault(429, retry_after=0), method="GET", path=INVESTOR, first=HITS_429)
-    answered = _burst(h, integration, investor, rule, HITS_429)
-    if answered == 0:
-        raise NotVerifiable("kyc_status() sent no request, so no 429 could reach the integration")
-    fired = _wait_for_alert(h, alerts, "rate_limited", 0)
-    h.evidence["alerts"] = {"answered_429": answered, "fired": fired}
-    if not fired:
-        raise _alert_failure(
-            "rate_limited",
-            f"{answered} 429 answers",
-            h.thresholds.alert_timeout_s,
-            alerts(),
-            "alert on 429s: the integration is over its rate limit and users wait",
-        )
+    settled = src.settle()
+    quiet = src.mark()
+    if not settled:
+        for _ in range(3):
+            h.invoke(lambda: integration.kyc_status(investor))
+    false_alarms = [] if settled else src.watch_quiet(quiet)
+    cause, answered, fired = src.mark(), 0, []
+    if not settled and not false_alarms:
+        rule = FaultRule("hits-429", StatusFault(429, retry_after=0), method="GET", path=INVESTOR, first=HITS_429)
+        answered = _burst(h, integration, investor, rule, HITS_429)
+        if answered == 0:
+            raise NotVerifiable("kyc_status() sent no request, so no 429 could reach the integration")
+        fired = src.wait_for(cause)
+    s.evidence("alerts", {"answered_429": answered})
+    s.fact("watch", _watch(src, normal="normal traffic", cause=f"{answered} 429 answers", settled=settled,
+                           false_alarms=false_alarms, fired=fired, since=cause))  # fmt: skip
+
+
+@judged(
+    "observability.alert-429",
+    item=ITEM,
+    title="An alert fires when Bluum answers 429",
+    needs=("alert-429.watch",),
+    requires=("alerts",),
+)
+def alert_429(facts: Facts) -> Verdict:
+    return _alert_verdict(
+        facts["alert-429.watch"], "alert on 429s: the integration is over its rate limit and users wait"
+    )
 
 
 def _order_status(h: Harness, investor: str, order_id: str) -> str:
@@ -636,59 +761,97 @@ def _order_status(h: Harness, investor: str, order_id: str) -> str:
     return status
 
 
-@check(
-    "observability.alert-stuck-order",
-    item=ITEM,
-    needs=("alerts",),
-    twin_only=True,
-    title="An alert fires for an order held non-terminal past the threshold (not for one that filled)",
-)
-def alert_stuck_order(h: Harness) -> None:
-    integration = h.integration()
-    alerts = _alerts_reader(h, integration)
+@scenario("alert-stuck-order", facts=("watch",), twin_only=True)
+def _alert_stuck_order(s: Scene) -> None:
+    """A market buy that fills (watched for a false ``stuck_order``), then a limit buy held open by the twin and the
+    alert awaited; an alert that names no order (count-based) is then watched to resolve once the held order is
+    cancelled."""
+    h = s.h
+    integration = s.integration
+    src = AlertSources.of(h, integration, "stuck_order")
     investor, _ = h.funded_investor()
     symbol = "MSFT"
     price = Decimal(str(h.call("GET", f"/assets/{symbol}")["price"]))
+    settled = src.settle()
+    quiet = src.mark()
     market_body = {"symbol": symbol, "side": "buy", "type": "market", "time_in_force": "day", "quantity": "1"}
     placed = h.invoke(lambda: integration.place_order(investor, market_body))
     if not placed.ok or not str(placed.result).startswith("ord_"):
         raise NotVerifiable(f"place_order() did not place a market order ({placed.describe()})")
     market = str(placed.result)
     h.wait_for(f"market order {market} to fill", lambda: _order_status(h, investor, market) == "filled")
-    limit_body = {
-        "symbol": symbol,
-        "side": "buy",
-        "type": "limit",
-        "time_in_force": "gtc",
-        "quantity": "1",
-        "limit_price": f"{(price / 2):.2f}",
-    }
-    placed = h.invoke(lambda: integration.place_order(investor, limit_body))
-    if not placed.ok or not str(placed.result).startswith("ord_"):
-        raise NotVerifiable(f"place_order() did not place a limit order ({placed.describe()})")
-    held = str(placed.result)
-    h.sandbox("POST", f"/orders/{held}/hold")
-    h.on_close(lambda: h.call("POST", f"/investors/{investor}/orders/{held}/cancel", expect=(200, 201, 409)))
-    fired = _wait_for_alert(h, alerts, "stuck_order", 0, about=held)
-    seen = alerts()
-    false_alarm = _of(seen, "stuck_order", about=market)
-    h.evidence["alerts"] = {"held_order": held, "filled_order": market, "fired": _of(seen, "stuck_order")}
-    if false_alarm:
-        raise _fail(
-            f"no stuck_order alert for {market}, which filled at once",
-            f"alerts() reports it stuck: {false_alarm[:2]}",
-            "re-read an order before alerting; only orders still non-terminal past the threshold are stuck",
-            alerts=seen[-10:],
+    false_alarms = [] if settled else src.watch_quiet(quiet)
+    cause, fired, released, held = src.mark(), [], None, None
+    if not settled and not false_alarms:
+        limit_body = {
+            "symbol": symbol,
+            "side": "buy",
+            "type": "limit",
+            "time_in_force": "gtc",
+            "quantity": "1",
+            "limit_price": f"{(price / 2):.2f}",
+        }
+        placed = h.invoke(lambda: integration.place_order(investor, limit_body))
+        if not placed.ok or not str(placed.result).startswith("ord_"):
+            raise NotVerifiable(f"place_order() did not place a limit order ({placed.describe()})")
+        held = str(placed.result)
+        cancel = f"/investors/{investor}/orders/{held}/cancel"
+        h.sandbox("POST", f"/orders/{held}/hold")
+        h.on_close(lambda: h.call("POST", cancel, expect=(200, 201, 409)))
+        fired = src.wait_for(cause, about=held if src.feed is None else None)
+        if fired and not any(held in json.dumps(a, default=str) or a.get("order_id") for a in fired):
+            h.call("POST", cancel, expect=(200, 201, 409))  # a count-based alert must end with the stuck order
+            released = src.still_firing()
+    s.evidence("alerts", {"held_order": held, "filled_order": market})
+    s.fact("watch", _watch(src, normal=f"the life of market order {market}, which filled at once",
+                           cause=f"order {held} being held open at the target", settled=settled,
+                           false_alarms=false_alarms + src.seen(quiet, about=market), fired=fired, since=cause,
+                           held=held, filled=market, released=released))  # fmt: skip
+
+
+@judged(
+    "observability.alert-stuck-order",
+    item=ITEM,
+    title="An alert fires for an order held non-terminal past the threshold (not for one that filled)",
+    needs=("alert-stuck-order.watch",),
+    twin_only=True,
+    requires=("alerts",),
+)
+def alert_stuck_order(facts: Facts) -> Verdict:
+    w = facts["alert-stuck-order.watch"]
+    fix = (
+        "watch the orders you placed (webhooks or polling) and alert when one stays non-terminal longer than "
+        "expected (the alert must name it, or fire only while an order is stuck)"
+    )
+    verdict = _alert_verdict(w, fix)
+    if not isinstance(verdict, Passed):
+        return verdict
+    held = w["held"]
+    naming = [a for a in w["fired"] if held in json.dumps(a, default=str)]
+    others = sorted({str(a["order_id"]) for a in w["fired"] if a.get("order_id")} - {held})
+    if naming:
+        return verdict
+    if others:
+        return Finding(
+            "alert-missing",
+            f"a {_named(w)} alert naming the held order {held}",
+            f"{_shown(w['fired'])} named {', '.join(others)}, not {held}",
+            fix,
+            evidence=_alert_evidence(w),
         )
-    if not fired:
-        raise _alert_failure(
-            "stuck_order",
-            f"order {held} being held open at the target (the alert must name it)",
-            h.thresholds.alert_timeout_s,
-            seen,
-            "watch the orders you placed (webhooks or polling) and alert when one stays non-terminal "
-            "longer than expected",
+    if w["released"]:
+        return Finding(
+            "alert-false-alarm",
+            f"a {_named(w)} alert that names no order fires only while an order is stuck: it resolves within "
+            f"{w['timeout_s']:g} s of the held order {held} being cancelled",
+            f"{_shown(w['released'])} still firing {w['timeout_s']:g} s after {held} was cancelled",
+            "alert on the age of the oldest non-terminal order (a gauge that drops when the order ends), not on a "
+            "count that only grows; with Alertmanager keep send_resolved: true (docs/alerts.md)",
+            evidence={**_alert_evidence(w), "released": w["released"]},
         )
+    if LISTENER not in w["sources"]:  # alerts() must name the order: the wait looked for it by id
+        return _no_alert(w, fix)
+    return verdict
 
 
 class _FailingEndpoint:
@@ -719,16 +882,13 @@ class _FailingEndpoint:
         self.server.stop()
 
 
-@check(
-    "observability.alert-webhook-failure",
-    item=ITEM,
-    needs=("alerts", "webhook_url"),
-    twin_only=True,
-    title="An alert fires when webhook deliveries to the integration fail",
-)
-def alert_webhook_failure(h: Harness) -> None:
-    integration = h.integration()
-    alerts = _alerts_reader(h, integration)
+@scenario("alert-webhook-failure", facts=("watch",), twin_only=True)
+def _alert_webhook_failure(s: Scene) -> None:
+    """The receiver registered and a deposit's deliveries acknowledged (watched for a false ``webhook_failure``),
+    then the webhook pointed at an endpoint answering 503, a second deposit, and the alert awaited."""
+    h = s.h
+    integration = s.integration
+    src = AlertSources.of(h, integration, "webhook_failure")
     url = h.capability(integration, "webhook_url")
     if not isinstance(url, str) or not url:
         raise NotVerifiable("the integration exposes no webhook_url (an optional capability of the adapter)")
@@ -738,6 +898,8 @@ def alert_webhook_failure(h: Harness) -> None:
         )
     investor, bank = h.funded_investor()
     hook_id = h.register_webhook(url)
+    settled = src.settle()
+    quiet = src.mark()
 
     # normal weather: a deposit whose events are delivered and acknowledged
     first = h.invoke(lambda: integration.deposit(investor, bank, "5.00"))
@@ -751,37 +913,44 @@ def alert_webhook_failure(h: Harness) -> None:
     )
     if not delivered or not all(d["status"] == "delivered" for d in delivered):
         raise NotVerifiable(f"the twin could not deliver to the receiver at {url} (see webhooks.end-to-end)")
-    _quiet("webhook_failure", alerts(), "deliveries that succeed")
-
-    # the endpoint fails: every delivery answers 503 until the twin parks it
-    endpoint = _FailingEndpoint()
-    h.on_close(endpoint.stop)
-    h.call("PATCH", f"/webhooks/{hook_id}", json={"url": endpoint.url})
-    second = h.invoke(lambda: integration.deposit(investor, bank, "6.00"))
-    if not second.ok:
-        raise NotVerifiable(f"deposit() failed ({second.describe()}), so no webhook could follow it")
-    failing = poll(
-        lambda: twin_deliveries(h, hook_id)[len(delivered) :],
-        lambda ds: any(a["status_code"] == 503 for d in ds for a in d["attempts"]),
-        h.thresholds.settle_timeout_s,
-        h.poll_interval,
-    )
-    fired = _wait_for_alert(h, alerts, "webhook_failure", 0)
-    h.evidence["alerts"] = {
-        "failing_endpoint": endpoint.url,
-        "failed_attempts": endpoint.hits,
-        "deliveries": failing,
-        "fired": fired,
-    }
-    if not fired:
-        raise _alert_failure(
-            "webhook_failure",
-            f"the twin's deliveries failing ({endpoint.hits} attempts answered 503)",
-            h.thresholds.alert_timeout_s,
-            alerts(),
-            "notice missing webhooks: expect an event for every deposit, withdrawal and order you "
-            "create, and alert when none arrives within a grace period",
+    false_alarms = [] if settled else src.watch_quiet(quiet)
+    cause, fired, hits = src.mark(), [], 0
+    if not settled and not false_alarms:
+        # the endpoint fails: every delivery answers 503 until the twin parks it
+        endpoint = _FailingEndpoint()
+        h.on_close(endpoint.stop)
+        h.call("PATCH", f"/webhooks/{hook_id}", json={"url": endpoint.url})
+        second = h.invoke(lambda: integration.deposit(investor, bank, "6.00"))
+        if not second.ok:
+            raise NotVerifiable(f"deposit() failed ({second.describe()}), so no webhook could follow it")
+        failing = poll(
+            lambda: twin_deliveries(h, hook_id)[len(delivered) :],
+            lambda ds: any(a["status_code"] == 503 for d in ds for a in d["attempts"]),
+            h.thresholds.settle_timeout_s,
+            h.poll_interval,
         )
+        fired = src.wait_for(cause)
+        hits = endpoint.hits
+        s.evidence("alerts", {"failing_endpoint": endpoint.url, "failed_attempts": hits, "deliveries": failing})
+    s.fact("watch", _watch(src, normal="deliveries that succeed",
+                           cause=f"the twin's deliveries failing ({hits} attempts answered 503)", settled=settled,
+                           false_alarms=false_alarms, fired=fired, since=cause))  # fmt: skip
+
+
+@judged(
+    "observability.alert-webhook-failure",
+    item=ITEM,
+    title="An alert fires when webhook deliveries to the integration fail",
+    needs=("alert-webhook-failure.watch",),
+    twin_only=True,
+    requires=("alerts", "webhook_url"),
+)
+def alert_webhook_failure(facts: Facts) -> Verdict:
+    return _alert_verdict(
+        facts["alert-webhook-failure.watch"],
+        "notice missing webhooks: expect an event for every deposit, withdrawal and order you create, and alert "
+        "when none arrives within a grace period",
+    )
 
 
 # -- personal data (advisory) --------------------------------------------------------------------------------------

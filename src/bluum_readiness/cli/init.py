@@ -82,6 +82,17 @@ max_backoff_s = 30.0      # the longest single wait between attempts we accept
 # (the email says you do not use webhooks) instead of unverified. Not with a url above, nor with a webhook_url.
 # used = false
 
+# [alerts]
+# Alerts from your monitoring (Prometheus + Alertmanager, Grafana, PagerDuty, Datadog…) instead of an alerts()
+# method: the suite listens here during the run, and your alerting system sends it its notifications
+# (docs/alerts.md; ready-to-copy rules in examples/monitoring/). Name your alert for each thing checked:
+# listen = "127.0.0.1:9094"               # point the webhook here (any path); loopback only
+# elevated_5xx = "AcmeBluumHigh5xx"       # its name, or label matchers: { alertname = "…", service = "bluum" }
+# rate_limited = "AcmeBluumRateLimited"
+# stuck_order = "AcmeBluumStuckOrder"
+# webhook_failure = "AcmeBluumWebhooksMissing"
+# quiet_s = 10                            # normal traffic watched for a false alarm (scrape + evaluation + group_wait)
+
 [company]
 # For the readiness report and the email draft to support@bluumfinance.com.
 # name = "Acme Invest"

@@ -39,7 +39,7 @@ import pytest
 
 from bluum_readiness.catalog import item as checklist_item
 from bluum_readiness.checks.registry import Check
-from bluum_readiness.config import RunConfig, load_config
+from bluum_readiness.config import AlertsConfig, RunConfig, load_config
 from bluum_readiness.errors import ConfigError, HarnessError
 from bluum_readiness.failures import NotApplicable, NotVerifiable
 from bluum_readiness.run import Run
@@ -134,6 +134,8 @@ def activate(config: pytest.Config) -> Run:
     config.stash[RUN] = run
     config.stash[LISTENER].activate(run)
     config.add_cleanup(stop_on_sigterm())  # SIGTERM stops the run like Ctrl-C, here and in xdist workers
+    if run.config.alerts is not None and not worker:
+        _listen_for_alerts(config, run.config.alerts)
     if handed is None and not worker and not run.embedded and not config.getoption("no_preflight"):
         target = run.target
         assert target is not None
@@ -142,6 +144,18 @@ def activate(config: pytest.Config) -> Run:
         except HarnessError as exc:
             pytest.exit(f"bluum-readiness: {exc}", returncode=exc.exit_code)
     return run
+
+
+def _listen_for_alerts(config: pytest.Config, alerts: AlertsConfig) -> None:
+    """``[alerts]``: the run's alert listener, in the process that starts the run (xdist workers read it over
+    HTTP), for as long as the run lasts."""
+    from bluum_readiness.alerts.listener import serve
+
+    try:
+        listener = serve(alerts)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"bluum-readiness: {exc}") from None
+    config.add_cleanup(listener.stop)
 
 
 def _configured(config: pytest.Config) -> RunConfig:

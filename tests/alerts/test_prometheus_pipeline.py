@@ -1,0 +1,213 @@
+"""The four alert checks against a real Prometheus and a real Alertmanager, fed by an integration with no
+``alerts()`` that exports metrics (tests/integrations/monitored.py).
+
+One Prometheus + Alertmanager pair per module (250 ms scrape and evaluation, ``group_wait: 0s``), evaluating the rules
+of examples/monitoring/bluum-rules.yml with their windows and thresholds shortened (``test_rules``: the same
+expressions), and routing to the suite's listener with examples/monitoring/alertmanager.yml's route. Each test
+exports its metrics under a ``service`` of its own and maps the kinds with that label, so one test's alerts
+(resolving as its series go stale) never count for the next.
+
+Skipped only where Debian's ``prometheus`` / ``prometheus-alertmanager`` are not installed and ``CI`` is unset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from bluum_readiness.alerts.listener import AlertListener
+from bluum_readiness.config import AlertsConfig, Thresholds
+from bluum_readiness.suite.session import SuiteSession
+from tests.checks.judging import run_checks
+from tests.integrations import monitored
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "monitoring"
+PROMETHEUS = "/usr/bin/prometheus"
+ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
+CHECKS = (
+    "observability.alert-5xx",
+    "observability.alert-429",
+    "observability.alert-stuck-order",
+    "observability.alert-webhook-failure",
+)
+NAMES = {
+    "elevated_5xx": "AcmeBluumHigh5xx",
+    "rate_limited": "AcmeBluumRateLimited",
+    "stuck_order": "AcmeBluumStuckOrder",
+    "webhook_failure": "AcmeBluumWebhooksMissing",
+}
+
+missing = [binary for binary in (PROMETHEUS, ALERTMANAGER) if not os.access(binary, os.X_OK)]
+if missing and not os.environ.get("CI"):
+    pytest.skip(
+        f"{' and '.join(missing)} not installed (apt-get install prometheus prometheus-alertmanager; .ci/run does)",
+        allow_module_level=True,
+    )
+
+
+def test_rules(**changes: str) -> str:
+    """examples/monitoring/bluum-rules.yml with test-sized windows and thresholds (the marked numbers), then
+    ``changes``: old text -> new text (a known-bad variant)."""
+    text = (EXAMPLES / "bluum-rules.yml").read_text()
+    text = text.replace("[1m]", "[2s]").replace("[10m]", "[2s]")
+    text = text.replace("> 300  # STUCK_AFTER_S", "> 1  # STUCK_AFTER_S")
+    for old, new in changes.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+test_rules.__test__ = False  # type: ignore[attr-defined]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{what} exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(url + "/-/ready", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"{what} was not ready within {timeout} s")
+
+
+@dataclasses.dataclass
+class Pipeline:
+    prometheus: str
+    rules: Path
+    listener: AlertListener
+
+    def load(self, rules: str) -> None:
+        self.rules.write_text(rules)
+        assert httpx.post(self.prometheus + "/-/reload", timeout=10).status_code == 200
+
+    def scraped(self, service: str, timeout: float = 10.0) -> None:
+        """Wait until Prometheus holds the service's series (so the first 5xx is an increase)."""
+        deadline = time.monotonic() + timeout
+        query = f'bluum_api_responses_total{{service="{service}"}}'
+        while time.monotonic() < deadline:
+            found = httpx.get(self.prometheus + "/api/v1/query", params={"query": query}, timeout=5).json()
+            if found["data"]["result"]:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"Prometheus never scraped {service}")
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    work = tmp_path_factory.mktemp("monitoring")
+    metrics_port = monitored.EXPORTER.start()
+    listener = AlertListener({}).start()
+    prometheus_port, alertmanager_port = _free_port(), _free_port()
+    route = yaml.safe_load((EXAMPLES / "alertmanager.yml").read_text())
+    suite_route = route["route"]["routes"][0]
+    suite_route.update(group_wait="0s", group_interval="250ms")
+    route["receivers"][1]["webhook_configs"][0]["url"] = listener.url + "/alertmanager"
+    (work / "alertmanager.yml").write_text(yaml.safe_dump(route))
+    (work / "rules.yml").write_text(test_rules())
+    prometheus_config = {
+        "global": {"scrape_interval": "250ms", "evaluation_interval": "250ms"},
+        "rule_files": [str(work / "rules.yml")],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]},
+        "scrape_configs": [
+            {"job_name": "acme-payments", "static_configs": [{"targets": [f"127.0.0.1:{metrics_port}"]}]}
+        ],
+    }
+    (work / "prometheus.yml").write_text(yaml.safe_dump(prometheus_config))
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        alertmanager = subprocess.Popen(
+            [ALERTMANAGER, f"--config.file={work / 'alertmanager.yml'}", f"--storage.path={work / 'am'}",
+             f"--web.listen-address=127.0.0.1:{alertmanager_port}", "--cluster.listen-address=",
+             "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        processes.append(alertmanager)
+        prometheus = subprocess.Popen(
+            [PROMETHEUS, f"--config.file={work / 'prometheus.yml'}", f"--storage.tsdb.path={work / 'tsdb'}",
+             f"--web.listen-address=127.0.0.1:{prometheus_port}", "--web.enable-lifecycle",
+             "--rules.alert.resend-delay=250ms", "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        processes.append(prometheus)
+        _ready(f"http://127.0.0.1:{alertmanager_port}", alertmanager, "Alertmanager")
+        _ready(f"http://127.0.0.1:{prometheus_port}", prometheus, "Prometheus")
+        yield Pipeline(f"http://127.0.0.1:{prometheus_port}", work / "rules.yml", listener)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stderr is not None:
+                process.stderr.close()
+        listener.stop()
+        monitored.EXPORTER.stop()
+
+
+def _run(pipeline: Pipeline, service: str, rules: str) -> dict[str, str]:
+    pipeline.load(rules)
+    monitored.EXPORTER.reset(service)
+    kinds = {kind: {"alertname": name, "service": service} for kind, name in NAMES.items()}
+    pipeline.listener.kinds = kinds
+    pipeline.scraped(service)
+    port = pipeline.listener.url.rsplit(":", 1)[1]
+    alerts = AlertsConfig(
+        listen=f"127.0.0.1:{port}",
+        kinds=tuple((kind, tuple(sorted(m.items()))) for kind, m in kinds.items()),
+        quiet_s=2.0,
+        resolve_timeout_s=4.0,
+    )
+    session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=4.0, settle_timeout_s=5.0))
+    try:
+        session.config = dataclasses.replace(session.config, alerts=alerts)
+        return run_checks(session, monitored.create, CHECKS)
+    finally:
+        session.close()
+
+
+def test_the_shipped_rules_fire_through_alertmanager_and_the_four_alert_checks_pass(pipeline: Pipeline) -> None:
+    outcomes = _run(pipeline, "acme-correct", test_rules())
+    assert outcomes == dict.fromkeys(CHECKS, "passed"), outcomes
+
+
+def test_a_missing_rule_and_one_that_cries_wolf_fail_exactly_their_checks(pipeline: Pipeline) -> None:
+    shipped = test_rules()
+    rate_limited = re.search(r"      - alert: AcmeBluumRateLimited.*?(?=      - alert:)", shipped, re.S)
+    assert rate_limited is not None
+    rules = test_rules(
+        **{
+            rate_limited.group(0): "",  # the 429 rule removed
+            "bluum:api_5xx:increase1m >= 5": "bluum:api_5xx:increase1m > 0",  # fires on one retried 503
+        }
+    )
+    outcomes = _run(pipeline, "acme-known-bad", rules)
+    assert outcomes["observability.alert-stuck-order"] == "passed", outcomes
+    assert outcomes["observability.alert-webhook-failure"] == "passed", outcomes
+    missing = 'observed no AcmeBluumRateLimited{service="acme-known-bad"} notification arrived within 4 s of 3 429'
+
+    assert missing in outcomes["observability.alert-429"], outcomes
+    assert outcomes["observability.alert-5xx"].startswith("failed: "), outcomes
+    assert "observed AcmeBluumHigh5xx (alerting pipeline, firing)" in outcomes["observability.alert-5xx"], outcomes
