@@ -618,7 +618,7 @@ def _no_alert(w: Mapping[str, Any], fix: str) -> Finding:
         rejected = w.get("rejected") or []
         if rejected:
             got += f"; it rejected {len(rejected)} notification(s): {rejected[-1]['error']}"
-        observed.append(f"no {w['expected']} notification arrived within {timeout:g} s of {w['cause']} ({got})")
+        observed.append(f"no {w['expected']} notification within {timeout:g} s of {w['cause']} ({got})")
     if ADAPTER in w["sources"]:
         held = w["adapter_alerts"]
         observed.append(f"no such alert; alerts() holds {held['count']} alert(s) of kinds {held['kinds']}")
