@@ -47,8 +47,9 @@ def _about(alert: dict[str, Any], order_id: str | None) -> bool:
 class AlertSources:
     """The alerts of one ``kind`` a check can see (build with ``of``)."""
 
-    def __init__(self, h: Harness, kind: str, adapter: Callable[[], list[dict[str, Any]]] | None,
-                 feed: AlertFeed | None) -> None:  # fmt: skip
+    def __init__(
+        self, h: Harness, kind: str, adapter: Callable[[], list[dict[str, Any]]] | None, feed: AlertFeed | None
+    ) -> None:
         self.h = h
         self.kind = kind
         self.adapter = adapter

@@ -701,8 +701,18 @@ def _alert_5xx(s: Scene) -> None:
         answered = _burst(h, integration, investor, burst, BURST_5XX)
         fired = src.wait_for(cause)
     s.evidence("alerts", {"burst_5xx": answered})
-    s.fact("watch", _watch(src, normal=normal, cause=f"a burst of {answered} 503 answers", settled=settled,
-                           false_alarms=false_alarms, fired=fired, since=cause))  # fmt: skip
+    s.fact(
+        "watch",
+        _watch(
+            src,
+            normal=normal,
+            cause=f"a burst of {answered} 503 answers",
+            settled=settled,
+            false_alarms=false_alarms,
+            fired=fired,
+            since=cause,
+        ),
+    )
 
 
 @judged(
@@ -739,8 +749,18 @@ def _alert_429(s: Scene) -> None:
             raise NotVerifiable("kyc_status() sent no request, so no 429 could reach the integration")
         fired = src.wait_for(cause)
     s.evidence("alerts", {"answered_429": answered})
-    s.fact("watch", _watch(src, normal="normal traffic", cause=f"{answered} 429 answers", settled=settled,
-                           false_alarms=false_alarms, fired=fired, since=cause))  # fmt: skip
+    s.fact(
+        "watch",
+        _watch(
+            src,
+            normal="normal traffic",
+            cause=f"{answered} 429 answers",
+            settled=settled,
+            false_alarms=false_alarms,
+            fired=fired,
+            since=cause,
+        ),
+    )
 
 
 @judged(
@@ -803,10 +823,21 @@ def _alert_stuck_order(s: Scene) -> None:
             h.call("POST", cancel, expect=(200, 201, 409))  # a count-based alert must end with the stuck order
             released = src.still_firing()
     s.evidence("alerts", {"held_order": held, "filled_order": market})
-    s.fact("watch", _watch(src, normal=f"the life of market order {market}, which filled at once",
-                           cause=f"order {held} being held open at the target", settled=settled,
-                           false_alarms=false_alarms + src.seen(quiet, about=market), fired=fired, since=cause,
-                           held=held, filled=market, released=released))  # fmt: skip
+    s.fact(
+        "watch",
+        _watch(
+            src,
+            normal=f"the life of market order {market}, which filled at once",
+            cause=f"order {held} being held open at the target",
+            settled=settled,
+            false_alarms=false_alarms + src.seen(quiet, about=market),
+            fired=fired,
+            since=cause,
+            held=held,
+            filled=market,
+            released=released,
+        ),
+    )
 
 
 @judged(
@@ -932,9 +963,18 @@ def _alert_webhook_failure(s: Scene) -> None:
         fired = src.wait_for(cause)
         hits = endpoint.hits
         s.evidence("alerts", {"failing_endpoint": endpoint.url, "failed_attempts": hits, "deliveries": failing})
-    s.fact("watch", _watch(src, normal="deliveries that succeed",
-                           cause=f"the twin's deliveries failing ({hits} attempts answered 503)", settled=settled,
-                           false_alarms=false_alarms, fired=fired, since=cause))  # fmt: skip
+    s.fact(
+        "watch",
+        _watch(
+            src,
+            normal="deliveries that succeed",
+            cause=f"the twin's deliveries failing ({hits} attempts answered 503)",
+            settled=settled,
+            false_alarms=false_alarms,
+            fired=fired,
+            since=cause,
+        ),
+    )
 
 
 @judged(
