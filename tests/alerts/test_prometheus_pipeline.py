@@ -59,7 +59,7 @@ def test_rules(**changes: str) -> str:
     """examples/monitoring/bluum-rules.yml with test-sized windows and thresholds (the marked numbers), then
     ``changes``: old text -> new text (a known-bad variant)."""
     text = (EXAMPLES / "bluum-rules.yml").read_text()
-    text = text.replace("[1m]", "[2s]").replace("[10m]", "[2s]")
+    text = text.replace("[1m]", "[5s]").replace("[10m]", "[5s]")
     text = text.replace("> 300  # STUCK_AFTER_S", "> 1  # STUCK_AFTER_S")
     for old, new in changes.items():
         assert old in text, old
@@ -177,8 +177,8 @@ def _run(pipeline: Pipeline, service: str, rules: str) -> dict[str, str]:
     alerts = AlertsConfig(
         listen=f"127.0.0.1:{port}",
         kinds=tuple((kind, tuple(sorted(m.items()))) for kind, m in kinds.items()),
-        quiet_s=2.0,
-        resolve_timeout_s=4.0,
+        quiet_s=3.0,
+        resolve_timeout_s=8.0,
     )
     session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=4.0, settle_timeout_s=5.0))
     try:
