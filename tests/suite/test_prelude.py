@@ -119,3 +119,30 @@ def test_every_integration_is_started_before_any_scenario_begins(session: SuiteS
     scenarios = [Scenario(f"starts-{n}", ("x",), drive, side_by_side=True) for n in range(3)]
     assert sorted(observe_side_by_side(session, scenarios)) == [s.name for s in scenarios]
     assert events == ["made"] * 3 + ["began"] * 3, events
+
+
+def test_the_lifecycle_runs_beside_the_prelude_and_every_other_check_waits_for_it(session: SuiteSession) -> None:
+    import threading
+
+    from bluum_readiness.suite.prelude import start_side_by_side
+
+    release = threading.Event()
+
+    def held(s: Scene) -> None:
+        assert release.wait(30)
+        s.fact("x", True)
+
+    session.factory = create_fast
+    prelude = start_side_by_side(session, [Scenario(f"held-{n}", ("x",), held, side_by_side=True) for n in range(2)])
+    assert prelude is not None
+    session.prelude = prelude
+    journey: dict[str, Any] = {}
+    session.run(registry.get("lifecycle.full-journey"), journey)  # while the prelude is held
+    assert session.prelude is prelude and prelude.running
+    assert "waited_for_side_by_side_s" not in journey
+    release.set()
+    other: dict[str, Any] = {}
+    session.run(registry.get("error-handling.400-not-retried"), other)
+    assert session.prelude is None and not prelude.running
+    assert "waited_for_side_by_side_s" in other
+    assert sorted(prelude.wait()) == ["held-0", "held-1"]

@@ -45,7 +45,7 @@ from bluum_readiness.failures import NotApplicable, NotVerifiable
 from bluum_readiness.run import Run
 from bluum_readiness.suite import hookspecs
 from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_APPLICABLE, NOT_VERIFIED, Listener, stop_on_sigterm
-from bluum_readiness.suite.prelude import observe_side_by_side, side_by_side_scenarios
+from bluum_readiness.suite.prelude import side_by_side_scenarios, start_side_by_side
 from bluum_readiness.suite.session import SuiteSession, preflight
 
 __all__ = ["LISTENER", "RUN", "RunHolder", "active_run"]
@@ -262,7 +262,7 @@ def _scan_ahead(request: pytest.FixtureRequest, run: Run) -> None:
 
 
 def _observe_side_by_side(request: pytest.FixtureRequest, session: SuiteSession) -> None:
-    """A serial run observes the scenarios that mostly wait side by side, before its first check
+    """A serial run starts observing the scenarios that mostly wait side by side, beside its first checks
     (``suite/prelude.py``); under xdist each worker's checks are not known in advance, and the workers already
     overlap them."""
     if hasattr(request.config, "workerinput"):
@@ -272,7 +272,7 @@ def _observe_side_by_side(request: pytest.FixtureRequest, session: SuiteSession)
         for test in request.session.items
         if isinstance(check := getattr(getattr(test, "callspec", None), "params", {}).get("check"), Check)
     ]
-    observe_side_by_side(session, side_by_side_scenarios(checks))
+    session.prelude = start_side_by_side(session, side_by_side_scenarios(checks))
 
 
 @pytest.fixture

@@ -10,6 +10,10 @@ the session's store of observations, where the checks that judge them find them 
 evidence says they were observed side by side). Waiting together never makes a wait shorter, so no judge of them
 can pass on the overlap.
 
+The prelude starts with the session and runs beside the first checks, the lifecycle's journey, random sequences
+and error paths (``BESIDE_THE_PRELUDE``): every other check waits until it is done (``SuiteSession.run``), so no check
+that reads logs, registers a webhook or changes the key pair ever overlaps it.
+
 Only where it is sound and pays: a serial run (one process; under xdist the workers already overlap the checks)
 against the embedded twin (a real environment's rate limit is the bound there), on the socket proxy. An
 observation that fails here for any reason is dropped: its checks then observe it themselves, in their turn, and
@@ -31,7 +35,19 @@ if TYPE_CHECKING:
     from bluum_readiness.checks.registry import Check
     from bluum_readiness.suite.session import SuiteSession
 
-__all__ = ["observe_side_by_side", "side_by_side_scenarios"]
+__all__ = [
+    "BESIDE_THE_PRELUDE",
+    "Prelude",
+    "may_run_beside",
+    "observe_side_by_side",
+    "side_by_side_scenarios",
+    "start_side_by_side",
+]
+
+BESIDE_THE_PRELUDE = frozenset({"journey", "money", "error-paths"})
+"""The scenarios whose checks may run while the prelude observes: the lifecycle's journey, random sequences and
+error paths, on investors of their own, through the session's proxy, reading no log, registering no webhook, changing no
+credentials and judging no timing. Every other check waits until the prelude is done."""
 
 _READY_TIMEOUT_S = 60.0  # how long a scenario waits for the others' integrations to start (a broken one: less)
 
@@ -48,12 +64,34 @@ def side_by_side_scenarios(checks: Iterable[Check]) -> list[Scenario]:
     return [SCENARIOS[name] for name in names]
 
 
-def observe_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -> list[str]:
-    """Observe ``scenarios`` at the same time into the session's store; the names of those observed (the others
-    failed and are left for their checks). Nothing happens for fewer than two, or where it is not sound (see the
-    module docstring)."""
+class Prelude:
+    """Side-by-side observations under way (``start_side_by_side``): ``wait`` until every one is in the session's
+    store (or failed), then the names of those observed."""
+
+    def __init__(self, threads: list[threading.Thread], done: list[str]) -> None:
+        self._threads = threads
+        self._done = done
+
+    def wait(self) -> list[str]:
+        for thread in self._threads:
+            thread.join()
+        return list(self._done)
+
+    @property
+    def running(self) -> bool:
+        return any(thread.is_alive() for thread in self._threads)
+
+
+def may_run_beside(check: Check) -> bool:
+    """Whether ``check`` may run while the prelude observes (``BESIDE_THE_PRELUDE``); any other waits for it."""
+    return check.judge is not None and set(check.judge.scenarios) <= BESIDE_THE_PRELUDE
+
+
+def start_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -> Prelude | None:
+    """Start observing ``scenarios`` at the same time into the session's store; None for fewer than two, or where it
+    is not sound (see the module docstring)."""
     if len(scenarios) < 2 or session.virtual_time or not session.target.twin:
-        return []
+        return None
     done: list[str] = []
     names = [scenario.name for scenario in scenarios]
     ready = threading.Barrier(len(scenarios))
@@ -67,9 +105,14 @@ def observe_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -
     ]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
-    return done
+    return Prelude(threads, done)
+
+
+def observe_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -> list[str]:
+    """``start_side_by_side`` and wait: the names of the scenarios observed (the others failed and are left for
+    their checks)."""
+    prelude = start_side_by_side(session, scenarios)
+    return prelude.wait() if prelude is not None else []
 
 
 def _observe(

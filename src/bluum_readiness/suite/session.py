@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,7 @@ from bluum_readiness.proxy.inprocess import InProcessProxy
 from bluum_readiness.proxy.server import ProxyServer
 from bluum_readiness.redaction import Secrets
 from bluum_readiness.run import Run
+from bluum_readiness.suite.prelude import Prelude, may_run_beside
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
 from bluum_readiness.target import Target
 from bluum_readiness.twin import TwinServer, TwinSettings
@@ -103,6 +105,7 @@ class SuiteSession:
         self.otel: OtelEnvironment | None = None
         self._observations: dict[Any, Any] = {}  # Harness.observe, shared by this session's checks
         self._webhooks_checked: Any = None  # the factory whose webhook_url was looked at (_no_webhook_url)
+        self.prelude: Prelude | None = None  # side-by-side observations under way (suite/prelude.py)
         remote = run.target
         if virtual_time and remote is not None:
             raise ConfigError("virtual time needs the embedded twin; a real environment runs on the real clock")
@@ -240,6 +243,12 @@ class SuiteSession:
             raise NotApplicable(f"{check.id}: {WEBHOOKS_UNUSED}")
         if check.twin_only and not self.target.twin:
             raise NotVerifiable(f"{check.id} needs the twin's sandbox controls; it runs in twin mode only")
+        if self.prelude is not None and not may_run_beside(check):
+            began = time.monotonic()
+            self.prelude.wait()
+            self.prelude = None
+            if evidence is not None:
+                evidence["waited_for_side_by_side_s"] = round(time.monotonic() - began, 3)
         with self.harness() as h:
             try:
                 check.execute(h)
@@ -263,6 +272,9 @@ class SuiteSession:
         self._webhooks_checked = self.factory
 
     def close(self) -> None:
+        if self.prelude is not None:  # its observations use the twin, the proxy's target and the store: let them end
+            self.prelude.wait()
+            self.prelude = None
         if self.otlp is not None:
             self.otlp.stop()
             self.otlp = None
