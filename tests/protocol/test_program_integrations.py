@@ -275,3 +275,37 @@ def test_a_secret_a_program_writes_to_stderr_is_reported_there(session, node):
     with pytest.raises(AssertionError) as caught:
         session.run(registry.get("error-handling.secret-never-logged"))
     assert caught.value.evidence["where"] == ["the program's stderr"], caught.value  # type: ignore[attr-defined]
+
+
+def test_a_programs_stderr_is_kept_once_it_exited_without_waiting_for_it_to_go_quiet(session, node, monkeypatch):
+    """A check's evidence keeps the end of the program's stderr: read after the program exited (its stderr is then
+    complete), not by waiting 50 ms for it to go quiet while it still runs — a fixed cost on every program check."""
+    from bluum_readiness.protocol.program import OutputLog
+
+    settled_after_exit: list[bool] = []
+    settle = OutputLog.settle
+
+    def recording(self: OutputLog, *args: Any, **kwargs: Any) -> None:
+        settled_after_exit.append(self.closed.is_set())
+        settle(self, *args, **kwargs)
+
+    monkeypatch.setattr(OutputLog, "settle", recording)
+    session.factory = acme(node)
+    evidence: dict[str, Any] = {}
+    session.run(registry.get("credentials.secret-source"), evidence)
+    [kept] = evidence["integration_stderr"]
+    assert kept["lines"] > 0 and kept["tail"], kept
+    assert settled_after_exit and settled_after_exit[-1] is True, settled_after_exit
+
+
+def test_closing_a_harness_again_closes_only_what_came_since(session, node):
+    h = session.harness()
+    done: list[str] = []
+    h.on_close(lambda: done.append("first"))
+    h.factory = acme(node)
+    first = h.integration()
+    h.close()
+    h.on_close(lambda: done.append("second"))
+    h.close()
+    assert done == ["first", "second"]
+    assert first._program.returncode is not None  # it exited at the first close
