@@ -361,6 +361,7 @@ class Harness:
         self._integrations: list[Any] = []
         self._prepared: list[Any] = []  # made ahead by prepare_integration, served first by integration()
         self._cleanups: list[Callable[[], Any]] = []
+        self._closed_up_to = 0  # self._integrations[:this] are closed
         self.webhook_secret = webhook_secret or WebhookSecret()
         self.webhook_secret.subscribe(self.secrets.add)
         self._webhook_tls = webhook_tls
@@ -567,7 +568,8 @@ class Harness:
             }
 
     def keep_integration_output(self, lines: int = 60) -> None:
-        """Put the end of each ``exec:`` integration's stderr in the evidence (the report scrubs secrets)."""
+        """Put the end of each ``exec:`` integration's stderr in the evidence (the report scrubs secrets). After
+        ``close`` the programs have exited and this takes no time; before, it waits for each to go quiet (50 ms)."""
         kept = []
         for program in self._programs():
             program.stderr.settle()
@@ -661,10 +663,15 @@ class Harness:
         return investor_id, source_id
 
     def close(self) -> None:
-        for cleanup in reversed(self._cleanups):
+        """Run the cleanups, then close the integrations (an ``exec:`` program exits: its stderr is then complete,
+        so ``keep_integration_output`` need not wait for it to go quiet). Each cleanup and integration is closed
+        once: closing again closes only what came since."""
+        cleanups, self._cleanups = self._cleanups, []
+        for cleanup in reversed(cleanups):
             with contextlib.suppress(Exception):
                 cleanup()
-        for integration in self._integrations:
+        opened, self._closed_up_to = self._integrations[self._closed_up_to :], len(self._integrations)
+        for integration in opened:
             close = getattr(integration, "close", None)
             if callable(close):
                 with contextlib.suppress(Exception):

@@ -22,6 +22,7 @@ import pytest
 
 from bluum_readiness.cli._lock import LOCK_NAME
 from bluum_readiness.cli.main import main
+from tests.fixtures.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY = """[company]
@@ -50,8 +51,10 @@ def _cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess
                           text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
 
 
-def test_under_ci_a_run_without_an_integration_is_refused(tmp_path: Path) -> None:
-    result = _cli(tmp_path, "run", env={"CI": "true"})
+def test_under_ci_a_run_without_an_integration_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # refused before anything runs: in this process (tests/fixtures/cli.py)
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST"))}
+    result = cli("run", env={**unset, "CI": "true"})
     assert result.returncode == 2, result.stdout + result.stderr
     assert "no integration configured: run `bluum-readiness init`" in result.stderr
     assert "checking" not in result.stdout and not (tmp_path / "readiness-out").exists()

@@ -1,4 +1,5 @@
-"""``bluum-readiness run`` as a user (or CI) runs it, in a subprocess from the repository root."""
+"""``bluum-readiness run`` as a user (or CI) runs it, in a subprocess from the repository root (a run refused before
+any check, and a few others, in the test's process)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bluum_readiness.cli.main import main
+from tests.fixtures.cli import Result, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +24,17 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     clean.pop("CI", None)
     return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "run", *args], cwd=ROOT,
                           capture_output=True, text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
+
+
+def _refused(monkeypatch: pytest.MonkeyPatch, *args: str, env: dict[str, str] | None = None) -> Result:
+    """A run refused before any check (usage error, target unreachable, credentials rejected): in this process, with
+    the environment ``_run`` gives its subprocess."""
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+        monkeypatch.delenv(name)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(ROOT)
+    return cli("run", *args)
 
 
 def test_a_passing_subset_exits_0_but_is_not_called_ready(tmp_path: Path) -> None:
@@ -72,23 +85,25 @@ def test_a_known_bad_integration_fails_and_names_the_item_and_why(tmp_path: Path
     assert secret not in everything
 
 
-def test_an_unknown_item_is_a_usage_error_naming_the_closest(tmp_path: Path) -> None:
-    result = _run("--only", "idempotncy", "--out", str(tmp_path))
+def test_an_unknown_item_is_a_usage_error_naming_the_closest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _refused(monkeypatch, "--only", "idempotncy", "--out", str(tmp_path))
     assert result.returncode == 2
     assert "Did you mean 'idempotency'?" in result.stderr
     assert not (tmp_path / "readiness.json").exists()
 
 
-def test_an_unreachable_target_exits_3_before_running_anything(tmp_path: Path) -> None:
-    result = _run("--target", "http://127.0.0.1:9/v1", "--out", str(tmp_path), env={"BLUUM_API_KEY": "k"})
+def test_an_unreachable_target_exits_3_before_running_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _refused(
+        monkeypatch, "--target", "http://127.0.0.1:9/v1", "--out", str(tmp_path), env={"BLUUM_API_KEY": "k"}
+    )
     assert result.returncode == 3, result.stderr
     assert "unreachable" in result.stderr and "127.0.0.1:9" in result.stderr
     assert not (tmp_path / "readiness.json").exists()
 
 
-def test_rejected_credentials_exit_3(twin_server, tmp_path: Path) -> None:
+def test_rejected_credentials_exit_3(twin_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = {"BLUUM_API_KEY": twin_server.pair.key, "BLUUM_API_SECRET": "not-the-secret"}
-    result = _run("--target", twin_server.base_url, "--out", str(tmp_path), env=env)
+    result = _refused(monkeypatch, "--target", twin_server.base_url, "--out", str(tmp_path), env=env)
     assert result.returncode == 3
     assert "rejected the credentials" in result.stderr and "not-the-secret" not in result.stderr
 
@@ -101,8 +116,8 @@ def test_bad_config_exits_2_naming_the_key(tmp_path: Path, monkeypatch: pytest.M
     assert "max_atempts" in err and "Did you mean 'max_attempts'?" in err
 
 
-def test_a_bad_integration_spec_exits_2(tmp_path: Path) -> None:
-    result = _run("--integration", "no_such_module:create", "--out", str(tmp_path))
+def test_a_bad_integration_spec_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _refused(monkeypatch, "--integration", "no_such_module:create", "--out", str(tmp_path))
     assert result.returncode == 2
     assert "cannot import integration module 'no_such_module'" in result.stderr
 

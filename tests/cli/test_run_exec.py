@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli import Result, cli
+
 ROOT = Path(__file__).resolve().parents[2]
 ACME = ROOT / "tests" / "integrations" / "node" / "acme_adapter.mjs"
 UNSCRUBBED_BASIC = re.compile(r"Basic [A-Za-z0-9+/]{16,}={0,2}")
@@ -52,8 +54,16 @@ def test_a_node_integration_named_in_the_config_runs_and_its_stderr_is_kept_reda
     assert not UNSCRUBBED_BASIC.search(everything), UNSCRUBBED_BASIC.search(everything)
 
 
-def test_a_command_that_is_not_there_is_a_usage_error_before_anything_runs(tmp_path: Path) -> None:
-    result = _run("--integration", "exec:no-such-runtime adapter.js", "--out", "out", cwd=tmp_path)
+def _refused(*args: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
+    """As ``_run``, in this process (tests/fixtures/cli.py), for a run refused before any check."""
+    monkeypatch.chdir(cwd)
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST"))}
+    return cli("run", *args, env=unset)
+
+
+def test_a_command_that_is_not_there_is_a_usage_error_before_anything_runs(tmp_path: Path, monkeypatch) -> None:
+    missing = "exec:no-such-runtime adapter.js"
+    result = _refused("--integration", missing, "--out", "out", cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "bluum-readiness: error: integration 'exec:no-such-runtime adapter.js': 'no-such-runtime' is not on PATH; "
@@ -62,8 +72,11 @@ def test_a_command_that_is_not_there_is_a_usage_error_before_anything_runs(tmp_p
     assert not (tmp_path / "out").exists()
 
 
-def test_a_program_that_dies_at_start_is_reported_with_its_exit_status_and_stderr(tmp_path: Path, node) -> None:
-    result = _run("--integration", f"exec:{node} missing_adapter.mjs", "--out", "out", cwd=tmp_path)
+def test_a_program_that_dies_at_start_is_reported_with_its_exit_status_and_stderr(
+    tmp_path: Path, node, monkeypatch
+) -> None:
+    dies = f"exec:{node} missing_adapter.mjs"
+    result = _refused("--integration", dies, "--out", "out", cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.returncode == 2, result.stdout + result.stderr
     assert "exited (exit status 1)" in result.stderr and "Cannot find module" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,4 +1,5 @@
-"""``bluum-readiness sandbox`` as a user runs it: a real process, a real port, a real SQLite file."""
+"""``bluum-readiness sandbox`` as a user runs it: a real process, a real port, a real SQLite file (configuration
+errors, which end it before it serves, in the test's process: tests/fixtures/cli.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 
 from bluum_readiness._serving import bind
 from bluum_readiness.testing import investor_profile
+from tests.fixtures.cli import Result, cli
 
 KEY = "test_bluum_" + "ab" * 32
 SECRET = "cd" * 32
@@ -116,10 +118,9 @@ def test_kill_9_and_restart_loses_nothing_acknowledged(tmp_path, processes, seed
         assert replay.status_code == 409 and replay.json()["error"]["code"] == "BLUM-409-002"  # key remembered
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bluum_readiness.cli.main", *args], capture_output=True, text=True, timeout=30
-    )
+def _run(*args: str) -> Result:
+    """A configuration error ends the command before it serves: in this process (real ones: SandboxProcess)."""
+    return cli(*args)
 
 
 def test_port_in_use_is_a_one_line_error_exit_2(tmp_path):
@@ -158,16 +159,10 @@ def test_not_a_database_file(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_half_seeded_credentials_are_refused(tmp_path):
-    env = {**os.environ, "BLUUM_API_KEY": KEY}
-    env.pop("BLUUM_API_SECRET", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "bluum_readiness.cli.main", "sandbox", "--port", "0", "--db", ":memory:"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=30,
-    )
+def test_half_seeded_credentials_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("BLUUM_API_KEY", KEY)
+    monkeypatch.delenv("BLUUM_API_SECRET", raising=False)
+    result = _run("sandbox", "--port", "0", "--db", ":memory:")
     assert result.returncode == 2 and "set both BLUUM_API_KEY and BLUUM_API_SECRET" in result.stderr
 
 

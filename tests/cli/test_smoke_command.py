@@ -1,4 +1,5 @@
-"""``bluum-readiness smoke`` as a user runs it, against a real twin."""
+"""``bluum-readiness smoke`` as a user runs it, against a real twin (a real process once; the other cases in the
+test's process, tests/fixtures/cli.py: the command is one request and its answer)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from bluum_readiness.cli.main import main
 from bluum_readiness.integration import Credentials
 from bluum_readiness.smoke import smoke_test
+from tests.fixtures.cli import Result, cli
 
 
 def _smoke(*args: str, key: str | None, secret: str | None) -> subprocess.CompletedProcess[str]:
@@ -22,6 +24,12 @@ def _smoke(*args: str, key: str | None, secret: str | None) -> subprocess.Comple
                           capture_output=True, text=True, env=env, timeout=30)  # fmt: skip
 
 
+def _smoke_here(*args: str, **variables: str | None) -> Result:
+    """As ``_smoke``, in this process (tests/fixtures/cli.py): the command is one request and its answer."""
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("BLUUM_")}
+    return cli("smoke", *args, env={**unset, **variables})
+
+
 def test_smoke_passes_with_good_credentials(twin_server):
     result = _smoke("--target", twin_server.base_url, key=twin_server.pair.key, secret=twin_server.pair.secret)
     assert result.returncode == 0, result.stderr
@@ -30,7 +38,9 @@ def test_smoke_passes_with_good_credentials(twin_server):
 
 
 def test_smoke_reports_a_401_as_credentials_not_updated(twin_server):
-    result = _smoke("--target", twin_server.base_url, key=twin_server.pair.key, secret="0" * 64)
+    result = _smoke_here(
+        "--target", twin_server.base_url, BLUUM_API_KEY=twin_server.pair.key, BLUUM_API_SECRET="0" * 64
+    )
     assert result.returncode == 3
     assert "401 (BLUM-401-003" in result.stdout and "the key or secret was not updated" in result.stdout
     assert "0" * 64 not in result.stdout
@@ -45,19 +55,16 @@ def test_smoke_never_writes(twin_server):
 
 
 def test_smoke_unreachable_and_usage_errors():
-    unreachable = _smoke("--target", "http://127.0.0.1:9/v1", key="k", secret="s")
+    unreachable = _smoke_here("--target", "http://127.0.0.1:9/v1", BLUUM_API_KEY="k", BLUUM_API_SECRET="s")
     assert unreachable.returncode == 3 and "no answer from http://127.0.0.1:9/v1/assets" in unreachable.stdout
-    missing = _smoke("--target", "http://127.0.0.1:9/v1", key=None, secret=None)
+    missing = _smoke_here("--target", "http://127.0.0.1:9/v1")
     assert missing.returncode == 2 and "set BLUUM_API_KEY and BLUUM_API_SECRET" in missing.stderr
-    no_target = _smoke(key="k", secret="s")
+    no_target = _smoke_here(BLUUM_API_KEY="k", BLUUM_API_SECRET="s")
     assert no_target.returncode == 2 and "pass --target" in no_target.stderr
 
 
-def _smoke_env(twin_server, **variables: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLUUM_")}
-    env.update(BLUUM_API_KEY=twin_server.pair.key, BLUUM_API_SECRET=twin_server.pair.secret, **variables)
-    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "smoke"],
-                          capture_output=True, text=True, env=env, timeout=30)  # fmt: skip
+def _smoke_env(twin_server, **variables: str) -> Result:
+    return _smoke_here(BLUUM_API_KEY=twin_server.pair.key, BLUUM_API_SECRET=twin_server.pair.secret, **variables)
 
 
 def test_smoke_reads_the_base_url_adapters_get_and_the_old_name_with_a_deprecation_line(twin_server):

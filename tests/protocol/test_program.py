@@ -12,8 +12,15 @@ from pathlib import Path
 import psutil
 import pytest
 
+from bluum_readiness.protocol import program as program_module
 from bluum_readiness.protocol.program import OutputLog, Program, ProgramBroken, ProgramTimeout
 from tests.protocol.scripted import program
+
+
+@pytest.fixture
+def short_exit_grace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The exit grace bounds what is waited for once a program exited (1 s); the bound is what matters here."""
+    monkeypatch.setattr(program_module, "EXIT_GRACE_S", 0.3)
 
 
 def start(tmp_path: Path, body: str) -> Program:
@@ -198,7 +205,7 @@ def _end(pid: int) -> None:
         pass
 
 
-def test_a_detached_child_holding_stdout_does_not_hang_terminate(tmp_path):
+def test_a_detached_child_holding_stdout_does_not_hang_terminate(tmp_path, short_exit_grace):
     """The program exits when stdin closes, but a child it started with setsid keeps its stdout and stderr open: the
     readers never see EOF. terminate must not wait for that child (closing a pipe its reader is blocked on would)."""
     p = start(tmp_path, DETACHED_CHILD.format(then="while read() is not None:\n    pass\nsys.exit(0)"))
@@ -212,7 +219,7 @@ def test_a_detached_child_holding_stdout_does_not_hang_terminate(tmp_path):
         _end(child)
 
 
-def test_a_program_that_exits_while_a_detached_child_holds_stdout_is_broken_not_waited_for(tmp_path):
+def test_a_program_that_exits_while_a_detached_child_holds_stdout_is_broken_not_waited_for(tmp_path, short_exit_grace):
     """Pending requests of a program that exited are woken within the exit grace, with why, not after their bound."""
     p = start(tmp_path, DETACHED_CHILD.format(then="read()\nsys.stderr.write('bye\\n')\nsys.exit(4)"))
     child = p.request("spawn", {}, 5.0).result

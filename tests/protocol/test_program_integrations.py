@@ -191,11 +191,37 @@ def test_a_known_bad_javascript_integration_fails_exactly_its_checks_as_a_python
     assert by_status(python, "failed") == set(python) - by_status(python, "not_verifiable") != set(), python
 
 
-@pytest.mark.parametrize("item", ["idempotency", "webhooks", "credential-rotation", "observability"])
-def test_the_reference_as_a_separate_python_process_passes_like_the_reference_in_process(session, item):
-    outcomes = run_all(session, python_program(), (item,))
-    assert by_status(outcomes, "passed") == set(outcomes), outcomes
-    assert len(outcomes) == len(registry.for_item(item))
+#: The reference as a program, on the checks that carry each part of the protocol it speaks beyond the Node
+#: integration's (which passes every check over the protocol): its capabilities (request_log, alerts,
+#: processed_events and webhook_url, resource_status), the credentials file re-read in the drill, an
+#: Idempotency-Key kept across retries. The reference passes every check in process (tests/reference).
+PYTHON_PROGRAM_CHECKS = {
+    "capabilities": (
+        "observability.request-log",  # request_log()
+        "observability.no-secrets-in-logs",  # request_log() and alerts() scanned
+        "observability.alert-429",  # alerts()
+        "observability.alert-webhook-failure",  # alerts() and webhook_url
+    ),
+    "receiver": (
+        "webhooks.end-to-end",  # webhook_url and processed_events
+        "webhooks.out-of-order",  # resource_status
+        "idempotency.same-key-on-retry",
+        "credential-rotation.drill",  # the credentials file re-read
+    ),
+}
+
+
+def test_the_python_programs_checks_name_real_checks_of_four_items():
+    chosen = {check for group in PYTHON_PROGRAM_CHECKS.values() for check in group}
+    assert chosen <= {c.id for item in ALL_ITEMS for c in registry.for_item(item)}
+    assert {c.split(".")[0] for c in chosen} == {"idempotency", "webhooks", "credential-rotation", "observability"}
+
+
+@pytest.mark.parametrize("group", sorted(PYTHON_PROGRAM_CHECKS))
+def test_the_reference_as_a_separate_python_process_passes_like_the_reference_in_process(session, group):
+    checks = PYTHON_PROGRAM_CHECKS[group]
+    outcomes = run_checks(session, python_program(), checks)
+    assert by_status(outcomes, "passed") == set(checks), outcomes
 
 
 @pytest.mark.parametrize(("variant", "status"), [("resource-status", "passed"), ("last-write-wins", "failed")])
@@ -251,3 +277,37 @@ def test_a_secret_a_program_writes_to_stderr_is_reported_there(session, node):
     with pytest.raises(AssertionError) as caught:
         session.run(registry.get("error-handling.secret-never-logged"))
     assert caught.value.evidence["where"] == ["the program's stderr"], caught.value  # type: ignore[attr-defined]
+
+
+def test_a_programs_stderr_is_kept_once_it_exited_without_waiting_for_it_to_go_quiet(session, node, monkeypatch):
+    """A check's evidence keeps the end of the program's stderr: read after the program exited (its stderr is then
+    complete), not by waiting 50 ms for it to go quiet while it still runs — a fixed cost on every program check."""
+    from bluum_readiness.protocol.program import OutputLog
+
+    settled_after_exit: list[bool] = []
+    settle = OutputLog.settle
+
+    def recording(self: OutputLog, *args: Any, **kwargs: Any) -> None:
+        settled_after_exit.append(self.closed.is_set())
+        settle(self, *args, **kwargs)
+
+    monkeypatch.setattr(OutputLog, "settle", recording)
+    session.factory = acme(node)
+    evidence: dict[str, Any] = {}
+    session.run(registry.get("credentials.secret-source"), evidence)
+    [kept] = evidence["integration_stderr"]
+    assert kept["lines"] > 0 and kept["tail"], kept
+    assert settled_after_exit and settled_after_exit[-1] is True, settled_after_exit
+
+
+def test_closing_a_harness_again_closes_only_what_came_since(session, node):
+    h = session.harness()
+    done: list[str] = []
+    h.on_close(lambda: done.append("first"))
+    h.factory = acme(node)
+    first = h.integration()
+    h.close()
+    h.on_close(lambda: done.append("second"))
+    h.close()
+    assert done == ["first", "second"]
+    assert first._program.returncode is not None  # it exited at the first close

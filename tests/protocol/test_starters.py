@@ -15,6 +15,7 @@ item's checks it must pass.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -145,3 +146,23 @@ def test_a_known_bad_variant_of_the_example_fails_exactly_its_checks(known_bad_s
     unjudged = {"lifecycle.webhook-events"} & set(outcomes) if variant == "no-withdrawal-key" else set()
     assert by_status(outcomes, "not_verifiable") == unjudged, outcomes
     assert by_status(outcomes, "passed") == set(outcomes) - expected - unjudged != set(), outcomes
+
+
+def test_the_java_starter_exits_at_once_when_the_suite_is_done_with_it(session):
+    """Each check closes its integration: a JVM whose webhook receiver still waits for connections when it exits is
+    held ~0.3 s by the VM's exit (which waits at least 300 ms for threads in native code), once per check. The
+    starter stops its receiver first (~0.02 s). Up to three exits timed, the fastest counting: a loaded machine can
+    hold one; the VM's wait alone is never under 0.3 s."""
+    commands = starters.build("java")
+    times = []
+    with session.harness() as h:
+        h.factory = ProgramFactory(commands[""])
+        for _ in range(3):
+            program = h.integration()._program
+            assert program.request("shutdown", {}, 5.0).error is None
+            closing = time.monotonic()
+            program.terminate(5.0)
+            times.append(time.monotonic() - closing)
+            if times[-1] < 0.3:
+                break
+    assert min(times) < 0.3, times

@@ -1,4 +1,5 @@
-"""``bluum-readiness proxy`` as a user runs it: a real sandbox process, a real proxy process, a TOML plan."""
+"""``bluum-readiness proxy`` as a user runs it: a real sandbox process, a real proxy process, a TOML plan
+(configuration errors, which end it before it serves, in the test's process: tests/fixtures/cli.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from bluum_readiness._serving import bind
 from bluum_readiness.testing import investor_profile
+from tests.fixtures.cli import Result, cli
 
 PLAN = """
 seed = 3
@@ -112,10 +114,9 @@ def test_proxy_command_applies_a_toml_plan_and_records(tmp_path: Path, sandbox: 
     assert auth[1] not in record.read_text()
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bluum_readiness.cli.main", "proxy", *args], capture_output=True, text=True, timeout=30
-    )
+def run(*args: str) -> Result:
+    """A configuration error ends the command before it serves: in this process (a real one: the test above)."""
+    return cli("proxy", *args)
 
 
 def test_port_in_use_is_a_one_line_error() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from typing import Any
 
@@ -61,11 +62,24 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port} is not a port; use 0-65535")
     settings = settings_of(args)
-    sock = bind(args.host, args.port)
-    twin = Twin(settings)
     key, secret = os.environ.get("BLUUM_API_KEY"), os.environ.get("BLUUM_API_SECRET")
     if bool(key) != bool(secret):
         raise ConfigError("set both BLUUM_API_KEY and BLUUM_API_SECRET to seed the twin's key pair, or neither")
+    sock = bind(args.host, args.port)
+    try:
+        twin = Twin(settings)
+    except BaseException:  # e.g. not a usable database: the port is let go with the one-line error
+        sock.close()
+        raise
+    try:
+        return _serve(settings, sock, twin, key, secret)
+    finally:
+        twin.close()
+        sock.close()
+
+
+def _serve(settings: TwinSettings, sock: socket.socket, twin: Twin, key: str | None, secret: str | None) -> int:
+    """Seed or create the tenant pair, say where the twin listens, and serve on ``sock`` until stopped."""
     created = twin.ensure_tenant(key=key, secret=secret)
     host, port = sock.getsockname()[:2]
     shown_host = f"[{host}]" if ":" in host else host
@@ -81,9 +95,5 @@ def run(args: argparse.Namespace) -> int:
         print("Using the key pair from BLUUM_API_KEY / BLUUM_API_SECRET.")
     sys.stdout.flush()
     config = uvicorn.Config(create_app(twin=twin), log_level="warning", lifespan="on", **uvicorn_options())
-    server = uvicorn.Server(config)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        twin.close()
+    uvicorn.Server(config).run(sockets=[sock])
     return 0

@@ -131,6 +131,7 @@ def _observe(
                 "observed_in_s": round(time.monotonic() - began, 3),
                 "beside": beside,
             }
+            h.close()  # first: each program's stderr is complete once it exited (as SuiteSession.run does)
             with h.recording(observation.evidence):
                 h.keep_integration_output()
             done.append(scenario.name)

@@ -253,6 +253,7 @@ class SuiteSession:
             try:
                 check.execute(h)
             finally:
+                h.close()  # first: each program's stderr is complete once it exited (no wait for it to go quiet)
                 h.keep_integration_output()
                 if evidence is not None:
                     evidence.update(h.evidence)

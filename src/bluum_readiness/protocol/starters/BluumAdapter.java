@@ -764,8 +764,10 @@ public final class BluumAdapter {
             capabilities.put("alerts", true);
             table.put("alerts", p -> alerter.alerts());
         }
+        HttpsServer receiver = null;
         if (wired.webhooks() != null && env.tlsCertFile() != null) {
-            capabilities.put("webhook_url", serveWebhooks(wired.webhooks(), env));
+            receiver = serveWebhooks(wired.webhooks(), env);
+            capabilities.put("webhook_url", "https://127.0.0.1:" + receiver.getAddress().getPort() + WEBHOOK_PATH);
             if (wired.webhooks() instanceof EventProcessor processor) {
                 capabilities.put("processed_events", true);
                 table.put("processed_events", p -> processor.processedEvents());
@@ -776,10 +778,13 @@ public final class BluumAdapter {
             }
         }
         serve(table, "bluum-adapter", capabilities);
+        // Stopped before exiting: while its thread waits for connections, the JVM's exit waits ~0.3 s for it.
+        if (receiver != null) receiver.stop(0);
+        System.exit(0);
     }
 
-    /** Answer the suite's requests until stdin closes, each on its own thread: a slow or hung request never holds
-     *  up those after it. */
+    /** Answer the suite's requests until stdin closes (then return), each on its own thread: a slow or hung
+     *  request never holds up those after it. */
     static void serve(Map<String, Operation> table, String name, Map<String, Object> capabilities)
             throws IOException, InterruptedException {
         ExecutorService workers = Executors.newCachedThreadPool(task -> {
@@ -795,7 +800,6 @@ public final class BluumAdapter {
         }
         workers.shutdown(); // stdin closed: the suite is done with us; answer what is in flight (for 1 s at most)
         workers.awaitTermination(1, TimeUnit.SECONDS);
-        System.exit(0);
     }
 
     static void handle(String line, Map<String, Operation> table, String name, Map<String, Object> capabilities) {
@@ -896,8 +900,8 @@ public final class BluumAdapter {
         return null;
     }
 
-    /** Serve handler over HTTPS with the suite's certificate on 127.0.0.1 (a free port); its URL. */
-    static String serveWebhooks(HttpHandler handler, Env env) throws Exception {
+    /** Serve handler over HTTPS with the suite's certificate on 127.0.0.1 (a free port). */
+    static HttpsServer serveWebhooks(HttpHandler handler, Env env) throws Exception {
         List<Certificate> chain = new ArrayList<>(CertificateFactory.getInstance("X.509")
                 .generateCertificates(Files.newInputStream(Path.of(env.tlsCertFile()))));
         KeyStore store = KeyStore.getInstance("PKCS12");
@@ -918,7 +922,7 @@ public final class BluumAdapter {
         }));
         server.createContext(WEBHOOK_PATH, handler);
         server.start();
-        return "https://127.0.0.1:" + server.getAddress().getPort() + WEBHOOK_PATH;
+        return server;
     }
 
     /** PEM private keys as the JDK wants them: PKCS#8 as is, SEC1 ("EC PRIVATE KEY") and PKCS#1 ("RSA PRIVATE
