@@ -18,7 +18,7 @@ from bluum_readiness.proxy.recorder import Exchange
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
 
-__all__ = ["Call", "call", "coefficient_of_variation", "interrupts_kept", "mean", "require_traffic", "waits"]
+__all__ = ["Call", "call", "interrupts_kept", "mean", "require_traffic", "robust_spread", "waits"]
 
 DEPOSITS = "/v1/investors/*/deposits"
 WITHDRAWALS = "/v1/investors/*/withdrawals"
@@ -153,10 +153,16 @@ def mean(values: Sequence[float]) -> float:
     return statistics.fmean(values) if values else 0.0
 
 
-def coefficient_of_variation(values: Sequence[float]) -> float:
-    if len(values) < 2 or mean(values) == 0:
+def robust_spread(values: Sequence[float]) -> float:
+    """How much ``values`` vary relative to their median: the median absolute deviation over the median, scaled
+    (x1.4826) to read as a coefficient of variation would for normal data. A few outliers — scheduling stalls of
+    tens of milliseconds over sockets on a loaded machine — do not move it, as they move the standard deviation."""
+    if len(values) < 2:
         return 0.0
-    return statistics.stdev(values) / mean(values)
+    middle = statistics.median(values)
+    if middle == 0:
+        return 0.0
+    return 1.4826 * statistics.median(abs(v - middle) for v in values) / middle
 
 
 # -- what the twin recorded (sandbox controls: twin mode only) ------------------------------------------------

@@ -15,10 +15,9 @@ from bluum_readiness.checks import _logs
 from bluum_readiness.checks._support import (
     DEPOSITS,
     INVESTOR,
-    coefficient_of_variation,
     exception_text,
-    mean,
     read_capability,
+    robust_spread,
 )
 from bluum_readiness.checks.judge import Facts, Finding, Fix, Unjudged, Verdict, judged
 from bluum_readiness.checks.observation import Probe, Scene, scenario
@@ -272,16 +271,18 @@ def backoff_grows(facts: Facts) -> Verdict:
     if stopped is not None:
         return stopped
     waits = _waits(trials, 429)
-    by_attempt = [mean([t[i] for t in waits]) for i in range(3)]
+    # The typical wait at each retry: medians, so a few scheduling stalls over sockets on a loaded machine (tens of
+    # ms in one trial) do not make a client that never waits look like one whose waits grow.
+    by_attempt = [statistics.median(t[i] for t in waits) for i in range(3)]
     # Clearly longer: by a factor (x1.4) and by more than scheduling noise (the 5 ms backoff-between-retries calls
     # a pause) — sub-millisecond jitter of an integration that does not wait at all must not pass for growth.
     if by_attempt[2] > by_attempt[0] * 1.4 and by_attempt[2] - by_attempt[0] >= GROWTH_FLOOR_S:
         return None
     return Finding(
         "no-backoff" if max(by_attempt) < SHORTEST_JUDGEABLE_WAIT_S else "backoff-not-growing",
-        "the average wait before the third retry to be clearly longer (x1.4, and by at least "
+        "the typical (median) wait before the third retry to be clearly longer (x1.4, and by at least "
         f"{GROWTH_FLOOR_S * 1000:g} ms) than before the first",
-        f"average waits per retry {[round(w * 1000, 1) for w in by_attempt]} ms over {len(waits)} trials",
+        f"median waits per retry {[round(w * 1000, 1) for w in by_attempt]} ms over {len(waits)} trials",
         BACKOFF_FIX,
         _all_exchanges(trials),
         {"waits_s": waits},
@@ -295,15 +296,15 @@ def backoff_jitter(facts: Facts) -> Verdict:
     if stopped is not None:
         return stopped
     waits = _waits(trials, 429)
-    # Normalise each wait by the average at its position, then pool: equal or full jitter spreads the pooled
-    # values (relative spread ≈ 0.2–0.6); a fixed schedule leaves only scheduling noise (≈ 0.03).
-    position_means = [mean([t[i] for t in waits]) for i in range(3)]
-    # Too short to judge when the typical wait is: medians, so one scheduling stall over sockets (tens of ms in
-    # one trial) does not lift an integration that never waits into a judgeable, "jittered" one.
-    if max(statistics.median(t[i] for t in waits) for i in range(3)) < SHORTEST_JUDGEABLE_WAIT_S:
+    # Normalise each wait by the typical (median) wait at its position, then pool: equal or full jitter spreads the
+    # pooled values (robust relative spread ≈ 0.2–0.7); a fixed schedule leaves only scheduling noise (≈ 0.01).
+    # Medians and the median absolute deviation throughout, so one scheduling stall over sockets (tens of ms in one
+    # trial) neither lifts a client that never waits into a judgeable one nor makes a fixed schedule look jittered.
+    position_medians = [statistics.median(t[i] for t in waits) for i in range(3)]
+    if max(position_medians) < SHORTEST_JUDGEABLE_WAIT_S:
         return Unjudged("the waits are too short to judge jitter; see error-handling.backoff-between-retries")
-    pooled = [t[i] / position_means[i] for t in waits for i in range(3)]
-    spread = coefficient_of_variation(pooled)
+    pooled = [t[i] / position_medians[i] for t in waits for i in range(3) if position_medians[i] > 0]
+    spread = robust_spread(pooled)
     if spread >= 0.1:
         return None
     return Finding(
