@@ -65,8 +65,10 @@ def test_an_integration_logging_only_spans_passes_the_log_checks_with_its_stderr
     # no stderr line (the suite's own process logs httpx records of its own: never the program's)
     assert "stderr" not in judged["scanned"] and judged["scanned"]["otlp span"]["lines"] >= 5, judged["scanned"]
     assert judged["matched"] and all(m["line"].startswith("otlp span: ") for m in judged["matched"])
-    matched = seen["observability.failures-logged"]["failures_logged"]["matched"]
-    assert len(matched) == 4 and all('"status": "ERROR"' in m["line"] for m in matched), matched
+    failures = seen["observability.failures-logged"]["failures_logged"]
+    matched = failures["matched"]  # every unanswered exchange (one the client retried at once may be excused)
+    assert len(matched) == failures["unanswered"] >= 2, failures
+    assert all('"status": "ERROR"' in m["line"] for m in matched), matched
 
 
 def test_spans_without_the_captured_header_fail_request_log_naming_the_setting(session):
