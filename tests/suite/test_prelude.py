@@ -146,3 +146,31 @@ def test_the_lifecycle_runs_beside_the_prelude_and_every_other_check_waits_for_i
     assert session.prelude is None and not prelude.running
     assert "waited_for_side_by_side_s" in other
     assert sorted(prelude.wait()) == ["held-0", "held-1"]
+
+
+def test_a_session_that_closes_early_waits_only_so_long_for_the_prelude(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run stopped during the prelude (Ctrl-C) does not wait out a scenario's whole bound."""
+    import threading
+
+    from bluum_readiness.suite import session as session_module
+    from bluum_readiness.suite.prelude import start_side_by_side
+
+    release = threading.Event()
+
+    def held(s: Scene) -> None:
+        release.wait(30)
+        s.fact("x", True)
+
+    monkeypatch.setattr(session_module, "PRELUDE_CLOSE_GRACE_S", 0.05)
+    s = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    try:
+        prelude = start_side_by_side(s, [Scenario(f"held-long-{n}", ("x",), held, side_by_side=True) for n in range(2)])
+        assert prelude is not None
+        s.prelude = prelude
+        assert prelude.wait(timeout=0.05) == [] and prelude.running
+        s.close()  # returns although the scenarios are still held
+        assert s.prelude is None and prelude.running
+        assert all(thread.daemon for thread in prelude._threads)
+    finally:
+        release.set()
+        s.close()

@@ -72,9 +72,12 @@ class Prelude:
         self._threads = threads
         self._done = done
 
-    def wait(self) -> list[str]:
+    def wait(self, timeout: float | None = None) -> list[str]:
+        """Until every observation ended (or ``timeout`` seconds: a run stopping early does not wait for a
+        scenario's whole bound); the names of those observed so far."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in self._threads:
-            thread.join()
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return list(self._done)
 
     @property
@@ -100,6 +103,7 @@ def start_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -> 
             target=_observe,
             args=(session, scenario, [n for n in names if n != scenario.name], ready, done),
             name=f"side-by-side-{scenario.name}",
+            daemon=True,  # a run that stops early exits without them (its programs end with the process: atexit)
         )
         for scenario in scenarios
     ]

@@ -43,6 +43,7 @@ from bluum_readiness.twin import TwinServer, TwinSettings
 
 __all__ = ["DEFAULT_INTEGRATION", "WEBHOOKS_UNUSED", "SuiteSession", "preflight"]
 
+PRELUDE_CLOSE_GRACE_S = 2.0  # how long closing waits for side-by-side observations still under way (a stopped run)
 WEBHOOKS_UNUSED = "not applicable: the integration consumes no Bluum webhooks ([webhooks] used = false)"
 
 
@@ -273,8 +274,10 @@ class SuiteSession:
         self._webhooks_checked = self.factory
 
     def close(self) -> None:
-        if self.prelude is not None:  # its observations use the twin, the proxy's target and the store: let them end
-            self.prelude.wait()
+        if self.prelude is not None:
+            # Its observations use the twin: let them end. Only a run that stopped early (Ctrl-C, a broken program)
+            # finds them still under way, and it waits only so long.
+            self.prelude.wait(timeout=PRELUDE_CLOSE_GRACE_S)
             self.prelude = None
         if self.otlp is not None:
             self.otlp.stop()
