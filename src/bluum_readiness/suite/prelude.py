@@ -1,4 +1,4 @@
-"""The prelude of a serial run: the scenarios that mostly wait, observed side by side before the first check.
+"""The prelude of a serial run: the scenarios that mostly wait, observed side by side from the run's start.
 
 Several checks prove something by waiting: a response withheld past the integration's request timeout (the
 exactly-once storm, the same key on a retry), ``Retry-After: 1``, a request held silent, a persistent 429. One
@@ -46,10 +46,10 @@ __all__ = [
 
 BESIDE_THE_PRELUDE = frozenset({"journey", "money", "error-paths"})
 """The scenarios whose checks may run while the prelude observes: the lifecycle's journey, random sequences and
-error paths, on investors of their own, through the session's proxy, reading no log, registering no webhook, changing no
-credentials and judging no timing. Every other check waits until the prelude is done."""
+error paths, on investors of their own, through the session's proxy, reading no log, registering no webhook,
+changing no credentials and judging no timing. Every other check waits until the prelude is done."""
 
-_READY_TIMEOUT_S = 60.0  # how long a scenario waits for the others' integrations to start (a broken one: less)
+_READY_TIMEOUT_S = 60.0  # how long a scenario waits for the others' integrations to start
 
 
 def side_by_side_scenarios(checks: Iterable[Check]) -> list[Scenario]:
