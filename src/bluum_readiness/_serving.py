@@ -194,6 +194,8 @@ class BackgroundServer:
 
     ``http`` picks uvicorn's HTTP implementation (default: ``uvicorn_options()``); ``"h11"`` sends header names
     as the app gave them, where httptools lowercases them.
+    ``name`` names its thread (``NAME:PORT``): the suite's own servers are named ``bluum-…``, so the log capture
+    tells their records from the integration's (``harness.SUITE_THREADS``).
     """
 
     def __init__(
@@ -206,6 +208,7 @@ class BackgroundServer:
         ssl_keyfile: str | None = None,
         log_level: str = "warning",
         http: str | None = None,
+        name: str = "uvicorn",
     ) -> None:
         self._sock = bind(host, port)
         self.host = host
@@ -227,7 +230,7 @@ class BackgroundServer:
             http=_tracking(protocol, opening),
         )
         self._server = _PromptServer(config, opening)
-        self._thread = threading.Thread(target=self._run, name=f"uvicorn:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"{name}:{self.port}", daemon=True)
         self._error: BaseException | None = None
 
     def _run(self) -> None:

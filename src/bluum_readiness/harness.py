@@ -230,6 +230,19 @@ _SUITE_LOGGERS = tuple(
 """Loggers of the suite's own parts, which run in the integration's process (the embedded twin's threads log a
 parked webhook delivery, say): never the integration's log."""
 
+SUITE_THREADS = (
+    "bluum-twin:",
+    "bluum-proxy:",
+    "bluum-otlp:",
+    "bluum-alerts:",
+    "bluum-suite:",
+    "secret-scan-ahead",
+    "warm-imports",
+)
+"""Threads of the suite's own parts: what they log through other libraries (the twin's webhook deliveries log
+httpx/httpcore records, say) is never the integration's. The servers are named so (``BackgroundServer(name=…)``);
+an integration's own receiver keeps ``uvicorn:`` and is read."""
+
 
 class _ListHandler(logging.Handler):
     def __init__(self, sink: LogCapture) -> None:
@@ -237,7 +250,12 @@ class _ListHandler(logging.Handler):
         self.sink = sink
 
     def emit(self, record: logging.LogRecord) -> None:
-        if getattr(_SUITE_TRAFFIC, "active", False) or record.name.startswith(_SUITE_LOGGERS):
+        if (
+            getattr(_SUITE_TRAFFIC, "active", False)
+            or record.name.startswith(_SUITE_LOGGERS)
+            or record.threadName is not None
+            and record.threadName.startswith(SUITE_THREADS)
+        ):
             return
         try:
             message = record.getMessage()

@@ -266,6 +266,35 @@ def test_the_suites_own_parts_log_lines_are_not_the_integrations_log() -> None:
     assert [line.logger for line in logs.lines] == ["acme.bluum"]
 
 
+def test_records_from_the_suites_own_threads_are_not_the_integrations_log():
+    """The twin's webhook deliveries, the proxy, the OTLP and alert listeners log through httpx/httpcore from threads
+    of their own: never the integration's log; an integration's own server thread (``uvicorn:``) is read."""
+    import logging
+    import threading
+
+    from bluum_readiness.harness import CredentialStore, Harness
+    from bluum_readiness.integration import Credentials
+    from bluum_readiness.target import Target
+
+    def log_from(thread_name: str) -> None:
+        thread = threading.Thread(
+            target=lambda: logging.getLogger("httpx").info(f"HTTP Request: POST {thread_name}"), name=thread_name
+        )
+        thread.start()
+        thread.join()
+
+    h = Harness(target=Target(origin="http://127.0.0.1:9", twin=True), proxy=None, factory=lambda env: None,
+                credentials=CredentialStore(Credentials("k", "s")))  # fmt: skip
+    try:
+        with h.capture_logs() as logs:
+            for name in ("bluum-twin:1", "bluum-proxy:2", "bluum-otlp:3", "bluum-alerts:4", "bluum-suite:5"):
+                log_from(name)
+            log_from("uvicorn:6")  # the integration's own receiver
+    finally:
+        h.close()
+    assert [line.message for line in logs.lines] == ["HTTP Request: POST uvicorn:6"]
+
+
 def _stderr(text: str) -> list[LogLine]:
     return [LogLine("stderr", line) for line in text.splitlines()]
 

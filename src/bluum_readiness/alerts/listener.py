@@ -83,7 +83,7 @@ class AlertListener:
                 Route("/{path:path}", self._receive, methods=["POST", "PUT"]),
             ]
         )
-        self._server = BackgroundServer(app, host=host, port=port)
+        self._server = BackgroundServer(app, host=host, port=port, name="bluum-alerts")
         self.url = self._server.url
 
     def start(self) -> AlertListener:

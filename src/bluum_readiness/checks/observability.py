@@ -908,7 +908,9 @@ class _FailingEndpoint:
 
         tls = shared_local_tls()
         app = Starlette(routes=[Route("/", fail, methods=["POST"])])
-        self.server = BackgroundServer(app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file).start()
+        self.server = BackgroundServer(
+            app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file, name="bluum-suite"
+        ).start()
         self.url = self.server.url + "/"
 
     def stop(self) -> None:

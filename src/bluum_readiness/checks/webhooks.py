@@ -689,7 +689,9 @@ class _FlakyRelay:
 
         tls = shared_local_tls()  # a certificate for 127.0.0.1 from the CA the twin trusts
         app = Starlette(routes=[Route("/", relay, methods=["POST"])])
-        self.server = BackgroundServer(app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file).start()
+        self.server = BackgroundServer(
+            app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file, name="bluum-suite"
+        ).start()
         self.url = self.server.url + "/"
 
     def stop(self) -> None:

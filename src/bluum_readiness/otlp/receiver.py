@@ -81,7 +81,7 @@ class OtlpReceiver:
         from bluum_readiness._serving import BackgroundServer
 
         self.telemetry = telemetry if telemetry is not None else Telemetry()
-        self._server = BackgroundServer(create_app(self.telemetry), host=host, port=port)
+        self._server = BackgroundServer(create_app(self.telemetry), host=host, port=port, name="bluum-otlp")
         self.endpoint = self._server.url
 
     def start(self) -> OtlpReceiver:

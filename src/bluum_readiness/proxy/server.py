@@ -141,7 +141,7 @@ class ProxyServer:
         if self._thread is not None:
             raise HarnessError(f"the proxy on {self.url} is already started; start it once")
         self._loop = new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name=f"proxy:{self.port}", daemon=True)
+        self._thread = threading.Thread(target=self._loop.run_forever, name=f"bluum-proxy:{self.port}", daemon=True)
         self._thread.start()
         try:
             self._call(self._open(), timeout)

@@ -49,7 +49,7 @@ class TwinServer:
                 created = self.twin.create_tenant_key(tenant, name="session")
         self.pair: KeyPair = created
         self.app = create_app(twin=self.twin)
-        self._server = BackgroundServer(self.app, host=host, port=port)
+        self._server = BackgroundServer(self.app, host=host, port=port, name="bluum-twin")
         self.origin = self._server.url
         self.base_url = f"{self.origin}/v1"
 
