@@ -8,8 +8,12 @@ every check of every item over the protocol, once; each known-bad variant is tha
 (``acme_adapter.mjs``) and is judged on its items' checks except the timed ones it must pass (``TIMED``: their cost
 is waiting, and the correct integration already proved the program path passes them) and the alert checks (not
 verifiable without ``alerts()``, proven once by the correct integration): it fails exactly the checks named for
-it and passes every other check it is judged on. The Python adapter with the same defect is flagged by the same
-checks; that it fails nothing else of its items is tests/checks' business for Python adapters.
+it, each naming the cause of its defect, and passes every other check it is judged on. The Python adapter with the
+same defect is flagged by the same checks with the same cause; that it fails nothing else of its items is
+tests/checks' business for Python adapters. The known-bad variants and their Python twins are judged over
+observations recorded from real runs of those very programs (``tests/protocol/recorded``, re-recorded with
+``python -m tests.protocol.recorded.record``); one of them (``LIVE_JS``) also runs live, and its live verdicts must
+be the recorded ones.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import pytest
 from bluum_readiness.catalog import items
 from bluum_readiness.checks import registry
 from bluum_readiness.checks._support import call
+from bluum_readiness.checks.judge import Finding, judge
+from bluum_readiness.checks.observation import SCENARIOS
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.protocol import ProgramBroken, ProgramFactory, adapter
@@ -32,6 +38,7 @@ from tests.checks.judging import run_checks
 from tests.checks.test_discrimination import run_all
 from tests.integrations import variants
 from tests.integrations.configurable import ConfigurableIntegration, LogsOnly
+from tests.protocol import recorded
 from tests.protocol.conftest import NODE_DIR, PROGRAM_DIR
 
 ALL_ITEMS = tuple(item.id for item in items())
@@ -172,23 +179,88 @@ def test_known_bad_javascript_variants_are_judged_on_their_items_and_every_timed
     assert TIMED <= {check.id for item in ALL_ITEMS for check in registry.for_item(item)}, "TIMED names real checks"
 
 
+#: variant -> the cause each check that flags it names (the Python adapter with the same defect names it too)
+CAUSES_JS = {
+    "env-credentials": "credentials-cached",
+    "no-retries": "no-retries",
+    "no-withdrawal-key": "no-idempotency-key",
+    "logs-secret": "secret-exposed",
+    "log-without-request-id": "request-id-not-logged",
+    "no-failure-logs": "failures-not-logged",
+    "swallows-4xx": "failure-swallowed",
+}
+#: The known-bad variant also run live, with its Python twin: its verdicts must be the recorded ones.
+LIVE_JS = "log-without-request-id"
+
+
+def expected_verdicts(variant: str, checks: tuple[str, ...], unjudged: set[str]) -> dict[str, str]:
+    """What a known-bad variant judged on ``checks`` gets: each check that must flag it fails naming its cause,
+    ``unjudged`` ones are not verifiable, every other one passes."""
+    expected = KNOWN_BAD_JS[variant][1]
+    return {c: CAUSES_JS[variant] if c in expected else recorded.NV if c in unjudged else "passed" for c in checks}
+
+
+def test_every_known_bad_javascript_variant_is_recorded_with_its_cause():
+    assert set(CAUSES_JS) == set(KNOWN_BAD_JS) and LIVE_JS in KNOWN_BAD_JS
+    assert {f"{lang}-{v}" for v in KNOWN_BAD_JS for lang in ("node", "python")} <= set(recorded.names())
+
+
 @pytest.mark.parametrize("variant", sorted(KNOWN_BAD_JS))
-def test_a_known_bad_javascript_integration_fails_exactly_its_checks_as_a_python_adapter_would(
-    known_bad_session, node, variant
-):
-    judged_on, expected, python_twin = KNOWN_BAD_JS[variant]
-    outcomes = run_checks(known_bad_session, acme(node, variant), judged_checks(judged_on, expected))
-    assert by_status(outcomes, "failed") == expected, outcomes
-    unjudged = UNJUDGED.get(variant, set())
-    assert by_status(outcomes, "not_verifiable") == unjudged, outcomes
-    assert by_status(outcomes, "passed") == set(outcomes) - expected - unjudged, outcomes
+def test_a_known_bad_javascript_integration_fails_exactly_its_checks_as_a_python_adapter_would(variant):
+    """Judged over the observations recorded from real runs of this very program and of its Python twin
+    (``tests/protocol/recorded``; ``test_a_known_bad_javascript_integration_judged_live_agrees_with_its_recording``
+    runs one of them live)."""
+    judged_on, expected, _ = KNOWN_BAD_JS[variant]
+    checks = judged_checks(judged_on, expected)
+    verdicts = recorded.verdicts(f"node-{variant}", checks)
+    assert verdicts == expected_verdicts(variant, checks, UNJUDGED.get(variant, set()))
+    observations = recorded.load(f"node-{variant}")
+    for check in sorted(expected):  # the finding every output shows names its check and item
+        spec = registry.get(check)
+        assert spec.judge is not None
+        finding = judge(spec.judge, observations, "node")
+        assert isinstance(finding, Finding), (check, finding)
+        failure = finding.failure("node").stamp(spec.id, spec.item, spec.severity)
+        assert f"[{check.split('.')[0]}] {check}" in str(failure)
+    # the same defect written in Python is flagged by the same checks, with the same cause (judged on those checks
+    # only: the rest of its items is what tests/checks proves for Python adapters)
+    python = recorded.verdicts(f"python-{variant}", tuple(sorted(expected)))
+    assert python == dict.fromkeys(sorted(expected), CAUSES_JS[variant]), python
+
+
+def test_a_known_bad_javascript_integration_judged_live_agrees_with_its_recording(known_bad_session, node):
+    """The recording path proven against a live one: the program run over the protocol gets the verdicts its
+    recording gets (and the failure text every output shows), and so does its Python twin."""
+    judged_on, expected, python_twin = KNOWN_BAD_JS[LIVE_JS]
+    checks = judged_checks(judged_on, expected)
+    texts: dict[str, str] = {}
+    live = recorded.live_verdicts(known_bad_session, acme(node, LIVE_JS), checks, texts)
+    assert live == recorded.verdicts(f"node-{LIVE_JS}", checks) == expected_verdicts(LIVE_JS, checks, set()), live
+    assert set(texts) == expected
     for check in expected:
-        assert f"[{check.split('.')[0]}] {check}" in outcomes[check]
-    # the same defect written in Python is flagged by the same checks (run on those checks only: the rest of its
-    # items is what tests/checks proves for Python adapters)
-    python = run_checks(known_bad_session, python_twin, tuple(sorted(expected)))
-    # e.g. lifecycle.webhook-events: this Python adapter serves no webhook receiver, so it is not verifiable there
-    assert by_status(python, "failed") == set(python) - by_status(python, "not_verifiable") != set(), python
+        assert f"[{check.split('.')[0]}] {check}" in texts[check]
+    python = recorded.live_verdicts(known_bad_session, python_twin, tuple(sorted(expected)))
+    assert python == recorded.verdicts(f"python-{LIVE_JS}", tuple(sorted(expected))), python
+
+
+@pytest.mark.parametrize("name", recorded.names())
+def test_a_program_recording_holds_exactly_the_facts_of_the_scenarios_its_checks_read(name):
+    """A recording made before a scenario changed its facts, or before a program's judged checks changed, is
+    re-recorded (``python -m tests.protocol.recorded.record NAME``), never judged as it is."""
+    from tests.protocol.recorded.record import recordings
+
+    _, checks = recordings()[name]
+    observations = recorded.load(name)
+    assert tuple(observations) == recorded.scenarios(checks), name
+    for scenario, observation in observations.items():
+        assert set(observation.facts) | set(observation.missing) == set(SCENARIOS[scenario].facts), (name, scenario)
+        assert not set(observation.facts) & set(observation.missing), (name, scenario)
+
+
+def test_every_program_recording_is_one_the_recorder_makes():
+    from tests.protocol.recorded.record import recordings
+
+    assert set(recorded.names()) == set(recordings())
 
 
 #: The reference as a program, on the checks that carry each part of the protocol it speaks beyond the Node

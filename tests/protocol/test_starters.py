@@ -10,7 +10,9 @@ Go known-bad variant runs its items' untimed checks and the timed ones it must f
 Node variants). A JVM costs about a second per process (a process per check), so the Java starter runs the checks
 that exercise each part of it once (``JAVA_CHECKS``: every operation, the retries, the keys, the credentials file,
 the receiver and its effects, the log), and each Java known-bad variant the checks that must flag it and one of its
-item's checks it must pass.
+item's checks it must pass. The known-bad variants are judged over observations recorded from real runs of those
+very programs (``tests/protocol/recorded``, re-recorded with ``python -m tests.protocol.recorded.record``); one per
+language (``LIVE``) also runs live, and its live verdicts must be the recorded ones.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from bluum_readiness.config import Thresholds
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.judging import run_checks
-from tests.protocol import starters
+from tests.protocol import recorded, starters
 from tests.protocol.test_program_integrations import NEEDS_ALERTS, by_status, judged_checks
 
 LANGS = ("go", "java")
@@ -70,6 +72,14 @@ JAVA_ALSO_PASSES = {
     "no-5xx-retry": "error-handling.400-not-retried",
     "unverified-webhooks": "webhooks.duplicates-idempotent",
 }
+#: variant -> the cause each check that flags it names
+CAUSES = {
+    "no-withdrawal-key": "no-idempotency-key",
+    "no-5xx-retry": "no-retries",
+    "unverified-webhooks": "signature-not-verified",
+}
+#: language -> the known-bad variant also run live (the others are judged over their recordings)
+LIVE = {"go": "no-withdrawal-key", "java": "no-5xx-retry"}
 # variant -> (the items it is judged on, the checks that must flag it)
 EXPECTED: dict[str, tuple[tuple[str, ...], set[str]]] = {
     "no-withdrawal-key": (
@@ -88,6 +98,15 @@ EXPECTED: dict[str, tuple[tuple[str, ...], set[str]]] = {
 }
 
 
+def checks_of(lang: str, variant: str) -> tuple[str, ...]:
+    """The checks a known-bad variant is judged on: for Go its items' untimed checks and the timed ones it must fail
+    (``judged_checks``), for Java the checks that must flag it and one it must pass (``JAVA_ALSO_PASSES``)."""
+    judged_on, expected = EXPECTED[variant]
+    if lang == "go":
+        return judged_checks(judged_on, expected)
+    return (*sorted(expected), JAVA_ALSO_PASSES[variant])
+
+
 @pytest.fixture(scope="module")
 def session() -> Iterator[SuiteSession]:
     s = SuiteSession.embedded("bluum_readiness.reference:create_fast")
@@ -104,7 +123,8 @@ def known_bad_session() -> Iterator[SuiteSession]:
 
 
 def test_every_known_bad_variant_is_expected_somewhere():
-    assert set(EXPECTED) == set(starters.KNOWN_BAD)
+    assert set(EXPECTED) == set(starters.KNOWN_BAD) == set(CAUSES) and set(LIVE.values()) <= set(EXPECTED)
+    assert {f"{lang}-{variant}" for lang in LANGS for variant in EXPECTED} <= set(recorded.names())
     assert SLOWEST <= {c.id for item in JUDGED_ITEMS for c in registry.for_item(item)}
 
 
@@ -133,19 +153,31 @@ def test_the_java_starter_with_its_example_client_passes(session, group):
 
 @pytest.mark.parametrize("variant", sorted(EXPECTED))
 @pytest.mark.parametrize("lang", LANGS)
-def test_a_known_bad_variant_of_the_example_fails_exactly_its_checks(known_bad_session, lang, variant):
+def test_a_known_bad_variant_of_the_example_fails_exactly_its_checks(lang, variant):
+    """Judged over the observations recorded from a real run of this very program (``tests/protocol/recorded``);
+    ``test_a_known_bad_variant_judged_live_agrees_with_its_recording`` runs one per language live."""
+    checks = checks_of(lang, variant)
+    assert recorded.verdicts(f"{lang}-{variant}", checks) == expected_verdicts(variant, checks)
+
+
+def expected_verdicts(variant: str, checks: tuple[str, ...]) -> dict[str, str]:
+    """Each check that must flag the variant fails naming its cause, every other one passes — except that the
+    journey's withdrawal is refused for the missing key, so its webhook events could not follow (not verifiable)."""
+    expected = EXPECTED[variant][1]
+    unjudged = {"lifecycle.webhook-events"} if variant == "no-withdrawal-key" else set()
+    verdicts = {c: CAUSES[variant] if c in expected else recorded.NV if c in unjudged else "passed" for c in checks}
+    assert "passed" in verdicts.values(), f"{variant} must pass something it is judged on"
+    return verdicts
+
+
+@pytest.mark.parametrize(("lang", "variant"), sorted(LIVE.items()))
+def test_a_known_bad_variant_judged_live_agrees_with_its_recording(known_bad_session, lang, variant):
+    """The recording path proven against a live one, per language: the program run over the protocol gets the
+    verdicts its recording gets."""
     commands = starters.build(lang)
-    judged_on, expected = EXPECTED[variant]
-    if lang == "go":
-        checks = judged_checks(judged_on, expected)
-    else:
-        checks = (*sorted(expected), JAVA_ALSO_PASSES[variant])
-    outcomes = run_checks(known_bad_session, ProgramFactory(commands[variant]), checks)
-    assert by_status(outcomes, "failed") == expected, outcomes
-    # the journey's withdrawal is refused for the missing key: its webhook events could not follow (not verifiable)
-    unjudged = {"lifecycle.webhook-events"} & set(outcomes) if variant == "no-withdrawal-key" else set()
-    assert by_status(outcomes, "not_verifiable") == unjudged, outcomes
-    assert by_status(outcomes, "passed") == set(outcomes) - expected - unjudged != set(), outcomes
+    checks = checks_of(lang, variant)
+    live = recorded.live_verdicts(known_bad_session, ProgramFactory(commands[variant]), checks)
+    assert live == recorded.verdicts(f"{lang}-{variant}", checks) == expected_verdicts(variant, checks), live
 
 
 def test_the_java_starter_exits_at_once_when_the_suite_is_done_with_it(session):
