@@ -14,9 +14,11 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from bluum_readiness.cli.main import main
 from bluum_readiness.report import model
 from bluum_readiness.webhooks.receiver import ReferenceReceiver
 from bluum_readiness.webhooks.tls import LocalCA
+from tests.fixtures.cli import Result
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-known-key-id"
@@ -102,12 +104,21 @@ ca_file = "{ca_file}"
         leaks = [where for where, text in texts.items() if secret in text]
         assert not leaks, f"a secret appears in {leaks}"
     assert API_KEY in texts["readiness.json"], "the seeded pair was used (its key id, not secret, is evidence)"
-    assert _run(tmp_path, "report", "--verify", "out/readiness.json").returncode == 0
+    assert main(["report", "--verify", str(out / "readiness.json")]) == 0  # in this process: it reads a file
 
 
-def test_a_run_without_company_details_says_how_to_add_them(tmp_path: Path) -> None:
+def test_a_run_without_company_details_says_how_to_add_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In this process (``main``, from the team's folder): what the summary says and which files the run wrote."""
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.chdir(tmp_path)
     integration = ("--integration", "tests.integrations.variants:correct_different")  # the team's, not the demo
-    result = _run(tmp_path, "run", *integration, "--only", "smoke-test", "--out", "out")
+    code = main(["run", *integration, "--only", "smoke-test", "--out", "out"])
+    captured = capsys.readouterr()
+    result = Result(code, captured.out, captured.err)
     assert result.returncode == 0, result.stdout + result.stderr
     line = next(line for line in result.stdout.splitlines() if "email.eml/email.txt not written" in line)
     assert "missing name, dashboard_email, product_description, integration_model" in line
