@@ -22,7 +22,7 @@ import pytest
 
 from bluum_readiness.cli._lock import LOCK_NAME
 from bluum_readiness.cli.main import main
-from tests.fixtures.cli import cli
+from tests.fixtures.cli import Result, cli
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPANY = """[company]
@@ -78,9 +78,18 @@ def test_which_ci_values_refuse_the_demonstration(
     assert "no integration configured" not in capsys.readouterr().err
 
 
-def test_outside_ci_a_run_without_an_integration_is_a_labelled_demonstration_without_email(tmp_path: Path) -> None:
+def test_outside_ci_a_run_without_an_integration_is_a_labelled_demonstration_without_email(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """In this process (``main``, its console at the file descriptors): the labels and the files are the run's."""
     (tmp_path / "bluum-readiness.toml").write_text(COMPANY, encoding="utf-8")  # an email would be written
-    result = _cli(tmp_path, "run", "--only", "smoke-test", env={"CI": "false"})
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("CI", "false")
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--only", "smoke-test"])
+    captured = capfd.readouterr()
+    result = Result(code, captured.out, captured.err)
     assert result.returncode == 0, result.stdout + result.stderr
     words = "the bundled reference integration (a demonstration, not your code)"
     assert result.stdout.startswith(f"bluum-readiness: checking {words}")

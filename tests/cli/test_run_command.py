@@ -66,12 +66,23 @@ def test_a_passing_subset_exits_0_but_is_not_called_ready(tmp_path: Path) -> Non
     assert (tmp_path / "pytest.log").exists()
 
 
-def test_a_known_bad_integration_fails_and_names_the_item_and_why(tmp_path: Path) -> None:
+def test_a_known_bad_integration_fails_and_names_the_item_and_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """In this process (``main``, its console captured at the file descriptors): the verdict, the console and the
+    record are the run's; the process adds nothing asserted here (the subset above runs as one)."""
     secret = "seeded-secret-value-0123456789"
     env = {"BLUUM_API_KEY": "seeded-key", "BLUUM_API_SECRET": secret}
-    result = _run(
-        "--integration", "tests.integrations.variants:no_key", "--only", "idempotency", "--out", str(tmp_path), env=env
-    )
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("CI", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(ROOT)
+    code = main(["run", "--integration", "tests.integrations.variants:no_key", "--only", "idempotency",
+                 "--out", str(tmp_path)])  # fmt: skip
+    captured = capfd.readouterr()
+    result = Result(code, captured.out, captured.err)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "idempotency.key-on-every-transfer" in result.stdout and "Idempotency-Key" in result.stdout
     assert "Verdict: NOT READY" in result.stdout

@@ -7,12 +7,12 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bluum_readiness.cli.main import main
 from tests.fixtures.cli import Result, cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,10 +20,23 @@ ACME = ROOT / "tests" / "integrations" / "node" / "acme_adapter.mjs"
 UNSCRUBBED_BASIC = re.compile(r"Basic [A-Za-z0-9+/]{16,}={0,2}")
 
 
-def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
-    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "run", *args], cwd=cwd,
-                          capture_output=True, text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
+def _in_this_process(
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    cwd: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+) -> Result:
+    """``bluum-readiness run ARGS`` through ``main`` in the test's process, in ``cwd``, with the environment a user's
+    shell gives it; its console captured at the file descriptors (the integration program's output included)."""
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+        monkeypatch.delenv(name)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(cwd)
+    code = main(["run", *args])
+    captured = capfd.readouterr()
+    return Result(code, captured.out, captured.err)
 
 
 @pytest.fixture
@@ -34,12 +47,15 @@ def node() -> str:
     return found
 
 
-def test_a_node_integration_named_in_the_config_runs_and_its_stderr_is_kept_redacted(tmp_path: Path, node) -> None:
+def test_a_node_integration_named_in_the_config_runs_and_its_stderr_is_kept_redacted(  # type: ignore[no-untyped-def]
+    tmp_path: Path, node, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     secret = "seeded-secret-0123456789abcdef"
     (tmp_path / "bluum-readiness.toml").write_text(
         f'integration = "exec:{node} {ACME} --variant=logs-secret"\nonly = ["credentials"]\n', encoding="utf-8"
     )
-    result = _run("--out", "out", cwd=tmp_path, env={"BLUUM_API_KEY": "seeded-key", "BLUUM_API_SECRET": secret})
+    env = {"BLUUM_API_KEY": "seeded-key", "BLUUM_API_SECRET": secret}
+    result = _in_this_process(monkeypatch, capfd, tmp_path, "--out", "out", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((tmp_path / "out" / "readiness.json").read_text())
     assert report["integration"].startswith("exec:")
@@ -83,14 +99,20 @@ def test_a_program_that_dies_at_start_is_reported_with_its_exit_status_and_stder
 
 
 @pytest.mark.parametrize("variant", ["stray-stdout-in-deposit", "crash-on-deposit"])
-def test_a_program_that_breaks_the_protocol_mid_run_stops_the_run_at_once_with_exit_2(tmp_path: Path, variant):
+def test_a_program_that_breaks_the_protocol_mid_run_stops_the_run_at_once_with_exit_2(
+    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     """One stray print to stdout in deposit() made 19 checks *broken* ("harness error") and the run went on for 29 s:
     the run stops at the first check that meets it, with one line naming the check and what the program did, exit
-    2 as at start-up; readiness.json records the checks that finished, that one not verifiable."""
+    2 as at start-up; readiness.json records the checks that finished, that one not verifiable.
+
+    In this process (``main``, its console captured at the file descriptors, the program's included): what is
+    asserted is the run's own handling of the broken program (a subprocess of the run either way); the console
+    command's process and its supervisor add nothing here (test_interrupt.py and test_no_lost_record.py run them)."""
     program = ROOT / "tests" / "integrations" / "program" / "python_adapter.py"
     integration = f"exec:{sys.executable} {program} --variant={variant}"
-    result = _run("--integration", integration, "--only", "idempotency", "--only", "error-handling", "--out", "out",
-                  cwd=tmp_path)  # fmt: skip
+    result = _in_this_process(monkeypatch, capfd, tmp_path, "--integration", integration, "--only", "idempotency",
+                              "--only", "error-handling", "--out", "out")  # fmt: skip
     assert result.returncode == 2, result.stdout + result.stderr
     line = next(x for x in result.stderr.splitlines() if "the run stopped" in x)
     assert line.startswith("bluum-readiness: error: the run stopped: the integration program broke the adapter "

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+import pytest
+
+from bluum_readiness.cli.main import main
+from tests.fixtures.cli import Result
+
 CONFIG = """\
 integration = "tests.integrations.webhook_variants:no_receiver"
 
@@ -25,18 +28,24 @@ integration_model = "server-to-server, no webhooks"
 """
 
 
-def test_an_integration_without_webhooks_is_ready_and_says_so(tmp_path: Path) -> None:
+def test_an_integration_without_webhooks_is_ready_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In this process (``main``): the verdict and the outputs are the run's; the console command's process adds
+    nothing asserted here (tests/cli/test_interrupt.py and test_no_lost_record.py run it)."""
     (tmp_path / "bluum-readiness.toml").write_text(CONFIG, encoding="utf-8")
     who = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.com", "PATH": os.environ["PATH"], "HOME": str(tmp_path)}  # fmt: skip
     for git in (["init", "-q"], ["add", "."], ["commit", "-qm", "config"]):  # the history the secret scan reads
         subprocess.run(["git", *git], cwd=tmp_path, env=who, check=True, capture_output=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_", "CI"))}
-    env.update(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(tmp_path.parent / f"{tmp_path.name}-cache"))
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS", "CI"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.parent / f"{tmp_path.name}-cache"))
+    monkeypatch.chdir(tmp_path)
     out = tmp_path.parent / f"{tmp_path.name}-out"
-    done = subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", "run", "--phase", "readiness",
-                           "--out", str(out)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=240)  # fmt: skip
+    code = main(["run", "--phase", "readiness", "--out", str(out)])
+    captured = capsys.readouterr()
+    done = Result(code, captured.out, captured.err)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "READY (all 4 applicable readiness items passed; not applicable: webhooks" in done.stdout, done.stdout
     record = json.loads((out / "readiness.json").read_text())

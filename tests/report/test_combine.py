@@ -8,16 +8,17 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bluum_readiness.cli.main import main
 from bluum_readiness.report import digest, model
 from bluum_readiness.report.combine import CannotCombine, combine
 from bluum_readiness.suite.results import CheckResult, write_json
+from tests.fixtures.cli import Result
 from tests.report.conftest import SANDBOX_TARGET, results, write_run
 
 LIFECYCLE = ["lifecycle"]
@@ -126,16 +127,37 @@ integration_model = "server-to-server"
 """
 
 
-def _cli(cwd: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _clean_env(env: dict[str, str]) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
     clean.pop("CI", None)
     clean.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
-    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", *args], cwd=cwd, capture_output=True,
-                          text=True, env={**clean, **env}, timeout=240)  # fmt: skip
+    return {**clean, **env}
 
 
-def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(twin_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The twin server stands in for Bluum's sandbox: a real target URL over real sockets."""
+def _in_this_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], cwd: Path, *args: str, env: dict[str, str]
+) -> Result:
+    """``bluum-readiness ARGS`` through ``main`` in the test's process, in ``cwd`` with the environment the real
+    process below gets: for the commands whose process adds nothing asserted here."""
+    clean = _clean_env(env)
+    with monkeypatch.context() as scoped:
+        for name in [k for k in os.environ if k not in clean]:
+            scoped.delenv(name)
+        for name, value in env.items():
+            scoped.setenv(name, value)
+        scoped.chdir(cwd)
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+    return Result(code, captured.out, captured.err)
+
+
+def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(  # type: ignore[no-untyped-def]
+    twin_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The twin server stands in for Bluum's sandbox: a real target URL over real sockets. The twin run is a real
+    process (where Hypothesis keeps its files is decided once per process: this one's is the test session's); the
+    sandbox run, side by side with it, and the report commands run in this process."""
     (tmp_path / "acme_adapter.py").write_text(ADAPTER, encoding="utf-8")
     (tmp_path / "bluum-readiness.toml").write_text(CONFIG, encoding="utf-8")
     # a project under git, as a team's is: the secret scan judges its history too (a folder without one is not
@@ -157,13 +179,20 @@ def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(twin_ser
         "BLUUM_API_SECRET": twin_server.pair.secret,
         "XDG_CACHE_HOME": str(cache),
     }
-    with ThreadPoolExecutor(2) as both:  # independent runs (their own --out): side by side, to keep the test short
-        running_sandbox = both.submit(_cli, tmp_path, "run", "--target", twin_server.base_url, "--only", "lifecycle",
-                                      "--out", str(outs / "sandbox"), env=env)  # fmt: skip
-        running_twin = both.submit(_cli, tmp_path, "run", "--phase", "readiness", "--out", str(outs / "twin"), env=env)
-        sandbox, twin = running_sandbox.result(), running_twin.result()
+    # independent runs (their own --out): side by side, to keep the test short
+    running_twin = subprocess.Popen([sys.executable, "-m", "bluum_readiness.cli.main", "run", "--phase", "readiness",
+                                     "--out", str(outs / "twin")], cwd=tmp_path, env=_clean_env(env),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        sandbox = _in_this_process(monkeypatch, capsys, tmp_path, "run", "--target", twin_server.base_url,
+                                   "--only", "lifecycle", "--out", str(outs / "sandbox"), env=env)  # fmt: skip
+        twin_out, twin_err = running_twin.communicate(timeout=240)
+    finally:
+        if running_twin.poll() is None:
+            running_twin.kill()
+            running_twin.communicate()
     assert sandbox.returncode == 0, sandbox.stdout + sandbox.stderr
-    assert twin.returncode == 0, twin.stdout + twin.stderr
+    assert running_twin.returncode == 0, twin_out + twin_err
     money = _check(model.load_report(outs / "twin" / "readiness.json"), "lifecycle.money-invariants")
     assert money["status"] == "passed", "Hypothesis ran"
     assert not (tmp_path / ".hypothesis").exists(), "nothing of Hypothesis in the team's working tree"
@@ -178,7 +207,8 @@ def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(twin_ser
     alone = message_from_bytes((outs / "twin" / "email.eml").read_bytes(), policy=policy.default)
     assert alone["Subject"].startswith("DRAFT - DO NOT SEND"), "the twin alone never proves the sandbox lifecycle"
 
-    done = _cli(tmp_path, "report", "--combine", str(outs / "sandbox"), str(outs / "twin" / "readiness.json"), env=env)
+    done = _in_this_process(monkeypatch, capsys, tmp_path, "report", "--combine", str(outs / "sandbox"),
+                            str(outs / "twin" / "readiness.json"), env=env)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "production-access request: ready to send" in done.stdout
     out = tmp_path / "readiness-combined"
@@ -195,7 +225,7 @@ def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(twin_ser
     lifecycle = next(x for x in text.splitlines() if "(lifecycle)" in x)
     assert lifecycle.startswith("[x]") and f"tested in sandbox ({twin_server.base_url})" in lifecycle
     assert "This report combines 2 runs" in text
-    assert _cli(tmp_path, "report", "--verify", str(out / "readiness.json"), env=env).returncode == 0
+    assert main(["report", "--verify", str(out / "readiness.json")]) == 0
 
 
 def test_a_sandbox_run_alone_says_how_to_prove_what_only_the_twin_can(tmp_path: Path) -> None:

@@ -6,19 +6,18 @@ from __future__ import annotations
 import base64
 import io
 import os
-import subprocess
-import sys
 from email import message_from_bytes, policy
 from pathlib import Path
 
 import pypdf
 import pytest
 
+from bluum_readiness.cli.main import main
 from bluum_readiness.report import model
 from bluum_readiness.webhooks.receiver import ReferenceReceiver
 from bluum_readiness.webhooks.tls import LocalCA
+from tests.fixtures.cli import Result
 
-ROOT = Path(__file__).resolve().parents[2]
 API_KEY = "e2e-known-key-id"
 API_SECRET = "e2e-known-api-secret-5f1c2a9d"
 WEBHOOK_SECRET = "whsec_ZTJlLWtub3duLXdlYmhvb2stc2VjcmV0LTc3"
@@ -26,12 +25,16 @@ BASIC = base64.b64encode(f"{API_KEY}:{API_SECRET}".encode()).decode()
 OUTPUTS = {"readiness.json", "readiness.html", "readiness.pdf", "readiness.md", "junit.xml", "email.eml", "email.txt"}
 
 
-def _run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
-    clean.pop("CI", None)
-    clean["PYTHONPATH"] = str(ROOT)  # the known-bad integrations live in tests/integrations
-    return subprocess.run([sys.executable, "-m", "bluum_readiness.cli.main", *args], cwd=cwd, capture_output=True,
-                          text=True, env={**clean, **(env or {})}, timeout=240)  # fmt: skip
+def _in_this_process(monkeypatch: pytest.MonkeyPatch, cwd: Path, env: dict[str, str] | None = None) -> None:
+    """The environment a user's shell gives the command, in ``cwd``, for ``main`` in the test's process: the real
+    process adds nothing these tests assert (its console is captured at the file descriptors, children's output
+    included, with ``capfd``)."""
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("CI", raising=False)
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(cwd)
 
 
 def _texts(out: Path) -> dict[str, str]:
@@ -62,7 +65,9 @@ def team_endpoint():  # type: ignore[no-untyped-def]
     ca.cleanup()
 
 
-def test_a_failing_run_writes_every_file_and_no_secret_anywhere(team_endpoint, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_run_writes_every_file_and_no_secret_anywhere(  # type: ignore[no-untyped-def]
+    team_endpoint, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     url, ca_file = team_endpoint
     (tmp_path / "bluum-readiness.toml").write_text(
         f"""[company]
@@ -79,8 +84,11 @@ ca_file = "{ca_file}"
         encoding="utf-8",
     )
     env = {"BLUUM_API_KEY": API_KEY, "BLUUM_API_SECRET": API_SECRET, "ACME_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    _in_this_process(monkeypatch, tmp_path, env)
     args = ("run", "--integration", "tests.integrations.variants:no_key", "--out", "out")
-    result = _run(tmp_path, *args, "--only", "smoke-test", "--only", "idempotency", "--only", "webhooks", env=env)
+    code = main([*args, "--only", "smoke-test", "--only", "idempotency", "--only", "webhooks"])
+    captured = capfd.readouterr()
+    result = Result(code, captured.out, captured.err)
     console = result.stdout + result.stderr
     assert result.returncode == 1, console
     out = tmp_path / "out"
@@ -102,12 +110,17 @@ ca_file = "{ca_file}"
         leaks = [where for where, text in texts.items() if secret in text]
         assert not leaks, f"a secret appears in {leaks}"
     assert API_KEY in texts["readiness.json"], "the seeded pair was used (its key id, not secret, is evidence)"
-    assert _run(tmp_path, "report", "--verify", "out/readiness.json").returncode == 0
+    assert main(["report", "--verify", str(out / "readiness.json")]) == 0  # in this process: it reads a file
 
 
-def test_a_run_without_company_details_says_how_to_add_them(tmp_path: Path) -> None:
+def test_a_run_without_company_details_says_how_to_add_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _in_this_process(monkeypatch, tmp_path)
     integration = ("--integration", "tests.integrations.variants:correct_different")  # the team's, not the demo
-    result = _run(tmp_path, "run", *integration, "--only", "smoke-test", "--out", "out")
+    code = main(["run", *integration, "--only", "smoke-test", "--out", "out"])
+    captured = capsys.readouterr()
+    result = Result(code, captured.out, captured.err)
     assert result.returncode == 0, result.stdout + result.stderr
     line = next(line for line in result.stdout.splitlines() if "email.eml/email.txt not written" in line)
     assert "missing name, dashboard_email, product_description, integration_model" in line
