@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         procs.append(proxy_proc)
         paths.append(Route("proxy process", proxy_base, psutil.Process(proxy_proc.pid)))
         in_process.start()
-        thread = next(t for t in threading.enumerate() if t.name == f"proxy:{in_process.port}")
+        thread = next(t for t in threading.enumerate() if t.name == f"bluum-proxy:{in_process.port}")
         paths.append(Route("proxy in-process", in_process.base_url, thread_id=thread.native_id))
         if args.baseline_src:
             old_proc, old_base = start_proxy_process(base, args.baseline_src)
