@@ -255,6 +255,12 @@ def _waits(trials: Sequence[Probe], status: int) -> list[list[float]]:
     return [probe.waits_s[: BACKOFF_FAILURES[status]] for probe in trials]
 
 
+def _typical_waits(waits: Sequence[Sequence[float]]) -> list[float]:
+    """The typical wait before each of the three retries: the median over the trials, so a few scheduling stalls
+    over sockets on a loaded machine (tens of ms in one trial) move neither growth nor jitter."""
+    return [statistics.median(t[i] for t in waits) for i in range(3)]
+
+
 def _all_exchanges(trials: Sequence[Probe]) -> list[Any]:
     return [x for probe in trials for x in probe.attempts]
 
@@ -271,9 +277,7 @@ def backoff_grows(facts: Facts) -> Verdict:
     if stopped is not None:
         return stopped
     waits = _waits(trials, 429)
-    # The typical wait at each retry: medians, so a few scheduling stalls over sockets on a loaded machine (tens of
-    # ms in one trial) do not make a client that never waits look like one whose waits grow.
-    by_attempt = [statistics.median(t[i] for t in waits) for i in range(3)]
+    by_attempt = _typical_waits(waits)
     # Clearly longer: by a factor (x1.4) and by more than scheduling noise (the 5 ms backoff-between-retries calls
     # a pause) — sub-millisecond jitter of an integration that does not wait at all must not pass for growth.
     if by_attempt[2] > by_attempt[0] * 1.4 and by_attempt[2] - by_attempt[0] >= GROWTH_FLOOR_S:
@@ -300,7 +304,7 @@ def backoff_jitter(facts: Facts) -> Verdict:
     # pooled values (robust relative spread ≈ 0.2–0.7); a fixed schedule leaves only scheduling noise (≈ 0.01).
     # Medians and the median absolute deviation throughout, so one scheduling stall over sockets (tens of ms in one
     # trial) neither lifts a client that never waits into a judgeable one nor makes a fixed schedule look jittered.
-    position_medians = [statistics.median(t[i] for t in waits) for i in range(3)]
+    position_medians = _typical_waits(waits)
     if max(position_medians) < SHORTEST_JUDGEABLE_WAIT_S:
         return Unjudged("the waits are too short to judge jitter; see error-handling.backoff-between-retries")
     pooled = [t[i] / position_medians[i] for t in waits for i in range(3) if position_medians[i] > 0]
