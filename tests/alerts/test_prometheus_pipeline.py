@@ -60,7 +60,7 @@ def test_rules(**changes: str) -> str:
     ``changes``: old text -> new text (a known-bad variant)."""
     text = (EXAMPLES / "bluum-rules.yml").read_text()
     text = text.replace("[1m]", "[5s]").replace("[10m]", "[5s]")
-    text = text.replace("> 300  # STUCK_AFTER_S", "> 1  # STUCK_AFTER_S")
+    text = text.replace("> 300  # STUCK_AFTER_S", "> 0.5  # STUCK_AFTER_S")
     for old, new in changes.items():
         assert old in text, old
         text = text.replace(old, new)
@@ -177,10 +177,10 @@ def _run(pipeline: Pipeline, service: str, rules: str) -> dict[str, str]:
     alerts = AlertsConfig(
         listen=f"127.0.0.1:{port}",
         kinds=tuple((kind, tuple(sorted(m.items()))) for kind, m in kinds.items()),
-        quiet_s=3.0,
+        quiet_s=2.0,
         resolve_timeout_s=8.0,
     )
-    session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=4.0, settle_timeout_s=5.0))
+    session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=3.0, settle_timeout_s=5.0))
     try:
         session.config = dataclasses.replace(session.config, alerts=alerts)
         return run_checks(session, monitored.create, CHECKS)
@@ -206,7 +206,7 @@ def test_a_missing_rule_and_one_that_cries_wolf_fail_exactly_their_checks(pipeli
     outcomes = _run(pipeline, "acme-known-bad", rules)
     assert outcomes["observability.alert-stuck-order"] == "passed", outcomes
     assert outcomes["observability.alert-webhook-failure"] == "passed", outcomes
-    missing = 'observed no AcmeBluumRateLimited{service="acme-known-bad"} notification within 4 s of 3 429'
+    missing = 'observed no AcmeBluumRateLimited{service="acme-known-bad"} notification within 3 s of 3 429'
 
     assert missing in outcomes["observability.alert-429"], outcomes
     assert outcomes["observability.alert-5xx"].startswith("failed: "), outcomes
