@@ -1,17 +1,19 @@
 """The four alert checks against a real Prometheus and a real Alertmanager, fed by an integration with no
 ``alerts()`` that exports metrics (tests/integrations/monitored.py).
 
-One Prometheus + Alertmanager pair per module (250 ms scrape and evaluation, ``group_wait: 0s``), evaluating the rules
-of examples/monitoring/bluum-rules.yml with their windows and thresholds shortened (``test_rules``: the same
-expressions), and routing to the suite's listener with examples/monitoring/alertmanager.yml's route. Each test
-exports its metrics under a ``service`` of its own and maps the kinds with that label, so one test's alerts
-(resolving as its series go stale) never count for the next.
+Two runs side by side, each watched by monitoring of its own (an exporter, a Prometheus with 250 ms scrape and
+evaluation, an Alertmanager with ``group_wait: 0s`` and examples/monitoring/alertmanager.yml's route, the suite's
+listener): one evaluating the rules of examples/monitoring/bluum-rules.yml with their windows and thresholds shortened
+(``test_rules``: the same expressions), one a known-bad variant of them. Their waits (the quiet watch, the alert's
+way through the pipeline) are independent, so they overlap.
 
 Skipped only where Debian's ``prometheus`` / ``prometheus-alertmanager`` are not installed and ``CI`` is unset.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import re
@@ -93,12 +95,8 @@ def _ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float
 @dataclasses.dataclass
 class Pipeline:
     prometheus: str
-    rules: Path
     listener: AlertListener
-
-    def load(self, rules: str) -> None:
-        self.rules.write_text(rules)
-        assert httpx.post(self.prometheus + "/-/reload", timeout=10).status_code == 200
+    exporter: monitored.Exporter
 
     def scraped(self, service: str, timeout: float = 10.0) -> None:
         """Wait until Prometheus holds the service's series (so the first 5xx is an increase)."""
@@ -112,10 +110,13 @@ class Pipeline:
         raise AssertionError(f"Prometheus never scraped {service}")
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
-    work = tmp_path_factory.mktemp("monitoring")
-    metrics_port = monitored.EXPORTER.start()
+@contextlib.contextmanager
+def pipeline(work: Path, rules: str) -> Iterator[Pipeline]:
+    """An exporter, a Prometheus evaluating ``rules`` over what it scrapes from it, an Alertmanager routing with
+    examples/monitoring/alertmanager.yml's route, and the suite's listener at the end: one team's monitoring."""
+    work.mkdir()
+    exporter = monitored.Exporter()
+    metrics_port = exporter.start()
     listener = AlertListener({}).start()
     prometheus_port, alertmanager_port = _free_port(), _free_port()
     route = yaml.safe_load((EXAMPLES / "alertmanager.yml").read_text())
@@ -123,7 +124,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     suite_route.update(group_wait="0s", group_interval="250ms")
     route["receivers"][1]["webhook_configs"][0]["url"] = listener.url + "/alertmanager"
     (work / "alertmanager.yml").write_text(yaml.safe_dump(route))
-    (work / "rules.yml").write_text(test_rules())
+    (work / "rules.yml").write_text(rules)
     prometheus_config = {
         "global": {"scrape_interval": "250ms", "evaluation_interval": "250ms"},
         "rule_files": [str(work / "rules.yml")],
@@ -144,14 +145,14 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         processes.append(alertmanager)
         prometheus = subprocess.Popen(
             [PROMETHEUS, f"--config.file={work / 'prometheus.yml'}", f"--storage.tsdb.path={work / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{prometheus_port}", "--web.enable-lifecycle",
-             "--rules.alert.resend-delay=250ms", "--log.level=warn"],
+             f"--web.listen-address=127.0.0.1:{prometheus_port}", "--rules.alert.resend-delay=250ms",
+             "--log.level=warn"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )  # fmt: skip
         processes.append(prometheus)
         _ready(f"http://127.0.0.1:{alertmanager_port}", alertmanager, "Alertmanager")
         _ready(f"http://127.0.0.1:{prometheus_port}", prometheus, "Prometheus")
-        yield Pipeline(f"http://127.0.0.1:{prometheus_port}", work / "rules.yml", listener)
+        yield Pipeline(f"http://127.0.0.1:{prometheus_port}", listener, exporter)
     finally:
         for process in processes:
             process.terminate()
@@ -164,50 +165,58 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             if process.stderr is not None:
                 process.stderr.close()
         listener.stop()
-        monitored.EXPORTER.stop()
+        exporter.stop()
 
 
-def _run(pipeline: Pipeline, service: str, rules: str) -> dict[str, str]:
-    pipeline.load(rules)
-    monitored.EXPORTER.reset(service)
-    kinds = {kind: {"alertname": name, "service": service} for kind, name in NAMES.items()}
-    pipeline.listener.kinds = kinds
-    pipeline.scraped(service)
-    port = pipeline.listener.url.rsplit(":", 1)[1]
-    alerts = AlertsConfig(
-        listen=f"127.0.0.1:{port}",
-        kinds=tuple((kind, tuple(sorted(m.items()))) for kind, m in kinds.items()),
-        quiet_s=2.0,
-        resolve_timeout_s=8.0,
-    )
-    session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=3.0, settle_timeout_s=5.0))
-    try:
-        session.config = dataclasses.replace(session.config, alerts=alerts)
-        return run_checks(session, monitored.create, CHECKS)
-    finally:
-        session.close()
+def _observe(work: Path, service: str, rules: str) -> dict[str, str]:
+    """The four alert checks of a run whose integration is watched by a pipeline of its own evaluating ``rules``."""
+    with pipeline(work, rules) as p:
+        p.exporter.reset(service)
+        kinds = {kind: {"alertname": name, "service": service} for kind, name in NAMES.items()}
+        p.listener.kinds = kinds
+        p.scraped(service)
+        port = p.listener.url.rsplit(":", 1)[1]
+        alerts = AlertsConfig(
+            listen=f"127.0.0.1:{port}",
+            kinds=tuple((kind, tuple(sorted(m.items()))) for kind, m in kinds.items()),
+            quiet_s=2.0,
+            resolve_timeout_s=8.0,
+        )
+        session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=3.0, settle_timeout_s=5.0))
+        try:
+            session.config = dataclasses.replace(session.config, alerts=alerts)
+            return run_checks(session, monitored.exporting_to(p.exporter), CHECKS)
+        finally:
+            session.close()
 
 
-def test_the_shipped_rules_fire_through_alertmanager_and_the_four_alert_checks_pass(pipeline: Pipeline) -> None:
-    outcomes = _run(pipeline, "acme-correct", test_rules())
-    assert outcomes == dict.fromkeys(CHECKS, "passed"), outcomes
-
-
-def test_a_missing_rule_and_one_that_cries_wolf_fail_exactly_their_checks(pipeline: Pipeline) -> None:
+def _known_bad_rules() -> str:
+    """The shipped rules with the 429 rule removed and a 5xx rule that fires on one retried 503."""
     shipped = test_rules()
     rate_limited = re.search(r"      - alert: AcmeBluumRateLimited.*?(?=      - alert:)", shipped, re.S)
     assert rate_limited is not None
-    rules = test_rules(
+    return test_rules(
         **{
             rate_limited.group(0): "",  # the 429 rule removed
             "bluum:api_5xx:increase1m >= 5": "bluum:api_5xx:increase1m > 0",  # fires on one retried 503
         }
     )
-    outcomes = _run(pipeline, "acme-known-bad", rules)
+
+
+def test_the_shipped_rules_pass_and_a_missing_rule_and_one_that_cries_wolf_fail_exactly_their_checks(tmp_path):
+    """Two runs side by side (their waits are the pipelines', independent): the shipped rules, where the four alert
+    checks pass, and a known-bad rule set, where exactly the 429 check (no rule) and the 5xx check (a false alarm)
+    fail."""
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        shipped = pool.submit(_observe, tmp_path / "shipped", "acme-correct", test_rules())
+        known_bad = pool.submit(_observe, tmp_path / "known-bad", "acme-known-bad", _known_bad_rules())
+    outcomes = shipped.result()
+    assert outcomes == dict.fromkeys(CHECKS, "passed"), outcomes
+
+    outcomes = known_bad.result()
     assert outcomes["observability.alert-stuck-order"] == "passed", outcomes
     assert outcomes["observability.alert-webhook-failure"] == "passed", outcomes
     missing = 'observed no AcmeBluumRateLimited{service="acme-known-bad"} notification within 3 s of 3 429'
-
     assert missing in outcomes["observability.alert-429"], outcomes
     assert outcomes["observability.alert-5xx"].startswith("failed: "), outcomes
     assert "observed AcmeBluumHigh5xx (alerting pipeline, firing)" in outcomes["observability.alert-5xx"], outcomes

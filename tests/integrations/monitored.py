@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -166,9 +166,16 @@ class MonitoredIntegration:
         self._inner.close()
 
 
-def create(env: IntegrationEnv, **kwargs: Any) -> MonitoredIntegration:
-    """The factory: the reference (fast policies) exporting metrics to ``EXPORTER``'s current service."""
-    return MonitoredIntegration(create_fast(env, **kwargs), EXPORTER.current)
+def exporting_to(exporter: Exporter) -> Callable[..., MonitoredIntegration]:
+    """A factory: the reference (fast policies) exporting metrics to ``exporter``'s current service."""
+
+    def create(env: IntegrationEnv, **kwargs: Any) -> MonitoredIntegration:
+        return MonitoredIntegration(create_fast(env, **kwargs), exporter.current)
+
+    return create
+
+
+create = exporting_to(EXPORTER)
 
 
 def create_serving(env: IntegrationEnv, **kwargs: Any) -> MonitoredIntegration:
