@@ -2,14 +2,15 @@
 the reference, the correct-but-different ones and every known-bad one), for the tests that judge the
 ``credential-rotation`` and ``observability`` checks as data (``tests/checks/test_rotation_observability_checks.py``).
 One file per integration, ``<name>.json``: the facts and missing facts of the scenarios its checks read, without
-evidence (the judges never read it) and with each exchange's headers dropped (no judge reads them).
+evidence (the judges never read it), with each exchange's headers and httpcore's DEBUG trace dropped (``record.py``
+refuses a recording they would have judged differently).
 
 Re-record after a scenario changes its facts (the tests say which recording is stale) with::
 
     python -m tests.checks.recorded.cutover.record [name ...]
 
-(all when none is named; about 40 s: the alert defects wait out the alert timeout). Each recording's integration
-kind is still run live over real sockets: the reference by the judges' meta-test (``tests/checks/test_judges.py``),
+(all when none is named; about 30 s: the alert defects wait out the alert timeout). Still run live over real
+sockets: the reference through every check (``tests/reference/test_readiness.py``),
 a known-bad integration of each item by a test that requires its live verdicts to equal the recorded ones.
 """
 
