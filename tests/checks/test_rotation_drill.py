@@ -18,6 +18,7 @@ from bluum_readiness.config import RunConfig, Thresholds
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.suite.session import SuiteSession
+from tests.checks.recorded import cutover
 from tests.integrations import cutover_variants
 
 pytest_plugins = ["pytester"]
@@ -55,13 +56,16 @@ def test_the_drill_leaves_the_new_pair_current_and_reported_secrets_follow(sessi
 
 @pytest.fixture
 def short_settle_session() -> Iterator[SuiteSession]:
-    """A pair read once is never adopted: the drill waits min(settle_timeout_s, 5 s) for it before revoking."""
-    s = SuiteSession.embedded(thresholds=Thresholds(settle_timeout_s=2.0))
+    """A pair read once is never adopted: the drill waits min(settle_timeout_s, 5 s) for it before revoking, in full.
+    1 s still leaves the warm-up (four operations, about 0.07 s on loopback) fourteen times what it takes."""
+    s = SuiteSession.embedded(thresholds=Thresholds(settle_timeout_s=1.0))
     yield s
     s.close()
 
 
 def test_a_failed_drill_names_the_failed_operations_and_keeps_a_working_pair(short_settle_session):
+    """The rotation item's known-bad integration, live over real sockets: it reads as its recording does
+    (``tests/checks/recorded/cutover``, judged in ``test_rotation_observability_checks.py``)."""
     session = short_settle_session
     session.factory = cutover_variants.credentials_cached_forever  # type: ignore[attr-defined]
     evidence: dict[str, Any] = {}
@@ -70,6 +74,7 @@ def test_a_failed_drill_names_the_failed_operations_and_keeps_a_working_pair(sho
     failure = caught.value
     assert failure.checklist_id == "credential-rotation"
     assert failure.cause == "credentials-cached"  # the cause error-handling.401-refresh names for the same defect
+    assert {DRILL.id: failure.cause} == cutover.verdicts("credentials_cached_forever", [DRILL.id])
     # the first failure met the revoked pair: begun after the revocation, or in flight when it happened
     assert "operations failed during the drill" in failure.observed and "(revoked" in failure.observed
     assert evidence["rotation"]["failed_operations"][0]["ended_in"] == "revoked"

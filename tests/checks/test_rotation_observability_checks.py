@@ -1,11 +1,18 @@
 """The ``credential-rotation`` and ``observability`` checks discriminate: correct integrations pass them (or, without
 ``alerts()``, are told the alert checks are not verifiable), and each known-bad integration in
-``tests/integrations/cutover_variants.py`` is flagged by exactly the checks named for it.
+``tests/integrations/cutover_variants.py`` is flagged by exactly the checks named for it, each naming the cause of its
+defect.
+
+Judged as data, in milliseconds, over observations recorded from real runs of every one of them
+(``tests/checks/recorded/cutover``; the alert defects waited out the alert timeout once, there). Live over real
+sockets: the reference through every check of both items (``tests/reference/test_readiness.py``); here the alert
+defect that needs no wait (``cries_wolf``) and the request-log defect of the root-logger test, each required to read
+as its recording does; the rotation drill's known-bad integration in ``test_rotation_drill.py``, the same way.
 
 What is judged where: the log and credential defects are judged on every check of both items. The alert defects
 (``MONITOR_ONLY``: the reference with its ``AlertMonitor`` replaced, nothing else) are judged on the checks that read
 ``alerts()`` — the alert checks and ``no-secrets-in-logs`` — since the other checks never look at the monitor and
-the reference passes them (``test_correct_integrations_pass[reference]``)."""
+the reference passes them."""
 
 from __future__ import annotations
 
@@ -14,16 +21,20 @@ from typing import Any
 
 import pytest
 
+from bluum_readiness.catalog import causes
 from bluum_readiness.checks import registry
-from bluum_readiness.config import Thresholds
-from bluum_readiness.failures import ConformanceFailure
-from bluum_readiness.integration import load_factory
+from bluum_readiness.checks.judge import Finding, Passed, judge
+from bluum_readiness.checks.observation import SCENARIOS
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.judging import run_checks
-from tests.checks.test_discrimination import run_all
+from tests.checks.recorded import cutover
+from tests.checks.recorded.cutover import record
 from tests.integrations import configurable, cutover_variants
 
-ITEMS = ("credential-rotation", "observability")
+ITEMS = cutover.ITEMS
+CHECKS = cutover.CHECKS
+NV = cutover.NV
 ALERT_CHECKS = {
     "observability.alert-5xx",
     "observability.alert-429",
@@ -32,76 +43,175 @@ ALERT_CHECKS = {
 }
 # what can tell an alert defect from the reference: the checks that read alerts()
 READS_ALERTS = ALERT_CHECKS | {"observability.no-secrets-in-logs"}
+NO_ALERTS = (
+    "the integration does not expose alerts() (an optional capability of the adapter), and no [alerts] table is "
+    "configured to receive the team's alert notifications (docs/alerts.md)"
+)
+FAILURES_LOGGED = "observability.failures-logged"
+REQUEST_LOG = "observability.request-log"
+
+#: correct integration -> the checks it cannot be judged on (not verifiable, never passed); every other check passes
+CORRECT: dict[str, set[str]] = {
+    "reference": set(),
+    # no alerts(): the alert checks say so, never pass
+    "correct_different": ALERT_CHECKS,
+    "caches_but_refreshes_on_401": ALERT_CHECKS,
+    # no request_log() either: its plain-text log lines are judged instead
+    "logs_only": ALERT_CHECKS,
+}
+_UNALERTED = dict.fromkeys(sorted(ALERT_CHECKS), NV)  # a ConfigurableIntegration has no alerts()
+
+#: known-bad integration -> the checks that do not pass, each with the cause it names (or NV); every other check it
+#: is judged on passes
+EXPECTED: dict[str, dict[str, str]] = {
+    "credentials_cached_forever": {"credential-rotation.drill": "credentials-cached", **_UNALERTED},
+    # its request_log() holds the exchanges without their X-Request-Id
+    "log_without_request_ids": {REQUEST_LOG: "requests-not-logged", **_UNALERTED},
+    "log_lines_without_request_ids": {REQUEST_LOG: "request-id-not-logged", **_UNALERTED},
+    "no_failure_logs": {FAILURES_LOGGED: "failures-not-logged", **_UNALERTED},
+    "no_failure_log_lines": {FAILURES_LOGGED: "failures-not-logged", **_UNALERTED},
+    "logs_authorization_header": {"observability.no-secrets-in-logs": "secret-exposed", **_UNALERTED},
+    "no_stuck_order_alert": {"observability.alert-stuck-order": "alert-missing"},
+    "no_webhook_failure_alert": {"observability.alert-webhook-failure": "alert-missing"},
+    "only_500_counts_as_5xx": {"observability.alert-5xx": "alert-missing"},
+    "no_429_alert": {"observability.alert-429": "alert-missing"},
+    "cries_wolf": dict.fromkeys(sorted(ALERT_CHECKS), "alert-false-alarm"),
+}
+
+
+def _judged_on(name: str) -> tuple[str, ...]:
+    return tuple(sorted(READS_ALERTS)) if name in cutover_variants.MONITOR_ONLY else CHECKS
 
 
 @pytest.fixture(scope="module")
 def session() -> Iterator[SuiteSession]:
     # the reference's fast alert thresholds are 0.25-0.5 s (an alert fires at most about 0.5 s into the wait, read
-    # every 20 ms): 1.2 s leaves it 0.7 s; a known-bad integration waits out the whole alert timeout, and one that never
-    # adopts a handed-over pair waits min(settle_timeout_s, 5 s) for the adoption in the drill (the twin settles
-    # in tens of milliseconds)
-    s = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=1.2, settle_timeout_s=1.5))
+    # every 20 ms): 1.2 s leaves it 0.7 s; the recordings were made with the same thresholds (record.LIVE_THRESHOLDS)
+    s = SuiteSession.embedded(thresholds=record.LIVE_THRESHOLDS)
     yield s
     s.close()
-
-
-def _failed(outcomes: dict[str, str]) -> set[str]:
-    return {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
 
 
 def test_every_check_of_these_items_is_exercised_by_a_known_bad_integration():
     flagged = set().union(*(expected for _, expected in cutover_variants.KNOWN_BAD.values()))
     checks = {c.id for item in ITEMS for c in registry.for_item(item) if c.severity == "required"}
     assert checks <= flagged, f"checks with no known-bad integration proving they catch anything: {checks - flagged}"
+    assert set(record.READS_ALERTS) == READS_ALERTS
 
 
-@pytest.mark.parametrize(
-    ("spec", "not_verifiable"),
-    [
-        ("bluum_readiness.reference:create_fast", set()),
-        # no alerts(): the alert checks say so, never pass
-        ("tests.integrations.cutover_variants:correct_different", ALERT_CHECKS),
-        ("tests.integrations.cutover_variants:caches_but_refreshes_on_401", ALERT_CHECKS),
-        # no request_log() either: its plain-text log lines are judged instead
-        ("tests.integrations.cutover_variants:logs_only", ALERT_CHECKS),
-    ],
-    ids=["reference", "correct-but-different", "caches-but-refreshes", "logs-only"],
-)
-def test_correct_integrations_pass(session, spec, not_verifiable):
-    outcomes = run_all(session, load_factory(spec), ITEMS)
-    assert {c for c, o in outcomes.items() if o != "passed"} == not_verifiable, outcomes
-    for check in not_verifiable:
-        assert (
-            outcomes[check] == "not_verifiable: the integration does not expose alerts() (an optional capability "
-            "of the adapter), and no [alerts] table is configured to receive the team's alert notifications "
-            "(docs/alerts.md)"
-        )
+# -- judged over the recordings -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT))
+def test_correct_integrations_pass(name):
+    verdicts = cutover.verdicts(name, CHECKS)
+    assert {c for c, v in verdicts.items() if v != "passed"} == CORRECT[name], verdicts
+    for check in CORRECT[name]:
+        assert verdicts[check] == NV and cutover.unverifiable(name, check) == NO_ALERTS
 
 
 @pytest.mark.parametrize("name", sorted(cutover_variants.KNOWN_BAD))
-def test_known_bad_integration_is_flagged_by_exactly_its_checks(session, name):
-    factory, expected = cutover_variants.KNOWN_BAD[name]
+def test_known_bad_integration_is_flagged_by_exactly_its_checks(name):
+    _, expected = cutover_variants.KNOWN_BAD[name]
     if name in cutover_variants.MONITOR_ONLY:
         assert expected <= READS_ALERTS
-        outcomes = run_checks(session, factory, sorted(READS_ALERTS))
-    else:
-        outcomes = run_all(session, factory, ITEMS)
-    assert _failed(outcomes) == expected, outcomes
+    verdicts = cutover.verdicts(name, _judged_on(name))
+    assert {c: v for c, v in verdicts.items() if v != "passed"} == EXPECTED[name], verdicts
+    assert {c for c, v in verdicts.items() if v not in ("passed", NV)} == expected
     for check in expected:
-        assert f"[{check.split('.')[0]}] {check}" in outcomes[check]
+        assert verdicts[check] in causes(), verdicts[check]  # a catalogued cause (recorded.verdicts built its failure)
+    for check in (set(EXPECTED[name]) & ALERT_CHECKS) - expected:
+        assert cutover.unverifiable(name, check) == NO_ALERTS
 
 
-def test_without_request_log_the_failures_are_judged_on_the_log_records_alone(session):
+def test_every_integration_is_recorded_and_every_recording_listed():
+    made = record.recordings()
+    assert set(cutover.names()) == set(made)
+    assert set(CORRECT) | set(cutover_variants.KNOWN_BAD) <= set(made)
+    for name, (_, checks, _) in made.items():
+        if name in cutover_variants.KNOWN_BAD:
+            assert set(checks) == set(_judged_on(name)), name
+
+
+@pytest.mark.parametrize("name", sorted(record.recordings()))
+def test_a_recording_holds_exactly_the_facts_of_the_scenarios_its_checks_read(name):
+    """A recording made before a scenario changed its facts, or before a check read another scenario, is
+    re-recorded (``python -m tests.checks.recorded.cutover.record NAME``), never judged as it is."""
+    observations = cutover.load(name)
+    _, checks, _ = record.recordings()[name]
+    assert set(observations) == set(cutover.scenarios(checks)), name
+    for scenario, observation in observations.items():
+        assert set(observation.facts) | set(observation.missing) == set(SCENARIOS[scenario].facts), (name, scenario)
+        assert not set(observation.facts) & set(observation.missing), (name, scenario)
+
+
+def test_without_request_log_the_failures_are_judged_on_the_log_records_alone():
     # no_failure_log_lines: the records give every answered exchange (so request-log passes on them), none the
     # reset or the timeout; the same integration logging its failed attempts passes both
-    session.factory = cutover_variants.no_failure_log_lines  # type: ignore[attr-defined]
-    with pytest.raises(ConformanceFailure, match="4 of 4 unanswered exchanges are in no log line") as caught:
-        session.run(registry.get("observability.failures-logged"))
-    assert caught.value.cause == "failures-not-logged"
-    judged = caught.value.evidence["failures_logged"]
+    spec = registry.get(FAILURES_LOGGED).judge
+    assert spec is not None
+    finding = judge(spec, cutover.load("no_failure_log_lines"))
+    assert isinstance(finding, Finding)
+    failure = finding.failure()
+    assert "4 of 4 unanswered exchanges are in no log line" in str(failure)
+    assert failure.cause == "failures-not-logged"
+    judged = failure.evidence["failures_logged"]
     assert judged["scanned"]["logging"]["lines"] > 0 and judged["matched"] == []
-    logged = run_checks(session, cutover_variants.logs_only_fields, ["observability.failures-logged"])
-    assert logged == {"observability.failures-logged": "passed"}, logged
+    assert cutover.verdicts("no_failure_log_lines", [REQUEST_LOG]) == {REQUEST_LOG: "passed"}
+    assert cutover.verdicts("logs_only_fields", [FAILURES_LOGGED]) == {FAILURES_LOGGED: "passed"}
+
+
+def test_a_request_the_http_transport_replayed_is_judged_as_the_integration_saw_it():
+    """An integration with no request timeout whose transport replays the deposit the proxy hung up on (as Go's
+    does, ``record.GoLikeTransport``): its code saw one attempt, answered 201, and logged it — failures-logged no
+    longer counts the hidden attempt as unlogged ("1 of 4 unanswered exchanges are in no log line"), and says what it
+    excused."""
+    spec = registry.get(FAILURES_LOGGED).judge
+    assert spec is not None
+    verdict = judge(spec, cutover.load("go_like_transport"))
+    assert isinstance(verdict, Passed), verdict
+    judged = verdict.evidence["failures_logged"]
+    assert judged["unanswered"] == 3 and len(judged["matched"]) == 3, judged
+    assert len(judged["transport_replays"]) == 1 and "POST" in judged["transport_replays"][0], judged
+
+
+# -- live, over real sockets ----------------------------------------------------------------------------------------
+
+
+def _live(session: SuiteSession, factory: Any, checks: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """(check id -> verdict as ``cutover.verdicts`` gives it, check id -> the failure's text) from running the checks
+    live."""
+    session.factory = factory
+    verdicts: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for check in checks:
+        try:
+            session.run(registry.get(check))
+        except ConformanceFailure as exc:
+            verdicts[check], texts[check] = exc.cause, str(exc)
+        except NotVerifiable as exc:
+            verdicts[check], texts[check] = NV, exc.reason
+        else:
+            verdicts[check] = "passed"
+    return verdicts, texts
+
+
+def test_the_reference_is_run_live_through_every_check_of_both_items_elsewhere():
+    """``tests/reference/test_readiness.py`` runs the reference through every check over real sockets, except the
+    timed ones proven over sockets by the discrimination tests: none of these items' (running them here as well
+    would repeat ~2.3 s of real waits)."""
+    from tests.reference.test_readiness import OVER_SOCKETS_ELSEWHERE
+
+    assert not set(CHECKS) & OVER_SOCKETS_ELSEWHERE
+
+
+def test_an_alert_defect_judged_live_reads_as_its_recording(session):
+    """The monitor that raises every alert on every exchange: flagged at once (no alert timeout to wait out)."""
+    checks = _judged_on("cries_wolf")
+    verdicts, texts = _live(session, cutover_variants.cries_wolf, checks)
+    assert verdicts == cutover.verdicts("cries_wolf", checks), texts
+    for check in cutover_variants.KNOWN_BAD["cries_wolf"][1]:
+        assert f"[{check.split('.')[0]}] {check}" in texts[check]  # the failure names its check
 
 
 def test_a_python_log_the_root_logger_never_sees_is_named_in_the_fix(session, monkeypatch):
@@ -110,60 +220,17 @@ def test_a_python_log_the_root_logger_never_sees_is_named_in_the_fix(session, mo
     monkeypatch.setattr(configurable.log, "propagate", False)
     session.factory = cutover_variants.logs_only  # type: ignore[attr-defined]
     with pytest.raises(ConformanceFailure) as caught:
-        session.run(registry.get("observability.request-log"))
+        session.run(registry.get(REQUEST_LOG))
     assert "no Python log record but an HTTP library's was captured" in caught.value.observed
     assert "propagate = False" in caught.value.fix and "structlog.stdlib.LoggerFactory()" in caught.value.fix
     monkeypatch.setattr(configurable.log, "propagate", True)
     session.factory = cutover_variants.log_lines_without_request_ids  # type: ignore[attr-defined]
     with pytest.raises(ConformanceFailure) as seen:  # its own lines are seen: no word of the root logger
-        session.run(registry.get("observability.request-log"))
+        session.run(registry.get(REQUEST_LOG))
     assert "propagate" not in seen.value.fix
-
-
-class GoLikeTransport:
-    """Go's http.Transport, as far as failures-logged can tell: a request with an Idempotency-Key whose connection
-    closes before any answer is sent again at once, inside the transport — the integration's code sees one attempt."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def handle_request(self, request: Any) -> Any:
-        import httpx
-
-        try:
-            return self.inner.handle_request(request)
-        except (httpx.RemoteProtocolError, httpx.ReadError):
-            if "idempotency-key" not in request.headers:
-                raise
-            return self.inner.handle_request(request)
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def test_a_request_the_http_transport_replayed_is_judged_as_the_integration_saw_it():
-    """An integration with no request timeout whose transport replays the deposit the proxy hung up on (as Go's
-    does): its code saw one attempt, answered 201, and logged it — failures-logged no longer counts the hidden
-    attempt as unlogged ("1 of 4 unanswered exchanges are in no log line"), and says what it excused."""
-    import httpx
-
-    from bluum_readiness._client_tls import default_tls_context
-    from tests.integrations.variants import GOOD
-
-    def go_like(env: Any) -> Any:
-        transport = GoLikeTransport(httpx.HTTPTransport(verify=default_tls_context()))
-        return configurable.ConfigurableIntegration(env, GOOD.but(client_timeout=False), transport=transport)
-
-    s = SuiteSession.embedded(thresholds=Thresholds(request_timeout_s=0.2))
-    try:
-        s.factory = go_like
-        evidence: dict[str, Any] = {}
-        s.run(registry.get("observability.failures-logged"), evidence)
-    finally:
-        s.close()
-    judged = evidence["failures_logged"]
-    assert judged["unanswered"] == 3 and len(judged["matched"]) == 3, judged
-    assert len(judged["transport_replays"]) == 1 and "POST" in judged["transport_replays"][0], judged
+    assert f"[observability] {REQUEST_LOG}" in str(seen.value)
+    # live as recorded
+    assert {REQUEST_LOG: seen.value.cause} == cutover.verdicts("log_lines_without_request_ids", [REQUEST_LOG])
 
 
 def test_a_client_that_logs_failed_requests_whole_leaks_personal_data_and_is_told_so(session):
