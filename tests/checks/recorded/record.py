@@ -19,6 +19,7 @@ from tests.integrations import lifecycle_variants, variants, webhook_variants
 DELIVERIES = ("webhook-deliveries",)
 ALL_WEBHOOKS = ("webhook-endpoint", "webhook-deliveries", "webhook-journey")
 JOURNEY = ("journey",)
+LIFECYCLE = ("journey", "money", "journey-webhooks", "error-paths")
 
 
 def _status_only(env: IntegrationEnv) -> Any:
@@ -54,14 +55,8 @@ RECORDINGS: dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple
         2.0,
     ),
     "correct_different": (lambda: load_factory("tests.integrations.variants:correct_different"), JOURNEY, 2.0),
-    "double_submits_buys": (lambda: _lifecycle_bad("double_submits_buys"), (*JOURNEY, "money"), 2.0),
-    "double_submits_sells": (lambda: _lifecycle_bad("double_submits_sells"), ("money",), 2.0),
-    "order_events_only": (lambda: _lifecycle_bad("order_events_only"), ("journey-webhooks",), 2.0),
-    **{
-        name: ((lambda name=name: _lifecycle_bad(name)), JOURNEY, 2.0)
-        for name in ("deposit_returns_investor_id", "ignores_manual_banks", "cancel_is_a_noop")
-    },
-    "no_key_on_withdrawals": (lambda: _lifecycle_bad("no_key_on_withdrawals"), JOURNEY, 2.0),
+    # every known-bad integration of tests/integrations/lifecycle_variants.py: every lifecycle scenario
+    **{name: ((lambda name=name: _lifecycle_bad(name)), LIFECYCLE, 2.0) for name in lifecycle_variants.KNOWN_BAD},
     # The known-bad clients of tests/integrations/variants.py (error handling, idempotency), in recorded/variants/:
     # every scenario of the items their checks belong to (test_variant_judges.py).
     **{
