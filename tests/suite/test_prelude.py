@@ -7,7 +7,6 @@ integration is flagged by exactly its checks — and the evidence says how the o
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -90,12 +89,11 @@ def _observe_side_by_side_and_judge(factory: Callable[..., Any], read_again: boo
         session.close()
 
 
-@functools.cache
 def _side_by_side_runs() -> dict[str, SideBySideRun]:
     """Every case of ``CASES``, each in a session of its own (its own twin and proxies), the sessions side by side:
     what they do is wait (Retry-After: 1, withheld responses, held requests), and no scenario observed side by side
     judges statistics of its timings, so waiting together never makes a wait shorter — one case's verdicts are those
-    it reaches alone. Once per process: the tests that read them may run apart (xdist)."""
+    it reaches alone."""
     with ThreadPoolExecutor(max_workers=len(CASES), thread_name_prefix="prelude-case") as pool:
         futures = {
             name: pool.submit(_observe_side_by_side_and_judge, factory, name == "reference")
@@ -104,45 +102,45 @@ def _side_by_side_runs() -> dict[str, SideBySideRun]:
         return {name: future.result() for name, future in futures.items()}
 
 
-@pytest.fixture
-def side_by_side_runs() -> dict[str, SideBySideRun]:
-    return _side_by_side_runs()
+def test_observed_side_by_side_every_judge_reaches_its_verdict_and_shows_how() -> None:
+    """Each integration of ``CASES``: every scenario observed side by side, each waiting check judging that
+    observation, flagged by exactly its checks, every other passed. And a check shows that its observation was made
+    side by side (beside which scenarios, in how long); read again, it observes again, on its own. One test: its
+    cases run side by side, once (as parametrized tests, xdist could run them on both workers)."""
+    runs = _side_by_side_runs()
+    for name, (_, flagged) in CASES.items():
+        run = runs[name]
+        assert set(run.observed) == SIDE_BY_SIDE, (name, run.observed)
+        outcomes = run.outcomes
+        failed = {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
+        assert failed == flagged & set(WAITING_CHECKS), (name, outcomes)
+        assert all(outcome == "passed" for check, outcome in outcomes.items() if check not in flagged), (name, outcomes)
+        for check in WAITING_CHECKS:  # each judged the observation made side by side, not one of its own
+            assert "side by side" in run.evidence[check]["shared_observation"]["note"], (name, check)
 
-
-@pytest.mark.parametrize("name", list(CASES))
-def test_observed_side_by_side_every_judge_reaches_its_verdict(
-    side_by_side_runs: dict[str, SideBySideRun], name: str
-) -> None:
-    run, (_, flagged) = side_by_side_runs[name], CASES[name]
-    assert set(run.observed) == SIDE_BY_SIDE, run.observed
-    outcomes = run.outcomes
-    failed = {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
-    assert failed == flagged & set(WAITING_CHECKS), outcomes
-    assert all(outcome == "passed" for check, outcome in outcomes.items() if check not in flagged), outcomes
-    for check in WAITING_CHECKS:  # each judged the observation made side by side, not one of its own
-        assert "side by side" in run.evidence[check]["shared_observation"]["note"], (check, run.evidence[check])
-
-
-def test_a_check_shows_that_its_observation_was_made_side_by_side(side_by_side_runs: dict[str, SideBySideRun]) -> None:
-    run = side_by_side_runs["reference"]
-    evidence = run.evidence[RETRY_AFTER]
-    assert "side by side" in evidence["shared_observation"]["note"]
+    reference = runs["reference"]
+    evidence = reference.evidence[RETRY_AFTER]
     assert sorted(evidence["side_by_side"]["beside"]) == sorted(SIDE_BY_SIDE - {"retry-after"})
     assert evidence["side_by_side"]["observed_in_s"] >= 0.95  # Retry-After: 1 was waited out
     assert [x["status"] for x in evidence["exchanges"]][:2] == [429, 200]
     # read again by the same check: it observes again, on its own
-    assert "shared_observation" not in run.again and "side_by_side" not in run.again
-    assert [x["status"] for x in run.again["exchanges"]][:2] == [429, 200]
+    assert "shared_observation" not in reference.again and "side_by_side" not in reference.again
+    assert [x["status"] for x in reference.again["exchanges"]][:2] == [429, 200]
 
 
 def test_a_scenario_that_fails_side_by_side_is_left_to_its_check(session: SuiteSession) -> None:
     def breaks(s: Scene) -> None:
         raise RuntimeError("the scenario broke")
 
+    def investor(s: Scene) -> None:  # a scenario that works (against the twin, through its own proxy)
+        s.fact("x", s.h.active_investor())
+
     session.factory = create_fast
     broken = Scenario("breaks-side-by-side", ("x",), breaks, side_by_side=True)
-    assert observe_side_by_side(session, [broken, SCENARIOS["retry-after"]]) == ["retry-after"]
+    works = Scenario("works-side-by-side", ("x",), investor, side_by_side=True)
+    assert observe_side_by_side(session, [broken, works]) == ["works-side-by-side"]
     assert not any(key[0] == broken.name for key in session._observations)
+    assert any(key[0] == works.name for key in session._observations)
 
 
 def test_nothing_is_observed_side_by_side_in_virtual_time() -> None:
