@@ -1,7 +1,8 @@
 """Observations recorded from real runs of the reference and the known-bad integrations, for the judge tests
-(``tests/checks/test_recorded_judges.py``). Re-record with ``python -m tests.checks.recorded.record``; each file
-is one integration's observations of the scenarios named for it in ``record.py``, without their evidence (the
-judges never read it)."""
+(``tests/checks/test_webhook_judges.py``, ``test_lifecycle_judges.py``; ``test_variant_judges.py`` for the
+known-bad clients of ``tests/integrations/variants.py``, in ``variants/``). Re-record with ``python -m
+tests.checks.recorded.record [name ...]``; each file is one integration's observations of the scenarios named for
+it in ``record.py``, without their evidence (the judges never read it)."""
 
 from __future__ import annotations
 
