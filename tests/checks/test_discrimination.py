@@ -1,9 +1,15 @@
 """Every check discriminates: each known-bad integration is flagged by exactly the checks named for it, and
 correct integrations — the reference, and ones built differently — pass every check.
 
-The checks run in virtual time (an ``InProcessProxy``: backoff, Retry-After and timeouts cost no real seconds);
-``test_virtual_time_judges_as_the_socket_proxy_does`` runs the timing checks over the real ``ProxyServer`` too and
-requires the same outcomes."""
+Live here, in virtual time (an ``InProcessProxy``: backoff, Retry-After and timeouts cost no real seconds): the
+correct integrations on every check, and the known-bad ones of ``LIVE``, whose live verdicts must equal those of
+their recordings. Every known-bad client is judged over observations recorded from a real run of it (over sockets)
+by ``test_variant_judges.py``: exactly its checks, naming its cause.
+
+Over the real ``ProxyServer`` (real sleeps, real timeouts): the parity test runs the backoff checks and requires the
+outcomes of virtual time; the checks whose scenarios mostly wait are run over it, side by side, by
+``tests/suite/test_prelude.py``, and here in virtual time against the same integrations, with the same outcomes
+required."""
 
 from __future__ import annotations
 
@@ -17,7 +23,11 @@ from bluum_readiness.checks import registry
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import IntegrationEnv, load_factory
 from bluum_readiness.suite.session import SuiteSession
+from tests.checks import recorded
+from tests.checks import test_variant_judges as recorded_variants
 from tests.integrations import variants
+from tests.protocol.recorded import live_verdicts
+from tests.suite import test_prelude
 
 CHECKED_ITEMS = ("idempotency", "error-handling")
 
@@ -84,65 +94,21 @@ def test_correct_integrations_pass_every_check(session, factory):
     assert all(o == "passed" for o in outcomes.values()), outcomes
 
 
-@pytest.mark.parametrize("name", sorted(variants.KNOWN_BAD))
-def test_known_bad_integration_is_flagged_by_exactly_its_checks(session, name):
+#: Known-bad clients judged live on every check of their items: the one without retries (both items, one cause) and
+#: the one without keys (idempotency). Their live verdicts equal their recordings' (which ``test_variant_judges.py``
+#: requires to be exactly their checks, naming their cause).
+LIVE = ("no_key", "no_retries_at_all")
+
+
+@pytest.mark.parametrize("name", LIVE)
+def test_a_known_bad_client_judged_live_agrees_with_its_recording(session, name):
     factory, expected = variants.KNOWN_BAD[name]
-    items = tuple(sorted({check.split(".")[0] for check in expected}))
-    outcomes = run_all(session, factory, items)
-    assert _failed(outcomes) == expected, outcomes
+    items = recorded_variants.items_of(expected)
+    texts: dict[str, str] = {}
+    live = live_verdicts(session, factory, [c.id for item in items for c in registry.for_item(item)], texts)
+    assert live == recorded_variants.verdicts(name, items), live
     for check in expected:
-        assert f"[{check.split('.')[0]}] {check}" in outcomes[check]
-
-
-@pytest.mark.parametrize(
-    ("name", "source"),
-    [
-        ("logs_the_secret", "Python logging"),
-        ("secret_in_exceptions", "the exception raised by deposit()"),
-        ("secret_in_request_log", "request_log()"),
-    ],
-)
-def test_a_leaked_secret_is_reported_where_it_leaked(session, name, source):
-    factory, _ = variants.KNOWN_BAD[name]
-    session.factory = factory
-    with pytest.raises(ConformanceFailure) as caught:
-        session.run(registry.get("error-handling.secret-never-logged"))
-    assert caught.value.evidence["where"] == [source], caught.value.observed
-    assert f"({source})" in caught.value.observed
-
-
-def test_no_retries_at_all_reads_as_one_cause(session):
-    """The client with no retries at all fails five error-handling checks, each naming the cause "no-retries"; the
-    Retry-After check says it could not tell whether Retry-After is honoured."""
-    factory, expected = variants.KNOWN_BAD["no_retries_at_all"]
-    session.factory = factory
-    causes = {}
-    for check in sorted(c for c in expected if c.startswith("error-handling.")):
-        with pytest.raises(ConformanceFailure) as caught:
-            session.run(registry.get(check))
-        causes[check] = caught.value.cause
-        if check.endswith("retry-after"):
-            assert "never retried after the 429, so whether it honours Retry-After could not be judged" in str(
-                caught.value
-            )
-    assert set(causes.values()) == {"no-retries"}, causes
-
-
-def test_an_operation_reported_failed_after_the_target_committed_it_is_a_finding(session):
-    factory, _ = variants.KNOWN_BAD["no_retry_on_timeout"]
-    session.factory = factory
-    with pytest.raises(ConformanceFailure) as caught:
-        session.run(registry.get("idempotency.exactly-once"))
-    assert "committed at the target but reported as a failure" in caught.value.observed
-    assert "41.00" in caught.value.observed  # the first storm deposit: its response was withheld after the commit
-
-
-def test_no_request_timeout_is_named(session):
-    factory, _ = variants.KNOWN_BAD["no_request_timeout"]
-    session.factory = factory
-    with pytest.raises(ConformanceFailure) as caught:
-        session.run(registry.get("error-handling.request-timeout"))
-    assert "no request timeout" in caught.value.observed
+        assert f"[{check.split('.')[0]}] {check}" in texts[check]
 
 
 # The checks whose verdicts rest on time: waits between attempts, Retry-After, timeouts, held responses.
@@ -162,27 +128,33 @@ def _status(outcome: str) -> str:
     return outcome.split(":", 1)[0]
 
 
-# What each parity case runs over both placements: the reference every timing check (it must pass them all in
-# both), each known-bad the timing checks that must flag it (no_backoff also the jitter check, which cannot judge
-# waits of nothing in either placement). Over sockets these cost real seconds, so they are kept to these.
+BACKOFF = (
+    "error-handling.429-backoff-grows",
+    "error-handling.429-jitter",
+    "error-handling.backoff-between-retries",
+)
+
+# What each parity case runs over both placements: the reference the backoff checks (it must pass them in both),
+# each known-bad the backoff checks that must flag it (no_backoff also the jitter check, which cannot judge waits of
+# nothing in either placement). Over sockets these cost real seconds, so they are kept to these; the other timing
+# checks are those observed side by side (WAITING), over sockets in test_prelude.py.
 PARITY: dict[str, tuple[str, ...]] = {
-    "reference": TIMED,
-    "no_backoff": (
-        "error-handling.429-backoff-grows",
-        "error-handling.429-jitter",
-        "error-handling.backoff-between-retries",
-    ),
+    "reference": BACKOFF,
+    "no_backoff": BACKOFF,
     "no_jitter": ("error-handling.429-jitter",),
-    "ignores_retry_after": ("error-handling.429-retry-after",),
-    "no_retry_on_timeout": ("error-handling.timeout-retried", "idempotency.exactly-once"),
-    "no_request_timeout": ("error-handling.request-timeout",),
 }
+WAITING = tuple(c for c in TIMED if c not in BACKOFF)
+
+
+def test_every_timing_check_is_run_over_sockets_here_or_side_by_side():
+    assert set(WAITING) <= set(test_prelude.WAITING_CHECKS) and "reference" in test_prelude.CASES
+    assert set(TIMED) == set(WAITING) | {c for checks in PARITY.values() for c in checks}
 
 
 @pytest.mark.parametrize("name", sorted(PARITY))
 def test_virtual_time_judges_as_the_socket_proxy_does(session, socket_session, name):
-    """The same integration, judged by the timing checks through the real ProxyServer (real sleeps, real
-    timeouts) and in virtual time, gets the same outcome from each of them — and the expected one."""
+    """The same integration, judged by the backoff checks through the real ProxyServer (real sleeps) and in virtual
+    time, gets the same outcome from each of them — and the expected one."""
     factory, expected = (seeded_reference, set()) if name == "reference" else variants.KNOWN_BAD[name]
     checks = PARITY[name]
     over_sockets = run_all(socket_session, factory, CHECKED_ITEMS, only=checks)
@@ -195,6 +167,20 @@ def test_virtual_time_judges_as_the_socket_proxy_does(session, socket_session, n
     assert _failed(over_sockets) == expected & set(checks), over_sockets
     if name == "no_backoff":
         assert _status(over_sockets["error-handling.429-jitter"]) == "not_verifiable", over_sockets
+
+
+@pytest.mark.parametrize("name", sorted(set(test_prelude.CASES) & set(variants.KNOWN_BAD)))
+def test_virtual_time_judges_the_waiting_checks_as_the_socket_proxy_does_side_by_side(session, name):
+    """The timing checks whose scenarios mostly wait, in virtual time, against the known-bad integrations that
+    test_prelude.py judges over the real ProxyServer (side by side: real Retry-After, withheld responses, held
+    requests), reach the outcome required there — flagged by exactly its checks, every other one passed — each
+    naming the cause its recording names."""
+    factory, expected = variants.KNOWN_BAD[name]
+    checks = test_prelude.WAITING_CHECKS
+    live = live_verdicts(session, factory, checks)
+    assert {c for c, v in live.items() if v != "passed"} == expected & set(checks), live
+    judged = recorded.verdicts(recorded_variants.load(name), [registry.get(c) for c in checks])
+    assert judged and live.items() >= judged.items(), (live, judged)  # on the checks of the items it was recorded for
 
 
 def test_growth_within_scheduling_noise_is_not_backoff(session):

@@ -1,6 +1,7 @@
 """The lifecycle checks discriminate: correct integrations pass them, and each known-bad integration in
-``tests/integrations/lifecycle_variants.py`` is flagged by exactly the lifecycle checks named for it — live here on the
-checks no recording of it covers, and over its recorded observations in ``test_lifecycle_judges.py``."""
+``tests/integrations/lifecycle_variants.py`` is flagged by exactly the lifecycle checks named for it — over its
+recorded observations in ``test_lifecycle_judges.py`` (every lifecycle check); live here, over sockets, each scenario
+against a known-bad integration it catches (``LIVE``: their live verdicts must equal their recordings')."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from bluum_readiness.checks._support import Call, call, interrupts_kept
 from bluum_readiness.checks.judge import Finding, judge
 from bluum_readiness.checks.observation import Observation, Outcome
 from bluum_readiness.config import Thresholds
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import load_factory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks import recorded
@@ -32,10 +34,6 @@ def session() -> Iterator[SuiteSession]:
     s = SuiteSession.embedded(thresholds=Thresholds(settle_timeout_s=1.0))  # seed 0: the default
     yield s
     s.close()
-
-
-def _failed(outcomes: dict[str, str]) -> set[str]:
-    return {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
 
 
 def test_every_lifecycle_check_is_exercised_by_a_known_bad_integration():
@@ -61,28 +59,47 @@ def test_correct_integrations_pass_every_lifecycle_check(session, spec, not_veri
     assert all(outcomes[c].startswith("not_verifiable") for c in not_verifiable), outcomes
 
 
-#: Known-bad integrations judged live on every lifecycle check: one real run over sockets per scenario (the journey
-#: and the random sequences: double-submitted buys; the journey's webhooks: events dropped).
-LIVE = {"double_submits_buys", "order_events_only"}
+#: Known-bad integrations judged live, on the checks they fail: one real run over sockets per scenario with a defect
+#: to find (the journey and the random sequences: double-submitted buys; the journey's webhooks: events dropped;
+#: the error paths: refusals swallowed — and test_error_paths_says_what_a_path_was_refused_for_instead).
+LIVE = {
+    "double_submits_buys": ("lifecycle.full-journey", "lifecycle.money-invariants"),
+    "order_events_only": ("lifecycle.webhook-events",),
+    "swallows_errors": ("lifecycle.error-paths",),
+}
 
 
-def _recorded(name: str) -> set[str]:
-    """The lifecycle checks a recording of ``name`` is judged on (``test_lifecycle_judges.py``)."""
-    if name not in recorded.names():
-        return set()
-    return set(recorded.verdicts(recorded.load(name), registry.for_item("lifecycle")))
+def _live_verdicts(session: SuiteSession, checks: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    """Check id -> "passed", NV or the cause its finding names (as ``recorded.verdicts`` reads a recording), run live
+    against the session's integration; and each finding's message as every output shows it."""
+    found, texts = {}, {}
+    for check in checks:
+        try:
+            session.run(registry.get(check))
+        except ConformanceFailure as exc:
+            found[check], texts[check] = exc.cause or recorded.UNCAUSED, str(exc)
+        except NotVerifiable:
+            found[check] = recorded.NV
+        else:
+            found[check] = "passed"
+    return found, texts
 
 
-@pytest.mark.parametrize("name", sorted(lifecycle_variants.KNOWN_BAD))
-def test_known_bad_integration_is_flagged_by_exactly_its_checks(session, name):
-    """Live on the checks no recording of it covers (every check for those in ``LIVE``)."""
+@pytest.mark.parametrize("name", sorted(LIVE))
+def test_a_known_bad_integration_judged_live_agrees_with_its_recording(session, name):
     factory, expected = lifecycle_variants.KNOWN_BAD[name]
-    covered = set() if name in LIVE else _recorded(name)
-    only = tuple(c.id for c in registry.for_item("lifecycle") if c.id not in covered)
-    outcomes = run_all(session, factory, ITEMS, only=only)
-    assert _failed(outcomes) == expected & set(only), outcomes
-    for check in expected & set(only):
-        assert f"[lifecycle] {check}" in outcomes[check]
+    session.factory = factory
+    live, texts = _live_verdicts(session, LIVE[name])
+    judged = recorded.verdicts(recorded.load(name), registry.for_item("lifecycle"), {"lifecycle.error-paths"})
+    assert live == {c: judged[c] for c in LIVE[name]}, (live, judged)
+    assert set(LIVE[name]) <= expected, live  # each fails there, with the message every output shows
+    for check in LIVE[name]:
+        assert f"[lifecycle] {check}" in texts[check]
+
+
+def test_every_scenario_is_judged_live_against_a_known_bad_integration_it_catches():
+    checks = {c.id for c in registry.for_item("lifecycle")}
+    assert {c for live in LIVE.values() for c in live} == checks
 
 
 WITHDRAWALS = ["withdrawal above the balance", "invalid amount '-5' (withdrawal)"]

@@ -8,6 +8,8 @@ integration is flagged by exactly its checks — and the evidence says how the o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -48,51 +50,97 @@ def test_the_scenarios_observed_side_by_side_are_those_that_mostly_wait() -> Non
     assert not any(fact in {"log", "secrets", "sources"} for s in chosen for fact in s.facts)
 
 
-@pytest.mark.parametrize(
-    "name, factory, flagged",
-    [
-        ("reference", create_fast, set()),
-        ("correct_different", correct_different, set()),
-        ("ignores_retry_after", *KNOWN_BAD["ignores_retry_after"]),
-        ("new_key_per_retry", *KNOWN_BAD["new_key_per_retry"]),
-        ("no_request_timeout", *KNOWN_BAD["no_request_timeout"]),
-    ],
-)
-def test_observed_side_by_side_every_judge_reaches_its_verdict(
-    session: SuiteSession, name: str, factory: Callable[..., Any], flagged: set[str]
-) -> None:
-    session.factory = factory
-    observed = observe_side_by_side(session, side_by_side_scenarios(registry.get(c) for c in WAITING_CHECKS))
-    assert set(observed) == SIDE_BY_SIDE, observed
-    outcomes = run_checks(session, factory, WAITING_CHECKS)
-    failed = {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
-    assert failed == flagged & set(WAITING_CHECKS), outcomes
-    assert all(outcome == "passed" for check, outcome in outcomes.items() if check not in flagged), outcomes
+#: The integrations observed side by side over sockets, and the waiting checks that must flag each.
+CASES: dict[str, tuple[Callable[..., Any], set[str]]] = {
+    "reference": (create_fast, set()),
+    "correct_different": (correct_different, set()),
+    "ignores_retry_after": KNOWN_BAD["ignores_retry_after"],
+    "new_key_per_retry": KNOWN_BAD["new_key_per_retry"],
+    "no_request_timeout": KNOWN_BAD["no_request_timeout"],
+    "no_retry_on_timeout": KNOWN_BAD["no_retry_on_timeout"],
+}
+RETRY_AFTER = "error-handling.429-retry-after"
 
 
-def test_a_check_shows_that_its_observation_was_made_side_by_side(session: SuiteSession) -> None:
-    session.factory = create_fast
-    observe_side_by_side(session, [SCENARIOS["retry-after"], SCENARIOS["persistent-429"]])
-    evidence: dict[str, Any] = {}
-    session.run(registry.get("error-handling.429-retry-after"), evidence)
-    assert "side by side" in evidence["shared_observation"]["note"]
-    assert evidence["side_by_side"]["beside"] == ["persistent-429"]
+@dataclass
+class SideBySideRun:
+    """One integration's side-by-side prelude in a session of its own, and its waiting checks judged after it:
+    the scenarios observed, each check's outcome and evidence, and (``again``) the evidence of the Retry-After
+    check run a second time."""
+
+    observed: list[str]
+    outcomes: dict[str, str]
+    evidence: dict[str, dict[str, Any]]
+    again: dict[str, Any]
+
+
+def _observe_side_by_side_and_judge(factory: Callable[..., Any], read_again: bool) -> SideBySideRun:
+    session = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    try:
+        session.factory = factory
+        observed = observe_side_by_side(session, side_by_side_scenarios(registry.get(c) for c in WAITING_CHECKS))
+        evidence: dict[str, dict[str, Any]] = {}
+        outcomes = run_checks(session, factory, WAITING_CHECKS, evidence)
+        again: dict[str, Any] = {}
+        if read_again:  # read again by the same check: it observes again, on its own
+            session.run(registry.get(RETRY_AFTER), again)
+        return SideBySideRun(observed, outcomes, evidence, again)
+    finally:
+        session.close()
+
+
+def _side_by_side_runs() -> dict[str, SideBySideRun]:
+    """Every case of ``CASES``, each in a session of its own (its own twin and proxies), the sessions side by side:
+    what they do is wait (Retry-After: 1, withheld responses, held requests), and no scenario observed side by side
+    judges statistics of its timings, so waiting together never makes a wait shorter — one case's verdicts are those
+    it reaches alone."""
+    with ThreadPoolExecutor(max_workers=len(CASES), thread_name_prefix="prelude-case") as pool:
+        futures = {
+            name: pool.submit(_observe_side_by_side_and_judge, factory, name == "reference")
+            for name, (factory, _) in CASES.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_observed_side_by_side_every_judge_reaches_its_verdict_and_shows_how() -> None:
+    """Each integration of ``CASES``: every scenario observed side by side, each waiting check judging that
+    observation, flagged by exactly its checks, every other passed. And a check shows that its observation was made
+    side by side (beside which scenarios, in how long); read again, it observes again, on its own. One test: its
+    cases run side by side, once (as parametrized tests, xdist could run them on both workers)."""
+    runs = _side_by_side_runs()
+    for name, (_, flagged) in CASES.items():
+        run = runs[name]
+        assert set(run.observed) == SIDE_BY_SIDE, (name, run.observed)
+        outcomes = run.outcomes
+        failed = {check for check, outcome in outcomes.items() if outcome.startswith("failed")}
+        assert failed == flagged & set(WAITING_CHECKS), (name, outcomes)
+        assert all(outcome == "passed" for check, outcome in outcomes.items() if check not in flagged), (name, outcomes)
+        for check in WAITING_CHECKS:  # each judged the observation made side by side, not one of its own
+            assert "side by side" in run.evidence[check]["shared_observation"]["note"], (name, check)
+
+    reference = runs["reference"]
+    evidence = reference.evidence[RETRY_AFTER]
+    assert sorted(evidence["side_by_side"]["beside"]) == sorted(SIDE_BY_SIDE - {"retry-after"})
     assert evidence["side_by_side"]["observed_in_s"] >= 0.95  # Retry-After: 1 was waited out
     assert [x["status"] for x in evidence["exchanges"]][:2] == [429, 200]
     # read again by the same check: it observes again, on its own
-    again: dict[str, Any] = {}
-    session.run(registry.get("error-handling.429-retry-after"), again)
-    assert "shared_observation" not in again and "side_by_side" not in again
+    assert "shared_observation" not in reference.again and "side_by_side" not in reference.again
+    assert [x["status"] for x in reference.again["exchanges"]][:2] == [429, 200]
 
 
 def test_a_scenario_that_fails_side_by_side_is_left_to_its_check(session: SuiteSession) -> None:
     def breaks(s: Scene) -> None:
         raise RuntimeError("the scenario broke")
 
+    def investor(s: Scene) -> None:  # a scenario that works (against the twin, through its own proxy)
+        s.fact("x", s.h.active_investor())
+
     session.factory = create_fast
     broken = Scenario("breaks-side-by-side", ("x",), breaks, side_by_side=True)
-    assert observe_side_by_side(session, [broken, SCENARIOS["retry-after"]]) == ["retry-after"]
+    works = Scenario("works-side-by-side", ("x",), investor, side_by_side=True)
+    assert observe_side_by_side(session, [broken, works]) == ["works-side-by-side"]
     assert not any(key[0] == broken.name for key in session._observations)
+    assert any(key[0] == works.name for key in session._observations)
 
 
 def test_nothing_is_observed_side_by_side_in_virtual_time() -> None:

@@ -1,11 +1,13 @@
 """Observations recorded from real runs of the reference and the known-bad integrations, for the judge tests
-(``tests/checks/test_recorded_judges.py``). Re-record with ``python -m tests.checks.recorded.record``; each file
-is one integration's observations of the scenarios named for it in ``record.py``, without their evidence (the
-judges never read it)."""
+(``tests/checks/test_webhook_judges.py``, ``test_lifecycle_judges.py``; ``test_variant_judges.py`` for the
+known-bad clients of ``tests/integrations/variants.py``, in ``variants/``). Re-record with ``python -m
+tests.checks.recorded.record [name ...]``; each file is one integration's observations of the scenarios named for
+it in ``record.py``, without their evidence (the judges never read it)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from bluum_readiness.checks.registry import Check
 
 HERE = Path(__file__).parent
 NV = "not verifiable"
+UNCAUSED = "failed, naming no cause"
 
 
 def load(name: str) -> dict[str, Observation]:
@@ -41,9 +44,12 @@ def dumps(value: Any, indent: int = 0) -> str:
     return json.dumps(value)
 
 
-def verdicts(observations: dict[str, Observation], checks: list[Check]) -> dict[str, str]:
+def verdicts(
+    observations: dict[str, Observation], checks: list[Check], uncaused: Collection[str] = ()
+) -> dict[str, str]:
     """Check id -> "passed", NV or the cause its finding names, for each of ``checks`` whose scenarios were all
-    recorded in ``observations``."""
+    recorded in ``observations``. A finding of a check in ``uncaused`` may name no cause (UNCAUSED): one whose judge
+    names a cause only where what it saw shows one (``lifecycle.error-paths``: a refusal for a missing key)."""
     found: dict[str, str] = {}
     for check in checks:
         spec = check.judge
@@ -56,7 +62,7 @@ def verdicts(observations: dict[str, Observation], checks: list[Check]) -> dict[
         elif isinstance(verdict, Unjudged):
             found[check.id] = NV
         else:
-            assert isinstance(verdict, Finding) and verdict.cause, verdict
+            assert isinstance(verdict, Finding) and (verdict.cause or check.id in uncaused), verdict
             verdict.failure()  # a catalogued cause, a finding every output can show
-            found[check.id] = verdict.cause
+            found[check.id] = verdict.cause or UNCAUSED
     return found
