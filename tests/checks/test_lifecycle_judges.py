@@ -18,8 +18,6 @@ from tests.integrations import lifecycle_variants
 
 CHECKS = registry.for_item("lifecycle")
 NV = recorded.NV
-#: error-paths names a cause only where a refusal shows one (the missing key's BLUM-400-002)
-UNCAUSED = {"lifecycle.error-paths"}
 
 #: recorded integration -> the checks that do not pass, each with the cause it names (or NV); every other check whose
 #: scenarios were recorded for it passes. The known-bad ones are recorded on every lifecycle scenario: those without a
@@ -27,7 +25,7 @@ UNCAUSED = {"lifecycle.error-paths"}
 EXPECTED: dict[str, dict[str, str]] = {
     "reference": {},
     "correct_different": {},
-    "swallows_errors": {"lifecycle.error-paths": recorded.UNCAUSED, "lifecycle.webhook-events": NV},
+    "swallows_errors": {"lifecycle.error-paths": "failure-swallowed", "lifecycle.webhook-events": NV},
     # its withdrawal is refused for the missing key: the cause idempotency.key-on-every-transfer names too
     "no_key_on_withdrawals": {
         "lifecycle.full-journey": "no-idempotency-key",
@@ -49,7 +47,7 @@ EXPECTED: dict[str, dict[str, str]] = {
 
 def verdicts(name: str) -> dict[str, str]:
     """The verdicts of the lifecycle checks over the recording of ``name`` (those whose scenarios it holds)."""
-    return recorded.verdicts(recorded.load(name), CHECKS, UNCAUSED)
+    return recorded.verdicts(recorded.load(name), CHECKS)
 
 
 def _spec(check_id: str) -> Judge:

@@ -655,8 +655,17 @@ def _path_result(path: dict[str, Any]) -> dict[str, Any]:
         "surfaced": surfaced,
         "expected": str(expected),
         "observed": observed,
-        "cause": refusal_cause(probe.outcome.error),
+        "cause": _refusal_shows(probe),
     }
+
+
+def _refusal_shows(probe: Probe) -> str:
+    """The cause one error path shows: the refusal's own (``refusal_cause``), or ``failure-swallowed`` when the
+    operation returned although Bluum refused one of its requests (a 4xx it turned into a value)."""
+    if probe.outcome.ok:
+        refused = any(x.status is not None and 400 <= x.status < 500 for x in probe.attempts)
+        return "failure-swallowed" if refused else ""
+    return refusal_cause(probe.outcome.error)
 
 
 @judged(

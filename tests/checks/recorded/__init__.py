@@ -7,7 +7,6 @@ it in ``record.py``, without their evidence (the judges never read it)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ from bluum_readiness.checks.registry import Check
 
 HERE = Path(__file__).parent
 NV = "not verifiable"
-UNCAUSED = "failed, naming no cause"
 
 
 def load(name: str) -> dict[str, Observation]:
@@ -44,12 +42,9 @@ def dumps(value: Any, indent: int = 0) -> str:
     return json.dumps(value)
 
 
-def verdicts(
-    observations: dict[str, Observation], checks: list[Check], uncaused: Collection[str] = ()
-) -> dict[str, str]:
+def verdicts(observations: dict[str, Observation], checks: list[Check]) -> dict[str, str]:
     """Check id -> "passed", NV or the cause its finding names, for each of ``checks`` whose scenarios were all
-    recorded in ``observations``. A finding of a check in ``uncaused`` may name no cause (UNCAUSED): one whose judge
-    names a cause only where what it saw shows one (``lifecycle.error-paths``: a refusal for a missing key)."""
+    recorded in ``observations``."""
     found: dict[str, str] = {}
     for check in checks:
         spec = check.judge
@@ -62,7 +57,7 @@ def verdicts(
         elif isinstance(verdict, Unjudged):
             found[check.id] = NV
         else:
-            assert isinstance(verdict, Finding) and (verdict.cause or check.id in uncaused), verdict
+            assert isinstance(verdict, Finding) and verdict.cause, verdict
             verdict.failure()  # a catalogued cause, a finding every output can show
-            found[check.id] = verdict.cause or UNCAUSED
+            found[check.id] = verdict.cause
     return found
