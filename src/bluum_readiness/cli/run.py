@@ -168,10 +168,12 @@ def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyCo
     return render(document, out_dir, company)
 
 
-def _warm_imports() -> None:
-    """Hypothesis (~0.2 s), which lifecycle.money-invariants imports when it starts, then the renderers."""
-    with contextlib.suppress(Exception):  # an import error shows where the module is used, with its message
-        import hypothesis.strategies  # noqa: F401
+def _warm_imports(lifecycle: bool) -> None:
+    """Hypothesis (~0.15 s), which lifecycle.money-invariants imports when it starts, if this process runs it; then
+    the renderers."""
+    if lifecycle:
+        with contextlib.suppress(Exception):  # an import error shows where the module is used, with its message
+            import hypothesis.strategies  # noqa: F401
     with contextlib.suppress(Exception):
         import bluum_readiness.report.render  # noqa: F401
 
@@ -179,13 +181,20 @@ def _warm_imports() -> None:
 def _warm_imports_plugin() -> object:
     """A pytest plugin object: once the checks start, import what the run needs later (Hypothesis for the money
     invariants, the report renderers) in a background thread — CPU work that overlaps the first checks' network
-    waits instead of adding to the run's wall time."""
+    waits instead of adding to the run's wall time. Hypothesis only where the lifecycle checks run: not under
+    ``-n`` (this process then runs no check: the xdist workers do) nor when ``--only`` leaves them out."""
     import pytest
+
+    from bluum_readiness.suite.listener import MARKER
 
     class WarmImports:
         @pytest.hookimpl(tryfirst=True)
         def pytest_runtestloop(self, session: pytest.Session) -> None:
-            threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
+            lifecycle = any(
+                (mark := test.get_closest_marker(MARKER)) is not None and mark.args[:1] == ("lifecycle",)
+                for test in session.items
+            )
+            threading.Thread(target=_warm_imports, args=(lifecycle,), name="warm-imports", daemon=True).start()
 
     return WarmImports()
 
