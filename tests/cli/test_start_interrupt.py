@@ -58,6 +58,21 @@ def test_the_entry_module_imports_nothing_heavy():
     assert done.stdout.strip() == "[]"
 
 
+def test_the_command_line_imports_only_the_chosen_commands_heavy_modules():
+    """Building the parser imports every subcommand's module: none of them may import run's pytest and suite or the
+    twin's app (``--help`` cost ~0.7 s of CPU when they did); ``main`` imports the chosen command's ``imports``."""
+    heavy = ("pytest", "uvicorn", "httpx", "fastapi", "bluum_readiness.twin.app", "bluum_readiness.suite.plugin")
+    code = (
+        "import sys; from bluum_readiness.cli.main import build_parser; parser = build_parser(); "
+        f"parser.parse_args(['init']); print(sorted(m for m in {heavy!r} if m in sys.modules)); "
+        "print(sorted(parser.parse_args(['run']).imports))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    nothing, run_imports = done.stdout.strip().splitlines()
+    assert nothing == "[]"
+    assert "pytest" in run_imports and "bluum_readiness.suite.plugin" in run_imports
+
+
 def test_sigterm_handling_is_left_as_it_was_after_start_up():
     """The guard is for start-up only: once the command runs, SIGTERM is the subcommand's to handle."""
     from bluum_readiness.cli.main import _starting

@@ -1,30 +1,48 @@
 """``bluum-readiness run --only credentials`` as a new user runs it: from an empty folder, from a project with a
 sandbox key pasted into its code, and from a repository whose history holds a pair removed since (exit 1; the
-finding names file, line and rule, and the commit; the key appears nowhere)."""
+finding names file, line and rule, and the commit; the key appears nowhere).
+
+The command runs through ``main`` in the test's process, in the folder and with the environment a user's shell
+gives it, its console captured at the file descriptors: what is asserted is what the run scans and reports; the
+console command's own process (its supervisor, signals) is run for real in tests/cli (test_run_command.py,
+test_interrupt.py, test_no_lost_record.py) — a process here would only add a Python start and the CLI's imports."""
 
 from __future__ import annotations
 
 import json
 import os
 import secrets
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from bluum_readiness.cli.main import main
 from tests.credentials.gitrepo import Repo
+from tests.fixtures.cli import Result
 
 
-def run(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))}
-    clean.pop("CI", None)  # the demonstration (no integration configured) runs outside CI only
-    clean |= env
-    return subprocess.run(
-        [sys.executable, "-m", "bluum_readiness.cli.main", "run", "--only", "credentials"],
-        cwd=cwd, capture_output=True, text=True, env=clean, timeout=240,
-    )  # fmt: skip
+@pytest.fixture
+def run(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """``run(cwd, **env)``: ``bluum-readiness run --only credentials`` in ``cwd``, outside CI, with no BLUUM_*
+    variable but ``env``'s."""
+
+    def run_in(cwd: Path, **env: str) -> Result:
+        for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+            monkeypatch.delenv(name)
+        monkeypatch.delenv("CI", raising=False)  # the demonstration (no integration configured) runs outside CI only
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(cwd)
+        capfd.readouterr()
+        code = main(["run", "--only", "credentials"])
+        captured = capfd.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run_in
 
 
-def test_from_an_empty_folder_the_integrations_own_code_is_scanned(tmp_path: Path) -> None:
+def test_from_an_empty_folder_the_integrations_own_code_is_scanned(tmp_path: Path, run: Callable[..., Result]) -> None:
     # a folder outside git: the files are judged, the history is not verifiable (there is none to read)
     result = run(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -41,7 +59,9 @@ def test_from_an_empty_folder_the_integrations_own_code_is_scanned(tmp_path: Pat
     assert scanned["files_scanned"] >= 5  # the reference integration's modules: the code under test
 
 
-def test_a_planted_sandbox_key_fails_the_run_with_file_line_and_rule(tmp_path: Path) -> None:
+def test_a_planted_sandbox_key_fails_the_run_with_file_line_and_rule(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
     key = f"test_bluum_{secrets.token_hex(32)}"
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "settings.py").write_text(f'TIMEOUT_S = 5\nBLUUM_KEY = "{key}"\n')
@@ -56,7 +76,9 @@ def test_a_planted_sandbox_key_fails_the_run_with_file_line_and_rule(tmp_path: P
     assert key not in everything and key[len("test_bluum_") :] not in everything
 
 
-def test_a_pair_removed_but_still_in_git_history_fails_the_run_naming_the_commit(tmp_path: Path) -> None:
+def test_a_pair_removed_but_still_in_git_history_fails_the_run_naming_the_commit(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
     key, secret = f"test_bluum_{secrets.token_hex(32)}", secrets.token_hex(32)
     repo = Repo(tmp_path / "project")
     repo.commit("init", {"src/config.ts": 'export const BASE_URL = "https://sandbox.api.bluumfinance.com/v1";\n'})

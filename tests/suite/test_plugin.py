@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bluum_readiness.suite.paths import plugin_args
+from tests.fixtures.plugins import OTHER_PLUGINS_OFF
 
 pytest_plugins = ["pytester"]
 
@@ -52,7 +53,7 @@ def test_plain_assert():
 
 def _run(pytester: pytest.Pytester, *args: str, subprocess: bool = False) -> tuple[Any, dict[str, Any]]:
     argv = [*plugin_args(), "-p", "no:cacheprovider", "--readiness-out", "out", *args]
-    result = pytester.runpytest_subprocess(*argv) if subprocess else pytester.runpytest(*argv)
+    result = pytester.runpytest_subprocess(*argv, *OTHER_PLUGINS_OFF) if subprocess else pytester.runpytest(*argv)
     path = Path(pytester.path, "out", "readiness.json")
     return result, json.loads(path.read_text()) if path.exists() else {}
 

@@ -3,7 +3,8 @@
 - ``bluum-readiness run -n 2`` reads a ``command`` credential source exactly once (the xdist workers get the run
   from the controller, and nothing re-reads it per printed line);
 - a pytest run that asked for no readiness run — an unrelated test in a project whose pyproject.toml configures
-  bluum-readiness, even badly — reads no configuration, preflights nothing and reports nothing;
+  bluum-readiness, even badly — reads no configuration, preflights nothing, reports nothing, and does not import
+  the checks, the harness or the twin (~0.4 s of CPU a pytest process);
 - a collected checklist test activates the run by itself.
 """
 
@@ -20,6 +21,7 @@ import pytest
 from bluum_readiness.integration import Credentials
 from bluum_readiness.run import Run
 from bluum_readiness.suite.paths import plugin_args
+from tests.fixtures.plugins import OTHER_PLUGINS_OFF
 
 pytest_plugins = ["pytester"]
 
@@ -65,14 +67,31 @@ def test_the_run_crosses_to_a_worker_whole() -> None:
     assert crossed == original and set(crossed.secrets) == set(original.secrets)
 
 
+UNRELATED = """
+import sys
+
+
+def test_arithmetic():
+    assert 1 + 1 == 2
+
+
+def test_the_plugin_imports_nothing_a_readiness_run_needs():
+    # the plugin is loaded (its entry point, or -p) in every pytest run where bluum-readiness is installed
+    assert "bluum_readiness.suite.plugin" in sys.modules
+    heavy = ("bluum_readiness.checks", "bluum_readiness.harness", "bluum_readiness.twin.app", "httpx")
+    assert [m for m in heavy if m in sys.modules] == []
+"""
+
+
 def test_an_unrelated_test_run_is_left_alone(pytester: pytest.Pytester) -> None:
     pytester.makepyprojecttoml(
         '[tool.bluum-readiness]\ntarget = "https://nowhere.invalid/v1"\n[tool.bluum-readiness.credentials]\n'
         'source = "file"\npath = "missing-secret"\n'
     )
-    pytester.makepyfile(test_unrelated="def test_arithmetic():\n    assert 1 + 1 == 2\n")
-    result = pytester.runpytest_subprocess(*plugin_args(), "-p", "no:cacheprovider")
+    pytester.makepyfile(test_unrelated=UNRELATED)
+    result = pytester.runpytest_subprocess(*plugin_args(), "-p", "no:cacheprovider", *OTHER_PLUGINS_OFF)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=2)
     output = result.stdout.str() + result.stderr.str()
     assert "bluum-readiness:" not in output and "verdict" not in output  # no error, no report section
     assert not (pytester.path / "readiness-out").exists()
@@ -82,6 +101,6 @@ def test_a_collected_checklist_test_activates_the_run_by_itself(pytester: pytest
     pytester.makepyfile(
         test_suite='import pytest\n\n@pytest.mark.checklist("idempotency")\ndef test_x():\n    """A check."""\n'
     )
-    result = pytester.runpytest_subprocess(*plugin_args(), "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(*plugin_args(), "-p", "no:cacheprovider", *OTHER_PLUGINS_OFF)
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     result.stdout.fnmatch_lines(["*bluum-readiness*", "*passed  idempotency*", "verdict: PASSED*"])

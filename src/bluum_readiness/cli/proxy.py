@@ -9,11 +9,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bluum_readiness.errors import ConfigError
-from bluum_readiness.proxy import Exchange, Plan, ProxyServer
-from bluum_readiness.proxy.server import parse_upstream
+
+if TYPE_CHECKING:
+    from bluum_readiness.proxy import Exchange
 
 
 def add_parser(sub: Any) -> None:
@@ -28,10 +29,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--port", type=int, default=8788, help="port to listen on, 0 for any free port (default: 8788)")
     p.add_argument("--plan", type=Path, help="a TOML fault plan (default: no faults, pure pass-through)")
     p.add_argument("--record", type=Path, help="append every exchange to this file as JSON lines")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, imports=("bluum_readiness.proxy",))
 
 
 def run(args: argparse.Namespace) -> int:
+    from bluum_readiness.proxy import Plan, ProxyServer  # the server (httpx, uvicorn: ~0.3 s), when it runs
+    from bluum_readiness.proxy.server import parse_upstream
+
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port} is not a port; use 0-65535")
     parse_upstream(args.upstream)

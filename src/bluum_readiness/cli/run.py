@@ -35,8 +35,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from bluum_readiness.cli._guards import (
     PHASES,
     RecordMissing,
@@ -48,22 +46,29 @@ from bluum_readiness.cli._guards import (
 from bluum_readiness.cli._lock import OutLock, clear_outputs
 from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.cli._supervise import notify
-from bluum_readiness.cli.console import ConsoleReporter
 from bluum_readiness.config import CompanyConfig, RunConfig, load_config
 from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.integration import IntegrationError, load_factory
-from bluum_readiness.protocol import ProgramFactory
-from bluum_readiness.report.model import load_report
-from bluum_readiness.run import Run
-from bluum_readiness.suite.listener import CONFIG_MARK, STOPPED, stop_on_sigterm
 from bluum_readiness.suite.paths import PLUGIN, SUITE_FOLDERS, suite_ini, suite_root
-from bluum_readiness.suite.plugin import RunHolder
-from bluum_readiness.suite.results import RunReport
-from bluum_readiness.suite.session import preflight
 from bluum_readiness.target import parse_target
+
+HEAVY = (
+    "pytest",
+    "bluum_readiness.suite.plugin",
+    "bluum_readiness.suite.session",
+    "bluum_readiness.cli.console",
+    "bluum_readiness.report.model",
+    "bluum_readiness.protocol",
+)
+"""pytest, the suite's plugin and listener (the checks, the harness, the twin, the proxy), the console's tables and
+the report's schema (~0.5 s of CPU together): imported by ``main`` once ``run`` is the command (under its start-up
+signal guard), not when the command line is built — every other command (``--help``, ``init``, ``sandbox``,
+``report``, …) builds this command's parser too. The functions below import them by name where they use them."""
 
 if TYPE_CHECKING:
     from bluum_readiness.report.render import Rendered
+    from bluum_readiness.run import Run
+    from bluum_readiness.suite.results import RunReport
 
 
 def add_parser(sub: Any) -> None:
@@ -93,7 +98,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("-n", dest="workers", metavar="N|auto", help="run in N processes (pytest-xdist), or 'auto'")
     p.add_argument("--out", metavar="DIR", help="where the report files go (default: ./readiness-out)")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, imports=HEAVY)
 
 
 def resolve(args: argparse.Namespace) -> RunConfig:
@@ -157,28 +162,41 @@ def _no_autoload() -> Iterator[None]:
 
 def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyConfig | None) -> Rendered:
     """``report.render.render_all``, imported on first use: the renderers (fpdf, jinja2: ~0.25 s) are imported while
-    the checks run (``_WarmImports``), not before the suite starts."""
+    the checks run (``_warm_imports_plugin``), not before the suite starts."""
     from bluum_readiness.report.render import render_all as render
 
     return render(document, out_dir, company)
 
 
-def _warm_imports() -> None:
-    """Hypothesis (~0.2 s), which lifecycle.money-invariants imports when it starts, then the renderers."""
-    with contextlib.suppress(Exception):  # an import error shows where the module is used, with its message
-        import hypothesis.strategies  # noqa: F401
+def _warm_imports(lifecycle: bool) -> None:
+    """Hypothesis (~0.15 s), which lifecycle.money-invariants imports when it starts, if this process runs it; then
+    the renderers."""
+    if lifecycle:
+        with contextlib.suppress(Exception):  # an import error shows where the module is used, with its message
+            import hypothesis.strategies  # noqa: F401
     with contextlib.suppress(Exception):
         import bluum_readiness.report.render  # noqa: F401
 
 
-class _WarmImports:
+def _warm_imports_plugin() -> object:
     """A pytest plugin object: once the checks start, import what the run needs later (Hypothesis for the money
     invariants, the report renderers) in a background thread — CPU work that overlaps the first checks' network
-    waits instead of adding to the run's wall time."""
+    waits instead of adding to the run's wall time. Hypothesis only where the lifecycle checks run: not under
+    ``-n`` (this process then runs no check: the xdist workers do) nor when ``--only`` leaves them out."""
+    import pytest
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtestloop(self, session: pytest.Session) -> None:
-        threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
+    from bluum_readiness.suite.listener import MARKER
+
+    class WarmImports:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtestloop(self, session: pytest.Session) -> None:
+            lifecycle = any(
+                (mark := test.get_closest_marker(MARKER)) is not None and mark.args[:1] == ("lifecycle",)
+                for test in session.items
+            )
+            threading.Thread(target=_warm_imports, args=(lifecycle,), name="warm-imports", daemon=True).start()
+
+    return WarmImports()
 
 
 def pytest_args(config: RunConfig) -> list[str]:
@@ -195,6 +213,8 @@ def pytest_args(config: RunConfig) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bluum_readiness.suite.listener import stop_on_sigterm
+
     restore = stop_on_sigterm()  # SIGTERM stops the run as Ctrl-C does (exit 130, an interrupted record)
     try:
         return _run(args)
@@ -256,6 +276,15 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _locked_run(config: RunConfig) -> int:
+    import pytest
+
+    from bluum_readiness.cli.console import ConsoleReporter
+    from bluum_readiness.protocol import ProgramFactory
+    from bluum_readiness.report.model import load_report
+    from bluum_readiness.suite.listener import CONFIG_MARK, STOPPED
+    from bluum_readiness.suite.plugin import RunHolder
+    from bluum_readiness.suite.session import preflight
+
     _importable_here()
     factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
     if isinstance(factory, ProgramFactory):
@@ -268,7 +297,7 @@ def _locked_run(config: RunConfig) -> int:
     log = io.StringIO()
     argv = pytest_args(config)
     with _no_autoload(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-        code = pytest.main(argv, plugins=[reporter, RunHolder(run), _WarmImports()])
+        code = pytest.main(argv, plugins=[reporter, RunHolder(run), _warm_imports_plugin()])
     log_text = run.secrets.scrub(log.getvalue())
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -316,6 +345,9 @@ def _locked_run(config: RunConfig) -> int:
 def _resolved(config: RunConfig) -> Run:
     """The run, its sources read once; against a real environment an unreachable target says so (exit 3) before a
     missing credential does (exit 2)."""
+    from bluum_readiness.run import Run
+    from bluum_readiness.suite.session import preflight
+
     try:
         return Run.resolve(config)
     except ConfigError:

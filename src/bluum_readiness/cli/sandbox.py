@@ -8,11 +8,8 @@ import socket
 import sys
 from typing import Any
 
-import uvicorn
-
-from bluum_readiness._serving import bind, uvicorn_options
 from bluum_readiness.errors import ConfigError
-from bluum_readiness.twin import Twin, TwinSettings, create_app
+from bluum_readiness.twin import Twin, TwinSettings
 
 
 def add_parser(sub: Any) -> None:
@@ -46,7 +43,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="no artificial delays (KYC, transfers, fills), quick webhook retries and a generous rate limit",
     )
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, imports=("uvicorn", "bluum_readiness._serving", "bluum_readiness.twin.app"))
 
 
 def settings_of(args: argparse.Namespace) -> TwinSettings:
@@ -65,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     key, secret = os.environ.get("BLUUM_API_KEY"), os.environ.get("BLUUM_API_SECRET")
     if bool(key) != bool(secret):
         raise ConfigError("set both BLUUM_API_KEY and BLUUM_API_SECRET to seed the twin's key pair, or neither")
+    from bluum_readiness._serving import bind  # uvicorn and the app (~0.3 s) once the command serves
+
     sock = bind(args.host, args.port)
     try:
         twin = Twin(settings)
@@ -94,6 +93,11 @@ def _serve(settings: TwinSettings, sock: socket.socket, twin: Twin, key: str | N
     elif key:
         print("Using the key pair from BLUUM_API_KEY / BLUUM_API_SECRET.")
     sys.stdout.flush()
+    import uvicorn
+
+    from bluum_readiness._serving import uvicorn_options
+    from bluum_readiness.twin import create_app
+
     config = uvicorn.Config(create_app(twin=twin), log_level="warning", lifespan="on", **uvicorn_options())
     uvicorn.Server(config).run(sockets=[sock])
     return 0

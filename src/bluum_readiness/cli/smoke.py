@@ -14,14 +14,16 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.cli._out import writable_folder
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.integration import Credentials
-from bluum_readiness.smoke import SmokeResult, smoke_test
 from bluum_readiness.suite.results import environment_of
 from bluum_readiness.target import parse_target
+
+if TYPE_CHECKING:
+    from bluum_readiness.smoke import SmokeResult
 
 MAX_TIMEOUT_S = 600.0
 
@@ -51,7 +53,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--timeout", type=seconds, default=10.0, help="seconds to wait for the answer (default: 10)")
     p.add_argument("--out", metavar="DIR", help="also write the short report smoke.json and smoke.md into DIR")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, imports=("bluum_readiness.smoke",))
 
 
 BASE_URL_VARIABLE = "BLUUM_API_BASE_URL"
@@ -93,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("smoke needs the API base URL of a real environment, not 'embedded'")
     out = writable_folder(args.out, files=SMOKE_FILES, folders=()) if args.out is not None else None
     credentials = credentials_from_env()
+    from bluum_readiness.smoke import smoke_test  # httpx (~0.1 s), once the request is made
+
     result = smoke_test(target, credentials, timeout_s=args.timeout)
     mark = "✓" if result.ok else "✗"
     print(f"{mark} smoke test GET {result.url}: {result.message}")

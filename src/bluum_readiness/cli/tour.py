@@ -10,13 +10,13 @@ import argparse
 import json
 import time
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.errors import ConfigError, HarnessError
 from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
-from bluum_readiness.twin import TwinServer, TwinSettings
+
+if TYPE_CHECKING:
+    import httpx
 
 
 def add_parser(sub: Any) -> None:
@@ -27,7 +27,7 @@ def add_parser(sub: Any) -> None:
         "positions → withdrawal through its API, and write the transcript to OUT/tour.json.",
     )
     p.add_argument("--out", default="readiness-out", help="folder for tour.json (default: %(default)s)")
-    p.set_defaults(handler=run)
+    p.set_defaults(handler=run, imports=("httpx", "bluum_readiness.twin.server"))
 
 
 class Tour:
@@ -159,6 +159,10 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"cannot create --out folder {out}: {exc.strerror}; pass a writable folder") from None
+    import httpx  # with the twin (FastAPI, uvicorn: ~0.3 s), once the tour runs
+
+    from bluum_readiness.twin import TwinServer, TwinSettings
+
     print("Starting a throw-away Bluum sandbox twin (in memory, no network)…", flush=True)
     path = out / "tour.json"
     with TwinServer(TwinSettings.fast()) as twin, httpx.Client(auth=twin.auth, timeout=10) as client:

@@ -24,12 +24,11 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from bluum_readiness import __version__
-from bluum_readiness.checks.registry import Check, registry
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import ConformanceFailure, Status
 from bluum_readiness.protocol.program import ProgramBroken
@@ -37,6 +36,9 @@ from bluum_readiness.report.provenance import of_target
 from bluum_readiness.run import Run
 from bluum_readiness.suite.identity import identity
 from bluum_readiness.suite.results import CheckResult, RunReport, build_report, environment_of, write_json
+
+if TYPE_CHECKING:
+    from bluum_readiness.checks.registry import Registry
 
 __all__ = [
     "CONFIG_MARK",
@@ -139,10 +141,21 @@ def meta_of(test: pytest.Item) -> Meta | None:
     item_id = str(marker.args[0])
     callspec = getattr(test, "callspec", None)
     check = callspec.params.get("check") if callspec is not None else None
-    if isinstance(check, Check):
-        return Meta(item_id, check.id, check.title, check.severity.value)
+    if check is not None:  # a suite test's parameter: the checks are imported already (see _registry)
+        from bluum_readiness.checks.registry import Check
+
+        if isinstance(check, Check):
+            return Meta(item_id, check.id, check.title, check.severity.value)
     doc = (getattr(getattr(test, "obj", None), "__doc__", None) or "").strip().splitlines()
     return Meta(item_id, f"{item_id}.{test.name}", doc[0] if doc else test.name, "required")
+
+
+def _registry() -> Registry:
+    """Every registered check. Imported when a readiness run needs it, not with the listener: the plugin registers
+    the listener in every pytest run, and importing the checks imports the harness, the twin and the proxy."""
+    from bluum_readiness.checks.registry import registry
+
+    return registry
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -290,7 +303,7 @@ class Listener:
         broken, with why — never lost, never "no test collected"."""
         check_id = report.nodeid.rpartition("[")[2].rstrip("]")
         try:
-            entry = registry.get(check_id)
+            entry = _registry().get(check_id)
         except KeyError:
             return
         self._serving()
@@ -398,6 +411,7 @@ class Listener:
             "python": platform.python_version(),
             "pytest": pytest.__version__,
         }
+        registry = _registry()
         with_checks = sorted({c.item for c in registry})
         expected: dict[str, list[str]] = {}
         for entry in registry:
