@@ -251,6 +251,27 @@ def test_n_beyond_the_cpus_is_capped_and_said(
     assert capsys.readouterr().err == ""
 
 
+def test_with_alerts_configured_the_alert_checks_get_the_run_to_themselves(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The team's metrics are the whole integration's: with workers, another worker's 5xx and 429 would reach its
+    monitoring during an alert check's quiet watch, so a run with [alerts] and an alert check runs serially, and says
+    so; without [alerts], or without the alert checks, -n stays."""
+    import bluum_readiness.cli.run as run_module
+    from bluum_readiness.config import AlertsConfig, RunConfig
+
+    alerts = AlertsConfig(listen="127.0.0.1:9094", kinds=(("elevated_5xx", (("alertname", "AcmeHigh5xx"),)),))
+    assert run_module.serial_for_alerts(RunConfig(workers=2, alerts=alerts)).workers == 0
+    err = capsys.readouterr().err
+    assert "-n 2 ignored: [alerts] is configured" in err and "docs/alerts.md" in err, err
+    assert run_module.serial_for_alerts(RunConfig(workers=2, alerts=alerts, only=("observability",))).workers == 0
+    capsys.readouterr()
+    assert run_module.serial_for_alerts(RunConfig(workers=2, alerts=alerts, only=("webhooks",))).workers == 2
+    assert run_module.serial_for_alerts(RunConfig(workers=2)).workers == 2
+    assert run_module.serial_for_alerts(RunConfig(workers=0, alerts=alerts)).workers == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_n_beyond_the_checks_runs_without_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

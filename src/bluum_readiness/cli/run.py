@@ -120,6 +120,7 @@ def _importable_here() -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join([cwd, *parts])
 
 
+ALERTS_ITEM = "observability"  # the item of the alert checks, which read [alerts]
 AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 # pytest plugins installed with the suite (for the project's own tests) that a readiness run never uses, by entry
 # point name: schemathesis (~1 s: it imports hypothesis, requests, …), hypothesis's and anyio's test plugins, and
@@ -260,8 +261,23 @@ def capped_workers(config: RunConfig) -> RunConfig:
     return dataclasses.replace(config, workers=cap if cap > 1 else 0)
 
 
+def serial_for_alerts(config: RunConfig) -> RunConfig:
+    """``config`` without worker processes when ``[alerts]`` is configured and the run has an alert check: the team's
+    metrics are the whole integration's, so another worker's fault storm (5xx, 429) would reach them during an alert
+    check's quiet watch and read as a false alarm. Says so on stderr when it changes the run (docs/alerts.md)."""
+    if not config.workers or config.alerts is None or (config.only and ALERTS_ITEM not in config.only):
+        return config
+    print(
+        f"bluum-readiness: -n {config.workers} ignored: [alerts] is configured, and the alert checks need the run to "
+        "themselves (another worker's 5xx and 429 would reach your monitoring during their quiet watch); running "
+        "without worker processes (docs/alerts.md)",
+        file=sys.stderr,
+    )
+    return dataclasses.replace(config, workers=0)
+
+
 def _run(args: argparse.Namespace) -> int:
-    config = capped_workers(resolve(args))
+    config = serial_for_alerts(capped_workers(resolve(args)))
     empty_out(config)
     writable_folder(config.out)  # an unwritable --out is a usage error now, not a traceback after the run
     no_demonstration_under_ci(args, config)
