@@ -353,7 +353,7 @@ def test_a_program_that_breaks_the_protocol_is_broken_at_once(session, variant, 
 
 
 def test_a_program_that_hangs_never_hangs_the_suite(session, monkeypatch):
-    monkeypatch.setattr(adapter, "SHUTDOWN_TIMEOUT_S", 0.5)  # the bound is what matters here, not its 2 s
+    monkeypatch.setattr(adapter, "SHUTDOWN_TIMEOUT_S", 0.2)  # the bound is what matters here, not its 2 s
     with session.harness() as h:
         h.factory = python_program("hang")
         integration = h.integration()
@@ -362,7 +362,7 @@ def test_a_program_that_hangs_never_hangs_the_suite(session, monkeypatch):
         assert not outcome.finished and time.monotonic() - started < 2
         pid = integration.pid
         closing = time.monotonic()
-    # closed with the harness: shutdown unanswered (0.5 s), stdin closed, then its process group ended (0.5 s)
+    # closed with the harness: shutdown unanswered (0.2 s), stdin closed, then its process group ended (0.2 s)
     assert time.monotonic() - closing < 4
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
