@@ -19,8 +19,10 @@ from tests.protocol.scripted import program
 
 @pytest.fixture
 def short_exit_grace(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The exit grace bounds what is waited for once a program exited (1 s); the bound is what matters here."""
+    """The exit grace bounds what is waited for once a program exited (1 s), and the wait for a broken program's
+    last stderr lines (0.5 s); the bounds are what matters here."""
     monkeypatch.setattr(program_module, "EXIT_GRACE_S", 0.3)
+    monkeypatch.setattr(program_module, "LAST_LINES_S", 0.1)
 
 
 def start(tmp_path: Path, body: str) -> Program:

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 EXIT_GRACE_S = 1.0  # once the program exited: how long its stdout and stderr may take to end (drained, closed)
 TERM_GRACE_S = 1.0  # after SIGTERM to its group: how long a program may take to clean up before SIGKILL
+LAST_LINES_S = 0.5  # once a program broke: how long its stderr may take to close (the last lines it wrote)
 HELD_OPEN = (
     "a process it started outside its process group (e.g. with setsid) still holds its stdout or stderr open — "
     "end such processes when the program exits, or start them with their output redirected"
@@ -289,7 +290,7 @@ class Program:
     def _describe(self, what: str) -> str:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=1.0)
-        self.stderr.closed.wait(0.5)  # the last lines it wrote before dying
+        self.stderr.closed.wait(LAST_LINES_S)  # the last lines it wrote before dying
         status = self._process.poll()
         if status is None:
             how = "it is still running"
