@@ -3,23 +3,24 @@ fail exactly their checks — the same checks a Python adapter with the same def
 separate Python process (a second language for the protocol), and programs that crash, hang or break the
 protocol (harness errors, never hangs).
 
-What is proven where (so each known-bad variant runs only what it must): the correct JavaScript integration passes
-every check of every item over the protocol, once; each known-bad variant is that integration with one knob turned
-(``acme_adapter.mjs``) and is judged on its items' checks except the timed ones it must pass (``TIMED``: their cost
-is waiting, and the correct integration already proved the program path passes them) and the alert checks (not
-verifiable without ``alerts()``, proven once by the correct integration): it fails exactly the checks named for
-it, each naming the cause of its defect, and passes every other check it is judged on. The Python adapter with the
-same defect is flagged by the same checks with the same cause; that it fails nothing else of its items is
-tests/checks' business for Python adapters. The known-bad variants and their Python twins are judged over
-observations recorded from real runs of those very programs (``tests/protocol/recorded``, re-recorded with
-``python -m tests.protocol.recorded.record``); one of them (``LIVE_JS``) also runs live, and its live verdicts must
-be the recorded ones.
+What is proven where (so each known-bad variant runs only what it must): the correct JavaScript integration passes every
+check of every item over the protocol, once, the scenarios that mostly wait observed side by side first, as a user's
+serial run does (``suite/prelude.py``; tests/suite proves the prelude judges as a check's own turn does); each known-bad
+variant is that integration with one knob turned (``acme_adapter.mjs``) and is judged on its items' checks except the
+timed ones it must pass (``TIMED``: their cost is waiting, and the correct integration already proved the program path
+passes them) and the alert checks (not verifiable without ``alerts()``, proven once by the correct integration): it
+fails exactly the checks named for it, each naming the cause of its defect, and passes every other check it is judged
+on. The Python adapter with the same defect is flagged by the same checks with the same cause; that it fails nothing
+else of its items is tests/checks' business for Python adapters. The known-bad variants and their Python twins are
+judged over observations recorded from real runs of those very programs (``tests/protocol/recorded``, re-recorded with
+``python -m tests.protocol.recorded.record``); one of them (``LIVE_JS``) also runs live, and its live verdicts must be
+the recorded ones.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import psutil
@@ -33,6 +34,7 @@ from bluum_readiness.checks.observation import SCENARIOS
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.protocol import ProgramBroken, ProgramFactory, adapter
+from bluum_readiness.suite.prelude import side_by_side_scenarios, start_side_by_side
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.judging import run_checks
 from tests.checks.test_discrimination import run_all
@@ -83,9 +85,30 @@ def python_with(**knobs: Any) -> Callable[[IntegrationEnv], Any]:
     return lambda env: ConfigurableIntegration(env, variants.GOOD.but(**knobs))
 
 
+def start_prelude(session: SuiteSession, factory: ProgramFactory, checks: Iterable[str]) -> Callable[[], None]:
+    """What a user's serial run does (``suite/prelude.py``): start observing the scenarios of ``checks`` that mostly
+    wait side by side, each with a program of its own, before their checks judge them (the session waits for them
+    before any check not allowed beside them). Call what it returns once the checks ran: it asserts that every one
+    of those scenarios was observed side by side (none failed and was left to its checks)."""
+    session.factory = factory
+    scenarios = side_by_side_scenarios(registry.get(check) for check in checks)
+    prelude = session.prelude = start_side_by_side(session, scenarios)
+    assert prelude is not None or len(scenarios) < 2, "a serial run against the twin observes these side by side"
+
+    def observed() -> None:
+        if prelude is not None:
+            assert session.prelude is None, "the checks ran without waiting for the prelude"
+            assert sorted(prelude.wait()) == sorted(scenario.name for scenario in scenarios)
+
+    return observed
+
+
 @pytest.mark.parametrize("item", ALL_ITEMS)  # one item per test, so xdist workers share the work
 def test_a_correct_javascript_integration_passes_everything_it_can_be_judged_on(session, node, item):
-    outcomes = run_all(session, acme(node), (item,))
+    factory = acme(node)
+    observed_side_by_side = start_prelude(session, factory, [check.id for check in registry.for_item(item)])
+    outcomes = run_all(session, factory, (item,))
+    observed_side_by_side()
     assert len(outcomes) == len(registry.for_item(item)), outcomes
     # out-of-order: both deliveries acknowledged, but without resource_status the state part cannot be seen
     unjudged = (NEEDS_ALERTS | {"webhooks.out-of-order"}) & set(outcomes)
@@ -330,7 +353,7 @@ def test_a_program_that_breaks_the_protocol_is_broken_at_once(session, variant, 
 
 
 def test_a_program_that_hangs_never_hangs_the_suite(session, monkeypatch):
-    monkeypatch.setattr(adapter, "SHUTDOWN_TIMEOUT_S", 0.5)  # the bound is what matters here, not its 2 s
+    monkeypatch.setattr(adapter, "SHUTDOWN_TIMEOUT_S", 0.2)  # the bound is what matters here, not its 2 s
     with session.harness() as h:
         h.factory = python_program("hang")
         integration = h.integration()
@@ -339,7 +362,7 @@ def test_a_program_that_hangs_never_hangs_the_suite(session, monkeypatch):
         assert not outcome.finished and time.monotonic() - started < 2
         pid = integration.pid
         closing = time.monotonic()
-    # closed with the harness: shutdown unanswered (0.5 s), stdin closed, then its process group ended (0.5 s)
+    # closed with the harness: shutdown unanswered (0.2 s), stdin closed, then its process group ended (0.2 s)
     assert time.monotonic() - closing < 4
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 

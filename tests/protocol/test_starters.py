@@ -2,17 +2,18 @@
 suite against the twin, and three known-bad variants of that example — withdrawals without an Idempotency-Key, no
 retry on 5xx, a receiver that skips signature verification — fail exactly the checks that name the defect.
 
-Kept cheap: each build is compiled once per session (tests/protocol/starters.py). The Go starter (a process
-starts in milliseconds) runs every check of the items that judge the integration except the alert checks (not
+Kept cheap: each build is compiled once per session (tests/protocol/starters.py), and the example clients' scenarios
+that mostly wait are observed side by side first, as a user's serial run does (``suite/prelude.py``). The Go starter (a
+process starts in milliseconds) runs every check of the items that judge the integration except the alert checks (not
 verifiable without alerts(), an optional capability) and the slowest timed ones (their cost is waiting; the Node
-integration proves the program path passes them, and `bluum-readiness run` on these starters passes them too); each
-Go known-bad variant runs its items' untimed checks and the timed ones it must fail (``judged_checks``, as for the
-Node variants). A JVM costs about a second per process (a process per check), so the Java starter runs the checks
-that exercise each part of it once (``JAVA_CHECKS``: every operation, the retries, the keys, the credentials file,
-the receiver and its effects, the log), and each Java known-bad variant the checks that must flag it and one of its
-item's checks it must pass. The known-bad variants are judged over observations recorded from real runs of those
-very programs (``tests/protocol/recorded``, re-recorded with ``python -m tests.protocol.recorded.record``); one per
-language (``LIVE``) also runs live, and its live verdicts must be the recorded ones.
+integration proves the program path passes them, and `bluum-readiness run` on these starters passes them too); each Go
+known-bad variant runs its items' untimed checks and the timed ones it must fail (``judged_checks``, as for the Node
+variants). A JVM costs ~0.3 s of CPU per process (a process per check), so the Java starter runs the checks that
+exercise each part of it once (``JAVA_CHECKS``: every operation, the retries, the keys, the credentials file, the
+receiver and its effects, the log), and each Java known-bad variant the checks that must flag it and one of its item's
+checks it must pass. The known-bad variants are judged over observations recorded from real runs of those very programs
+(``tests/protocol/recorded``, re-recorded with ``python -m tests.protocol.recorded.record``); one per language
+(``LIVE``) also runs live, and its live verdicts must be the recorded ones.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.judging import run_checks
 from tests.protocol import recorded, starters
-from tests.protocol.test_program_integrations import NEEDS_ALERTS, by_status, judged_checks
+from tests.protocol.test_program_integrations import NEEDS_ALERTS, by_status, judged_checks, start_prelude
 
 LANGS = ("go", "java")
 #: Items whose checks judge the integration itself (credentials and smoke-test judge the project and the target).
@@ -49,10 +50,10 @@ JAVA_CHECKS = {
         "lifecycle.webhook-events",
         "idempotency.key-on-every-transfer",
         "idempotency.same-key-on-retry",
+        "error-handling.timeout-retried",  # the per-request timeout (observed beside the retried deposits)
     ),
     "faults": (
         "error-handling.5xx-retried",
-        "error-handling.timeout-retried",  # the per-request timeout
         "error-handling.400-not-retried",
         "error-handling.401-refresh",  # the credentials file re-read
         "credential-rotation.drill",
@@ -140,14 +141,20 @@ def test_the_java_checks_name_real_checks_and_cover_every_judged_item():
 def test_the_go_starter_with_its_example_client_passes(session, item):
     commands = starters.build("go")
     checks = [c.id for c in registry.for_item(item) if c.id not in NEEDS_ALERTS and c.id not in SLOWEST]
-    outcomes = run_checks(session, ProgramFactory(commands[""]), checks)
+    factory = ProgramFactory(commands[""])
+    observed_side_by_side = start_prelude(session, factory, checks)  # as a user's serial run does
+    outcomes = run_checks(session, factory, checks)
+    observed_side_by_side()
     assert by_status(outcomes, "passed") == set(checks), outcomes
 
 
 @pytest.mark.parametrize("group", sorted(JAVA_CHECKS))
 def test_the_java_starter_with_its_example_client_passes(session, group):
     commands = starters.build("java")
-    outcomes = run_checks(session, ProgramFactory(commands[""]), JAVA_CHECKS[group])
+    factory = ProgramFactory(commands[""])
+    observed_side_by_side = start_prelude(session, factory, JAVA_CHECKS[group])  # as a user's serial run does
+    outcomes = run_checks(session, factory, JAVA_CHECKS[group])
+    observed_side_by_side()
     assert by_status(outcomes, "passed") == set(JAVA_CHECKS[group]), outcomes
 
 

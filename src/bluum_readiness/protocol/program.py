@@ -7,7 +7,7 @@
   pending and later request raises ``ProgramBroken``, whose message has the exit status and the last lines of
   stderr. A request the program does not answer within its bound raises ``ProgramTimeout``.
 - ``terminate`` closes stdin, waits ``grace_s`` for the program to exit, then ends its whole process group
-  (SIGTERM, then SIGKILL). Programs still running when the interpreter exits are ended too.
+  (SIGTERM, then SIGKILL ``TERM_GRACE_S`` later). Programs still running when the interpreter exits are ended too.
 - A process the program started outside its group (``setsid``) that keeps its stdout or stderr open cannot make the
   suite wait: once the program has exited, its pipes get ``EXIT_GRACE_S`` to end; after that the program is broken
   (saying so) and ``terminate`` leaves the pipes to their reader threads instead of waiting for them.
@@ -37,6 +37,8 @@ __all__ = ["OutputLog", "Program", "ProgramBroken", "ProgramTimeout", "terminate
 log = logging.getLogger(__name__)
 
 EXIT_GRACE_S = 1.0  # once the program exited: how long its stdout and stderr may take to end (drained, closed)
+TERM_GRACE_S = 1.0  # after SIGTERM to its group: how long a program may take to clean up before SIGKILL
+LAST_LINES_S = 0.5  # once a program broke: how long its stderr may take to close (the last lines it wrote)
 HELD_OPEN = (
     "a process it started outside its process group (e.g. with setsid) still holds its stdout or stderr open — "
     "end such processes when the program exits, or start them with their output redirected"
@@ -288,7 +290,7 @@ class Program:
     def _describe(self, what: str) -> str:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._process.wait(timeout=1.0)
-        self.stderr.closed.wait(0.5)  # the last lines it wrote before dying
+        self.stderr.closed.wait(LAST_LINES_S)  # the last lines it wrote before dying
         status = self._process.poll()
         if status is None:
             how = "it is still running"
@@ -317,7 +319,7 @@ class Program:
         except subprocess.TimeoutExpired:
             self._end_group(signal.SIGTERM)
             try:
-                self._process.wait(timeout=1.0)
+                self._process.wait(timeout=TERM_GRACE_S)
             except subprocess.TimeoutExpired:
                 self._end_group(signal.SIGKILL)
                 self._process.wait()
