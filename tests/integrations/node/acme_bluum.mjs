@@ -47,7 +47,7 @@ export class AcmeBluumClient {
     credentials,
     timeoutMs,
     maxAttempts = 5,
-    baseDelayMs = 25,
+    baseDelayMs = 50,
     capDelayMs = 250,
     retryAfterCapMs = 30_000,
     keyless = new Set(),
