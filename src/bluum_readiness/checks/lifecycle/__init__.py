@@ -11,6 +11,7 @@ One module per check, each with its scenario and judge: ``full_journey``, ``erro
 They are imported in the order the checks are registered, which is the order of the console and the report.
 """
 
+# The order of these imports is the order the checks are registered (see above): keep it.
 # isort: off
 from bluum_readiness.checks.lifecycle import full_journey, error_paths, money_invariants, webhook_events
 

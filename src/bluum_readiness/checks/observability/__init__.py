@@ -8,6 +8,7 @@ One module per scenario family, each with its judges: ``request_log`` (the ``mix
 imported in the order the checks are registered, which is the order of the console and the report.
 """
 
+# The order of these imports is the order the checks are registered (see above): keep it.
 # isort: off
 from bluum_readiness.checks.observability import request_log, failures_logged, secrets_in_logs, alerts, personal_data
 
