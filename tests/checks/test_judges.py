@@ -65,13 +65,14 @@ def test_the_item_is_judged_from_observations(item):
 
 
 def test_no_check_module_leaves_its_layout_to_a_formatter_exception():
-    """Check modules read as ruff formats them: no ``# fmt: skip`` (a long call is a sign a helper is missing)."""
+    """Check modules (the item packages' too) read as ruff formats them: no ``# fmt: skip`` (a long call is a sign a
+    helper is missing)."""
     from pathlib import Path
 
     import bluum_readiness.checks
 
     folder = Path(bluum_readiness.checks.__file__).parent
-    marked = [f"{p.name}:{n}" for p in sorted(folder.glob("*.py"))
+    marked = [f"{p.relative_to(folder)}:{n}" for p in sorted(folder.rglob("*.py"))
               for n, line in enumerate(p.read_text().splitlines(), 1) if "fmt: " + "skip" in line]  # fmt: skip
     assert not marked, marked
 

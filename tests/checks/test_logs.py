@@ -198,7 +198,7 @@ def test_a_line_without_the_request_id_is_named_as_the_nearest_miss():
     """An httpx integration: httpcore's DEBUG line holds the X-Request-Id (from the response headers) but not the
     method or path; the integration's own line logs the exchange without the id. The finding names the missing id,
     not the library's line."""
-    from bluum_readiness.checks.observability import _log_line_problems
+    from bluum_readiness.checks.observability.request_log import _log_line_problems
 
     httpcore = LogLine("logging", f"httpcore.http11 DEBUG receive_response_headers.complete return_value=(b'HTTP/1.1'"
                        f", 201, b'Created', [(b'X-Request-Id', b'{REQUEST_ID}')])", logging.DEBUG)  # fmt: skip
@@ -216,7 +216,7 @@ def test_a_line_without_the_request_id_is_named_as_the_nearest_miss():
     httpx = LogLine("logging", f'httpx INFO HTTP Request: POST http://127.0.0.1:1{PATH} "HTTP/1.1 201 Created"', 20)
     problem, _ = _log_line_problems(exchange(), _logs.read([httpx, with_id]))
     assert problem is not None and "but no duration" in problem, problem
-    from bluum_readiness.checks.observability import _headline
+    from bluum_readiness.checks.observability.request_log import _headline
 
     assert _headline(["x: logged without its X-Request-Id (…)", "y: no path"], 5).startswith(
         "1 of 5 exchanges are logged without their X-Request-Id (2 problem(s) in all)"

@@ -11,7 +11,7 @@ import pytest
 
 from bluum_readiness.checks import _logs, registry
 from bluum_readiness.checks.judge import Finding, Passed, judge
-from bluum_readiness.checks.observability import PERSONAL_DATA
+from bluum_readiness.checks.observability.personal_data import PERSONAL_DATA
 from bluum_readiness.checks.observation import Observation
 from bluum_readiness.harness import LogLine
 from bluum_readiness.otlp import LogRecord, Span
