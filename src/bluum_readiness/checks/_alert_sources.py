@@ -24,11 +24,27 @@ from bluum_readiness.harness import poll
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
 
-__all__ = ["ADAPTER", "LISTENER", "AlertSources", "Mark"]
+__all__ = ["ADAPTER", "LISTENER", "NO_SOURCE", "AlertSources", "Mark", "known_unavailable"]
 
 ADAPTER = "alerts()"
 LISTENER = "alerting pipeline"
 FEED_POLL_S = 0.1
+NO_ADAPTER_ALERTS = "the integration does not expose alerts() (an optional capability of the adapter)"
+NO_SOURCE = (
+    f"{NO_ADAPTER_ALERTS}, and no [alerts] table is configured to receive the team's alert notifications "
+    "(docs/alerts.md)"
+)
+
+
+def known_unavailable(factory: Any, alerts_config: object | None) -> str | None:
+    """Why a check that needs alerts is not verifiable, known before the integration is made: no ``[alerts]``, and
+    a program (``exec:``) whose last start advertised no ``alerts`` capability (``ProgramFactory.advertised``). None
+    when only making the integration can tell (a Python adapter, a program not started yet): its check then starts it
+    and reads the same reason from ``AlertSources.of``. Spares a program start per alert check."""
+    advertised = getattr(factory, "advertised", None)
+    if alerts_config is None and isinstance(advertised, frozenset) and "alerts" not in advertised:
+        return NO_SOURCE
+    return None
 
 
 @dataclass(frozen=True)
@@ -70,13 +86,11 @@ class AlertSources:
             feed = AlertFeed(f"http://{host}:{config.port}", config.matchers)
             h.on_close(feed.close)
         if adapter is None and feed is None:
-            pipeline = (
-                "no [alerts] table is configured to receive the team's alert notifications (docs/alerts.md)"
-                if config is None
-                else f'[alerts] maps no alert to {kind} (e.g. {kind} = "AcmeBluumAlert", docs/alerts.md)'
-            )
+            if config is None:
+                raise NotVerifiable(NO_SOURCE)
             raise NotVerifiable(
-                f"the integration does not expose alerts() (an optional capability of the adapter), and {pipeline}"
+                f'{NO_ADAPTER_ALERTS}, and [alerts] maps no alert to {kind} (e.g. {kind} = "AcmeBluumAlert", '
+                "docs/alerts.md)"
             )
         return cls(h, kind, adapter, feed)
 

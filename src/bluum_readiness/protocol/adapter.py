@@ -184,6 +184,9 @@ class ProgramFactory:
     def __init__(self, command: str) -> None:
         self.command = command
         self.argv = parse_command(command)
+        #: the capabilities the last program started advertised in its handshake (None before the first start):
+        #: what a check that needs one it lacks can know without starting another
+        self.advertised: frozenset[str] | None = None
 
     @property
     def spec(self) -> str:
@@ -202,6 +205,7 @@ class ProgramFactory:
             program.terminate(0.0)
             files.close()
             raise
+        self.advertised = frozenset(name for name, value in hello.get("capabilities", {}).items() if value)
         return ProgramIntegration(program, files, hello)
 
     def probe(self) -> str:

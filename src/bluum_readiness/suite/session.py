@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from bluum_readiness.checks._alert_sources import known_unavailable
 from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig, Thresholds
 from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
@@ -244,6 +245,10 @@ class SuiteSession:
             raise NotApplicable(f"{check.id}: {WEBHOOKS_UNUSED}")
         if check.twin_only and not self.target.twin:
             raise NotVerifiable(f"{check.id} needs the twin's sandbox controls; it runs in twin mode only")
+        if "alerts" in check.needs:
+            unavailable = known_unavailable(self.factory, self.config.alerts)
+            if unavailable is not None:
+                raise NotVerifiable(unavailable)
         if self.prelude is not None and not may_run_beside(check):
             began = time.monotonic()
             self.prelude.wait()
