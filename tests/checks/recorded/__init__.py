@@ -2,17 +2,20 @@
 (``tests/checks/test_webhook_judges.py``, ``test_lifecycle_judges.py``; ``test_variant_judges.py`` for the
 known-bad clients of ``tests/integrations/variants.py``, in ``variants/``). Re-record with ``python -m
 tests.checks.recorded.record [name ...]``; each file is one integration's observations of the scenarios named for
-it in ``record.py``, without their evidence (the judges never read it)."""
+it in ``record.py``, trimmed to what the judges read (``recording.py``: its recorder refuses a file any judge would
+judge differently from the facts as observed)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from bluum_readiness.checks.judge import Finding, Passed, Unjudged, judge
 from bluum_readiness.checks.observation import Observation
 from bluum_readiness.checks.registry import Check
+from tests.checks.recorded import recording
+from tests.checks.recorded.recording import dumps
+
+__all__ = ["HERE", "NV", "dumps", "load", "names", "verdicts"]
 
 HERE = Path(__file__).parent
 NV = "not verifiable"
@@ -20,26 +23,11 @@ NV = "not verifiable"
 
 def load(name: str) -> dict[str, Observation]:
     """The observations recorded for the integration ``name`` (``<name>.json``), by scenario."""
-    data = json.loads((HERE / f"{name}.json").read_text())
-    return {scenario: Observation.from_dict({"scenario": scenario, **o}) for scenario, o in data.items()}
+    return recording.load(HERE / f"{name}.json")
 
 
 def names() -> list[str]:
     return sorted(p.stem for p in HERE.glob("*.json"))
-
-
-def dumps(value: Any, indent: int = 0) -> str:
-    """JSON that reads: a container on one line when it fits (an attempt, a delivery), else one item a line."""
-    pad, inner = " " * indent, " " * (indent + 1)
-    flat = json.dumps(value)
-    if len(flat) + indent <= 110:
-        return flat
-    if isinstance(value, dict) and any(isinstance(v, dict | list) and v for v in value.values()):
-        items = [f"{inner}{json.dumps(k)}: {dumps(v, indent + 1)}" for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    if isinstance(value, list) and any(isinstance(v, dict | list) and v for v in value):
-        return "[\n" + ",\n".join(f"{inner}{dumps(v, indent + 1)}" for v in value) + f"\n{pad}]"
-    return json.dumps(value)
 
 
 def verdicts(observations: dict[str, Observation], checks: list[Check]) -> dict[str, str]:

@@ -1,5 +1,7 @@
 """Record the observations of ``tests/checks/recorded`` from real runs (sockets, the embedded twin):
-``python -m tests.checks.recorded.record [name ...]`` (all when none is named). Takes a few seconds."""
+``python -m tests.checks.recorded.record [name ...]`` (all when none is named). Takes a few seconds. Each file is
+written by ``recording.write``: trimmed to what the judges read, and refused if any judge whose scenarios it holds
+judges it differently from the facts as observed."""
 
 from __future__ import annotations
 
@@ -8,12 +10,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bluum_readiness.checks import registry
-from bluum_readiness.checks.observation import SCENARIOS
+from bluum_readiness.checks.observation import SCENARIOS, Observation
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv, load_factory
 from bluum_readiness.redaction import forms
 from bluum_readiness.suite.session import SuiteSession
-from tests.checks.recorded import HERE, dumps
+from tests.checks.recorded import HERE, recording
 from tests.integrations import lifecycle_variants, variants, webhook_variants
 
 DELIVERIES = ("webhook-deliveries",)
@@ -87,19 +89,6 @@ RECORDINGS: dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple
 }
 
 
-#: No judge reads an exchange's headers: they are most of a recording's bytes (recorded empty).
-DROPPED = ("request_headers", "response_headers")
-
-
-def _trimmed(value: Any) -> Any:
-    if isinstance(value, dict):
-        exchange = value.get("__type__") == "Exchange"
-        return {k: [] if exchange and k in DROPPED else _trimmed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_trimmed(v) for v in value]
-    return value
-
-
 def _without_secrets(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every form of ``secrets`` (the key pairs' secrets and Basic tokens) replaced by ``***``: a
     known-bad client that puts them in its exceptions' messages leaves no secret in a recording (key ids stay: the
@@ -115,17 +104,15 @@ def record(name: str) -> None:
     session.factory = factory()
     pairs = [session.credentials.current]  # and every pair a scenario rotates to
     session.credentials.subscribe(pairs.append)
-    observed: dict[str, Any] = {}
+    observed: dict[str, Observation] = {}
     try:
         for scenario in scenarios:
             with session.harness() as h:
-                made = h.observe(SCENARIOS[scenario]).to_dict()
-            observed[scenario] = {"facts": _trimmed(made["facts"]), "missing": made["missing"]}
-        text = _without_secrets(dumps(observed), [s for pair in pairs for s in (pair.secret, pair.basic_token())])
+                observed[scenario] = h.observe(SCENARIOS[scenario])
     finally:
         session.close()
-    (HERE / f"{name}.json").write_text(text + "\n")
-    print(f"recorded {name}: {', '.join(scenarios)}")
+    secrets = [s for pair in pairs for s in (pair.secret, pair.basic_token())]
+    print(recording.write(HERE / f"{name}.json", observed, redact=lambda text: _without_secrets(text, secrets)))
 
 
 if __name__ == "__main__":

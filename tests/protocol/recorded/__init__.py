@@ -2,8 +2,9 @@
 variants (``acme_adapter.mjs --variant=...``), the Python adapters with the same defects, and the Go and Java
 starters' known-bad examples — for the tests that judge them as data (``test_program_integrations.py``,
 ``test_starters.py``). One file per program, ``<language>-<variant>.json``: the facts and missing facts of each
-scenario its judged checks read, without evidence (the judges never read it) and with each exchange's headers
-dropped (no judge reads them).
+scenario its judged checks read, trimmed to what the judges read (``tests/checks/recorded/recording.py``: no
+evidence, no headers; ``record.py`` refuses a recording any judge would judge differently from the facts as
+observed).
 
 Re-record after a scenario changes its facts (the tests say which recording is stale) with::
 
@@ -15,7 +16,6 @@ protocol by at least one test per language, which also requires the live verdict
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks import recorded as checks_recorded
+from tests.checks.recorded import recording
 
 HERE = Path(__file__).parent
 NV = checks_recorded.NV
@@ -33,8 +34,7 @@ NV = checks_recorded.NV
 
 def load(name: str) -> dict[str, Observation]:
     """The observations recorded for the program ``name`` (``<name>.json``), by scenario."""
-    data = json.loads((HERE / f"{name}.json").read_text())
-    return {scenario: Observation.from_dict({"scenario": scenario, **o}) for scenario, o in data.items()}
+    return recording.load(HERE / f"{name}.json")
 
 
 def names() -> list[str]:

@@ -2,7 +2,8 @@
 (the embedded twin, real sockets, the programs as separate processes): ``python -m tests.protocol.recorded.record
 [name ...]`` (all when none is named; needs node, go and a JDK on PATH, as the tests do). Each program is observed
 on the scenarios of exactly the checks its test judges it on, in a session with the thresholds that test's live run
-uses (``settle_timeout_s=1.5``)."""
+uses (``settle_timeout_s=1.5``), written by ``recording.write`` (``tests/checks/recorded``): trimmed to what the
+judges read, and refused if any judge judges it differently from the facts as observed."""
 
 from __future__ import annotations
 
@@ -11,18 +12,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bluum_readiness.checks.observation import SCENARIOS
+from bluum_readiness.checks.observation import SCENARIOS, Observation
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.suite.session import SuiteSession
-from tests.checks.recorded import dumps
+from tests.checks.recorded import recording
 from tests.protocol import starters
 from tests.protocol.recorded import HERE, scenarios
 
 Factory = Callable[[IntegrationEnv], Any]
-#: No judge reads an exchange's headers: they are most of a recording's bytes (recorded empty).
-DROPPED = ("request_headers", "response_headers")
 
 
 def recordings() -> dict[str, tuple[Callable[[], Factory], tuple[str, ...]]]:
@@ -51,30 +50,19 @@ def recordings() -> dict[str, tuple[Callable[[], Factory], tuple[str, ...]]]:
     return made
 
 
-def _trimmed(value: Any) -> Any:
-    if isinstance(value, dict):
-        exchange = value.get("__type__") == "Exchange"
-        return {k: [] if exchange and k in DROPPED else _trimmed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_trimmed(v) for v in value]
-    return value
-
-
 def record(name: str, factory: Factory, checks: tuple[str, ...]) -> None:
     session = SuiteSession.embedded(
         "bluum_readiness.reference:create_fast", thresholds=Thresholds(settle_timeout_s=1.5)
     )
     session.factory = factory
-    observed: dict[str, Any] = {}
+    observed: dict[str, Observation] = {}
     try:
         for scenario in scenarios(checks):
             with session.harness() as h:
-                made = h.observe(SCENARIOS[scenario]).to_dict()
-            observed[scenario] = {"facts": _trimmed(made["facts"]), "missing": made["missing"]}
+                observed[scenario] = h.observe(SCENARIOS[scenario])
     finally:
         session.close()
-    (HERE / f"{name}.json").write_text(dumps(observed) + "\n")
-    print(f"recorded {name}: {', '.join(observed)}")
+    print(recording.write(HERE / f"{name}.json", observed))
 
 
 def main(chosen: list[str]) -> None:

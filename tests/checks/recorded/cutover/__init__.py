@@ -1,9 +1,9 @@
 """Observations recorded from real runs of the cut-over integrations (``tests/integrations/cutover_variants.py``:
 the reference, the correct-but-different ones and every known-bad one), for the tests that judge the
 ``credential-rotation`` and ``observability`` checks as data (``tests/checks/test_rotation_observability_checks.py``).
-One file per integration, ``<name>.json``: the facts and missing facts of the scenarios its checks read, without
-evidence (the judges never read it), with each exchange's headers and httpcore's DEBUG trace dropped (``record.py``
-refuses a recording they would have judged differently).
+One file per integration, ``<name>.json``: the facts and missing facts of the scenarios its checks read, trimmed to
+what the judges read (``tests/checks/recorded/recording.py``: no evidence, no headers, no httpcore DEBUG trace;
+``record.py`` refuses a recording any judge would judge differently from the facts as observed).
 
 Re-record after a scenario changes its facts (the tests say which recording is stale) with::
 
@@ -16,7 +16,6 @@ a known-bad integration of each item by a test that requires its live verdicts t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks import recorded
+from tests.checks.recorded import recording
 
 HERE = Path(__file__).parent
 NV = recorded.NV
@@ -38,8 +38,7 @@ CHECKS = tuple(c.id for item in ITEMS for c in registry.for_item(item))
 
 def load(name: str) -> dict[str, Observation]:
     """The observations recorded for the integration ``name`` (``<name>.json``), by scenario."""
-    data = json.loads((HERE / f"{name}.json").read_text())
-    return {scenario: Observation.from_dict({"scenario": scenario, **o}) for scenario, o in data.items()}
+    return recording.load(HERE / f"{name}.json")
 
 
 def names() -> list[str]:

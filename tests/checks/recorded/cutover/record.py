@@ -1,33 +1,24 @@
 """Record the observations of ``tests/checks/recorded/cutover`` from real runs (the embedded twin, real sockets):
 ``python -m tests.checks.recorded.cutover.record [name ...]`` (all when none is named). Each integration is observed
 on the scenarios of exactly the checks its test judges it on, in a session with the thresholds the live tests used
-(``alert_timeout_s=1.2``, ``settle_timeout_s=1.5``); a recording whose trimmed facts judge differently from the
-facts as observed is refused."""
+(``alert_timeout_s=1.2``, ``settle_timeout_s=1.5``), written by ``recording.write`` (``tests/checks/recorded``):
+trimmed to what the judges read, and refused if any judge judges it differently from the facts as observed."""
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
 
-from bluum_readiness.checks import registry
-from bluum_readiness.checks.judge import judge
 from bluum_readiness.checks.observation import SCENARIOS, Observation
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv, load_factory
 from bluum_readiness.suite.session import SuiteSession
-from tests.checks.recorded import dumps
+from tests.checks.recorded import recording
 from tests.checks.recorded.cutover import CHECKS, HERE, scenarios
 from tests.integrations import configurable, cutover_variants
 
 Factory = Callable[[IntegrationEnv], Any]
-#: No judge reads an exchange's headers (recorded empty), nor httpcore's DEBUG trace of the transport (connect,
-#: send headers, receive body: no header value, no body, never the integration's own words; dropped): they were
-#: nine tenths of a recording's bytes. ``record`` refuses a recording they would have judged differently.
-DROPPED = ("request_headers", "response_headers")
-TRACE_LOGGER = "httpcore"
-TRACE_LINE = re.compile(rf"{TRACE_LOGGER}(\.\S+)? DEBUG ")
 #: The checks that read ``alerts()``: all an alert defect (``cutover_variants.MONITOR_ONLY``) is judged on.
 READS_ALERTS = (
     "observability.alert-5xx",
@@ -90,56 +81,17 @@ def recordings() -> dict[str, tuple[Callable[[], Factory], tuple[str, ...], Thre
     return made
 
 
-def _trace(value: Any) -> bool:
-    """A Python log record of httpcore's at DEBUG: the transport's trace."""
-    return (
-        isinstance(value, dict)
-        and value.get("__type__") == "LogLine"
-        and value.get("source") == "logging"
-        and str(value.get("logger") or "").partition(".")[0] == TRACE_LOGGER
-        and value.get("level") == 10  # noqa: PLR2004 - logging.DEBUG
-    )
-
-
-def _trimmed(value: Any) -> Any:
-    if isinstance(value, dict):
-        exchange = value.get("__type__") == "Exchange"
-        return {k: [] if exchange and k in DROPPED else _trimmed(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_trimmed(v) for v in value if not _trace(v)]
-    if isinstance(value, str) and f"{TRACE_LOGGER}." in value:  # a log as one text (personal-data's sources)
-        return "\n".join(line for line in value.split("\n") if not TRACE_LINE.match(line))
-    return value
-
-
-def _said(verdict: Any) -> tuple[Any, ...]:
-    """What a verdict says: its kind, cause, expectation, observation and fix, or its reason (not its evidence)."""
-    return (type(verdict), *(getattr(verdict, a, None) for a in ("cause", "expected", "observed", "fix", "reason")))
-
-
 def record(name: str, factory: Factory, checks: tuple[str, ...], thresholds: Thresholds) -> None:
     session = SuiteSession.embedded("bluum_readiness.reference:create_fast", thresholds=thresholds)
     session.factory = factory
     observed: dict[str, Observation] = {}
-    kept: dict[str, Any] = {}
     try:
         for scenario in scenarios(checks):
             with session.harness() as h:
                 observed[scenario] = h.observe(SCENARIOS[scenario])
-            made = observed[scenario].to_dict()
-            kept[scenario] = {"facts": _trimmed(made["facts"]), "missing": made["missing"]}
     finally:
         session.close()
-    trimmed = {s: Observation.from_dict({"scenario": s, **o}) for s, o in kept.items()}
-    for check in checks:
-        spec = registry.get(check).judge
-        assert spec is not None, check
-        as_seen, as_kept = judge(spec, observed), judge(spec, trimmed)
-        assert _said(as_seen) == _said(as_kept), (
-            f"{name}: {check} judges the trimmed facts differently ({as_kept}) from the observed ones ({as_seen})"
-        )
-    (HERE / f"{name}.json").write_text(dumps(kept) + "\n")
-    print(f"recorded {name}: {', '.join(kept)}")
+    print(recording.write(HERE / f"{name}.json", observed))
 
 
 def main(chosen: list[str]) -> None:
