@@ -187,3 +187,34 @@ def test_the_supervisor_judges_how_the_run_ended(tmp_path: Path, capsys: pytest.
     err = capsys.readouterr().err
     assert "the run's process was killed by SIGKILL" in err and "was not written" in err
     assert _judge(4242, 15, {"out": str(out)}) == 130, "killed by SIGTERM: interrupted"
+
+
+def test_the_supervised_run_leaves_its_heap_out_of_the_collections_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run's process ends after ``_child``: the interpreter's collections over its heap while shutting down took
+    ~0.5 s of every run after its last line (docs/performance.md), so ``_child`` freezes the heap, whichever way
+    ``main`` ended; it still tells the supervisor how it ended."""
+    import gc
+    import os
+
+    from bluum_readiness.cli import _supervise
+
+    monkeypatch.setattr(_supervise.os, "setpgid", lambda *args: None)  # the test's process keeps its group
+    monkeypatch.setattr(_supervise, "_channel", None)
+    read, write = os.pipe()
+
+    def exits(argv: object) -> int:
+        raise SystemExit(2)
+
+    try:
+        gc.unfreeze()
+        assert _supervise._child(lambda argv: 3, [], write) == 3
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        with pytest.raises(SystemExit):
+            _supervise._child(exits, [], write)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        os.close(write)
+        with os.fdopen(read) as told:
+            assert told.read() == "end\t3\nend\t2\n"

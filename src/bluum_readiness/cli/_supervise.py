@@ -18,6 +18,7 @@ platform without ``fork`` the command runs in-process, unsupervised.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import sys
@@ -84,9 +85,19 @@ def _child(main: Callable[[Sequence[str]], int], argv: Sequence[str], write: int
         code = main(argv)
     except SystemExit as exc:
         notify("end", exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1))
+        _ending()
         raise
     notify("end", code)
+    _ending()
     return code
+
+
+def _ending() -> None:
+    """The run's process ends next: keep its objects out of the garbage collections the interpreter runs while it
+    shuts down (``gc.freeze``). With pytest, Hypothesis, the twin and the renderers loaded they took ~0.5 s of every
+    run's wall time, after its last line, to free memory the operating system takes back at exit anyway. What must
+    happen at exit still does: ``atexit`` handlers and ``weakref.finalize`` (temporary folders) run as before."""
+    gc.freeze()
 
 
 def _judge(pid: int, status: int, messages: dict[str, str]) -> int:
