@@ -10,12 +10,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from bluum_readiness.checks import registry
-from bluum_readiness.checks.observation import SCENARIOS, Observation
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv, load_factory
 from bluum_readiness.redaction import forms
 from bluum_readiness.suite.session import SuiteSession
-from tests.checks.recorded import HERE, recording
+from tests.checks.recorded import HERE, observe_each, recording
 from tests.integrations import lifecycle_variants, variants, webhook_variants
 
 DELIVERIES = ("webhook-deliveries",)
@@ -104,13 +103,7 @@ def record(name: str) -> None:
     session.factory = factory()
     pairs = [session.credentials.current]  # and every pair a scenario rotates to
     session.credentials.subscribe(pairs.append)
-    observed: dict[str, Observation] = {}
-    try:
-        for scenario in scenarios:
-            with session.harness() as h:
-                observed[scenario] = h.observe(SCENARIOS[scenario])
-    finally:
-        session.close()
+    observed = observe_each(session, scenarios)
     secrets = [s for pair in pairs for s in (pair.secret, pair.basic_token())]
     print(recording.write(HERE / f"{name}.json", observed, redact=lambda text: _without_secrets(text, secrets)))
 

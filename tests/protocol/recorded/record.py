@@ -12,12 +12,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bluum_readiness.checks.observation import SCENARIOS, Observation
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.suite.session import SuiteSession
-from tests.checks.recorded import recording
+from tests.checks.recorded import observe_each, recording
 from tests.protocol import starters
 from tests.protocol.recorded import HERE, scenarios
 
@@ -55,14 +54,7 @@ def record(name: str, factory: Factory, checks: tuple[str, ...]) -> None:
         "bluum_readiness.reference:create_fast", thresholds=Thresholds(settle_timeout_s=1.5)
     )
     session.factory = factory
-    observed: dict[str, Observation] = {}
-    try:
-        for scenario in scenarios(checks):
-            with session.harness() as h:
-                observed[scenario] = h.observe(SCENARIOS[scenario])
-    finally:
-        session.close()
-    print(recording.write(HERE / f"{name}.json", observed))
+    print(recording.write(HERE / f"{name}.json", observe_each(session, scenarios(checks))))
 
 
 def main(chosen: list[str]) -> None:

@@ -10,11 +10,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bluum_readiness.checks.observation import SCENARIOS, Observation
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv, load_factory
 from bluum_readiness.suite.session import SuiteSession
-from tests.checks.recorded import recording
+from tests.checks.recorded import observe_each, recording
 from tests.checks.recorded.cutover import CHECKS, HERE, scenarios
 from tests.integrations import configurable, cutover_variants
 
@@ -84,14 +83,7 @@ def recordings() -> dict[str, tuple[Callable[[], Factory], tuple[str, ...], Thre
 def record(name: str, factory: Factory, checks: tuple[str, ...], thresholds: Thresholds) -> None:
     session = SuiteSession.embedded("bluum_readiness.reference:create_fast", thresholds=thresholds)
     session.factory = factory
-    observed: dict[str, Observation] = {}
-    try:
-        for scenario in scenarios(checks):
-            with session.harness() as h:
-                observed[scenario] = h.observe(SCENARIOS[scenario])
-    finally:
-        session.close()
-    print(recording.write(HERE / f"{name}.json", observed))
+    print(recording.write(HERE / f"{name}.json", observe_each(session, scenarios(checks))))
 
 
 def main(chosen: list[str]) -> None:
