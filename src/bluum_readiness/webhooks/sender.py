@@ -26,6 +26,8 @@ from bluum_readiness.webhooks.signing import DEFAULT_SCHEME, SigningScheme, sche
 
 __all__ = ["Attempt", "Delivery", "WebhookSender", "event_payload", "new_event_id"]
 
+CONNECT_TRIES = 2  # a delivery whose connection could not be opened is tried once more (``WebhookSender.send``)
+
 
 def new_event_id() -> str:
     """A fresh ``evt_`` id (26 Crockford base32 characters, as the twin makes them)."""
@@ -127,13 +129,23 @@ class WebhookSender:
         return Delivery(event_id=event_id, body=body, headers=headers, signed_at=signed_at, label=label)
 
     def send(self, delivery: Delivery) -> Attempt:
+        """Deliver once and record the answer. A connection that could not be opened (``ConnectError``: nothing was
+        sent) is tried once more at once, as Bluum retries a delivery: a receiver's verdict never rests on one
+        connection a loaded machine failed to open; a second failure is recorded."""
         started = time.perf_counter()
         status: int | None = None
         error: str | None = None
-        try:
-            status = self._client.post(self.url, content=delivery.body, headers=delivery.headers).status_code
-        except httpx.HTTPError as exc:
-            error = type(exc).__name__
+        for _ in range(CONNECT_TRIES):
+            try:
+                status = self._client.post(self.url, content=delivery.body, headers=delivery.headers).status_code
+            except httpx.ConnectError as exc:
+                error = type(exc).__name__
+                continue
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+            else:
+                error = None
+            break
         latency = round((time.perf_counter() - started) * 1000, 3)
         attempt = Attempt(delivery.label, delivery.event_id, status, latency, error)
         with self._lock:
