@@ -287,7 +287,7 @@ def test_a_program_recording_holds_exactly_the_facts_of_the_scenarios_its_checks
     re-recorded (``python -m tests.protocol.recorded.record NAME``), never judged as it is."""
     from tests.protocol.recorded.record import recordings
 
-    _, checks = recordings()[name]
+    _, checks, _ = recordings()[name]
     observations = recorded.load(name)
     assert tuple(observations) == recorded.scenarios(checks), name
     for scenario, observation in observations.items():

@@ -15,6 +15,7 @@ from bluum_readiness.checks import registry
 from bluum_readiness.checks.judge import Finding, Passed, Unjudged, judge
 from bluum_readiness.checks.observation import SCENARIOS, Observation
 from bluum_readiness.checks.registry import Check
+from bluum_readiness.config import Thresholds
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import IntegrationEnv
 from bluum_readiness.suite.session import SuiteSession
@@ -28,6 +29,7 @@ __all__ = [
     "dumps",
     "live_verdicts",
     "observe_each",
+    "record_chosen",
     "load",
     "names",
     "scenarios",
@@ -137,3 +139,23 @@ def observe_each(session: SuiteSession, names: Iterable[str]) -> dict[str, Obser
     finally:
         session.close()
     return observed
+
+
+#: name -> (how to make the integration's factory, the checks it is judged on, the session's thresholds)
+Plans = dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple[str, ...], Thresholds]]
+
+
+def record_chosen(folder: Path, plans: Plans, chosen: list[str]) -> None:
+    """A recorder's command line: each of ``chosen`` (every plan when empty) observed on the scenarios of its checks
+    in a session with its thresholds, and written to ``folder`` by ``recording.write`` (which refuses a recording any
+    judge judges differently from the facts as observed)."""
+    import sys
+
+    unknown = [name for name in chosen if name not in plans]
+    if unknown:
+        sys.exit(f"no recording named {', '.join(unknown)}; known: {', '.join(sorted(plans))}")
+    for name in chosen or sorted(plans):
+        make, checks, thresholds = plans[name]
+        session = SuiteSession.embedded("bluum_readiness.reference:create_fast", thresholds=thresholds)
+        session.factory = make()
+        print(recording.write(folder / f"{name}.json", observe_each(session, scenarios(checks))))

@@ -12,9 +12,8 @@ from typing import Any
 
 from bluum_readiness.config import Thresholds
 from bluum_readiness.integration import IntegrationEnv, load_factory
-from bluum_readiness.suite.session import SuiteSession
-from tests.checks.recorded import observe_each, recording
-from tests.checks.recorded.cutover import CHECKS, HERE, scenarios
+from tests.checks.recorded import Plans, record_chosen
+from tests.checks.recorded.cutover import CHECKS, HERE
 from tests.integrations import configurable, cutover_variants
 
 Factory = Callable[[IntegrationEnv], Any]
@@ -62,9 +61,9 @@ def go_like(env: IntegrationEnv) -> Any:
     return configurable.ConfigurableIntegration(env, GOOD.but(client_timeout=False), transport=transport)
 
 
-def recordings() -> dict[str, tuple[Callable[[], Factory], tuple[str, ...], Thresholds]]:
+def recordings() -> Plans:
     """name -> (how to make its factory, the checks it is judged on, the session's thresholds)."""
-    made: dict[str, tuple[Callable[[], Factory], tuple[str, ...], Thresholds]] = {
+    made: Plans = {
         "reference": (lambda: load_factory("bluum_readiness.reference:create_fast"), CHECKS, LIVE_THRESHOLDS),
         **{
             name: ((lambda name=name: getattr(cutover_variants, name)), CHECKS, LIVE_THRESHOLDS)
@@ -80,21 +79,5 @@ def recordings() -> dict[str, tuple[Callable[[], Factory], tuple[str, ...], Thre
     return made
 
 
-def record(name: str, factory: Factory, checks: tuple[str, ...], thresholds: Thresholds) -> None:
-    session = SuiteSession.embedded("bluum_readiness.reference:create_fast", thresholds=thresholds)
-    session.factory = factory
-    print(recording.write(HERE / f"{name}.json", observe_each(session, scenarios(checks))))
-
-
-def main(chosen: list[str]) -> None:
-    known = recordings()
-    unknown = [name for name in chosen if name not in known]
-    if unknown:
-        sys.exit(f"no recording named {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    for name in chosen or sorted(known):
-        make, checks, thresholds = known[name]
-        record(name, make(), checks, thresholds)
-
-
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    record_chosen(HERE, recordings(), sys.argv[1:])
