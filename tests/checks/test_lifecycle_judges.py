@@ -186,3 +186,16 @@ def test_a_cancel_never_sent_reads_as_such_and_its_trail_claims_no_cancelled_ord
     assert finding.expected.startswith("step 'order cancelled': order ord_") and "cancelled" in finding.expected
     last = finding.evidence["journey"][-1]
     assert last["step"] == "order cancelled" and last["outcome"] == "failed" and "status" not in last
+
+
+def test_an_error_path_names_failure_swallowed_only_when_the_last_answer_was_a_refusal():
+    """A value returned over Bluum's refusal is a failure swallowed; a value returned once Bluum accepted a later
+    attempt is no refusal swallowed (the path still fails, for not being refused as it should: no cause named)."""
+    from bluum_readiness.checks.lifecycle.error_paths import _refusal_shows
+    from bluum_readiness.checks.observation import Outcome, Probe
+    from tests.checks.test_judges import _attempt
+
+    returned = Outcome("returned", result="None")
+    assert _refusal_shows(Probe("withdraw()", returned, (_attempt(1, 422, 0.0),), 0.01)) == "failure-swallowed"
+    accepted_later = (_attempt(1, 401, 0.0), _attempt(2, 201, 0.1))
+    assert _refusal_shows(Probe("withdraw()", returned, accepted_later, 0.01)) == ""

@@ -222,10 +222,11 @@ def _path_result(path: dict[str, Any]) -> dict[str, Any]:
 
 def _refusal_shows(probe: Probe) -> str:
     """The cause one error path shows: the refusal's own (``refusal_cause``), or ``failure-swallowed`` when the
-    operation returned although Bluum refused one of its requests (a 4xx it turned into a value)."""
+    operation returned although Bluum's last answer to it was a refusal (a 4xx it turned into a value; one it
+    answered after a 4xx, once accepted, is not a refusal swallowed)."""
     if probe.outcome.ok:
-        refused = any(x.status is not None and 400 <= x.status < 500 for x in probe.attempts)
-        return "failure-swallowed" if refused else ""
+        answered = [x.status for x in probe.attempts if x.status is not None]
+        return "failure-swallowed" if answered and 400 <= answered[-1] < 500 else ""
     return refusal_cause(probe.outcome.error)
 
 
