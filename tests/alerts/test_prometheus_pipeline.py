@@ -1,10 +1,11 @@
 """The four alert checks against a real Prometheus and a real Alertmanager, fed by an integration with no
 ``alerts()`` that exports metrics (tests/integrations/monitored.py).
 
-Two runs side by side, each watched by monitoring of its own (an exporter, a Prometheus with 250 ms scrape and
-evaluation, an Alertmanager with ``group_wait: 0s`` and examples/monitoring/alertmanager.yml's route, the suite's
-listener): one evaluating the rules of examples/monitoring/bluum-rules.yml with their windows and thresholds shortened
-(``test_rules``: the same expressions), one a known-bad variant of them. Their waits (the quiet watch, the alert's
+Four runs side by side, two per rule set with two checks each, each watched by monitoring of its own (an exporter, a
+Prometheus with 250 ms scrape and evaluation, an Alertmanager with ``group_wait: 0s`` and
+examples/monitoring/alertmanager.yml's route, the suite's listener). Two evaluate the rules of
+examples/monitoring/bluum-rules.yml with their windows and thresholds shortened (``test_rules``: the same
+expressions), two a known-bad variant of them. Their waits (Prometheus' first discovery, the quiet watch, the alert's
 way through the pipeline) are independent, so they overlap.
 
 Skipped only where Debian's ``prometheus`` / ``prometheus-alertmanager`` are not installed and ``CI`` is unset.
@@ -168,8 +169,9 @@ def pipeline(work: Path, rules: str) -> Iterator[Pipeline]:
         exporter.stop()
 
 
-def _observe(work: Path, service: str, rules: str) -> dict[str, str]:
-    """The four alert checks of a run whose integration is watched by a pipeline of its own evaluating ``rules``."""
+def _observe(work: Path, service: str, rules: str, checks: tuple[str, ...]) -> dict[str, str]:
+    """The alert checks ``checks`` (in that order) of a run whose integration is watched by a pipeline of its own
+    evaluating ``rules``."""
     with pipeline(work, rules) as p:
         p.exporter.reset(service)
         kinds = {kind: {"alertname": name, "service": service} for kind, name in NAMES.items()}
@@ -185,7 +187,7 @@ def _observe(work: Path, service: str, rules: str) -> dict[str, str]:
         session = SuiteSession.embedded(thresholds=Thresholds(alert_timeout_s=3.0, settle_timeout_s=5.0))
         try:
             session.config = dataclasses.replace(session.config, alerts=alerts)
-            return run_checks(session, monitored.exporting_to(p.exporter), CHECKS)
+            return run_checks(session, monitored.exporting_to(p.exporter), checks)
         finally:
             session.close()
 
@@ -204,16 +206,24 @@ def _known_bad_rules() -> str:
 
 
 def test_the_shipped_rules_pass_and_a_missing_rule_and_one_that_cries_wolf_fail_exactly_their_checks(tmp_path):
-    """Two runs side by side (their waits are the pipelines', independent): the shipped rules, where the four alert
-    checks pass, and a known-bad rule set, where exactly the 429 check (no rule) and the 5xx check (a false alarm)
-    fail."""
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        shipped = pool.submit(_observe, tmp_path / "shipped", "acme-correct", test_rules())
-        known_bad = pool.submit(_observe, tmp_path / "known-bad", "acme-known-bad", _known_bad_rules())
-    outcomes = shipped.result()
+    """The shipped rules, where the four alert checks pass, and a known-bad rule set, where exactly the 429 check (no
+    rule) and the 5xx check (a false alarm) fail. Each rule set is judged by two runs side by side, each with a
+    pipeline of its own and two of the checks in turn (so a check settles after another's alerts, as in a user's run):
+    their waits are the pipelines', independent."""
+    halves = (CHECKS[:2], CHECKS[2:])
+    rule_sets = {"shipped": ("acme-correct", test_rules()), "known-bad": ("acme-known-bad", _known_bad_rules())}
+    with concurrent.futures.ThreadPoolExecutor(len(rule_sets) * len(halves)) as pool:
+        runs = {
+            name: [
+                pool.submit(_observe, tmp_path / f"{name}-{n}", service, rules, half) for n, half in enumerate(halves)
+            ]
+            for name, (service, rules) in rule_sets.items()
+        }
+    judged = {name: {c: o for run in halves_run for c, o in run.result().items()} for name, halves_run in runs.items()}
+    outcomes = judged["shipped"]
     assert outcomes == dict.fromkeys(CHECKS, "passed"), outcomes
 
-    outcomes = known_bad.result()
+    outcomes = judged["known-bad"]
     assert outcomes["observability.alert-stuck-order"] == "passed", outcomes
     assert outcomes["observability.alert-webhook-failure"] == "passed", outcomes
     missing = 'observed no AcmeBluumRateLimited{service="acme-known-bad"} notification within 3 s of 3 429'
