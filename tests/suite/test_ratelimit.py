@@ -6,7 +6,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
+
+from bluum_readiness.suite import ratelimit
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
 from bluum_readiness.twin import TwinServer, TwinSettings
 
@@ -22,7 +26,9 @@ with httpx.Client(auth=(key, secret), timeout=10) as client:
 """
 
 
-def test_reserve_spaces_requests_at_the_rate(tmp_path: Path) -> None:
+def test_reserve_spaces_requests_at_the_rate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the clock stands still: on a loaded machine 0.1 s could pass between two reservations (seen once)
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
     limiter = SharedRateLimiter.create(10.0, directory=str(tmp_path))
     waits = [limiter.reserve() for _ in range(5)]
     assert waits[0] == 0.0
