@@ -23,6 +23,7 @@ PROGRAM = ROOT / "tests" / "integrations" / "program" / "python_adapter.py"  # a
 # measured 2-5 s (-n 2 included) on a 2-core machine, up to 14 s at load average 11 (other runs' pytest plugins
 # import at session end); the bound catches a hang (execnet's own worker shutdown alone allows 15 s)
 STOP_WITHIN_S = 30.0
+EXEC_REFERENCE = f"exec:{sys.executable} {PROGRAM} --variant=reference"
 COMPANY = """[company]
 name = "Acme Invest"
 dashboard_email = "ops@acme.example"
@@ -144,7 +145,10 @@ def _adapter_program_running(sid: int, timeout_s: float = 60.0) -> None:
         ("SIGTERM", False, ()),  # a CI runner, `timeout` or a process manager signals the command itself
         ("SIGINT", True, ("-n", "2")),
         ("SIGTERM", False, ("-n", "2")),
-        ("SIGTERM", False, ("--integration", f"exec:{sys.executable} {PROGRAM} --variant=reference")),
+        # a program per check, and two started side by side from the run's start (the idempotency scenarios that
+        # wait): every one of them must end with the run (two items: the other items' side-by-side scenarios would
+        # start four more programs, ~0.3 s of CPU each, and add no kind of process)
+        ("SIGTERM", False, ("--integration", EXEC_REFERENCE, "--only", "lifecycle", "--only", "idempotency")),
     ],
     ids=["ctrl-c", "sigterm", "ctrl-c-xdist", "sigterm-xdist", "sigterm-exec-adapter"],
 )

@@ -218,3 +218,30 @@ def test_the_supervised_run_leaves_its_heap_out_of_the_collections_at_exit(monke
         os.close(write)
         with os.fdopen(read) as told:
             assert told.read() == "end\t3\nend\t2\n"
+
+
+def test_an_xdist_worker_of_a_run_leaves_its_heap_out_of_the_collections_at_exit() -> None:
+    """A worker's interpreter exits once its session is over: its collections over pytest's, the checks' and the
+    twin's heap took ~0.3-0.8 s of CPU per worker of every ``-n`` run (docs/performance.md). Only a readiness run's
+    worker freezes it; a team's own pytest run (the plugin is loaded in every one) is left alone."""
+    import gc
+    from types import SimpleNamespace
+
+    from bluum_readiness.suite import plugin
+    from bluum_readiness.suite.plugin import RUN
+
+    def config(**extra: object) -> pytest.Config:
+        stash = pytest.Stash()
+        if extra.pop("run", False):
+            stash[RUN] = object()  # type: ignore[assignment]
+        return SimpleNamespace(stash=stash, **extra)  # type: ignore[return-value]
+
+    try:
+        gc.unfreeze()
+        plugin.pytest_unconfigure(config(workerinput={}))  # a worker of an unrelated pytest run
+        plugin.pytest_unconfigure(config(run=True))  # the controller of a readiness run
+        assert gc.get_freeze_count() == 0
+        plugin.pytest_unconfigure(config(workerinput={}, run=True))
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

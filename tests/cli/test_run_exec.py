@@ -98,31 +98,46 @@ def test_a_program_that_dies_at_start_is_reported_with_its_exit_status_and_stder
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("variant", ["stray-stdout-in-deposit", "crash-on-deposit"])
+@pytest.mark.parametrize(
+    ("variant", "item", "met"),
+    [
+        ("stray-stdout-in-deposit", "idempotency", "observing the `"),  # met side by side, before the item's checks
+        ("crash-on-deposit", "lifecycle", "the integration program `"),  # met by the check itself
+    ],
+    ids=["stray-stdout-side-by-side", "crash-in-a-check"],
+)
 def test_a_program_that_breaks_the_protocol_mid_run_stops_the_run_at_once_with_exit_2(
-    tmp_path: Path, variant: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    variant: str,
+    item: str,
+    met: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """One stray print to stdout in deposit() made 19 checks *broken* ("harness error") and the run went on for 29 s:
-    the run stops at the first check that meets it, with one line naming the check and what the program did, exit
-    2 as at start-up; readiness.json records the checks that finished, that one not verifiable.
+    the run stops at the first check that meets it — or, when the scenarios observed side by side from the run's
+    start met it first, at the first check after them — with one line naming the check and what the program did,
+    exit 2 as at start-up; readiness.json records the checks that finished, that one not verifiable.
 
     In this process (``main``, its console captured at the file descriptors, the program's included): what is
     asserted is the run's own handling of the broken program (a subprocess of the run either way); the console
-    command's process and its supervisor add nothing here (test_interrupt.py and test_no_lost_record.py run them)."""
+    command's process and its supervisor add nothing here (test_interrupt.py and test_no_lost_record.py run them).
+    One item each: ``idempotency`` starts its side-by-side scenarios (two programs), ``lifecycle`` none."""
     program = ROOT / "tests" / "integrations" / "program" / "python_adapter.py"
     integration = f"exec:{sys.executable} {program} --variant={variant}"
-    result = _in_this_process(monkeypatch, capfd, tmp_path, "--integration", integration, "--only", "idempotency",
-                              "--only", "error-handling", "--out", "out")  # fmt: skip
+    result = _in_this_process(monkeypatch, capfd, tmp_path, "--integration", integration, "--only", item,
+                              "--out", "out")  # fmt: skip
     assert result.returncode == 2, result.stdout + result.stderr
     line = next(x for x in result.stderr.splitlines() if "the run stopped" in x)
     assert line.startswith("bluum-readiness: error: the run stopped: the integration program broke the adapter "
-                           "protocol during error-handling."), result.stderr  # fmt: skip
+                           f"protocol during {item}."), result.stderr  # fmt: skip
+    assert f": {met}" in line, line
     assert line.endswith("records the checks that finished"), line
     assert "Traceback" not in result.stderr
     record = json.loads((tmp_path / "out" / "readiness.json").read_text())
     assert record["verdict"] == "interrupted"
-    stopped = [c for i in record["items"] for c in i["checks"] if "broke the adapter protocol" in c.get("reason", "")]
+    checks = [c for i in record["items"] for c in i["checks"]]
+    stopped = [c for c in checks if "broke the adapter protocol" in c.get("reason", "")]
     assert len(stopped) == 1 and stopped[0]["status"] == "not_verifiable", stopped
-    assert not [c for i in record["items"] for c in i["checks"] if c["status"] == "broken"]
-    finished = sum(len(i["checks"]) for i in record["items"])
-    assert finished < 8, finished  # it stopped: not 19 checks on
+    assert not [c for c in checks if c["status"] == "broken"]
+    assert len(checks) < 3, [c["id"] for c in checks]  # it stopped: not the item's other checks (4 and 6 of them)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bluum_readiness.cli._guards import HYPOTHESIS_ENV, user_cache_dir
 from bluum_readiness.cli.main import main
 from tests.fixtures.cli import Result
 
@@ -40,6 +41,11 @@ def test_an_integration_without_webhooks_is_ready_and_says_so(
         subprocess.run(["git", *git], cwd=tmp_path, env=who, check=True, capture_output=True)
     for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS", "CI"))]:
         monkeypatch.delenv(name)
+    # Hypothesis's files where the user's runs keep them (a warm cache of the source constants it draws from: from
+    # a cold one, Hypothesis parses every module of this process, ~2 s of CPU); the run's other caches fresh
+    monkeypatch.setenv(
+        "HYPOTHESIS_STORAGE_DIRECTORY", os.environ.get(HYPOTHESIS_ENV) or str(user_cache_dir() / "hypothesis")
+    )
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.parent / f"{tmp_path.name}-cache"))
     monkeypatch.chdir(tmp_path)
     out = tmp_path.parent / f"{tmp_path.name}-out"

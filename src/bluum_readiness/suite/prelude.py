@@ -17,7 +17,11 @@ that reads logs, registers a webhook or changes the key pair ever overlaps it.
 Only where it is sound and pays: a serial run (one process; under xdist the workers already overlap the checks)
 against the embedded twin (a real environment's rate limit is the bound there), on the socket proxy. An
 observation that fails here for any reason is dropped: its checks then observe it themselves, in their turn, and
-report what happens as they always did.
+report what happens as they always did — except a program that breaks the adapter protocol (``ProgramBroken``):
+every later operation would fail the same way, so the prelude stops and the next check the run starts stops the run
+with it, at once, as a check that meets it does (``Prelude.broken``, ``SuiteSession.run``). A run that stops early
+(Ctrl-C, SIGTERM, a broken program) stops the prelude too (``Prelude.stop``): no integration is started and no
+scenario begins after that; those already observing end within the session's close grace.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from bluum_readiness.checks.observation import SCENARIOS, Scenario
 from bluum_readiness.harness import SIDE_BY_SIDE
+from bluum_readiness.protocol.program import ProgramBroken
 
 if TYPE_CHECKING:
     from bluum_readiness.checks.registry import Check
@@ -66,23 +71,62 @@ def side_by_side_scenarios(checks: Iterable[Check]) -> list[Scenario]:
 
 class Prelude:
     """Side-by-side observations under way (``start_side_by_side``): ``wait`` until every one is in the session's
-    store (or failed), then the names of those observed."""
+    store (or failed), then the names of those observed; ``broken`` once the integration program broke the adapter
+    protocol in one of them; ``stop`` to start nothing more."""
 
-    def __init__(self, threads: list[threading.Thread], done: list[str]) -> None:
-        self._threads = threads
-        self._done = done
+    def __init__(self, ready: threading.Barrier) -> None:
+        self._threads: list[threading.Thread] = []
+        self._done: list[str] = []
+        self._ready = ready
+        self._lock = threading.Lock()
+        self._left = 0
+        self._settled = threading.Event()  # every observation ended, or one met a broken program
+        self.stopping = threading.Event()
+        self.broken: ProgramBroken | None = None
+
+    def _start(self, threads: list[threading.Thread]) -> None:
+        self._threads, self._left = threads, len(threads)
+        for thread in threads:
+            thread.start()
 
     def wait(self, timeout: float | None = None) -> list[str]:
-        """Until every observation ended (or ``timeout`` seconds: a run stopping early does not wait for a
-        scenario's whole bound); the names of those observed so far."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        """Until every observation ended, or one met a broken program (``broken``: no need to wait for the others),
+        or ``timeout`` seconds; the names of those observed so far."""
+        self._settled.wait(timeout)
         return list(self._done)
+
+    def join(self, timeout: float) -> None:
+        """Until every observation's thread ended, or ``timeout`` seconds (a run stopping early does not wait for a
+        scenario's whole bound)."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     @property
     def running(self) -> bool:
         return any(thread.is_alive() for thread in self._threads)
+
+    def stop(self) -> None:
+        """Start no integration and no scenario from now on (a run stopping early); those under way go on."""
+        self.stopping.set()
+        self._ready.abort()  # a scenario waiting for the others' integrations gives up at once
+
+    def _broke(self, scenario: str, exc: ProgramBroken) -> None:
+        """The program broke the protocol while ``scenario`` was observed: the run stops (the first reason wins). Not
+        when the suite shut the program down (closing: no fault of the program's)."""
+        if "was shut down" in str(exc):
+            return
+        with self._lock:
+            if self.broken is None and not self.stopping.is_set():
+                self.broken = ProgramBroken(f"observing the `{scenario}` scenario side by side: {exc}")
+        self.stop()
+        self._settled.set()
+
+    def _ended(self) -> None:
+        with self._lock:
+            self._left -= 1
+            if self._left == 0:
+                self._settled.set()
 
 
 def may_run_beside(check: Check) -> bool:
@@ -95,21 +139,20 @@ def start_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -> 
     is not sound (see the module docstring)."""
     if len(scenarios) < 2 or session.virtual_time or not session.target.twin:
         return None
-    done: list[str] = []
     names = [scenario.name for scenario in scenarios]
-    ready = threading.Barrier(len(scenarios))
-    threads = [
-        threading.Thread(
-            target=_observe,
-            args=(session, scenario, [n for n in names if n != scenario.name], ready, done),
-            name=f"side-by-side-{scenario.name}",
-            daemon=True,  # a run that stops early exits without them (its programs end with the process: atexit)
-        )
-        for scenario in scenarios
-    ]
-    for thread in threads:
-        thread.start()
-    return Prelude(threads, done)
+    prelude = Prelude(threading.Barrier(len(scenarios)))
+    prelude._start(
+        [
+            threading.Thread(
+                target=_observe,
+                args=(session, scenario, [n for n in names if n != scenario.name], prelude),
+                name=f"side-by-side-{scenario.name}",
+                daemon=True,  # a run that stops early exits without them (its programs end with the process: atexit)
+            )
+            for scenario in scenarios
+        ]
+    )
+    return prelude
 
 
 def observe_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -> list[str]:
@@ -119,18 +162,33 @@ def observe_side_by_side(session: SuiteSession, scenarios: Sequence[Scenario]) -
     return prelude.wait() if prelude is not None else []
 
 
-def _observe(
-    session: SuiteSession, scenario: Scenario, beside: list[str], ready: threading.Barrier, done: list[str]
-) -> None:
+def _observe(session: SuiteSession, scenario: Scenario, beside: list[str], prelude: Prelude) -> None:
+    try:
+        if not prelude.stopping.is_set():
+            _observe_in_own_harness(session, scenario, beside, prelude)
+    finally:
+        prelude._ended()
+
+
+def _observe_in_own_harness(session: SuiteSession, scenario: Scenario, beside: list[str], prelude: Prelude) -> None:
     proxy = session.own_proxy()
     try:
         with session.harness(proxy) as h, contextlib.suppress(Exception):
             try:
                 h.prepare_integration()  # every integration started before any scenario times one
+            except ProgramBroken as exc:
+                prelude._broke(scenario.name, exc)
+                raise
             finally:
-                ready.wait(timeout=_READY_TIMEOUT_S)
+                prelude._ready.wait(timeout=_READY_TIMEOUT_S)  # broken (raises) once the prelude stops
+            if prelude.stopping.is_set():
+                return
             began = time.monotonic()
-            observation = h.observe(scenario, reader=SIDE_BY_SIDE)
+            try:
+                observation = h.observe(scenario, reader=SIDE_BY_SIDE)
+            except ProgramBroken as exc:
+                prelude._broke(scenario.name, exc)
+                raise
             observation.evidence["side_by_side"] = {
                 "observed_in_s": round(time.monotonic() - began, 3),
                 "beside": beside,
@@ -138,6 +196,6 @@ def _observe(
             h.close()  # first: each program's stderr is complete once it exited (as SuiteSession.run does)
             with h.recording(observation.evidence):
                 h.keep_integration_output()
-            done.append(scenario.name)
+            prelude._done.append(scenario.name)
     finally:
         proxy.stop()

@@ -251,10 +251,13 @@ class SuiteSession:
                 raise NotVerifiable(unavailable)
         if self.prelude is not None and not may_run_beside(check):
             began = time.monotonic()
-            self.prelude.wait()
-            self.prelude = None
+            self.prelude.wait()  # until it ended, or met a broken program
             if evidence is not None:
                 evidence["waited_for_side_by_side_s"] = round(time.monotonic() - began, 3)
+            if self.prelude.broken is None:
+                self.prelude = None
+        if self.prelude is not None and self.prelude.broken is not None:
+            raise self.prelude.broken  # the program broke the protocol side by side: the run stops here, at once
         with self.harness() as h:
             try:
                 check.execute(h)
@@ -281,8 +284,9 @@ class SuiteSession:
     def close(self) -> None:
         if self.prelude is not None:
             # Its observations use the twin: let them end. Only a run that stopped early (Ctrl-C, a broken program)
-            # finds them still under way, and it waits only so long.
-            self.prelude.wait(timeout=PRELUDE_CLOSE_GRACE_S)
+            # finds them still under way: nothing more starts, and it waits only so long for those under way.
+            self.prelude.stop()
+            self.prelude.join(timeout=PRELUDE_CLOSE_GRACE_S)
             self.prelude = None
         if self.otlp is not None:
             self.otlp.stop()
