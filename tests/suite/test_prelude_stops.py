@@ -15,7 +15,7 @@ import pytest
 
 from bluum_readiness.checks import registry
 from bluum_readiness.checks.observation import Scenario, Scene
-from bluum_readiness.protocol.program import ProgramBroken
+from bluum_readiness.protocol.program import ProgramBroken, ProgramShutDown
 from bluum_readiness.reference import create_fast
 from bluum_readiness.suite.prelude import start_side_by_side
 from bluum_readiness.suite.session import SuiteSession
@@ -112,7 +112,7 @@ def test_a_program_broken_side_by_side_stops_the_run_at_the_next_check_without_w
 
 def test_a_program_the_suite_shut_down_is_no_broken_program(session: SuiteSession) -> None:
     def shut_down(s: Scene) -> None:
-        raise ProgramBroken("the integration program `acme` was shut down")
+        raise ProgramShutDown("the integration program `acme` was shut down")
 
     def works(s: Scene) -> None:
         s.fact("x", True)

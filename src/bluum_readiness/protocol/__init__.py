@@ -17,7 +17,7 @@ from bluum_readiness.protocol.adapter import (
     ProgramIntegration,
     parse_command,
 )
-from bluum_readiness.protocol.program import OutputLog, ProgramBroken, ProgramTimeout, terminate_all
+from bluum_readiness.protocol.program import OutputLog, ProgramBroken, ProgramShutDown, ProgramTimeout, terminate_all
 from bluum_readiness.protocol.wire import PROTOCOL_VERSION
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "OperationFailed",
     "OutputLog",
     "ProgramBroken",
+    "ProgramShutDown",
     "ProgramFactory",
     "ProgramIntegration",
     "ProgramTimeout",

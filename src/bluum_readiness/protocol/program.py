@@ -52,6 +52,11 @@ class ProgramBroken(IntegrationError):
     """The integration program cannot be driven any more (it exited, or broke the protocol): *broken*."""
 
 
+class ProgramShutDown(ProgramBroken):
+    """The program cannot be driven because the suite shut it down (the check or the run was ending): no fault of
+    the program's, so nothing stops the run for it."""
+
+
 class ProgramTimeout(IntegrationError):
     """The integration program did not answer a request within its bound."""
 
@@ -277,7 +282,7 @@ class Program:
             already, stopping = self._broken, self._stopping
         if already is None:  # described outside the lock: it waits a little for the exit status and last lines
             shut_down = f"the integration program `{self.label}` was shut down"
-            found = ProgramBroken(shut_down if stopping else self._describe(what))
+            found = ProgramShutDown(shut_down) if stopping else ProgramBroken(self._describe(what))
         with self._state_lock:
             if self._broken is None:
                 self._broken = found

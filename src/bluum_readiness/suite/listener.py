@@ -31,7 +31,7 @@ import pytest
 from bluum_readiness import __version__
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import ConformanceFailure, Status
-from bluum_readiness.protocol.program import ProgramBroken
+from bluum_readiness.protocol.program import ProgramBroken, ProgramShutDown
 from bluum_readiness.report.provenance import of_target
 from bluum_readiness.run import Run
 from bluum_readiness.suite.identity import identity
@@ -265,7 +265,7 @@ class Listener:
             report, call, item.stash.get(NOT_VERIFIED, None), item.stash.get(NOT_APPLICABLE, None)
         )
         broke = call.excinfo.value if call.excinfo is not None else None
-        if isinstance(broke, ProgramBroken) and "was shut down" not in str(broke):
+        if isinstance(broke, ProgramBroken) and not isinstance(broke, ProgramShutDown):
             # stop at once, as at start-up: every later operation would fail the same way (workers stop too)
             item.session.shouldstop = f"{STOPPED_BY}: {broke}"
             report.user_properties.append((STOP_PROPERTY, f"{result.id}: {broke}"))

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from bluum_readiness.checks.observation import SCENARIOS, Scenario
 from bluum_readiness.harness import SIDE_BY_SIDE
-from bluum_readiness.protocol.program import ProgramBroken
+from bluum_readiness.protocol.program import ProgramBroken, ProgramShutDown
 
 if TYPE_CHECKING:
     from bluum_readiness.checks.registry import Check
@@ -114,7 +114,7 @@ class Prelude:
     def _broke(self, scenario: str, exc: ProgramBroken) -> None:
         """The program broke the protocol while ``scenario`` was observed: the run stops (the first reason wins). Not
         when the suite shut the program down (closing: no fault of the program's)."""
-        if "was shut down" in str(exc):
+        if isinstance(exc, ProgramShutDown):
             return
         with self._lock:
             if self.broken is None and not self.stopping.is_set():
