@@ -20,6 +20,7 @@ from bluum_readiness.checks.observation import SCENARIOS, Observation, Outcome, 
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.test_discrimination import seeded_reference
+from tests.credentials.gitrepo import Repo
 
 JUDGED = [c for c in registry if c.judge is not None]
 
@@ -31,16 +32,23 @@ def _judge(check_id: str) -> Judge:
 
 
 @pytest.fixture(scope="module")
-def observed() -> Iterator[dict[str, Observation]]:
-    """Every scenario a judge reads, observed once of the (seeded) reference."""
+def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Observation]]:
+    """Every scenario a judge reads, observed once of the (seeded) reference — from an empty project folder (a git
+    repository with one commit), as ``bluum-readiness run`` in a new project and tests/reference/test_readiness.py:
+    the secret scan then reads the integration's own code, not this repository and its whole git history (~3.5 s
+    with a cold scan cache, as in a fresh CI machine)."""
+    project = tmp_path_factory.mktemp("new-project")
+    Repo(project).commit("a new project", {"README.md": "# app\n"})
     session = SuiteSession.embedded("bluum_readiness.reference:create_fast", virtual_time=True)
     session.factory = seeded_reference
     names = {name for check in JUDGED for name in check.judge.scenarios}  # type: ignore[union-attr]
     made: dict[str, Observation] = {}
     try:
-        for name in sorted(names):
-            with session.harness() as h:  # one harness per scenario, as in a run (a webhook registered in one
-                made[name] = h.observe(SCENARIOS[name])  # is not another's)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(project)
+            for name in sorted(names):
+                with session.harness() as h:  # one harness per scenario, as in a run (a webhook registered in one
+                    made[name] = h.observe(SCENARIOS[name])  # is not another's)
         yield made
     finally:
         session.close()
