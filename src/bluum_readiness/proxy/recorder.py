@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import dataclasses
 import logging
 import threading
@@ -154,6 +155,10 @@ class Exchange:
 _EXCHANGE_FIELDS = tuple(field.name for field in dataclasses.fields(Exchange))
 
 
+def _by_seq(exchange: Exchange) -> int:
+    return exchange.seq
+
+
 class Recorder:
     """Exchanges in arrival order. Thread-safe; listeners are told of each exchange as it is appended."""
 
@@ -170,8 +175,12 @@ class Recorder:
             return self._seq
 
     def append(self, exchange: Exchange) -> None:
-        with self._lock:
-            self._items.append(exchange)
+        with self._lock:  # kept in ``seq`` order: an exchange that finished before an earlier one goes before it
+            items = self._items
+            if not items or items[-1].seq < exchange.seq:
+                items.append(exchange)
+            else:
+                bisect.insort(items, exchange, key=_by_seq)
             listeners = list(self._listeners)
         for listener in listeners:
             try:
@@ -192,9 +201,9 @@ class Recorder:
         return unsubscribe
 
     def snapshot(self) -> list[Exchange]:
-        """Every exchange so far, by ``seq``."""
+        """Every exchange so far, by ``seq`` (a copy: sorted as they were appended, not on every read)."""
         with self._lock:
-            return sorted(self._items, key=lambda e: e.seq)
+            return list(self._items)
 
     def filter(
         self,
