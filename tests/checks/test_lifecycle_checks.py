@@ -143,7 +143,19 @@ def test_a_journey_step_that_fails_says_what_the_call_did_once(outcome, observed
     assert isinstance(finding, Finding) and finding.observed == observed and finding.cause == cause
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt in the main thread, as in a terminal — also where the tests were started with
+    SIGINT ignored (a background job, ``pytest ... &`` from a script), which Python then keeps ignored."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 @pytest.mark.parametrize("nth", [0, 3])
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_ctrl_c_during_the_random_sequences_stops_the_check(session, nth):
     """A real SIGINT while an operation of a random sequence runs (the first, or one in a later example): the check
     raises KeyboardInterrupt, so the run stops and records the interruption."""
@@ -168,6 +180,7 @@ def test_ctrl_c_during_the_random_sequences_stops_the_check(session, nth):
 
 
 @pytest.mark.parametrize("when", ["as it starts", "while it runs"])
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_an_interrupted_call_lets_the_operation_in_flight_end_before_it_raises(when):
     """Ctrl-C while ``call`` waits on an operation (even while the worker thread is still starting): the operation
     ends first (within STOP_GRACE_S), so the harness never closes the integration's client under a request in
@@ -186,6 +199,7 @@ def test_an_interrupted_call_lets_the_operation_in_flight_end_before_it_raises(w
     assert ended.is_set()
 
 
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_an_interrupt_swallowed_inside_the_block_is_raised_again_when_it_ends():
     """What Hypothesis may do when Ctrl-C lands between its examples (seen: the run went on to READY, exit 0): a
     KeyboardInterrupt caught and dropped inside ``interrupts_kept`` is raised again when the block ends; the

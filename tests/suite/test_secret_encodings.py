@@ -79,7 +79,7 @@ def test_a_base64_secret_in_an_adapter_exception_reaches_no_output(
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("BLUUM_API_KEY", "e2e-key-id")
     monkeypatch.setenv("BLUUM_API_SECRET", secret)
-    code = main(["run", "--only", "idempotency", "--integration", "leaky_adapter:create", "--out", "out"])
+    code = main(["run", "--only", "credentials", "--integration", "leaky_adapter:create", "--out", "out"])
     captured = capsys.readouterr()
     assert code == 1, captured.out[-2000:] + captured.err[-2000:]
     record = (tmp_path / "out" / "readiness.json").read_text()

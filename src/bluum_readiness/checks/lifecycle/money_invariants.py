@@ -60,8 +60,7 @@ class _Money:
             self.record["steps"].append(made)
             if not made["finished"]:
                 raise _Broken()
-            self.settle()
-            made["state"] = self.state()
+            made["state"] = self.state(self.settle())
             if _violations(made["state"], _reported(self.record["steps"])):
                 raise _Broken()
 
@@ -118,22 +117,31 @@ class _Money:
             held[row["symbol"]] = held.get(row["symbol"], Decimal(0)) + to_decimal(row["quantity"])
         return {symbol: q for symbol, q in held.items() if q}
 
-    def settle(self) -> None:
-        def settled() -> bool:
+    def settle(self) -> dict[str, list[dict[str, Any]]]:
+        """Wait until every transfer is done and every order done or resting; the transfers and orders as the last
+        probe read them (settled: ``state`` reads them from here rather than asking again, three requests a step
+        fewer — a real sandbox allows 10 a second)."""
+
+        def read() -> dict[str, list[dict[str, Any]]]:
+            found = {kind: self.transfers(kind) for kind in ("deposits", "withdrawals")}
+            return {**found, "orders": self.orders()}
+
+        def settled(found: dict[str, list[dict[str, Any]]]) -> bool:
             busy = [
-                t
-                for kind in ("deposits", "withdrawals")
-                for t in self.transfers(kind)
-                if t.get("status") not in TRANSFER_DONE
+                t for kind in ("deposits", "withdrawals") for t in found[kind] if t.get("status") not in TRANSFER_DONE
             ]
-            return not busy and all(o.get("status") in ORDER_DONE | {"open"} for o in self.orders())
+            return not busy and all(o.get("status") in ORDER_DONE | {"open"} for o in found["orders"])
 
-        if not poll(settled, bool, self.h.thresholds.settle_timeout_s, self.h.poll_interval):
+        found: dict[str, list[dict[str, Any]]] = poll(
+            read, settled, self.h.thresholds.settle_timeout_s, self.h.poll_interval
+        )
+        if not settled(found):
             raise HarnessError("the twin did not settle transfers and orders in time")
+        return found
 
-    def state(self) -> dict[str, Any]:
-        """The money as the twin holds it: its ledger for the investor, the wallet, the completed transfers, the
-        orders and the positions."""
+    def state(self, settled: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+        """The money as the twin holds it: its ledger for the investor, the wallet, the completed transfers and the
+        orders (``settled``: as ``settle`` last read them) and the positions."""
         ledger = self.h.sandbox("GET", "/ledger", params={"investor_id": self.investor})["data"]
         wallet = wallet_of(self.h, self.investor)
         return {
@@ -142,10 +150,10 @@ class _Money:
             "completed": [
                 {"kind": kind, "amount": t["amount"]}
                 for kind in ("deposits", "withdrawals")
-                for t in self.transfers(kind)
+                for t in settled[kind]
                 if t["status"] == "completed"
             ],
-            "orders": [{k: o.get(k) for k in ORDER_FIELDS} for o in self.orders()],
+            "orders": [{k: o.get(k) for k in ORDER_FIELDS} for o in settled["orders"]],
             "positions": {symbol: str(q) for symbol, q in sorted(self.positions().items())},
         }
 
