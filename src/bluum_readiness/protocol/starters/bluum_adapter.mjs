@@ -236,9 +236,9 @@ export function toRpcError(err) {
 }
 
 /** Node's fetch (undici) parses HTTP with a WebAssembly module that V8 compiles again with its optimising tier, in
- *  the background, and a process's exit waits for that compile: ~0.2 s at the end of every check (the suite starts
- *  the program anew for each) and ~0.05 s of CPU. V8's baseline WebAssembly code is plenty for an API client's
- *  traffic. Called once, when this file runs, before any request. */
+ *  the background (~0.06 s of CPU), and a process's exit waits for that compile (0.2-0.4 s when a check ends soon
+ *  after its first request) — in every check, as the suite starts the program anew for each. V8's baseline
+ *  WebAssembly code is plenty for an API client's traffic. Called once, when this file runs, before any request. */
 function exitAtOnce() {
   setFlagsFromString("--liftoff-only");
 }
