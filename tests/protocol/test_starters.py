@@ -205,3 +205,32 @@ def test_the_java_starter_exits_at_once_when_the_suite_is_done_with_it(session):
             if times[-1] < 0.3:
                 break
     assert min(times) < 0.3, times
+
+
+def test_the_java_starter_sets_up_its_receivers_tls_on_the_first_connection(session, tmp_path):
+    """The suite starts a program anew for each check, and most checks send no webhook: the Java starter's receiver
+    sets up the JDK's TLS (~0.25 s of CPU) when its first connection comes, not at each start. The JVM's log of the
+    classes it loaded (to a file: stdout is the protocol's) says when; the webhook checks above prove it serves."""
+    import ssl
+
+    import httpx
+
+    log = tmp_path / "classes.log"
+    java = starters.build("java")[""]
+    tls_classes = "sun.security.ssl.SSLContextImpl "  # what SSLContext.getInstance("TLS") loads
+
+    with session.harness() as h:
+        h.factory = ProgramFactory(java.replace("java ", f"java -Xlog:class+load=info:file={log} ", 1))
+        integration = h.integration()
+        assert integration.webhook_url.startswith("https://127.0.0.1:"), integration.webhook_url
+        assert tls_classes not in log.read_text(), "the receiver set up its TLS before any connection"
+        assert h.webhook_tls is not None
+        answer = httpx.post(
+            integration.webhook_url,
+            content=b"{}",
+            verify=ssl.create_default_context(cafile=h.webhook_tls.ca_file),
+            timeout=10,
+        )
+        # an answer over TLS with the suite's certificate: unsigned, refused (no secret issued yet, or no signature)
+        assert answer.json()["error"] in {"not_configured", "invalid_signature"}, answer.text
+        assert tls_classes in log.read_text()

@@ -55,6 +55,7 @@ import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
+import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -69,17 +70,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLContextSpi;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLServerSocketFactory;
+import javax.net.ssl.SSLSessionContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 
 public final class BluumAdapter {
 
@@ -900,23 +908,18 @@ public final class BluumAdapter {
         return null;
     }
 
-    /** Serve handler over HTTPS with the suite's certificate on 127.0.0.1 (a free port). */
+    /** Serve handler over HTTPS with the suite's certificate on 127.0.0.1 (a free port). Its TLS is set up on the
+     *  first connection ({@link #onFirstUse}): the suite starts the program anew for each check, and most checks
+     *  send no webhook. */
     static HttpsServer serveWebhooks(HttpHandler handler, Env env) throws Exception {
-        List<Certificate> chain = new ArrayList<>(CertificateFactory.getInstance("X.509")
-                .generateCertificates(Files.newInputStream(Path.of(env.tlsCertFile()))));
-        // An in-memory store only: JKS, whose key protection costs nothing, not PKCS12, which derives a key with
-        // 10,000 PBKDF2 rounds to store the entry and again to read it (~0.06 s of CPU at each start of a JVM).
-        KeyStore store = KeyStore.getInstance("JKS");
-        store.load(null, null);
-        char[] password = new char[0];
-        store.setKeyEntry("receiver", Pem.privateKey(Files.readString(Path.of(env.tlsKeyFile()))), password,
-                chain.toArray(new Certificate[0]));
-        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(store, password);
-        SSLContext tls = SSLContext.getInstance("TLS");
-        tls.init(keys.getKeyManagers(), null, null);
+        for (String file : new String[] {env.tlsCertFile(), env.tlsKeyFile()}) {
+            if (file == null || !Files.isReadable(Path.of(file))) {
+                throw new IllegalArgumentException("BLUUM_WEBHOOK_TLS_CERT and BLUUM_WEBHOOK_TLS_KEY must name "
+                        + "readable files (the suite sets them): cannot read " + file);
+            }
+        }
         HttpsServer server = HttpsServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.setHttpsConfigurator(new HttpsConfigurator(tls));
+        server.setHttpsConfigurator(new HttpsConfigurator(onFirstUse(() -> receiverTls(env))));
         server.setExecutor(Executors.newCachedThreadPool(task -> {
             Thread thread = new Thread(task, "bluum-adapter-webhooks");
             thread.setDaemon(true);
@@ -925,6 +928,95 @@ public final class BluumAdapter {
         server.createContext(WEBHOOK_PATH, handler);
         server.start();
         return server;
+    }
+
+    /** The receiver's TLS: the suite's certificate and key. */
+    static SSLContext receiverTls(Env env) throws Exception {
+        List<Certificate> chain = new ArrayList<>(CertificateFactory.getInstance("X.509")
+                .generateCertificates(Files.newInputStream(Path.of(env.tlsCertFile()))));
+        // An in-memory store only: JKS, whose key protection costs nothing, not PKCS12, which derives a key with
+        // 10,000 PBKDF2 rounds to store the entry and again to read it (~0.06 s of CPU each time).
+        KeyStore store = KeyStore.getInstance("JKS");
+        store.load(null, null);
+        char[] password = new char[0];
+        store.setKeyEntry("receiver", Pem.privateKey(Files.readString(Path.of(env.tlsKeyFile()))), password,
+                chain.toArray(new Certificate[0]));
+        KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        keys.init(store, password);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        // No trust managers: the receiver asks no client for a certificate, so it needs no trust store (null would
+        // load the JDK's, ~0.06 s of CPU).
+        tls.init(keys.getKeyManagers(), new TrustManager[0], null);
+        return tls;
+    }
+
+    /**
+     * An SSLContext made by {@code make} on first use, then reused. Setting up the JDK's TLS (its providers, the
+     * certificate and key) costs ~0.25 s of CPU — at every start of the program, i.e. at every check of a run,
+     * though most checks send no webhook; made lazily, only the checks that do pay it, on their first delivery.
+     */
+    static SSLContext onFirstUse(Callable<SSLContext> make) {
+        final class Lazy extends SSLContextSpi {
+            private SSLContext made;
+
+            private synchronized SSLContext context() {
+                if (made == null) {
+                    try {
+                        made = make.call();
+                    } catch (Exception err) {
+                        System.err.println("bluum-adapter: cannot set up the webhook receiver's TLS: " + err);
+                        throw new IllegalStateException("the webhook receiver's TLS: " + err, err);
+                    }
+                }
+                return made;
+            }
+
+            @Override
+            protected void engineInit(KeyManager[] keys, TrustManager[] trust, SecureRandom random) {
+                throw new UnsupportedOperationException("made by its Callable");
+            }
+
+            @Override
+            protected SSLSocketFactory engineGetSocketFactory() {
+                return context().getSocketFactory();
+            }
+
+            @Override
+            protected SSLServerSocketFactory engineGetServerSocketFactory() {
+                return context().getServerSocketFactory();
+            }
+
+            @Override
+            protected SSLEngine engineCreateSSLEngine() {
+                return context().createSSLEngine();
+            }
+
+            @Override
+            protected SSLEngine engineCreateSSLEngine(String host, int port) {
+                return context().createSSLEngine(host, port);
+            }
+
+            @Override
+            protected SSLSessionContext engineGetServerSessionContext() {
+                return context().getServerSessionContext();
+            }
+
+            @Override
+            protected SSLSessionContext engineGetClientSessionContext() {
+                return context().getClientSessionContext();
+            }
+
+            @Override
+            protected SSLParameters engineGetDefaultSSLParameters() {
+                return context().getDefaultSSLParameters();
+            }
+
+            @Override
+            protected SSLParameters engineGetSupportedSSLParameters() {
+                return context().getSupportedSSLParameters();
+            }
+        }
+        return new SSLContext(new Lazy(), null, "TLS") { };
     }
 
     /** PEM private keys as the JDK wants them: PKCS#8 as is, SEC1 ("EC PRIVATE KEY") and PKCS#1 ("RSA PRIVATE
