@@ -148,7 +148,6 @@ def test_the_actions_shell_steps_run_the_suite_and_gate_on_its_exit_code(tmp_pat
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = next((venv / "lib").glob("python3*/site-packages"))
     (site / "zz-runner-cache.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    shutil.copytree(Path(sysconfig.get_paths()["purelib"]) / "pip", site / "pip")
     env = {
         "PATH": f"{BIN}:{os.environ['PATH']}",
         "HOME": os.environ.get("HOME", str(tmp_path)),
