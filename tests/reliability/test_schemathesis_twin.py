@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from schemathesis import Case, GenerationMode
 from schemathesis.specs.openapi import checks as openapi_checks
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.twin import TwinServer
 from bluum_readiness.twin.openapi_spec import OPERATIONS
 from tests.reliability.edges import NUMERIC_FIELDS, edge_text
@@ -163,6 +164,6 @@ def test_download_is_documented_as_the_files_own_media_type(schema, live_twin, s
     """Regression (found by this fuzzing): the document promised application/json for a PDF download."""
     content = schema.raw_schema["paths"]["/documents/{document_id}/download"]["get"]["responses"]["200"]["content"]
     assert list(content) == ["*/*"]
-    with httpx.Client(base_url=live_twin.base_url, auth=live_twin.auth) as client:
+    with httpx.Client(base_url=live_twin.base_url, auth=live_twin.auth, verify=default_tls_context()) as client:
         r = client.get(f"/documents/{shared_world['document_id']}/download")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/pdf")
