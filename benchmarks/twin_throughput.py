@@ -142,13 +142,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instructions", action="store_true",
                         help="also count the twin's instructions per read and deposit (callgrind; slow)")  # fmt: skip
     parser.add_argument("--instruction-requests", type=int, default=200, help="requests counted (default 200)")
-    parser.add_argument("--quick", action="store_true", help="0.3 s per scenario, once, no warm-up (a smoke test)")
+    parser.add_argument("--quick", action="store_true", help="0.1 s per scenario, once, no warm-up (a smoke test)")
     args = parser.parse_args(argv)
     args.warm_up = not args.quick
     if args.instructions and (missing := callgrind_missing()):
         parser.error(f"--instructions needs valgrind: {missing}")
     if args.quick:
-        args.seconds, args.repeat = 0.3, 1
+        args.seconds, args.repeat = 0.1, 1
     if args.seconds <= 0 or args.connections < 1 or args.generators < 1 or args.repeat < 1:
         parser.error("--seconds must be > 0; --connections, --generators and --repeat at least 1")
     scenarios = args.scenario or ["read", "deposit", "lifecycle"]

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.proxy import HangBeforeFault, LatencyFault, Plan, StatusFault, WithholdAfterFault
 from bluum_readiness.proxy.faults.base import MAX_FAULT_SECONDS
@@ -68,7 +69,7 @@ def test_status_fault_retry_after_is_bounded_in_python():
 
 @pytest.fixture
 def control(proxy):
-    with httpx.Client(base_url=proxy.url + "/__proxy", timeout=5) as client:
+    with httpx.Client(base_url=proxy.url + "/__proxy", timeout=5, verify=default_tls_context()) as client:
         yield client
 
 
@@ -174,7 +175,7 @@ _NON_JSON = [b"NaN", b"Infinity", b"1e999", b"1" * 4400]
 def test_the_control_api_answers_json_to_any_rule_entry(proxy):
     """Issue 23's control-API sweep, kept: generated rule entries and plans (any JSON value for any key, and raw
     literals JSON cannot carry) get 2xx or 4xx, always as strict JSON, and the rule list stays readable."""
-    with httpx.Client(base_url=proxy.url + "/__proxy", timeout=5) as client:
+    with httpx.Client(base_url=proxy.url + "/__proxy", timeout=5, verify=default_tls_context()) as client:
 
         @settings(max_examples=50, derandomize=True, database=None, deadline=None)
         @given(entry=_entries, plan=st.booleans(), raw=st.none() | st.sampled_from(_NON_JSON))

@@ -8,12 +8,13 @@ import httpx
 import pytest
 
 from bluum_readiness import __version__
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.proxy import ProxyServer
 
 
 @pytest.fixture
 def control(proxy: ProxyServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=proxy.url + "/__proxy", timeout=5) as c:
+    with httpx.Client(base_url=proxy.url + "/__proxy", timeout=5, verify=default_tls_context()) as c:
         yield c
 
 

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness._serving import bind
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.proxy import (
@@ -178,7 +179,7 @@ def test_raw_keep_alive_and_connection_close(proxy: ProxyServer) -> None:
 
 def test_concurrent_requests(via_proxy: httpx.Client, proxy: ProxyServer, twin_server: TwinServer) -> None:
     def get(_: int) -> int:
-        with httpx.Client(base_url=proxy.base_url, auth=twin_server.auth, timeout=5) as c:
+        with httpx.Client(base_url=proxy.base_url, auth=twin_server.auth, timeout=5, verify=default_tls_context()) as c:
             return c.get("/investors").status_code
 
     with ThreadPoolExecutor(8) as pool:

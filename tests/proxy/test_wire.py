@@ -20,6 +20,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness._serving import IMPL_ENV, BackgroundServer
 from bluum_readiness.proxy import FaultRule, ProxyServer, StatusFault
 from bluum_readiness.proxy._client_conn import MAX_HEAD_BYTES, MAX_QUEUED
@@ -173,7 +174,7 @@ def test_http_1_0_closes_unless_it_asks_for_keep_alive(proxy: ProxyServer) -> No
 
 def test_large_bodies_both_ways(proxy: ProxyServer) -> None:
     body = os.urandom(3 * 1024 * 1024)
-    with httpx.Client(base_url=proxy.url, timeout=30) as client:
+    with httpx.Client(base_url=proxy.url, timeout=30, verify=default_tls_context()) as client:
         response = client.post("/big", content=body)
     assert response.status_code == 200 and response.content == body
     (exchange,) = proxy.exchanges()
@@ -334,7 +335,7 @@ def test_a_half_closed_client_still_gets_its_answer(proxy: ProxyServer) -> None:
 
 
 def test_head_answers_keep_their_content_length_and_send_no_body(proxy: ProxyServer) -> None:
-    with httpx.Client(base_url=proxy.url, timeout=5) as client:
+    with httpx.Client(base_url=proxy.url, timeout=5, verify=default_tls_context()) as client:
         head = client.head("/thing")
         after = client.get("/thing")  # the connection goes on after a body-less answer
     assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
@@ -353,7 +354,7 @@ def test_a_fault_header_that_would_split_the_response_is_a_500(proxy: ProxyServe
     with pytest.raises(ValueError, match="cannot be sent"):  # the built-in kind refuses it up front
         StatusFault(503, headers={"X-Evil": "a\r\nSet-Cookie: stolen=1"})
     proxy.add_rule(FaultRule("evil", _HeaderSplittingFault(), nth=1))
-    with httpx.Client(base_url=proxy.url, timeout=5) as client:
+    with httpx.Client(base_url=proxy.url, timeout=5, verify=default_tls_context()) as client:
         broken = client.get("/x")
         assert client.get("/x").status_code == 200  # the next request, on a new connection
     assert broken.status_code == 500 and "set-cookie" not in broken.headers

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import psutil
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.proxy import (
     DropAfterFault,
     FaultEngine,
@@ -68,7 +69,7 @@ def _offline_choices() -> collections.Counter[str | None]:
 
 def _client_loop(proxy: ProxyServer, twin: TwinServer, investor: str, worker: int, seen: dict[str, Any]) -> None:
     estimate = {"symbol": "AAPL", "side": "buy", "type": "market", "time_in_force": "day", "quantity": "1"}
-    with httpx.Client(base_url=proxy.base_url, auth=twin.auth, timeout=5) as c:
+    with httpx.Client(base_url=proxy.base_url, auth=twin.auth, timeout=5, verify=default_tls_context()) as c:
         for i in range(EXCHANGES // CLIENTS):
             soak_id = f"{worker}-{i}"
             headers = {"X-Soak-Id": soak_id}

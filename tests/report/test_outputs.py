@@ -15,13 +15,16 @@ import pytest
 
 from bluum_readiness.report import mail, model
 from bluum_readiness.report.render import render_all
-from tests.report.conftest import COMPANY, find_check
+from tests.report.conftest import COMPANY, find_check, write_run
 
 JITTER = "error-handling.429-jitter"
 
 
-@pytest.fixture
-def rendered(not_ready_json: Path) -> tuple[Path, dict[str, Any]]:
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The failing run's files, rendered once for the module (~0.25 s of CPU a rendering, the PDF's mostly): the
+    tests using it only read them and the document (one that changes the document changes a deep copy)."""
+    not_ready_json = write_run(tmp_path_factory.mktemp("rendered") / "not-ready", failing=True)
     document = model.load_report(not_ready_json)
     render_all(document, not_ready_json.parent, COMPANY)
     return not_ready_json.parent, document
