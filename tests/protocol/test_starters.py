@@ -18,7 +18,6 @@ checks it must pass. The known-bad variants are judged over observations recorde
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -29,7 +28,7 @@ from bluum_readiness.protocol import ProgramFactory
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.judging import run_checks
 from tests.protocol import recorded, starters
-from tests.protocol.test_program_integrations import NEEDS_ALERTS, by_status, judged_checks, start_prelude
+from tests.protocol.test_program_integrations import NEEDS_ALERTS, by_status, exit_times, judged_checks, start_prelude
 
 LANGS = ("go", "java")
 #: Items whose checks judge the integration itself (credentials and smoke-test judge the project and the target).
@@ -193,17 +192,9 @@ def test_the_java_starter_exits_at_once_when_the_suite_is_done_with_it(session):
     starter stops its receiver first (~0.02 s). Up to three exits timed, the fastest counting: a loaded machine can
     hold one; the VM's wait alone is never under 0.3 s."""
     commands = starters.build("java")
-    times = []
     with session.harness() as h:
         h.factory = ProgramFactory(commands[""])
-        for _ in range(3):
-            program = h.integration()._program
-            assert program.request("shutdown", {}, 5.0).error is None
-            closing = time.monotonic()
-            program.terminate(5.0)
-            times.append(time.monotonic() - closing)
-            if times[-1] < 0.3:
-                break
+        times = exit_times(h, within_s=0.3)
     assert min(times) < 0.3, times
 
 
