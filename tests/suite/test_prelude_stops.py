@@ -124,3 +124,35 @@ def test_a_program_the_suite_shut_down_is_no_broken_program(session: SuiteSessio
     assert prelude is not None
     assert prelude.wait(BOUND_S) == ["works-side-by-side-too"]
     assert prelude.broken is None
+
+
+def test_a_scenario_whose_proxy_does_not_start_keeps_no_other_waiting(
+    session: SuiteSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One scenario's own proxy fails to start (a harness fault): the others do not wait for it at the barrier for
+    its whole bound; every observation is dropped, and each check observes in its turn, as for any failure here."""
+    started = session.own_proxy
+    calls: list[int] = []
+    lock = threading.Lock()
+
+    def own_proxy() -> Any:
+        with lock:
+            calls.append(1)
+            first = len(calls) == 1
+        if first:
+            raise OSError("no port for the proxy")
+        return started()
+
+    def drive(s: Scene) -> None:
+        s.fact("x", True)
+
+    monkeypatch.setattr(session, "own_proxy", own_proxy)
+    session.factory = create_fast
+    scenarios = [Scenario(f"proxied-{n}", ("x",), drive, side_by_side=True) for n in range(2)]
+    began = time.monotonic()
+    prelude = start_side_by_side(session, scenarios)
+    assert prelude is not None
+    prelude.join(5.0)
+    assert not prelude.running, "a scenario still waits for the one whose proxy never started"
+    assert time.monotonic() - began < 5.0
+    assert prelude.wait(0) == []

@@ -166,6 +166,10 @@ def _observe(session: SuiteSession, scenario: Scenario, beside: list[str], prelu
     try:
         if not prelude.stopping.is_set():
             _observe_in_own_harness(session, scenario, beside, prelude)
+    except Exception:
+        # its own harness could not be set up (its proxy did not start): the others must not wait for it at the
+        # barrier for its whole bound; every observation is dropped, and each check observes in its turn
+        prelude._ready.abort()
     finally:
         prelude._ended()
 
