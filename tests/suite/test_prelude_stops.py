@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from bluum_readiness.checks import registry
 from bluum_readiness.checks.observation import Scenario, Scene
 from bluum_readiness.protocol.program import ProgramBroken, ProgramShutDown
 from bluum_readiness.reference import create_fast
-from bluum_readiness.suite.prelude import start_side_by_side
+from bluum_readiness.suite.prelude import Prelude, start_side_by_side
 from bluum_readiness.suite.session import SuiteSession
 
 BOUND_S = 30.0  # only a hang reaches it
@@ -28,6 +28,17 @@ def session() -> Iterator[SuiteSession]:
     s = SuiteSession.embedded("bluum_readiness.reference:create_fast")
     yield s
     s.close()
+
+
+def _side_by_side(session: SuiteSession, drives: dict[str, Callable[[Scene], None]]) -> Prelude:
+    """The prelude observing one scenario per entry (name -> how it drives), each reading the fact ``x``, with the
+    reference integration."""
+    session.factory = create_fast
+    prelude = start_side_by_side(
+        session, [Scenario(name, ("x",), drive, side_by_side=True) for name, drive in drives.items()]
+    )
+    assert prelude is not None
+    return prelude
 
 
 def test_a_session_closing_early_stops_the_prelude_and_no_scenario_begins_after(
@@ -86,11 +97,7 @@ def test_a_program_broken_side_by_side_stops_the_run_at_the_next_check_without_w
         held.wait(BOUND_S)  # an observation that takes its time: the run does not wait for it
         s.fact("x", True)
 
-    session.factory = create_fast
-    scenarios = [Scenario("breaks-side-by-side", ("x",), breaks, side_by_side=True),
-                 Scenario("holds-side-by-side", ("x",), holds, side_by_side=True)]  # fmt: skip
-    prelude = start_side_by_side(session, scenarios)
-    assert prelude is not None
+    prelude = _side_by_side(session, {"breaks-side-by-side": breaks, "holds-side-by-side": holds})
     session.prelude = prelude
     try:
         evidence: dict[str, Any] = {}
@@ -117,11 +124,7 @@ def test_a_program_the_suite_shut_down_is_no_broken_program(session: SuiteSessio
     def works(s: Scene) -> None:
         s.fact("x", True)
 
-    session.factory = create_fast
-    scenarios = [Scenario("shut-down-side-by-side", ("x",), shut_down, side_by_side=True),
-                 Scenario("works-side-by-side-too", ("x",), works, side_by_side=True)]  # fmt: skip
-    prelude = start_side_by_side(session, scenarios)
-    assert prelude is not None
+    prelude = _side_by_side(session, {"shut-down-side-by-side": shut_down, "works-side-by-side-too": works})
     assert prelude.wait(BOUND_S) == ["works-side-by-side-too"]
     assert prelude.broken is None
 
@@ -147,11 +150,8 @@ def test_a_scenario_whose_proxy_does_not_start_keeps_no_other_waiting(
         s.fact("x", True)
 
     monkeypatch.setattr(session, "own_proxy", own_proxy)
-    session.factory = create_fast
-    scenarios = [Scenario(f"proxied-{n}", ("x",), drive, side_by_side=True) for n in range(2)]
     began = time.monotonic()
-    prelude = start_side_by_side(session, scenarios)
-    assert prelude is not None
+    prelude = _side_by_side(session, {"proxied-0": drive, "proxied-1": drive})
     prelude.join(5.0)
     assert not prelude.running, "a scenario still waits for the one whose proxy never started"
     assert time.monotonic() - began < 5.0
