@@ -191,7 +191,6 @@ def _with_limiter(config: pytest.Config, run: Run, share: int) -> Run:
     return limited
 
 
-@pytest.hookimpl(optionalhook=True)
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
     """An xdist worker of a readiness run ends next (its interpreter exits once the session is over): keep its heap
@@ -204,6 +203,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         gc.freeze()
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist, on the controller: hand the run to each worker it starts."""
     run = active_run(node.config)
