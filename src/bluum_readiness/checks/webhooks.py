@@ -652,13 +652,10 @@ class _FlakyRelay:
     LOST_DELIVERY, LOST_ACK = 1, 2
 
     def __init__(self, target: str, ca_file: str | None) -> None:
-        from starlette.applications import Starlette
         from starlette.requests import Request
         from starlette.responses import Response
-        from starlette.routing import Route
 
-        from bluum_readiness._serving import BackgroundServer
-        from bluum_readiness.webhooks.tls import shared_local_tls
+        from bluum_readiness.webhooks.tls import serve_deliveries
 
         self.attempts: dict[str, int] = {}
         self.forwarded: list[tuple[str, int | None]] = []
@@ -687,11 +684,7 @@ class _FlakyRelay:
                 answer.content, status_code=answer.status_code, media_type=answer.headers.get("content-type")
             )
 
-        tls = shared_local_tls()  # a certificate for 127.0.0.1 from the CA the twin trusts
-        app = Starlette(routes=[Route("/", relay, methods=["POST"])])
-        self.server = BackgroundServer(
-            app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file, name="bluum-suite"
-        ).start()
+        self.server = serve_deliveries(relay)
         self.url = self.server.url + "/"
 
     def stop(self) -> None:

@@ -3,7 +3,8 @@
 signing.py    SigningScheme, "standard-webhooks" and "timestamped-hmac", SignatureError
 sender.py     WebhookSender, Delivery, Attempt: build, sign, send and record deliveries
 receiver.py   ReferenceReceiver: verifying, deduplicating HTTPS receiver (the reference integration's)
-tls.py        LocalCA, shared_local_tls: certificates for local receivers (trustme)
+tls.py        LocalCA, shared_local_tls: certificates for local receivers (trustme); serve_deliveries: an
+              HTTPS endpoint of the suite's own for the twin's deliveries
 vectors.py    the shared webhook test vectors (vectors.json) and the cases the checks send
 """
 

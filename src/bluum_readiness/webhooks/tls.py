@@ -11,13 +11,20 @@ import atexit
 import shutil
 import tempfile
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.integration import LocalTLS
 
-__all__ = ["DEFAULT_NAMES", "LocalCA", "LocalTLS", "shared_local_tls"]
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from bluum_readiness._serving import BackgroundServer
+
+__all__ = ["DEFAULT_NAMES", "LocalCA", "LocalTLS", "serve_deliveries", "shared_local_tls"]
 
 DEFAULT_NAMES: tuple[str, ...] = ("127.0.0.1", "localhost")
 
@@ -71,3 +78,17 @@ def shared_local_tls() -> LocalTLS:
             atexit.register(ca.cleanup)
             _shared = ca.issue()
         return _shared
+
+
+def serve_deliveries(handler: Callable[[Request], Awaitable[Response]]) -> BackgroundServer:
+    """A started HTTPS endpoint of the suite's own (``bluum-suite``), with the shared local certificate (the twin
+    trusts its CA), that answers every ``POST /`` with ``handler``: where a check has the twin deliver webhooks to
+    something of the suite's rather than to the integration's receiver."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from bluum_readiness._serving import BackgroundServer
+
+    tls = shared_local_tls()
+    app = Starlette(routes=[Route("/", handler, methods=["POST"])])
+    return BackgroundServer(app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file, name="bluum-suite").start()

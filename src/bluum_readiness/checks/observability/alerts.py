@@ -259,13 +259,10 @@ class _FailingEndpoint:
     integration's receiver behind a broken gateway."""
 
     def __init__(self) -> None:
-        from starlette.applications import Starlette
         from starlette.requests import Request
         from starlette.responses import Response
-        from starlette.routing import Route
 
-        from bluum_readiness._serving import BackgroundServer
-        from bluum_readiness.webhooks.tls import shared_local_tls
+        from bluum_readiness.webhooks.tls import serve_deliveries
 
         self.hits = 0
 
@@ -273,11 +270,7 @@ class _FailingEndpoint:
             self.hits += 1
             return Response('{"error": "gateway down"}', status_code=503, media_type="application/json")
 
-        tls = shared_local_tls()
-        app = Starlette(routes=[Route("/", fail, methods=["POST"])])
-        self.server = BackgroundServer(
-            app, ssl_certfile=tls.cert_file, ssl_keyfile=tls.key_file, name="bluum-suite"
-        ).start()
+        self.server = serve_deliveries(fail)
         self.url = self.server.url + "/"
 
     def stop(self) -> None:
