@@ -74,6 +74,25 @@ def read_capability(integration: Any, name: str) -> tuple[Any, str | None]:
         return None, exc.reason
 
 
+def delivering_receiver(h: Harness, integration: Any) -> tuple[str, Callable[[], Any]]:
+    """The integration's receiver as the twin delivers to it: its ``webhook_url`` and ``processed_events``; not
+    verifiable without either (optional capabilities)."""
+    url = h.capability(integration, "webhook_url")
+    processed = h.capability(integration, "processed_events")
+    if not isinstance(url, str) or not url or not callable(processed):
+        raise NotVerifiable("the integration exposes no webhook_url and processed_events() (optional capabilities)")
+    return url, processed
+
+
+def twin_signs_for_the_receiver(h: Harness) -> None:
+    """Not verifiable when the receiver's webhook secret is configured: the twin signs its deliveries with the secret
+    it issues when the webhook is registered, which the receiver then does not hold."""
+    if h.webhook_secret.known:
+        raise NotVerifiable(
+            "the receiver's secret is configured, so the twin (which issues its own) cannot sign for it"
+        )
+
+
 def is_id(value: Any, operation: str) -> TypeGuard[str]:
     """``value`` is an id of what ``operation`` creates: a string with its prefix and something after it."""
     prefix = PREFIXES[operation]

@@ -33,7 +33,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bluum_readiness.checks._support import investor_events, step, twin_deliveries
+from bluum_readiness.checks._support import (
+    delivering_receiver,
+    investor_events,
+    step,
+    twin_deliveries,
+    twin_signs_for_the_receiver,
+)
 from bluum_readiness.checks.judge import Facts, Finding, Fix, Passed, Unjudged, Verdict, judged
 from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.failures import NotVerifiable
@@ -798,14 +804,8 @@ def _webhook_journey(s: Scene) -> None:
 
     h = s.h
     integration = s.integration
-    url = h.capability(integration, "webhook_url")
-    processed = h.capability(integration, "processed_events")
-    if not isinstance(url, str) or not url or not callable(processed):
-        raise NotVerifiable("the integration exposes no webhook_url and processed_events() (optional capabilities)")
-    if h.webhook_secret.known:
-        raise NotVerifiable(
-            "the receiver's secret is configured, so the twin (which issues its own) cannot sign for it"
-        )
+    url, processed = delivering_receiver(h, integration)
+    twin_signs_for_the_receiver(h)
     hook_id = h.register_webhook(url)
     s.fact("url", url)
     timeout = h.thresholds.settle_timeout_s

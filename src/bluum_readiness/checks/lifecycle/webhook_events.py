@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bluum_readiness.checks._support import investor_events, twin_deliveries
+from bluum_readiness.checks._support import (
+    delivering_receiver,
+    investor_events,
+    twin_deliveries,
+    twin_signs_for_the_receiver,
+)
 from bluum_readiness.checks.judge import Facts, Finding, Unjudged, Verdict, judged
 from bluum_readiness.checks.lifecycle._journey import Journey, Stop, journey_trail, step_finding
 from bluum_readiness.checks.lifecycle._shared import ITEM, order_body
@@ -22,14 +27,10 @@ def _journey_webhooks(s: Scene) -> None:
     what the receiver applied (``processed_events()``), once every delivery settled (bounded)."""
     h = s.h
     integration = s.integration
-    url = h.capability(integration, "webhook_url")
-    processed = h.capability(integration, "processed_events")
-    if not isinstance(url, str) or not url or not callable(processed):
-        raise NotVerifiable("the integration exposes no webhook_url and processed_events() (optional capabilities)")
+    url, processed = delivering_receiver(h, integration)
     if not h.target.twin:
         raise NotVerifiable("matching Bluum's events with the receiver's needs the twin's event log (twin mode only)")
-    if h.webhook_secret.known:
-        raise NotVerifiable("the receiver's secret is configured, so the twin (it issues its own) cannot sign for it")
+    twin_signs_for_the_receiver(h)
     # The twin delivers, as Bluum would: register the receiver (it trusts the suite's local CA).
     hook_id = h.register_webhook(url)
 

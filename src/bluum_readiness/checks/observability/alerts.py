@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.checks._alert_sources import LISTENER, AlertSources
-from bluum_readiness.checks._support import INVESTOR, twin_deliveries
+from bluum_readiness.checks._support import INVESTOR, twin_deliveries, twin_signs_for_the_receiver
 from bluum_readiness.checks.judge import Facts, Finding, Passed, Verdict, judged
 from bluum_readiness.checks.observability._alert_watch import (
     alert_evidence,
@@ -287,10 +287,7 @@ def _alert_webhook_failure(s: Scene) -> None:
     url = h.capability(integration, "webhook_url")
     if not isinstance(url, str) or not url:
         raise NotVerifiable("the integration exposes no webhook_url (an optional capability of the adapter)")
-    if h.webhook_secret.known:
-        raise NotVerifiable(
-            "the receiver's secret is configured, so the twin (which issues its own) cannot sign for it"
-        )
+    twin_signs_for_the_receiver(h)
     investor, bank = h.funded_investor()
     hook_id = h.register_webhook(url)
     settled = src.settle()
