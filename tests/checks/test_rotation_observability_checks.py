@@ -24,10 +24,8 @@ import pytest
 from bluum_readiness.catalog import causes
 from bluum_readiness.checks import registry
 from bluum_readiness.checks.judge import Finding, Passed, judge
-from bluum_readiness.checks.observability.failures_logged import transport_replay
 from bluum_readiness.checks.observation import SCENARIOS
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
-from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.judging import run_checks
 from tests.checks.recorded import cutover
@@ -175,23 +173,6 @@ def test_a_request_the_http_transport_replayed_is_judged_as_the_integration_saw_
     judged = verdict.evidence["failures_logged"]
     assert judged["unanswered"] == 3 and len(judged["matched"]) == 3, judged
     assert len(judged["transport_replays"]) == 1 and "POST" in judged["transport_replays"][0], judged
-
-
-def _unanswered_then(gap_s: float) -> tuple[Exchange, Exchange]:
-    failed = Exchange(1, "GET", "/v1/investors/inv_1", "", None, "key", (), "", 0, None, None, (), 100.0, 100.0, 0.1,
-                      None, None, False, "log-reset", "reset", "reset")  # fmt: skip
-    again = Exchange(**{**failed.__dict__, "seq": 2, "status": 200, "started": 100.0 + gap_s, "finished": 100.01,
-                        "fault": None, "fault_kind": None, "outcome": "forwarded"})  # fmt: skip
-    return failed, again
-
-
-def test_a_replay_a_loaded_machine_delayed_is_still_the_transports_and_a_backoff_is_not():
-    """Go's transport resends at once, but on a loaded 2-core machine "at once" measured up to ~8 ms: such a replay is
-    the transport's (its code never saw the failure), while a retry after a backoff of tens of milliseconds is the
-    application's own."""
-    for gap_s, replayed in ((0.0004, True), (0.008, True), (0.05, False)):
-        failed, again = _unanswered_then(gap_s)
-        assert (transport_replay(failed, [failed, again], held_s=1.5) == again.seq) is replayed, gap_s
 
 
 # -- live, over real sockets ----------------------------------------------------------------------------------------

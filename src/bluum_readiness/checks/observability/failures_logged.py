@@ -26,12 +26,9 @@ from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.proxy.rules import FaultRule
 
 RESET_READS = 3  # reads met with a connection reset in failed-exchanges (one would do, but for chance: see there)
-REPLAY_WINDOW_S = 0.010
-"""How soon an identical request must follow an unanswered one to be its HTTP transport's replay. Go's http.Transport
-resends at once: 0.3–2 ms on loopback, up to ~8 ms on a 2-core machine at load 6, ~13 ms at load 11 (measured: a 5 ms
-window failed a correct Go program at load 6, as a loaded CI runner would; 10 ms holds there). An application's own
-retry waits its backoff; one whose backoff is drawn from zero falls inside now and then, never on every reset
-(``RESET_READS``), and when every unanswered exchange looks replayed the check is not verifiable, never passed."""
+REPLAY_WINDOW_S = 0.005
+"""How soon an identical request must follow an unanswered one to be its HTTP transport's replay (Go's http.Transport
+resends at once, sub-millisecond on loopback; an application's own retry waits its backoff)."""
 HELD_REPLAY_WINDOW_S = 0.25
 """The same, when the proxy itself hung up on a request the client was still waiting for (it had no timeout, or a
 longer one): such a client saw no failure of its own, so a scheduling delay before the replay must not count."""
