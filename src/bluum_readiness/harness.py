@@ -521,6 +521,17 @@ class Harness:
         finally:
             self.proxy.clear_faults()
 
+    @contextlib.contextmanager
+    def fresh_connections(self) -> Iterator[None]:
+        """For the block, the proxy ends every connection after its response (``Connection: close``): each
+        request comes on a new connection, so the integration's HTTP transport never resends one on its own
+        (transports resend only on a reused connection) — every failure the proxy makes reaches its code."""
+        self.proxy.fresh_connections = True
+        try:
+            yield
+        finally:
+            self.proxy.fresh_connections = False
+
     def mark(self) -> int:
         """A position in the exchange record; pass it to ``exchanges_since``."""
         return len(self.proxy.exchanges())

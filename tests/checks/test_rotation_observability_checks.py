@@ -16,6 +16,7 @@ the reference passes them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -173,6 +174,27 @@ def test_a_request_the_http_transport_replayed_is_judged_as_the_integration_saw_
     judged = verdict.evidence["failures_logged"]
     assert judged["unanswered"] == 3 and len(judged["matched"]) == 3, judged
     assert len(judged["transport_replays"]) == 1 and "POST" in judged["transport_replays"][0], judged
+
+
+def test_a_logged_failure_retried_at_once_is_counted_as_seen_not_as_a_transport_replay():
+    """An application that retries a failed request within the transport-replay window (full jitter drawing ~0 ms)
+    and logs each failure: its lines are matched first, so it passes — before, every such retry was excused as the
+    transport's and the check was not verifiable ("every unanswered exchange was replayed at once")."""
+    spec = registry.get(FAILURES_LOGGED).judge
+    assert spec is not None
+    observations = cutover.load("reference")
+    scene = observations["failed-exchanges"]
+    seen = list(scene.facts["exchanges"])
+    faulted = {x.seq for x in seen if x.status is None}
+    # each retry (the next request after an unanswered one) starts 1 ms after the failure
+    for n, x in enumerate(seen[:-1]):
+        if x.seq in faulted:
+            seen[n + 1] = dataclasses.replace(seen[n + 1], started=x.finished + 0.001)
+    scene = dataclasses.replace(scene, facts={**scene.facts, "exchanges": tuple(seen)})
+    verdict = judge(spec, {**observations, "failed-exchanges": scene})
+    assert isinstance(verdict, Passed), verdict
+    judged = verdict.evidence["failures_logged"]
+    assert judged["unanswered"] == len(judged["matched"]) == len(faulted) == 4 and not judged["transport_replays"]
 
 
 # -- live, over real sockets ----------------------------------------------------------------------------------------

@@ -165,6 +165,20 @@ def test_keep_alive_across_requests_and_faults(via_proxy: httpx.Client, proxy: P
     assert [r.status_code for r in responses] == [200, 503, 200, 200, 200]
     ports = {r.extensions["network_stream"].get_extra_info("client_addr")[1] for r in responses}
     assert len(ports) == 1  # one connection served all five
+    assert [x.reused_connection for x in proxy.exchanges()] == [False, True, True, True, True]
+
+
+def test_fresh_connections_end_each_connection_after_its_response(via_proxy: httpx.Client, proxy: ProxyServer) -> None:
+    proxy.add_rule(FaultRule("boom", StatusFault(503), nth=2))
+    proxy.fresh_connections = True
+    responses = [via_proxy.get("/investors") for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 503, 200]
+    assert all(r.headers["connection"] == "close" for r in responses)
+    assert [x.reused_connection for x in proxy.exchanges()] == [False, False, False]  # a connection of its own each
+    proxy.fresh_connections = False
+    again = [via_proxy.get("/investors") for _ in range(2)]
+    assert "connection" not in again[0].headers
+    assert [x.reused_connection for x in proxy.exchanges()][3:] == [False, True]
 
 
 def test_raw_keep_alive_and_connection_close(proxy: ProxyServer) -> None:

@@ -52,7 +52,8 @@ def plain_error(status: int, message: str) -> Respond:
 class ClientConnection(asyncio.Protocol):
     """The server side of one connection. ``serve(connection)`` is started when it opens (a coroutine that
     loops over ``next_request()``); it must end by calling ``close`` or ``abort``. While open, the connection
-    is in ``registry`` (the server's set of open connections)."""
+    is in ``registry`` (the server's set of open connections). ``requests``: how many requests ``next_request``
+    has handed out (above 1, the one being answered came on a reused connection)."""
 
     def __init__(self, serve: Any, max_body: int, registry: set[ClientConnection] | None = None) -> None:
         self._serve = serve
@@ -79,6 +80,7 @@ class ClientConnection(asyncio.Protocol):
         self._body_size = 0
         self._expect_continue = False
         self.task: asyncio.Task[None] | None = None
+        self.requests = 0
 
     # -- asyncio.Protocol -------------------------------------------------------------------------------
 
@@ -199,6 +201,7 @@ class ClientConnection(asyncio.Protocol):
                 self._waiter = None
         request = self._queue.popleft()
         self._answering = True
+        self.requests += 1
         if self._reading_paused and len(self._queue) < MAX_QUEUED and self._transport is not None:
             self._reading_paused = False
             self._transport.resume_reading()

@@ -104,6 +104,7 @@ class InProcessProxy:
         self.time = time if time is not None else VirtualTime()
         self._inner: httpx.HTTPTransport | None = None
         self._faults = FaultTransport(_Closed(), plan, recorder=recorder, clock=self.time, sleep=self.time.advance)
+        self.fresh_connections = False  # as ProxyServer's; no connection is kept here, so nothing to close
 
     @property
     def engine(self) -> FaultEngine:

@@ -54,6 +54,7 @@ class Processed:
     upstream_ms: float | None = None
     error: UpstreamError | None = None
     failure: Exception | None = None  # a fault's own bug: answered 500, recorded as "proxy_error"
+    reused_connection: bool | None = None  # see ``Exchange.reused_connection``
     recorded: list[Exchange] = field(default_factory=list)
 
 
@@ -76,13 +77,21 @@ class Pipeline:
         with self._idle:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
-    async def process(self, request: ProxyRequest, forward: Callable[[], Awaitable[Respond]]) -> Processed:
-        """Pick the rule and run its fault (or just forward). Upstream failures become a 502 outcome."""
+    async def process(
+        self,
+        request: ProxyRequest,
+        forward: Callable[[], Awaitable[Respond]],
+        *,
+        reused_connection: bool | None = None,
+    ) -> Processed:
+        """Pick the rule and run its fault (or just forward). Upstream failures become a 502 outcome.
+        ``reused_connection``: whether the request came on a connection that had carried another (None: no
+        connections in this placement)."""
         with self._idle:
             self._in_flight += 1
         seq, started = self.recorder.next_seq(), self.clock.now()
         rule = self.engine.select(request.method, request.path)
-        done = Processed(seq, started, request, rule, Close())
+        done = Processed(seq, started, request, rule, Close(), reused_connection=reused_connection)
 
         async def tracked() -> Respond:
             if done.upstream is not None:
@@ -134,6 +143,7 @@ class Pipeline:
             fault_kind=kind_of(done.rule.fault) if done.rule else None,
             outcome=_outcome_name(done, delivered),
             error=str(done.error or done.failure or "") or None,
+            reused_connection=done.reused_connection,
         )
         self.recorder.append(exchange)
         done.recorded.append(exchange)

@@ -103,6 +103,9 @@ class Exchange:
     :param fault: the name of the rule applied (None: passed through); ``fault_kind`` its registered kind.
     :param outcome: ``forwarded`` | ``status`` | ``timeout`` | ``dropped`` | ``reset`` | ``upstream_error``.
     :param error: for ``upstream_error``, what went wrong.
+    :param reused_connection: the request came on a connection that had carried an earlier one (an HTTP
+        transport resends a request only then: Go's ``http.Transport`` when such a connection closes before any
+        answer); None where the placement has no connections (in-process) or the record predates the field.
     """
 
     seq: int
@@ -127,6 +130,7 @@ class Exchange:
     fault_kind: str | None
     outcome: str
     error: str | None = None
+    reused_connection: bool | None = None
 
     def header(self, name: str) -> str | None:
         """A (sanitised) request header, case-insensitive."""

@@ -69,7 +69,10 @@ class ProxyServer:
         integration's traffic under the target's rate limit.
 
     Thread-safe control from the test's thread: ``set_plan``, ``add_rule``, ``remove_rule``,
-    ``clear_faults``, ``exchanges``, ``reset``.
+    ``clear_faults``, ``exchanges``, ``reset``, and ``fresh_connections``: while True, every response says
+    ``Connection: close`` and the connection ends after it, so each request comes on a connection of its own —
+    and none is resent inside the client's HTTP transport (Go's ``http.Transport`` and Java's ``HttpClient``
+    resend a request only when a *reused* connection closes before any answer).
     """
 
     def __init__(
@@ -104,6 +107,7 @@ class ProxyServer:
         self._server: asyncio.Server | None = None
         self._client: UpstreamClient | None = None
         self._connections: set[ClientConnection] = set()  # open client connections (on the loop's thread)
+        self.fresh_connections = False
 
     # -- control from Python ------------------------------------------------------------------------------
 
@@ -223,7 +227,8 @@ class ProxyServer:
             reply = Respond(status, (("Content-Type", "application/json"),) if body else (), body)
             return await conn.respond(reply, req.method, req.keep_alive)
         request = ProxyRequest(req.method, req.path, req.query, req.headers, req.body, sleep=asyncio.sleep)
-        done = await self._pipeline.process(request, lambda: self._forward(req))
+        reused = conn.requests > 1
+        done = await self._pipeline.process(request, lambda: self._forward(req), reused_connection=reused)
         outcome = done.outcome
         try:
             if isinstance(outcome, Hold):
@@ -231,7 +236,7 @@ class ProxyServer:
         finally:
             self._pipeline.finish(done)  # before the client can see the outcome: exchanges() is never behind
         if isinstance(outcome, Respond):
-            return await conn.respond(outcome, req.method, req.keep_alive)
+            return await conn.respond(outcome, req.method, req.keep_alive and not self.fresh_connections)
         if isinstance(outcome, Abort):
             conn.abort()
         else:

@@ -9,7 +9,7 @@ A recording is ``{scenario: {"facts": ..., "missing": ...}}`` — never evidence
   (``started``, ``finished``, ``duration_ms``, exactly as observed: the backoff judges read them), and when not
   blank ``query``, ``idempotency_key``, ``body_sha256`` (blank: the hash of an empty body), ``request_id`` and
   ``fault``. The rest (headers, key id, body size, the upstream's side, the fault's kind, the proxy's outcome and
-  error) no judge reads: dropped, and restored blank by ``load``;
+  error, whether the connection was reused) no judge reads: dropped, and restored blank by ``load``;
 - a ``Probe``, ``Outcome`` or ``LogLine`` leaves out a field equal to its default (``None``): decoding restores it;
 - httpcore's DEBUG trace of the transport (connect, send headers, receive body: no header value, no body, never the
   integration's own words) is dropped, as a log line and from a log kept as one text.
@@ -55,6 +55,7 @@ BLANKS: dict[str, Any] = {
     "fault_kind": None,
     "outcome": "",
     "error": None,
+    "reused_connection": None,
 }
 #: No judge reads these (``write``'s proof would refuse the recording if one did).
 DROPPED = frozenset(
@@ -69,6 +70,7 @@ DROPPED = frozenset(
         "fault_kind",
         "outcome",
         "error",
+        "reused_connection",
     }
 )
 #: The typed facts whose fields default to ``None`` (left out when ``None``).
