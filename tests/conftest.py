@@ -8,3 +8,11 @@
 import httpcore  # noqa: F401
 
 pytest_plugins = ["tests.fixtures.twin"]
+
+
+def pytest_collection_finish(session: object) -> None:
+    """The imported modules and the collected tests live for the whole run: moved out of the collector's sight
+    (``gc.freeze``), every collection of the oldest generation stops walking them again."""
+    import gc
+
+    gc.freeze()
