@@ -28,6 +28,7 @@ import httpx
 import pytest
 import yaml
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.alerts.listener import AlertListener
 from bluum_readiness.config import AlertsConfig, Thresholds
 from bluum_readiness.suite.session import SuiteSession
@@ -85,7 +86,7 @@ def _ready(url: str, process: subprocess.Popen[bytes], what: str, timeout: float
         if process.poll() is not None:
             raise AssertionError(f"{what} exited with {process.returncode}: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         try:
-            if httpx.get(url + "/-/ready", timeout=1).status_code == 200:
+            if httpx.get(url + "/-/ready", timeout=1, verify=default_tls_context()).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -104,7 +105,9 @@ class Pipeline:
         deadline = time.monotonic() + timeout
         query = f'bluum_api_responses_total{{service="{service}"}}'
         while time.monotonic() < deadline:
-            found = httpx.get(self.prometheus + "/api/v1/query", params={"query": query}, timeout=5).json()
+            found = httpx.get(
+                self.prometheus + "/api/v1/query", params={"query": query}, timeout=5, verify=default_tls_context()
+            ).json()
             if found["data"]["result"]:
                 return
             time.sleep(0.1)

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness._serving import bind
 from bluum_readiness.testing import investor_profile
 from tests.fixtures.cli import Result, cli
@@ -43,7 +44,7 @@ class SandboxProcess:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                httpx.get(self.base_url + "/investors", timeout=1)
+                httpx.get(self.base_url + "/investors", timeout=1, verify=default_tls_context())
                 return
             except httpx.TransportError:
                 time.sleep(0.02)

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness._serving import bind
 from bluum_readiness.testing import investor_profile
 from tests.fixtures.cli import Result, cli
@@ -74,7 +75,7 @@ def wait_ready(url: str) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            httpx.get(url, timeout=1)
+            httpx.get(url, timeout=1, verify=default_tls_context())
             return
         except httpx.TransportError:
             time.sleep(0.02)

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.testing import investor_profile, manual_bank, plaid_bank
 from tests.reliability.twin_process import TwinProcess
 from tests.reliability.world import status_of, wait_for
@@ -140,7 +141,7 @@ def _all_attempted_and_pending(c: httpx.Client) -> list[dict[str, Any]] | None:
 def _deposit_stream(base_url: str, j: Journal, investors: list[str], sources: dict[str, str], n: int,
                     stop: threading.Event) -> None:  # fmt: skip
     """One writer: deposits with fresh keys until the twin dies (or ``stop``)."""
-    with httpx.Client(base_url=base_url, auth=(KEY, SECRET), timeout=5) as c:
+    with httpx.Client(base_url=base_url, auth=(KEY, SECRET), timeout=5, verify=default_tls_context()) as c:
         for i in range(1000):
             if stop.is_set():
                 return
@@ -165,7 +166,9 @@ def test_kill_9_mid_lifecycle_loses_nothing_and_resumes(tmp_path):
     j = Journal()
     with receiver(default=500) as hooks:
         with TwinProcess(db, KEY, SECRET, log) as first:
-            with httpx.Client(base_url=first.base_url, auth=(KEY, SECRET), timeout=5) as c:
+            with httpx.Client(
+                base_url=first.base_url, auth=(KEY, SECRET), timeout=5, verify=default_tls_context()
+            ) as c:
                 investors = _lifecycle(c, j, hooks.url)
                 wait_for(lambda: _all_attempted_and_pending(c), "every delivery failing at least once")
                 sources = {
@@ -195,7 +198,9 @@ def test_kill_9_mid_lifecycle_loses_nothing_and_resumes(tmp_path):
         answered_before = len(hooks.received)
 
         with TwinProcess(db, KEY, SECRET, log) as second:
-            with httpx.Client(base_url=second.base_url, auth=(KEY, SECRET), timeout=5) as c:
+            with httpx.Client(
+                base_url=second.base_url, auth=(KEY, SECRET), timeout=5, verify=default_tls_context()
+            ) as c:
                 _nothing_acknowledged_is_lost(c, j)
                 _keys_are_honoured(c, j)
                 _money_moved_once(c, j, investors)

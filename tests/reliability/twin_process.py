@@ -22,6 +22,7 @@ from types import TracebackType
 
 import httpx
 
+from bluum_readiness._client_tls import default_tls_context
 from tests.reliability.world import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,7 +72,9 @@ class TwinProcess:
 
     def _answers(self) -> bool:
         try:
-            return httpx.get(self.base_url + "/openapi.json", timeout=1).status_code == 200
+            return (
+                httpx.get(self.base_url + "/openapi.json", timeout=1, verify=default_tls_context()).status_code == 200
+            )
         except httpx.TransportError:
             return False
 

@@ -27,9 +27,7 @@ an in-memory in-flight set per twin guards against overlapping ticks.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import os
 import ssl
 import threading
 import time
@@ -39,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness._client_tls import ca_file_context, default_tls_context
 from bluum_readiness._version import __version__
 from bluum_readiness.twin.signing import signature_headers
 
@@ -112,20 +110,11 @@ def _forget_signing(twin: Twin, delivery_id: str) -> None:
 
 def _verify(settings_ca_file: str | None) -> ssl.SSLContext:
     """The TLS context deliveries verify receivers with: the public CAs, or ``webhook_ca_file``'s. Made once per
-    process and CA file (as it is on disk): building one costs ~18 ms of CPU, and a busy twin sends a batch every
-    tick. ``ssl.SSLContext`` is safe to share."""
+    process and CA file (as it is on disk, ``ca_file_context``): building one costs ~18 ms of CPU, and a busy twin
+    sends a batch every tick. ``ssl.SSLContext`` is safe to share."""
     if settings_ca_file is None:
         return default_tls_context()
-    try:
-        found = os.stat(settings_ca_file)
-    except OSError:
-        return ssl.create_default_context(cafile=settings_ca_file)  # raises the error that names the file
-    return _ca_context(settings_ca_file, found.st_mtime_ns, found.st_size)
-
-
-@functools.lru_cache(maxsize=8)
-def _ca_context(ca_file: str, mtime_ns: int, size: int) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=ca_file)
+    return ca_file_context(settings_ca_file)
 
 
 async def dispatch_due(

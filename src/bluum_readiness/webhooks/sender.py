@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import ssl
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from bluum_readiness._client_tls import ca_file_context, default_tls_context
 from bluum_readiness._version import __version__
 from bluum_readiness.webhooks.signing import DEFAULT_SCHEME, SigningScheme, scheme, utc_now
 
@@ -101,7 +101,7 @@ class WebhookSender:
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
-        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else True
+        verify = ca_file_context(self.ca_file) if self.ca_file else default_tls_context()
         self._client = httpx.Client(timeout=self.timeout_s, verify=verify, trust_env=False, follow_redirects=False)
 
     def delivery(

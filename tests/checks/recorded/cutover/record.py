@@ -30,8 +30,10 @@ LIVE_THRESHOLDS = Thresholds(alert_timeout_s=1.2, settle_timeout_s=1.5)
 
 
 class GoLikeTransport:
-    """Go's http.Transport, as far as failures-logged can tell: a request with an Idempotency-Key whose connection
-    closes before any answer is sent again at once, inside the transport — the integration's code sees one attempt."""
+    """An HTTP transport that resends by itself, as far as failures-logged can tell: a request with an
+    Idempotency-Key whose connection closes before any answer is sent again at once, inside the transport — the
+    integration's code sees one attempt. (Go's http.Transport does so on a reused connection, which the scenario no
+    longer leaves it; Java's HttpClient resends a GET on any connection.)"""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
