@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
-from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness.calling import Call, call
 from bluum_readiness.config import RunConfig, Thresholds
 from bluum_readiness.errors import HarnessError, TargetUnavailable
@@ -383,7 +383,9 @@ class Harness:
         self.webhook_secret = webhook_secret or WebhookSecret()
         self.webhook_secret.subscribe(self.secrets.add)
         self._webhook_tls = webhook_tls
-        self.api = httpx.Client(base_url=target.base_url, timeout=10.0, auth=self._auth(), verify=default_tls_context())
+        self.api = httpx.Client(
+            base_url=target.base_url, timeout=10.0, auth=self._auth(), verify=tls_context_for(target.base_url)
+        )
 
     @property
     def thresholds(self) -> Thresholds:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness.integration import Credentials
 
 __all__ = ["SMOKE_PATH", "SmokeResult", "smoke_test"]
@@ -40,7 +40,7 @@ def smoke_test(base_url: str, credentials: Credentials, *, timeout_s: float = 10
     """Send the smoke request to ``base_url`` (ending in /v1) and explain the answer."""
     url = base_url.rstrip("/") + SMOKE_PATH
     try:
-        with httpx.Client(timeout=timeout_s, transport=transport, verify=default_tls_context()) as client:
+        with httpx.Client(timeout=timeout_s, transport=transport, verify=tls_context_for(url)) as client:
             response = client.get(url, params=SMOKE_QUERY, auth=(credentials.key, credentials.secret))
     except httpx.HTTPError as exc:
         return SmokeResult(url, None, None, None, 0.0, f"no answer from {url}: {exc}; check the base URL and network")

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness._serving import BackgroundServer
 from bluum_readiness.alerts.formats import Alert, NotificationError, parse, redacted
 from bluum_readiness.config import AlertsConfig
@@ -206,7 +206,7 @@ class AlertFeed:
     def __init__(self, url: str, kinds: Kinds | None = None, *, timeout_s: float = 5.0) -> None:
         self.url = url.rstrip("/")
         self.kinds = kinds
-        self._client = httpx.Client(timeout=timeout_s, verify=default_tls_context())
+        self._client = httpx.Client(timeout=timeout_s, verify=tls_context_for(self.url))
 
     def read(self) -> dict[str, Any]:
         try:

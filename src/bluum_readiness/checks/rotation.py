@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness.checks.judge import Facts, Finding, Unjudged, Verdict, judged
 from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.config import rotation_message
@@ -129,7 +129,7 @@ def _masked(key: str) -> str:
 
 def _status_with(h: Harness, pair: Credentials) -> int:
     """The status of ``GET /assets?limit=1`` straight to the target with ``pair`` (never through the proxy)."""
-    with httpx.Client(timeout=10.0, verify=default_tls_context()) as client:
+    with httpx.Client(timeout=10.0, verify=tls_context_for(h.target.base_url)) as client:
         response = client.get(f"{h.target.base_url}/assets", params={"limit": "1"}, auth=(pair.key, pair.secret))
     return response.status_code
 

@@ -161,14 +161,14 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"cannot create --out folder {out}: {exc.strerror}; pass a writable folder") from None
     import httpx  # with the twin (FastAPI, uvicorn: ~0.3 s), once the tour runs
 
-    from bluum_readiness._client_tls import default_tls_context
+    from bluum_readiness._client_tls import tls_context_for
     from bluum_readiness.twin import TwinServer, TwinSettings
 
     print("Starting a throw-away Bluum sandbox twin (in memory, no network)…", flush=True)
     path = out / "tour.json"
     with (
         TwinServer(TwinSettings.fast()) as twin,
-        httpx.Client(auth=twin.auth, timeout=10, verify=default_tls_context()) as client,
+        httpx.Client(auth=twin.auth, timeout=10, verify=tls_context_for(twin.base_url)) as client,
     ):
         print(f"  twin at {twin.base_url}", flush=True)
         tour = Tour(client, twin.origin)

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness.clock import ManualClock
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.proxy.engine import FaultEngine
@@ -159,7 +159,7 @@ class InProcessProxy:
     def start(self) -> InProcessProxy:
         if self._inner is not None:
             raise HarnessError(f"the in-process proxy to {self.url} is already started; start it once")
-        self._inner = httpx.HTTPTransport(verify=default_tls_context())
+        self._inner = httpx.HTTPTransport(verify=tls_context_for(self.upstream))
         self._faults.inner = self._inner
         return self
 

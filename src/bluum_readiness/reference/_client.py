@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness.integration import Credentials
 from bluum_readiness.reference._auth import RotatingBasicAuth
 from bluum_readiness.reference._log import OPERATION, LoggingTransport, Operation, RequestLog
@@ -69,7 +69,7 @@ class BluumClient:
             auth=RotatingBasicAuth(credentials, sleep=self._sleep, refresh_wait_s=self.policy.base_s),
             timeout=self.policy.timeout_s,
             transport=LoggingTransport(
-                transport if transport is not None else httpx.HTTPTransport(verify=default_tls_context()), self.log
+                transport if transport is not None else httpx.HTTPTransport(verify=tls_context_for(base_url)), self.log
             ),
             headers={"Accept": "application/json", "User-Agent": "bluum-readiness-reference"},
         )

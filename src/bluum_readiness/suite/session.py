@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness.checks._alert_sources import known_unavailable
 from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig, Thresholds
@@ -57,7 +57,7 @@ def preflight(base_url: str, credentials: Credentials | None, timeout_s: float =
     url = base_url.rstrip("/") + "/assets"
     auth = (credentials.key, credentials.secret) if credentials is not None else None
     try:
-        response = httpx.get(url, params={"limit": "1"}, auth=auth, timeout=timeout_s, verify=default_tls_context())
+        response = httpx.get(url, params={"limit": "1"}, auth=auth, timeout=timeout_s, verify=tls_context_for(url))
     except httpx.HTTPError as exc:
         raise TargetUnavailable(
             f"the target {base_url} is unreachable ({type(exc).__name__}: {exc}); check --target and the network"
