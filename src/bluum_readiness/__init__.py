@@ -1,9 +1,8 @@
 """bluum-readiness: prove a Bluum Finance API integration is ready for production.
 
-The package holds the machinery (the sandbox twin, and later the fault proxy,
-the reference integration, the pytest plugin and the report writers); the
-readiness suite itself lives in the top-level checklist/, lifecycle/, errors/
-and webhooks/ folders.
+The package holds all of it: the command line (``cli``), the suite that runs the checks as pytest items
+(``suite``), the checks as scenarios and judges (``checks``), the harness, the fault proxy, the embedded sandbox
+twin, the adapter protocol, the reference integration and the report writers. ARCHITECTURE.md is the map.
 """
 
 from bluum_readiness._version import __version__
