@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["ConformanceFailure", "NotApplicable", "NotVerifiable", "Severity", "Status"]
+__all__ = ["ConformanceFailure", "NotApplicable", "NotVerifiable", "Severity", "Status", "hidden_for_findings"]
 
 
 class Severity(StrEnum):
@@ -91,3 +91,12 @@ class NotApplicable(Exception):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+def hidden_for_findings(excinfo: Any) -> bool:
+    """A frame of the suite's own machinery (running, stamping and judging a check) sets ``__tracebackhide__ =
+    hidden_for_findings``: pytest then leaves it out of a finding's traceback in pytest.log, where the finding's own
+    message says what went wrong (and formatting each frame reads and parses its source file, ~30-50 ms a failed
+    check), but keeps it in the traceback of anything else — a harness error is debugged from its frames.
+    ``excinfo`` is pytest's ``ExceptionInfo``."""
+    return isinstance(excinfo.value, ConformanceFailure)

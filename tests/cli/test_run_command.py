@@ -92,8 +92,12 @@ def test_a_known_bad_integration_fails_and_names_the_item_and_why(
     assert item["status"] == "failed" and [c["id"] for c in failed] == ["idempotency.key-on-every-transfer"]
     assert failed[0]["evidence"]["exchanges"], "the recorded exchanges are the evidence"
     everything = result.stdout + result.stderr + (tmp_path / "readiness.json").read_text()
-    everything += (tmp_path / "pytest.log").read_text()
+    log = (tmp_path / "pytest.log").read_text()
+    everything += log
     assert secret not in everything
+    # pytest.log: the finding at the check's test function, none of the suite's own frames (hidden_for_findings)
+    assert "E       bluum_readiness.failures.ConformanceFailure: [idempotency] idempotency.key-on-every-transfer" in log
+    assert not any(f"bluum_readiness/{name}" in log for name in ("suite/session.py", "checks/registry.py")), log
 
 
 def test_an_unknown_item_is_a_usage_error_naming_the_closest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

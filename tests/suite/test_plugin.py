@@ -85,6 +85,40 @@ def test_statuses_failed_broken_not_verifiable_and_skipped_are_told_apart(pytest
     assert {"started", "finished", "suite_version", "target", "integration", "seed"} <= set(report)
 
 
+def test_the_suites_frames_are_hidden_from_a_findings_traceback_and_kept_for_a_harness_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """``__tracebackhide__ = hidden_for_findings`` (the session, registry, judge and run_check frames): a finding's
+    traceback stops at the test function, its message the whole story; a harness error keeps every frame."""
+    pytester.makepyfile(
+        test_frames="""
+import pytest
+from bluum_readiness.errors import HarnessError
+from bluum_readiness.failures import ConformanceFailure, hidden_for_findings
+
+
+def machinery(error):
+    __tracebackhide__ = hidden_for_findings
+    raise error
+
+
+@pytest.mark.checklist("idempotency")
+def test_finding():
+    machinery(ConformanceFailure(expected="a key", observed="none"))
+
+
+@pytest.mark.checklist("webhooks")
+def test_harness_bug():
+    machinery(HarnessError("the twin did not start"))
+"""
+    )
+    result, _ = _run(pytester)
+    finding, harness = result.stdout.str().split("_ test_harness_bug _")
+    assert "machinery(ConformanceFailure(" in finding and "raise error" not in finding
+    assert "E       bluum_readiness.failures.ConformanceFailure: " in finding
+    assert "machinery(HarnessError(" in harness and "raise error" in harness
+
+
 def test_an_unknown_checklist_id_is_a_collection_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("import pytest\n\n@pytest.mark.checklist('idempotncy')\ndef test_x():\n    pass\n")
     result, _ = _run(pytester)

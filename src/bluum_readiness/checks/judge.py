@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from bluum_readiness.catalog import cause as catalogued_cause
 from bluum_readiness.checks.observation import SCENARIOS, Observation, iter_facts
 from bluum_readiness.checks.registry import Check, registry
-from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity
+from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity, hidden_for_findings
 from bluum_readiness.proxy.recorder import Exchange
 
 if TYPE_CHECKING:
@@ -172,6 +172,7 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
 
 def _run(spec: Judge) -> Callable[[Harness], None]:
     def run(h: Harness) -> None:
+        __tracebackhide__ = hidden_for_findings
         observations = {name: h.observe(SCENARIOS[name], reader=spec.check) for name in spec.scenarios}
         verdict = judge(spec, observations, h.language)
         if isinstance(verdict, Unjudged):

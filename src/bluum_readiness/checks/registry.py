@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bluum_readiness.catalog import item as checklist_item
-from bluum_readiness.failures import ConformanceFailure, Severity
+from bluum_readiness.failures import ConformanceFailure, Severity, hidden_for_findings
 
 if TYPE_CHECKING:
     from bluum_readiness.checks.judge import Judge
@@ -46,6 +46,7 @@ class Check:
 
     def execute(self, h: Harness) -> None:
         """Run the check; a finding it raises is stamped with this check's id, item and severity."""
+        __tracebackhide__ = hidden_for_findings
         try:
             self.run(h)
         except ConformanceFailure as finding:

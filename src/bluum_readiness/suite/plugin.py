@@ -41,7 +41,7 @@ import pytest
 from bluum_readiness.catalog import item as checklist_item
 from bluum_readiness.config import AlertsConfig, RunConfig, load_config
 from bluum_readiness.errors import ConfigError, HarnessError
-from bluum_readiness.failures import NotApplicable, NotVerifiable
+from bluum_readiness.failures import NotApplicable, NotVerifiable, hidden_for_findings
 from bluum_readiness.run import Run
 from bluum_readiness.suite import hookspecs
 from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_APPLICABLE, NOT_VERIFIED, Listener, stop_on_sigterm
@@ -303,6 +303,7 @@ def run_check(suite_session: SuiteSession, request: pytest.FixtureRequest) -> It
     """Run a registered check; its evidence goes to the report; NotVerifiable is recorded not verifiable."""
 
     def run(check: Check) -> None:
+        __tracebackhide__ = hidden_for_findings
         evidence: dict[str, Any] = request.node.stash.setdefault(EVIDENCE, {})
         try:
             suite_session.run(check, evidence)

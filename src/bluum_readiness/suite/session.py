@@ -30,7 +30,7 @@ from bluum_readiness.checks._alert_sources import known_unavailable
 from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig, Thresholds
 from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
-from bluum_readiness.failures import NotApplicable, NotVerifiable
+from bluum_readiness.failures import NotApplicable, NotVerifiable, hidden_for_findings
 from bluum_readiness.harness import CredentialStore, Harness, WebhookSecret
 from bluum_readiness.integration import Credentials, IntegrationEnv
 from bluum_readiness.otlp import OtelEnvironment, OtlpReceiver, otel_environment
@@ -241,6 +241,7 @@ class SuiteSession:
 
         ``evidence`` receives what the harness recorded (exchanges, fault plans, the seed…), even on failure.
         """
+        __tracebackhide__ = hidden_for_findings
         if not self.config.webhooks.used and (check.item == "webhooks" or "webhook_url" in check.needs):
             self._no_webhook_url()
             raise NotApplicable(f"{check.id}: {WEBHOOKS_UNUSED}")
