@@ -197,6 +197,39 @@ def test_a_logged_failure_retried_at_once_is_counted_as_seen_not_as_a_transport_
     assert judged["unanswered"] == len(judged["matched"]) == len(faulted) == 4 and not judged["transport_replays"]
 
 
+def test_a_failure_line_goes_to_an_exchange_no_transport_replayed_before_one_that_looks_replayed():
+    """Three reset reads of one path, the first followed 1 ms later by an identical request (as a transport's replay
+    would be), and failure lines for only two of them: the lines are the failures the code saw, so they go to the two
+    that were not replayed, and the first is excused — not the first matched and the last left "in no log line"."""
+    spec = registry.get(FAILURES_LOGGED).judge
+    assert spec is not None
+    observations = cutover.load("reference")
+    scene = observations["failed-exchanges"]
+    seen = list(scene.facts["exchanges"])
+    resets = [n for n, x in enumerate(seen) if x.status is None and x.fault == "log-reset"]
+    assert len(resets) == 3
+    first = seen[resets[0]]
+    for n, x in enumerate(seen[:-1]):  # each retry 50 ms after its failure, the first read's 1 ms after
+        if x.status is None and x.fault is not None:
+            later, gap = seen[n + 1], 0.001 if x is first else 0.05
+            shift = x.finished + gap - later.started
+            seen[n + 1] = dataclasses.replace(later, started=later.started + shift, finished=later.finished + shift)
+    # the reference's records of its failed attempts (one each, with no status), less the first read's
+    failures = [
+        line
+        for line in scene.facts["log"]
+        if (line.fields or {}).get("bluum_exchange", {"status": 0})["status"] is None
+    ]
+    assert [line.fields["bluum_exchange"]["method"] for line in failures] == ["GET", "GET", "GET", "POST"], failures
+    # (its request_log() entries say the same a second time: left out, so each failure has one line)
+    facts = {**scene.facts, "exchanges": tuple(seen), "log": tuple(failures[1:]), "request_log": None}
+    verdict = judge(spec, {**observations, "failed-exchanges": dataclasses.replace(scene, facts=facts)})
+    assert isinstance(verdict, Passed), verdict
+    judged = verdict.evidence["failures_logged"]
+    assert judged["unanswered"] == len(judged["matched"]) == 3, judged
+    assert len(judged["transport_replays"]) == 1, judged
+
+
 # -- live, over real sockets ----------------------------------------------------------------------------------------
 
 

@@ -111,9 +111,12 @@ def failures_logged(facts: Facts) -> Verdict:
     entries = _logs.read(lines)
     logged = facts["failed-exchanges.request_log"] or []
     entries += [_logs.Entry("request_log()", json.dumps(e, default=str), e, None) for e in logged]
+    replay_of = {x.seq: transport_replay(x, seen, held_s) for x in faulted}
+    # A log line is a failure the code saw: it goes first to an exchange no transport replayed, then to the others
+    # (one that was logged was seen, whatever its timing: an application retrying within the window is not excused).
     used: set[int] = set()
-    matched, unlogged = [], []
-    for exchange in faulted:
+    found_line: dict[int, int] = {}
+    for exchange in sorted(faulted, key=lambda x: replay_of[x.seq] is not None):
         found = next(
             (
                 n
@@ -128,26 +131,24 @@ def failures_logged(facts: Facts) -> Verdict:
             ),
             None,
         )
-        if found is None:
-            unlogged.append(exchange)
-        else:
+        if found is not None:
             used.add(found)
-            label = f"{exchange.method} {exchange.path} ({exchange.fault}: no answer)"
-            matched.append({"exchange": label, "line": entries[found].describe()})
-    # an unlogged exchange its HTTP transport replayed at once never failed in the code's eyes: not counted. (One
-    # that was logged was seen, whatever its timing: an application retrying within the window is not excused.)
-    replay_of = {x.seq: transport_replay(x, seen, held_s) for x in unlogged}
-    replays = [
-        f"{x.method} {x.path} ({x.fault}: replayed by the HTTP transport as #{replay_of[x.seq]})"
-        for x in unlogged
-        if replay_of[x.seq] is not None
-    ]
-    missing = [f"{x.method} {x.path} ({x.fault}: no answer)" for x in unlogged if replay_of[x.seq] is None]
+            found_line[exchange.seq] = found
+    matched, missing, replays = [], [], []
+    for x in faulted:
+        label = f"{x.method} {x.path} ({x.fault}: no answer)"
+        if x.seq in found_line:
+            matched.append({"exchange": label, "line": entries[found_line[x.seq]].describe()})
+        elif replay_of[x.seq] is not None:  # unlogged, and replayed at once: it never failed in the code's eyes
+            replays.append(f"{x.method} {x.path} ({x.fault}: replayed by the HTTP transport as #{replay_of[x.seq]})")
+        else:
+            missing.append(label)
     if not matched and not missing:
         return Unjudged(
             f"every unanswered exchange was replayed at once by the integration's HTTP transport ({'; '.join(replays)}"
-            "): an identical request with the same Idempotency-Key followed at once, as Java's HttpClient sends when "
-            "a connection closes before any answer, so no failure reached the integration's code to log"
+            "): an identical request (method, path, body and Idempotency-Key) followed at once, as HTTP transports "
+            "send when a connection closes before any answer (Java's HttpClient for a GET), so no failure reached the "
+            "integration's code to log"
         )
     unanswered = len(matched) + len(missing)
     evidence = {
