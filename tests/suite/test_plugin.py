@@ -119,6 +119,15 @@ def test_harness_bug():
     assert "machinery(HarnessError(" in harness and "raise error" in harness
 
 
+def test_the_plugin_runs_without_pytest_xdist(pytester: pytest.Pytester) -> None:
+    """A team's own ``pytest -p no:xdist``: the listener's xdist hooks are optional, so the run is the same."""
+    pytester.makepyfile(test_statuses=STATUSES)
+    result, report = _run(pytester, "-p", "no:xdist")
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED and report["verdict"] == "not_ready"
+    assert _checks(report)["idempotency.test_finding"] == "failed"
+
+
 def test_an_unknown_checklist_id_is_a_collection_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("import pytest\n\n@pytest.mark.checklist('idempotncy')\ndef test_x():\n    pass\n")
     result, _ = _run(pytester)

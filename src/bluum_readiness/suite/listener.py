@@ -331,6 +331,7 @@ class Listener:
 
     # -- xdist ----------------------------------------------------------------------------------------------
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-xdist's: absent under -p no:xdist
     def pytest_testnodeready(self, node: Any) -> None:
         self.workers.append(node)
 
@@ -343,6 +344,7 @@ class Listener:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGTERM)
 
+    @pytest.hookimpl(optionalhook=True)  # pytest-xdist's: absent under -p no:xdist
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
         if output:
