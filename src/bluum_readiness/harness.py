@@ -526,8 +526,9 @@ class Harness:
     @contextlib.contextmanager
     def fresh_connections(self) -> Iterator[None]:
         """For the block, the proxy ends every connection after its response (``Connection: close``): each
-        request comes on a new connection, so the integration's HTTP transport never resends one on its own
-        (transports resend only on a reused connection) — every failure the proxy makes reaches its code."""
+        request comes on a new connection, so a transport that resends only on a reused connection (Go's
+        ``http.Transport``) never resends one on its own, and the failures the proxy makes reach the code. (Java's
+        ``HttpClient`` still resends a GET on any connection: see ``failures_logged.transport_replay``.)"""
         self.proxy.fresh_connections = True
         try:
             yield

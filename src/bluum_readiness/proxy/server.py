@@ -71,8 +71,8 @@ class ProxyServer:
     Thread-safe control from the test's thread: ``set_plan``, ``add_rule``, ``remove_rule``,
     ``clear_faults``, ``exchanges``, ``reset``, and ``fresh_connections``: while True, every response says
     ``Connection: close`` and the connection ends after it, so each request comes on a connection of its own —
-    and none is resent inside the client's HTTP transport (Go's ``http.Transport`` and Java's ``HttpClient``
-    resend a request only when a *reused* connection closes before any answer).
+    and a transport that resends only when a *reused* connection closes before any answer (Go's
+    ``http.Transport``) resends none. (Java's ``HttpClient`` resends a GET on any connection.)
     """
 
     def __init__(
