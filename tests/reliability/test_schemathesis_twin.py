@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import requests
-import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from schemathesis import Case, GenerationMode
-from schemathesis.specs.openapi import checks as openapi_checks
 
 from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness.twin import TwinServer
@@ -38,12 +35,10 @@ from tests.reliability.edges import NUMERIC_FIELDS, edge_text
 from tests.reliability.envelope import envelope_problem
 from tests.reliability.world import build_world
 
+if TYPE_CHECKING:
+    from schemathesis import Case
+
 FUZZ_EXAMPLES = int(os.environ.get("BLUUM_FUZZ_EXAMPLES", "8"))
-CONFORMANCE = [
-    openapi_checks.status_code_conformance,
-    openapi_checks.content_type_conformance,
-    openapi_checks.response_schema_conformance,
-]
 BODY_IDS = ("funding_source_id", "investor_id")
 SELF = ("GET", "/openapi.json")  # the document itself: schemathesis does not fuzz the schema's own URL
 FUZZED = sorted(set(OPERATIONS) - {SELF})
@@ -54,6 +49,8 @@ NOTHING_TO_NEGATE = {("GET", "/assets/{symbol}"), ("GET", "/webhooks/event-types
 
 @pytest.fixture(scope="module")
 def schema(live_twin: TwinServer) -> Any:
+    import schemathesis  # here, not at collection: only the worker that fuzzes imports it (~0.26 s)
+
     loaded = schemathesis.openapi.from_url(live_twin.base_url + "/openapi.json")
     # No generated Authorization header: the session's key pair replaces it on every request (requests applies the
     # session's auth last), so drawing one was generation work whose result was never sent
@@ -120,7 +117,10 @@ def _judge(case: Case, response: requests.Response) -> None:
     if 400 <= response.status_code < 500:
         problem = envelope_problem(response.status_code, response.headers, response.content)
         assert problem is None, f"{problem}: {what}"
-    case.validate_response(response, checks=CONFORMANCE)
+    from schemathesis.specs.openapi import checks
+
+    conformance = [checks.status_code_conformance, checks.content_type_conformance, checks.response_schema_conformance]
+    case.validate_response(response, checks=conformance)
 
 
 @pytest.mark.parametrize(("method", "path"), FUZZED, ids=lambda v: v)
@@ -131,6 +131,8 @@ def test_no_5xx_and_every_4xx_in_the_envelope(method, path, schema, live_twin, s
     operation = schema[path][method]
     base_url = live_twin.base_url
     statuses: list[int] = []
+
+    from schemathesis import GenerationMode
 
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         if mode is GenerationMode.NEGATIVE and (method, path) in NOTHING_TO_NEGATE:
