@@ -163,7 +163,7 @@ def test_an_interrupted_run_stops_quickly_records_it_and_leaves_nothing_behind(
         if "--integration" in args:
             _adapter_program_running(run.sid)
         else:
-            time.sleep(0.5)  # into the next check
+            time.sleep(0.1)  # into the next check (the first one to finish was printed at its end)
         ours = _in_session(run.sid)
         ports = _listening_ports(ours)
         assert ports, "the twin and the proxy listen while the suite runs"
