@@ -56,6 +56,16 @@ KNOWN_BAD: dict[str, dict[str, Edit]] = {
             "if (retryable(status) && attempt < maxAttempts) {", "if (status == 429 && attempt < maxAttempts) {"
         ),
     },
+    # a dropped connection (a reset, an EOF) is reported to the caller as failed: only timeouts are retried
+    "gives-up-on-reset": {
+        "go": Edit(
+            "if attempt < c.maxAttempts {",
+            "if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() && attempt < c.maxAttempts {",
+        ),
+        "java": Edit(
+            "if (attempt < maxAttempts) {", "if (err instanceof HttpTimeoutException && attempt < maxAttempts) {"
+        ),
+    },
     "unverified-webhooks": {
         "go": Edit(
             'if problem := verifySignature(secret, req.Header, payload, time.Now()); problem != "" {',

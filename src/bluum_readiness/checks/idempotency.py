@@ -174,18 +174,25 @@ def unguessable_keys(facts: Facts) -> Verdict:
 
 @scenario("retried-deposits", facts=RETRY_FAULTS, side_by_side=True)
 def _retried_deposits(s: Scene) -> None:
-    """A deposit whose first attempt meets each fault: the keys of its attempts."""
+    """A deposit whose first attempt meets each fault: the keys of its attempts. Each attempt comes on a connection
+    of its own (``Harness.fresh_connections``), so the dropped connection reaches the integration's code: on a
+    reused one, Go's ``http.Transport`` resends a keyed POST itself, and the retry judged would be the runtime's."""
     investor, bank = s.h.funded_investor()
     timeout = s.thresholds.request_timeout_s
     faults: dict[str, Fault] = dict(
         zip(RETRY_FAULTS, (StatusFault(503), WithholdAfterFault(seconds=timeout * 3), DropAfterFault()), strict=True)
     )
-    for label, fault in faults.items():
-        rule = FaultRule(f"retry-{fault.__class__.__name__}", fault, method="POST", path=DEPOSITS, first=1)
-        probe = s.probe(
-            "deposit()", lambda i: i.deposit(investor, bank, "31.00"), rule, method="POST", path_endswith="/deposits"
-        )
-        s.fact(label, probe)
+    with s.h.fresh_connections():
+        for label, fault in faults.items():
+            rule = FaultRule(f"retry-{fault.__class__.__name__}", fault, method="POST", path=DEPOSITS, first=1)
+            probe = s.probe(
+                "deposit()",
+                lambda i: i.deposit(investor, bank, "31.00"),
+                rule,
+                method="POST",
+                path_endswith="/deposits",
+            )
+            s.fact(label, probe)
 
 
 @judged(
@@ -221,7 +228,11 @@ def same_key_on_retry(facts: Facts) -> Verdict:
 @scenario("storm", facts=("operations",), twin_only=True, side_by_side=True)
 def _storm(s: Scene) -> None:
     """Three deposits and two withdrawals, each meeting a fault (post-commit timeouts, dropped responses, a 502);
-    then the truth from the twin: the resources created with each amount and the ledger movements of each."""
+    then the truth from the twin: the resources created with each amount and the ledger movements of each. Each
+    attempt comes on a connection of its own (``Harness.fresh_connections``): a dropped response then reaches the
+    integration's code, which must retry it with the same key, as it must when a dropped connection was a new one
+    (on a reused one Go's ``http.Transport`` resends a keyed POST itself, and a client that gives up on a dropped
+    connection would pass)."""
     h = s.h
     investor, bank = h.funded_investor("1000.00")
     timeout = s.thresholds.request_timeout_s
@@ -233,17 +244,17 @@ def _storm(s: Scene) -> None:
         ("withdrawals", "45.00", DropAfterFault()),
     ]
     probes: list[tuple[str, str, Probe]] = []
-    for i, (kind, amount, fault) in enumerate(storm):
-        rule = FaultRule(
-            f"storm-{i}", fault, method="POST", path=DEPOSITS if kind == "deposits" else WITHDRAWALS, first=1
-        )
-        operation = "deposit" if kind == "deposits" else "withdraw"
+    with h.fresh_connections():
+        for i, (kind, amount, fault) in enumerate(storm):
+            path = DEPOSITS if kind == "deposits" else WITHDRAWALS
+            rule = FaultRule(f"storm-{i}", fault, method="POST", path=path, first=1)
+            operation = "deposit" if kind == "deposits" else "withdraw"
 
-        def move(integration: Any, operation: str = operation, amount: str = amount) -> Any:
-            return getattr(integration, operation)(investor, bank, amount)
+            def move(integration: Any, operation: str = operation, amount: str = amount) -> Any:
+                return getattr(integration, operation)(investor, bank, amount)
 
-        probe = s.probe(f"{operation}()", move, rule, method="POST", path_endswith=f"/{kind}")
-        probes.append((kind, amount, probe))
+            probe = s.probe(f"{operation}()", move, rule, method="POST", path_endswith=f"/{kind}")
+            probes.append((kind, amount, probe))
     if not any(probe.attempts for _, _, probe in probes):
         first = probes[0][2].outcome.describe()
         s.missing(
