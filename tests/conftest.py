@@ -15,7 +15,7 @@ def pytest_collection_finish(session: object) -> None:
     (``gc.freeze``), every collection of the oldest generation stops walking them again. Then the youngest
     generation is collected every 20,000 net allocations instead of 700 (and the older ones as rarely): each test
     frees most of what it made when it ends, so collecting while it runs mostly walks live objects. Measured with
-    a ``gc.callbacks`` timer over ``pytest tests -n 2``: ~8.4 s of the workers' CPU went to collections, ~5.2 s
+    a ``gc.callbacks`` timer over ``pytest tests -n 2``: ~8.4 s of the workers' CPU went to collections, ~4.3 s
     with these thresholds (docs/performance.md); each worker's peak memory stays near 300 MB."""
     import gc
 
