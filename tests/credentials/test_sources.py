@@ -8,9 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from bluum_readiness.config import load_config
 from bluum_readiness.credentials.sources import read_aws_secret
@@ -21,6 +19,8 @@ REGION = "eu-west-1"
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer  # here, not at collection (~0.4 s): only the worker using it pays
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -40,6 +40,8 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def put(endpoint: str, name: str, value: str) -> None:
+    import boto3
+
     client = boto3.client("secretsmanager", region_name=REGION, endpoint_url=endpoint)
     client.create_secret(Name=name, SecretString=value)
 
