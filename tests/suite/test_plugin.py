@@ -147,6 +147,35 @@ def test_a_selected_item_without_tests_fails_the_run(pytester: pytest.Pytester) 
     assert report["verdict"] == "not_ready"
 
 
+def test_listing_the_checks_judges_nothing(pytester: pytest.Pytester) -> None:
+    """``pytest --collect-only`` (a CI step listing the tests) runs no check: no verdict, no readiness.json, no
+    item "failed" for tests that were collected and not run, and pytest's own exit code (it was 1, NOT READY)."""
+    pytester.makepyfile(test_statuses=STATUSES)
+    result, report = _run(pytester, "--collect-only", "--only", "idempotency", "--only", "error-handling")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert report == {}, "no readiness.json for a run that ran nothing"
+    assert "verdict" not in result.stdout.str() and "failed" not in result.stdout.str(), result.stdout.str()
+    result.stdout.fnmatch_lines(["*6 tests collected*"])
+
+
+def test_listing_the_checks_of_a_real_target_asks_it_nothing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing the checks for a real target sends no preflight (it was a network request, and an unreachable
+    target ended the listing with exit 3): nothing is judged, so nothing needs the target."""
+    import socket
+
+    with socket.socket() as closed:  # a loopback port nothing listens on: any request to it is refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("BLUUM_API_KEY", "listing-key")
+    monkeypatch.setenv("BLUUM_API_SECRET", "listing-secret-0123456789")
+    pytester.makepyfile(test_statuses=STATUSES)
+    result, report = _run(pytester, "--collect-only", "--target", f"http://127.0.0.1:{port}/v1")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()
+    assert report == {} and "unreachable" not in result.stdout.str() + result.stderr.str()
+
+
 def test_every_checklist_item_has_checks_in_this_version() -> None:
     from bluum_readiness.catalog import items as checklist_items
     from bluum_readiness.checks.registry import registry

@@ -51,6 +51,7 @@ __all__ = [
     "REPORT",
     "RESULT",
     "Listener",
+    "listing",
     "Meta",
     "Terminated",
     "stop_on_sigterm",
@@ -216,6 +217,12 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
+def listing(config: pytest.Config) -> bool:
+    """``pytest --collect-only``: the checks are listed, none runs — so nothing is judged (no verdict, no record,
+    no item "failed"), nothing is served, and a real target is not asked anything."""
+    return bool(config.getoption("collectonly", False))
+
+
 class Listener:
     """Registered by the plugin in every process; the controller (or a run without xdist) emits the report."""
 
@@ -368,8 +375,8 @@ class Listener:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.run is None:
-            return  # not a readiness run
+        if self.run is None or listing(self.config):
+            return  # not a readiness run, or one that only lists its checks: nothing was judged
         if self.interrupted is None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
             stopped = self.config.stash.get(STOPPED, "")
             by = STOPPED_BY_CONFIG if stopped.startswith(CONFIG_MARK) else STOPPED_BY

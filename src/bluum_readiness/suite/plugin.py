@@ -44,7 +44,15 @@ from bluum_readiness.errors import ConfigError, HarnessError
 from bluum_readiness.failures import NotApplicable, NotVerifiable, hidden_for_findings
 from bluum_readiness.run import Run
 from bluum_readiness.suite import hookspecs
-from bluum_readiness.suite.listener import EVIDENCE, MARKER, NOT_APPLICABLE, NOT_VERIFIED, Listener, stop_on_sigterm
+from bluum_readiness.suite.listener import (
+    EVIDENCE,
+    MARKER,
+    NOT_APPLICABLE,
+    NOT_VERIFIED,
+    Listener,
+    listing,
+    stop_on_sigterm,
+)
 
 # The checks, the harness, the twin and the proxy (~0.4 s of CPU) are imported where a readiness run uses them, not
 # with the plugin: pytest loads it by its entry point in every pytest run where bluum-readiness is installed.
@@ -138,6 +146,8 @@ def activate(config: pytest.Config) -> Run:
     config.stash[RUN] = run
     config.stash[LISTENER].activate(run)
     config.add_cleanup(stop_on_sigterm())  # SIGTERM stops the run like Ctrl-C, here and in xdist workers
+    if listing(config):
+        return run  # only the checks' names are wanted: no listener, no preflight
     if run.config.alerts is not None and not worker:
         _listen_for_alerts(config, run.config.alerts)
     if handed is None and not worker and not run.embedded and not config.getoption("no_preflight"):
