@@ -147,33 +147,55 @@ def test_a_selected_item_without_tests_fails_the_run(pytester: pytest.Pytester) 
     assert report["verdict"] == "not_ready"
 
 
-def test_listing_the_checks_judges_nothing(pytester: pytest.Pytester) -> None:
-    """``pytest --collect-only`` (a CI step listing the tests) runs no check: no verdict, no readiness.json, no
-    item "failed" for tests that were collected and not run, and pytest's own exit code (it was 1, NOT READY)."""
+@pytest.mark.parametrize(
+    ("option", "was"),
+    [
+        ("--collect-only", "every item 'failed', NOT READY, exit 1: collected, not run"),
+        ("--setup-only", "every check passed, READY: their setup and teardown passed, their bodies never ran"),
+        ("--setup-plan", "READY as well, with no fixture even set up"),
+        ("--fixtures", "every item 'failed', NOT READY"),
+    ],
+    ids=["collect-only", "setup-only", "setup-plan", "fixtures"],
+)
+def test_a_pytest_mode_that_runs_no_test_body_judges_nothing(pytester: pytest.Pytester, option: str, was: str) -> None:
+    """Listing the tests (a CI step) or showing their fixtures runs no check: no verdict, no readiness.json, no item
+    judged, and pytest's own exit code (``was``: what the plugin said before)."""
     pytester.makepyfile(test_statuses=STATUSES)
-    result, report = _run(pytester, "--collect-only", "--only", "idempotency", "--only", "error-handling")
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
-    assert report == {}, "no readiness.json for a run that ran nothing"
-    assert "verdict" not in result.stdout.str() and "failed" not in result.stdout.str(), result.stdout.str()
-    result.stdout.fnmatch_lines(["*6 tests collected*"])
+    result, report = _run(pytester, option, "--only", "idempotency", "--only", "error-handling")
+    out = result.stdout.str()
+    assert report == {}, f"no readiness.json for a run that judged nothing (was: {was})"
+    assert "verdict" not in out and "READY" not in out, out
+    if option == "--collect-only":
+        assert result.ret == pytest.ExitCode.OK and "failed" not in out, out
+        result.stdout.fnmatch_lines(["*6 tests collected*"])
 
 
-def test_listing_the_checks_of_a_real_target_asks_it_nothing(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Listing the checks for a real target sends no preflight (it was a network request, and an unreachable
-    target ended the listing with exit 3): nothing is judged, so nothing needs the target."""
-    import socket
+def test_a_check_whose_body_never_ran_is_not_passed(pytester: pytest.Pytester) -> None:
+    """A check passes on its body's outcome only: where a plugin runs a test's setup and teardown and not its body
+    (as ``--setup-only`` does), the check is not verifiable, never passed on a setup and a teardown alone."""
+    pytester.makeconftest(
+        """
+import pytest
+from _pytest.runner import call_and_report
 
-    with socket.socket() as closed:  # a loopback port nothing listens on: any request to it is refused
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    monkeypatch.setenv("BLUUM_API_KEY", "listing-key")
-    monkeypatch.setenv("BLUUM_API_SECRET", "listing-secret-0123456789")
-    pytester.makepyfile(test_statuses=STATUSES)
-    result, report = _run(pytester, "--collect-only", "--target", f"http://127.0.0.1:{port}/v1")
-    assert result.ret == pytest.ExitCode.OK, result.stdout.str() + result.stderr.str()
-    assert report == {} and "unreachable" not in result.stdout.str() + result.stderr.str()
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    call_and_report(item, "setup", log=True)
+    call_and_report(item, "teardown", log=True, nextitem=nextitem)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+"""
+    )
+    pytester.makepyfile(
+        "import pytest\n\n@pytest.mark.checklist('idempotency')\ndef test_x():\n    raise AssertionError('ran')\n"
+    )
+    result, report = _run(pytester, "--only", "idempotency")
+    assert _checks(report) == {"idempotency.test_x": "not_verifiable"}, result.stdout.str()
+    (check,) = next(item["checks"] for item in report["items"] if item["id"] == "idempotency")
+    assert "never ran" in check["reason"], check
+    assert report["verdict"] != "ready"
 
 
 def test_every_checklist_item_has_checks_in_this_version() -> None:

@@ -51,7 +51,7 @@ __all__ = [
     "REPORT",
     "RESULT",
     "Listener",
-    "listing",
+    "runs_no_check",
     "Meta",
     "Terminated",
     "stop_on_sigterm",
@@ -139,6 +139,8 @@ STOPPED_BY = "a broken integration program"
 STOPPED_BY_CONFIG = "a configuration the run contradicts"
 CONFIG_MARK = "config: "  # a STOP_PROPERTY value that is a configuration error (exit 2 with its message as it is)
 NOT_APPLICABLE = pytest.StashKey[str]()  # why a test's check does not apply (set by the plugin on NotApplicable)
+CALLED = pytest.StashKey[bool]()  # the test's body ran (its call phase was reported)
+NEVER_RAN = "its test body never ran (pytest ran its setup and teardown only), so it observed nothing"
 """How an interrupted record names what stopped it when the integration program broke the adapter protocol."""
 
 
@@ -217,10 +219,16 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
-def listing(config: pytest.Config) -> bool:
-    """``pytest --collect-only``: the checks are listed, none runs — so nothing is judged (no verdict, no record,
-    no item "failed"), nothing is served, and a real target is not asked anything."""
-    return bool(config.getoption("collectonly", False))
+#: pytest's options under which no test body runs: --collect-only, --setup-only, --setup-plan, --fixtures,
+#: --fixtures-per-test (their ``dest`` names)
+NO_TEST_BODY = ("collectonly", "setuponly", "setupplan", "showfixtures", "show_fixtures_per_test")
+
+
+def runs_no_check(config: pytest.Config) -> bool:
+    """``pytest --collect-only`` lists the checks, ``--setup-only``, ``--setup-plan`` and ``--fixtures`` show their
+    fixtures: no check's body runs, so nothing is judged (no verdict, no record, no item passed or failed), nothing
+    is served, and a real target is not asked anything."""
+    return any(config.getoption(name, False) for name in NO_TEST_BODY)
 
 
 class Listener:
@@ -281,6 +289,10 @@ class Listener:
             report.user_properties.append((STOP_PROPERTY, f"{CONFIG_MARK}{broke}"))
         result.merge(status, **details)
         result.duration_s += report.duration
+        if report.when == "call":
+            item.stash[CALLED] = True
+        elif report.when == "teardown" and not item.stash.get(CALLED, False):
+            result.merge(Status.NOT_VERIFIABLE, message=NEVER_RAN)  # a setup and a teardown alone prove nothing
         if report.when == "teardown":
             recorded: dict[str, Any] = item.stash.get(EVIDENCE, {})
             result.evidence = {**recorded, **result.evidence}
@@ -375,8 +387,8 @@ class Listener:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.run is None or listing(self.config):
-            return  # not a readiness run, or one that only lists its checks: nothing was judged
+        if self.run is None or runs_no_check(self.config):
+            return  # not a readiness run, or one that runs no check's body: nothing was judged
         if self.interrupted is None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
             stopped = self.config.stash.get(STOPPED, "")
             by = STOPPED_BY_CONFIG if stopped.startswith(CONFIG_MARK) else STOPPED_BY

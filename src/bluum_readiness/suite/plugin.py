@@ -50,7 +50,7 @@ from bluum_readiness.suite.listener import (
     NOT_APPLICABLE,
     NOT_VERIFIED,
     Listener,
-    listing,
+    runs_no_check,
     stop_on_sigterm,
 )
 
@@ -146,8 +146,8 @@ def activate(config: pytest.Config) -> Run:
     config.stash[RUN] = run
     config.stash[LISTENER].activate(run)
     config.add_cleanup(stop_on_sigterm())  # SIGTERM stops the run like Ctrl-C, here and in xdist workers
-    if listing(config):
-        return run  # only the checks' names are wanted: no listener, no preflight
+    if runs_no_check(config):
+        return run  # only the checks' names or fixtures are wanted: no listener, no preflight
     if run.config.alerts is not None and not worker:
         _listen_for_alerts(config, run.config.alerts)
     if handed is None and not worker and not run.embedded and not config.getoption("no_preflight"):
