@@ -198,6 +198,52 @@ def pytest_runtest_protocol(item, nextitem):
     assert report["verdict"] != "ready"
 
 
+def test_an_item_some_of_whose_checks_were_deselected_is_not_passed(pytester: pytest.Pytester) -> None:
+    """``-k``, ``-m``, ``--deselect`` or ``--lf`` leave some of an item's checks out: the item did not run in full, so
+    it is not passed on the rest (``pytest -k`` picking one check per item at the suite's root said READY); a
+    finding among those that ran still fails it."""
+    pytester.makepyfile(
+        """
+import pytest
+from bluum_readiness.failures import ConformanceFailure
+
+
+@pytest.mark.checklist("idempotency")
+def test_kept():
+    pass
+
+
+@pytest.mark.checklist("idempotency")
+def test_left_out():
+    pass
+
+
+@pytest.mark.checklist("error-handling")
+def test_all_of_it():
+    pass
+
+
+@pytest.mark.checklist("webhooks")
+def test_webhook_finding():
+    raise ConformanceFailure(checklist_id="webhooks", check="webhooks.x", expected="a", observed="b", fix="c")
+
+
+@pytest.mark.checklist("webhooks")
+def test_webhook_left_out():
+    pass
+"""
+    )
+    selected = ("--only", "idempotency", "--only", "error-handling", "--only", "webhooks")
+    result, report = _run(pytester, *selected, "-k", "not left_out")
+    items = {i["id"]: i for i in report["items"]}
+    assert items["error-handling"]["status"] == "passed"
+    assert items["idempotency"]["status"] == "skipped", items["idempotency"]
+    assert "1 of its 2 checks" in items["idempotency"]["note"] and "deselected" in items["idempotency"]["note"]
+    assert [c["status"] for c in items["idempotency"]["checks"]] == ["passed"], "what ran is still shown"
+    assert items["webhooks"]["status"] == "failed", "a finding stands"
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
 def test_every_checklist_item_has_checks_in_this_version() -> None:
     from bluum_readiness.catalog import items as checklist_items
     from bluum_readiness.checks.registry import registry

@@ -21,7 +21,7 @@ import platform
 import signal
 import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -244,6 +244,7 @@ class Listener:
         self.is_worker = hasattr(config, "workerinput")
         self.interrupted: str | None = None  # the signal that stopped the run
         self.workers: list[Any] = []  # xdist worker nodes (controller only)
+        self.deselected: dict[str, set[str]] = {}  # item id -> its checks left out (-k, -m, --deselect, --lf)
 
     def activate(self, run: Run) -> None:
         self.run = run
@@ -260,6 +261,14 @@ class Listener:
             meta = meta_of(test)
             if meta is not None:
                 test.stash[META] = meta
+
+    def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
+        """Checks left out of the run (``-k``, ``-m``, ``--deselect``, ``--lf``, and ``--only``'s other items): an
+        item with any of them did not run in full (``build_report``'s ``deselected``)."""
+        for test in items:
+            meta = meta_of(test)
+            if meta is not None:
+                self.deselected.setdefault(meta.item, set()).add(meta.check)
 
     # -- running --------------------------------------------------------------------------------------------
 
@@ -368,9 +377,12 @@ class Listener:
         output = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
         if output:
             self._serving()
-            for data in json.loads(output)["results"]:
+            shipped = json.loads(output)
+            for data in shipped["results"]:
                 result = CheckResult.from_dict(data)
                 self.results[result.nodeid] = result
+            for item, checks in shipped.get("deselected", {}).items():  # every worker collects (and leaves out) all
+                self.deselected.setdefault(item, set()).update(checks)
 
     # -- the end --------------------------------------------------------------------------------------------
 
@@ -395,7 +407,9 @@ class Listener:
             self.interrupted = by if stopped else "SIGINT"
         if self.is_worker:
             shipped = [self.run.secrets.scrub_data(r.to_dict()) for r in self.results.values()]
-            self.config.workeroutput[WORKER_OUTPUT] = json.dumps({"results": shipped})  # type: ignore[attr-defined]
+            deselected = {item: sorted(checks) for item, checks in self.deselected.items()}
+            output = json.dumps({"results": shipped, "deselected": deselected})
+            self.config.workeroutput[WORKER_OUTPUT] = output  # type: ignore[attr-defined]
             return
         report = self.report()
         self.config.stash[REPORT] = report
@@ -456,6 +470,7 @@ class Listener:
             metadata=metadata,
             interrupted=self.interrupted,
             expected=expected,
+            deselected=self.deselected,
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

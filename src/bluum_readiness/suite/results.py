@@ -291,6 +291,7 @@ def build_report(
     metadata: dict[str, Any],
     interrupted: str | None = None,
     expected: Mapping[str, Collection[str]] | None = None,
+    deselected: Mapping[str, Collection[str]] | None = None,
 ) -> RunReport:
     """Roll results up into items and the verdict.
 
@@ -300,6 +301,8 @@ def build_report(
     :param interrupted: the signal that stopped the run (``SIGINT``, ``SIGTERM``), None if it ran to the end.
     :param expected: the check ids a complete run of each item has (the registry): an interrupted run keeps an
         item's status only when all of them finished, or when a finding already failed it.
+    :param deselected: the checks of each item the run left out (``-k``, ``-m``, ``--deselect``, ``--lf``): such an
+        item did not run in full, so it is skipped — never passed on the checks that ran — unless a finding failed it.
     """
     by_item: dict[str, list[CheckResult]] = {}
     for result in results:
@@ -332,6 +335,10 @@ def build_report(
         if interrupted is not None:
             items.append(_interrupted_item(entry, checks, interrupted, (expected or {}).get(entry.id, ())))
             continue
+        left_out = sorted(set((deselected or {}).get(entry.id, ())) - {c.id for c in checks})
+        if left_out:
+            items.append(_partial_item(entry, checks, left_out))
+            continue
         if not checks:
             missing = CheckResult(
                 nodeid="",
@@ -353,6 +360,20 @@ def build_report(
     if interrupted is not None:
         stopped = {"signal": interrupted, "checks_finished": sum(len(c) for c in by_item.values())}
     return RunReport(verdict, items, without, metadata, stopped)
+
+
+def _partial_item(entry: ChecklistItem, checks: list[CheckResult], left_out: list[str]) -> ItemResult:
+    """A selected item some of whose checks the run left out: failed if a finding failed it, else skipped, with what
+    ran shown — an item is passed only when every one of its checks ran."""
+    status = _item_status(checks) if checks else Status.SKIPPED
+    if status == Status.FAILED:
+        return ItemResult(entry.id, entry.title, entry.kind, status, checks)
+    shown = ", ".join(left_out[:3]) + (f" and {len(left_out) - 3} more" if len(left_out) > 3 else "")
+    note = (
+        f"not run in full: {len(checks)} of its {len(checks) + len(left_out)} checks ran; {shown} deselected "
+        "(-k, -m, --deselect or --lf); run the item whole to judge it"
+    )
+    return ItemResult(entry.id, entry.title, entry.kind, Status.SKIPPED, checks, note=note)
 
 
 def _interrupted_item(
