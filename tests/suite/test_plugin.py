@@ -244,6 +244,39 @@ def test_webhook_left_out():
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+def test_checks_a_stopped_run_never_ran_are_not_run_not_missing(pytester: pytest.Pytester) -> None:
+    """``-x`` (or ``--maxfail``) stops the run at a finding: the checks collected after it never ran. Their items are
+    skipped, "not run", not broken for a test "not collected" (it was), and the finding still fails its item."""
+    pytester.makepyfile(
+        """
+import pytest
+from bluum_readiness.failures import ConformanceFailure
+
+
+@pytest.mark.checklist("idempotency")
+def test_finding():
+    raise ConformanceFailure(checklist_id="idempotency", check="idempotency.x", expected="a", observed="b", fix="c")
+
+
+@pytest.mark.checklist("idempotency")
+def test_after_it():
+    pass
+
+
+@pytest.mark.checklist("error-handling")
+def test_later():
+    pass
+"""
+    )
+    result, report = _run(pytester, "--only", "idempotency", "--only", "error-handling", "-x")
+    items = {i["id"]: i for i in report["items"]}
+    assert items["idempotency"]["status"] == "failed"
+    later = items["error-handling"]
+    assert later["status"] == "skipped" and "not run" in later["note"] and "stopped" in later["note"], later
+    assert not [c for c in later["checks"] if c["id"].endswith(".tests-collected")], later
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
 def test_every_checklist_item_has_checks_in_this_version() -> None:
     from bluum_readiness.catalog import items as checklist_items
     from bluum_readiness.checks.registry import registry

@@ -245,6 +245,7 @@ class Listener:
         self.interrupted: str | None = None  # the signal that stopped the run
         self.workers: list[Any] = []  # xdist worker nodes (controller only)
         self.deselected: dict[str, set[str]] = {}  # item id -> its checks left out (-k, -m, --deselect, --lf)
+        self.collected: dict[str, set[str]] = {}  # item id -> its checks the run was to run (after selection)
 
     def activate(self, run: Run) -> None:
         self.run = run
@@ -261,6 +262,7 @@ class Listener:
             meta = meta_of(test)
             if meta is not None:
                 test.stash[META] = meta
+                self.collected.setdefault(meta.item, set()).add(meta.check)
 
     def pytest_deselected(self, items: Sequence[pytest.Item]) -> None:
         """Checks left out of the run (``-k``, ``-m``, ``--deselect``, ``--lf``, and ``--only``'s other items): an
@@ -383,6 +385,8 @@ class Listener:
                 self.results[result.nodeid] = result
             for item, checks in shipped.get("deselected", {}).items():  # every worker collects (and leaves out) all
                 self.deselected.setdefault(item, set()).update(checks)
+            for item, checks in shipped.get("collected", {}).items():
+                self.collected.setdefault(item, set()).update(checks)
 
     # -- the end --------------------------------------------------------------------------------------------
 
@@ -408,7 +412,8 @@ class Listener:
         if self.is_worker:
             shipped = [self.run.secrets.scrub_data(r.to_dict()) for r in self.results.values()]
             deselected = {item: sorted(checks) for item, checks in self.deselected.items()}
-            output = json.dumps({"results": shipped, "deselected": deselected})
+            collected = {item: sorted(checks) for item, checks in self.collected.items()}
+            output = json.dumps({"results": shipped, "deselected": deselected, "collected": collected})
             self.config.workeroutput[WORKER_OUTPUT] = output  # type: ignore[attr-defined]
             return
         report = self.report()
@@ -471,6 +476,7 @@ class Listener:
             interrupted=self.interrupted,
             expected=expected,
             deselected=self.deselected,
+            collected=self.collected,
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

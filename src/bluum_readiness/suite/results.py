@@ -292,6 +292,7 @@ def build_report(
     interrupted: str | None = None,
     expected: Mapping[str, Collection[str]] | None = None,
     deselected: Mapping[str, Collection[str]] | None = None,
+    collected: Mapping[str, Collection[str]] | None = None,
 ) -> RunReport:
     """Roll results up into items and the verdict.
 
@@ -303,6 +304,8 @@ def build_report(
         item's status only when all of them finished, or when a finding already failed it.
     :param deselected: the checks of each item the run left out (``-k``, ``-m``, ``--deselect``, ``--lf``): such an
         item did not run in full, so it is skipped — never passed on the checks that ran — unless a finding failed it.
+    :param collected: the checks of each item the run was to run: one with no result never ran (the run stopped
+        early: ``-x``, ``--maxfail``), and its item did not run in full either.
     """
     by_item: dict[str, list[CheckResult]] = {}
     for result in results:
@@ -335,9 +338,11 @@ def build_report(
         if interrupted is not None:
             items.append(_interrupted_item(entry, checks, interrupted, (expected or {}).get(entry.id, ())))
             continue
-        left_out = sorted(set((deselected or {}).get(entry.id, ())) - {c.id for c in checks})
-        if left_out:
-            items.append(_partial_item(entry, checks, left_out))
+        ran = {c.id for c in checks}
+        left_out = sorted(set((deselected or {}).get(entry.id, ())) - ran)
+        unrun = sorted(set((collected or {}).get(entry.id, ())) - ran)
+        if left_out or unrun:
+            items.append(_partial_item(entry, checks, left_out, unrun))
             continue
         if not checks:
             missing = CheckResult(
@@ -362,18 +367,25 @@ def build_report(
     return RunReport(verdict, items, without, metadata, stopped)
 
 
-def _partial_item(entry: ChecklistItem, checks: list[CheckResult], left_out: list[str]) -> ItemResult:
-    """A selected item some of whose checks the run left out: failed if a finding failed it, else skipped, with what
-    ran shown — an item is passed only when every one of its checks ran."""
+def _partial_item(entry: ChecklistItem, checks: list[CheckResult], left_out: list[str], unrun: list[str]) -> ItemResult:
+    """A selected item some of whose checks did not run — ``left_out`` by the run's selection, or collected and
+    ``unrun`` because the run stopped early: failed if a finding failed it, else skipped, with what ran shown. An
+    item is passed only when every one of its checks ran."""
     status = _item_status(checks) if checks else Status.SKIPPED
     if status == Status.FAILED:
         return ItemResult(entry.id, entry.title, entry.kind, status, checks)
-    shown = ", ".join(left_out[:3]) + (f" and {len(left_out) - 3} more" if len(left_out) > 3 else "")
-    note = (
-        f"not run in full: {len(checks)} of its {len(checks) + len(left_out)} checks ran; {shown} deselected "
-        "(-k, -m, --deselect or --lf); run the item whole to judge it"
-    )
+    why = []
+    if left_out:
+        why.append(f"{_some(left_out)} deselected (-k, -m, --deselect or --lf)")
+    if unrun:
+        why.append(f"{_some(unrun)} not run: the run stopped before them (-x, --maxfail)")
+    total = len(checks) + len(left_out) + len(unrun)
+    note = f"not run in full: {len(checks)} of its {total} checks ran; {'; '.join(why)}; run the item whole to judge it"
     return ItemResult(entry.id, entry.title, entry.kind, Status.SKIPPED, checks, note=note)
+
+
+def _some(checks: list[str]) -> str:
+    return ", ".join(checks[:3]) + (f" and {len(checks) - 3} more" if len(checks) > 3 else "")
 
 
 def _interrupted_item(
