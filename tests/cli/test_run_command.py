@@ -66,6 +66,26 @@ def test_a_passing_subset_exits_0_but_is_not_called_ready(tmp_path: Path) -> Non
     assert (tmp_path / "pytest.log").exists()
 
 
+def test_pytest_addopts_from_the_environment_do_not_reach_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A CI runner's ``PYTEST_ADDOPTS`` (for its own tests) is not applied to the readiness run, as a pytest config
+    in the project is not: ``--collect-only`` there ended the run with "the suite could not run" (exit 2), and
+    ``-k`` chose checks behind ``--only``'s back. One line says so; ``--only`` and ``--phase`` choose items."""
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("PYTEST_ADDOPTS", "--collect-only -x")
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--only", "smoke-test", "--out", str(tmp_path / "out")])
+    captured = capfd.readouterr()
+    assert code == 0, captured.out + captured.err
+    report = json.loads((tmp_path / "out" / "readiness.json").read_text())
+    assert {i["id"]: i["status"] for i in report["items"]}["smoke-test"] == "passed"
+    assert "PYTEST_ADDOPTS ('--collect-only -x') is not applied to the readiness run" in captured.err
+    assert os.environ["PYTEST_ADDOPTS"] == "--collect-only -x", "the process's environment is restored"
+
+
 def test_a_known_bad_integration_fails_and_names_the_item_and_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:

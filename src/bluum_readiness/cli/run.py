@@ -30,7 +30,7 @@ import io
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,6 +122,7 @@ def _importable_here() -> None:
 
 ALERTS_ITEM = "observability"  # the item of the alert checks, which read [alerts]
 AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+ADDOPTS_ENV = "PYTEST_ADDOPTS"
 # pytest plugins installed with the suite (for the project's own tests) that a readiness run never uses, by entry
 # point name: schemathesis (~1 s: it imports hypothesis, requests, …), hypothesis's and anyio's test plugins, and
 # xdist's deprecated looponfail. xdist itself stays: -n needs it and the listener implements its hooks.
@@ -149,16 +150,33 @@ def plugin_args() -> list[str]:
 @contextlib.contextmanager
 def _no_autoload() -> Iterator[None]:
     """pytest loads only the plugins ``plugin_args`` names, here and in the xdist workers it starts (they inherit
-    the environment); the variable is restored afterwards."""
-    before = os.environ.get(AUTOLOAD_ENV)
+    the environment), and takes no options from ``PYTEST_ADDOPTS`` (``_addopts_note``); both variables are restored
+    afterwards."""
+    before = {name: os.environ.get(name) for name in (AUTOLOAD_ENV, ADDOPTS_ENV)}
     os.environ[AUTOLOAD_ENV] = "1"
+    os.environ.pop(ADDOPTS_ENV, None)
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(AUTOLOAD_ENV, None)
-        else:
-            os.environ[AUTOLOAD_ENV] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _addopts_note(scrub: Callable[[str], str]) -> str | None:
+    """The line that says ``PYTEST_ADDOPTS`` is left out of the run, when it is set. A CI runner sets it for its own
+    tests; the run takes no pytest options from the project (its own settings file: a pytest config in the project
+    does not apply either), so ``--collect-only`` or ``-x`` there cannot empty or cut the run, nor ``-k`` choose its
+    checks (``--only`` and ``--phase`` choose items)."""
+    value = os.environ.get(ADDOPTS_ENV, "").strip()
+    if not value:
+        return None
+    return (
+        f"bluum-readiness: {ADDOPTS_ENV} ({scrub(value)!r}) is not applied to the readiness run; choose items with "
+        "--only or --phase"
+    )
 
 
 def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyConfig | None) -> Rendered:
@@ -308,6 +326,9 @@ def _locked_run(config: RunConfig) -> int:
     run = _resolved(config)  # credentials and the webhook secret, read from their sources once for the whole run
     if run.target is not None:
         preflight(run.target.base_url, run.credentials)
+    note = _addopts_note(run.secrets.scrub)
+    if note is not None:
+        print(note, file=sys.stderr)
     reporter = ConsoleReporter(sys.stdout, secrets=run.secrets)
     reporter.start(config)
     log = io.StringIO()
