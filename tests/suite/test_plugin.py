@@ -198,6 +198,41 @@ def pytest_runtest_protocol(item, nextitem):
     assert report["verdict"] != "ready"
 
 
+def test_a_check_skipped_or_not_applicable_in_its_setup_keeps_that_status(pytester: pytest.Pytester) -> None:
+    """Its body did not run either, but its setup said why: skipped, or not applicable, not "never ran"."""
+    pytester.makepyfile(
+        """
+import pytest
+from bluum_readiness.failures import NotApplicable
+
+
+@pytest.fixture
+def skipping():
+    pytest.skip("not today")
+
+
+@pytest.fixture
+def unused():
+    raise NotApplicable("the team declared no webhooks")
+
+
+@pytest.mark.checklist("idempotency")
+def test_skipped_in_setup(skipping):
+    pass
+
+
+@pytest.mark.checklist("webhooks")
+def test_not_applicable_in_setup(unused):
+    pass
+"""
+    )
+    _, report = _run(pytester, "--only", "idempotency", "--only", "webhooks")
+    statuses = _checks(report)
+    assert statuses["idempotency.test_skipped_in_setup"] == "skipped", report
+    reasons = [c.get("reason", "") for i in report["items"] for c in i["checks"]]
+    assert not [r for r in reasons if "never ran" in r], reasons
+
+
 def test_an_item_some_of_whose_checks_were_deselected_is_not_passed(pytester: pytest.Pytester) -> None:
     """``-k``, ``-m``, ``--deselect`` or ``--lf`` leave some of an item's checks out: the item did not run in full, so
     it is not passed on the rest (``pytest -k`` picking one check per item at the suite's root said READY); a

@@ -139,9 +139,9 @@ STOPPED_BY = "a broken integration program"
 STOPPED_BY_CONFIG = "a configuration the run contradicts"
 CONFIG_MARK = "config: "  # a STOP_PROPERTY value that is a configuration error (exit 2 with its message as it is)
 NOT_APPLICABLE = pytest.StashKey[str]()  # why a test's check does not apply (set by the plugin on NotApplicable)
+"""How an interrupted record names what stopped it when the integration program broke the adapter protocol."""
 CALLED = pytest.StashKey[bool]()  # the test's body ran (its call phase was reported)
 NEVER_RAN = "its test body never ran (pytest ran its setup and teardown only), so it observed nothing"
-"""How an interrupted record names what stopped it when the integration program broke the adapter protocol."""
 
 
 def meta_of(test: pytest.Item) -> Meta | None:
@@ -302,8 +302,9 @@ class Listener:
         result.duration_s += report.duration
         if report.when == "call":
             item.stash[CALLED] = True
-        elif report.when == "teardown" and not item.stash.get(CALLED, False):
-            result.merge(Status.NOT_VERIFIABLE, message=NEVER_RAN)  # a setup and a teardown alone prove nothing
+        elif report.when == "teardown" and result.status == Status.PASSED and not item.stash.get(CALLED, False):
+            # a setup and a teardown that passed prove nothing (one skipped or broken in setup keeps its status)
+            result.merge(Status.NOT_VERIFIABLE, message=NEVER_RAN)
         if report.when == "teardown":
             recorded: dict[str, Any] = item.stash.get(EVIDENCE, {})
             result.evidence = {**recorded, **result.evidence}
