@@ -106,6 +106,24 @@ def test_a_failure_or_nothing_proven_is_not_ready() -> None:
     assert _verdict(nothing, ["webhooks"]) == ("not_ready", "NOT READY (nothing verified: no check passed)")
 
 
+@pytest.mark.parametrize("selected", [EVERY, None], ids=["complete", "partial"])
+def test_an_item_is_never_passed_on_part_of_the_suites_checks(selected: list[str] | None) -> None:
+    """pytest given some of the suite's tests by path or node id (one check per item) said READY: an item whose
+    suite checks (the registry's) did not all run is not run in full — unless a finding failed it. Checks of a team's
+    own tests (none of the registry's) are judged as they are."""
+    expected = {i: [f"{i}.x"] for i in EVERY} | {"lifecycle": ["lifecycle.x", "lifecycle.y"]}
+    results = _passing(*EVERY, webhooks="failed")
+    results.append(CheckResult("t::own", "idempotency", "idempotency.teams-own", "own", status="passed"))
+    expected["webhooks"] = ["webhooks.x", "webhooks.y"]
+    report = build_report(results, selected=selected, with_checks=EVERY, metadata={}, expected=expected)
+    items = {i.id: i for i in report.items}
+    assert items["lifecycle"].status == "skipped", items["lifecycle"]
+    assert "1 of its 2 checks ran" in items["lifecycle"].reason() and "lifecycle.y" in items["lifecycle"].reason()
+    assert items["webhooks"].status == "failed", "a finding stands"
+    assert items["idempotency"].status == "passed", "its suite check ran; a team's own check beside it is extra"
+    assert report.verdict != "ready"
+
+
 def test_an_interrupted_run_records_what_finished_and_never_says_tests_were_not_collected() -> None:
     expected = {i: [f"{i}.x"] for i in EVERY} | {"lifecycle": ["lifecycle.x", "lifecycle.y"]}
     results = _passing("smoke-test", "lifecycle", "webhooks", webhooks="failed")

@@ -305,7 +305,9 @@ def build_report(
     :param deselected: the checks of each item the run left out (``-k``, ``-m``, ``--deselect``, ``--lf``): such an
         item did not run in full, so it is skipped — never passed on the checks that ran — unless a finding failed it.
     :param collected: the checks of each item the run was to run: one with no result never ran (the run stopped
-        early: ``-x``, ``--maxfail``), and its item did not run in full either.
+        early: ``-x``, ``--maxfail``), and its item did not run in full either. Nor did an item some of whose
+        ``expected`` (suite) checks ran and others are missing (pytest given some of the suite's tests by path or
+        node id).
     """
     by_item: dict[str, list[CheckResult]] = {}
     for result in results:
@@ -341,8 +343,12 @@ def build_report(
         ran = {c.id for c in checks}
         left_out = sorted(set((deselected or {}).get(entry.id, ())) - ran)
         unrun = sorted(set((collected or {}).get(entry.id, ())) - ran)
-        if left_out or unrun:
-            items.append(_partial_item(entry, checks, left_out, unrun))
+        suite = set((expected or {}).get(entry.id, ()))
+        # the suite's own checks of the item that ran: any, and the others had to run too (pytest given some of the
+        # suite's tests by path or node id); none (a team's own tests alone), and there is nothing to compare with
+        absent = sorted(suite - ran - set(left_out) - set(unrun)) if suite & ran else []
+        if left_out or unrun or absent:
+            items.append(_partial_item(entry, checks, left_out, unrun, absent))
             continue
         if not checks:
             missing = CheckResult(
@@ -367,10 +373,12 @@ def build_report(
     return RunReport(verdict, items, without, metadata, stopped)
 
 
-def _partial_item(entry: ChecklistItem, checks: list[CheckResult], left_out: list[str], unrun: list[str]) -> ItemResult:
-    """A selected item some of whose checks did not run — ``left_out`` by the run's selection, or collected and
-    ``unrun`` because the run stopped early: failed if a finding failed it, else skipped, with what ran shown. An
-    item is passed only when every one of its checks ran."""
+def _partial_item(
+    entry: ChecklistItem, checks: list[CheckResult], left_out: list[str], unrun: list[str], absent: list[str]
+) -> ItemResult:
+    """A selected item some of whose checks did not run — ``left_out`` by the run's selection, collected and
+    ``unrun`` because the run stopped early, or ``absent``: suite checks pytest was not given: failed if a finding
+    failed it, else skipped, with what ran shown. An item is passed only when every one of its checks ran."""
     status = _item_status(checks) if checks else Status.SKIPPED
     if status == Status.FAILED:
         return ItemResult(entry.id, entry.title, entry.kind, status, checks)
@@ -379,7 +387,9 @@ def _partial_item(entry: ChecklistItem, checks: list[CheckResult], left_out: lis
         why.append(f"{_some(left_out)} deselected (-k, -m, --deselect or --lf)")
     if unrun:
         why.append(f"{_some(unrun)} not run: the run stopped before them (-x, --maxfail)")
-    total = len(checks) + len(left_out) + len(unrun)
+    if absent:
+        why.append(f"{_some(absent)} not in this run (pytest was given some of the suite's tests)")
+    total = len(checks) + len(left_out) + len(unrun) + len(absent)
     note = f"not run in full: {len(checks)} of its {total} checks ran; {'; '.join(why)}; run the item whole to judge it"
     return ItemResult(entry.id, entry.title, entry.kind, Status.SKIPPED, checks, note=note)
 
