@@ -115,8 +115,8 @@ def lay_out(target: Path) -> Corpus:
     """Write the corpus (placeholders filled) under ``target``; returns where the planted secrets are."""
     corpus = Corpus(target)
     for source in sorted(CORPUS.rglob("*")):
-        if not source.is_file():
-            continue
+        if not source.is_file() or "__pycache__" in source.parts:
+            continue  # bytecode left by an import of a corpus file is not part of the corpus
         relative = source.relative_to(CORPUS).as_posix()
         lines_out: list[str] = []
         number = 1
