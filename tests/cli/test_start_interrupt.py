@@ -58,6 +58,18 @@ def test_the_entry_module_imports_nothing_heavy():
     assert done.stdout.strip() == "[]"
 
 
+def test_httpx_after_the_package_leaves_out_its_command_line_client():
+    """Every process of ours imports httpx after the package: not httpx's own CLI (click, pygments, rich's progress
+    bars), ~50 ms of CPU per process; ``httpx.main`` is then httpx's stub, and everything the suite uses works."""
+    code = (
+        "import sys, bluum_readiness, httpx; "
+        "print(sorted(m for m in ('httpx._main', 'pygments', 'rich.progress') if sys.modules.get(m) is not None)); "
+        "print(httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(204))).get('http://x').status_code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout.split() == ["[]", "204"]
+
+
 def test_the_command_line_imports_only_the_chosen_commands_heavy_modules():
     """Building the parser imports every subcommand's module: none of them may import run's pytest and suite or the
     twin's app (``--help`` cost ~0.7 s of CPU when they did); ``main`` imports the chosen command's ``imports``."""
