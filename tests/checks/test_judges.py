@@ -15,6 +15,7 @@ import pytest
 from bluum_readiness.catalog import causes
 from bluum_readiness.checks import registry
 from bluum_readiness.checks.error_handling import TIMEOUT_FIX
+from bluum_readiness.checks.idempotency import RETRY_FAULTS
 from bluum_readiness.checks.judge import Finding, Fix, Judge, Passed, Unjudged, judge
 from bluum_readiness.checks.observation import SCENARIOS, Observation, Outcome, Probe
 from bluum_readiness.proxy.recorder import Exchange
@@ -125,7 +126,7 @@ def _obs(scenario: str, **facts: object) -> dict[str, Observation]:
 
 
 def test_no_retries_at_all_is_one_cause_across_the_checks_it_fails(observed):
-    """A client with no retries: one attempt on every probe. Five checks fail, each naming the same cause; the
+    """A client with no retries: one attempt on every probe. Six checks fail, each naming the same cause; the
     one that judges Retry-After says it could not tell whether Retry-After is honoured."""
     never = {
         "backoff-429": Observation("backoff-429", {"trials": [_once(429)]}),
@@ -134,6 +135,9 @@ def test_no_retries_at_all_is_one_cause_across_the_checks_it_fails(observed):
             "server-errors", {f"status-{s}": _once(s, operation="deposit()") for s in (500, 502, 503, 504)}
         ),
         "timeout-once": Observation("timeout-once", {"probe": _once(None, operation="deposit()")}),
+        "retried-deposits": Observation(
+            "retried-deposits", {**observed["retried-deposits"].facts, DROP: _once(None, operation="deposit()")}
+        ),
     }
     failing = (
         "error-handling.5xx-retried",
@@ -141,11 +145,50 @@ def test_no_retries_at_all_is_one_cause_across_the_checks_it_fails(observed):
         "error-handling.429-jitter",
         "error-handling.429-retry-after",
         "error-handling.timeout-retried",
+        "error-handling.dropped-connection-retried",
     )
     verdicts = {c: judge(_judge(c), {**observed, **never}) for c in failing}
     assert {c: getattr(v, "cause", v) for c, v in verdicts.items()} == dict.fromkeys(failing, "no-retries")
     assert "could not be judged" in verdicts["error-handling.429-retry-after"].observed  # type: ignore[union-attr]
     assert "no-retries" in causes()
+
+
+DROP = RETRY_FAULTS[2]  # the retried deposit whose connection dropped after the target committed it
+
+
+def _deposit_attempt(seq: int, status: int | None, key: str | None) -> Exchange:
+    path = "/v1/investors/inv_1/deposits"
+    changes = {"method": "POST", "path": path, "idempotency_key": key}
+    return Exchange(**{**_attempt(seq, status, seq * 0.1).__dict__, **changes})
+
+
+@pytest.mark.parametrize(
+    ("attempts", "returned", "verdict"),
+    [
+        ((None,), False, "no-retries"),  # gave up on the drop: the caller is told "failed" for money that moved
+        ((None, 201), True, "passed"),
+        ((None, 503, 503), False, "gives-up-too-soon"),
+    ],
+)
+def test_a_dropped_connection_must_be_retried_until_it_succeeds(observed, attempts, returned, verdict):
+    outcome = Outcome("returned", result="'dep_1'") if returned else None
+    dropped = Outcome("raised", error={"exception": "RemoteProtocolError", "message": "Server disconnected"})
+    sent = tuple(_deposit_attempt(n, status, "k" * 32) for n, status in enumerate(attempts, 1))
+    probe = Probe("deposit()", outcome or dropped, sent, 0.5)
+    retried = Observation("retried-deposits", {**observed["retried-deposits"].facts, DROP: probe})
+    found = judge(_judge("error-handling.dropped-connection-retried"), {**observed, "retried-deposits": retried})
+    assert getattr(found, "cause", "passed" if found is None or isinstance(found, Passed) else found) == verdict
+
+
+def test_a_retry_refused_for_its_missing_key_names_the_key_not_the_retries():
+    """A deposit sent without an Idempotency-Key, retried after a 503, is refused (400 BLUM-400-002): it did retry,
+    so the cause is the missing key, never "gives up before a transient fault clears"."""
+    refused = Outcome("raised", error={"exception": "ApiError", "message": "400 BLUM-400-002"})
+    probe = Probe("deposit()", refused, (_deposit_attempt(1, 503, None), _deposit_attempt(2, 400, None)), 0.2)
+    statuses = {f"status-{s}": probe for s in (500, 502, 503, 504)}
+    finding = judge(_judge("error-handling.5xx-retried"), _obs("server-errors", **statuses))
+    assert isinstance(finding, Finding) and finding.cause == "no-idempotency-key", finding
+    assert "no attempt carried an Idempotency-Key" in finding.observed
 
 
 def test_an_unfinished_call_reads_once():

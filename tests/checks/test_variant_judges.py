@@ -59,10 +59,19 @@ EXPECTED: dict[str, dict[str, str]] = {
         "error-handling.429-jitter": NV,  # waits of nothing: too quick to judge for jitter
     },
     "no_retry_on_timeout": dict.fromkeys(["error-handling.timeout-retried", "idempotency.exactly-once"], "no-retries"),
+    "gives_up_on_reset": dict.fromkeys(
+        ["error-handling.dropped-connection-retried", "idempotency.exactly-once"], "no-retries"
+    ),
     "no_request_timeout": {"error-handling.request-timeout": "no-timeout"},
     "no_retries_at_all": {
         **dict.fromkeys(
-            [*RETRIES, "error-handling.5xx-retried", "error-handling.timeout-retried", "idempotency.exactly-once"],
+            [
+                *RETRIES,
+                "error-handling.5xx-retried",
+                "error-handling.timeout-retried",
+                "error-handling.dropped-connection-retried",
+                "idempotency.exactly-once",
+            ],
             "no-retries",
         ),
         # never a second attempt: no wait between attempts, no key kept on a retry
@@ -146,12 +155,12 @@ def test_a_leaked_secret_is_reported_where_it_leaked(name, source):
 
 
 def test_no_retries_at_all_reads_as_one_cause():
-    """The client with no retries at all fails five error-handling checks, each naming the cause "no-retries"; the
+    """The client with no retries at all fails six error-handling checks, each naming the cause "no-retries"; the
     Retry-After check says it could not tell whether Retry-After is honoured."""
     _, declared = variants.KNOWN_BAD["no_retries_at_all"]
     errors = sorted(check for check in declared if check.startswith("error-handling."))
     causes = {check: _finding(check, "no_retries_at_all").cause for check in errors}
-    assert len(causes) == 5 and set(causes.values()) == {"no-retries"}, causes
+    assert len(causes) == 6 and set(causes.values()) == {"no-retries"}, causes
     retry_after = str(_finding("error-handling.429-retry-after", "no_retries_at_all").failure())
     assert "never retried after the 429, so whether it honours Retry-After could not be judged" in retry_after
 
@@ -164,3 +173,13 @@ def test_an_operation_reported_failed_after_the_target_committed_it_is_a_finding
 
 def test_no_request_timeout_is_named():
     assert "no request timeout" in _finding("error-handling.request-timeout", "no_request_timeout").observed
+
+
+def test_a_client_that_gives_up_on_a_dropped_connection_is_flagged_on_bluums_sandbox_too():
+    """``exactly-once`` needs the twin's ledger, so against Bluum's sandbox ``dropped-connection-retried`` is what flags
+    a client that gives up when a connection drops: neither it nor its scenario is twin-only."""
+    check = registry.get("error-handling.dropped-connection-retried")
+    assert check.judge is not None and not check.twin_only
+    assert not any(SCENARIOS[name].twin_only for name in check.judge.scenarios)
+    finding = _finding(check.id, "gives_up_on_reset")
+    assert finding.cause == "no-retries" and finding.observed.startswith("1 attempt; the call raised"), finding

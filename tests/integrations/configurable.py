@@ -32,7 +32,8 @@ _counter = count(1)
 class Knobs:
     key_mode: str = "uuid"  # uuid | none | per_attempt | deposits_only | counter | timestamp | fixed
     retry_statuses: frozenset[int] = frozenset({429, 500, 502, 503, 504})
-    retry_on_timeout: bool = True
+    retry_on_timeout: bool = True  # False: a request that timed out is not retried (raised)
+    retry_on_drop: bool = True  # False: a connection that dropped or reset without an answer is not retried
     base_s: float = 0.02
     cap_s: float = 0.5
     jitter: bool = True
@@ -133,7 +134,10 @@ class ConfigurableIntegration:
                     else:
                         log.warning("%s %s -> no response (%s: %s)", method, path, type(exc).__name__, exc)
                 attempt += 1
-                if not self.knobs.retry_on_timeout or attempt >= self.knobs.max_attempts:
+                retryable = (
+                    self.knobs.retry_on_timeout if isinstance(exc, httpx.TimeoutException) else self.knobs.retry_on_drop
+                )
+                if not retryable or attempt >= self.knobs.max_attempts:
                     raise
                 self.sleep(self._wait(attempt, None))
                 continue

@@ -41,11 +41,17 @@ KNOWN_BAD: dict[str, tuple[Callable[..., Any], set[str]]] = {
     ),
     "no_jitter": (_factory(GOOD.but(jitter=False)), {"error-handling.429-jitter"}),
     "ignores_retry_after": (_factory(GOOD.but(honour_retry_after=False)), {"error-handling.429-retry-after"}),
-    # Gives up on a timeout or a dropped connection and raises, also when the target had committed the deposit:
-    # the caller is told "failed" for money that moved (its resubmission would move it twice).
+    # Gives up on a timeout and raises, also when the target had committed the deposit: the caller is told "failed"
+    # for money that moved (its resubmission would move it twice).
     "no_retry_on_timeout": (
         _factory(GOOD.but(retry_on_timeout=False)),
         {"error-handling.timeout-retried", "idempotency.exactly-once"},
+    ),
+    # Retries 5xx, 429 and timeouts but gives up on a dropped connection (the Go and Java starters' gives-up-on-reset):
+    # on Bluum's sandbox only dropped-connection-retried sees it, on the twin exactly-once too (money that moved).
+    "gives_up_on_reset": (
+        _factory(GOOD.but(retry_on_drop=False)),
+        {"error-handling.dropped-connection-retried", "idempotency.exactly-once"},
     ),
     # No timeout on its HTTP client: it waits out a hung request (it still retries once the proxy hangs up).
     "no_request_timeout": (_factory(GOOD.but(client_timeout=False)), {"error-handling.request-timeout"}),
@@ -69,13 +75,14 @@ KNOWN_BAD: dict[str, tuple[Callable[..., Any], set[str]]] = {
     # No retries at all: one cause ("no-retries") for every check that needs a retry (docs/checks.md, Causes); its
     # timeouts after the target committed are also operations reported failed that moved money
     "no_retries_at_all": (
-        _factory(GOOD.but(retry_statuses=frozenset(), retry_on_timeout=False)),
+        _factory(GOOD.but(retry_statuses=frozenset(), retry_on_timeout=False, retry_on_drop=False)),
         {
             "error-handling.5xx-retried",
             "error-handling.429-backoff-grows",
             "error-handling.429-jitter",
             "error-handling.429-retry-after",
             "error-handling.timeout-retried",
+            "error-handling.dropped-connection-retried",
             "idempotency.exactly-once",
         },
     ),

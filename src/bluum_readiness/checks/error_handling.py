@@ -1,5 +1,5 @@
-"""Checks of the ``error-handling`` item: 401 refresh, 429 backoff, 4xx not retried, 5xx and timeouts retried,
-a timeout on every request.
+"""Checks of the ``error-handling`` item: 401 refresh, 429 backoff, 4xx not retried, 5xx, timeouts and dropped
+connections retried, a timeout on every request.
 
 Scenarios drive the integration once each and record what they saw; the judges below read only those facts
 (``checks/observation.py``, ``checks/judge.py``). A judge names the cause of a failure from the catalogue, so one
@@ -20,6 +20,9 @@ from bluum_readiness.checks._support import (
     read_capability,
     robust_spread,
 )
+
+# idempotency registers the retried-deposits scenario, one of whose facts is judged here
+from bluum_readiness.checks.idempotency import KEY_FIX, RETRY_FAULTS
 from bluum_readiness.checks.judge import Facts, Finding, Fix, Unjudged, Verdict, judged
 from bluum_readiness.checks.observation import Probe, Scene, scenario
 from bluum_readiness.harness import LogLine
@@ -545,9 +548,27 @@ def _server_errors(s: Scene) -> None:
         s.fact(f"status-{status}", probe)
 
 
+def _unkeyed_transfer(probe: Probe) -> bool:
+    """Every attempt is a deposit or withdrawal sent without an Idempotency-Key (Bluum refuses those with 400)."""
+    return bool(probe.attempts) and all(
+        x.method == "POST" and x.idempotency_key is None and x.path.endswith(("/deposits", "/withdrawals"))
+        for x in probe.attempts
+    )
+
+
 def _retried(probe: Probe, what: str) -> Finding | None:
     if probe.count >= 2 and probe.outcome.ok:
         return None
+    if probe.count >= 2 and _unkeyed_transfer(probe):
+        # It did retry; the target refused the retry for its missing key (BLUM-400-002), so the defect is the key
+        return Finding(
+            "no-idempotency-key",
+            f"{what} retried until it succeeds, every attempt with the operation's Idempotency-Key",
+            f"{_attempts(probe)}; no attempt carried an Idempotency-Key, which Bluum requires on deposits and "
+            "withdrawals",
+            KEY_FIX,
+            probe.attempts,
+        )
     if probe.count == 1:
         cause, fix = "no-retries", RETRY_FIX
     else:
@@ -599,6 +620,23 @@ def _timeout_once(s: Scene) -> None:
 )
 def timeout_retried(facts: Facts) -> Verdict:
     return _retried(facts["timeout-once.probe"], "a request that timed out")
+
+
+DROPPED = f"retried-deposits.{RETRY_FAULTS[2]}"
+
+
+@judged(
+    "error-handling.dropped-connection-retried",
+    item=ITEM,
+    title="A dropped connection is retried",
+    needs=(DROPPED,),
+)
+def dropped_connection_retried(facts: Facts) -> Verdict:
+    """The idempotency item's deposit whose connection dropped after the target committed it, on a connection of its
+    own (so the drop reaches the integration's code, not a transport's resend): retried until it succeeds. Against
+    Bluum's sandbox this is the check that sees a client give up on a dropped connection (``exactly-once`` needs the
+    twin's ledger)."""
+    return _retried(facts[DROPPED], "a deposit whose connection dropped before its answer")
 
 
 def _timeout_bounds(request_timeout_s: float) -> tuple[float, float]:

@@ -207,8 +207,8 @@ def same_key_on_retry(facts: Facts) -> Verdict:
         probe: Probe = facts[f"retried-deposits.{label}"]
         keys = {x.idempotency_key for x in probe.attempts}
         if probe.count < 2 or keys == {None}:
-            # no retry (error-handling judges one after a 503 or a timeout; exactly-once, on the twin, a committed
-            # deposit reported failed after its connection dropped), or no key at all (key-on-every-transfer)
+            # no retry (error-handling judges one after a 503, a timeout or a dropped connection), or no key at all
+            # (key-on-every-transfer)
             continue
         retried += 1
         if len(keys) != 1 or None in keys:
