@@ -528,9 +528,9 @@ class Harness:
         """For the block, the proxy ends every connection after its response (``Connection: close``): each
         request comes on a new connection, so a transport that resends only on a reused connection (Go's
         ``http.Transport``) never resends one on its own, and the failures the proxy makes reach the code. (Java's
-        ``HttpClient`` still resends a GET on any connection: see ``failures_logged.transport_replay``.) A connection
-        the integration opened before the block carries one more request, whose answer then closes it: the scenarios
-        using this start with a new integration, whose first request inside the block opens its first connection."""
+        ``HttpClient`` still resends a GET on any connection: see ``failures_logged.transport_replay``.) The
+        connections the integration kept alive from before the block are closed as it starts, so this holds from the
+        block's first request on."""
         self.proxy.fresh_connections = True
         try:
             yield

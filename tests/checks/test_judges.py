@@ -180,6 +180,16 @@ def test_a_dropped_connection_must_be_retried_until_it_succeeds(observed, attemp
     assert getattr(found, "cause", "passed" if found is None or isinstance(found, Passed) else found) == verdict
 
 
+def test_a_retried_drop_on_a_reused_connection_is_not_credited_to_the_integration(observed):
+    """Go's http.Transport resends a keyed POST whose reused connection dropped before any answer: that second
+    attempt may be the runtime's, not the integration's code, so the judge does not pass on it."""
+    first = Exchange(**{**_deposit_attempt(1, None, "k" * 32).__dict__, "reused_connection": True})
+    probe = Probe("deposit()", Outcome("returned", result="'dep_1'"), (first, _deposit_attempt(2, 201, "k" * 32)), 0.3)
+    retried = Observation("retried-deposits", {**observed["retried-deposits"].facts, DROP: probe})
+    found = judge(_judge("error-handling.dropped-connection-retried"), {**observed, "retried-deposits": retried})
+    assert isinstance(found, Unjudged) and "resends such a request on its own" in found.reason, found
+
+
 def test_a_retry_refused_for_its_missing_key_names_the_key_not_the_retries():
     """A deposit sent without an Idempotency-Key, retried after a 503, is refused (400 BLUM-400-002): it did retry,
     so the cause is the missing key, never "gives up before a transient fault clears"."""

@@ -181,6 +181,25 @@ def test_fresh_connections_end_each_connection_after_its_response(via_proxy: htt
     assert [x.reused_connection for x in proxy.exchanges()][3:] == [False, True]
 
 
+def test_fresh_connections_close_the_connections_kept_alive_from_before(
+    via_proxy: httpx.Client, proxy: ProxyServer
+) -> None:
+    """A connection opened before the switch (an integration that made a request at start-up) carries no request
+    after it: the first request after it comes on a new connection too, so no transport's own resend of a dropped
+    request on a reused connection (Go's) can pass for the integration's retry."""
+    before = via_proxy.get("/investors")
+    with socket.create_connection((proxy.host, proxy.port), timeout=5) as idle_raw:
+        idle_raw.sendall(b"GET /v1/investors HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert idle_raw.recv(65536).startswith(b"HTTP/1.1 ")  # kept alive, now idle
+        proxy.fresh_connections = True
+        idle_raw.settimeout(5)
+        assert idle_raw.recv(65536) == b""  # the proxy closed it (FIN)
+    after = via_proxy.get("/investors")
+    assert before.status_code == after.status_code == 200
+    assert [x.reused_connection for x in proxy.exchanges()] == [False, False, False]
+    proxy.fresh_connections = False
+
+
 def test_raw_keep_alive_and_connection_close(proxy: ProxyServer) -> None:
     with socket.create_connection((proxy.host, proxy.port), timeout=5) as sock:
         sock.sendall(b"GET /__proxy/version HTTP/1.1\r\nHost: x\r\n\r\nGET /__proxy/version HTTP/1.1\r\nHost: x\r\n"

@@ -636,7 +636,13 @@ def dropped_connection_retried(facts: Facts) -> Verdict:
     own (so the drop reaches the integration's code, not a transport's resend): retried until it succeeds. Against
     Bluum's sandbox this is the check that sees a client give up on a dropped connection (``exactly-once`` needs the
     twin's ledger)."""
-    return _retried(facts[DROPPED], "a deposit whose connection dropped before its answer")
+    probe: Probe = facts[DROPPED]
+    if probe.count >= 2 and probe.attempts[0].reused_connection:
+        return Unjudged(
+            "the dropped attempt came on a connection the integration had used before, and an HTTP transport (Go's) "
+            "resends such a request on its own: whether the integration's code retries it could not be seen"
+        )
+    return _retried(probe, "a deposit whose connection dropped before its answer")
 
 
 def _timeout_bounds(request_timeout_s: float) -> tuple[float, float]:

@@ -71,6 +71,7 @@ class ClientConnection(asyncio.Protocol):
         self._writing_paused = False
         self._answering = False  # the handler holds a request it has not finished answering
         # the request being parsed
+        self._in_message = False  # part of a request has arrived, not all of it
         self._in_head = False
         self._head_bytes = 0  # bytes read while a head was incomplete: bounds what llhttp/httptools buffer
         self._head_size = 0  # the parsed head (target, names, values): the limit however the bytes arrived
@@ -133,6 +134,7 @@ class ClientConnection(asyncio.Protocol):
     # -- httptools callbacks ----------------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._in_message = True
         self._in_head = True
         self._head_bytes = 0
         self._head_size = 0
@@ -175,6 +177,7 @@ class ClientConnection(asyncio.Protocol):
             self._reject(413, f"request body over {self._max_body} bytes")
 
     def on_message_complete(self) -> None:
+        self._in_message = False
         if self._body_size > self._max_body or self._refused():  # already rejected
             return
         parser = self._parser
@@ -253,6 +256,15 @@ class ClientConnection(asyncio.Protocol):
             finally:
                 timer.cancel()
                 self._waiter = None
+
+    def close_if_idle(self) -> bool:
+        """Close (FIN) when the handler waits for a request and no part of one has arrived; True when it did. A
+        request the client sends meanwhile meets a connection closed before any answer, which HTTP clients send
+        again on a new one."""
+        if self._answering or self._queue or self._in_message or self._waiter is None:
+            return False
+        self.close()
+        return True
 
     def close(self) -> None:
         """Close with an orderly FIN (after what was written)."""

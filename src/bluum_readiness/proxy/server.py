@@ -72,7 +72,9 @@ class ProxyServer:
     ``clear_faults``, ``exchanges``, ``reset``, and ``fresh_connections``: while True, every response says
     ``Connection: close`` and the connection ends after it, so each request comes on a connection of its own —
     and a transport that resends only when a *reused* connection closes before any answer (Go's
-    ``http.Transport``) resends none. (Java's ``HttpClient`` resends a GET on any connection.)
+    ``http.Transport``) resends none. Turning it on also closes the connections idle at that moment (kept alive
+    from earlier requests), so it holds from the first request on. (Java's ``HttpClient`` resends a GET on any
+    connection.)
     """
 
     def __init__(
@@ -107,7 +109,7 @@ class ProxyServer:
         self._server: asyncio.Server | None = None
         self._client: UpstreamClient | None = None
         self._connections: set[ClientConnection] = set()  # open client connections (on the loop's thread)
-        self.fresh_connections = False
+        self._fresh_connections = False
 
     # -- control from Python ------------------------------------------------------------------------------
 
@@ -124,6 +126,17 @@ class ProxyServer:
     def clear_faults(self) -> None:
         """Remove every rule; recorded exchanges stay."""
         self.engine.clear()
+
+    @property
+    def fresh_connections(self) -> bool:
+        return self._fresh_connections
+
+    @fresh_connections.setter
+    def fresh_connections(self, on: bool) -> None:
+        self._fresh_connections = on
+        loop = self._loop
+        if on and loop is not None and loop.is_running() and self._thread is not threading.current_thread():
+            self._call(self._close_idle(), timeout=10.0)
 
     def exchanges(self, settle: float = 0.5) -> list[Exchange]:
         """Every exchange so far, in arrival order.
@@ -181,6 +194,10 @@ class ProxyServer:
         loop = asyncio.get_running_loop()
         serve, max_body, connections = self._serve_connection, self._max_body, self._connections
         self._server = await loop.create_server(lambda: ClientConnection(serve, max_body, connections), sock=self._sock)
+
+    async def _close_idle(self) -> None:
+        for conn in list(self._connections):
+            conn.close_if_idle()
 
     async def _close(self) -> None:
         if self._server is not None:
