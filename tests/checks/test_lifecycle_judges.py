@@ -32,6 +32,12 @@ EXPECTED: dict[str, dict[str, str]] = {
         "lifecycle.error-paths": "no-idempotency-key",
         "lifecycle.webhook-events": NV,
     },
+    # tests/integrations/variants.py's: every operation after the first is refused for reusing its key (BLUM-409-002)
+    "one_key_for_everything": {
+        "lifecycle.full-journey": "key-shared-across-operations",
+        "lifecycle.error-paths": "key-shared-across-operations",
+        "lifecycle.webhook-events": NV,
+    },
     "deposit_returns_investor_id": {"lifecycle.full-journey": "wrong-id-returned", "lifecycle.webhook-events": NV},
     "ignores_manual_banks": {"lifecycle.full-journey": "request-not-as-documented", "lifecycle.webhook-events": NV},
     "cancel_is_a_noop": {"lifecycle.full-journey": "operation-not-performed", "lifecycle.webhook-events": NV},

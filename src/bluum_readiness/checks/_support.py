@@ -50,15 +50,19 @@ def exception_text(error: BaseException) -> str:
 
 
 def refusal_cause(error: BaseException | Mapping[str, Any] | None) -> str:
-    """The cause a refusal shows, when it shows one: Bluum's "Idempotency-Key header is required" (BLUM-400-002 on a
-    deposit or withdrawal) is ``no-idempotency-key`` wherever it surfaces (the lifecycle's steps and error paths);
-    "" otherwise. ``error``: the exception, or what the suite read from it (``describe_failure``)."""
+    """The cause a refusal shows, when it shows one, wherever it surfaces (the lifecycle's steps and error paths, whose
+    operations meet no fault, so none of their attempts is a retry): Bluum's "Idempotency-Key header is required"
+    (BLUM-400-002 on a deposit or withdrawal) is ``no-idempotency-key``; "this Idempotency-Key was already used with a
+    different request body" (BLUM-409-002) on an operation's first attempt is ``key-shared-across-operations``; ""
+    otherwise. ``error``: the exception, or what the suite read from it (``describe_failure``)."""
     if error is None:
         return ""
     info = error if isinstance(error, Mapping) else describe_failure(error)
     text = f"{info.get('param') or ''} {info.get('message') or ''}".lower()
     if info.get("code") == "BLUM-400-002" and "idempotency-key" in text:
         return "no-idempotency-key"
+    if info.get("code") == "BLUM-409-002":
+        return "key-shared-across-operations"
     return ""
 
 

@@ -58,6 +58,8 @@ RECORDINGS: dict[str, tuple[Callable[[], Callable[[IntegrationEnv], Any]], tuple
     "correct_different": (lambda: load_factory("tests.integrations.variants:correct_different"), JOURNEY, 2.0),
     # every known-bad integration of tests/integrations/lifecycle_variants.py: every lifecycle scenario
     **{name: ((lambda name=name: _lifecycle_bad(name)), LIFECYCLE, 2.0) for name in lifecycle_variants.KNOWN_BAD},
+    # one key for every operation: the journey's steps and error paths are refused for reusing it (BLUM-409-002)
+    "one_key_for_everything": (lambda: variants.KNOWN_BAD["one_key_for_everything"][0], LIFECYCLE, 2.0),
     # The known-bad clients of tests/integrations/variants.py (error handling, idempotency), in recorded/variants/:
     # every scenario of the items their checks belong to (test_variant_judges.py).
     **{
