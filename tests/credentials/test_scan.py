@@ -271,11 +271,25 @@ def test_a_hex_digest_near_a_bluum_name_is_not_a_bluum_secret(tmp_path: Path, te
         'apiSecret: "your-api-secret",',
         "const BLUUM_API_KEY = process.env.BLUUM_API_KEY!;",
         'fixture_id = "inv_01hzx3v5k8q2w9m4t7r6y1n0pb"',
+        'const fixture = {"path": "/v1/investors/inv_01m992zdbypm5ymtc31k4ankw6/deposits"};',
+        '{"path": "/v1/investors/inv_01m992zdbypm5ymtc31k4ankw6/orders/ord_01m992zdg6rpy7q810f871cft2"}',
     ],
 )
 def test_labels_references_and_bluum_ids_are_not_secrets(tmp_path: Path, line: str) -> None:
     write(tmp_path, "app.ts", line + "\n")
     assert rules(tmp_path) == set()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Wq8sLk2mN9xPz4Rt/inv_01m992zdbypm5ymtc31k4ankw6",  # a segment that is no word: still a finding
+        "/v1/investors/deposits/QmZpTxRkWbYcXdVfAbCdEfGh12",  # no Bluum id in it
+    ],
+)
+def test_a_path_is_excused_only_when_it_names_bluum_resources_and_nothing_else(tmp_path: Path, value: str) -> None:
+    write(tmp_path, "app.ts", f'const where = "{value}";\n')
+    assert {r for (_, _, r) in rules(tmp_path)} == {"Base64 High Entropy String"}
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,9 @@ often than not, sometimes a passphrase. Only the keyword rule is filtered: the B
 format rules (AWS, Stripe, private keys…) never yield a label.
 
 ``is_bluum_id`` — a Bluum resource id (``inv_`` + 26 lowercase Crockford base32) names a resource; an entropy or
-keyword rule that fires on one is wrong.
+keyword rule that fires on one is wrong. So does one that fires on an API path naming resources
+(``"/v1/investors/inv_…/deposits"``: detect-secrets' base64 alphabet includes ``/``, ``-`` and ``_``), as in a test
+fixture or a logged request: every segment a Bluum id or a lowercase word, at least one an id.
 
 ``is_indirect_reference_of_a_keyword`` — detect-secrets' ``is_indirect_reference`` (``secret = get_secret()``,
 ``secret = request.headers["apikey"]``) limited to the keyword rule it was written for. As a line filter it drops
@@ -63,6 +65,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _INDEX = re.compile(r"""\[\s*["']?([A-Za-z_$][A-Za-z0-9_$]*)["']?\s*\]""")
 _TRAILING = "!;,) "
 _BLUUM_ID = re.compile(r"[a-z]{2,4}_[0-9a-hjkmnp-tv-z]{26}")
+_PATH_WORD = re.compile(r"[a-z][a-z0-9-]{0,40}")  # v1, investors, webhook-deliveries
 # detect-secrets' own (filters.heuristic._get_indirect_reference_regex)
 _INDIRECT = re.compile(r"([^\v=!:]*)\s*(:=?|[!=]{1,3})\s*([\w.-]+[\[\(][^\v]*[\]\)])")
 _OUR_RULES = ("Bluum sandbox API key", "Bluum API secret", "HTTP Basic authorization literal", "Webhook signing secret")
@@ -116,9 +119,17 @@ def is_label_not_secret(secret: str, plugin: Any = None) -> bool:
 
 
 def is_bluum_id(secret: str, plugin: Any = None) -> bool:
-    """detect-secrets filter: True (drop it) for a Bluum resource id (``inv_…``, ``apk_…``), found by any rule but
-    ours."""
-    return getattr(plugin, "secret_type", None) not in _OUR_RULES and bool(_BLUUM_ID.fullmatch(secret))
+    """detect-secrets filter: True (drop it) for a Bluum resource id (``inv_…``, ``apk_…``) or an API path naming
+    some (``/v1/investors/inv_…/deposits``), found by any rule but ours."""
+    if getattr(plugin, "secret_type", None) in _OUR_RULES:
+        return False
+    if _BLUUM_ID.fullmatch(secret):
+        return True
+    # the value as the rule took it: detect-secrets' reading of a line as `key = value` can leave an escape on it
+    value = secret.strip("\\\"' ")
+    segments = value.strip("/").split("/") if "/" in value else []
+    ids = sum(1 for segment in segments if _BLUUM_ID.fullmatch(segment))
+    return ids > 0 and all(_BLUUM_ID.fullmatch(x) or _PATH_WORD.fullmatch(x) for x in segments)
 
 
 def is_indirect_reference_of_a_keyword(secret: str, line: str, plugin: Any = None) -> bool:
