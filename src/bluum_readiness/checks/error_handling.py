@@ -549,10 +549,15 @@ def _server_errors(s: Scene) -> None:
 
 
 def _unkeyed_transfer(probe: Probe) -> bool:
-    """Every attempt is a deposit or withdrawal sent without an Idempotency-Key (Bluum refuses those with 400)."""
-    return bool(probe.attempts) and all(
-        x.method == "POST" and x.idempotency_key is None and x.path.endswith(("/deposits", "/withdrawals"))
-        for x in probe.attempts
+    """Every attempt is a deposit or withdrawal sent without an Idempotency-Key, and the last was refused with 400
+    (as Bluum refuses those)."""
+    return (
+        bool(probe.attempts)
+        and probe.attempts[-1].status == 400
+        and all(
+            x.method == "POST" and x.idempotency_key is None and x.path.endswith(("/deposits", "/withdrawals"))
+            for x in probe.attempts
+        )
     )
 
 

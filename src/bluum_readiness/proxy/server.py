@@ -37,6 +37,11 @@ __all__ = ["ProxyServer", "parse_upstream"]
 _NOT_FORWARDED = frozenset({"host", "content-length"})  # the upstream client sets its own Host and framing
 
 
+CLOSE_IDLE_GRACE_S = 0.02
+"""After ``fresh_connections`` closed idle connections: time for the FINs to go out and the clients' connection
+pools (Go's, the JDK's, undici's) to drop those connections, so the next request is not sent on one of them."""
+
+
 def parse_upstream(upstream: str) -> httpx.URL:
     """The upstream base URL, e.g. ``http://127.0.0.1:8787/v1``; anything else is a ``ConfigError``."""
     try:
@@ -196,8 +201,9 @@ class ProxyServer:
         self._server = await loop.create_server(lambda: ClientConnection(serve, max_body, connections), sock=self._sock)
 
     async def _close_idle(self) -> None:
-        for conn in list(self._connections):
-            conn.close_if_idle()
+        closed = [conn for conn in list(self._connections) if conn.close_if_idle()]
+        if closed:  # the FINs go out, and the clients' pools see them before the next request is made
+            await asyncio.sleep(CLOSE_IDLE_GRACE_S)
 
     async def _close(self) -> None:
         if self._server is not None:
