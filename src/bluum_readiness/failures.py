@@ -69,7 +69,8 @@ class ConformanceFailure(AssertionError):
         """Say which check found it (its id, its item, its severity); the message names them."""
         self.check, self.checklist_id, self.severity = check, checklist_id, severity
         where = f"[{checklist_id}] {check}: " if check else ""
-        text = f"{where}expected {self.expected}; observed {self.observed}."
+        observed = self.observed.rstrip()
+        text = f"{where}expected {self.expected}; observed {observed}{'' if observed.endswith('.') else '.'}"
         if self.fix:
             text += f" Fix: {self.fix}"
         self.args = (text,)

@@ -238,3 +238,14 @@ def test_fix_texts_are_language_neutral_with_a_hint_in_the_integrations_language
     if language is None:
         assert fix == TIMEOUT_FIX.text
     assert Fix("no hint").render("go") == "no hint"
+
+
+def test_an_observation_ending_a_sentence_reads_with_one_full_stop_before_the_fix():
+    """What an integration raised often ends with its own full stop ("…without sending a response."): the message
+    says "…. Fix:" with one full stop, never two."""
+    from bluum_readiness.failures import ConformanceFailure
+
+    said = ConformanceFailure(expected="a retry", observed="it raised: Server disconnected.", fix="retry it")
+    assert str(said) == "expected a retry; observed it raised: Server disconnected. Fix: retry it"
+    plain = ConformanceFailure(expected="a retry", observed="1 attempt", fix="retry it")
+    assert str(plain) == "expected a retry; observed 1 attempt. Fix: retry it"
