@@ -96,6 +96,18 @@ def test_false_alarms_during_normal_traffic_and_alerts_that_never_resolve_fail_f
     assert isinstance(stuck_on, Finding) and "still firing 30 s after the check began" in stuck_on.observed
 
 
+def test_an_alert_received_again_is_counted_not_repeated() -> None:
+    from bluum_readiness.checks.observability._alert_watch import shown_alerts
+
+    again = [_alert("AcmeBluumHigh5xx")] * 4 + [_alert("AcmeBluumRateLimited")]
+    assert (
+        shown_alerts(again)
+        == "4 × AcmeBluumHigh5xx (alerting pipeline, firing), AcmeBluumRateLimited (alerting pipeline, firing)"
+    )
+    distinct = [_alert(name) for name in ("A", "B", "C", "D")]
+    assert shown_alerts(distinct).endswith("C (alerting pipeline, firing) and 1 more")
+
+
 def test_alerts_method_findings_keep_their_wording() -> None:
     watch = _watch(
         "webhook_failure",

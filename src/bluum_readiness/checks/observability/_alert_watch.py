@@ -55,12 +55,15 @@ def watch_fact(
 
 
 def shown_alerts(alerts: Sequence[dict[str, Any]]) -> str:
-    """Alerts as a finding names them: "AcmeBluumHigh5xx (alerting pipeline, firing)", "elevated_5xx (alerts())"."""
-    parts = []
-    for a in alerts[:3]:
+    """Alerts as a finding names them: "AcmeBluumHigh5xx (alerting pipeline, firing)", "elevated_5xx (alerts())";
+    the same alert received again is counted, not repeated ("3 × elevated_5xx (alerts())")."""
+    counts: dict[str, int] = {}
+    for a in alerts:
         status = f", {a['status']}" if a.get("status") else ""
-        parts.append(f"{a.get('name') or a.get('kind')} ({a.get('source')}{status})")
-    return ", ".join(parts) + (f" and {len(alerts) - 3} more" if len(alerts) > 3 else "")
+        label = f"{a.get('name') or a.get('kind')} ({a.get('source')}{status})"
+        counts[label] = counts.get(label, 0) + 1
+    parts = [label if n == 1 else f"{n} × {label}" for label, n in list(counts.items())[:3]]
+    return ", ".join(parts) + (f" and {len(counts) - 3} more" if len(counts) > 3 else "")
 
 
 def alert_evidence(w: Mapping[str, Any]) -> dict[str, Any]:
