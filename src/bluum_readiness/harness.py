@@ -507,8 +507,21 @@ class Harness:
         """The optional capability (a method: ``guarded``), or NotVerifiable naming it."""
         value = getattr(integration, name, None)
         if value is None:
-            raise NotVerifiable(f"the integration does not expose {name}() (an optional capability of the adapter)")
+            raise NotVerifiable(self._not_exposed(name))
         return guarded(name, value) if callable(value) else value
+
+    def _not_exposed(self, name: str) -> str:
+        """Why a capability is missing. A receiver served beside the integration needs the certificate the suite
+        hands it in twin mode only (``webhook_tls``): against a real target its absence is the suite's doing, and
+        the way on is a twin run, or the team's deployed endpoint."""
+        why = f"the integration does not expose {name}() (an optional capability of the adapter)"
+        if name == "webhook_url" and not self.target.twin and self.webhook_tls is None:
+            why += (
+                "; against a real target the suite gives it no certificate for a receiver of its own (it does in "
+                "twin mode), so the webhook checks are proven by a twin run of the same integration: combine the "
+                "two records (`bluum-readiness report --combine`), or name your deployed endpoint in [webhooks] url"
+            )
+        return why
 
     # -- the proxy ------------------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import pytest
 from bluum_readiness.checks import registry
 from bluum_readiness.checks.webhooks import _ack_wait_s
 from bluum_readiness.config import Thresholds
+from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.test_discrimination import _failed, run_all
 from tests.integrations import webhook_variants
@@ -178,3 +179,21 @@ def test_a_capability_that_raises_is_not_verifiable_not_a_harness_error(session)
     outcome = run_all(session, failing_state, ITEMS, only=("webhooks.out-of-order",))["webhooks.out-of-order"]
     assert outcome.startswith("not_verifiable: both deliveries were acknowledged"), outcome
     assert "the integration's resource_status() raised RuntimeError: state store unavailable" in outcome, outcome
+
+
+def test_against_a_real_target_a_missing_receiver_is_said_to_be_the_suites_doing_with_the_way_on() -> None:
+    """Against a real target the suite hands the integration no certificate for a receiver of its own, so the
+    reference serves none: the webhook checks are not verifiable, and the reason says why and what proves them
+    (a twin run, combined; or the deployed endpoint), not only that the adapter lacks webhook_url()."""
+    twin = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    try:
+        assert twin.twin is not None and twin.credentials is not None
+        remote = SuiteSession.against(f"{twin.twin.origin}/v1", twin.credentials.current)
+        try:
+            with pytest.raises(NotVerifiable, match="no certificate for a receiver of its own") as raised:
+                remote.run(registry.get("webhooks.signature-verified"))
+            assert "bluum-readiness report --combine" in str(raised.value)
+        finally:
+            remote.close()
+    finally:
+        twin.close()
