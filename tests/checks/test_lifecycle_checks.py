@@ -237,3 +237,27 @@ def test_a_missing_withdrawal_key_reads_as_one_cause_across_items(session):
             session.run(registry.get(check))
         causes[check] = caught.value.cause
     assert set(causes.values()) == {"no-idempotency-key"}, causes
+
+
+def test_a_target_that_fails_on_its_own_is_not_blamed_on_the_integration() -> None:
+    """Bluum's sandbox failing every order placement with 500 (an outage: the lifecycle injects no fault) — modelled
+    by a proxy in front of the twin, given to the suite as a real target. The reference retries and surfaces the 500
+    as it should: the journey and the error paths are not verifiable, saying the target failed, never "A valid
+    operation fails" or a refusal "for another reason" (over real sockets)."""
+    from bluum_readiness.proxy import FaultRule, Plan, ProxyServer, StatusFault
+
+    twin = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    try:
+        assert twin.twin is not None and twin.credentials is not None
+        outage = FaultRule("orders-down", StatusFault(500), method="POST", path="/v1/investors/*/orders")
+        with ProxyServer(twin.twin.base_url, Plan(rules=(outage,))) as bluum:
+            remote = SuiteSession.against(bluum.base_url, twin.credentials.current)
+            try:
+                for check in ("lifecycle.full-journey", "lifecycle.error-paths"):
+                    with pytest.raises(NotVerifiable, match="the target itself answered 500") as raised:
+                        remote.run(registry.get(check))
+                    assert "not a defect of the integration" in str(raised.value), check
+            finally:
+                remote.close()
+    finally:
+        twin.close()

@@ -1,6 +1,7 @@
 """The journey recorder both journeys share (``full_journey``, ``webhook_events``): runs each step through the
 integration, records it as data, and stops at the first step whose record shows a defect (``step_finding``, the
-rule the judge applies)."""
+rule the judge applies) or a failure of the target itself (``target_failure``: not the integration's to answer
+for)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ CANCEL_FIX = "send POST …/orders/{id}/cancel and raise if Bluum refuses it"
 
 
 class Stop(Exception):
-    """The journey cannot go on: its last step's record shows why (``step_finding``)."""
+    """The journey cannot go on: its last step's record shows why (``step_finding`` or ``target_failure``)."""
 
 
 TRAIL = ("id", "status", "symbol", "quantity", "balance")
@@ -42,13 +43,17 @@ class Journey:
 
     def note(self, record: dict[str, Any]) -> None:
         self.records.append(record)
-        if step_finding(record) is not None:
+        if target_failure(record) is not None or step_finding(record) is not None:
             raise Stop()
 
     def run(self, step: str, operation: Callable[[], Any]) -> Any:
+        mark = self.h.mark()
         outcome = self.h.invoke(operation, timeout=self.timeout + 15)
         if not outcome.ok:
-            self.note({"step": step, "kind": "ran", "outcome": Outcome.of(outcome)})
+            # what the target answered the step's requests (the journey injects no fault: every answer is its own)
+            answers = [x for x in self.h.proxy.exchanges()[mark:] if x.status is not None]
+            answered = [{"status": x.status, "request_id": x.request_id} for x in answers]
+            self.note({"step": step, "kind": "ran", "outcome": Outcome.of(outcome), "answered": answered})
         return outcome.result
 
     def create(self, step: str, operation: str, run: Callable[[], Any]) -> str:
@@ -143,9 +148,28 @@ def status_of(order: Any) -> Any:
     return order.get("status") if isinstance(order, dict) else None
 
 
+def target_failure(record: Mapping[str, Any]) -> str | None:
+    """Why a step that failed is the target's doing, not the integration's, or None: the target itself answered its
+    last request with a 5xx. The journey injects no fault, so such an answer is an outage of the target (Bluum's
+    sandbox down or failing), and the integration surfacing it is right."""
+    answered = (record.get("answered") or []) if record["kind"] == "ran" else []
+    if not answered or answered[-1]["status"] < 500:
+        return None
+    last = answered[-1]
+    attempts = f"{len(answered)} answered attempt{'s' if len(answered) != 1 else ''}"
+    return (
+        f"step '{record['step']}': the target itself answered {last['status']} (request {last['request_id']}) to the "
+        f"last of {attempts}; the journey injects no fault, so this is a failure of the target, not a defect of the "
+        "integration: run it again once the target is healthy"
+    )
+
+
 def step_finding(record: Mapping[str, Any]) -> Finding | None:
-    """What one step of the journey shows wrong, or None: the rule the journey stops on and the judge applies."""
+    """What one step of the journey shows wrong, or None: the rule the journey stops on and the judge applies. A step
+    the target itself failed (``target_failure``) shows nothing of the integration."""
     step, kind = record["step"], record["kind"]
+    if kind == "ran" and target_failure(record) is not None:
+        return None
     if kind == "ran":
         outcome: Outcome = record["outcome"]
         cause = refusal_cause(outcome.error) or ("operation-refused" if outcome.finished else "call-never-returns")
@@ -232,4 +256,6 @@ def journey_trail(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             entry.pop("status", None)  # the status it waited for, never reached
     if records and step_finding(records[-1]) is not None:
         trail[-1]["outcome"] = "failed"
+    elif records and target_failure(records[-1]) is not None:
+        trail[-1]["outcome"] = "the target failed"
     return trail

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from bluum_readiness.checks._support import refusal_cause
-from bluum_readiness.checks.judge import Facts, Finding, Passed, Verdict, judged
+from bluum_readiness.checks.judge import Facts, Finding, Passed, Unjudged, Verdict, judged
 from bluum_readiness.checks.lifecycle._shared import ITEM, order_body, price_of
 from bluum_readiness.checks.observation import RAISED, Outcome, Probe, Scene, scenario
 from bluum_readiness.harness import json_like, poll
@@ -210,6 +210,16 @@ def _path_result(path: dict[str, Any]) -> dict[str, Any]:
         path["expected"]["local"],
     )
     probe: Probe = path["probe"]
+    answered = [x for x in probe.attempts if x.status is not None]
+    if answered and answered[-1].status is not None and answered[-1].status >= 500 and answered[-1].fault is None:
+        last = answered[-1]
+        return {
+            "path": path["path"],
+            "surfaced": False,
+            "target_failed": True,
+            "expected": str(expected),
+            "observed": f"the target itself answered {last.status} (request {last.request_id}) to its last request",
+        }
     surfaced, observed = _judge_refusal(probe.outcome, probe.attempts, expected)
     return {
         "path": path["path"],
@@ -240,7 +250,16 @@ def error_paths(facts: Facts) -> Verdict:
     results = [_path_result(path) for path in facts["error-paths.paths"]]
     unverifiable: list[str] = facts["error-paths.unverifiable"]
     evidence = {"error_paths": results, **({"not_verifiable": unverifiable} if unverifiable else {})}
-    silent = [r for r in results if not r["surfaced"]]
+    # a path the target itself failed (a 5xx: these paths meet no fault of the suite's) shows nothing of the
+    # integration, which surfacing it does right
+    outages = [r for r in results if r.get("target_failed")]
+    silent = [r for r in results if not r["surfaced"] and not r.get("target_failed")]
+    if not silent and outages:
+        return Unjudged(
+            "the target itself failed where Bluum should have refused — "
+            + "; ".join(f"{r['path']}: {r['observed']}" for r in outages)
+            + " — a failure of the target, not a defect of the integration: run it again once the target is healthy"
+        )
     if not silent:
         return Passed(evidence)
     causes = {r.get("cause", "") for r in silent}

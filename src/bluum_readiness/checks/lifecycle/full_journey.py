@@ -17,6 +17,7 @@ from bluum_readiness.checks.lifecycle._journey import (
     plain_value,
     status_of,
     step_finding,
+    target_failure,
 )
 from bluum_readiness.checks.lifecycle._shared import (
     CENT,
@@ -188,6 +189,9 @@ def full_journey(facts: Facts) -> Verdict:
     skipped: list[str] = journey["skipped"]
     trail = journey_trail(records)
     for record in records:
+        outage = target_failure(record)
+        if outage is not None:
+            return Unjudged(outage)
         finding = step_finding(record)
         if finding is not None:
             shown = {"failed_step": record["step"], "journey": trail, "skipped": skipped, **finding.evidence}

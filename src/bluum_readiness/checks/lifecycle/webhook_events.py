@@ -12,7 +12,7 @@ from bluum_readiness.checks._support import (
     twin_signs_for_the_receiver,
 )
 from bluum_readiness.checks.judge import Facts, Finding, Unjudged, Verdict, judged
-from bluum_readiness.checks.lifecycle._journey import Journey, Stop, journey_trail, step_finding
+from bluum_readiness.checks.lifecycle._journey import Journey, Stop, journey_trail, step_finding, target_failure
 from bluum_readiness.checks.lifecycle._shared import ITEM, order_body
 from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.failures import NotVerifiable
@@ -62,10 +62,11 @@ def _journey_webhooks(s: Scene) -> None:
     except Stop:
         record = j.records[-1]
         finding = step_finding(record)
-        assert finding is not None
+        why = finding.observed if finding is not None else target_failure(record)
+        assert why is not None
         raise NotVerifiable(
-            f"the journey stopped at step '{record['step']}' ({finding.observed}), so the events this check judges "
-            "could not follow (lifecycle.full-journey judges the journey)"
+            f"the journey stopped at step '{record['step']}' ({why}), so the events this check judges could not "
+            "follow (lifecycle.full-journey judges the journey)"
         ) from None
     s.evidence("journey", journey_trail(j.records))
 
