@@ -167,7 +167,8 @@ def _deposit_attempt(seq: int, status: int | None, key: str | None) -> Exchange:
     [
         ((None,), False, "no-retries"),  # gave up on the drop: the caller is told "failed" for money that moved
         ((None, 201), True, "passed"),
-        ((None, 503, 503), False, "gives-up-too-soon"),
+        ((None, None), False, "gives-up-too-soon"),  # its retry got no answer either, and it stopped there
+        ((None, 503, 503), False, "not verifiable"),  # the target itself answered the retries 503: its outage
     ],
 )
 def test_a_dropped_connection_must_be_retried_until_it_succeeds(observed, attempts, returned, verdict):
@@ -177,7 +178,10 @@ def test_a_dropped_connection_must_be_retried_until_it_succeeds(observed, attemp
     probe = Probe("deposit()", outcome or dropped, sent, 0.5)
     retried = Observation("retried-deposits", {**observed["retried-deposits"].facts, DROP: probe})
     found = judge(_judge("error-handling.dropped-connection-retried"), {**observed, "retried-deposits": retried})
-    assert getattr(found, "cause", "passed" if found is None or isinstance(found, Passed) else found) == verdict
+    if isinstance(found, Unjudged):
+        assert verdict == "not verifiable" and "the target itself answered 503" in found.reason, found
+    else:
+        assert getattr(found, "cause", "passed" if found is None or isinstance(found, Passed) else found) == verdict
 
 
 def test_a_retried_drop_on_a_reused_connection_is_not_credited_to_the_integration(observed):
@@ -249,3 +253,20 @@ def test_an_observation_ending_a_sentence_reads_with_one_full_stop_before_the_fi
     assert str(said) == "expected a retry; observed it raised: Server disconnected. Fix: retry it"
     plain = ConformanceFailure(expected="a retry", observed="1 attempt", fix="retry it")
     assert str(plain) == "expected a retry; observed 1 attempt. Fix: retry it"
+
+
+def test_a_target_failing_on_its_own_after_the_fault_is_not_held_against_the_integration(observed):
+    """The injected 503 was retried, and the target itself answered the retries with 500 (an outage): not verifiable,
+    saying so — unless another status shows a real finding, which it never hides."""
+    injected = Exchange(**{**_attempt(1, 503, 0.0).__dict__, "fault": "retry-503"})
+    outage = Probe(
+        "deposit()", Outcome("raised", error={"exception": "ServerError", "message": "500"}),
+        (injected, _attempt(2, 500, 0.1), _attempt(3, 500, 0.3)), 0.4,
+    )  # fmt: skip
+    healthy = {f"status-{s}": observed["server-errors"].facts[f"status-{s}"] for s in (500, 502, 504)}
+    found = judge(_judge("error-handling.5xx-retried"), _obs("server-errors", **healthy, **{"status-503": outage}))
+    assert isinstance(found, Unjudged) and "the target itself answered 500 (request req_3)" in found.reason, found
+    never = _once(502, operation="deposit()")
+    mixed = {**healthy, "status-502": never, "status-503": outage}
+    found = judge(_judge("error-handling.5xx-retried"), _obs("server-errors", **mixed))
+    assert isinstance(found, Finding) and found.cause == "no-retries", found

@@ -561,9 +561,25 @@ def _unkeyed_transfer(probe: Probe) -> bool:
     )
 
 
-def _retried(probe: Probe, what: str) -> Finding | None:
+def _target_outage(probe: Probe) -> str | None:
+    """Why the probe ended on the target's own failure, or None: its last attempt came after the injected fault and
+    the target itself answered it with a 5xx (no rule of the suite's applied)."""
+    last = probe.attempts[-1] if probe.count >= 2 else None
+    if last is None or last.fault is not None or last.status is None or last.status < 500:
+        return None
+    return (
+        f"after the injected fault, the target itself answered {last.status} (request {last.request_id}) to the "
+        f"last of {probe.attempts_text()}: a failure of the target, not of the integration; run it again once the "
+        "target is healthy"
+    )
+
+
+def _retried(probe: Probe, what: str) -> Finding | Unjudged | None:
     if probe.count >= 2 and probe.outcome.ok:
         return None
+    outage = _target_outage(probe)
+    if outage is not None:
+        return Unjudged(outage)
     if probe.count >= 2 and _unkeyed_transfer(probe):
         # It did retry; the target refused the retry for its missing key (BLUM-400-002), so the defect is the key
         return Finding(
@@ -594,11 +610,9 @@ def _retried(probe: Probe, what: str) -> Finding | None:
     needs=tuple(f"server-errors.status-{status}" for status in SERVER_ERRORS),
 )
 def retried_5xx(facts: Facts) -> Verdict:
-    for status in SERVER_ERRORS:
-        found = _retried(facts[f"server-errors.status-{status}"], f"a {status}")
-        if found is not None:
-            return found
-    return None
+    verdicts = [_retried(facts[f"server-errors.status-{status}"], f"a {status}") for status in SERVER_ERRORS]
+    # a finding first: a status the target itself failed on after the fault (not verifiable) never hides one
+    return next((v for v in verdicts if isinstance(v, Finding)), None) or next((v for v in verdicts if v), None)
 
 
 # -- timeouts ----------------------------------------------------------------------------------------------------------
