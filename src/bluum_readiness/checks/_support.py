@@ -66,6 +66,14 @@ def refusal_cause(error: BaseException | Mapping[str, Any] | None) -> str:
     return ""
 
 
+def target_outage(attempts: Sequence[Exchange]) -> Exchange | None:
+    """The last answered attempt when the target itself answered it with a 5xx (no fault of the suite's applied to
+    it): the target's outage, which the integration surfacing is right to; else None."""
+    answered = [x for x in attempts if x.status is not None]
+    last = answered[-1] if answered else None
+    return last if last is not None and last.status is not None and last.status >= 500 and last.fault is None else None
+
+
 def read_capability(integration: Any, name: str) -> tuple[Any, str | None]:
     """What the integration's optional ``name()`` (``request_log``, ``alerts``) returned, or None and why it could
     not be read (not exposed, or it raised: ``harness.guarded``)."""

@@ -19,6 +19,7 @@ from bluum_readiness.checks._support import (
     mean,
     read_capability,
     robust_spread,
+    target_outage,
 )
 
 # idempotency registers the retried-deposits scenario, one of whose facts is judged here
@@ -561,25 +562,16 @@ def _unkeyed_transfer(probe: Probe) -> bool:
     )
 
 
-def _target_outage(probe: Probe) -> str | None:
-    """Why the probe ended on the target's own failure, or None: its last attempt came after the injected fault and
-    the target itself answered it with a 5xx (no rule of the suite's applied)."""
-    last = probe.attempts[-1] if probe.count >= 2 else None
-    if last is None or last.fault is not None or last.status is None or last.status < 500:
-        return None
-    return (
-        f"after the injected fault, the target itself answered {last.status} (request {last.request_id}) to the "
-        f"last of {probe.attempts_text()}: a failure of the target, not of the integration; run it again once the "
-        "target is healthy"
-    )
-
-
 def _retried(probe: Probe, what: str) -> Finding | Unjudged | None:
     if probe.count >= 2 and probe.outcome.ok:
         return None
-    outage = _target_outage(probe)
+    outage = target_outage(probe.attempts[1:])  # the first attempt met the injected fault: a retry's answer
     if outage is not None:
-        return Unjudged(outage)
+        return Unjudged(
+            f"after the injected fault, the target itself answered {outage.status} (request {outage.request_id}) to "
+            f"a retry of {probe.attempts_text()}: a failure of the target, not of the integration; run it again once "
+            "the target is healthy"
+        )
     if probe.count >= 2 and _unkeyed_transfer(probe):
         # It did retry; the target refused the retry for its missing key (BLUM-400-002), so the defect is the key
         return Finding(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from bluum_readiness.checks._support import refusal_cause
+from bluum_readiness.checks._support import refusal_cause, target_outage
 from bluum_readiness.checks.judge import Facts, Finding, Passed, Unjudged, Verdict, judged
 from bluum_readiness.checks.lifecycle._shared import ITEM, order_body, price_of
 from bluum_readiness.checks.observation import RAISED, Outcome, Probe, Scene, scenario
@@ -210,15 +210,14 @@ def _path_result(path: dict[str, Any]) -> dict[str, Any]:
         path["expected"]["local"],
     )
     probe: Probe = path["probe"]
-    answered = [x for x in probe.attempts if x.status is not None]
-    if answered and answered[-1].status is not None and answered[-1].status >= 500 and answered[-1].fault is None:
-        last = answered[-1]
+    outage = target_outage(probe.attempts)
+    if outage is not None:
         return {
             "path": path["path"],
             "surfaced": False,
             "target_failed": True,
             "expected": str(expected),
-            "observed": f"the target itself answered {last.status} (request {last.request_id}) to its last request",
+            "observed": f"the target itself answered {outage.status} (request {outage.request_id}) to its last request",
         }
     surfaced, observed = _judge_refusal(probe.outcome, probe.attempts, expected)
     return {
