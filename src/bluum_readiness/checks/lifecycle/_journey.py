@@ -168,9 +168,9 @@ def step_finding(record: Mapping[str, Any]) -> Finding | None:
     """What one step of the journey shows wrong, or None: the rule the journey stops on and the judge applies. A step
     the target itself failed (``target_failure``) shows nothing of the integration."""
     step, kind = record["step"], record["kind"]
-    if kind == "ran" and target_failure(record) is not None:
-        return None
     if kind == "ran":
+        if target_failure(record) is not None:
+            return None
         outcome: Outcome = record["outcome"]
         cause = refusal_cause(outcome.error) or ("operation-refused" if outcome.finished else "call-never-returns")
         return Finding(
