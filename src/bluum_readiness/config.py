@@ -25,6 +25,7 @@ See docs/configuration.md for every key.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import math
 import os
@@ -103,6 +104,9 @@ class CredentialsConfig:
     :param secret_id, region, endpoint_url: for ``aws`` (AWS Secrets Manager through boto3, the ``aws`` extra):
         the secret's name or ARN, its region (default: the AWS environment), an endpoint override.
     :param rotation_period_days: the current key must be younger than this (``credentials.key-age``).
+    :param key_created: the day the team's key pair was created, as Bluum's dashboard shows it (a TOML date or
+        ``"YYYY-MM-DD"``). Bluum's API does not expose it, so ``credentials.key-age`` judges the team's own pair on
+        this declaration, shown as declared (provenance ``declared``), never as observed.
     """
 
     source: str = "env"
@@ -115,6 +119,7 @@ class CredentialsConfig:
     region: str | None = None
     endpoint_url: str | None = None
     rotation_period_days: int = 90
+    key_created: datetime.date | None = None
 
     SOURCES = ("env", "file", "command", "aws")
 
@@ -130,7 +135,7 @@ class CredentialsConfig:
             "[credentials]",
             [
                 *("source", "key", "key_env", "secret_env", "path", "command"),
-                *("secret_id", "region", "endpoint_url", "rotation_period_days"),
+                *("secret_id", "region", "endpoint_url", "rotation_period_days", "key_created"),
             ],
         )
         source = _expect(values.get("source", "env"), str, "credentials.source", '"env", "file", "command" or "aws"')
@@ -150,6 +155,7 @@ class CredentialsConfig:
             region=_optional_str(values, "region", "credentials"),
             endpoint_url=_optional_str(values, "endpoint_url", "credentials"),
             rotation_period_days=_rotation_period(values.get("rotation_period_days", 90)),
+            key_created=_key_created(values.get("key_created")),
         )
         if source == "aws" and not made.secret_id:
             raise ConfigError(
@@ -542,6 +548,25 @@ def _rotation_period(value: Any) -> int:
     if days < 1:
         raise ConfigError(f"credentials.rotation_period_days must be >= 1 (got {days!r}); e.g. 90")
     return int(days)
+
+
+def _key_created(value: Any) -> datetime.date | None:
+    """``[credentials] key_created``: a past or present day (a TOML date, or a string in ISO 8601 form)."""
+    if value is None:
+        return None
+    example = 'the day your key pair was created, from the Bluum dashboard, e.g. key_created = "2026-10-01"'
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    elif isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ConfigError(f"credentials.key_created {value!r} is not a date; {example}") from None
+    if not isinstance(value, datetime.date):
+        raise ConfigError(f"credentials.key_created must be a date (got {value!r}); {example}")
+    if value > datetime.datetime.now(datetime.UTC).date() + datetime.timedelta(days=1):
+        raise ConfigError(f"credentials.key_created {value.isoformat()} is in the future; {example}")
+    return value
 
 
 def _str_list(values: Mapping[str, Any], key: str, section: str, example: str) -> tuple[str, ...] | None:

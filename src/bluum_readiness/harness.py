@@ -340,6 +340,9 @@ class Harness:
         harnesses, so checks that judge the same behaviour observe it once. A fresh store when not given.
     :param otlp: the session's OTLP receiver, with ``otel`` the ``OTEL_*`` variables each integration is started
         with (``integration``); ``capture_logs`` reads the spans and log records it received. None: no receiver.
+    :param team_key: the key id of the pair the team configured (its secret source): the one the embedded twin
+        adopted, or the one given for a real target; None when the twin issued the run's pair. How old that pair
+        is, the suite knows only from the team's declaration (``credentials.key-age``).
 
     Waits on the *target* (``wait_for``, ``poll``) stay on the real clock: the twin settles in real time.
     """
@@ -361,8 +364,10 @@ class Harness:
         observations: dict[Any, Any] | None = None,
         otlp: OtlpReceiver | None = None,
         otel: OtelEnvironment | None = None,
+        team_key: str | None = None,
     ) -> None:
         self.target = target
+        self.team_key = team_key
         self.otlp = otlp
         self.otel = otel
         self._observations = observations if observations is not None else {}

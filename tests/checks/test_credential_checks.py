@@ -7,6 +7,7 @@ import dataclasses
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,18 @@ def session() -> Iterator[SuiteSession]:
     s.close()
 
 
+@pytest.fixture(scope="module")
+def issued() -> Iterator[SuiteSession]:
+    """A session whose twin issued the run's pair (no team pair): the known-bad key ages are twin-made pairs."""
+    s = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    yield s
+    s.close()
+
+
+def _for(case: Case, session: SuiteSession, issued: SuiteSession) -> SuiteSession:
+    return issued if case.key_age_days is not None else session
+
+
 def _filled(text: str | None) -> str | None:
     return None if text is None else text.replace("{key}", HARD_CODED.key).replace("{secret}", HARD_CODED.secret)
 
@@ -49,6 +62,9 @@ def run_case(session: SuiteSession, case: Case, project: Path, *, git: bool = Tr
         repo.commit("the project as it is", {})
     config_file = project / "bluum-readiness.toml"
     config = load_config(config_file) if config_file.exists() else RunConfig()
+    if case.key_created_days_ago is not None and case.key_age_days is None:
+        declared = datetime.now(UTC).date() - timedelta(days=case.key_created_days_ago)
+        config = dataclasses.replace(config, credentials=dataclasses.replace(config.credentials, key_created=declared))
     session.config = dataclasses.replace(config, scan=ScanConfig(paths=(str(project),)))
     session.factory = case.factory
     original = session.credentials.current
@@ -79,15 +95,18 @@ def test_every_credentials_check_is_proven_by_a_known_bad_case() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(credential_variants.GOOD))
-def test_correct_cases_pass_every_check(session: SuiteSession, tmp_path: Path, name: str) -> None:
-    outcomes = run_case(session, credential_variants.GOOD[name], tmp_path)
+def test_correct_cases_pass_every_check(session: SuiteSession, issued: SuiteSession, tmp_path: Path, name: str) -> None:
+    case = credential_variants.GOOD[name]
+    outcomes = run_case(_for(case, session, issued), case, tmp_path)
     assert all(outcome == "passed" for outcome in outcomes.values()), outcomes
 
 
 @pytest.mark.parametrize("name", sorted(credential_variants.KNOWN_BAD))
-def test_known_bad_case_is_flagged_by_exactly_its_checks(session: SuiteSession, tmp_path: Path, name: str) -> None:
+def test_known_bad_case_is_flagged_by_exactly_its_checks(
+    session: SuiteSession, issued: SuiteSession, tmp_path: Path, name: str
+) -> None:
     case = credential_variants.KNOWN_BAD[name]
-    outcomes = run_case(session, case, tmp_path)
+    outcomes = run_case(_for(case, session, issued), case, tmp_path)
     assert {c for c, o in outcomes.items() if o.startswith("failed")} == case.expected, outcomes
     assert all(o == "passed" for c, o in outcomes.items() if c not in case.expected), outcomes
     text = " ".join(outcomes.values())
@@ -207,3 +226,31 @@ def test_the_twin_refuses_a_key_created_in_the_future(session: SuiteSession) -> 
     with session.harness() as h:
         answer = h.sandbox("POST", "/api-keys", json={"created": time.time() + 3600}, expect=400)
     assert answer["error"]["code"] == "BLUM-400-003" and answer["error"]["param"] == "created"
+
+
+def test_the_teams_adopted_pair_is_not_aged_by_the_twin_nor_by_a_pair_the_suite_made(session: SuiteSession) -> None:
+    # the twin adopted HARD_CODED at the run's start (its record says "created now"), and later in the run the
+    # suite switched to a pair of its own (as the 401 checks and the rotation drill do): neither is the team's age
+    check = registry.get("credentials.key-age")
+    original = session.credentials.current
+    with pytest.raises(NotVerifiable, match="adopted your key pair") as adopted:
+        session.run(check)
+    assert "[credentials] key_created" in adopted.value.reason
+    with session.harness() as h:
+        made = h.sandbox("POST", "/api-keys", json={})
+    session.credentials.set(Credentials(made["key"], made["secret"]))
+    try:
+        with pytest.raises(NotVerifiable, match="adopted your key pair"):
+            session.run(check)
+    finally:
+        session.credentials.set(original)
+
+
+def test_a_teams_integration_on_a_pair_the_twin_issued_is_not_aged_by_it() -> None:
+    # no pair configured: the twin issued the run's, "created" when the run began — that says nothing of the team's
+    s = SuiteSession.embedded("tests.integrations.variants:correct_different")
+    try:
+        with pytest.raises(NotVerifiable, match="the twin issued this run's pair, whose age says nothing of yours"):
+            s.run(registry.get("credentials.key-age"))
+    finally:
+        s.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -15,8 +16,12 @@ from bluum_readiness.cli._guards import HYPOTHESIS_ENV, user_cache_dir
 from bluum_readiness.cli.main import main
 from tests.fixtures.cli import Result
 
-CONFIG = """\
+KEY_CREATED = (datetime.now(UTC).date() - timedelta(days=30)).isoformat()  # as the team's dashboard shows it
+CONFIG = f"""\
 integration = "tests.integrations.webhook_variants:no_receiver"
+
+[credentials]
+key_created = {KEY_CREATED}
 
 [webhooks]
 used = false

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,25 @@ def test_scan_errors_name_the_key_and_the_fix(tmp_path: Path, text: str, message
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")) as error:
         load(tmp_path, text)
     assert "bluum-readiness.toml" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "declared"),
+    [
+        ("2026-10-01", datetime.date(2026, 10, 1)),
+        ('"2026-10-01"', datetime.date(2026, 10, 1)),
+        ("2026-10-01T09:30:00Z", datetime.date(2026, 10, 1)),
+    ],
+)
+def test_key_created_is_a_day_as_a_toml_date_or_a_string(tmp_path: Path, value: str, declared: datetime.date) -> None:
+    assert load(tmp_path, f"[credentials]\nkey_created = {value}\n").credentials.key_created == declared
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [('"01/10/2026"', "is not a date"), ("20261001", "must be a date"), ("2999-01-01", "is in the future")],
+)
+def test_key_created_that_is_no_past_day_is_refused_with_an_example(tmp_path: Path, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as refused:
+        load(tmp_path, f"[credentials]\nkey_created = {value}\n")
+    assert 'key_created = "2026-10-01"' in str(refused.value)

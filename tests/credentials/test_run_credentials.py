@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,38 @@ def test_a_pair_removed_but_still_in_git_history_fails_the_run_naming_the_commit
     check = next(c for i in report["items"] for c in i["checks"] if c["id"] == "credentials.no-secrets-in-code")
     assert check["status"] == "failed"
     assert f"in commit {added[:7]}" in (out / "readiness.md").read_text()
+
+
+def test_the_teams_own_pair_is_aged_only_by_its_declaration_shown_as_declared(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    # the twin adopts the pair from the environment at the run's start: it never saw when Bluum issued it
+    pair = {"BLUUM_API_KEY": f"test_bluum_{secrets.token_hex(32)}", "BLUUM_API_SECRET": secrets.token_hex(32)}
+    result = run(tmp_path, **pair)
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads((tmp_path / "readiness-out" / "readiness.json").read_text())
+    check = next(c for i in report["items"] for c in i["checks"] if c["id"] == "credentials.key-age")
+    assert check["status"] == "not_verifiable", check
+    assert "adopted your key pair" in check["reason"] and "[credentials] key_created" in check["reason"]
+
+    # declared from the dashboard: judged on the declaration, and every output says it was declared
+    created = (datetime.now(UTC).date() - timedelta(days=12)).isoformat()
+    (tmp_path / "bluum-readiness.toml").write_text(f"[credentials]\nkey_created = {created}\n")
+    result = run(tmp_path, **pair)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = tmp_path / "readiness-out"
+    report = json.loads((out / "readiness.json").read_text())
+    check = next(c for i in report["items"] for c in i["checks"] if c["id"] == "credentials.key-age")
+    assert check["status"] == "passed", check
+    assert check["provenance"] == {"source": "declared", "target": f"[credentials] key_created = {created}"}
+    assert check["evidence"]["key_age"]["source"] == "declared: [credentials] key_created"
+    markdown = (out / "readiness.md").read_text().replace("\\", "")  # Markdown escapes [ ] _
+    assert f"declared by the team in [credentials] key_created = {created}, not observed" in markdown
+
+    # a pair declared too old fails, naming the declaration
+    (tmp_path / "bluum-readiness.toml").write_text("[credentials]\nkey_created = 2020-01-31\n")
+    result = run(tmp_path, **pair)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "declared: [credentials] key_created" in result.stdout
+    for value in pair.values():
+        assert value not in result.stdout + result.stderr

@@ -52,7 +52,9 @@ class Case:
     factory: Callable[[IntegrationEnv], Any]
     expected: set[str]  # exactly these checks fail
     project: dict[str, str] = field(default_factory=lambda: dict(CLEAN_PROJECT))
-    key_age_days: float | None = None  # use a tenant key created this many days ago
+    key_age_days: float | None = None  # no team pair: use a tenant key the twin made this many days ago
+    # (no key_age_days) the team declares its pair created this many days ago ([credentials] key_created)
+    key_created_days_ago: int | None = 30
     history: tuple[dict[str, str | None], ...] = ()  # commits before the project files (None deletes a file)
 
 
@@ -73,6 +75,7 @@ KNOWN_BAD: dict[str, Case] = {
     "hard_coded_pair": Case(hard_coded_pair, {"credentials.secret-source"}),
     "hard_coded_secret": Case(hard_coded_secret, {"credentials.secret-source"}),
     "key_older_than_rotation_period": Case(reference, {"credentials.key-age"}, key_age_days=120),
+    "declared_key_older_than_rotation_period": Case(reference, {"credentials.key-age"}, key_created_days_ago=120),
     # the issue's case: a fallback pair committed (the literal on the line below its name), removed later
     "key_removed_but_in_git_history": Case(
         reference,
@@ -90,6 +93,7 @@ GOOD: dict[str, Case] = {
     # reads the source once and never again: the rotation items' concern, not where credentials come from
     "credentials_cached_forever": Case(variants.KNOWN_BAD["credentials_cached_forever"][0], set()),
     "reference_with_a_key_of_89_days": Case(reference, set(), key_age_days=89),
+    "reference_declaring_a_key_of_89_days": Case(reference, set(), key_created_days_ago=89),
     "reference_in_a_git_repository_with_a_clean_history": Case(
         reference,
         set(),

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -116,8 +117,12 @@ def test_an_altered_or_interrupted_record_is_refused(tmp_path: Path) -> None:
 
 
 ADAPTER = "from bluum_readiness.reference import create_fast as create\n"
-CONFIG = """integration = "acme_adapter:create"
+KEY_CREATED = (datetime.now(UTC).date() - timedelta(days=30)).isoformat()  # as the team's dashboard shows it
+CONFIG = f"""integration = "acme_adapter:create"
 rate_limit_per_s = 1000
+
+[credentials]
+key_created = {KEY_CREATED}
 
 [company]
 name = "Acme Invest"
@@ -225,6 +230,13 @@ def test_a_sandbox_run_and_a_twin_run_combine_into_a_send_ready_request(  # type
     lifecycle = next(x for x in text.splitlines() if "(lifecycle)" in x)
     assert lifecycle.startswith("[x]") and f"tested in sandbox ({twin_server.base_url})" in lifecycle
     assert "This report combines 2 runs" in text
+    # the key pair's age: declared by the team, never worded as observed — in either run
+    assert _check(document, "credentials.key-age")["provenance"] == {
+        "source": "declared",
+        "target": f"[credentials] key_created = {KEY_CREATED}",
+    }
+    credentials = next(x for x in text.splitlines() if "(credentials)" in x)
+    assert f"declared by the team in [credentials] key_created = {KEY_CREATED}, not observed" in credentials
     assert main(["report", "--verify", str(out / "readiness.json")]) == 0
 
 

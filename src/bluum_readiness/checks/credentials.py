@@ -6,7 +6,10 @@
   verifiable, never a pass;
 - ``secret-source``: the config file holds no literal secret, and the integration takes its pair from
   ``IntegrationEnv.credentials`` — the suite hands it a fresh pair and reads which key its requests carry;
-- ``key-age``: the current tenant key is younger than the rotation period (twin: the key's creation time).
+- ``key-age``: the team's key pair is younger than the rotation period, on the date the team declares
+  (``[credentials] key_created``), recorded as declared (provenance ``declared``): Bluum's API does not expose
+  it, and the twin knows only when the run began. Without a declaration it is not verifiable, but for the
+  demonstration (the reference on the twin's own pair), judged on the twin's listing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from bluum_readiness.checks.observation import Scene, scenario
 from bluum_readiness.credentials.scan import Finding as ScanFinding
 from bluum_readiness.credentials.scan import HistoryFinding, ScanResult, scan_configured_ahead
 from bluum_readiness.integration import Credentials
+from bluum_readiness.suite.identity import is_reference
 from bluum_readiness.testing import investor_profile
 
 if TYPE_CHECKING:
@@ -283,34 +287,58 @@ def secret_source(facts: Facts) -> Verdict:
 # -- key age ------------------------------------------------------------------------------------------------
 
 
+KEY_CREATED_SETTING = "[credentials] key_created"
+
+
 @scenario("key-age", facts=("key",))
 def _key_age(s: Scene) -> None:
-    """The tenant key in use and when it was created (the twin lists it; the Bluum API does not say)."""
+    """The team's Bluum key pair and when it was created. No API shows that (Bluum's dashboard does), and the twin
+    knows only when the run began — it adopts the team's pair then, or issues one of its own — so the check judges
+    what the team declares, ``[credentials] key_created``, recorded as declared. Without a declaration it is not
+    verifiable. One exception shows the check at work: the demonstration (the bundled reference integration on the
+    twin's own pair) is judged on the twin's listing of the pair in use. The pairs the suite makes during a run
+    (a 401 check's, the drill's) never stand in for the team's."""
     h = s.h
-    if not h.target.twin:
-        period = h.config.credentials.rotation_period_days
+    period_days = h.config.credentials.rotation_period_days
+    declared = h.config.credentials.key_created
+    if declared is not None:
+        created = datetime(declared.year, declared.month, declared.day, tzinfo=UTC).timestamp()
+        key, source = h.team_key or "your key pair", f"declared: {KEY_CREATED_SETTING}"
+        s.evidence("declared", {"setting": KEY_CREATED_SETTING, "value": declared.isoformat()})
+    elif h.team_key is None and h.target.twin and is_reference(h.config.integration):
+        key = h.credentials.current.key
+        entry = next((k for k in h.sandbox("GET", "/api-keys")["data"] if k["key"] == key), None)
+        if entry is None:
+            s.missing("key", f"the target does not list the key in use ({key}) among the tenant's keys")
+            return
+        created, source = float(entry["created"]), "observed: the twin's listing of the keys it issued"
+    else:
+        if h.team_key is None:
+            where = (
+                "no key pair of yours was configured: the twin issued this run's pair, whose age says nothing of yours"
+            )
+        elif h.target.twin:
+            where = (
+                "the embedded twin adopted your key pair at the run's start, so it saw nothing of when Bluum issued it"
+            )
+        else:
+            where = "the Bluum API does not say when a tenant key was created"
         s.missing(
             "key",
-            "the Bluum API does not say when a tenant key was created; check the key's age in the dashboard "
-            f"(rotate at least every {period} days)",
+            f"{where}; look up your pair's creation date in the Bluum dashboard and declare it, "
+            f'e.g. {KEY_CREATED_SETTING} = "2026-10-01" (shown as declared, not observed; rotate at least '
+            f"every {period_days} days)",
         )
         return
-    current = h.credentials.current.key
-    entry = next((k for k in h.sandbox("GET", "/api-keys")["data"] if k["key"] == current), None)
-    if entry is None:
-        s.missing("key", f"the target does not list the key in use ({current}) among the tenant's keys")
-        return
-    created = float(entry["created"])
-    age_days = (time.time() - created) / 86400
-    period_days = h.config.credentials.rotation_period_days
-    key = {
-        "key": current,
+    age = {
+        "key": key,
         "created": datetime.fromtimestamp(created, UTC).isoformat(),
-        "age_days": round(age_days, 1),
+        "age_days": round((time.time() - created) / 86400, 1),
         "rotation_period_days": period_days,
+        "source": source,
     }
-    s.evidence("key_age", key)
-    s.fact("key", key)
+    s.evidence("key_age", age)
+    s.fact("key", age)
 
 
 @judged(
@@ -327,7 +355,8 @@ def key_age(facts: Facts) -> Verdict:
     return Finding(
         "key-not-rotated",
         f"the key in use is younger than the rotation period ({period_days} days)",
-        f"key {key['key']} was created {key['created']} ({key['age_days']:.0f} days ago)",
+        f"key {key['key']} was created {key['created']} ({key['age_days']:.0f} days ago"
+        + (f"; {key['source']})" if key.get("source") else ")"),
         "rotate it: create a new pair in the Bluum dashboard, deploy it to your secret source, verify, then revoke "
         "the old pair (the credential-rotation item drills this)",
     )

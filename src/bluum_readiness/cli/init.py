@@ -57,6 +57,8 @@ source = "env"
 # command = "op read op://bluum/sandbox/secret"
 # secret_id = "bluum/sandbox"       # for "aws"; region = "eu-west-1"; endpoint_url = "…" (optional)
 # rotation_period_days = 90         # the current key must be younger than this
+# key_created = 2026-10-01          # the day your pair was created (Bluum dashboard; no API shows it):
+#                                   # key age is judged on it, shown as declared, never as observed
 
 [scan]
 # The secret scan of the credentials item (detect-secrets plus Bluum key patterns). Files git ignores are

@@ -15,7 +15,7 @@ Per check, the outcome shown (the check's ``runs`` keep every record's):
 1. a failure wins: a failed or broken outcome in any record is shown (the worst, broken over failed) — a failure
    is never hidden behind a pass elsewhere;
 2. else a pass wins over "not verifiable" and "skipped", and among passes the most real target: Bluum's sandbox
-   (any real target URL), then production, then the twin, then static;
+   (any real target URL), then production, then the twin, then static, then what the team declared;
 3. else not verifiable over skipped.
 
 Items, the verdict, the phases and the request are then decided as for a single run (``suite.results``), so the
@@ -38,7 +38,7 @@ from bluum_readiness.report.model import verify_digest
 __all__ = ["CannotCombine", "combine"]
 
 _FAILURE_RANK = {Status.BROKEN: 0, Status.FAILED: 1}
-_SOURCE_RANK = {source: rank for rank, source in enumerate(("sandbox", "production", "twin", "static"))}
+_SOURCE_RANK = {source: rank for rank, source in enumerate(provenance.SOURCES)}
 _OTHER_RANK = {Status.NOT_VERIFIABLE: 0, Status.SKIPPED: 1}
 
 

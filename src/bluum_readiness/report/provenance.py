@@ -7,7 +7,10 @@ A check's ``provenance`` (readiness.json, schema version 3) is ``{"source": ...,
 - ``production``: it ran against Bluum's production API (only the read-only smoke test does);
 - ``twin``: it ran against the local twin the run started (``target`` ``embedded``): a local emulator of the
   sandbox, with faults injected;
-- ``static``: it read the team's files, not an API (the secret scan): ``target`` None.
+- ``static``: it read the team's files, not an API (the secret scan): ``target`` None;
+- ``declared``: it judged what the team declared in its configuration, because no API shows it (the age of the
+  team's own key pair, ``[credentials] key_created``): ``target`` is the setting and its value. Never worded as
+  proven: a reviewer at Bluum can check it against Bluum's own records.
 
 Records of schema versions 1 and 2 have no provenance: it is derived from their ``target`` (every check ran there,
 the secret scan excepted). ``request`` decides whether the email may ask for production access (``send_ready``) and
@@ -35,7 +38,7 @@ __all__ = [
     "request",
 ]
 
-SOURCES = ("sandbox", "production", "twin", "static")  # the order outputs list them in
+SOURCES = ("sandbox", "production", "twin", "static", "declared")  # the order outputs list them in
 STATIC_CHECKS = frozenset({"credentials.no-secrets-in-code"})
 """The checks that read files, never the API (the registry's ``static=True``; kept here for records written before
 checks recorded their provenance, and held equal to the registry by a test)."""
@@ -44,9 +47,18 @@ TWIN_WORDS = "proven against a local emulator of the sandbox, with faults inject
 SANDBOX_EXAMPLE = "https://sandbox.api.bluumfinance.com/v1"
 
 
-def of_target(target: Mapping[str, Any], check_id: str | None = None, *, static: bool = False) -> dict[str, Any]:
+def of_target(
+    target: Mapping[str, Any],
+    check_id: str | None = None,
+    *,
+    static: bool = False,
+    declared: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The provenance of a check that ran against ``target`` (readiness.json's ``target``); ``static`` for one that
-    read the team's files (known by id for older records)."""
+    read the team's files (known by id for older records); ``declared`` (its evidence's ``declared``: ``setting``,
+    ``value``) for one that judged the team's declaration."""
+    if declared:
+        return {"source": "declared", "target": f"{declared.get('setting')} = {declared.get('value')}"}
     if static or check_id in STATIC_CHECKS:
         return {"source": "static", "target": None}
     if target.get("mode") == "embedded":
@@ -95,6 +107,8 @@ def describe(provenance: Mapping[str, Any]) -> str:
         return f"run against production ({provenance.get('target')})"
     if source == "twin":
         return TWIN_WORDS
+    if source == "declared":
+        return f"declared by the team in {provenance.get('target')}, not observed: Bluum's API does not show it"
     return "static: a secret scan of the code, config files and git history"
 
 
@@ -109,7 +123,8 @@ def short(document: Mapping[str, Any], item: Mapping[str, Any]) -> str:
 
 LEGEND = (
     "twin: proven against a local emulator of the sandbox, with faults injected; sandbox: tested against the "
-    "real target URL shown; static: a secret scan of the code, config files and git history"
+    "real target URL shown; static: a secret scan of the code, config files and git history; declared: what the "
+    "team's configuration declares where no API shows it (its key pair's creation date), not observed"
 )
 
 

@@ -467,8 +467,8 @@ class Listener:
             expected.setdefault(entry.item, []).append(entry.id)
         results = [r for r in self.results.values()]
         static = {c.id for c in registry if c.static}
-        for result in results:  # where each check was proven: the run's target, or static (the secret scan)
-            result.provenance = of_target(target, static=result.id in static)
+        for result in results:  # where each check was proven: the run's target, static (the secret scan), declared
+            result.provenance = of_target(target, static=result.id in static, declared=result.evidence.get("declared"))
         return build_report(
             results,
             selected=self.selected(),

@@ -223,6 +223,7 @@ class SuiteSession:
             observations=self._observations,
             otlp=self.otlp,
             otel=self.otel,
+            team_key=self._run.credentials.key if self._run.credentials else None,
         )
         h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
         h.evidence["seed"] = self.config.seed
