@@ -428,3 +428,25 @@ def test_another_out_folder_hits_the_cache_and_its_files_are_not_scanned(
     assert again.history.commits_read == 0 and again.history.commits_from_cache == 4
     assert [str(f) for f in again.history_findings] == [str(f) for f in first.history_findings]
     assert again.findings == [] and again.files_scanned == first.files_scanned
+
+
+def test_a_committed_report_folder_is_evidence_not_code_but_a_secret_beside_it_is_found(tmp_path: Path) -> None:
+    # a team keeps its evidence in git: the record's own SHA-256 digest is a high-entropy hex string
+    def record(run: str) -> str:
+        return json.dumps({"digest": {"algorithm": "sha256", "value": hashlib.sha256(run.encode()).hexdigest()}})
+
+    repo = Repo(tmp_path)
+    repo.commit("init", {"app/client.ts": CLEAN})
+    for run in ("first", "second"):  # each run rewrites the record and its log
+        repo.commit(f"{run} evidence", {"sandbox-out/readiness.json": record(run), "sandbox-out/pytest.log": run})
+    leaking = repo.commit("a pair under the same name elsewhere", {"notes/readiness.json": leaked("two")})
+    repo.commit("removed", {"notes/readiness.json": None})
+    found = [str(f) for f in history_scan(tmp_path).history_findings]
+    assert found == [
+        f"notes/readiness.json:2 in commit {leaking[:7]}: Bluum sandbox API key",
+        f"notes/readiness.json:4 in commit {leaking[:7]}: Bluum API secret",
+    ]
+    # the same record alone, outside a report folder, is what the rule excuses: the digest is found
+    plain = Repo(tmp_path / "plain")
+    plain.commit("a digest", {"data/readiness.json": record("first")})
+    assert [f.rule for f in history_scan(tmp_path / "plain").findings] == ["Hex High Entropy String"]

@@ -183,6 +183,17 @@ def _fragment(file: FilePatch) -> tuple[list[tuple[int, str]], dict[int, int]]:
     return numbered, added
 
 
+def _report_folders(patch: CommitPatch) -> set[str]:
+    """The folders a ``bluum-readiness run`` wrote that the commit adds or changes: both its ``readiness.json`` and
+    its ``pytest.log`` (any ``--out``). Evidence, not the team's code or config — as the scan of the files skips
+    them — so a committed report (its digest is a high-entropy hex string) is no finding."""
+    touched: dict[str, set[str]] = {}
+    for file in patch.files:
+        folder, _, name = file.path.rpartition("/")
+        touched.setdefault(folder, set()).add(name)
+    return {folder for folder, names in touched.items() if {"readiness.json", "pytest.log"} <= names}
+
+
 def _scan_commits(
     patches: Sequence[CommitPatch],
     scope: _Scope,
@@ -198,8 +209,9 @@ def _scan_commits(
     results: dict[str, CommitHits] = {}
     for patch in patches:
         result = results[patch.commit] = CommitHits([], [], 0, 0, 0)
+        reports = _report_folders(patch)
         for file in patch.files:
-            if not scope.in_scope(file.path, excluded):
+            if not scope.in_scope(file.path, excluded) or file.path.rpartition("/")[0] in reports:
                 continue
             if file.binary:
                 results[patch.commit] = result = result._replace(skipped_binary=result.skipped_binary + 1)
