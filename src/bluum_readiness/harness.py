@@ -646,13 +646,25 @@ class Harness:
         return apply
 
     def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
-        """A setup call straight to the target; an unexpected answer is a harness error."""
+        """A setup call straight to the target; an unexpected answer is a harness error — but a real target that
+        fails it on its own (no answer, or a 5xx) is having an outage: neither the integration's fault nor the
+        suite's, so what needed the call is not verifiable, saying so (the twin failing is the suite's fault)."""
+        outage = "a failure of the target, not of the integration nor of the suite; run it again once it is healthy"
         try:
             with _suite_traffic():  # what the suite's own client logs is not the integration's log
                 response = self.api.request(method, path, **kwargs)
         except httpx.TransportError as exc:
+            if not self.target.twin:
+                raise NotVerifiable(
+                    f"the target did not answer the suite's setup call {method} {path} ({type(exc).__name__}): {outage}"
+                ) from exc
             raise TargetUnavailable(f"the target {self.target.origin} did not answer {method} {path}: {exc}") from exc
         expected = (expect,) if isinstance(expect, int) else expect
+        if response.status_code >= 500 and response.status_code not in expected and not self.target.twin:
+            raise NotVerifiable(
+                f"the target itself answered the suite's setup call {method} {path} with {response.status_code} "
+                f"(request {response.headers.get('x-request-id')}): {outage}"
+            )
         if response.status_code not in expected:
             raise HarnessError(
                 f"setup call {method} {path} answered {response.status_code} "

@@ -270,3 +270,18 @@ def test_a_target_failing_on_its_own_after_the_fault_is_not_held_against_the_int
     mixed = {**healthy, "status-502": never, "status-503": outage}
     found = judge(_judge("error-handling.5xx-retried"), _obs("server-errors", **mixed))
     assert isinstance(found, Finding) and found.cause == "no-retries", found
+
+
+@pytest.mark.parametrize("check_id", ["error-handling.429-backoff-grows", "error-handling.429-jitter"])
+def test_a_backoff_trial_the_target_failed_after_the_faults_is_not_held_against_the_integration(observed, check_id):
+    """The three injected 429s were waited out and retried, then the target itself answered 500 to every later
+    attempt (an outage) and the call failed: not verifiable, saying so. Giving up inside the faults still fails."""
+    injected = [Exchange(**{**_attempt(n, 429, n * 0.1).__dict__, "fault": "backoff-429-0"}) for n in (1, 2, 3)]
+    failed = Outcome("raised", error={"exception": "ServerError", "message": "500"})
+    outage = Probe("kyc_status()", failed, (*injected, _attempt(4, 500, 0.7), _attempt(5, 500, 1.5)), 1.6)
+    found = judge(_judge(check_id), {**observed, **_obs("backoff-429", trials=[outage])})
+    assert isinstance(found, Unjudged) and "the target itself answered 500 (request req_5)" in found.reason, found
+    gave_up = Probe("kyc_status()", Outcome("raised", error={"exception": "RateLimited", "message": "429"}),
+                    tuple(injected[:2]), 0.3)  # fmt: skip
+    found = judge(_judge(check_id), {**observed, **_obs("backoff-429", trials=[gave_up])})
+    assert isinstance(found, Finding) and found.cause == "gives-up-too-soon", found

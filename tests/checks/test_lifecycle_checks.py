@@ -261,3 +261,24 @@ def test_a_target_that_fails_on_its_own_is_not_blamed_on_the_integration() -> No
                 remote.close()
     finally:
         twin.close()
+
+
+def test_a_target_failing_the_suites_own_setup_calls_makes_checks_not_verifiable_not_broken() -> None:
+    """Bluum's sandbox failing every investor read with 500 — the suite's own setup (waiting for an investor to be
+    active) included: neither the integration's fault nor the suite's, so not verifiable, saying so, never "broken,
+    harness error" (which fails the item; over real sockets)."""
+    from bluum_readiness.proxy import FaultRule, Plan, ProxyServer, StatusFault
+
+    twin = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    try:
+        assert twin.twin is not None and twin.credentials is not None
+        outage = FaultRule("investors-down", StatusFault(500), method="GET", path="/v1/investors/*")
+        with ProxyServer(twin.twin.base_url, Plan(rules=(outage,))) as bluum:
+            remote = SuiteSession.against(bluum.base_url, twin.credentials.current)
+            try:
+                with pytest.raises(NotVerifiable, match="the target itself answered the suite's setup call GET"):
+                    remote.run(registry.get("error-handling.5xx-retried"))
+            finally:
+                remote.close()
+    finally:
+        twin.close()

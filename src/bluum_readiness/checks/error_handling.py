@@ -236,12 +236,20 @@ def _backoff_503(s: Scene) -> None:
     _backoff(s, 503)
 
 
-def _came_through(trials: Sequence[Probe], status: int) -> Finding | None:
-    """A finding for the first trial the integration did not come through (too few attempts, or no success)."""
+def _came_through(trials: Sequence[Probe], status: int) -> Finding | Unjudged | None:
+    """A finding for the first trial the integration did not come through (too few attempts, or no success); not
+    verifiable when it retried past the injected faults and the target itself failed those retries (its outage)."""
     failures = BACKOFF_FAILURES[status]
     for probe in trials:
         if probe.count > failures and probe.outcome.ok:
             continue
+        outage = target_outage(probe.attempts[failures:])  # the attempts after the injected faults
+        if outage is not None:
+            return Unjudged(
+                f"after the {failures} injected {status}s, the target itself answered {outage.status} (request "
+                f"{outage.request_id}) to a retry of {probe.attempts_text()}: a failure of the target, not of the "
+                "integration; run it again once the target is healthy"
+            )
         if probe.count == 1:
             cause, what = "no-retries", f"never retried after a {status}"
         else:
