@@ -18,6 +18,7 @@ from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import Credentials
 from bluum_readiness.suite.session import SuiteSession
 from tests.credentials.gitrepo import Repo
+from tests.fixtures.real_target import twin_as_real_target
 from tests.integrations import credential_variants
 from tests.integrations.credential_variants import HARD_CODED, Case
 
@@ -208,18 +209,10 @@ def test_a_shallow_clone_is_not_verifiable(session: SuiteSession, tmp_path: Path
     assert "(1 of the 1 commits listed judged)" in reason and "is a shallow clone" in reason, reason
 
 
-def test_key_age_is_not_verifiable_against_a_real_target(tmp_path: Path) -> None:
-    twin = SuiteSession.embedded("bluum_readiness.reference:create_fast")
-    try:
-        assert twin.twin is not None and twin.credentials is not None
-        remote = SuiteSession.against(f"{twin.twin.origin}/v1", twin.credentials.current)
-        try:
-            with pytest.raises(NotVerifiable, match="does not say when a tenant key was created"):
-                remote.run(registry.get("credentials.key-age"))
-        finally:
-            remote.close()
-    finally:
-        twin.close()
+def test_key_age_is_not_verifiable_against_a_real_target() -> None:
+    with twin_as_real_target() as remote:
+        with pytest.raises(NotVerifiable, match="does not say when a tenant key was created"):
+            remote.run(registry.get("credentials.key-age"))
 
 
 def test_the_twin_refuses_a_key_created_in_the_future(session: SuiteSession) -> None:

@@ -19,9 +19,11 @@ from bluum_readiness.checks.observation import Observation, Outcome
 from bluum_readiness.config import Thresholds
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import load_factory
+from bluum_readiness.proxy import FaultRule, StatusFault
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks import recorded
 from tests.checks.test_discrimination import run_all
+from tests.fixtures.real_target import twin_as_real_target
 from tests.integrations import lifecycle_variants
 
 ITEMS = ("lifecycle",)
@@ -244,41 +246,19 @@ def test_a_target_that_fails_on_its_own_is_not_blamed_on_the_integration() -> No
     by a proxy in front of the twin, given to the suite as a real target. The reference retries and surfaces the 500
     as it should: the journey and the error paths are not verifiable, saying the target failed, never "A valid
     operation fails" or a refusal "for another reason" (over real sockets)."""
-    from bluum_readiness.proxy import FaultRule, Plan, ProxyServer, StatusFault
-
-    twin = SuiteSession.embedded("bluum_readiness.reference:create_fast")
-    try:
-        assert twin.twin is not None and twin.credentials is not None
-        outage = FaultRule("orders-down", StatusFault(500), method="POST", path="/v1/investors/*/orders")
-        with ProxyServer(twin.twin.base_url, Plan(rules=(outage,))) as bluum:
-            remote = SuiteSession.against(bluum.base_url, twin.credentials.current)
-            try:
-                for check in ("lifecycle.full-journey", "lifecycle.error-paths"):
-                    with pytest.raises(NotVerifiable, match="the target itself answered 500") as raised:
-                        remote.run(registry.get(check))
-                    assert "not a defect of the integration" in str(raised.value), check
-            finally:
-                remote.close()
-    finally:
-        twin.close()
+    outage = FaultRule("orders-down", StatusFault(500), method="POST", path="/v1/investors/*/orders")
+    with twin_as_real_target(outage) as remote:
+        for check in ("lifecycle.full-journey", "lifecycle.error-paths"):
+            with pytest.raises(NotVerifiable, match="the target itself answered 500") as raised:
+                remote.run(registry.get(check))
+            assert "not a defect of the integration" in str(raised.value), check
 
 
 def test_a_target_failing_the_suites_own_setup_calls_makes_checks_not_verifiable_not_broken() -> None:
     """Bluum's sandbox failing every investor read with 500 — the suite's own setup (waiting for an investor to be
     active) included: neither the integration's fault nor the suite's, so not verifiable, saying so, never "broken,
     harness error" (which fails the item; over real sockets)."""
-    from bluum_readiness.proxy import FaultRule, Plan, ProxyServer, StatusFault
-
-    twin = SuiteSession.embedded("bluum_readiness.reference:create_fast")
-    try:
-        assert twin.twin is not None and twin.credentials is not None
-        outage = FaultRule("investors-down", StatusFault(500), method="GET", path="/v1/investors/*")
-        with ProxyServer(twin.twin.base_url, Plan(rules=(outage,))) as bluum:
-            remote = SuiteSession.against(bluum.base_url, twin.credentials.current)
-            try:
-                with pytest.raises(NotVerifiable, match="the target itself answered the suite's setup call GET"):
-                    remote.run(registry.get("error-handling.5xx-retried"))
-            finally:
-                remote.close()
-    finally:
-        twin.close()
+    outage = FaultRule("investors-down", StatusFault(500), method="GET", path="/v1/investors/*")
+    with twin_as_real_target(outage) as remote:
+        with pytest.raises(NotVerifiable, match="the target itself answered the suite's setup call GET"):
+            remote.run(registry.get("error-handling.5xx-retried"))
