@@ -695,8 +695,17 @@ class Harness:
         return LOCAL_POLL_S if self.target.twin else POLL_S
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
-        result = poll(probe, bool, timeout or self.thresholds.settle_timeout_s, self.poll_interval)
+        """Poll ``probe`` (the target's state, read with ``call``) until it is truthy. In time: its value. Too late:
+        against the twin, the suite's own fault (``HarnessError``); against a real target, a target slower than
+        the configured wait — nobody's defect — so ``NotVerifiable``, saying which setting to raise."""
+        limit = timeout or self.thresholds.settle_timeout_s
+        result = poll(probe, bool, limit, self.poll_interval)
         if not result:
+            if not self.target.twin:
+                raise NotVerifiable(
+                    f"the target did not show {what} within {limit:g} s: a target slower than [thresholds] "
+                    "settle_timeout_s allows, not a defect of the integration; raise it for this target"
+                )
             raise HarnessError(f"timed out waiting for {what}")
         return result
 

@@ -21,6 +21,7 @@ from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import load_factory
 from bluum_readiness.proxy import FaultRule, StatusFault
 from bluum_readiness.suite.session import SuiteSession
+from bluum_readiness.twin import TwinSettings
 from tests.checks import recorded
 from tests.checks.test_discrimination import run_all
 from tests.fixtures.real_target import twin_as_real_target
@@ -261,4 +262,14 @@ def test_a_target_failing_the_suites_own_setup_calls_makes_checks_not_verifiable
     outage = FaultRule("investors-down", StatusFault(500), method="GET", path="/v1/investors/*")
     with twin_as_real_target(outage) as remote:
         with pytest.raises(NotVerifiable, match="the target itself answered the suite's setup call GET"):
+            remote.run(registry.get("error-handling.5xx-retried"))
+
+
+def test_a_target_slower_than_the_settle_timeout_is_not_verifiable_naming_the_setting() -> None:
+    """A sandbox whose KYC takes longer than [thresholds] settle_timeout_s: the suite's own wait for an active
+    investor runs out. Against a real target that is a slow target, nobody's defect: not verifiable, saying which
+    setting to raise — never "broken" (over real sockets)."""
+    slow = TwinSettings.fast(kyc_delay_s=30.0)
+    with twin_as_real_target(twin=slow, thresholds=Thresholds(settle_timeout_s=0.3)) as remote:
+        with pytest.raises(NotVerifiable, match="within 0.3 s: a target slower than .thresholds. settle_timeout_s"):
             remote.run(registry.get("error-handling.5xx-retried"))
