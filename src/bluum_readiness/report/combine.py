@@ -74,7 +74,11 @@ def _check_combinable(documents: Sequence[tuple[str, dict[str, Any]]]) -> None:
         for key, what in (
             ("integration", "integrations"),
             ("module_sha256", "versions of the adapter module"),
-            ("configuration", "configurations (thresholds, credential source, webhooks, rotation or scan settings)"),
+            (
+                "configuration",
+                "configurations (thresholds, credential source or its declared key_created, webhooks, rotation or "
+                "scan settings)",
+            ),
         ):
             if mine.get(key) != theirs.get(key):
                 raise CannotCombine(

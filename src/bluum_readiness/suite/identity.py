@@ -3,9 +3,10 @@
 ``bluum-readiness report --combine`` merges only records with the same identity: the same integration (its
 ``MODULE:FACTORY`` or ``exec:`` command, and the SHA-256 of the adapter module's file when there is one) and the
 same configuration fingerprint — the SHA-256 of the settings that shape what the checks ask of the integration
-(thresholds, credential source, webhooks, rotation, scan), leaving out what legitimately differs between runs of
-one integration (target, items, workers, out folder, seed, rate limit, the [company] details). No secret is ever
-part of it: the configuration holds where secrets come from, never the secrets.
+(thresholds, credential source and the declared key creation date, webhooks, rotation, scan), leaving out what
+legitimately differs between runs of one integration (target, items, workers, out folder, seed, rate limit, the
+[company] details). No secret is ever part of it: the configuration holds where secrets come from, never the
+secrets.
 """
 
 from __future__ import annotations
