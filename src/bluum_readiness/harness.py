@@ -645,30 +645,37 @@ class Harness:
 
         return apply
 
+    def _target_fault(self, real: str, twin: HarnessError) -> Exception:
+        """What the target failing the suite (no answer, a 5xx, too slow) is: against a real target, its own outage
+        or slowness — neither the integration's defect nor the suite's — so ``NotVerifiable(real)``, which the
+        reason explains; against the twin, the suite's own fault (``twin``: broken)."""
+        return twin if self.target.twin else NotVerifiable(real)
+
     def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
-        """A setup call straight to the target; an unexpected answer is a harness error — but a real target that
-        fails it on its own (no answer, or a 5xx) is having an outage: neither the integration's fault nor the
-        suite's, so what needed the call is not verifiable, saying so (the twin failing is the suite's fault)."""
+        """A setup call straight to the target; an unexpected answer is a harness error, but a real target failing
+        it on its own (no answer, a 5xx) makes what needed it not verifiable (``_target_fault``)."""
         outage = "a failure of the target, not of the integration nor of the suite; run it again once it is healthy"
         try:
             with _suite_traffic():  # what the suite's own client logs is not the integration's log
                 response = self.api.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            if not self.target.twin:
-                raise NotVerifiable(
-                    f"the target did not answer the suite's setup call {method} {path} ({type(exc).__name__}): {outage}"
-                ) from exc
-            raise TargetUnavailable(f"the target {self.target.origin} did not answer {method} {path}: {exc}") from exc
+            raise self._target_fault(
+                f"the target did not answer the suite's setup call {method} {path} ({type(exc).__name__}): {outage}",
+                TargetUnavailable(f"the target {self.target.origin} did not answer {method} {path}: {exc}"),
+            ) from exc
         expected = (expect,) if isinstance(expect, int) else expect
-        if response.status_code >= 500 and response.status_code not in expected and not self.target.twin:
-            raise NotVerifiable(
-                f"the target itself answered the suite's setup call {method} {path} with {response.status_code} "
-                f"(request {response.headers.get('x-request-id')}): {outage}"
-            )
         if response.status_code not in expected:
-            raise HarnessError(
-                f"setup call {method} {path} answered {response.status_code} "
-                f"(request id {response.headers.get('x-request-id')}): {response.text[:300]}"
+            request_id = response.headers.get("x-request-id")
+            refused = HarnessError(
+                f"setup call {method} {path} answered {response.status_code} (request id {request_id}): "
+                f"{response.text[:300]}"
+            )
+            if response.status_code < 500:
+                raise refused
+            raise self._target_fault(
+                f"the target itself answered the suite's setup call {method} {path} with {response.status_code} "
+                f"(request {request_id}): {outage}",
+                refused,
             )
         return response.json() if response.content else None
 
@@ -695,18 +702,16 @@ class Harness:
         return LOCAL_POLL_S if self.target.twin else POLL_S
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
-        """Poll ``probe`` (the target's state, read with ``call``) until it is truthy. In time: its value. Too late:
-        against the twin, the suite's own fault (``HarnessError``); against a real target, a target slower than
-        the configured wait — nobody's defect — so ``NotVerifiable``, saying which setting to raise."""
+        """Poll ``probe`` (the target's state, read with ``call``) until it is truthy, and return its value; too late
+        is ``_target_fault`` (against a real target, not verifiable, naming the setting to raise)."""
         limit = timeout or self.thresholds.settle_timeout_s
         result = poll(probe, bool, limit, self.poll_interval)
         if not result:
-            if not self.target.twin:
-                raise NotVerifiable(
-                    f"the target did not show {what} within {limit:g} s: a target slower than [thresholds] "
-                    "settle_timeout_s allows, not a defect of the integration; raise it for this target"
-                )
-            raise HarnessError(f"timed out waiting for {what}")
+            raise self._target_fault(
+                f"the target did not show {what} within {limit:g} s: a target slower than [thresholds] "
+                "settle_timeout_s allows, not a defect of the integration; raise it for this target",
+                HarnessError(f"timed out waiting for {what}"),
+            )
         return result
 
     def active_investor(self) -> str:
