@@ -435,13 +435,25 @@ def test_a_committed_report_folder_is_evidence_not_code_but_a_secret_beside_it_i
     def record(run: str) -> str:
         return json.dumps({"digest": {"algorithm": "sha256", "value": hashlib.sha256(run.encode()).hexdigest()}})
 
+    def attachment(run: str) -> str:  # an exchange record in allure-results: a body digest beside the key id
+        digest = hashlib.sha256(run.encode()).hexdigest()
+        return f'{{\n  "key": "{key(run)[:17]}…",\n  "body_sha256": "{digest}"\n}}\n'
+
     repo = Repo(tmp_path)
     repo.commit("init", {"app/client.ts": CLEAN})
     for run in ("first", "second"):  # each run rewrites the record and its log
         repo.commit(f"{run} evidence", {"sandbox-out/readiness.json": record(run), "sandbox-out/pytest.log": run})
+    combined = {  # `report --combine --out combined-out`: no pytest.log
+        "combined-out/readiness.json": record("combined"), "combined-out/junit.xml": "<testsuites/>\n",
+        "combined-out/allure-results/1-attachment.json": attachment("combined"),
+    }  # fmt: skip
+    repo.commit("combined", combined)
+    repo.commit("combined elsewhere now", dict.fromkeys(combined))  # in history only
     leaking = repo.commit("a pair under the same name elsewhere", {"notes/readiness.json": leaked("two")})
     repo.commit("removed", {"notes/readiness.json": None})
-    found = [str(f) for f in history_scan(tmp_path).history_findings]
+    result = history_scan(tmp_path)
+    assert [str(f) for f in result.findings] == []  # the report folders still in the tree: skipped as well
+    found = [str(f) for f in result.history_findings]
     assert found == [
         f"notes/readiness.json:2 in commit {leaking[:7]}: Bluum sandbox API key",
         f"notes/readiness.json:4 in commit {leaking[:7]}: Bluum API secret",

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,28 @@ def test_the_teams_own_pair_is_aged_only_by_its_declaration_shown_as_declared(
     assert "declared: [credentials] key_created" in result.stdout
     for value in pair.values():
         assert value not in result.stdout + result.stderr
+
+
+def test_reports_rendered_or_combined_elsewhere_are_evidence_not_code(
+    tmp_path: Path, run: Callable[..., Result]
+) -> None:
+    # `report --out` and `report --combine --out` write report folders without a pytest.log: their exchange records
+    # (SHA-256 digests beside key ids) are the tool's own scrubbed output, never a finding of the next run's scan
+    def scanned() -> dict[str, Any]:
+        report = json.loads((tmp_path / "readiness-out" / "readiness.json").read_text())
+        return next(c for i in report["items"] for c in i["checks"] if c["id"] == "credentials.no-secrets-in-code")
+
+    first = run(tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    files_before = scanned()["evidence"]["secret_scan"]["files_scanned"]
+    assert main(["report", "readiness-out/readiness.json", "--out", "rendered"]) == 0
+    assert (tmp_path / "rendered" / "allure-results").is_dir() and not (
+        tmp_path / "rendered" / "readiness.json"
+    ).exists()
+    (tmp_path / "team-test-results").mkdir()  # a team's own test output is scanned as before
+    (tmp_path / "team-test-results" / "junit.xml").write_text('<testsuite name="app"/>\n')
+    again = run(tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    check = scanned()
+    assert check["status"] == "not_verifiable" and "hold no secret" in check["message"], check["message"]
+    assert check["evidence"]["secret_scan"]["files_scanned"] == files_before + 1  # junit.xml; nothing of rendered/

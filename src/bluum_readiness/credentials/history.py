@@ -183,15 +183,34 @@ def _fragment(file: FilePatch) -> tuple[list[tuple[int, str]], dict[int, int]]:
     return numbered, added
 
 
+_REPORTS = frozenset({"readiness.json", "readiness.html", "readiness.md", "readiness.pdf"})
+REPORT_OUTPUTS = _REPORTS | {"junit.xml", "allure-results", "pytest.log", "email.eml", "email.txt"}
+"""What ``bluum-readiness run``, ``report`` and ``report --combine`` write into their ``--out`` folder."""
+
+
+def is_report_folder(names: Iterable[str]) -> bool:
+    """Whether a folder holding ``names`` is one bluum-readiness wrote — a run's, a re-render's or a combination's
+    ``--out``: one of its records or reports (``readiness.json``, ``.html``, ``.md``, ``.pdf``) and at least one more
+    of its outputs. Evidence, already scrubbed of secrets, not the team's code or config: the secret scan skips it
+    (its exchange records hold SHA-256 digests next to key ids, the shape of a secret next to its name)."""
+    present = REPORT_OUTPUTS.intersection(names)
+    return bool(present & _REPORTS) and len(present) >= 2
+
+
 def _report_folders(patch: CommitPatch) -> set[str]:
-    """The folders a ``bluum-readiness run`` wrote that the commit adds or changes: both its ``readiness.json`` and
-    its ``pytest.log`` (any ``--out``). Evidence, not the team's code or config — as the scan of the files skips
-    them — so a committed report (its digest is a high-entropy hex string) is no finding."""
+    """The report folders (``is_report_folder``) among the folders whose entries the commit adds or changes, the
+    repository's top excepted: a folder whose report files the commit writes, as a run writes them together."""
     touched: dict[str, set[str]] = {}
     for file in patch.files:
-        folder, _, name = file.path.rpartition("/")
-        touched.setdefault(folder, set()).add(name)
-    return {folder for folder, names in touched.items() if {"readiness.json", "pytest.log"} <= names}
+        parts = file.path.split("/")
+        for depth in range(1, len(parts)):
+            touched.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
+    return {folder for folder, names in touched.items() if is_report_folder(names)}
+
+
+def _in_report_folder(path: str, reports: set[str]) -> bool:
+    parts = path.split("/")
+    return any("/".join(parts[:depth]) in reports for depth in range(1, len(parts)))
 
 
 def _scan_commits(
@@ -211,7 +230,7 @@ def _scan_commits(
         result = results[patch.commit] = CommitHits([], [], 0, 0, 0)
         reports = _report_folders(patch)
         for file in patch.files:
-            if not scope.in_scope(file.path, excluded) or file.path.rpartition("/")[0] in reports:
+            if not scope.in_scope(file.path, excluded) or _in_report_folder(file.path, reports):
                 continue
             if file.binary:
                 results[patch.commit] = result = result._replace(skipped_binary=result.skipped_binary + 1)

@@ -43,7 +43,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.credentials import gitlog
-from bluum_readiness.credentials.history import SHORT_ID, HistoryResult, Occurrence, scan_history
+from bluum_readiness.credentials.history import (
+    SHORT_ID,
+    HistoryResult,
+    Occurrence,
+    is_report_folder,
+    scan_history,
+)
 from bluum_readiness.credentials.prefilter import Prefilter
 from bluum_readiness.credentials.scan_cache import ScanCache
 from bluum_readiness.errors import ConfigError
@@ -245,8 +251,12 @@ def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool, skip: 
 
 
 def _is_report_folder(folder: Path) -> bool:
-    """A folder a ``bluum-readiness run`` wrote (any ``--out``): evidence, not the team's code or config."""
-    return (folder / "readiness.json").is_file() and (folder / "pytest.log").is_file()
+    """A folder bluum-readiness wrote (any ``--out`` of ``run``, ``report`` or ``report --combine``): evidence, not
+    the team's code or config (``history.is_report_folder``)."""
+    try:
+        return is_report_folder(os.listdir(folder))
+    except OSError:
+        return False
 
 
 def _files(
