@@ -302,6 +302,7 @@ def _key_age(s: Scene) -> None:
     period_days = h.config.credentials.rotation_period_days
     declared = h.config.credentials.key_created
     if declared is not None:
+        # from the day's first moment (UTC): a declared day never makes the pair look younger than it is
         created = datetime(declared.year, declared.month, declared.day, tzinfo=UTC).timestamp()
         key, source = h.team_key or "your key pair", f"declared: {KEY_CREATED_SETTING}"
         s.evidence("declared", {"setting": KEY_CREATED_SETTING, "value": declared.isoformat()})
@@ -333,7 +334,7 @@ def _key_age(s: Scene) -> None:
     age = {
         "key": key,
         "created": datetime.fromtimestamp(created, UTC).isoformat(),
-        "age_days": round((time.time() - created) / 86400, 1),
+        "age_days": (time.time() - created) / 86400,  # unrounded: 89.96 days is younger than 90
         "rotation_period_days": period_days,
         "source": source,
     }
