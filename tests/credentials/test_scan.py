@@ -260,6 +260,37 @@ def test_a_hex_digest_near_a_bluum_name_is_not_a_bluum_secret(tmp_path: Path, te
 
 
 @pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        # the fault proxy's record (`--record`): a body's digest beside the (masked) key id that sent it
+        (
+            "exchanges.jsonl",
+            '{{"auth_key_id": "test_bluum_6956c5\u202694df", "body_sha256": "{hex}", "status": 200}}\n',
+        ),
+        ("attachment.json", '{{\n  "auth_key_id": "test_bluum_6956c5\u202694df",\n  "body_sha256": "{hex}"\n}}\n'),
+        ("requirements.txt", "bluum-client==1.2.0 --hash=sha256:{hex}\n"),
+        ("settings.py", 'BLUUM_SDK_CHECKSUM = "sha256:{hex}"\n'),
+    ],
+)
+def test_a_value_its_own_label_calls_a_digest_is_no_finding(tmp_path: Path, name: str, text: str) -> None:
+    write(tmp_path, name, text.format(hex=secrets.token_hex(32)))
+    assert rules(tmp_path) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'BLUUM_API_SECRET = "{hex}"  # its sha256: is checked at start-up\n',
+        '{{"body_sha256": "{hex2}", "bluum_api_secret": "{hex}"}}\n',
+        'BLUUM_API_SECRET = "{hex}"; SECRET_DIGEST = "{hex}"\n',  # the same value also labelled a digest: kept
+    ],
+)
+def test_a_secret_beside_a_digest_label_is_still_found(tmp_path: Path, text: str) -> None:
+    write(tmp_path, "app.py", text.format(hex=secrets.token_hex(32), hex2=secrets.token_hex(32)))
+    assert ("app.py", 1, "Bluum API secret") in rules(tmp_path)
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "const AUTH_KEY = 'bluum_auth_key';",

@@ -16,6 +16,9 @@ import pytest
 
 from bluum_readiness._client_tls import default_tls_context
 from bluum_readiness._serving import bind
+from bluum_readiness.credentials.scan import scan
+from bluum_readiness.credentials.scan_cache import ScanCache
+from bluum_readiness.redaction import mask_key_ids
 from bluum_readiness.testing import investor_profile
 from tests.fixtures.cli import Result, cli
 
@@ -111,8 +114,12 @@ def test_proxy_command_applies_a_toml_plan_and_records(tmp_path: Path, sandbox: 
         (None, "dropped", "third-post-dropped"),
         (200, "forwarded", None),
     ]
-    assert all(e["auth_key_id"] == auth[0] for e in lines)
-    assert auth[1] not in record.read_text()
+    assert all(e["auth_key_id"] == mask_key_ids(auth[0]) for e in lines)  # masked, as in every report
+    assert auth[0] not in record.read_text() and auth[1] not in record.read_text()
+    # kept in the project, the record is no finding of the next secret scan (neither the key id nor the body
+    # digests recorded beside it, the shape of a Bluum secret beside its key)
+    scanned = scan(["."], cwd=tmp_path, cache=ScanCache(None))
+    assert scanned.files_scanned >= 1 and [str(f) for f in scanned.findings] == []
 
 
 def run(*args: str) -> Result:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bluum_readiness.errors import ConfigError
+from bluum_readiness.redaction import mask_key_ids
 
 if TYPE_CHECKING:
     from bluum_readiness.proxy import Exchange
@@ -74,7 +75,9 @@ def _writer(sink: TextIO) -> Any:
     def write(exchange: Exchange) -> None:
         with lock:
             if not sink.closed:
-                sink.write(json.dumps(exchange.to_dict()) + "\n")
+                # key ids masked as in every report (secrets are never recorded): a record kept in the project
+                # must not read as a leaked key to the next secret scan
+                sink.write(mask_key_ids(json.dumps(exchange.to_dict())) + "\n")
                 sink.flush()
 
     return write

@@ -25,6 +25,11 @@ keyword rule that fires on one is wrong. So does one that fires on an API path n
 (``"/v1/investors/inv_…/deposits"``: detect-secrets' base64 alphabet includes ``/``, ``-`` and ``_``), as in a test
 fixture or a logged request: every segment a Bluum id or a lowercase word, at least one an id.
 
+``is_labelled_digest`` — a value its own name calls a digest (``"body_sha256": "e3b0…"``, ``checksum = "…"``,
+``sha256:<hex>``) is a hash of something, not a credential: the entropy rules fire on every such value, and the
+Bluum secret rule (64 hex digits near a Bluum key's name) on the fault proxy's recorded exchanges, where a body's
+digest sits beside the key id that sent it.
+
 ``is_indirect_reference_of_a_keyword`` — detect-secrets' ``is_indirect_reference`` (``secret = get_secret()``,
 ``secret = request.headers["apikey"]``) limited to the keyword rule it was written for. As a line filter it drops
 every rule's findings on such a line, so a fallback default (``os.environ.get("BLUUM_API_KEY", "test_bluum_…")``,
@@ -48,6 +53,7 @@ __all__ = [
     "is_bluum_id",
     "is_indirect_reference_of_a_keyword",
     "is_label",
+    "is_labelled_digest",
     "is_label_not_secret",
     "is_reference",
 ]
@@ -130,6 +136,26 @@ def is_bluum_id(secret: str, plugin: Any = None) -> bool:
     segments = value.strip("/").split("/") if "/" in value else []
     ids = sum(1 for segment in segments if _BLUUM_ID.fullmatch(segment))
     return ids > 0 and all(_BLUUM_ID.fullmatch(x) or _PATH_WORD.fullmatch(x) for x in segments)
+
+
+_DIGEST = r"sha-?(?:1|224|256|384|512)|md5|digest|checksum|hash|integrity"
+_DIGEST_LABEL = re.compile(
+    rf"(?i)(?:[\w.-]*(?:{_DIGEST})[\w-]*\\?[\"']?\s*[:=]\s*\\?[\"']?(?:sha-?(?:256|512)[:-])?|sha-?(?:1|256|512)[:-])$"
+)
+
+
+def is_labelled_digest(secret: str, line: str, plugin: Any = None) -> bool:
+    """detect-secrets filter: True (drop it) when the value's own label on the line calls it a digest
+    (``"body_sha256": "<hex>"``, ``checksum = '<hex>'``, ``sha256:<hex>``), whatever rule found it — also in the
+    escaped form detect-secrets' eager ``key = value`` reading of a JSON line gives it (``\\"body_sha256\\": \\"``)."""
+    if len(line) > 100_000:
+        return False
+    start = line.find(secret)
+    while start != -1:
+        if not _DIGEST_LABEL.search(line[max(0, start - 80) : start]):
+            return False  # one occurrence that is not labelled a digest is enough to keep it
+        start = line.find(secret, start + 1)
+    return secret in line
 
 
 def is_indirect_reference_of_a_keyword(secret: str, line: str, plugin: Any = None) -> bool:

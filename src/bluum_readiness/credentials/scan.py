@@ -81,7 +81,7 @@ DEFAULT_EXCLUDES = (
 )  # fmt: skip
 PLUGINS_FILE = Path(__file__).with_name("plugins.py")
 FILTERS_FILE = Path(__file__).with_name("filters.py")
-CUSTOM_FILTERS = ("is_label_not_secret", "is_bluum_id", "is_indirect_reference_of_a_keyword")
+CUSTOM_FILTERS = ("is_label_not_secret", "is_bluum_id", "is_labelled_digest", "is_indirect_reference_of_a_keyword")
 REPLACED_FILTERS = ("detect_secrets.filters.heuristic.is_indirect_reference",)  # by ours, limited to keywords
 CUSTOM_PLUGINS = (
     "BluumSandboxKeyDetector",
