@@ -273,3 +273,21 @@ def test_a_target_slower_than_the_settle_timeout_is_not_verifiable_naming_the_se
     with twin_as_real_target(twin=slow, thresholds=Thresholds(settle_timeout_s=0.3)) as remote:
         with pytest.raises(NotVerifiable, match="within 0.3 s: a target slower than .thresholds. settle_timeout_s"):
             remote.run(registry.get("error-handling.5xx-retried"))
+
+
+@pytest.mark.parametrize(
+    ("slow", "shown"),
+    [
+        ({"kyc_delay_s": 30.0}, "step 'KYC approved': after 0.5 s the target itself showed 'onboarding'"),
+        ({"ach_processing_delay_s": 30.0}, "step 'deposit completes': after 0.5 s the target still showed dep_"),
+    ],
+    ids=["kyc", "deposit"],
+)
+def test_a_journey_step_the_target_is_slower_to_reach_than_the_wait_is_not_blamed_on_the_integration(slow, shown):
+    """A sandbox slower than [thresholds] settle_timeout_s (its KYC, its ACH settlement): the reference reports what
+    the target shows, as it should. The journey is not verifiable, naming the setting — never "stale-reads" or a
+    transfer "not as documented" (over real sockets)."""
+    with twin_as_real_target(twin=TwinSettings.fast(**slow), thresholds=Thresholds(settle_timeout_s=0.5)) as remote:
+        with pytest.raises(NotVerifiable, match="slower than .thresholds. settle_timeout_s") as raised:
+            remote.run(registry.get("lifecycle.full-journey"))
+    assert shown in raised.value.reason, raised.value.reason

@@ -71,6 +71,7 @@ class Journey:
             f"order {order_id} to be '{status}'",
             lambda: self.integration.get_order(investor, order_id),
             lambda o: status_of(o) in statuses,
+            target=(f"/investors/{investor}/orders/{order_id}", statuses),
             cancel=cancel,
             id=order_id,
             status=status,
@@ -83,10 +84,13 @@ class Journey:
         probe: Callable[[], Any],
         done: Callable[[Any], bool],
         *,
+        target: tuple[str, Sequence[str]],
         cancel: bool = False,
         **trail: Any,
     ) -> Any:
-        """Poll an integration read (``kyc_status``, ``get_order``) until ``done``: what it last read."""
+        """Poll an integration read (``kyc_status``, ``get_order``) until ``done``: what it last read. When it never
+        got there, what the target itself shows (``target``: the resource's path and the statuses that count) says
+        whose it is: a stale read of the integration's, or a target slower than the wait (``target_failure``)."""
         last: Any = None
 
         def read() -> Any:
@@ -96,18 +100,21 @@ class Journey:
 
         result = poll(read, done, self.timeout, self.h.poll_interval)
         reached = bool(done(result))
-        self.note(
-            {
-                "step": step,
-                "kind": "polled",
-                "what": what,
-                "reached": reached,
-                "last": plain_value(order_summary(last)),
-                "timeout_s": self.timeout,
-                "cancel": cancel,
-                **trail,
-            }
-        )
+        record = {
+            "step": step,
+            "kind": "polled",
+            "what": what,
+            "reached": reached,
+            "last": plain_value(order_summary(last)),
+            "timeout_s": self.timeout,
+            "cancel": cancel,
+            **trail,
+        }
+        if not reached:
+            path, statuses = target
+            record["target_status"] = self.h.call("GET", path).get("status")
+            record["target_reached"] = record["target_status"] in statuses
+        self.note(record)
         return result
 
     def poll_target(self, step: str, path: str, want: str, *, resource_id: str) -> dict[str, Any]:
@@ -126,6 +133,7 @@ class Journey:
                 "want": want,
                 "status": resource.get("status"),
                 "failure_reason": resource.get("failure_reason"),
+                "timeout_s": self.timeout,
             }
         )
         return resource
@@ -150,8 +158,23 @@ def status_of(order: Any) -> Any:
 
 def target_failure(record: Mapping[str, Any]) -> str | None:
     """Why a step that failed is the target's doing, not the integration's, or None: the target itself answered its
-    last request with a 5xx. The journey injects no fault, so such an answer is an outage of the target (Bluum's
-    sandbox down or failing), and the integration surfacing it is right."""
+    last request with a 5xx — the journey injects no fault, so that is an outage of the target (Bluum's sandbox
+    down or failing), and the integration surfacing it is right — or the target itself had not reached the state a
+    step waits for when the wait ran out (a target slower than ``[thresholds] settle_timeout_s``)."""
+    slow = (
+        "a target slower than [thresholds] settle_timeout_s allows, not a defect of the integration: raise the "
+        "setting for this target"
+    )
+    if record["kind"] == "polled" and record.get("target_reached") is False:
+        return (
+            f"step '{record['step']}': after {record['timeout_s']:g} s the target itself showed "
+            f"{record['target_status']!r}, so the integration reporting {record['last']!r} was right; {slow}"
+        )
+    if record["kind"] == "settled" and record["status"] not in TRANSFER_DONE:
+        return (
+            f"step '{record['step']}': after {record.get('timeout_s', 0):g} s the target still showed {record['id']} "
+            f"{record['status']!r}; {slow}"
+        )
     answered = (record.get("answered") or []) if record["kind"] == "ran" else []
     if not answered or answered[-1]["status"] < 500:
         return None
@@ -167,10 +190,10 @@ def target_failure(record: Mapping[str, Any]) -> str | None:
 def step_finding(record: Mapping[str, Any]) -> Finding | None:
     """What one step of the journey shows wrong, or None: the rule the journey stops on and the judge applies. A step
     the target itself failed (``target_failure``) shows nothing of the integration."""
+    if target_failure(record) is not None:
+        return None
     step, kind = record["step"], record["kind"]
     if kind == "ran":
-        if target_failure(record) is not None:
-            return None
         outcome: Outcome = record["outcome"]
         cause = refusal_cause(outcome.error) or ("operation-refused" if outcome.finished else "call-never-returns")
         return Finding(

@@ -71,6 +71,7 @@ def _journey_steps(h: Harness, j: Journey) -> None:
         "kyc_status() to report 'active' once KYC is approved",
         lambda: integration.kyc_status(investor),
         lambda s: s == "active",
+        target=(f"/investors/{investor}", ("active",)),
         status="active",
     )
 

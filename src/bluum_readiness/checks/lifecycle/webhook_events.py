@@ -45,6 +45,7 @@ def _journey_webhooks(s: Scene) -> None:
             "kyc_status() to report 'active'",
             lambda: integration.kyc_status(investor),
             lambda s: s == "active",
+            target=(f"/investors/{investor}", ("active",)),
         )
         bank = j.create(
             "link Plaid bank", "link_bank_account", lambda: integration.link_bank_account(investor, plaid_bank())
