@@ -183,8 +183,8 @@ def _fragment(file: FilePatch) -> tuple[list[tuple[int, str]], dict[int, int]]:
     return numbered, added
 
 
-_REPORTS = frozenset({"readiness.json", "readiness.html", "readiness.md", "readiness.pdf"})
-REPORT_OUTPUTS = _REPORTS | {"junit.xml", "allure-results", "pytest.log", "email.eml", "email.txt"}
+REPORT_FILES = frozenset({"readiness.json", "readiness.html", "readiness.md", "readiness.pdf"})
+REPORT_OUTPUTS = REPORT_FILES | {"junit.xml", "allure-results", "pytest.log", "email.eml", "email.txt"}
 """What ``bluum-readiness run``, ``report`` and ``report --combine`` write into their ``--out`` folder."""
 
 
@@ -194,7 +194,7 @@ def is_report_folder(names: Iterable[str]) -> bool:
     of its outputs. Evidence, already scrubbed of secrets, not the team's code or config: the secret scan skips it
     (its exchange records hold SHA-256 digests next to key ids, the shape of a secret next to its name)."""
     present = REPORT_OUTPUTS.intersection(names)
-    return bool(present & _REPORTS) and len(present) >= 2
+    return bool(present & REPORT_FILES) and len(present) >= 2
 
 
 def _report_folders(patch: CommitPatch) -> set[str]:

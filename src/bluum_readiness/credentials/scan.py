@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.credentials import gitlog
 from bluum_readiness.credentials.history import (
+    REPORT_FILES,
     SHORT_ID,
     HistoryResult,
     Occurrence,
@@ -253,6 +254,8 @@ def _walk(folder: Path, patterns: tuple[str, ...], include_ignored: bool, skip: 
 def _is_report_folder(folder: Path) -> bool:
     """A folder bluum-readiness wrote (any ``--out`` of ``run``, ``report`` or ``report --combine``): evidence, not
     the team's code or config (``history.is_report_folder``)."""
+    if not any((folder / name).is_file() for name in REPORT_FILES):  # a few stats before listing the folder
+        return False
     try:
         return is_report_folder(os.listdir(folder))
     except OSError:
