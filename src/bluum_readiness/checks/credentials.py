@@ -304,7 +304,7 @@ def _key_age(s: Scene) -> None:
     if declared is not None:
         # from the day's first moment (UTC): a declared day never makes the pair look younger than it is
         created = datetime(declared.year, declared.month, declared.day, tzinfo=UTC).timestamp()
-        key, source = h.team_key or "your key pair", f"declared: {KEY_CREATED_SETTING}"
+        key, source = h.team_key, f"declared: {KEY_CREATED_SETTING}"  # None: the pair itself was not given
         s.evidence("declared", {"setting": KEY_CREATED_SETTING, "value": declared.isoformat()})
     elif h.team_key is None and h.target.twin and is_reference(h.config.integration):
         key = h.credentials.current.key
@@ -345,7 +345,7 @@ def _key_age(s: Scene) -> None:
 @judged(
     "credentials.key-age",
     item=ITEM,
-    title="The current key is younger than the rotation period",
+    title="Your key pair is younger than the rotation period",
     needs=("key-age.key",),
 )
 def key_age(facts: Facts) -> Verdict:
@@ -353,10 +353,11 @@ def key_age(facts: Facts) -> Verdict:
     period_days = key["rotation_period_days"]
     if key["age_days"] < period_days:
         return None
+    pair = f"key {key['key']}" if key.get("key") else "your key pair"
     return Finding(
         "key-not-rotated",
-        f"the key in use is younger than the rotation period ({period_days} days)",
-        f"key {key['key']} was created {key['created']} ({key['age_days']:.0f} days ago"
+        f"your key pair to be younger than the rotation period ({period_days} days)",
+        f"{pair} was created {key['created']} ({key['age_days']:.0f} days ago"
         + (f"; {key['source']})" if key.get("source") else ")"),
         "rotate it: create a new pair in the Bluum dashboard, deploy it to your secret source, verify, then revoke "
         "the old pair (the credential-rotation item drills this)",
