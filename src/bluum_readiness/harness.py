@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 __all__ = [
     "LOCAL_POLL_S",
     "SIDE_BY_SIDE",
+    "SLOW_TARGET",
+    "TARGET_FAILED",
     "CredentialStore",
     "Harness",
     "LogCapture",
@@ -61,6 +63,14 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+TARGET_FAILED = "a failure of the target, not a defect of the integration: run it again once the target is healthy"
+"""How every reason ends when a real target's own failure (a 5xx, no answer) kept a check from judging."""
+SLOW_TARGET = (
+    "a target slower than [thresholds] settle_timeout_s allows, not a defect of the integration: raise the setting "
+    "for this target"
+)
+"""How every reason ends when a real target had not got where a wait expected it in time."""
 
 
 POLL_S = 0.02
@@ -654,13 +664,13 @@ class Harness:
     def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
         """A setup call straight to the target; an unexpected answer is a harness error, but a real target failing
         it on its own (no answer, a 5xx) makes what needed it not verifiable (``_target_fault``)."""
-        outage = "a failure of the target, not of the integration nor of the suite; run it again once it is healthy"
         try:
             with _suite_traffic():  # what the suite's own client logs is not the integration's log
                 response = self.api.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise self._target_fault(
-                f"the target did not answer the suite's setup call {method} {path} ({type(exc).__name__}): {outage}",
+                f"the target did not answer the suite's setup call {method} {path} ({type(exc).__name__}): "
+                f"{TARGET_FAILED}",
                 TargetUnavailable(f"the target {self.target.origin} did not answer {method} {path}: {exc}"),
             ) from exc
         expected = (expect,) if isinstance(expect, int) else expect
@@ -674,7 +684,7 @@ class Harness:
                 raise refused
             raise self._target_fault(
                 f"the target itself answered the suite's setup call {method} {path} with {response.status_code} "
-                f"(request {request_id}): {outage}",
+                f"(request {request_id}): {TARGET_FAILED}",
                 refused,
             )
         return response.json() if response.content else None
@@ -708,8 +718,7 @@ class Harness:
         result = poll(probe, bool, limit, self.poll_interval)
         if not result:
             raise self._target_fault(
-                f"the target did not show {what} within {limit:g} s: a target slower than [thresholds] "
-                "settle_timeout_s allows, not a defect of the integration; raise it for this target",
+                f"the target did not show {what} within {limit:g} s: {SLOW_TARGET}",
                 HarnessError(f"timed out waiting for {what}"),
             )
         return result

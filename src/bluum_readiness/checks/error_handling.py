@@ -26,7 +26,7 @@ from bluum_readiness.checks._support import (
 from bluum_readiness.checks.idempotency import KEY_FIX, RETRY_FAULTS
 from bluum_readiness.checks.judge import Facts, Finding, Fix, Unjudged, Verdict, judged
 from bluum_readiness.checks.observation import Probe, Scene, scenario
-from bluum_readiness.harness import LogLine
+from bluum_readiness.harness import TARGET_FAILED, LogLine
 from bluum_readiness.integration import Credentials
 from bluum_readiness.proxy.faults import HangBeforeFault, StatusFault
 from bluum_readiness.proxy.faults.status import DEFAULT_CODES
@@ -236,6 +236,18 @@ def _backoff_503(s: Scene) -> None:
     _backoff(s, 503)
 
 
+def _outage_after(probe: Probe, faulted: int, faults: str) -> Unjudged | None:
+    """Not verifiable when the target itself failed (a 5xx) the retries after the first ``faulted`` attempts, which
+    met the suite's ``faults``: the target's outage, which the integration surfacing is right to."""
+    outage = target_outage(probe.attempts[faulted:])
+    if outage is None:
+        return None
+    return Unjudged(
+        f"after {faults}, the target itself answered {outage.status} (request {outage.request_id}) to a retry of "
+        f"{probe.attempts_text()}: {TARGET_FAILED}"
+    )
+
+
 def _came_through(trials: Sequence[Probe], status: int) -> Finding | Unjudged | None:
     """A finding for the first trial the integration did not come through (too few attempts, or no success); not
     verifiable when it retried past the injected faults and the target itself failed those retries (its outage)."""
@@ -243,13 +255,9 @@ def _came_through(trials: Sequence[Probe], status: int) -> Finding | Unjudged | 
     for probe in trials:
         if probe.count > failures and probe.outcome.ok:
             continue
-        outage = target_outage(probe.attempts[failures:])  # the attempts after the injected faults
+        outage = _outage_after(probe, failures, f"the {failures} injected {status}s")
         if outage is not None:
-            return Unjudged(
-                f"after the {failures} injected {status}s, the target itself answered {outage.status} (request "
-                f"{outage.request_id}) to a retry of {probe.attempts_text()}: a failure of the target, not of the "
-                "integration; run it again once the target is healthy"
-            )
+            return outage
         if probe.count == 1:
             cause, what = "no-retries", f"never retried after a {status}"
         else:
@@ -573,13 +581,9 @@ def _unkeyed_transfer(probe: Probe) -> bool:
 def _retried(probe: Probe, what: str) -> Finding | Unjudged | None:
     if probe.count >= 2 and probe.outcome.ok:
         return None
-    outage = target_outage(probe.attempts[1:])  # the first attempt met the injected fault: a retry's answer
+    outage = _outage_after(probe, 1, "the injected fault")  # the first attempt met it: the rest are retries
     if outage is not None:
-        return Unjudged(
-            f"after the injected fault, the target itself answered {outage.status} (request {outage.request_id}) to "
-            f"a retry of {probe.attempts_text()}: a failure of the target, not of the integration; run it again once "
-            "the target is healthy"
-        )
+        return outage
     if probe.count >= 2 and _unkeyed_transfer(probe):
         # It did retry; the target refused the retry for its missing key (BLUM-400-002), so the defect is the key
         return Finding(

@@ -13,7 +13,7 @@ from bluum_readiness.checks._support import PREFIXES, is_id, refusal_cause
 from bluum_readiness.checks.judge import Finding
 from bluum_readiness.checks.lifecycle._shared import TRANSFER_DONE, to_decimal
 from bluum_readiness.checks.observation import Outcome
-from bluum_readiness.harness import json_like, poll
+from bluum_readiness.harness import SLOW_TARGET, TARGET_FAILED, json_like, poll
 
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
@@ -161,19 +161,15 @@ def target_failure(record: Mapping[str, Any]) -> str | None:
     last request with a 5xx — the journey injects no fault, so that is an outage of the target (Bluum's sandbox
     down or failing), and the integration surfacing it is right — or the target itself had not reached the state a
     step waits for when the wait ran out (a target slower than ``[thresholds] settle_timeout_s``)."""
-    slow = (
-        "a target slower than [thresholds] settle_timeout_s allows, not a defect of the integration: raise the "
-        "setting for this target"
-    )
     if record["kind"] == "polled" and record.get("target_reached") is False:
         return (
             f"step '{record['step']}': after {record['timeout_s']:g} s the target itself showed "
-            f"{record['target_status']!r}, so the integration reporting {record['last']!r} was right; {slow}"
+            f"{record['target_status']!r}, so the integration reporting {record['last']!r} was right; {SLOW_TARGET}"
         )
     if record["kind"] == "settled" and record["status"] not in TRANSFER_DONE:
         return (
             f"step '{record['step']}': after {record.get('timeout_s', 0):g} s the target still showed {record['id']} "
-            f"{record['status']!r}; {slow}"
+            f"{record['status']!r}; {SLOW_TARGET}"
         )
     answered = (record.get("answered") or []) if record["kind"] == "ran" else []
     if not answered or answered[-1]["status"] < 500:
@@ -182,8 +178,7 @@ def target_failure(record: Mapping[str, Any]) -> str | None:
     attempts = f"{len(answered)} answered attempt{'s' if len(answered) != 1 else ''}"
     return (
         f"step '{record['step']}': the target itself answered {last['status']} (request {last['request_id']}) to the "
-        f"last of {attempts}; the journey injects no fault, so this is a failure of the target, not a defect of the "
-        "integration: run it again once the target is healthy"
+        f"last of {attempts}; the journey injects no fault, so this is {TARGET_FAILED}"
     )
 
 

@@ -14,7 +14,7 @@ from bluum_readiness.checks._support import refusal_cause, target_outage
 from bluum_readiness.checks.judge import Facts, Finding, Passed, Unjudged, Verdict, judged
 from bluum_readiness.checks.lifecycle._shared import ITEM, order_body, price_of
 from bluum_readiness.checks.observation import RAISED, Outcome, Probe, Scene, scenario
-from bluum_readiness.harness import json_like, poll
+from bluum_readiness.harness import TARGET_FAILED, json_like, poll
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.testing import investor_profile, manual_bank
 
@@ -257,7 +257,7 @@ def error_paths(facts: Facts) -> Verdict:
         return Unjudged(
             "the target itself failed where Bluum should have refused — "
             + "; ".join(f"{r['path']}: {r['observed']}" for r in outages)
-            + " — a failure of the target, not a defect of the integration: run it again once the target is healthy"
+            + f" — {TARGET_FAILED}"
         )
     if not silent:
         return Passed(evidence)
