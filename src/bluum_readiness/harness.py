@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import email.utils
 import functools
 import inspect
 import json
@@ -72,6 +73,11 @@ SLOW_TARGET = (
 )
 """How every reason ends when a real target had not got where a wait expected it in time."""
 
+
+OWN_429_RETRIES = 3
+"""How many times the suite asks again when a real target rate-limits its own setup call (``Harness._rate_limited``)."""
+OWN_429_WAIT_CAP_S = 10.0
+"""The longest Retry-After the suite waits out for its own setup call; a missing or unreadable one is 1 s."""
 
 POLL_S = 0.02
 """How often a wait on a real environment probes it (each probe is a request against its rate limit)."""
@@ -282,6 +288,22 @@ class _ListHandler(logging.Handler):
 _SUITE_TRAFFIC = threading.local()
 
 
+def _retry_after_s(value: str | None, now: float | None = None) -> float:
+    """Seconds a ``Retry-After`` asks for (delay-seconds or an HTTP-date, RFC 9110 §10.2.3); 1 s when it is missing
+    or unreadable, never negative."""
+    if value is None:
+        return 1.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return 1.0
+    return max(0.0, when - (time.time() if now is None else now))
+
+
 @contextlib.contextmanager
 def _suite_traffic() -> Iterator[None]:
     """Mark this thread as sending the suite's own requests while the block runs (their log records are skipped)."""
@@ -353,6 +375,8 @@ class Harness:
     :param team_key: the key id of the pair the team configured (its secret source): the one the embedded twin
         adopted, or the one given for a real target; None when the twin issued the run's pair. How old that pair
         is, the suite knows only from the team's declaration (``credentials.key-age``).
+    :param slow_down: lowers the run's shared pace (every process's), returning the new requests/s; called when a
+        real target rate-limits the suite's own calls although the run kept under its limit. None: no pace is kept.
 
     Waits on the *target* (``wait_for``, ``poll``) stay on the real clock: the twin settles in real time.
     """
@@ -375,8 +399,10 @@ class Harness:
         otlp: OtlpReceiver | None = None,
         otel: OtelEnvironment | None = None,
         team_key: str | None = None,
+        slow_down: Callable[[], float] | None = None,
     ) -> None:
         self.target = target
+        self._slow_down = slow_down
         self.team_key = team_key
         self.otlp = otlp
         self.otel = otel
@@ -661,18 +687,56 @@ class Harness:
         reason explains; against the twin, the suite's own fault (``twin``: broken)."""
         return twin if self.target.twin else NotVerifiable(real)
 
-    def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
-        """A setup call straight to the target; an unexpected answer is a harness error, but a real target failing
-        it on its own (no answer, a 5xx) makes what needed it not verifiable (``_target_fault``)."""
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             with _suite_traffic():  # what the suite's own client logs is not the integration's log
-                response = self.api.request(method, path, **kwargs)
+                return self.api.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise self._target_fault(
                 f"the target did not answer the suite's setup call {method} {path} ({type(exc).__name__}): "
                 f"{TARGET_FAILED}",
                 TargetUnavailable(f"the target {self.target.origin} did not answer {method} {path}: {exc}"),
             ) from exc
+
+    def _rate_limited(self, response: httpx.Response, before: int) -> None:
+        """The target answered a setup call 429 (``before`` times already). The suite paces its own traffic below
+        the run's rate limit, so against the twin that is the suite's fault (broken). A real target's limit is per
+        key pair: another client using the same pair (a second CI job, a colleague's run) takes from it too, so
+        the suite halves the run's pace (``slow_down``), waits out the answer's Retry-After (at most
+        ``OWN_429_WAIT_CAP_S``, on the real clock) and asks again, recording each wait in the evidence
+        (``target_rate_limited_suite``); refused ``OWN_429_RETRIES`` times more, what needed the call is not
+        verifiable — nobody's defect."""
+        request = response.request
+        what, request_id = f"{request.method} {request.url.path}", response.headers.get("x-request-id")
+        if self.target.twin:
+            raise HarnessError(
+                f"the suite's own request {what} was rate limited (429) by the target: the run exceeded the target's "
+                "rate limit. Lower rate_limit_per_s or workers in the configuration"
+            )
+        if before == OWN_429_RETRIES:
+            raise NotVerifiable(
+                f"the target answered the suite's own setup call {what} with 429 {before + 1} times (last: request "
+                f"{request_id}), though the suite waited out each Retry-After and slowed its pace: another client is "
+                "using this key pair (a second CI job, a colleague's run) or the target allows less than "
+                "rate_limit_per_s. Not a defect of the integration: run it again when the pair is not shared, or "
+                "lower rate_limit_per_s"
+            )
+        wait = min(_retry_after_s(response.headers.get("retry-after")), OWN_429_WAIT_CAP_S)
+        waited: dict[str, Any] = {"call": what, "request_id": request_id, "waited_s": round(wait, 3)}
+        if self._slow_down is not None:
+            waited["pace_per_s"] = round(self._slow_down(), 3)
+        self.evidence.setdefault("target_rate_limited_suite", []).append(waited)
+        time.sleep(wait)
+
+    def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
+        """A setup call straight to the target; an unexpected answer is a harness error, but a real target failing
+        it on its own (no answer, a 5xx) makes what needed it not verifiable (``_target_fault``), and a real
+        target's 429 is waited out a few times (``_rate_limited``)."""
+        for rate_limited in range(OWN_429_RETRIES + 1):
+            response = self._send(method, path, **kwargs)
+            if response.status_code != 429:
+                break
+            self._rate_limited(response, rate_limited)
         expected = (expect,) if isinstance(expect, int) else expect
         if response.status_code not in expected:
             request_id = response.headers.get("x-request-id")

@@ -17,7 +17,7 @@ from bluum_readiness.checks import registry
 from bluum_readiness.checks.error_handling import TIMEOUT_FIX
 from bluum_readiness.checks.idempotency import RETRY_FAULTS
 from bluum_readiness.checks.judge import Finding, Fix, Judge, Passed, Unjudged, judge
-from bluum_readiness.checks.observation import SCENARIOS, Observation, Outcome, Probe
+from bluum_readiness.checks.observation import SCENARIOS, TARGET_RATE_LIMITED, Observation, Outcome, Probe
 from bluum_readiness.proxy.recorder import Exchange
 from bluum_readiness.suite.session import SuiteSession
 from tests.checks.test_discrimination import seeded_reference
@@ -270,6 +270,24 @@ def test_a_target_failing_on_its_own_after_the_fault_is_not_held_against_the_int
     mixed = {**healthy, "status-502": never, "status-503": outage}
     found = judge(_judge("error-handling.5xx-retried"), _obs("server-errors", **mixed))
     assert isinstance(found, Finding) and found.cause == "no-retries", found
+
+
+def test_a_finding_on_requests_a_real_target_refused_429_is_not_verifiable(observed):
+    """A never-retrying client's 5xx probe, observed against a real target that also answered some of the
+    integration's requests 429 itself (``TARGET_RATE_LIMITED``, recorded only against a real target, whose traffic
+    the proxy kept under the limit): the finding could come from the refusals, so not verifiable, naming them and
+    what the judge saw. The same facts without the refusals are the finding."""
+    never = {f"status-{s}": _once(s, operation="deposit()") for s in (500, 502, 503, 504)}
+    plain = judge(_judge("error-handling.5xx-retried"), _obs("server-errors", **never))
+    assert isinstance(plain, Finding) and plain.cause == "no-retries", plain
+    shared = Observation("server-errors", dict(never))
+    shared.evidence[TARGET_RATE_LIMITED] = [{"call": "POST /v1/investors/inv_1/deposits", "request_id": "req_9"}]
+    found = judge(_judge("error-handling.5xx-retried"), {"server-errors": shared})
+    assert isinstance(found, Unjudged), found
+    assert "answered 1 of the integration's requests 429 (first: POST /v1/investors/inv_1/deposits, request req_9)" in (
+        found.reason
+    )
+    assert plain.observed in found.reason, "what the judge saw is kept"
 
 
 @pytest.mark.parametrize("check_id", ["error-handling.429-backoff-grows", "error-handling.429-jitter"])

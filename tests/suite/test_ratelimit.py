@@ -37,6 +37,56 @@ def test_reserve_spaces_requests_at_the_rate(tmp_path: Path, monkeypatch: pytest
     assert not limiter.path.exists()
 
 
+class Clock:
+    """time.time() for the limiter, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fixed = Clock()
+    monkeypatch.setattr(ratelimit, "time", fixed)
+    return fixed
+
+
+def test_slowing_down_spaces_every_processs_requests_wider(tmp_path: Path, clock: Clock) -> None:
+    ours = SharedRateLimiter.create(10.0, directory=str(tmp_path))
+    another_worker = SharedRateLimiter(ours.path, 10.0)
+    assert [round(ours.reserve(), 3), round(ours.reserve(), 3)] == [0.0, 0.1]
+    assert another_worker.slow_down() == 5.0
+    assert round(ours.reserve(), 3) == 0.2  # the slot the 10/s pace left next; the one after it 1/5 s later
+    assert round(ours.reserve(), 3) == 0.4
+    assert ours.slow_down() == 5.0, "the 429s of one burst are one signal"
+    rates = []
+    for _ in range(4):
+        clock.now += ratelimit.ADJUST_EVERY_S
+        rates.append(another_worker.slow_down())
+    assert rates == [2.5, 1.25, ratelimit.MIN_SLOWED_RATE, 1.0]
+    slow = SharedRateLimiter.create(0.5, directory=str(tmp_path))
+    assert slow.slow_down() == 0.5, "a rate already below the floor is kept, not raised"
+    ours.remove()
+    slow.remove()
+
+
+def test_a_slowed_run_speeds_up_again_while_no_429_comes(tmp_path: Path, clock: Clock) -> None:
+    limiter = SharedRateLimiter.create(10.0, directory=str(tmp_path))
+    assert limiter.slow_down() == 5.0
+    limiter.reserve()
+    assert limiter.slow_down() == 5.0  # still within the second
+    rates = []
+    for _ in range(7):
+        clock.now += ratelimit.ADJUST_EVERY_S
+        limiter.reserve()
+        rates.append(round(limiter.slow_down(factor=1.0), 3))  # reads the rate (a factor of 1 changes nothing)
+    assert rates == [6.0, 7.0, 8.0, 9.0, 10.0, 10.0, 10.0], "one tenth of the rate a quiet second, up to the rate"
+    limiter.remove()
+
+
 def test_two_processes_never_trip_a_10_per_second_limit(tmp_path: Path) -> None:
     """20 requests: twice the twin's burst (its bucket holds 10), so two processes that did not share the limiter
     (each sending its 10 at once) would trip it; shared, they take 1.9 s."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.catalog import cause as catalogued_cause
-from bluum_readiness.checks.observation import SCENARIOS, Observation, iter_facts
+from bluum_readiness.checks.observation import SCENARIOS, TARGET_RATE_LIMITED, Observation, iter_facts
 from bluum_readiness.checks.registry import Check, registry
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity, hidden_for_findings
 from bluum_readiness.proxy.recorder import Exchange
@@ -167,7 +167,18 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
             unseen[use] = f"the scenario {name!r} was not observed"
         elif fact not in observation.facts:
             unseen[use] = observation.missing.get(fact) or f"the scenario {name!r} did not observe {fact!r}"
-    return spec.decide(Facts(values, language, unseen))
+    verdict = spec.decide(Facts(values, language, unseen))
+    if isinstance(verdict, Finding):
+        refused = [r for o in observations.values() if o is not None for r in o.evidence.get(TARGET_RATE_LIMITED, ())]
+        if refused:
+            return Unjudged(
+                f"the target itself answered {len(refused)} of the integration's requests 429 (first: "
+                f"{refused[0]['call']}, request {refused[0]['request_id']}) although the suite kept the run under "
+                "rate_limit_per_s: another client is using this key pair (a second CI job, a colleague's run). What "
+                f"the suite saw may come from those refusals, not the integration ({verdict.observed}): run it again "
+                "when the pair is not shared"
+            )
+    return verdict
 
 
 def _run(spec: Judge) -> Callable[[Harness], None]:

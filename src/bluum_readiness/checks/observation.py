@@ -287,14 +287,28 @@ class Scenario:
         if self.twin_only and not h.target.twin:
             scene.missing(self.facts, "it needs the twin's sandbox controls; it runs in twin mode only")
             return observation
+        real = not h.target.twin
+        mark = len(h.proxy.exchanges(settle=0)) if real else 0
         with h.recording(observation.evidence):
             try:
                 self.drive(scene)
             except NotVerifiable as exc:
                 scene.missing(scene.unobserved(), exc.reason)
         scene.missing(scene.unobserved(), "the scenario ended before observing it")
+        if real:
+            refused = [x for x in h.proxy.exchanges(settle=0)[mark:] if x.upstream_status == 429]
+            if refused:
+                observation.evidence[TARGET_RATE_LIMITED] = [
+                    {"call": f"{x.method} {x.path}", "request_id": x.request_id} for x in refused
+                ]
         return observation
 
+
+TARGET_RATE_LIMITED = "target_rate_limited_integration"
+"""The evidence key under which an observation against a real target lists the integration's requests the target
+itself answered 429 (no fault of the suite's: the proxy kept the run under the limit, so another client shares the
+key pair's). A finding judged on it is not verifiable (``judge.judge``): the refusals, not the integration, may be
+what the judge saw."""
 
 SCENARIOS: dict[str, Scenario] = {}
 

@@ -72,6 +72,9 @@ class ProxyServer:
     :param pace: called before each request is forwarded upstream (never for faults answered without
         forwarding); returns the seconds to wait first — a shared rate limiter's ``reserve`` keeps the
         integration's traffic under the target's rate limit.
+    :param rate_limited: called when the upstream itself answers a forwarded request 429 although ``pace`` kept
+        the traffic under its limit (another client shares it); a shared rate limiter's ``slow_down`` slows the
+        whole run.
 
     Thread-safe control from the test's thread: ``set_plan``, ``add_rule``, ``remove_rule``,
     ``clear_faults``, ``exchanges``, ``reset``, and ``fresh_connections``: while True, every response says
@@ -94,6 +97,7 @@ class ProxyServer:
         upstream_timeout: float = 60.0,
         max_body_bytes: int = 32 * 1024 * 1024,
         pace: Callable[[], float] | None = None,
+        rate_limited: Callable[[], object] | None = None,
     ) -> None:
         self.upstream = parse_upstream(upstream)
         self.engine = FaultEngine(plan)
@@ -103,6 +107,7 @@ class ProxyServer:
         self._timeout = upstream_timeout
         self._max_body = max_body_bytes
         self._pace = pace
+        self._rate_limited = rate_limited
         self._sock = bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
@@ -285,4 +290,6 @@ class ProxyServer:
         except httpx.HTTPError as exc:
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise UpstreamError(f"upstream {self._origin} unreachable: {detail}", exc) from exc
+        if response.status == 429 and self._rate_limited is not None:
+            self._rate_limited()
         return Respond(response.status, response.headers, response.body, upstream=True)

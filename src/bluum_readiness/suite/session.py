@@ -29,7 +29,7 @@ from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness.checks._alert_sources import known_unavailable
 from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig, Thresholds
-from bluum_readiness.errors import ConfigError, HarnessError, TargetUnavailable
+from bluum_readiness.errors import ConfigError, TargetUnavailable
 from bluum_readiness.failures import NotApplicable, NotVerifiable, hidden_for_findings
 from bluum_readiness.harness import CredentialStore, Harness, WebhookSecret
 from bluum_readiness.integration import Credentials, IntegrationEnv
@@ -134,7 +134,7 @@ class SuiteSession:
             if virtual_time:
                 self.proxy = InProcessProxy(self.target.base_url).start()
             else:
-                self.proxy = ProxyServer(self.target.base_url, pace=self._pace()).start()
+                self.proxy = self._paced_proxy()
             self.otlp = OtlpReceiver().start()
             self.otel = otel_environment(self.otlp.endpoint, os.environ)
         except BaseException:
@@ -191,8 +191,16 @@ class SuiteSession:
         """Every secret the run holds (its pairs with their Basic tokens, webhook secrets): what outputs scrub."""
         return self._run.secrets
 
-    def _pace(self) -> Callable[[], float] | None:
-        return self.limiter.reserve if self.limiter is not None else None
+    def _paced_proxy(self) -> ProxyServer:
+        """A started socket proxy in front of the target that keeps the integration's traffic under the run's rate
+        limit, slowing the whole run down when the target rate-limits it anyway (a key pair shared with another
+        client)."""
+        limiter = self.limiter
+        return ProxyServer(
+            self.target.base_url,
+            pace=limiter.reserve if limiter is not None else None,
+            rate_limited=limiter.slow_down if limiter is not None else None,
+        ).start()
 
     @property
     def target(self) -> Target:
@@ -224,14 +232,15 @@ class SuiteSession:
             otlp=self.otlp,
             otel=self.otel,
             team_key=self._run.credentials.key if self._run.credentials else None,
+            slow_down=self.limiter.slow_down if self.limiter is not None else None,
         )
-        h.api.event_hooks = {"request": [self._pace_request], "response": [_refuse_own_429]}
+        h.api.event_hooks = {"request": [self._pace_request]}
         h.evidence["seed"] = self.config.seed
         return h
 
     def own_proxy(self) -> ProxyServer:
         """A started socket proxy of its own in front of the session's target (stop it when done)."""
-        return ProxyServer(self.target.base_url, pace=self._pace()).start()
+        return self._paced_proxy()
 
     def _pace_request(self, request: httpx.Request) -> None:
         if self.limiter is not None:
@@ -300,13 +309,3 @@ class SuiteSession:
         if self.twin is not None:
             self.twin.stop()
             self.twin = None
-
-
-def _refuse_own_429(response: httpx.Response) -> None:
-    """A 429 on the suite's own (unfaulted) traffic is the suite's doing: a harness problem, not a finding."""
-    if response.status_code == 429:
-        raise HarnessError(
-            f"the suite's own request {response.request.method} {response.request.url.path} was rate limited "
-            "(429) by the target: the run exceeded the target's rate limit. Lower rate_limit_per_s or workers "
-            "in the configuration"
-        )

@@ -1,0 +1,92 @@
+"""A real target's rate limit is per key pair, and a team's pair is often shared (two CI jobs, a colleague's run):
+a 429 on the suite's own setup call is waited out a few times, recorded, and then makes what needed it not
+verifiable — nobody's defect. Against the twin, which only the run talks to, it stays the suite's own fault."""
+
+from __future__ import annotations
+
+import email.utils
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bluum_readiness.checks import registry
+from bluum_readiness.errors import HarnessError
+from bluum_readiness.failures import NotVerifiable
+from bluum_readiness.harness import OWN_429_RETRIES, _retry_after_s
+from bluum_readiness.proxy import FaultRule, StatusFault
+from bluum_readiness.suite.ratelimit import SharedRateLimiter
+from bluum_readiness.suite.session import SuiteSession
+from bluum_readiness.twin import TwinSettings
+from tests.fixtures.real_target import twin_as_real_target
+
+CHECK = "error-handling.5xx-retried"  # its set-up starts with the suite's own POST /investors
+
+
+def another_job(**when: Any) -> FaultRule:
+    """What a second client on the same key pair does to the suite's investor creation: the target's 429."""
+    return FaultRule("another-ci-job", StatusFault(429, retry_after=0), method="POST", path="/v1/investors", **when)
+
+
+def test_a_shared_pairs_429_on_the_suites_setup_is_waited_out_and_recorded() -> None:
+    """Two 429s, then the target lets the call through: the check judges the integration as usual (over real
+    sockets), and its evidence says what the suite waited for."""
+    evidence: dict[str, Any] = {}
+    with twin_as_real_target(another_job(first=2)) as remote:
+        remote.run(registry.get(CHECK), evidence)
+    waits = evidence["target_rate_limited_suite"]
+    assert [w["call"] for w in waits] == ["POST /v1/investors"] * 2, waits
+    assert all(w["waited_s"] == 0 and w["request_id"] for w in waits), waits
+
+
+def test_a_target_that_keeps_refusing_the_suite_makes_the_check_not_verifiable_not_broken(tmp_path: Path) -> None:
+    """Refused at every attempt: the run's pace (shared by its processes) is halved, and the check is not
+    verifiable, saying the pair seems shared — never broken (over real sockets)."""
+    evidence: dict[str, Any] = {}
+    limiter = SharedRateLimiter.create(1000.0, directory=str(tmp_path))  # a pace that costs the test nothing
+    with twin_as_real_target(another_job(), limiter=limiter) as remote:
+        with pytest.raises(NotVerifiable) as raised:
+            remote.run(registry.get(CHECK), evidence)
+    reason = raised.value.reason
+    assert f"setup call POST /v1/investors with 429 {OWN_429_RETRIES + 1} times" in reason, reason
+    assert "another client is using this key pair" in reason and "Not a defect of the integration" in reason, reason
+    paces = [w.get("pace_per_s") for w in evidence["target_rate_limited_suite"]]
+    assert len(paces) == OWN_429_RETRIES and paces[0] == 500.0, paces  # halved, once for the burst
+    assert SharedRateLimiter(limiter.path, 1000.0).slow_down(1.0) < 1000.0, "every process of the run keeps it"
+
+
+def test_the_twin_rate_limiting_the_suite_is_the_suites_own_fault() -> None:
+    """Only the run talks to the twin, and the suite paces itself below its limit: a 429 there is a bug of ours."""
+    session = SuiteSession.embedded(twin_settings=TwinSettings.fast(rate_limit_per_s=0.001))
+    try:
+        with pytest.raises(HarnessError, match="was rate limited .429. by the target: the run exceeded"):
+            session.run(registry.get(CHECK))
+    finally:
+        session.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("2", 2.0), ("0", 0.0), ("1.5", 1.5), ("-3", 0.0), (None, 1.0), ("soon", 1.0),
+     (email.utils.formatdate(1_800_000_005, usegmt=True), 5.0), (email.utils.formatdate(1_799_999_000), 0.0)],
+)  # fmt: skip
+def test_retry_after_reads_seconds_and_dates(value: str | None, seconds: float) -> None:
+    assert _retry_after_s(value, now=1_800_000_000.0) == seconds
+
+
+def test_a_finding_on_the_integrations_requests_the_target_refused_429_is_not_verifiable(tmp_path: Path) -> None:
+    """The target answers the integration's bank linking 429 (another client on the pair; the run kept under the
+    limit): the reference retries, then gives up, as it should. What the journey saw comes from the refusals, not
+    the integration, so it is not verifiable, naming them and what it saw; and the run slows down (the proxy told
+    the shared pace). Over real sockets."""
+    limiter = SharedRateLimiter.create(1000.0, directory=str(tmp_path))
+    connect = "/v1/investors/*/funding-sources/connect"  # only the integration links banks in the journey
+    refused = FaultRule("another-ci-job", StatusFault(429, retry_after=0), method="POST", path=connect)
+    with twin_as_real_target(refused, limiter=limiter) as remote:
+        with pytest.raises(NotVerifiable) as raised:
+            remote.run(registry.get("lifecycle.full-journey"))
+    reason = raised.value.reason
+    assert "the target itself answered" in reason and "of the integration's requests 429" in reason, reason
+    assert "/funding-sources/connect, request req_" in reason and "when the pair is not shared" in reason, reason
+    assert "RateLimited" in reason, "what the journey saw is kept"
+    assert SharedRateLimiter(limiter.path, 1000.0).slow_down(1.0) == 500.0, "the proxy slowed the run down"
