@@ -681,7 +681,7 @@ class Harness:
 
         return apply
 
-    def _target_fault(self, real: str, twin: HarnessError) -> Exception:
+    def target_fault(self, real: str, twin: HarnessError) -> Exception:
         """What the target failing the suite (no answer, a 5xx, too slow) is: against a real target, its own outage
         or slowness — neither the integration's defect nor the suite's — so ``NotVerifiable(real)``, which the
         reason explains; against the twin, the suite's own fault (``twin``: broken)."""
@@ -692,7 +692,7 @@ class Harness:
             with _suite_traffic():  # what the suite's own client logs is not the integration's log
                 return self.api.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise self._target_fault(
+            raise self.target_fault(
                 f"the target did not answer the suite's setup call {method} {path} ({type(exc).__name__}): "
                 f"{TARGET_FAILED}",
                 TargetUnavailable(f"the target {self.target.origin} did not answer {method} {path}: {exc}"),
@@ -730,7 +730,7 @@ class Harness:
 
     def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
         """A setup call straight to the target; an unexpected answer is a harness error, but a real target failing
-        it on its own (no answer, a 5xx) makes what needed it not verifiable (``_target_fault``), and a real
+        it on its own (no answer, a 5xx) makes what needed it not verifiable (``target_fault``), and a real
         target's 429 is waited out a few times (``_rate_limited``)."""
         for rate_limited in range(OWN_429_RETRIES + 1):
             response = self._send(method, path, **kwargs)
@@ -746,7 +746,7 @@ class Harness:
             )
             if response.status_code < 500:
                 raise refused
-            raise self._target_fault(
+            raise self.target_fault(
                 f"the target itself answered the suite's setup call {method} {path} with {response.status_code} "
                 f"(request {request_id}): {TARGET_FAILED}",
                 refused,
@@ -777,11 +777,11 @@ class Harness:
 
     def wait_for(self, what: str, probe: Callable[[], Any], timeout: float | None = None) -> Any:
         """Poll ``probe`` (the target's state, read with ``call``) until it is truthy, and return its value; too late
-        is ``_target_fault`` (against a real target, not verifiable, naming the setting to raise)."""
+        is ``target_fault`` (against a real target, not verifiable, naming the setting to raise)."""
         limit = timeout or self.thresholds.settle_timeout_s
         result = poll(probe, bool, limit, self.poll_interval)
         if not result:
-            raise self._target_fault(
+            raise self.target_fault(
                 f"the target did not show {what} within {limit:g} s: {SLOW_TARGET}",
                 HarnessError(f"timed out waiting for {what}"),
             )

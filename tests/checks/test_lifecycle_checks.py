@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
@@ -20,6 +21,7 @@ from bluum_readiness.config import Thresholds
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable
 from bluum_readiness.integration import load_factory
 from bluum_readiness.proxy import FaultRule, StatusFault
+from bluum_readiness.proxy.faults.base import Forward, ProxyRequest, Respond
 from bluum_readiness.suite.session import SuiteSession
 from bluum_readiness.twin import TwinSettings
 from tests.checks import recorded
@@ -263,6 +265,24 @@ def test_a_target_failing_the_suites_own_setup_calls_makes_checks_not_verifiable
     with twin_as_real_target(outage) as remote:
         with pytest.raises(NotVerifiable, match="the target itself answered the suite's setup call GET"):
             remote.run(registry.get("error-handling.5xx-retried"))
+
+
+@dataclass(frozen=True)
+class NoWallets:
+    """A sandbox that lists no wallet for any investor (its own state, as a fault of the outage proxy)."""
+
+    async def apply(self, request: ProxyRequest, forward: Forward) -> Respond:
+        return Respond(200, (("content-type", "application/json"),), b'{"data": []}')
+
+
+def test_a_target_showing_an_investor_without_a_wallet_is_not_blamed_on_anyone() -> None:
+    """The journey reads the investor's wallet with the suite's own client; a real target that shows none is in a
+    state of its own: not verifiable, saying what it showed — never "broken, harness error" (over real sockets)."""
+    outage = FaultRule("no-wallets", NoWallets(), method="GET", path="/v1/investors/*/wallets")
+    with twin_as_real_target(outage) as remote:
+        with pytest.raises(NotVerifiable, match=r"the target shows investor inv_\w+ with no wallet") as raised:
+            remote.run(registry.get("lifecycle.full-journey"))
+    assert "not a defect of the integration" in raised.value.reason
 
 
 def test_a_target_slower_than_the_settle_timeout_is_not_verifiable_naming_the_setting() -> None:

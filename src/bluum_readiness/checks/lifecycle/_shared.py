@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.errors import HarnessError
+from bluum_readiness.harness import TARGET_FAILED
 
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
@@ -38,10 +39,15 @@ def price_of(h: Harness, symbol: str) -> Decimal:
 
 
 def wallet_of(h: Harness, investor: str) -> dict[str, Any]:
-    """The investor's (first) wallet at the target; a harness error when it has none."""
+    """The investor's (first) wallet at the target. None is the target's state, not the integration's doing: not
+    verifiable against a real target, the suite's fault (broken) against the twin (``Harness.target_fault``)."""
     wallets = h.call("GET", f"/investors/{investor}/wallets")["data"]
     if not wallets:
-        raise HarnessError(f"investor {investor} has no wallet at the target")
+        raise h.target_fault(
+            f"the target shows investor {investor} with no wallet (GET /investors/{investor}/wallets is empty), so "
+            f"its balances could not be read: {TARGET_FAILED}",
+            HarnessError(f"investor {investor} has no wallet at the target"),
+        )
     wallet: dict[str, Any] = wallets[0]
     return wallet
 
