@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import email.utils
 import functools
 import inspect
 import json
@@ -25,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import httpx
 
 from bluum_readiness._client_tls import tls_context_for
+from bluum_readiness._retry_after import CAP_S as RETRY_AFTER_CAP_S
+from bluum_readiness._retry_after import retry_after_s
 from bluum_readiness.calling import Call, call
 from bluum_readiness.config import RunConfig, Thresholds
 from bluum_readiness.errors import HarnessError, TargetUnavailable
@@ -76,8 +77,6 @@ SLOW_TARGET = (
 
 OWN_429_RETRIES = 3
 """How many times the suite asks again when a real target rate-limits its own setup call (``Harness._rate_limited``)."""
-OWN_429_WAIT_CAP_S = 10.0
-"""The longest Retry-After the suite waits out for its own setup call; a missing or unreadable one is 1 s."""
 
 POLL_S = 0.02
 """How often a wait on a real environment probes it (each probe is a request against its rate limit)."""
@@ -286,22 +285,6 @@ class _ListHandler(logging.Handler):
 
 
 _SUITE_TRAFFIC = threading.local()
-
-
-def _retry_after_s(value: str | None, now: float | None = None) -> float:
-    """Seconds a ``Retry-After`` asks for (delay-seconds or an HTTP-date, RFC 9110 §10.2.3); 1 s when it is missing
-    or unreadable, never negative."""
-    if value is None:
-        return 1.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return 1.0
-    return max(0.0, when - (time.time() if now is None else now))
 
 
 @contextlib.contextmanager
@@ -703,7 +686,7 @@ class Harness:
         the run's rate limit, so against the twin that is the suite's fault (broken). A real target's limit is per
         key pair: another client using the same pair (a second CI job, a colleague's run) takes from it too, so
         the suite halves the run's pace (``slow_down``), waits out the answer's Retry-After (at most
-        ``OWN_429_WAIT_CAP_S``, on the real clock) and asks again, recording each wait in the evidence
+        ``_retry_after.CAP_S``, on the real clock) and asks again, recording each wait in the evidence
         (``target_rate_limited_suite``); refused ``OWN_429_RETRIES`` times more, what needed the call is not
         verifiable — nobody's defect."""
         request = response.request
@@ -721,7 +704,7 @@ class Harness:
                 "rate_limit_per_s. Not a defect of the integration: run it again when the pair is not shared, or "
                 "lower rate_limit_per_s"
             )
-        wait = min(_retry_after_s(response.headers.get("retry-after")), OWN_429_WAIT_CAP_S)
+        wait = min(retry_after_s(response.headers.get("retry-after")), RETRY_AFTER_CAP_S)
         waited: dict[str, Any] = {"call": what, "request_id": request_id, "waited_s": round(wait, 3)}
         if self._slow_down is not None:
             waited["pace_per_s"] = round(self._slow_down(), 3)

@@ -1,27 +1,34 @@
 """The cut-over smoke test: one read-only request that proves the base URL and credentials work.
 
 ``GET /assets?asset_class=us_equity&tradable=true&limit=1`` — Bluum's documented smoke test. It never
-writes, so it is safe against production.
+writes, so it is safe against production. Production's key pair is the live application's too, and the rate limit
+is per key pair: a 429 is waited out (its ``Retry-After``, at most 10 s) up to ``RATE_LIMITED_RETRIES`` times and
+the request sent again — safe, it is read-only — and the result says how long it waited.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 
 from bluum_readiness._client_tls import tls_context_for
+from bluum_readiness._retry_after import CAP_S, retry_after_s
 from bluum_readiness.integration import Credentials
 
-__all__ = ["SMOKE_PATH", "SmokeResult", "smoke_test"]
+__all__ = ["RATE_LIMITED_RETRIES", "SMOKE_PATH", "SmokeResult", "smoke_test"]
 
 SMOKE_PATH = "/assets"
 SMOKE_QUERY = {"asset_class": "us_equity", "tradable": "true", "limit": "1"}
+RATE_LIMITED_RETRIES = 3
 
 
 @dataclass(frozen=True)
 class SmokeResult:
-    """What the smoke request showed. ``ok`` only for a 200."""
+    """What the smoke request showed (its last answer). ``ok`` only for a 200. ``rate_limited_waits``: the seconds
+    waited after each 429 before sending it again."""
 
     url: str
     status: int | None
@@ -29,6 +36,7 @@ class SmokeResult:
     request_id: str | None
     duration_ms: float
     message: str
+    rate_limited_waits: tuple[float, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -36,12 +44,20 @@ class SmokeResult:
 
 
 def smoke_test(base_url: str, credentials: Credentials, *, timeout_s: float = 10.0,
-               transport: httpx.BaseTransport | None = None) -> SmokeResult:  # fmt: skip
-    """Send the smoke request to ``base_url`` (ending in /v1) and explain the answer."""
+               transport: httpx.BaseTransport | None = None,
+               sleep: Callable[[float], None] = time.sleep) -> SmokeResult:  # fmt: skip
+    """Send the smoke request to ``base_url`` (ending in /v1) and explain the answer; a 429 is waited out
+    (``sleep``) and the request sent again, up to ``RATE_LIMITED_RETRIES`` times."""
     url = base_url.rstrip("/") + SMOKE_PATH
+    waits: list[float] = []
     try:
         with httpx.Client(timeout=timeout_s, transport=transport, verify=tls_context_for(url)) as client:
-            response = client.get(url, params=SMOKE_QUERY, auth=(credentials.key, credentials.secret))
+            while True:
+                response = client.get(url, params=SMOKE_QUERY, auth=(credentials.key, credentials.secret))
+                if response.status_code != 429 or len(waits) == RATE_LIMITED_RETRIES:
+                    break
+                waits.append(min(retry_after_s(response.headers.get("retry-after")), CAP_S))
+                sleep(waits[-1])
     except httpx.HTTPError as exc:
         return SmokeResult(url, None, None, None, 0.0, f"no answer from {url}: {exc}; check the base URL and network")
     duration = response.elapsed.total_seconds() * 1000
@@ -51,13 +67,25 @@ def smoke_test(base_url: str, credentials: Credentials, *, timeout_s: float = 10
         code = response.json().get("error", {}).get("code")
     except ValueError:
         pass
+    waited = (
+        f" after {len(waits)} rate-limited answer{'s' if len(waits) > 1 else ''} (429; waited "
+        f"{sum(waits):g} s as Retry-After asked)"
+        if waits
+        else ""
+    )
     if response.status_code == 200:
-        message = f"200 OK in {duration:.0f} ms (request {request_id}): base URL and credentials work"
+        message = f"200 OK in {duration:.0f} ms (request {request_id}){waited}: base URL and credentials work"
     elif response.status_code == 401:
         message = (
             f"401 ({code or 'unauthorized'}, request {request_id}): the key or secret was not updated — "
             "check that this environment's key pair is the one deployed"
         )
+    elif response.status_code == 429:
+        message = (
+            f"429 ({code or 'rate limited'}, request {request_id}) {len(waits) + 1} times, waiting out each "
+            f"Retry-After ({sum(waits):g} s in all): this key pair's rate limit is in use by another client (the live "
+            "application, another job); run the smoke test again when it is quieter"
+        )
     else:
         message = f"{response.status_code} ({code or 'no Bluum code'}, request {request_id}): the smoke request failed"
-    return SmokeResult(url, response.status_code, code, request_id, duration, message)
+    return SmokeResult(url, response.status_code, code, request_id, duration, message, tuple(waits))

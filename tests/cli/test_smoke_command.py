@@ -3,6 +3,7 @@ test's process, tests/fixtures/cli.py: the command is one request and its answer
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import pytest
 
 from bluum_readiness.cli.main import main
 from bluum_readiness.integration import Credentials
-from bluum_readiness.smoke import smoke_test
+from bluum_readiness.proxy import FaultRule, Plan, ProxyServer, StatusFault
+from bluum_readiness.smoke import RATE_LIMITED_RETRIES, smoke_test
 from tests.fixtures.cli import Result, cli
 
 
@@ -106,3 +108,31 @@ def test_smoke_options_are_checked_in_one_line(
         code = int(exc.code or 0)
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def _behind(twin_server, rule: FaultRule) -> ProxyServer:
+    """The twin behind a proxy applying ``rule``: the live application taking the key pair's rate limit."""
+    return ProxyServer(twin_server.base_url, Plan(rules=(rule,)))
+
+
+def _busy(**when: int) -> FaultRule:
+    return FaultRule("live-app", StatusFault(429, retry_after=0), method="GET", path="/v1/assets", **when)
+
+
+def test_a_smoke_test_rate_limited_by_the_live_application_waits_it_out_and_says_so(twin_server, tmp_path):
+    """Production's pair is the live application's too: two 429s, then the 200. The smoke test passes, saying it
+    waited, and smoke.json keeps the waits (over real sockets, the command in this process)."""
+    with _behind(twin_server, _busy(first=2)) as proxy:
+        pair = {"BLUUM_API_KEY": twin_server.pair.key, "BLUUM_API_SECRET": twin_server.pair.secret}
+        result = _smoke_here("--target", proxy.base_url, "--out", str(tmp_path), **pair)
+    assert result.returncode == 0 and "after 2 rate-limited answers (429; waited 0 s" in result.stdout, result.stdout
+    assert json.loads((tmp_path / "smoke.json").read_text())["rate_limited_waits_s"] == [0.0, 0.0]
+
+
+def test_a_smoke_test_the_key_pairs_limit_keeps_refusing_says_whose_limit_it_is(twin_server):
+    waited: list[float] = []
+    with _behind(twin_server, _busy()) as proxy:
+        result = smoke_test(proxy.base_url, Credentials(*twin_server.auth), sleep=waited.append)
+    assert not result.ok and result.status == 429 and waited == [0.0] * RATE_LIMITED_RETRIES
+    assert "429 (BLUM-429-001, request req_" in result.message and f"{RATE_LIMITED_RETRIES + 1} times" in result.message
+    assert "rate limit is in use by another client (the live application" in result.message, result.message

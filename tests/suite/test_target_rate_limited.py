@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
+from bluum_readiness._retry_after import retry_after_s
 from bluum_readiness.checks import registry
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import NotVerifiable
-from bluum_readiness.harness import OWN_429_RETRIES, _retry_after_s
+from bluum_readiness.harness import OWN_429_RETRIES
 from bluum_readiness.proxy import FaultRule, StatusFault
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
 from bluum_readiness.suite.session import SuiteSession
@@ -71,7 +72,7 @@ def test_the_twin_rate_limiting_the_suite_is_the_suites_own_fault() -> None:
      (email.utils.formatdate(1_800_000_005, usegmt=True), 5.0), (email.utils.formatdate(1_799_999_000), 0.0)],
 )  # fmt: skip
 def test_retry_after_reads_seconds_and_dates(value: str | None, seconds: float) -> None:
-    assert _retry_after_s(value, now=1_800_000_000.0) == seconds
+    assert retry_after_s(value, now=1_800_000_000.0) == seconds
 
 
 def test_a_finding_on_the_integrations_requests_the_target_refused_429_is_not_verifiable(tmp_path: Path) -> None:

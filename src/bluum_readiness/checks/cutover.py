@@ -20,6 +20,7 @@ def _smoke(s: Scene) -> None:
         "code": result.code,
         "request_id": result.request_id,
         "duration_ms": round(result.duration_ms, 1),
+        "rate_limited_waits_s": list(result.rate_limited_waits),
     }
     s.evidence("smoke", answered)
     s.fact("result", {**answered, "ok": result.ok, "message": result.message})

@@ -132,6 +132,7 @@ def write_report(result: SmokeResult, target: str, key: str, out: Path) -> list[
             "request_id": result.request_id,
             "duration_ms": round(result.duration_ms, 1),
         },
+        "rate_limited_waits_s": list(result.rate_limited_waits),
         "message": result.message,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
     }
