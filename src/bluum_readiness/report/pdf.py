@@ -28,7 +28,7 @@ _ASCII = str.maketrans(
     {
         "—": "-", "–": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "→": "->", "←": "<-", "≥": ">=", "≤": "<=",
         "…": "...", "·": "-", "•": "-", "✓": "v", "✗": "x", "×": "x", "≈": "~", "‑": "-", "\u00a0": " ",
-        "²": "2", "⁰": "0",
+        "²": "2", "⁰": "0", "\u00ad": "",
     }
 )  # fmt: skip
 _COLOUR = {
@@ -75,16 +75,59 @@ class _Pdf(FPDF):
         self.set_x(self.l_margin)
         self.cell(0, 5, f"page {self.page_no()}/{{nb}}", align="R")
 
+    def wrapped(self, text: str, height: float) -> None:
+        """``text`` (Latin-1) left-aligned from the current x to the right margin, one ``cell`` per line of
+        ``height``, broken at spaces (a word wider than the line anywhere; a run of spaces is one), each line starting
+        at that x; then the left margin of the next line. What ``multi_cell(0, height, text, align="L")`` draws,
+        measured once per word: fpdf2's ``multi_cell`` measures the line again for every character it adds
+        (quadratic in the line's length), which was ~70 % of a full run's PDF."""
+        left = self.get_x()
+        width = self.w - self.r_margin - left
+        for line in self.lines(text, width - 2 * self.c_margin):
+            self.set_x(left)
+            self.cell(width, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def lines(self, text: str, room: float) -> list[str]:
+        """The lines ``wrapped`` draws of ``text`` in the current font, each at most ``room`` wide."""
+        paragraphs = [[word for word in paragraph.split(" ") if word] for paragraph in text.split("\n")]
+        if len(paragraphs) > 1 and not paragraphs[-1]:
+            paragraphs.pop()  # a closing newline ends the last line; it starts none
+        return [line for words in paragraphs for line in self._broken(words, room)]
+
+    def _broken(self, words: list[str], room: float) -> list[str]:
+        lines: list[str] = []
+        line, line_width = "", 0.0
+        space = self.get_string_width(" ")
+        for word in words:
+            width = self.get_string_width(word)
+            if line and line_width + space + width > room:
+                lines.append(line)
+                line, line_width = "", 0.0
+            while width > room:  # longer than a line (so alone on it): as many characters as fit, then the rest
+                taken, taken_width = 0, 0.0
+                while taken < len(word) and taken_width + self.get_string_width(word[taken]) <= room:
+                    taken_width += self.get_string_width(word[taken])
+                    taken += 1
+                taken = max(taken, 1)
+                lines.append(word[:taken])
+                word = word[taken:]
+                width = self.get_string_width(word)
+            if not word:
+                continue
+            line, line_width = (f"{line} {word}", line_width + space + width) if line else (word, width)
+        lines.append(line)
+        return lines
+
     def heading(self, text: str, size: float = 15, colour: tuple[int, int, int] = INK) -> None:
         self.set_font("helvetica", "B", size)
         self.set_text_color(*colour)
-        self.multi_cell(0, size * 0.5, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.wrapped(latin1(text), size * 0.5)
         self.ln(1.5)
 
     def para(self, text: str, size: float = 9.5, colour: tuple[int, int, int] = INK, style: str = "") -> None:
         self.set_font("helvetica", style, size)
         self.set_text_color(*colour)
-        self.multi_cell(0, size * 0.48, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.wrapped(latin1(text), size * 0.48)
 
     def labelled(self, label: str, text: str, colour: tuple[int, int, int] = INK) -> None:
         self.set_font("helvetica", "B", 9.5)
@@ -92,7 +135,7 @@ class _Pdf(FPDF):
         self.cell(22, 4.6, latin1(label))
         self.set_font("helvetica", "", 9.5)
         self.set_text_color(*INK)
-        self.multi_cell(0, 4.6, latin1(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.wrapped(latin1(text), 4.6)
         self.ln(0.6)
 
     def status_word(self, status: str, size: float = 9, label: str | None = None) -> None:
@@ -270,14 +313,13 @@ def _check(pdf: _Pdf, document: dict[str, Any], check: dict[str, Any]) -> None:
     pdf.status_word(status, 8.5)
     pdf.set_font("helvetica", "B" if status != "passed" else "", 9.5)
     advisory = " (advisory)" if check["severity"] != "required" else ""
-    pdf.multi_cell(0, 4.6, latin1(f"{check['title']}{advisory}"), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.wrapped(latin1(f"{check['title']}{advisory}"), 4.6)
     pdf.set_x(pdf.l_margin + 30)
     pdf.set_font("courier", size=7.5)
     pdf.set_text_color(*MUTED)
     ref = model.check_reference(document, check)
     proven = provenance.describe(provenance.check_provenance(document, check))
-    pdf.multi_cell(0, 3.6, latin1(f"{check['id']} - {proven} - evidence: {ref}"), align="L",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)  # fmt: skip
+    pdf.wrapped(latin1(f"{check['id']} - {proven} - evidence: {ref}"), 3.6)
     if status in model.NOT_PASSED:
         pdf.ln(1)
         if check.get("expected"):
