@@ -84,6 +84,7 @@ def test_a_slowed_run_speeds_up_again_while_no_429_comes(tmp_path: Path, clock: 
         limiter.reserve()
         rates.append(round(limiter.slow_down(factor=1.0), 3))  # reads the rate (a factor of 1 changes nothing)
     assert rates == [6.0, 7.0, 8.0, 9.0, 10.0, 10.0, 10.0], "one tenth of the rate a quiet second, up to the rate"
+    assert limiter.refusals() == (9, 5.0), "every 429 told counts; the lowest rate kept is remembered"
     limiter.remove()
 
 

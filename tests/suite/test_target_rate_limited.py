@@ -5,6 +5,7 @@ verifiable — nobody's defect. Against the twin, which only the run talks to, i
 from __future__ import annotations
 
 import email.utils
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,15 @@ from bluum_readiness.checks import registry
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.harness import OWN_429_RETRIES
-from bluum_readiness.proxy import FaultRule, StatusFault
+from bluum_readiness.proxy import FaultRule, Plan, ProxyServer, StatusFault
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
 from bluum_readiness.suite.session import SuiteSession
 from bluum_readiness.twin import TwinSettings
+from tests.fixtures.cli import cli
 from tests.fixtures.real_target import twin_as_real_target
 
+RUN_CONFIG = "rate_limit_per_s = 1000\n"  # a pace that costs the test nothing
+REFERENCE = ("--integration", "bluum_readiness.reference:create_fast")  # named: under CI nothing runs by default
 CHECK = "error-handling.5xx-retried"  # its set-up starts with the suite's own POST /investors
 
 
@@ -91,3 +95,31 @@ def test_a_finding_on_the_integrations_requests_the_target_refused_429_is_not_ve
     assert "/funding-sources/connect, request req_" in reason and "when the pair is not shared" in reason, reason
     assert "RateLimited" in reason, "what the journey saw is kept"
     assert SharedRateLimiter(limiter.path, 1000.0).slow_down(1.0) == 500.0, "the proxy slowed the run down"
+
+
+def test_a_run_the_target_rate_limited_says_so_in_its_record_and_on_the_console(tmp_path, twin_server, monkeypatch):
+    """``bluum-readiness run`` against a target that refuses two of the integration's requests 429 (another
+    client on the pair): readiness.json's target records the refusals and the slowest pace, the console says what
+    they mean and what to do (over real sockets, the command in this process)."""
+    connect = "/v1/investors/*/funding-sources/connect"
+    refused = FaultRule("another-ci-job", StatusFault(429, retry_after=0), method="POST", path=connect, first=2)
+    (tmp_path / "bluum-readiness.toml").write_text(RUN_CONFIG, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    pair = {"BLUUM_API_KEY": twin_server.pair.key, "BLUUM_API_SECRET": twin_server.pair.secret}
+    with ProxyServer(twin_server.base_url, Plan(rules=(refused,))) as target:
+        result = cli("run", *REFERENCE, "--target", target.base_url, "--only", "lifecycle", "--out", "out", env=pair)
+    document = json.loads((tmp_path / "out" / "readiness.json").read_text(encoding="utf-8"))
+    assert document["target"]["rate_limited"] == {"refusals": 2, "slowest_per_s": 500.0}, result.stdout
+    assert "The target answered 2 request(s) 429 although the run kept under its rate limit" in result.stdout
+    assert "500 requests/s at its slowest" in result.stdout and "a key pair of its own" in result.stdout
+    markdown = (tmp_path / "out" / "readiness.md").read_text(encoding="utf-8")
+    assert "it answered 2 request(s) 429 although the run kept under its rate limit" in markdown  # and every report
+
+
+def test_a_run_the_target_never_rate_limited_records_nothing_of_it(tmp_path, twin_server, monkeypatch):
+    (tmp_path / "bluum-readiness.toml").write_text(RUN_CONFIG, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    pair = {"BLUUM_API_KEY": twin_server.pair.key, "BLUUM_API_SECRET": twin_server.pair.secret}
+    result = cli("run", *REFERENCE, "--target", twin_server.base_url, "--only", "smoke-test", "--out", "out", env=pair)
+    document = json.loads((tmp_path / "out" / "readiness.json").read_text(encoding="utf-8"))
+    assert "rate_limited" not in document["target"] and "429 although" not in result.stdout

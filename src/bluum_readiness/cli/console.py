@@ -175,6 +175,15 @@ class ConsoleReporter:
             self._print(
                 "Not fully verified (some checks could not judge; see the table): " + ", ".join(partial), "yellow"
             )
+        limited = (document.get("target") or {}).get("rate_limited")
+        if limited:
+            self._print(
+                f"The target answered {limited['refusals']} request(s) 429 although the run kept under its rate limit: "
+                "another client is using this key pair (a second CI job, a colleague's run). The run slowed down (to "
+                f"{limited['slowest_per_s']:g} requests/s at its slowest); what the refusals kept it from judging is "
+                "not verifiable. Give each pipeline a key pair of its own for a faster, complete run.",
+                "yellow",
+            )
         if report.verdict == "interrupted":
             self._print(
                 "The run was interrupted: readiness.json records the checks that finished; no email was written. "

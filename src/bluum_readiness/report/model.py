@@ -244,10 +244,19 @@ def check_reference(document: Report, check: dict[str, Any]) -> str:
 
 
 def environment_label(document: Report) -> str:
+    """Where the run was: the environment and host, and a real target's 429s to a run that kept under its limit
+    (``target.rate_limited``: another client shares the key pair)."""
     target = document["target"]
     label = ENVIRONMENTS.get(target.get("environment", ""), target.get("environment", ""))
     host = target.get("host", "")
-    return label if target.get("mode") == "embedded" else f"{label} ({host})"
+    shown = label if target.get("mode") == "embedded" else f"{label} ({host})"
+    limited = target.get("rate_limited")
+    if isinstance(limited, dict):
+        shown += (
+            f"; it answered {limited.get('refusals')} request(s) 429 although the run kept under its rate limit "
+            f"(another client on the key pair; the run slowed to {limited.get('slowest_per_s')} requests/s)"
+        )
+    return shown
 
 
 def short_digest(document: Report) -> str:

@@ -446,6 +446,10 @@ class Listener:
             "url": "embedded" if remote is None else remote.base_url,
         }
         target["environment"] = environment_of(target)
+        limiter = self.run.limiter() if remote is not None else None
+        refused, slowest = limiter.refusals() if limiter is not None and limiter.path.exists() else (0, 0.0)
+        if refused:  # the target rate-limited a run that kept under its limit: another client shares the key pair
+            target["rate_limited"] = {"refusals": refused, "slowest_per_s": round(slowest, 3)}
         metadata = {
             "suite_version": __version__,
             "started": _iso(self.started),

@@ -24,7 +24,9 @@ from pathlib import Path
 __all__ = ["ADJUST_EVERY_S", "ENV_VAR", "MIN_SLOWED_RATE", "RECOVER_FRACTION", "SharedRateLimiter"]
 
 ENV_VAR = "BLUUM_READINESS_RATE_FILE"
-_FORMAT = "<dddd"  # rate (requests/s), theoretical arrival time of the next request, last slow-down, last speed-up
+# rate (requests/s), theoretical arrival time of the next request, last slow-down, last speed-up (time.time()),
+# 429s reported to slow_down, the lowest rate kept
+_FORMAT = "<dddddd"
 _SIZE = struct.calcsize(_FORMAT)
 MIN_SLOWED_RATE = 1.0
 """``slow_down`` never takes the run below one request per second (nor raises a rate already below it)."""
@@ -49,19 +51,27 @@ class SharedRateLimiter:
     def create(cls, rate: float, burst: int = 1, directory: str | None = None) -> SharedRateLimiter:
         """A fresh state file in a temp dir (the controller's side); ``path`` goes to the workers."""
         fd, name = tempfile.mkstemp(prefix="bluum-readiness-rate-", suffix=".bin", dir=directory)
-        os.write(fd, struct.pack(_FORMAT, rate, 0.0, 0.0, 0.0))
+        limiter = cls(name, rate, burst)
+        os.write(fd, struct.pack(_FORMAT, *limiter._fresh()))
         os.close(fd)
-        return cls(name, rate, burst)
+        return limiter
+
+    def _fresh(self) -> list[float]:
+        return [self.rate, 0.0, 0.0, 0.0, 0.0, self.rate]
 
     @contextlib.contextmanager
     def _state(self) -> Iterator[list[float]]:
-        """The shared [rate, theoretical arrival time, last slow-down, last speed-up], under the exclusive lock;
-        written back as left."""
+        """The shared [rate, theoretical arrival time, last slow-down, last speed-up, 429s, lowest rate], under the
+        exclusive lock; written back as left."""
         with open(self.path, "r+b") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 raw = handle.read(_SIZE)
-                state = list(struct.unpack(_FORMAT, raw)) if len(raw) == _SIZE else [self.rate, 0.0, 0.0, 0.0]
+                state = (
+                    list(struct.unpack(_FORMAT, raw))
+                    if len(raw) == _SIZE
+                    else [self.rate, 0.0, 0.0, 0.0, 0.0, self.rate]
+                )
                 yield state
                 handle.seek(0)
                 handle.write(struct.pack(_FORMAT, *state))
@@ -73,7 +83,7 @@ class SharedRateLimiter:
         """Take the next slot; the seconds to wait before sending (0 when a request may go now). A slowed run
         speeds up again (``RECOVER_FRACTION`` of ``rate`` for each quiet ``ADJUST_EVERY_S``)."""
         with self._state() as state:
-            rate, tat, slowed, sped = state
+            rate, tat, slowed, sped = state[:4]
             now = time.time()
             if rate < self.rate and now - max(slowed, sped) >= ADJUST_EVERY_S:
                 rate = state[0] = min(self.rate, rate + self.rate * RECOVER_FRACTION)
@@ -91,10 +101,17 @@ class SharedRateLimiter:
         settle on about half the limit each (additive increase, multiplicative decrease). Returns the rate now."""
         with self._state() as state:
             now = time.time()
+            state[4] += 1
             if now - state[2] >= ADJUST_EVERY_S:
                 state[0] = max(min(state[0], state[0] * factor), min(state[0], MIN_SLOWED_RATE))
                 state[2] = now
+                state[5] = min(state[5], state[0])
             return state[0]
+
+    def refusals(self) -> tuple[int, float]:
+        """How many 429s the run was told of (``slow_down``), and the lowest rate it kept because of them."""
+        with self._state() as state:
+            return int(state[4]), state[5]
 
     def acquire(self) -> None:
         """Block until this process may send one request."""
