@@ -88,6 +88,35 @@ def test_a_slowed_run_speeds_up_again_while_no_429_comes(tmp_path: Path, clock: 
     limiter.remove()
 
 
+def test_a_run_slows_down_no_further_than_its_floor(tmp_path: Path, clock: Clock) -> None:
+    limiter = SharedRateLimiter.create(10.0, directory=str(tmp_path))
+    rates = []
+    for _ in range(3):
+        rates.append(limiter.slow_down(floor=4.0))
+        clock.now += ratelimit.ADJUST_EVERY_S
+    assert rates == [5.0, 4.0, 4.0]
+    limiter.remove()
+
+
+def test_a_sessions_floor_keeps_the_pace_within_half_the_request_timeout(tmp_path: Path) -> None:
+    """The integration's requests wait for their slot in the proxy: at 0.5 s request timeouts the run never
+    slows below 4 requests/s (a slot every 0.25 s)."""
+    from bluum_readiness.config import Thresholds
+    from tests.fixtures.real_target import twin_as_real_target
+
+    limiter = SharedRateLimiter.create(10.0, directory=str(tmp_path))
+    with twin_as_real_target(thresholds=Thresholds(request_timeout_s=0.5), limiter=limiter) as remote:
+        with pytest.MonkeyPatch.context() as mp:
+            clock = Clock()
+            mp.setattr(ratelimit, "time", clock)
+            rates = []
+            for _ in range(3):
+                rates.append(remote._slow_down())
+                clock.now += ratelimit.ADJUST_EVERY_S
+    assert rates == [5.0, 4.0, 4.0]
+    limiter.remove()
+
+
 def test_two_processes_never_trip_a_10_per_second_limit(tmp_path: Path) -> None:
     """20 requests: twice the twin's burst (its bucket holds 10), so two processes that did not share the limiter
     (each sending its 10 at once) would trip it; shared, they take 1.9 s."""

@@ -29,7 +29,7 @@ ENV_VAR = "BLUUM_READINESS_RATE_FILE"
 _FORMAT = "<dddddd"
 _SIZE = struct.calcsize(_FORMAT)
 MIN_SLOWED_RATE = 1.0
-"""``slow_down`` never takes the run below one request per second (nor raises a rate already below it)."""
+"""``slow_down`` never takes the run below one request per second by default (nor raises a rate already below it)."""
 ADJUST_EVERY_S = 1.0
 """The rate changes at most once a second each way: the 429s of one burst (answered before a lower rate could show
 at the target, whose limit is per second) are one signal, and a slowed run regains ``RECOVER_FRACTION`` of its rate
@@ -94,16 +94,16 @@ class SharedRateLimiter:
             state[1] = tat + interval
         return wait
 
-    def slow_down(self, factor: float = 0.5) -> float:
+    def slow_down(self, factor: float = 0.5, floor: float = MIN_SLOWED_RATE) -> float:
         """Lower the rate every process of the run keeps — the target answered 429 although the run kept under it:
-        another client shares the limit — to ``factor`` of what it is (not below ``MIN_SLOWED_RATE``, at most once
-        every ``ADJUST_EVERY_S``); ``reserve`` raises it again while no 429 comes, so two runs sharing a key pair
-        settle on about half the limit each (additive increase, multiplicative decrease). Returns the rate now."""
+        another client shares the limit — to ``factor`` of what it is (not below ``floor``, at most once every
+        ``ADJUST_EVERY_S``); ``reserve`` raises it again while no 429 comes, so two runs sharing a key pair settle
+        on about half the limit each (additive increase, multiplicative decrease). Returns the rate now."""
         with self._state() as state:
             now = time.time()
             state[4] += 1
             if now - state[2] >= ADJUST_EVERY_S:
-                state[0] = max(min(state[0], state[0] * factor), min(state[0], MIN_SLOWED_RATE))
+                state[0] = max(min(state[0], state[0] * factor), min(state[0], floor))
                 state[2] = now
                 state[5] = min(state[5], state[0])
             return state[0]

@@ -39,7 +39,7 @@ from bluum_readiness.proxy.server import ProxyServer
 from bluum_readiness.redaction import Secrets
 from bluum_readiness.run import Run
 from bluum_readiness.suite.prelude import Prelude, may_run_beside
-from bluum_readiness.suite.ratelimit import SharedRateLimiter
+from bluum_readiness.suite.ratelimit import MIN_SLOWED_RATE, SharedRateLimiter
 from bluum_readiness.target import Target
 from bluum_readiness.twin import TwinServer, TwinSettings
 
@@ -191,6 +191,13 @@ class SuiteSession:
         """Every secret the run holds (its pairs with their Basic tokens, webhook secrets): what outputs scrub."""
         return self._run.secrets
 
+    def _slow_down(self) -> float:
+        """Halve the run's pace (``SharedRateLimiter.slow_down``), never below two requests per request timeout:
+        the integration's requests wait for their slot in the proxy, and a slower pace could hold one for most of
+        its ``request_timeout_s`` — a timeout of the suite's own doing."""
+        assert self.limiter is not None
+        return self.limiter.slow_down(floor=max(MIN_SLOWED_RATE, 2.0 / self.config.thresholds.request_timeout_s))
+
     def _paced_proxy(self) -> ProxyServer:
         """A started socket proxy in front of the target that keeps the integration's traffic under the run's rate
         limit, slowing the whole run down when the target rate-limits it anyway (a key pair shared with another
@@ -199,7 +206,7 @@ class SuiteSession:
         return ProxyServer(
             self.target.base_url,
             pace=limiter.reserve if limiter is not None else None,
-            rate_limited=limiter.slow_down if limiter is not None else None,
+            rate_limited=self._slow_down if limiter is not None else None,
         ).start()
 
     @property
@@ -232,7 +239,7 @@ class SuiteSession:
             otlp=self.otlp,
             otel=self.otel,
             team_key=self._run.credentials.key if self._run.credentials else None,
-            slow_down=self.limiter.slow_down if self.limiter is not None else None,
+            slow_down=self._slow_down if self.limiter is not None else None,
         )
         h.api.event_hooks = {"request": [self._pace_request]}
         h.evidence["seed"] = self.config.seed
