@@ -128,6 +128,25 @@ def test_withhold_after_times_out_but_the_upstream_committed(
     assert investor_count(direct) == 1
 
 
+def test_a_client_that_gave_up_while_its_request_waited_received_nothing(
+    proxy_factory: Callable[..., ProxyServer], twin_server: TwinServer, direct: httpx.Client
+) -> None:
+    """No fault: the request waited for its slot (the run's pace) longer than the client's timeout, then went
+    upstream. The record says what the client got — nothing (``timeout``) — and what the upstream did: it
+    committed and answered 201. (It once said 201 was received: a transcript showing an answer the integration
+    never saw.)"""
+    proxy = proxy_factory(pace=lambda: HOLD)
+    with httpx.Client(base_url=proxy.base_url, auth=twin_server.auth, timeout=0.3) as gives_up:
+        with pytest.raises(httpx.ReadTimeout):
+            gives_up.post("/investors", json=investor_profile())
+    deadline = time.monotonic() + 5
+    while not proxy.exchanges(settle=0) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    e = proxy.exchanges()[0]
+    assert (e.fault, e.outcome, e.status, e.upstream_committed, e.upstream_status) == (None, "timeout", None, True, 201)
+    assert investor_count(direct) == 1
+
+
 def test_drop_after_closes_with_no_response_after_the_upstream_committed(
     via_proxy: httpx.Client, proxy: ProxyServer, direct: httpx.Client
 ) -> None:

@@ -210,6 +210,12 @@ class ClientConnection(asyncio.Protocol):
             self._transport.resume_reading()
         return request
 
+    @property
+    def gone(self) -> bool:
+        """The client closed its side (EOF) or the connection while it waited: it gave up, as ``hold`` reads it (an
+        HTTP client that half-closes and still reads the answer is not one the suite meets)."""
+        return self._ended or self._transport is None or self._transport.is_closing()
+
     async def respond(self, response: Respond, method: str, keep_alive: bool) -> bool:
         """Send ``response`` (framing recomputed); False when the connection cannot carry another request."""
         transport = self._transport

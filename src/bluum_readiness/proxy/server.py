@@ -261,8 +261,9 @@ class ProxyServer:
         try:
             if isinstance(outcome, Hold):
                 await conn.hold(min(outcome.seconds, MAX_FAULT_SECONDS))  # a custom fault's Hold(inf) ends too
-        finally:
-            self._pipeline.finish(done)  # before the client can see the outcome: exchanges() is never behind
+        finally:  # before the client can see the outcome: exchanges() is never behind; a client that left while it
+            # waited (its timeout, during the pace or the upstream's answer) received nothing
+            self._pipeline.finish(done, delivered=not conn.gone)
         if isinstance(outcome, Respond):
             return await conn.respond(outcome, req.method, req.keep_alive and not self.fresh_connections)
         if isinstance(outcome, Abort):
