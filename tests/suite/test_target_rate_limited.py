@@ -13,10 +13,11 @@ import pytest
 
 from bluum_readiness._retry_after import retry_after_s
 from bluum_readiness.checks import registry
+from bluum_readiness.config import Thresholds
 from bluum_readiness.errors import HarnessError
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.harness import OWN_429_RETRIES
-from bluum_readiness.proxy import FaultRule, Plan, ProxyServer, StatusFault
+from bluum_readiness.proxy import FaultRule, LatencyFault, Plan, ProxyServer, StatusFault
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
 from bluum_readiness.suite.session import SuiteSession
 from bluum_readiness.twin import TwinSettings
@@ -123,3 +124,16 @@ def test_a_run_the_target_never_rate_limited_records_nothing_of_it(tmp_path, twi
     result = cli("run", *REFERENCE, "--target", twin_server.base_url, "--only", "smoke-test", "--out", "out", env=pair)
     document = json.loads((tmp_path / "out" / "readiness.json").read_text(encoding="utf-8"))
     assert "rate_limited" not in document["target"] and "429 although" not in result.stdout
+
+
+def test_a_finding_on_requests_a_real_target_answered_too_slowly_is_not_verifiable() -> None:
+    """The target takes longer than the request timeout the suite gave the integration to answer its bank
+    linking (no fault of the suite's: the target's own slowness): every attempt times out and the reference gives
+    up, as it should. Not verifiable, naming the slowness and the setting — never a finding (over real sockets)."""
+    slow = FaultRule("slow-sandbox", LatencyFault(0.4), method="POST", path="/v1/investors/*/funding-sources/connect")
+    with twin_as_real_target(slow, thresholds=Thresholds(request_timeout_s=0.1)) as remote:
+        with pytest.raises(NotVerifiable) as raised:
+            remote.run(registry.get("lifecycle.full-journey"))
+    reason = raised.value.reason
+    assert "the target itself had not answered" in reason and "/funding-sources/connect, after" in reason, reason
+    assert "[thresholds] request_timeout_s" in reason and "not a defect of the integration" in reason, reason

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.catalog import cause as catalogued_cause
-from bluum_readiness.checks.observation import SCENARIOS, TARGET_RATE_LIMITED, Observation, iter_facts
+from bluum_readiness.checks.observation import (
+    SCENARIOS,
+    TARGET_RATE_LIMITED,
+    TARGET_TOO_SLOW,
+    Observation,
+    iter_facts,
+)
 from bluum_readiness.checks.registry import Check, registry
 from bluum_readiness.failures import ConformanceFailure, NotVerifiable, Severity, hidden_for_findings
 from bluum_readiness.proxy.recorder import Exchange
@@ -169,16 +175,34 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
             unseen[use] = observation.missing.get(fact) or f"the scenario {name!r} did not observe {fact!r}"
     verdict = spec.decide(Facts(values, language, unseen))
     if isinstance(verdict, Finding):
-        refused = [r for o in observations.values() if o is not None for r in o.evidence.get(TARGET_RATE_LIMITED, ())]
-        if refused:
+        interfered = _target_interfered([o for o in observations.values() if o is not None])
+        if interfered:
             return Unjudged(
-                f"the target itself answered {len(refused)} of the integration's requests 429 (first: "
-                f"{refused[0]['call']}, request {refused[0]['request_id']}) although the suite kept the run under "
-                "rate_limit_per_s: another client is using this key pair (a second CI job, a colleague's run). What "
-                f"the suite saw may come from those refusals, not the integration ({verdict.observed}): run it again "
-                "when the pair is not shared"
+                f"{interfered}. What the suite saw may come from the target, not the integration ({verdict.observed})"
             )
     return verdict
+
+
+def _target_interfered(observations: Sequence[Observation]) -> str:
+    """How a real target itself got in the way of the integration's requests in these observations (recorded by
+    ``Scenario.observe`` only against a real target), or ""."""
+    refused = [r for o in observations for r in o.evidence.get(TARGET_RATE_LIMITED, ())]
+    if refused:
+        return (
+            f"the target itself answered {len(refused)} of the integration's requests 429 (first: "
+            f"{refused[0]['call']}, request {refused[0]['request_id']}) although the suite kept the run under "
+            "rate_limit_per_s: another client is using this key pair (a second CI job, a colleague's run); run it "
+            "again when the pair is not shared"
+        )
+    slow = [r for o in observations for r in o.evidence.get(TARGET_TOO_SLOW, ())]
+    if slow:
+        return (
+            f"the target itself had not answered {len(slow)} of the integration's requests when the integration gave "
+            f"up on them (first: {slow[0]['call']}, after {slow[0]['waited_ms']:.0f} ms; no fault of the suite's "
+            "applied): a target slower than the integration's request timeout ([thresholds] request_timeout_s), not "
+            "a defect of the integration; run it again when the target is faster, or raise the setting"
+        )
+    return ""
 
 
 def _run(spec: Judge) -> Callable[[Harness], None]:

@@ -296,10 +296,16 @@ class Scenario:
                 scene.missing(scene.unobserved(), exc.reason)
         scene.missing(scene.unobserved(), "the scenario ended before observing it")
         if real:
-            refused = [x for x in h.proxy.exchanges(settle=0)[mark:] if x.upstream_status == 429]
+            since = h.proxy.exchanges(settle=0)[mark:]
+            refused = [x for x in since if x.upstream_status == 429]
             if refused:
                 observation.evidence[TARGET_RATE_LIMITED] = [
                     {"call": f"{x.method} {x.path}", "request_id": x.request_id} for x in refused
+                ]
+            unanswered = [x for x in since if x.fault is None and x.status is None]
+            if unanswered:
+                observation.evidence[TARGET_TOO_SLOW] = [
+                    {"call": f"{x.method} {x.path}", "waited_ms": x.duration_ms} for x in unanswered
                 ]
         return observation
 
@@ -309,6 +315,11 @@ TARGET_RATE_LIMITED = "target_rate_limited_integration"
 itself answered 429 (no fault of the suite's: the proxy kept the run under the limit, so another client shares the
 key pair's). A finding judged on it is not verifiable (``judge.judge``): the refusals, not the integration, may be
 what the judge saw."""
+
+TARGET_TOO_SLOW = "target_too_slow"
+"""The evidence key under which an observation against a real target lists the integration's requests, no fault of
+the suite's applied, that it gave up on before the target's answer reached it (slower than the request timeout the
+suite gave it). A finding judged on it is not verifiable, as for ``TARGET_RATE_LIMITED``."""
 
 SCENARIOS: dict[str, Scenario] = {}
 
