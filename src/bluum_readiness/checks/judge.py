@@ -197,10 +197,10 @@ def _target_interfered(observations: Sequence[Observation]) -> str:
     slow = [r for o in observations for r in o.evidence.get(TARGET_TOO_SLOW, ())]
     if slow:
         return (
-            f"the target itself had not answered {len(slow)} of the integration's requests when the integration gave "
-            f"up on them (first: {slow[0]['call']}, after {slow[0]['waited_ms']:.0f} ms; no fault of the suite's "
-            "applied): a target slower than the integration's request timeout ([thresholds] request_timeout_s), not "
-            "a defect of the integration; run it again when the target is faster, or raise the setting"
+            f"the target itself took longer to answer {len(slow)} of the integration's requests than the integration "
+            f"waited (first: {slow[0]['call']}, {slow[0]['waited_ms']:.0f} ms; no fault of the suite's applied): a "
+            "target slower than the request timeout the suite gives the integration ([thresholds] request_timeout_s), "
+            "not a defect of the integration; run it again when the target is faster, or raise the setting"
         )
     return ""
 
