@@ -9,7 +9,7 @@ import time
 __all__ = ["CAP_S", "retry_after_s"]
 
 CAP_S = 10.0
-"""The longest Retry-After the suite waits out on its own requests; a target asking for more is reported instead."""
+"""The longest the suite waits for a Retry-After on its own requests before asking again (a run stays bounded)."""
 
 
 def retry_after_s(value: str | None, now: float | None = None) -> float:

@@ -696,6 +696,7 @@ class Harness:
                 f"the suite's own request {what} was rate limited (429) by the target: the run exceeded the target's "
                 "rate limit. Lower rate_limit_per_s or workers in the configuration"
             )
+        pace = self._slow_down() if self._slow_down is not None else None
         if before == OWN_429_RETRIES:
             raise NotVerifiable(
                 f"the target answered the suite's own setup call {what} with 429 {before + 1} times (last: request "
@@ -706,8 +707,8 @@ class Harness:
             )
         wait = min(retry_after_s(response.headers.get("retry-after")), RETRY_AFTER_CAP_S)
         waited: dict[str, Any] = {"call": what, "request_id": request_id, "waited_s": round(wait, 3)}
-        if self._slow_down is not None:
-            waited["pace_per_s"] = round(self._slow_down(), 3)
+        if pace is not None:
+            waited["pace_per_s"] = round(pace, 3)
         self.evidence.setdefault("target_rate_limited_suite", []).append(waited)
         time.sleep(wait)
 

@@ -67,11 +67,7 @@ class SharedRateLimiter:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 raw = handle.read(_SIZE)
-                state = (
-                    list(struct.unpack(_FORMAT, raw))
-                    if len(raw) == _SIZE
-                    else [self.rate, 0.0, 0.0, 0.0, 0.0, self.rate]
-                )
+                state = list(struct.unpack(_FORMAT, raw)) if len(raw) == _SIZE else self._fresh()
                 yield state
                 handle.seek(0)
                 handle.write(struct.pack(_FORMAT, *state))
