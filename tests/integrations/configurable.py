@@ -46,6 +46,7 @@ class Knobs:
     log_request_ids: bool = True  # False: the request log (and the log lines) have no X-Request-Id
     log_auth_header: bool = False  # True: the request log keeps the Authorization header (the secret)
     client_timeout: bool = True  # False: the HTTP client has no timeout (a hung request waits forever)
+    timeout_s: float | None = None  # its own request timeout, instead of the one the suite gives (request_timeout_s)
     secret_in_errors: bool = False  # True: a refusal's exception quotes the Authorization header (the secret)
     log_failures: bool = True  # False: exchanges that got no answer are neither recorded nor logged
     log_fields: bool = False  # True: log records with structured extras (request_id, method, path, status, duration_ms)
@@ -77,7 +78,7 @@ class ConfigurableIntegration:
         self.knobs = knobs
         self.rng = rng if rng is not None else random.Random(seed)
         self.sleep = sleep if sleep is not None else time.sleep
-        timeout = env.request_timeout_s if knobs.client_timeout else None
+        timeout = (knobs.timeout_s or env.request_timeout_s) if knobs.client_timeout else None
         # one shared TLS context (as the suite's own clients): each new default one costs ~18 ms of CPU
         self.http = httpx.Client(
             base_url=env.base_url, timeout=timeout, transport=transport, verify=default_tls_context()

@@ -302,7 +302,8 @@ class Scenario:
                 observation.evidence[TARGET_RATE_LIMITED] = [
                     {"call": f"{x.method} {x.path}", "request_id": x.request_id} for x in refused
                 ]
-            unanswered = [x for x in since if x.fault is None and x.status is None]
+            slow_ms = h.thresholds.request_timeout_s * 1000  # what the target took, not when the client gave up
+            unanswered = [x for x in since if x.fault is None and x.status is None and x.duration_ms >= slow_ms]
             if unanswered:
                 observation.evidence[TARGET_TOO_SLOW] = [
                     {"call": f"{x.method} {x.path}", "waited_ms": x.duration_ms} for x in unanswered
@@ -318,8 +319,10 @@ what the judge saw."""
 
 TARGET_TOO_SLOW = "target_too_slow"
 """The evidence key under which an observation against a real target lists the integration's requests, no fault of
-the suite's applied, that it gave up on before the target's answer reached it (slower than the request timeout the
-suite gave it). A finding judged on it is not verifiable, as for ``TARGET_RATE_LIMITED``."""
+the suite's applied, that it gave up on before the target's answer reached it, and that the target took longer than
+the request timeout the suite gives (``request_timeout_s``) to answer: the target's slowness. (Gave up sooner, on
+its own shorter timeout, is the integration's doing.) A finding judged on it is not verifiable, as for
+``TARGET_RATE_LIMITED``."""
 
 SCENARIOS: dict[str, Scenario] = {}
 

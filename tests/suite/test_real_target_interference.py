@@ -1,10 +1,13 @@
-"""A real target's rate limit is per key pair, and a team's pair is often shared (two CI jobs, a colleague's run):
-a 429 on the suite's own setup call is waited out a few times, recorded, and then makes what needed it not
-verifiable — nobody's defect. Against the twin, which only the run talks to, it stays the suite's own fault."""
+"""A real target getting in the way is nobody's defect. Its rate limit is per key pair, and a team's pair is often
+shared (two CI jobs, a colleague's run): a 429 on the suite's own setup call is waited out a few times, recorded,
+and then makes what needed it not verifiable; the run slows its pace; a finding on integration requests the target
+refused 429, or took longer than the request timeout to answer, is not verifiable. Against the twin, which only the
+run talks to, a 429 to the suite stays the suite's own fault."""
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import re
 from pathlib import Path
@@ -22,8 +25,10 @@ from bluum_readiness.proxy import FaultRule, LatencyFault, Plan, ProxyServer, St
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
 from bluum_readiness.suite.session import SuiteSession
 from bluum_readiness.twin import TwinSettings
+from tests.checks.judging import run_checks
 from tests.fixtures.cli import cli
 from tests.fixtures.real_target import twin_as_real_target
+from tests.integrations.configurable import ConfigurableIntegration, Knobs
 
 RUN_CONFIG = "rate_limit_per_s = 1000\n"  # a pace that costs the test nothing
 REFERENCE = ("--integration", "bluum_readiness.reference:create_fast")  # named: under CI nothing runs by default
@@ -139,3 +144,15 @@ def test_a_finding_on_requests_a_real_target_answered_too_slowly_is_not_verifiab
     assert "the target itself took longer to answer" in reason, reason
     assert re.search(r"first: POST /v1/investors/inv_\w+/funding-sources/connect, \d+ ms;", reason), reason
     assert "[thresholds] request_timeout_s" in reason and "not a defect of the integration" in reason, reason
+
+
+def test_an_integration_giving_up_sooner_than_the_request_timeout_is_still_judged() -> None:
+    """The target answers the integration's deposits in ~0.3 s, within the 1 s request timeout the suite gives; an
+    integration that gives up after 0.1 s of its own never gets an answer. That is its doing, not the target's:
+    the finding stands (over real sockets)."""
+    slow = FaultRule("slowish-sandbox", LatencyFault(0.3), method="POST", path="/v1/investors/*/deposits")
+    impatient = Knobs(timeout_s=0.1, max_attempts=2)
+    with twin_as_real_target(slow, thresholds=Thresholds(request_timeout_s=1.0)) as remote:
+        factory = functools.partial(ConfigurableIntegration, knobs=impatient)
+        outcome = run_checks(remote, factory, [CHECK])[CHECK]
+    assert outcome.startswith("failed: "), outcome  # (not verifiable would skip under pytest.raises: said here)
