@@ -275,19 +275,28 @@ def test_a_target_failing_on_its_own_after_the_fault_is_not_held_against_the_int
 def test_a_finding_on_requests_a_real_target_refused_429_is_not_verifiable(observed):
     """A never-retrying client's 5xx probe, observed against a real target that also answered some of the
     integration's requests 429 itself (``TARGET_RATE_LIMITED``, recorded only against a real target, whose traffic
-    the proxy kept under the limit): the finding could come from the refusals, so not verifiable, naming them and
-    what the judge saw. The same facts without the refusals are the finding."""
+    the proxy kept under the limit). Refused among the exchanges the finding is about: it could come from the
+    refusal, so not verifiable, naming it and what the judge saw. Refused elsewhere in the scenario: the finding
+    stands, as it does without refusals."""
     never = {f"status-{s}": _once(s, operation="deposit()") for s in (500, 502, 503, 504)}
     plain = judge(_judge("error-handling.5xx-retried"), _obs("server-errors", **never))
     assert isinstance(plain, Finding) and plain.cause == "no-retries", plain
-    shared = Observation("server-errors", dict(never))
-    shared.evidence[TARGET_RATE_LIMITED] = [{"call": "POST /v1/investors/inv_1/deposits", "request_id": "req_9"}]
-    found = judge(_judge("error-handling.5xx-retried"), {"server-errors": shared})
+    about = {x.seq for x in plain.exchanges}
+
+    def refused_at(seq: int) -> dict[str, Observation]:
+        shared = Observation("server-errors", dict(never))
+        call = {"call": "POST /v1/investors/inv_1/deposits", "request_id": "req_9", "seq": seq}
+        shared.evidence[TARGET_RATE_LIMITED] = [call]
+        return {"server-errors": shared}
+
+    found = judge(_judge("error-handling.5xx-retried"), refused_at(min(about)))
     assert isinstance(found, Unjudged), found
     assert "answered 1 of the integration's requests 429 (first: POST /v1/investors/inv_1/deposits, request req_9)" in (
         found.reason
     )
     assert plain.observed in found.reason, "what the judge saw is kept"
+    elsewhere = judge(_judge("error-handling.5xx-retried"), refused_at(max(about) + 100))
+    assert isinstance(elsewhere, Finding) and elsewhere.cause == "no-retries", elsewhere
 
 
 @pytest.mark.parametrize("check_id", ["error-handling.429-backoff-grows", "error-handling.429-jitter"])

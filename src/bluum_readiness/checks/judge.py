@@ -175,7 +175,7 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
             unseen[use] = observation.missing.get(fact) or f"the scenario {name!r} did not observe {fact!r}"
     verdict = spec.decide(Facts(values, language, unseen))
     if isinstance(verdict, Finding):
-        interfered = _target_interfered([o for o in observations.values() if o is not None])
+        interfered = _target_interfered([o for o in observations.values() if o is not None], verdict.exchanges)
         if interfered:
             return Unjudged(
                 f"{interfered}. What the suite saw may come from the target, not the integration ({verdict.observed})"
@@ -183,10 +183,17 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
     return verdict
 
 
-def _target_interfered(observations: Sequence[Observation]) -> str:
+def _target_interfered(observations: Sequence[Observation], shown: Sequence[Exchange] = ()) -> str:
     """How a real target itself got in the way of the integration's requests in these observations (recorded by
-    ``Scenario.observe`` only against a real target), or ""."""
-    refused = [r for o in observations for r in o.evidence.get(TARGET_RATE_LIMITED, ())]
+    ``Scenario.observe`` only against a real target), or "". ``shown``: the exchanges a finding is about; when
+    there are some, only a request among them counts (a refusal elsewhere in the scenario does not hide it)."""
+    about = {x.seq for x in shown}
+
+    def among(key: str) -> list[dict[str, Any]]:
+        found = [r for o in observations for r in o.evidence.get(key, ())]
+        return [r for r in found if r.get("seq") in about] if about else found
+
+    refused = among(TARGET_RATE_LIMITED)
     if refused:
         return (
             f"the target itself answered {len(refused)} of the integration's requests 429 (first: "
@@ -194,7 +201,7 @@ def _target_interfered(observations: Sequence[Observation]) -> str:
             "rate_limit_per_s: another client is using this key pair (a second CI job, a colleague's run); run it "
             "again when the pair is not shared"
         )
-    slow = [r for o in observations for r in o.evidence.get(TARGET_TOO_SLOW, ())]
+    slow = among(TARGET_TOO_SLOW)
     if slow:
         return (
             f"the target itself took longer to answer {len(slow)} of the integration's requests than the integration "

@@ -300,13 +300,13 @@ class Scenario:
             refused = [x for x in since if x.upstream_status == 429]
             if refused:
                 observation.evidence[TARGET_RATE_LIMITED] = [
-                    {"call": f"{x.method} {x.path}", "request_id": x.request_id} for x in refused
+                    {"call": f"{x.method} {x.path}", "request_id": x.request_id, "seq": x.seq} for x in refused
                 ]
             slow_ms = h.thresholds.request_timeout_s * 1000  # what the target took, not when the client gave up
             unanswered = [x for x in since if x.fault is None and x.status is None and x.duration_ms >= slow_ms]
             if unanswered:
                 observation.evidence[TARGET_TOO_SLOW] = [
-                    {"call": f"{x.method} {x.path}", "waited_ms": x.duration_ms} for x in unanswered
+                    {"call": f"{x.method} {x.path}", "waited_ms": x.duration_ms, "seq": x.seq} for x in unanswered
                 ]
         return observation
 
