@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from bluum_readiness.clock import ManualClock
 from bluum_readiness.suite import ratelimit
 from bluum_readiness.suite.ratelimit import SharedRateLimiter
 from bluum_readiness.twin import TwinServer, TwinSettings
@@ -37,24 +38,19 @@ def test_reserve_spaces_requests_at_the_rate(tmp_path: Path, monkeypatch: pytest
     assert not limiter.path.exists()
 
 
-class Clock:
-    """time.time() for the limiter, moved by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def time(self) -> float:
-        return self.now
+def hand_moved(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """The limiter's ``time.time()``, moved by hand."""
+    clock = ManualClock(1_800_000_000.0)
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=clock.now))
+    return clock
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fixed = Clock()
-    monkeypatch.setattr(ratelimit, "time", fixed)
-    return fixed
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    return hand_moved(monkeypatch)
 
 
-def test_slowing_down_spaces_every_processs_requests_wider(tmp_path: Path, clock: Clock) -> None:
+def test_slowing_down_spaces_every_processs_requests_wider(tmp_path: Path, clock: ManualClock) -> None:
     ours = SharedRateLimiter.create(10.0, directory=str(tmp_path))
     another_worker = SharedRateLimiter(ours.path, 10.0)
     assert [round(ours.reserve(), 3), round(ours.reserve(), 3)] == [0.0, 0.1]
@@ -64,7 +60,7 @@ def test_slowing_down_spaces_every_processs_requests_wider(tmp_path: Path, clock
     assert ours.slow_down() == 5.0, "the 429s of one burst are one signal"
     rates = []
     for _ in range(4):
-        clock.now += ratelimit.ADJUST_EVERY_S
+        clock.advance(ratelimit.ADJUST_EVERY_S)
         rates.append(another_worker.slow_down())
     assert rates == [2.5, 1.25, ratelimit.MIN_SLOWED_RATE, 1.0]
     slow = SharedRateLimiter.create(0.5, directory=str(tmp_path))
@@ -73,14 +69,14 @@ def test_slowing_down_spaces_every_processs_requests_wider(tmp_path: Path, clock
     slow.remove()
 
 
-def test_a_slowed_run_speeds_up_again_while_no_429_comes(tmp_path: Path, clock: Clock) -> None:
+def test_a_slowed_run_speeds_up_again_while_no_429_comes(tmp_path: Path, clock: ManualClock) -> None:
     limiter = SharedRateLimiter.create(10.0, directory=str(tmp_path))
     assert limiter.slow_down() == 5.0
     limiter.reserve()
     assert limiter.slow_down() == 5.0  # still within the second
     rates = []
     for _ in range(7):
-        clock.now += ratelimit.ADJUST_EVERY_S
+        clock.advance(ratelimit.ADJUST_EVERY_S)
         limiter.reserve()
         rates.append(round(limiter.slow_down(factor=1.0), 3))  # reads the rate (a factor of 1 changes nothing)
     assert rates == [6.0, 7.0, 8.0, 9.0, 10.0, 10.0, 10.0], "one tenth of the rate a quiet second, up to the rate"
@@ -88,12 +84,12 @@ def test_a_slowed_run_speeds_up_again_while_no_429_comes(tmp_path: Path, clock: 
     limiter.remove()
 
 
-def test_a_run_slows_down_no_further_than_its_floor(tmp_path: Path, clock: Clock) -> None:
+def test_a_run_slows_down_no_further_than_its_floor(tmp_path: Path, clock: ManualClock) -> None:
     limiter = SharedRateLimiter.create(10.0, directory=str(tmp_path))
     rates = []
     for _ in range(3):
         rates.append(limiter.slow_down(floor=4.0))
-        clock.now += ratelimit.ADJUST_EVERY_S
+        clock.advance(ratelimit.ADJUST_EVERY_S)
     assert rates == [5.0, 4.0, 4.0]
     limiter.remove()
 
@@ -107,12 +103,11 @@ def test_a_sessions_floor_keeps_the_pace_within_half_the_request_timeout(tmp_pat
     limiter = SharedRateLimiter.create(10.0, directory=str(tmp_path))
     with twin_as_real_target(thresholds=Thresholds(request_timeout_s=0.5), limiter=limiter) as remote:
         with pytest.MonkeyPatch.context() as mp:
-            clock = Clock()
-            mp.setattr(ratelimit, "time", clock)
+            clock = hand_moved(mp)
             rates = []
             for _ in range(3):
                 rates.append(remote._slow_down())
-                clock.now += ratelimit.ADJUST_EVERY_S
+                clock.advance(ratelimit.ADJUST_EVERY_S)
     assert rates == [5.0, 4.0, 4.0]
     limiter.remove()
 
