@@ -105,8 +105,10 @@ class _Pdf(FPDF):
                 line, line_width = "", 0.0
             while width > room:  # longer than a line (so alone on it): as many characters as fit, then the rest
                 taken, taken_width = 0, 0.0
-                while taken < len(word) and taken_width + self.get_string_width(word[taken]) <= room:
-                    taken_width += self.get_string_width(word[taken])
+                for character in word:  # each measured once
+                    taken_width += self.get_string_width(character)
+                    if taken_width > room:
+                        break
                     taken += 1
                 taken = max(taken, 1)
                 lines.append(word[:taken])
