@@ -240,6 +240,7 @@ TRANSCRIPT_LINE_MM = 3.3
 _PAD_MM = 1.0  # each cell's left padding
 _COURIER_EM = 0.6  # Courier's advance width, in ems, of every glyph
 _BREAKS = ("/", "?&", " ", "_-")  # where a long cell breaks, best first
+_BASELINE = 0.3  # fpdf2's ``cell`` sets a line's baseline this many font sizes below its middle
 
 
 def _wrap_cell(text: str, width_mm: float) -> list[str]:
@@ -261,8 +262,9 @@ def _wrap_cell(text: str, width_mm: float) -> list[str]:
 
 def _transcript(pdf: _Pdf, check: dict[str, Any], most: int = MAX_ROWS) -> None:
     """The exchanges a check rests on, as a table. Laid out by hand (Courier is monospaced, so a cell's lines are
-    counted in characters) and drawn with ``cell``: fpdf2's ``table()`` measures every cell with ``multi_cell``,
-    which cost ~0.8 s for a full run's 44 transcripts."""
+    counted in characters) and drawn with ``text`` where ``cell`` would put it: fpdf2's ``table()`` measures every
+    cell with ``multi_cell``, which cost ~0.8 s for a full run's 44 transcripts, and ``cell`` costs ~7 times what
+    ``text`` does (it lays out a line; these are laid out already)."""
     rows = model.exchange_rows(check)
     if not rows:
         return
@@ -273,6 +275,8 @@ def _transcript(pdf: _Pdf, check: dict[str, Any], most: int = MAX_ROWS) -> None:
                                                   x["ms"], " ".join(p for p in (x["fault"], x["note"]) if p))]
         for x in rows[:most]
     ]  # fmt: skip
+    if pdf.will_page_break(_row_height(head) + _row_height(body[0])):
+        pdf.add_page()  # the heading never ends a page without a row under it
     _table_row(pdf, head, heading=True)
     for values in body:
         _table_row(pdf, values, repeat_on_break=head)
@@ -280,10 +284,18 @@ def _transcript(pdf: _Pdf, check: dict[str, Any], most: int = MAX_ROWS) -> None:
         pdf.para(f"... and {len(rows) - most} more exchanges in readiness.json", 7.5, MUTED)
 
 
+def _cells(values: list[str]) -> list[list[str]]:
+    return [_wrap_cell(v, w) for v, (_, w) in zip(values, TRANSCRIPT_COLUMNS, strict=True)]
+
+
+def _row_height(values: list[str]) -> float:
+    return max(len(lines) for lines in _cells(values)) * TRANSCRIPT_LINE_MM
+
+
 def _table_row(pdf: _Pdf, values: list[str], heading: bool = False, repeat_on_break: list[str] | None = None) -> None:
     """One row, its cells' lines side by side; a row that would cross the page's end starts a new page (with the
     heading row ``repeat_on_break`` again)."""
-    cells = [_wrap_cell(v, w) for v, (_, w) in zip(values, TRANSCRIPT_COLUMNS, strict=True)]
+    cells = _cells(values)
     height = max(len(lines) for lines in cells) * TRANSCRIPT_LINE_MM
     if repeat_on_break is not None and pdf.will_page_break(height):
         pdf.add_page()
@@ -298,11 +310,12 @@ def _table_row(pdf: _Pdf, values: list[str], heading: bool = False, repeat_on_br
         pdf.line(left, top + height, left + width, top + height)
     pdf.set_font("courier", "B" if heading else "", TRANSCRIPT_FONT_PT)
     pdf.set_text_color(*INK)
-    x = left
+    x = left + _PAD_MM + pdf.c_margin
+    baseline = top + TRANSCRIPT_LINE_MM / 2 + _BASELINE * pdf.font_size  # where ``cell`` puts it in a line
     for lines, (_, w) in zip(cells, TRANSCRIPT_COLUMNS, strict=True):
         for n, line in enumerate(lines):
-            pdf.set_xy(x + _PAD_MM, top + n * TRANSCRIPT_LINE_MM)
-            pdf.cell(w - _PAD_MM, TRANSCRIPT_LINE_MM, line)
+            if line:
+                pdf.text(x, baseline + n * TRANSCRIPT_LINE_MM, line)
         x += w
     pdf.set_xy(left, top + height)
 
