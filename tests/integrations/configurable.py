@@ -52,6 +52,7 @@ class Knobs:
     log_fields: bool = False  # True: log records with structured extras (request_id, method, path, status, duration_ms)
     swallow_4xx: bool = False  # True: a refusal (4xx but 401/429) returns an empty result, logged at INFO only
     log_error_bodies: bool = False  # True: a failed request is logged whole, its body included (personal data)
+    coloured_errors: bool = False  # True: a refusal's message is coloured for a terminal and cut mid-emoji
 
     def but(self, **changes: Any) -> Knobs:
         return replace(self, **changes)
@@ -163,6 +164,8 @@ class ConfigurableIntegration:
                 message = error.get("message", "")
                 if self.knobs.secret_in_errors:
                     message += f" (sent with Authorization: {response.request.headers.get('authorization')})"
+                if self.knobs.coloured_errors:  # ANSI red, and half of an emoji (a lone surrogate) at the end
+                    message = f"\x1b[31m{message}\x1b[0m \ud83d"
                 raise CallFailed(response.status_code, error.get("code"), message,
                                  response.headers.get("x-request-id"))  # fmt: skip
             return response.json() if response.content else None

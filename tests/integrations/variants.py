@@ -98,5 +98,11 @@ KNOWN_BAD: dict[str, tuple[Callable[..., Any], set[str]]] = {
     ),
 }
 
+# Never retries, and a refusal's message is coloured for a terminal and cut mid-emoji, as a JavaScript client's may be
+# (``message.slice(0, n)``): control characters and a lone surrogate reach the findings' texts
+coloured_errors = _factory(
+    GOOD.but(retry_statuses=frozenset(), retry_on_timeout=False, retry_on_drop=False, coloured_errors=True)
+)
+
 for _name, (_made, _) in KNOWN_BAD.items():
     globals()[_name] = _made

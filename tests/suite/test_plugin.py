@@ -366,3 +366,34 @@ def test_xdist_workers_ship_results_to_the_controller(pytester: pytest.Pytester)
     assert [(i["id"], i["status"]) for i in parallel["items"]] == [(i["id"], i["status"]) for i in alone["items"]]
     finding = next(c for i in parallel["items"] for c in i["checks"] if c["id"] == "idempotency.test_finding")
     assert finding["evidence"] == {"exchanges": [{"seq": 1}]}
+
+
+TEXTS = '''
+import logging
+
+import pytest
+from bluum_readiness.failures import ConformanceFailure
+
+
+@pytest.mark.checklist("idempotency")
+def test_coloured():
+    logging.getLogger("acme").error("\\x1b[31mcut \\ud83d")  # captured: the report's log section
+    raise ConformanceFailure(checklist_id="idempotency", check="idempotency.x", expected="a key",
+                             observed="the call raised Error: \\x1b[31mcut \\ud83d", fix="send one")
+
+
+@pytest.mark.checklist("idempotency")
+def test_good():
+    """A check that passes."""
+'''
+
+
+def test_an_xdist_worker_ships_a_finding_whose_text_utf8_cannot_hold(pytester: pytest.Pytester) -> None:
+    """Half of an emoji (a lone surrogate) in a finding's text and its captured log: execnet refused to ship the
+    report, the worker died and the run with it ("the suite could not run"). Now it is shipped with ``\\ufffd``."""
+    pytester.makepyfile(test_texts=TEXTS)
+    result, report = _run(pytester, "-n", "2", subprocess=True)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    assert _checks(report) == {"idempotency.test_coloured": "failed", "idempotency.test_good": "passed"}
+    finding = next(c for i in report["items"] for c in i["checks"] if c["id"] == "idempotency.test_coloured")
+    assert finding["observed"] == "the call raised Error: \x1b[31mcut \ufffd"

@@ -346,7 +346,10 @@ def sizes(lines: Sequence[LogLine], texts: Mapping[str, str]) -> dict[str, dict[
         **{where: sum(line.source == source for line in lines) for source, where in OPTIONAL_SOURCES.items()},
     }
     return {
-        where: {"bytes": len(text.encode()), **({"lines": counted[where]} if where in counted else {})}
+        where: {
+            "bytes": len(text.encode("utf-8", errors="replace")),
+            **({"lines": counted[where]} if where in counted else {}),
+        }
         for where, text in texts.items()
     }
 

@@ -2,7 +2,8 @@
 
 Rich (colours, a boxed table) on a terminal; plain ASCII text when the output is not a TTY or ``CI`` is set.
 Registered as a pytest plugin object: it implements the suite's ``pytest_readiness_check`` and
-``pytest_readiness_report`` hooks. Every line is scrubbed of the run's secrets before it is printed.
+``pytest_readiness_report`` hooks. Every line is scrubbed of the run's secrets before it is printed, and its control
+characters are shown (``report.printable``), never sent to the terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bluum_readiness.failures import Status
 from bluum_readiness.redaction import Secrets
 from bluum_readiness.report import provenance
 from bluum_readiness.report.causes import count_line
+from bluum_readiness.report.printable import shown
 from bluum_readiness.report.verdict import Verdict
 from bluum_readiness.suite.identity import is_reference
 from bluum_readiness.suite.results import CheckResult, RunReport
@@ -64,7 +66,8 @@ class ConsoleReporter:
         self.config: pytest.Config | None = None
 
     def _print(self, text: str, style: str | None = None) -> None:
-        self.console.print(self.secrets.scrub(text), style=None if self.plain else style, markup=False)
+        # control characters from the integration (a coloured error message) shown, never sent to the terminal
+        self.console.print(self.secrets.scrub(shown(text)), style=None if self.plain else style, markup=False)
 
     def _mark(self, status: str) -> tuple[str, str]:
         symbol, word, style = _MARK.get(status, ("?", status.upper(), "white"))

@@ -315,6 +315,7 @@ def _locked_run(config: RunConfig) -> int:
     from bluum_readiness.cli.console import ConsoleReporter
     from bluum_readiness.protocol import ProgramFactory
     from bluum_readiness.report.model import load_report
+    from bluum_readiness.report.printable import well_formed
     from bluum_readiness.suite.listener import CONFIG_MARK, STOPPED
     from bluum_readiness.suite.plugin import RunHolder
     from bluum_readiness.suite.session import preflight
@@ -335,7 +336,7 @@ def _locked_run(config: RunConfig) -> int:
     argv = pytest_args(config)
     with _no_autoload(), contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
         code = pytest.main(argv, plugins=[reporter, RunHolder(run), _warm_imports_plugin()])
-    log_text = run.secrets.scrub(log.getvalue())
+    log_text = well_formed(run.secrets.scrub(log.getvalue()))
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "pytest.log").write_text(log_text, encoding="utf-8")

@@ -8,6 +8,7 @@ from typing import Any
 
 from bluum_readiness.config import CompanyConfig
 from bluum_readiness.report import allure, html, junit, mail, markdown, model, pdf, provenance
+from bluum_readiness.report.printable import shown_data
 
 __all__ = ["Rendered", "render_all"]
 
@@ -25,8 +26,10 @@ def render_all(document: dict[str, Any], out_dir: str | Path, company: CompanyCo
     """Write readiness.html, .pdf, .md, junit.xml, allure-results/ and (with complete ``[company]`` details, unless
     the run was interrupted or a demonstration) email.eml and email.txt into ``out_dir``. ``document`` is a validated
     readiness.json (``model.load_report``). An email an earlier run left in ``out_dir`` never survives one that is
-    not written.
+    not written. Every text is rendered as ``printable.shown`` shows it (a control character from the integration would
+    make junit.xml invalid XML); readiness.json keeps it as it was.
     """
+    document = shown_data(document)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     name = company.name if company is not None else None

@@ -32,6 +32,7 @@ from bluum_readiness import __version__
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.failures import ConformanceFailure, Status
 from bluum_readiness.protocol.program import ProgramBroken, ProgramShutDown
+from bluum_readiness.report.printable import well_formed_data
 from bluum_readiness.report.provenance import of_target
 from bluum_readiness.run import Run
 from bluum_readiness.suite.identity import identity
@@ -374,6 +375,15 @@ class Listener:
             if isinstance(pid, int):
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGTERM)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_to_serializable(self, config: pytest.Config, report: Any) -> Any:
+        """A report as an xdist worker ships it, every text writable as UTF-8: execnet refuses a lone surrogate (half
+        of an emoji in an integration's error message, in the finding's text or its captured log) and the worker
+        died with the run ("the suite could not run"); it becomes ``�`` (``printable.well_formed``), as in
+        readiness.json and pytest.log."""
+        data = yield
+        return None if data is None else well_formed_data(data)
 
     @pytest.hookimpl(optionalhook=True)  # pytest-xdist's: absent under -p no:xdist
     def pytest_testnodedown(self, node: Any, error: Any) -> None:

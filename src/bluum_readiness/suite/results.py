@@ -35,6 +35,7 @@ from bluum_readiness.report import provenance
 from bluum_readiness.report import verdict as rules
 from bluum_readiness.report.causes import CauseGroup, by_cause, count_line
 from bluum_readiness.report.digest import evidence_digest
+from bluum_readiness.report.printable import well_formed_data
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -421,10 +422,11 @@ def _interrupted_item(
 # a Bluum key id: ``test_bluum_`` + 64 hex (sandbox). Not secret, but half of a pair and exactly what secret
 # scanners (ours included) flag: outputs keep enough to recognise it (``test_bluum_d335e1…019b``), no more.
 def write_json(report: RunReport, out_dir: str | Path, secrets: Iterable[str] = ()) -> Path:
-    """Write ``readiness.json`` into ``out_dir`` (created), after a final scrub of every secret."""
+    """Write ``readiness.json`` into ``out_dir`` (created), after a final scrub of every secret; a lone surrogate in a
+    text (which UTF-8 cannot hold) is written as ``�`` (``printable.well_formed``)."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    scrubbed = json.loads(scrub(json.dumps(report.to_dict(), default=str), secrets))
+    scrubbed = well_formed_data(json.loads(scrub(json.dumps(report.to_dict(), default=str), secrets)))
     scrubbed["request"] = provenance.request(scrubbed).to_dict()
     scrubbed["digest"] = evidence_digest(scrubbed)  # over what is written, so a reader can recompute it
     text = json.dumps(scrubbed, indent=2, ensure_ascii=False)
