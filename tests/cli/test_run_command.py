@@ -3,6 +3,7 @@ any check, and a few others, in the test's process)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -85,6 +86,30 @@ def test_pytest_addopts_from_the_environment_do_not_reach_the_run(
     assert {i["id"]: i["status"] for i in report["items"]}["smoke-test"] == "passed"
     assert "PYTEST_ADDOPTS ('--collect-only -x') is not applied to the readiness run" in captured.err
     assert os.environ["PYTEST_ADDOPTS"] == "--collect-only -x", "the process's environment is restored"
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_console_that_cannot_show_a_character_shows_a_question_mark_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoding: str
+) -> None:
+    """A Windows code page, a Latin-1 locale or ``PYTHONIOENCODING=ascii``: the console lines' em dash (and the
+    control pictures of an integration's colour codes) cannot be encoded. Before: pytest's INTERNALERROR with a
+    UnicodeEncodeError, exit 2, before the first check; now each such character is shown as ``?``."""
+    streams = {name: io.TextIOWrapper(io.BytesIO(), encoding=encoding) for name in ("stdout", "stderr")}
+    for name, stream in streams.items():
+        monkeypatch.setattr(sys, name, stream)
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--only", "smoke-test", "--out", "out"])
+    shown = {}
+    for name, stream in streams.items():
+        stream.flush()
+        shown[name] = stream.buffer.getvalue().decode(encoding)  # type: ignore[attr-defined]
+    assert code == 0, shown
+    assert "smoke-test.read-only-200 ? A read-only request" in shown["stdout"], shown
+    assert "Verdict: PASSED" in shown["stdout"] and "Traceback" not in shown["stdout"] + shown["stderr"]
 
 
 def test_a_known_bad_integration_fails_and_names_the_item_and_why(

@@ -28,7 +28,7 @@ class ChecklistItem:
 @cache
 def items() -> tuple[ChecklistItem, ...]:
     """Every checklist item, in checklist order."""
-    data = tomllib.loads(resources.files(__package__).joinpath("checklist.toml").read_text())
+    data = tomllib.loads(resources.files(__package__).joinpath("checklist.toml").read_text("utf-8"))
     return tuple(ChecklistItem(**entry) for entry in data["item"])
 
 
@@ -55,7 +55,7 @@ class Cause:
 @cache
 def causes() -> dict[str, Cause]:
     """Every cause by id, in catalogue order."""
-    data = tomllib.loads(resources.files(__package__).joinpath("causes.toml").read_text())
+    data = tomllib.loads(resources.files(__package__).joinpath("causes.toml").read_text("utf-8"))
     return {entry["id"]: Cause(**entry) for entry in data["cause"]}
 
 

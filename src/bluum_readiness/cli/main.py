@@ -15,6 +15,7 @@ later, not a KeyboardInterrupt traceback out of an import (or, for SIGTERM, a si
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import importlib
 import signal
@@ -55,6 +56,20 @@ def _starting() -> Iterator[None]:
             signal.signal(signal.SIGTERM, before)
 
 
+def _printable_anywhere() -> None:
+    """A console whose encoding lacks a character the tool prints (an em dash, a check mark, a control picture): a
+    Windows code page, a Latin-1 locale, ``PYTHONIOENCODING=ascii``. It shows ``?`` for that character instead of
+    ending the command with a UnicodeEncodeError (``run`` ended with pytest's INTERNALERROR, exit 2, before its first
+    check). Streams that are UTF-8, or that already choose their error handler, are left as they are."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding, reconfigure = getattr(stream, "encoding", None), getattr(stream, "reconfigure", None)
+        if not encoding or reconfigure is None or getattr(stream, "errors", None) != "strict":
+            continue
+        with contextlib.suppress(LookupError, ValueError, OSError):
+            if codecs.lookup(encoding).name != "utf-8":
+                reconfigure(errors="replace")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from bluum_readiness.cli import init, proxy, report, run, sandbox, smoke, tour
 
@@ -70,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _printable_anywhere()
     try:
         with _starting():
             parser = build_parser()
@@ -89,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry() -> int:
     """The console command: ``main``, with ``run`` supervised by a parent process that checks its record was
     written whatever happened to the run's process (``cli._supervise``)."""
+    _printable_anywhere()
     argv = sys.argv[1:]
     if argv[:1] == ["run"]:
         from bluum_readiness.cli._supervise import supervise

@@ -51,7 +51,7 @@ class Database:
                 self._conn.execute("PRAGMA journal_mode=WAL")
                 self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.executescript(resources.files(__package__).joinpath("schema.sql").read_text())
+            self._conn.executescript(resources.files(__package__).joinpath("schema.sql").read_text("utf-8"))
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"{path!r} is not a usable twin database ({exc}); point --db at a new file or a twin database"
