@@ -18,17 +18,36 @@ from bluum_readiness._client_tls import tls_context_for
 from bluum_readiness._retry_after import CAP_S, retry_after_s
 from bluum_readiness.integration import Credentials
 
-__all__ = ["RATE_LIMITED_RETRIES", "SMOKE_PATH", "SmokeResult", "smoke_test"]
+__all__ = ["RATE_LIMITED_RETRIES", "SMOKE_PATH", "SmokeResult", "not_the_api", "smoke_test"]
 
 SMOKE_PATH = "/assets"
 SMOKE_QUERY = {"asset_class": "us_equity", "tradable": "true", "limit": "1"}
 RATE_LIMITED_RETRIES = 3
+NOT_THE_API = (
+    "this is not Bluum's API answering (a website, a sign-in page or a proxy at that URL, which answers 200 to any "
+    "path and ignores the key pair); point the base URL at the API, ending in /v1"
+)
+
+
+def not_the_api(response: httpx.Response) -> str | None:
+    """Why a 2xx answer to a read of Bluum's API cannot have come from it — its body is not JSON, or JSON that is
+    neither an object nor a list — or None. A single-page website answers 200 with its HTML to every path, whatever
+    the credentials: a status alone proves neither the base URL nor the key pair."""
+    try:
+        body = response.json()
+    except ValueError:
+        kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        return f"its body is not JSON ({kind}, {len(response.content)} bytes)"
+    if not isinstance(body, dict | list):
+        return f"its body is JSON but neither an object nor a list ({type(body).__name__})"
+    return None
 
 
 @dataclass(frozen=True)
 class SmokeResult:
-    """What the smoke request showed (its last answer). ``ok`` only for a 200. ``rate_limited_waits``: the seconds
-    waited after each 429 before sending it again."""
+    """What the smoke request showed (its last answer). ``ok`` only for a 200 from Bluum's API (``not_api``: why a
+    200 cannot have come from it). ``rate_limited_waits``: the seconds waited after each 429 before sending it
+    again."""
 
     url: str
     status: int | None
@@ -37,10 +56,11 @@ class SmokeResult:
     duration_ms: float
     message: str
     rate_limited_waits: tuple[float, ...] = ()
+    not_api: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status == 200
+        return self.status == 200 and self.not_api is None
 
 
 def smoke_test(base_url: str, credentials: Credentials, *, timeout_s: float = 10.0,
@@ -62,18 +82,22 @@ def smoke_test(base_url: str, credentials: Credentials, *, timeout_s: float = 10
         return SmokeResult(url, None, None, None, 0.0, f"no answer from {url}: {exc}; check the base URL and network")
     duration = response.elapsed.total_seconds() * 1000
     request_id = response.headers.get("x-request-id")
-    code = None
     try:
-        code = response.json().get("error", {}).get("code")
+        body = response.json()
     except ValueError:
-        pass
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    not_api = not_the_api(response) if response.status_code == 200 else None
     waited = (
         f" after {len(waits)} rate-limited answer{'s' if len(waits) > 1 else ''} (429; waited "
         f"{sum(waits):g} s as Retry-After asked)"
         if waits
         else ""
     )
-    if response.status_code == 200:
+    if not_api is not None:
+        message = f"200 in {duration:.0f} ms, but {not_api}: {NOT_THE_API}"
+    elif response.status_code == 200:
         message = f"200 OK in {duration:.0f} ms (request {request_id}){waited}: base URL and credentials work"
     elif response.status_code == 401:
         message = (
@@ -88,4 +112,4 @@ def smoke_test(base_url: str, credentials: Credentials, *, timeout_s: float = 10
         )
     else:
         message = f"{response.status_code} ({code or 'no Bluum code'}, request {request_id}): the smoke request failed"
-    return SmokeResult(url, response.status_code, code, request_id, duration, message, tuple(waits))
+    return SmokeResult(url, response.status_code, code, request_id, duration, message, tuple(waits), not_api)

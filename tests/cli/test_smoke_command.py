@@ -136,3 +136,34 @@ def test_a_smoke_test_the_key_pairs_limit_keeps_refusing_says_whose_limit_it_is(
     assert not result.ok and result.status == 429 and waited == [0.0] * RATE_LIMITED_RETRIES
     assert "429 (BLUM-429-001, request req_" in result.message and f"{RATE_LIMITED_RETRIES + 1} times" in result.message
     assert "rate limit is in use by another client (the live application" in result.message, result.message
+
+
+@pytest.fixture(scope="module")
+def website():  # type: ignore[no-untyped-def]
+    """A single-page website: its HTML, 200, to every path and whatever the credentials (a wrong base URL)."""
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    from bluum_readiness._serving import BackgroundServer
+
+    async def page(request):  # type: ignore[no-untyped-def]
+        return HTMLResponse("<!doctype html><html><body><div id=root></div></body></html>")
+
+    app = Starlette(routes=[Route("/{path:path}", page, methods=["GET", "POST"])])
+    with BackgroundServer(app) as server:
+        yield server.url + "/v1"
+
+
+def test_a_website_answering_200_at_the_base_url_fails_the_smoke_test_and_stops_a_run(website, tmp_path):
+    """Before: "200 OK … base URL and credentials work", exit 0 — a pass on a status alone, the key pair never
+    looked at; a run went on to break every check on the HTML. Now both say the body is not the API's, exit 3."""
+    smoke = _smoke_here("--target", website, "--out", str(tmp_path / "smoke"), BLUUM_API_KEY="k", BLUUM_API_SECRET="s")
+    assert smoke.returncode == 3, smoke.stdout + smoke.stderr
+    assert smoke.stdout.startswith("✗ smoke test GET") and "its body is not JSON (text/html" in smoke.stdout
+    assert json.loads((tmp_path / "smoke" / "smoke.json").read_text())["status"] == "failed"
+    run = cli("run", "--target", website, "--integration", "bluum_readiness.reference:create_fast", "--out",
+              str(tmp_path / "run"), env={"BLUUM_API_KEY": "k", "BLUUM_API_SECRET": "s"})  # fmt: skip
+    assert run.returncode == 3, run.stdout + run.stderr
+    assert "answered GET /assets?limit=1 with HTTP 200, but its body is not JSON" in run.stderr
+    assert "point the base URL at the API, ending in /v1" in run.stderr

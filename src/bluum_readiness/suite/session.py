@@ -38,6 +38,7 @@ from bluum_readiness.proxy.inprocess import InProcessProxy
 from bluum_readiness.proxy.server import ProxyServer
 from bluum_readiness.redaction import Secrets
 from bluum_readiness.run import Run
+from bluum_readiness.smoke import NOT_THE_API, not_the_api
 from bluum_readiness.suite.prelude import Prelude, may_run_beside
 from bluum_readiness.suite.ratelimit import MIN_SLOWED_RATE, SharedRateLimiter
 from bluum_readiness.target import Target
@@ -52,7 +53,8 @@ WEBHOOKS_UNUSED = "not applicable: the integration consumes no Bluum webhooks ([
 def preflight(base_url: str, credentials: Credentials | None, timeout_s: float = 10.0) -> None:
     """``GET /assets?limit=1``: TargetUnavailable (exit 3) if the target is unreachable or rejects the pair.
 
-    With ``credentials=None`` only reachability is proved (any HTTP answer will do).
+    With ``credentials=None`` only reachability is proved (any HTTP answer will do). A 2xx whose body cannot be the
+    API's (``smoke.not_the_api``: a website's HTML) is TargetUnavailable too: every later call would fail on it.
     """
     url = base_url.rstrip("/") + "/assets"
     auth = (credentials.key, credentials.secret) if credentials is not None else None
@@ -73,6 +75,12 @@ def preflight(base_url: str, credentials: Credentials | None, timeout_s: float =
         raise TargetUnavailable(
             f"the target {base_url} answered GET /assets?limit=1 with HTTP {response.status_code}; "
             "is this the Bluum API base URL (ending in /v1)?"
+        )
+    not_api = not_the_api(response)
+    if not_api is not None:
+        raise TargetUnavailable(
+            f"the target {base_url} answered GET /assets?limit=1 with HTTP {response.status_code}, but {not_api}: "
+            f"{NOT_THE_API}"
         )
 
 
