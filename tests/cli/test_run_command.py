@@ -112,6 +112,44 @@ def test_a_console_that_cannot_show_a_character_shows_a_question_mark_not_a_trac
     assert "Verdict: PASSED" in shown["stdout"] and "Traceback" not in shown["stdout"] + shown["stderr"]
 
 
+def test_a_proxy_the_environment_names_never_carries_the_runs_loopback_traffic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CI runner behind a corporate proxy: HTTP_PROXY and friends set, NO_PROXY without loopback. Before: every
+    request of the suite and the reference integration to the embedded twin went to the proxy (here a closed port),
+    and every check was broken ("the target did not answer"). Now loopback is added to NO_PROXY: the run is as
+    without the proxy, and what it starts inherits that."""
+    for name in [k for k in os.environ if k.startswith(("BLUUM_", "PYTEST_XDIST", "PYTEST_ADDOPTS"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("CI", raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "corp.example")
+    monkeypatch.setenv("no_proxy", "")
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--only", "smoke-test", "--only", "credential-rotation", "--out", "out"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out + captured.err
+    report = json.loads((tmp_path / "out" / "readiness.json").read_text())
+    assert {i["id"]: i["status"] for i in report["items"] if i["checks"]} == {
+        "smoke-test": "passed",
+        "credential-rotation": "passed",
+    }
+    assert os.environ["NO_PROXY"] == os.environ["no_proxy"] == "corp.example,127.0.0.1,localhost,::1"
+
+
+def test_loopback_is_added_to_no_proxy_only_where_a_proxy_is_named() -> None:
+    from bluum_readiness._loopback import keep_loopback_direct
+
+    quiet = {"PATH": "/bin"}
+    keep_loopback_direct(quiet)
+    assert quiet == {"PATH": "/bin"}
+    behind = {"https_proxy": "http://proxy.corp:3128", "no_proxy": "localhost,.corp"}
+    keep_loopback_direct(behind)
+    keep_loopback_direct(behind)  # once is enough
+    assert behind["NO_PROXY"] == behind["no_proxy"] == "localhost,.corp,127.0.0.1,::1"
+
+
 def test_a_known_bad_integration_fails_and_names_the_item_and_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from types import FrameType
 
 from bluum_readiness import __version__
+from bluum_readiness._loopback import keep_loopback_direct
 from bluum_readiness.errors import HarnessError
 
 INTERRUPTED = 130
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _printable_anywhere()
+    keep_loopback_direct()  # a CI runner's HTTP_PROXY never carries the run's loopback traffic
     try:
         with _starting():
             parser = build_parser()

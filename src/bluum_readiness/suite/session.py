@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from bluum_readiness._client_tls import tls_context_for
+from bluum_readiness._loopback import keep_loopback_direct
 from bluum_readiness.checks._alert_sources import known_unavailable
 from bluum_readiness.checks.registry import Check
 from bluum_readiness.config import DEFAULT_INTEGRATION, RunConfig, Thresholds
@@ -107,6 +108,7 @@ class SuiteSession:
         limiter: SharedRateLimiter | None = None,
         virtual_time: bool = False,
     ) -> None:
+        keep_loopback_direct()  # plain pytest too: an HTTP_PROXY never carries the session's loopback traffic
         self._run = run
         self.factory: Callable[[IntegrationEnv], Any] = run.factory
         self.limiter = limiter if limiter is not None else run.limiter()
