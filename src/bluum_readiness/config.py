@@ -933,8 +933,9 @@ def find_config(cwd: Path | None = None) -> tuple[Path, str] | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """``path``'s TOML; a UTF-8 byte order mark first (Notepad's and PowerShell's UTF-8) is read past."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path} ({exc.strerror or exc}); check the path") from None
     except UnicodeDecodeError as exc:

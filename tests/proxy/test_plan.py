@@ -91,6 +91,12 @@ def test_errors_name_the_key_and_the_fix(data: dict[str, Any], message: str) -> 
     assert message in str(caught.value)
 
 
+def test_a_plan_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_bytes(b'\xef\xbb\xbf[[rules]]\r\nname = "slow"\r\nfault = "latency"\r\nseconds = 0.1\r\n')
+    assert [rule.name for rule in Plan.from_toml(plan).rules] == ["slow"]
+
+
 def test_toml_file_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="plan file .*missing.toml does not exist; pass an existing TOML file"):
         Plan.from_toml(tmp_path / "missing.toml")

@@ -137,6 +137,13 @@ def test_a_config_that_is_not_utf8_is_one_line_naming_the_line(tmp_path: Path) -
         load_config(cwd=tmp_path)
 
 
+def test_a_config_saved_with_a_byte_order_mark_and_windows_line_ends_is_read(tmp_path: Path) -> None:
+    """Notepad's and PowerShell's UTF-8: a byte order mark first and CRLF line ends. Before: "is not valid TOML
+    (Invalid statement (at line 1, column 1))" for a file that looks right in every editor."""
+    (tmp_path / "bluum-readiness.toml").write_bytes(b'\xef\xbb\xbf[company]\r\nname = "Acme Invest"\r\n')
+    assert load_config(cwd=tmp_path).company.name == "Acme Invest"
+
+
 @pytest.mark.parametrize(
     "text",
     [

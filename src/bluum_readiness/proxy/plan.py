@@ -97,7 +97,7 @@ class Plan:
                     f"plan file {file} is over {MAX_PLAN_BYTES // 1024 // 1024} MiB; a plan is a short list of "
                     "rules: pass the TOML plan file"
                 )
-            data = tomllib.loads(raw.decode("utf-8"))
+            data = tomllib.loads(raw.decode("utf-8-sig"))  # a byte order mark first (Notepad's UTF-8) is read past
         except FileNotFoundError:
             raise ConfigError(f"plan file {file} does not exist; pass an existing TOML file") from None
         except (OSError, UnicodeDecodeError) as exc:
