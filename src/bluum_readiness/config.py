@@ -236,7 +236,7 @@ def read_secret_file(path_text: str, setting: str, what: str) -> str:
             f"{setting} {path_text!r} is readable by others (mode {stat.S_IMODE(mode):o}); run `chmod 600 {path_text}`"
         )
     try:
-        secret = path.read_text(encoding="utf-8").strip()
+        secret = path.read_text(encoding="utf-8-sig").strip()  # a byte order mark (PowerShell's UTF-8) is no part
     except (OSError, UnicodeDecodeError) as exc:
         why = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
         raise ConfigError(f"{setting} {path_text!r} cannot be read ({why}); fix the file") from None

@@ -266,6 +266,17 @@ def test_a_secret_file_that_is_not_a_readable_file_is_one_line(tmp_path: Path, k
         read_secret_file(str(path), "credentials.path", "the API secret")
 
 
+def test_a_secret_file_written_by_powershell_holds_the_secret_alone(tmp_path: Path) -> None:
+    """``Set-Content -Encoding UTF8``: a byte order mark first, CRLF last. The mark was kept as part of the secret,
+    and the pair was refused with 401 as if the secret were wrong."""
+    from bluum_readiness.config import read_secret_file
+
+    path = tmp_path / "secret"
+    path.write_bytes(b"\xef\xbb\xbfs3cret-from-the-manager\r\n")
+    path.chmod(0o600)
+    assert read_secret_file(str(path), "credentials.path", "the API secret") == "s3cret-from-the-manager"
+
+
 def test_a_secret_command_is_read_however_its_exit_and_end_of_output_race() -> None:
     """Its output ends a moment before its exit is seen: that is a finished command, not a timeout."""
     import sys
