@@ -252,3 +252,11 @@ def test_a_program_that_exits_while_a_detached_child_holds_stdout_is_broken_not_
         assert time.monotonic() - started < 4
     finally:
         _end(child)
+
+
+def test_a_programs_stderr_is_kept_as_a_terminal_shows_it() -> None:
+    """Colour codes (control sequences, an operating system command setting a title) taken out, other text kept."""
+    log = OutputLog()
+    log.append(b"\x1b[2m12:00:01\x1b[0m \x1b[32mINFO\x1b[0m \x1b[1mPOST /v1/investors -> 201 (req_1)\x1b[0m\n")
+    log.append(b"\x1b]0;acme\x07plain \x1b[38;5;196mred\x1b[m tab\there\r\n")
+    assert log.since(0) == ["12:00:01 INFO POST /v1/investors -> 201 (req_1)", "plain red tab\there"]

@@ -336,6 +336,15 @@ def test_the_reference_as_a_separate_python_process_passes_like_the_reference_in
     assert by_status(outcomes, "passed") == set(checks), outcomes
 
 
+def test_a_program_whose_log_lines_are_coloured_is_judged_on_what_they_say(session):
+    """Where the CI sets FORCE_COLOR, a logger writes a colour code around each part of a line. Before: the request
+    log was failed ("logged without its X-Request-Id": ``\\bPOST\\b`` did not match ``\\x1b[1mPOST``) although the
+    same program with plain lines passed; now its stderr is read as a terminal shows it."""
+    checks = ["observability.request-log", "observability.failures-logged"]
+    outcomes = run_checks(session, python_program("coloured-logs"), checks)
+    assert by_status(outcomes, "passed") == set(checks), outcomes
+
+
 @pytest.mark.parametrize(("variant", "status"), [("resource-status", "passed"), ("last-write-wins", "failed")])
 def test_a_program_shows_its_receivers_state_through_resource_status(session, node, variant, status):
     """webhooks.out-of-order judges the state part only through resource_status (protocol capability): the Node

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from bluum_readiness._terminal import as_displayed
 from bluum_readiness.integration import IntegrationError
 from bluum_readiness.protocol.wire import ProtocolViolation, Response, decode_response, encode_request
 
@@ -62,7 +63,8 @@ class ProgramTimeout(IntegrationError):
 
 
 class OutputLog:
-    """The program's stderr, one entry per line (decoded as UTF-8, undecodable bytes replaced).
+    """The program's stderr, one entry per line (decoded as UTF-8, undecodable bytes replaced), as a terminal shows
+    it: colour codes taken out (``_terminal.as_displayed``), so the log checks read what the line says.
 
     Lines are numbered from 0 in arrival order; ``mark`` is the number of the next line, so ``since(mark)`` gives
     what arrived after it. The most recent ``maxlen`` lines are kept.
@@ -77,7 +79,7 @@ class OutputLog:
         self.closed = threading.Event()
 
     def append(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        line = as_displayed(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
         with self._lock:
             self._lines.append(line)
             self._count += 1

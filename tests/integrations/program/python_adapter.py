@@ -9,7 +9,8 @@ environment, the credentials file re-read for every request, the webhook secret 
 Variants: ``reference`` (default); ``crash-on-deposit`` (exits mid-run); ``garbage`` (prints a banner on
 stdout); ``protocol-2`` (answers initialize with another version); ``hang`` (answers initialize, then nothing);
 ``slow-start`` (sleeps before reading stdin); ``stray-stdout-in-deposit`` (a debugging print to stdout in
-``deposit``, mid-run).
+``deposit``, mid-run); ``coloured-logs`` (no ``request_log()``: its stderr log lines, a colour code around each
+part, are its request log).
 """
 
 from __future__ import annotations
@@ -135,7 +136,11 @@ def reference_operations() -> tuple[dict[str, Callable[..., Any]], dict[str, Any
 
 def main() -> None:
     variant = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--variant=")), "reference")
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    line = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    if variant == "coloured-logs":  # as a logger does where the CI sets FORCE_COLOR: a colour code around each part
+        line = " ".join(f"\x1b[{colour}m%({part})s\x1b[0m" for colour, part in
+                        (("2", "asctime"), ("32", "levelname"), ("34", "name"), ("1", "message")))  # fmt: skip
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format=line)
     if variant == "slow-start":
         time.sleep(60)
     if variant == "garbage":
@@ -164,6 +169,9 @@ def main() -> None:
             return deposit(**params)
 
         operations["deposit"] = chatty
+    if variant == "coloured-logs":  # its log lines are its request log
+        operations.pop("request_log")
+        capabilities["request_log"] = False
     serve(operations, name=f"python-{variant}", capabilities=capabilities)
 
 
