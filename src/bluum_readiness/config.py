@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from bluum_readiness.catalog import item as checklist_item
+from bluum_readiness.catalog import items as checklist_items
 from bluum_readiness.errors import ConfigError
 from bluum_readiness.integration import Credentials
 from bluum_readiness.target import EMBEDDED, parse_target
@@ -897,16 +898,25 @@ def _integration(value: Any) -> str:
 
 
 def _only(value: Any) -> tuple[str, ...]:
+    """Checklist item ids, as given or comma-separated (``--only idempotency,webhooks``), in any letter case."""
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f'only must be a list of checklist item ids (got {value!r}); e.g. only = ["idempotency"]')
-    for item_id in value:
+    ids = [part.strip().lower() for text in value for part in text.split(",") if part.strip()]
+    if not ids:
+        raise ConfigError(f'only names no checklist item (got {value!r}); e.g. only = ["idempotency"]')
+    for item_id in ids:
         try:
             checklist_item(item_id)
         except ConfigError as exc:
+            item, dot, _ = item_id.partition(".")
+            if dot and item in {i.id for i in checklist_items()}:
+                raise ConfigError(
+                    f"only: {item_id!r} is a check; checks run by item: only {item!r} runs it (--only {item})"
+                ) from None
             raise ConfigError(f"only: {exc}") from None
-    return tuple(dict.fromkeys(value))
+    return tuple(dict.fromkeys(ids))
 
 
 def _workers(value: Any) -> int | str:

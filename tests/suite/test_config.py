@@ -287,3 +287,29 @@ def test_a_secret_command_is_read_however_its_exit_and_end_of_output_race() -> N
         assert read_secret_command((sys.executable, "-c", "print('s3cret-value')"), "credentials.command") == (
             "s3cret-value"
         )
+
+
+@pytest.mark.parametrize(
+    ("only", "items"),
+    [
+        ('"IDEMPOTENCY"', ("idempotency",)),
+        ('"idempotency, webhooks,"', ("idempotency", "webhooks")),
+        ('["smoke-test,credentials", "Credentials"]', ("smoke-test", "credentials")),
+    ],
+)
+def test_only_takes_items_comma_separated_in_any_case(tmp_path: Path, only: str, items: tuple[str, ...]) -> None:
+    """What `--only idempotency,webhooks` and `--only Idempotency` mean to a user: before, "unknown checklist item"."""
+    assert _load(tmp_path, f"only = {only}\n").only == items
+
+
+@pytest.mark.parametrize(
+    ("only", "message"),
+    [
+        ('"credentials.key-age"', "'credentials.key-age' is a check; checks run by item: only 'credentials' runs it"),
+        ('","', "only names no checklist item"),
+        ('"idempotncy"', "unknown checklist item 'idempotncy'. Did you mean 'idempotency'?"),
+    ],
+)
+def test_only_that_names_no_item_says_what_would(tmp_path: Path, only: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _load(tmp_path, f"only = {only}\n")

@@ -88,7 +88,9 @@ def add_parser(sub: Any) -> None:
         "--target", help="'embedded' (default) or the API base URL, e.g. https://sandbox.api.bluumfinance.com/v1"
     )
     p.add_argument("--integration", metavar="MOD:FACTORY", help="the adapter factory (default: the reference)")
-    p.add_argument("--only", action="append", metavar="ITEM", help="run only this checklist item (repeatable)")
+    p.add_argument(
+        "--only", action="append", metavar="ITEM", help="run only this checklist item (repeatable, or comma-separated)"
+    )
     p.add_argument(
         "--phase",
         choices=PHASES,
