@@ -904,7 +904,7 @@ def _only(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f'only must be a list of checklist item ids (got {value!r}); e.g. only = ["idempotency"]')
     ids = [part.strip().lower() for text in value for part in text.split(",") if part.strip()]
-    if not ids:
+    if value and not ids:  # only = [] is every item; only = "," names none
         raise ConfigError(f'only names no checklist item (got {value!r}); e.g. only = ["idempotency"]')
     for item_id in ids:
         try:
