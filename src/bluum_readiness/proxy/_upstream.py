@@ -21,6 +21,8 @@ from typing import cast
 import httptools
 import httpx
 
+from bluum_readiness._client_tls import default_tls_context
+from bluum_readiness.proxy._egress import tunnel
 from bluum_readiness.proxy._http import BadHeader, encode_fields
 
 __all__ = ["UpstreamClient", "UpstreamResponse"]
@@ -159,10 +161,18 @@ class _Conn(asyncio.Protocol):
 class UpstreamClient:
     """Requests to one origin (``http(s)://host[:port]``), each within ``timeout`` seconds.
 
-    https upstreams are verified against ``ssl_context`` (default: httpx's, i.e. certifi's CA bundle).
+    https upstreams are verified against ``ssl_context`` (default: the suite's public one, ``_client_tls``: certifi's
+    CA bundle, or ``SSL_CERT_FILE``'s as for the preflight), reached through ``via``'s ``CONNECT`` tunnel when given
+    (``_egress``: the network's HTTP proxy).
     """
 
-    def __init__(self, origin: httpx.URL, timeout: float, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        origin: httpx.URL,
+        timeout: float,
+        ssl_context: ssl.SSLContext | None = None,
+        via: httpx.URL | None = None,
+    ) -> None:
         self.scheme = origin.scheme
         self.host = origin.host
         self.port = origin.port or (443 if origin.scheme == "https" else 80)
@@ -170,6 +180,7 @@ class UpstreamClient:
         self.host_header = self.host if default_port else f"{self.host}:{self.port}"
         self.timeout = timeout
         self._ssl = ssl_context
+        self._via = via if self.scheme == "https" else None
         self._idle: list[_Conn] = []
 
     async def send(
@@ -225,11 +236,15 @@ class UpstreamClient:
         tls: ssl.SSLContext | None = None
         if self.scheme == "https":
             if self._ssl is None:
-                self._ssl = httpx.create_ssl_context(trust_env=False)
+                self._ssl = default_tls_context()
             tls = self._ssl
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.timeout):
+                if self._via is not None and tls is not None:
+                    conn = _Conn()
+                    await tunnel(self._via, self.host, self.port, tls, conn)
+                    return conn
                 _, conn = await loop.create_connection(
                     _Conn, self.host, self.port, ssl=tls, server_hostname=self.host if tls else None
                 )

@@ -21,6 +21,7 @@ from bluum_readiness._serving import bind, new_event_loop
 from bluum_readiness.clock import Clock, SystemClock
 from bluum_readiness.errors import ConfigError, HarnessError
 from bluum_readiness.proxy._client_conn import ClientConnection, Rejection
+from bluum_readiness.proxy._egress import egress_proxy_for
 from bluum_readiness.proxy._http import IncomingRequest, end_to_end
 from bluum_readiness.proxy._upstream import UpstreamClient
 from bluum_readiness.proxy.control import PREFIX, handle_control, render
@@ -100,6 +101,7 @@ class ProxyServer:
         rate_limited: Callable[[], object] | None = None,
     ) -> None:
         self.upstream = parse_upstream(upstream)
+        self._via = egress_proxy_for(self.upstream)  # HTTPS_PROXY for an https upstream: a CONNECT tunnel
         self.engine = FaultEngine(plan)
         self.recorder = recorder if recorder is not None else Recorder()
         self._pipeline = Pipeline(self.engine, self.recorder, clock or SystemClock())
@@ -200,7 +202,7 @@ class ProxyServer:
         return future.result(timeout)
 
     async def _open(self) -> None:
-        self._client = UpstreamClient(self.upstream, self._timeout)
+        self._client = UpstreamClient(self.upstream, self._timeout, via=self._via)
         loop = asyncio.get_running_loop()
         serve, max_body, connections = self._serve_connection, self._max_body, self._connections
         self._server = await loop.create_server(lambda: ClientConnection(serve, max_body, connections), sock=self._sock)
