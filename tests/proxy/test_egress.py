@@ -114,9 +114,7 @@ def test_an_https_upstream_is_reached_through_the_networks_proxy_in_one_tunnel(h
     assert [head.split("\r\n", 1)[0] for head in proxy.heads] == [f"CONNECT 127.0.0.1:{https_echo.port} HTTP/1.1"]
 
 
-def test_a_proxy_that_refuses_the_tunnel_is_a_proxy_error_naming_it_and_never_its_password(
-    https_echo, trusted
-) -> None:
+def test_a_proxy_that_refuses_the_tunnel_is_a_proxy_error_naming_it_and_never_its_password(https_echo, trusted) -> None:
     proxy = ConnectProxy(refuse=b"HTTP/1.1 407 Proxy Authentication Required")
     via = httpx.URL(proxy.url.replace("http://", "http://ci-bot:p%40ss-word-77@"))
     try:
