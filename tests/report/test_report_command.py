@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,12 @@ def test_a_key_given_twice_is_not_a_report(
     ("content", "why"),
     [
         ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
-        ('{"schema_version": "2", "items": [], "x": ' + "[" * 5000 + "]" * 5000 + "}", "nests too deeply"),
+        # Python 3.13 reads 5,000 levels (3.11's and 3.12's parser stops at its recursion limit): the document then
+        # fails the schema instead, in one line too
+        (
+            '{"schema_version": "2", "items": [], "x": ' + "[" * 5000 + "]" * 5000 + "}",
+            "nests too deeply" if sys.version_info < (3, 13) else "'verdict_line' is a required property",
+        ),
         ('{"schema_version": "2", "items": [], "x": ' + "9" * 5000 + "}", "more than 4,300 digits"),
     ],
     ids=["deep array", "deep inside", "5000 digits"],
@@ -154,7 +160,7 @@ def test_json_no_run_writes_is_not_a_report_in_one_line(
     argv = ["report", "--verify", str(path)] if verify else ["report", str(path)]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "not a readiness report" in err and why in err
+    assert why in err and ("not a readiness report" in err or "does not match the report schema" in err), err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 

@@ -8,6 +8,7 @@ Plaid account compared its public token against every funding source of the tena
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Any
 
@@ -82,7 +83,7 @@ def test_investors_stored_before_the_email_key_are_found_after_a_restart(tmp_pat
         pair = first.pair
     finally:
         first.close()
-    with sqlite3.connect(db) as raw:  # an older twin left no upgrade marker either
+    with contextlib.closing(sqlite3.connect(db)) as raw, raw:  # an older twin left no upgrade marker either
         raw.execute("DELETE FROM counters WHERE name LIKE 'upgrade.%'")
     again = InProcessTwin(db_path=db)
     try:
@@ -102,7 +103,7 @@ def test_balances_of_a_database_written_before_the_balance_table_are_rebuilt(tmp
         for investor, kind, cents in (("inv_a", "deposit", 500), ("inv_a", "withdrawal", 120), ("inv_b", "deposit", 7)):
             ledger.post(twin, tenant, investor, "dep_x", kind, cents)
     twin.close()
-    with sqlite3.connect(db) as raw:  # what an older twin left: the ledger, no balance table
+    with contextlib.closing(sqlite3.connect(db)) as raw, raw:  # what an older twin left: the ledger, no balance table
         raw.executescript(
             "DROP TRIGGER ledger_balance_on_insert; DROP TRIGGER ledger_balance_on_delete; DROP TABLE ledger_balances;"
         )

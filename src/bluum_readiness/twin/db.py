@@ -53,6 +53,7 @@ class Database:
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.executescript(resources.files(__package__).joinpath("schema.sql").read_text("utf-8"))
         except sqlite3.DatabaseError as exc:
+            self._conn.close()  # not left for the garbage collector (Python 3.13 warns of an unclosed database)
             raise ConfigError(
                 f"{path!r} is not a usable twin database ({exc}); point --db at a new file or a twin database"
             ) from exc
