@@ -141,3 +141,21 @@ def test_a_program_that_breaks_the_protocol_mid_run_stops_the_run_at_once_with_e
     assert len(stopped) == 1 and stopped[0]["status"] == "not_verifiable", stopped
     assert not [c for c in checks if c["status"] == "broken"]
     assert len(checks) < 3, [c["id"] for c in checks]  # it stopped: not the item's other checks (4 and 6 of them)
+
+
+def test_a_program_named_relative_to_a_config_in_another_folder_says_where_commands_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A monorepo's CI runs from the root with ``--config services/payments/bluum-readiness.toml``; the program
+    named ``adapter.py`` there is not found from the root. The program's own complaint, then where exec: commands
+    start and where the config file is."""
+    service = tmp_path / "services" / "payments"
+    service.mkdir(parents=True)
+    (service / "adapter.py").write_text("raise SystemExit('never run from here')\n", encoding="utf-8")
+    (service / "bluum-readiness.toml").write_text(f'integration = "exec:{sys.executable} adapter.py"\n')
+    result = _in_this_process(monkeypatch, capfd, tmp_path, "--config", "services/payments/bluum-readiness.toml",
+                              "--only", "smoke-test", "--out", "out")  # fmt: skip
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "can't open file" in result.stderr and "adapter.py" in result.stderr
+    assert f"exec: commands start in the current folder ({tmp_path.resolve()}), not in the folder of" in result.stderr
+    assert f"bluum-readiness.toml ({service.resolve()})" in result.stderr and "Traceback" not in result.stderr

@@ -220,6 +220,22 @@ def _warm_imports_plugin() -> object:
     return WarmImports()
 
 
+def _started_elsewhere(config: RunConfig) -> str:
+    """A hint for a program that could not start, when the configuration came from another folder: an ``exec:``
+    command runs in the current folder, not the config file's (``--config services/payments/bluum-readiness.toml``
+    from a monorepo's root), so its relative paths are read from here."""
+    source = config.source_file
+    if source is None:
+        return ""
+    here, there = Path.cwd().resolve(), source.resolve().parent
+    if here == there:
+        return ""
+    return (
+        f"\n  exec: commands start in the current folder ({here}), not in the folder of {source.name} ({there}): "
+        "run from there, or give the program's path as seen from here"
+    )
+
+
 def pytest_args(config: RunConfig) -> list[str]:
     """pytest's own arguments: the suite's folders and settings, the plugins to load (run it under ``_no_autoload``),
     where readiness.json goes, and -n. Everything else about the run travels in the ``Run`` handed to the plugin
@@ -316,6 +332,7 @@ def _locked_run(config: RunConfig) -> int:
 
     from bluum_readiness.cli.console import ConsoleReporter
     from bluum_readiness.protocol import ProgramFactory
+    from bluum_readiness.protocol.program import ProgramBroken
     from bluum_readiness.report.model import load_report
     from bluum_readiness.report.printable import well_formed
     from bluum_readiness.suite.listener import CONFIG_MARK, STOPPED
@@ -325,7 +342,10 @@ def _locked_run(config: RunConfig) -> int:
     _importable_here()
     factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
     if isinstance(factory, ProgramFactory):
-        factory.probe()  # an exec: program that cannot start or speak the protocol says so before the run
+        try:
+            factory.probe()  # an exec: program that cannot start or speak the protocol says so before the run
+        except ProgramBroken as exc:
+            raise ProgramBroken(f"{exc}{_started_elsewhere(config)}") from None
     run = _resolved(config)  # credentials and the webhook secret, read from their sources once for the whole run
     if run.target is not None:
         preflight(run.target.base_url, run.credentials)
