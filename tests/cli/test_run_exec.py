@@ -157,5 +157,7 @@ def test_a_program_named_relative_to_a_config_in_another_folder_says_where_comma
                               "--only", "smoke-test", "--out", "out")  # fmt: skip
     assert result.returncode == 2, result.stdout + result.stderr
     assert "can't open file" in result.stderr and "adapter.py" in result.stderr
-    assert f"exec: commands start in the current folder ({tmp_path.resolve()}), not in the folder of" in result.stderr
+    assert f"started (exec:) or imported in the current folder ({tmp_path.resolve()}), not in the folder of" in (
+        result.stderr
+    )
     assert f"bluum-readiness.toml ({service.resolve()})" in result.stderr and "Traceback" not in result.stderr

@@ -221,9 +221,9 @@ def _warm_imports_plugin() -> object:
 
 
 def _started_elsewhere(config: RunConfig) -> str:
-    """A hint for a program that could not start, when the configuration came from another folder: an ``exec:``
-    command runs in the current folder, not the config file's (``--config services/payments/bluum-readiness.toml``
-    from a monorepo's root), so its relative paths are read from here."""
+    """A hint for an integration that could not be loaded or started, when the configuration came from another
+    folder (``--config services/payments/bluum-readiness.toml`` from a monorepo's root): an ``exec:`` command starts,
+    and a module is imported, in the current folder, not the config file's."""
     source = config.source_file
     if source is None:
         return ""
@@ -231,8 +231,8 @@ def _started_elsewhere(config: RunConfig) -> str:
     if here == there:
         return ""
     return (
-        f"\n  exec: commands start in the current folder ({here}), not in the folder of {source.name} ({there}): "
-        "run from there, or give the program's path as seen from here"
+        f"\n  the integration is started (exec:) or imported in the current folder ({here}), not in the folder of "
+        f"{source.name} ({there}): run from there, or give its path as seen from here"
     )
 
 
@@ -332,7 +332,6 @@ def _locked_run(config: RunConfig) -> int:
 
     from bluum_readiness.cli.console import ConsoleReporter
     from bluum_readiness.protocol import ProgramFactory
-    from bluum_readiness.protocol.program import ProgramBroken
     from bluum_readiness.report.model import load_report
     from bluum_readiness.report.printable import well_formed
     from bluum_readiness.suite.listener import CONFIG_MARK, STOPPED
@@ -340,12 +339,15 @@ def _locked_run(config: RunConfig) -> int:
     from bluum_readiness.suite.session import preflight
 
     _importable_here()
-    factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
-    if isinstance(factory, ProgramFactory):
-        try:
+    try:
+        factory = load_factory(config.integration)  # a bad adapter is a usage error before anything starts
+        if isinstance(factory, ProgramFactory):
             factory.probe()  # an exec: program that cannot start or speak the protocol says so before the run
-        except ProgramBroken as exc:
-            raise ProgramBroken(f"{exc}{_started_elsewhere(config)}") from None
+    except (IntegrationError, ConfigError) as exc:  # a module not found, a program that could not start
+        hint = _started_elsewhere(config)
+        if not hint:
+            raise
+        raise type(exc)(f"{exc}{hint}") from None
     run = _resolved(config)  # credentials and the webhook secret, read from their sources once for the whole run
     if run.target is not None:
         preflight(run.target.base_url, run.credentials)
