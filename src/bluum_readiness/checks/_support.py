@@ -18,7 +18,7 @@ from bluum_readiness.proxy.recorder import Exchange
 if TYPE_CHECKING:
     from bluum_readiness.harness import Harness
 
-__all__ = ["Call", "call", "interrupts_kept", "mean", "require_traffic", "robust_spread", "waits"]
+__all__ = ["BaseUrlIgnored", "Call", "call", "interrupts_kept", "mean", "require_traffic", "robust_spread", "waits"]
 
 DEPOSITS = "/v1/investors/*/deposits"
 WITHDRAWALS = "/v1/investors/*/withdrawals"
@@ -165,12 +165,19 @@ def interrupts_kept() -> Iterator[None]:
         raise seen[0]
 
 
+class BaseUrlIgnored(IntegrationError):
+    """An operation of the integration succeeded without any request through the suite's proxy: it ignored
+    ``IntegrationEnv.base_url`` (a host written into its code, a stub left in, calls queued and sent later). The
+    integration's defect, not the suite's: ``Scenario.observe`` records it (``BASE_URL_IGNORED``) and every check that
+    reads the scenario fails on it, cause ``operation-not-performed`` (``judge.judge``)."""
+
+
 def require_traffic(exchanges: Sequence[Exchange], outcome: Call, what: str) -> None:
-    """An operation that succeeded without any request through the proxy ignored ``IntegrationEnv.base_url``."""
+    """``BaseUrlIgnored`` for an operation that succeeded without any request through the proxy."""
     if not exchanges and outcome.ok:
-        raise IntegrationError(
-            f"{what} succeeded but sent nothing through the suite's proxy: the integration must send every "
-            "Bluum call to IntegrationEnv.base_url (it looks hard-coded to another host)"
+        raise BaseUrlIgnored(
+            f"{what} {outcome.describe()} without sending any request to the base URL the suite gave it (the suite's "
+            "proxy): it answered from somewhere else (a host written into its code, a stub, a queue sent later)"
         )
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.catalog import cause as catalogued_cause
 from bluum_readiness.checks.observation import (
+    BASE_URL_IGNORED,
     SCENARIOS,
     TARGET_RATE_LIMITED,
     TARGET_TOO_SLOW,
@@ -157,6 +158,9 @@ class Judge:
 def judge(spec: Judge, observations: Mapping[str, Observation], language: str | None = None) -> Verdict:
     """The verdict of ``spec`` on ``observations`` (by scenario name): not verifiable, with the scenario's reason,
     when a needed fact is missing; else what the judge decides."""
+    ignored = _base_url_ignored(spec, observations)
+    if ignored is not None:
+        return ignored
     values: dict[str, Any] = {}
     for need, (name, fact) in zip(spec.needs, iter_facts(spec.needs), strict=True):
         observation = observations.get(name)
@@ -181,6 +185,34 @@ def judge(spec: Judge, observations: Mapping[str, Observation], language: str | 
                 f"{interfered}. What the suite saw may come from the target, not the integration ({verdict.observed})"
             )
     return verdict
+
+
+BASE_URL_FIX = Fix(
+    "send every Bluum call to the base URL the suite gives the integration (IntegrationEnv.base_url; "
+    "BLUUM_API_BASE_URL for a program), and return an operation's result only once Bluum answered it",
+    {
+        "python": "httpx.Client(base_url=env.base_url) built from the IntegrationEnv the factory receives",
+        "node": "new URL(path, process.env.BLUUM_API_BASE_URL) for every fetch",
+        "go": 'os.Getenv("BLUUM_API_BASE_URL") as the client\'s base URL',
+        "java": 'URI.create(System.getenv("BLUUM_API_BASE_URL") + path)',
+    },
+)
+
+
+def _base_url_ignored(spec: Judge, observations: Mapping[str, Observation]) -> Finding | None:
+    """A finding when an operation of a scenario the judge reads succeeded without any request to the suite's proxy
+    (``BASE_URL_IGNORED``): whatever the check is about, it was not done through the API it judges."""
+    for name, _ in iter_facts(spec.needs + spec.uses):
+        observation = observations.get(name)
+        what = observation.evidence.get(BASE_URL_IGNORED) if observation is not None else None
+        if what:
+            return Finding(
+                "operation-not-performed",
+                "every operation sent to Bluum through the base URL the suite gives the integration",
+                str(what),
+                BASE_URL_FIX,
+            )
+    return None
 
 
 def _target_interfered(observations: Sequence[Observation], shown: Sequence[Exchange] = ()) -> str:

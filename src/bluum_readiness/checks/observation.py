@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bluum_readiness.calling import Call
-from bluum_readiness.checks._support import require_traffic, waits
+from bluum_readiness.checks._support import BaseUrlIgnored, require_traffic, waits
 from bluum_readiness.failures import NotVerifiable
 from bluum_readiness.harness import LogLine, json_like
 from bluum_readiness.integration import describe_failure
@@ -294,6 +294,9 @@ class Scenario:
                 self.drive(scene)
             except NotVerifiable as exc:
                 scene.missing(scene.unobserved(), exc.reason)
+            except BaseUrlIgnored as exc:  # the integration's defect: the checks reading this scenario fail on it
+                observation.evidence[BASE_URL_IGNORED] = str(exc)
+                scene.missing(scene.unobserved(), str(exc))
         scene.missing(scene.unobserved(), "the scenario ended before observing it")
         if real:
             since = h.proxy.exchanges(settle=0)[mark:]
@@ -310,6 +313,10 @@ class Scenario:
                 ]
         return observation
 
+
+BASE_URL_IGNORED = "base_url_ignored"
+"""The evidence key under which an observation keeps what an operation of the integration did without sending any
+request to the suite's proxy (``_support.BaseUrlIgnored``): every check that reads the scenario fails on it."""
 
 TARGET_RATE_LIMITED = "target_rate_limited_integration"
 """The evidence key under which an observation against a real target lists the integration's requests the target

@@ -236,6 +236,7 @@ def _rotation_drill(s: Scene) -> None:
 
     # 3. revoke the old pair, and keep going
     last_phase = "revoked" if h.target.twin else "switched"
+    after_mark = len(h.proxy.exchanges(settle=0))  # what reaches the target from here on shows which pair is used
     if not h.target.twin:
         traffic.phase = "switched"
         step("traffic continues with the new pair (the old pair can only be revoked in the dashboard)")
@@ -250,6 +251,11 @@ def _rotation_drill(s: Scene) -> None:
         LOCAL_POLL_S,
     )
     returned = traffic.halt(timeout)
+    after = h.proxy.exchanges()[after_mark:]
+    reached = {
+        "requests": len(after),
+        "answered_with_new_pair": sum(1 for x in after if x.auth_key_id == new.key and (x.status or 500) < 400),
+    }
     operations = [
         {
             "operation": o.name,
@@ -267,6 +273,7 @@ def _rotation_drill(s: Scene) -> None:
     }
     evidence["failed_operations"] = [o for o in operations if o["error"] and o["phase"] != "warm-up"][:20]
     evidence["adopted_before_revocation"] = bool(adopted)
+    evidence["reached_after_" + last_phase] = reached
     new_status = _status_with(h, new)
     old_status = _status_with(h, old) if h.target.twin else None
     step("final probe", new_pair_status=new_status, old_pair_status=old_status)
@@ -280,6 +287,7 @@ def _rotation_drill(s: Scene) -> None:
             "new_status": new_status,
             "old_status": old_status,
             "revoked": h.target.twin,
+            "reached": reached,
         },
     )
 
@@ -323,6 +331,15 @@ def drill(facts: Facts) -> Verdict:
             "; ".join(problems),
             "read the pair from your secret source for every request (or cache it briefly) and, on 401, read it again "
             "and retry once — see the rotation runbook in this report",
+        )
+    reached = drilled.get("reached") or {}
+    if not reached.get("answered_with_new_pair"):
+        moment = "revocation" if revoked else "switch"
+        return Unjudged(
+            f"{len(later)} operations returned after the {moment}, but none of the integration's requests after it "
+            f"reached the target with the new pair ({reached.get('requests', 'no record of the')} requests in all): "
+            "that it adopted the new pair could not be seen (an integration that answers without calling Bluum, or "
+            "sends later, is judged on the requests it makes)"
         )
     if not revoked:
         return Unjudged(
