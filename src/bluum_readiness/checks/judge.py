@@ -156,8 +156,9 @@ class Judge:
 
 
 def judge(spec: Judge, observations: Mapping[str, Observation], language: str | None = None) -> Verdict:
-    """The verdict of ``spec`` on ``observations`` (by scenario name): not verifiable, with the scenario's reason,
-    when a needed fact is missing; else what the judge decides."""
+    """The verdict of ``spec`` on ``observations`` (by scenario name): failed when an operation of a scenario it
+    reads never reached the target (``_base_url_ignored``); not verifiable, with the scenario's reason, when a needed
+    fact is missing; else what the judge decides."""
     ignored = _base_url_ignored(spec, observations)
     if ignored is not None:
         return ignored
