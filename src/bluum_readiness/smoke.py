@@ -43,6 +43,17 @@ def not_the_api(response: httpx.Response) -> str | None:
     return None
 
 
+def _error_code(response: httpx.Response) -> str | None:
+    """Bluum's error code of a refusal (``{"error": {"code": …}}``), or None when the body holds none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
 @dataclass(frozen=True)
 class SmokeResult:
     """What the smoke request showed (its last answer). ``ok`` only for a 200 from Bluum's API (``not_api``: why a
@@ -82,13 +93,8 @@ def smoke_test(base_url: str, credentials: Credentials, *, timeout_s: float = 10
         return SmokeResult(url, None, None, None, 0.0, f"no answer from {url}: {exc}; check the base URL and network")
     duration = response.elapsed.total_seconds() * 1000
     request_id = response.headers.get("x-request-id")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    error = body.get("error") if isinstance(body, dict) else None
-    code = error.get("code") if isinstance(error, dict) else None
-    not_api = not_the_api(response) if response.status_code == 200 else None
+    ok = response.status_code == 200
+    not_api, code = (not_the_api(response), None) if ok else (None, _error_code(response))
     waited = (
         f" after {len(waits)} rate-limited answer{'s' if len(waits) > 1 else ''} (429; waited "
         f"{sum(waits):g} s as Retry-After asked)"
