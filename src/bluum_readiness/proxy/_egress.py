@@ -93,7 +93,7 @@ async def tunnel(
         raise httpx.ProxyError(f"{where} refused CONNECT {host}:{port}: {status_line[:200]!r}")
     try:
         secured = await loop.start_tls(plain, answer, tls, server_hostname=host)
-    except (OSError, ssl.SSLError) as exc:
+    except OSError as exc:  # ssl.SSLError among them: a certificate the context does not trust
         plain.abort()
         raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
     if secured is None:  # the tunnel closed during the handshake
