@@ -714,8 +714,8 @@ class Harness:
 
     def call(self, method: str, path: str, *, expect: int | tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
         """A setup call straight to the target; an unexpected answer is a harness error, but a real target failing
-        it on its own (no answer, a 5xx) makes what needed it not verifiable (``target_fault``), and a real
-        target's 429 is waited out a few times (``_rate_limited``)."""
+        it on its own (no answer, a 5xx, a body that is not JSON) makes what needed it not verifiable
+        (``target_fault``), and a real target's 429 is waited out a few times (``_rate_limited``)."""
         for rate_limited in range(OWN_429_RETRIES + 1):
             response = self._send(method, path, **kwargs)
             if response.status_code != 429:
@@ -735,7 +735,21 @@ class Harness:
                 f"(request {request_id}): {TARGET_FAILED}",
                 refused,
             )
-        return response.json() if response.content else None
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+            raise self.target_fault(
+                f"the target answered the suite's setup call {method} {path} with {response.status_code} and a body "
+                f"that is not JSON ({kind}, request {response.headers.get('x-request-id')}): not Bluum's API answering "
+                "it (a proxy's or firewall's page?); run it again once the target answers as the API",
+                HarnessError(
+                    f"setup call {method} {path} answered {response.status_code} with a body that is not JSON: "
+                    f"{response.text[:300]}"
+                ),
+            ) from None
 
     def sandbox(self, method: str, path: str, **kwargs: Any) -> Any:
         """A sandbox control of the twin (``/_sandbox``); NotVerifiable against a real environment."""

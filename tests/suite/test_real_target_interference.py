@@ -156,3 +156,34 @@ def test_an_integration_giving_up_sooner_than_the_request_timeout_is_still_judge
         factory = functools.partial(ConfigurableIntegration, knobs=impatient)
         outcome = run_checks(remote, factory, [CHECK])[CHECK]
     assert outcome.startswith("failed: "), outcome  # (not verifiable would skip under pytest.raises: said here)
+
+
+def _firewall_page(h: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite's own setup calls answered 200 with an HTML page, as a firewall or a proxy in front of an API may."""
+    import httpx
+
+    def page(method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.Response(200, text="<html><body>Request blocked</body></html>",
+                              headers={"content-type": "text/html", "x-request-id": "req_blocked"},
+                              request=httpx.Request(method, "https://sandbox.example/v1" + path))  # fmt: skip
+
+    monkeypatch.setattr(h, "_send", page)
+
+
+def test_a_setup_call_a_real_target_answers_with_a_page_not_json_is_not_verifiable_not_broken(monkeypatch):
+    """Before: the JSON error escaped the harness, and the check was broken ("harness error")."""
+    with twin_as_real_target() as remote, remote.harness() as h:
+        _firewall_page(h, monkeypatch)
+        with pytest.raises(NotVerifiable, match="a body that is not JSON \\(text/html, request req_blocked\\)"):
+            h.call("POST", "/investors", json={})
+
+
+def test_against_the_twin_a_setup_call_answered_with_a_page_is_the_suites_own_fault(monkeypatch):
+    session = SuiteSession.embedded("bluum_readiness.reference:create_fast")
+    try:
+        with session.harness() as h:
+            _firewall_page(h, monkeypatch)
+            with pytest.raises(HarnessError, match="answered 200 with a body that is not JSON"):
+                h.call("POST", "/investors", json={})
+    finally:
+        session.close()
