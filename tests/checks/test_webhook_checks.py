@@ -160,6 +160,25 @@ def test_a_wrong_id_from_the_integration_is_not_a_harness_error(session):
     assert outcome.startswith("not_verifiable: link_bank_account() returned '', not a 'fs_…' id"), outcome
 
 
+def test_a_resource_status_that_does_not_follow_the_events_shows_nothing(session):
+    """resource_status() answering "filled" for an order no event has named yet (a constant, or a state kept
+    somewhere else): before, the state part of out-of-order passed on it; now it is not verifiable, saying why."""
+    from bluum_readiness.integration import load_factory
+
+    reference = load_factory("bluum_readiness.reference:create_fast")
+
+    def always_filled(env):
+        made = reference(env)
+        made.resource_status = lambda resource_id: "filled"
+        return made
+
+    outcome = run_all(session, always_filled, ITEMS, only=("webhooks.out-of-order",))["webhooks.out-of-order"]
+    assert outcome.startswith("not_verifiable: both deliveries were acknowledged"), outcome
+    assert "answered 'filled' for the order before any event about it was delivered" in outcome
+    correct = run_all(session, reference, ITEMS, only=("webhooks.out-of-order",))["webhooks.out-of-order"]
+    assert correct == "passed", correct
+
+
 def test_a_capability_that_raises_is_not_verifiable_not_a_harness_error(session):
     """resource_status() raising (an integration's bug, or a program's error answer) left out-of-order *broken*,
     "harness error": what it would have shown could not be seen, and the check says what it raised."""

@@ -365,6 +365,7 @@ def _webhook_deliveries(s: Scene) -> None:
         at_once = rig.send_concurrently([concurrent.delivery] * 5)
         groups["duplicates"] = [_sent(sequential, in_row), _sent(concurrent, at_once)]
     resource, ordered = _out_of_order_cases(sender)
+    before = _status_before(rig, resource)  # no event about the order yet: its state cannot be "filled"
     groups["out-of-order"] = [_sent(c, [rig.send(c.delivery)]) for c in ordered]
 
     if rig.processed is None:
@@ -381,13 +382,32 @@ def _webhook_deliveries(s: Scene) -> None:
         s.fact("effects", rig.effects())
     for name, cases in groups.items():
         s.fact(name, cases)
-    _state(s, rig, resource)
+    _state(s, rig, resource, before)
 
 
-def _state(s: Scene, rig: _Rig, resource: str) -> None:
-    """The order's state as the receiver holds it (``resource_status()``), or why it cannot be read."""
+def _resource_status(rig: _Rig) -> Callable[[str], Any] | None:
     status_of = getattr(rig.integration, "resource_status", None) if rig.endpoint.own else None
-    if not callable(status_of):
+    return status_of if callable(status_of) else None
+
+
+def _status_before(rig: _Rig, resource: str) -> str | None:
+    """What ``resource_status()`` answers for the order before any event about it (None when it cannot be read:
+    the state read after the events says why)."""
+    status_of = _resource_status(rig)
+    if status_of is None:
+        return None
+    try:
+        state = guarded("resource_status", status_of)(resource)
+    except NotVerifiable:
+        return None
+    return state if isinstance(state, str) or state is None else repr(state)
+
+
+def _state(s: Scene, rig: _Rig, resource: str, before: str | None = None) -> None:
+    """The order's state as the receiver holds it (``resource_status()``), and what it answered ``before`` any event
+    about the order; or why it cannot be read."""
+    status_of = _resource_status(rig)
+    if status_of is None:
         s.h.evidence["state"] = "not observable: no resource_status() on the adapter for this endpoint"
         s.missing(
             "state",
@@ -403,8 +423,8 @@ def _state(s: Scene, rig: _Rig, resource: str) -> None:
         s.missing("state", exc.reason)
         return
     shown = state if isinstance(state, str) or state is None else repr(state)
-    s.h.evidence["state"] = {"resource": resource, "status": shown}
-    s.fact("state", {"resource": resource, "status": shown})
+    s.h.evidence["state"] = {"resource": resource, "status": shown, "before": before}
+    s.fact("state", {"resource": resource, "status": shown, "before": before})
 
 
 # -- judging a battery's cases -------------------------------------------------------------------------------
@@ -585,13 +605,20 @@ def out_of_order(facts: Facts) -> Verdict:
     cases = facts["webhook-deliveries.out-of-order"]
     problems = _problems(cases, facts["webhook-deliveries.effects"])
     state = facts["webhook-deliveries.state"]
+    unseen = facts.why("webhook-deliveries.state") if state is None else ""
+    if state is not None and state.get("before") == "filled":  # what it answers does not follow the events
+        unseen = (
+            "resource_status() answered 'filled' for the order before any event about it was delivered, so what it "
+            "answers after them does not show the receiver's state"
+        )
+        state = None
     if state is not None and state["status"] != "filled":
         text = f"after order.filled then an older order.accepted, the order is {state['status']!r}, not 'filled'"
         problems.insert(0, _Problem("state", text))
     if state is None and not problems:  # both acknowledged; whether the older one regressed the order was not seen
         return Unjudged(
             "both deliveries were acknowledged, but whether the older event regressed the order's state could not be "
-            f"seen: {facts.why('webhook-deliveries.state')}"
+            f"seen: {unseen}"
         )
     if not problems:
         return None
