@@ -169,16 +169,29 @@ class BaseUrlIgnored(IntegrationError):
     """An operation of the integration succeeded without any request through the suite's proxy: it ignored
     ``IntegrationEnv.base_url`` (a host written into its code, a stub left in, calls queued and sent later). The
     integration's defect, not the suite's: ``Scenario.observe`` records it (``BASE_URL_IGNORED``) and every check that
-    reads the scenario fails on it, cause ``operation-not-performed`` (``judge.judge``)."""
+    reads the scenario fails on it, cause ``operation-not-performed`` (``judge.judge``). Not raised for a read, which a
+    cache may answer (``require_traffic``)."""
+
+
+READS = ("kyc_status", "positions", "get_order")
+"""The operations that only read: one may answer from a cache of the integration's own without a request."""
 
 
 def require_traffic(exchanges: Sequence[Exchange], outcome: Call, what: str) -> None:
-    """``BaseUrlIgnored`` for an operation that succeeded without any request through the proxy."""
-    if not exchanges and outcome.ok:
-        raise BaseUrlIgnored(
-            f"{what} {outcome.describe()} without sending any request to the base URL the suite gave it (the suite's "
-            "proxy): it answered from somewhere else (a host written into its code, a stub, a queue sent later)"
+    """``BaseUrlIgnored`` for an operation that succeeded without any request through the proxy; for a read
+    (``READS``), which a cache of the integration's may answer, ``NotVerifiable``: what the suite wanted to see it
+    do with the API was not seen, and a cache is no defect."""
+    if exchanges or not outcome.ok:
+        return
+    if what.startswith(READS):
+        raise NotVerifiable(
+            f"{what} {outcome.describe()} without sending any request to the base URL the suite gave it (a cache of "
+            "the integration's own?), so how it handles what the suite made the API answer could not be seen"
         )
+    raise BaseUrlIgnored(
+        f"{what} {outcome.describe()} without sending any request to the base URL the suite gave it (the suite's "
+        "proxy): it answered from somewhere else (a host written into its code, a stub, a queue sent later)"
+    )
 
 
 def waits(attempts: Sequence[Exchange]) -> list[float]:
