@@ -390,6 +390,12 @@ def _resource_status(rig: _Rig) -> Callable[[str], Any] | None:
     return status_of if callable(status_of) else None
 
 
+def _read_status(status_of: Callable[[str], Any], resource: str) -> str | None:
+    """``resource_status(resource)``, bounded, as the evidence shows it; NotVerifiable when it cannot be read."""
+    state = guarded("resource_status", status_of)(resource)
+    return state if isinstance(state, str) or state is None else repr(state)
+
+
 def _status_before(rig: _Rig, resource: str) -> str | None:
     """What ``resource_status()`` answers for the order before any event about it (None when it cannot be read:
     the state read after the events says why)."""
@@ -397,10 +403,9 @@ def _status_before(rig: _Rig, resource: str) -> str | None:
     if status_of is None:
         return None
     try:
-        state = guarded("resource_status", status_of)(resource)
+        return _read_status(status_of, resource)
     except NotVerifiable:
         return None
-    return state if isinstance(state, str) or state is None else repr(state)
 
 
 def _state(s: Scene, rig: _Rig, resource: str, before: str | None = None) -> None:
@@ -418,11 +423,10 @@ def _state(s: Scene, rig: _Rig, resource: str, before: str | None = None) -> Non
         )
         return
     try:
-        state = guarded("resource_status", status_of)(resource)
+        shown = _read_status(status_of, resource)
     except NotVerifiable as exc:
         s.missing("state", exc.reason)
         return
-    shown = state if isinstance(state, str) or state is None else repr(state)
     s.h.evidence["state"] = {"resource": resource, "status": shown, "before": before}
     s.fact("state", {"resource": resource, "status": shown, "before": before})
 
